@@ -1,0 +1,70 @@
+/**
+ * Reads a content directory: site.yaml and articles/*.md. Symbolic links are followed only
+ * when they stay inside the content directory; oversized files are reported, not read.
+ */
+import { lstat, readFile, readdir, realpath, stat } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { ContentFile } from "../core/content.ts";
+import type { ContentIssue } from "../core/errors.ts";
+import { LIMITS } from "../core/limits.ts";
+import { mapLimit } from "./store.ts";
+
+export interface ContentSource {
+  readonly description: string;
+  read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }>;
+}
+
+export class DirectoryContent implements ContentSource {
+  readonly description: string;
+  constructor(readonly root: string) {
+    this.description = `directory ${root}`;
+  }
+
+  async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
+    const issues: ContentIssue[] = [];
+    const err = (file: string, message: string) => issues.push({ file, field: "file", message, severity: "error" });
+    let rootReal: string;
+    try {
+      rootReal = await realpath(this.root);
+    } catch {
+      err(".", `content directory ${this.root} does not exist`);
+      return { files: [], issues };
+    }
+    const paths: string[] = [];
+    try {
+      await lstat(join(this.root, "site.yaml"));
+      paths.push("site.yaml");
+    } catch {
+      /* reported as missing by the loader */
+    }
+    try {
+      for (const name of await readdir(join(this.root, "articles"))) paths.push(`articles/${name}`);
+    } catch {
+      /* no articles yet */
+    }
+    const files = await mapLimit(paths.sort(), 32, async (path): Promise<ContentFile | undefined> => {
+      const full = join(this.root, ...path.split("/"));
+      const info = await lstat(full);
+      if (info.isSymbolicLink()) {
+        const target = await realpath(full).catch(() => undefined);
+        const rel = target && relative(rootReal, target);
+        if (!target || !rel || rel.startsWith("..") || rel.startsWith(sep)) {
+          err(path, "is a symbolic link to a file outside the content directory: not read");
+          return undefined;
+        }
+      }
+      const real = await stat(full).catch(() => undefined);
+      if (!real?.isFile()) {
+        if (path.endsWith(".md")) err(path, "is not a regular file");
+        return undefined;
+      }
+      const limit = path === "site.yaml" ? LIMITS.siteFileBytes : LIMITS.articleFileBytes;
+      if (real.size > limit) {
+        err(path, `is ${real.size} bytes; at most ${limit} bytes are allowed`);
+        return undefined;
+      }
+      return { path, bytes: await readFile(full) };
+    });
+    return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
+  }
+}

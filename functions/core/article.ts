@@ -1,0 +1,182 @@
+/**
+ * One article file → a validated Article, or every issue found in it with file, line and field.
+ * Pure: bytes in, model out; no I/O and no clock.
+ */
+import { z } from "zod";
+import { articleSchema, ARTICLE_KEYS, SLUG_RE, type Author, type Site } from "./schema.ts";
+import type { ContentIssue } from "./errors.ts";
+import { LIMITS } from "./limits.ts";
+import { parseYaml } from "./yaml.ts";
+import { parseContentDate } from "./dates.ts";
+import { renderMarkdown } from "./markdown.ts";
+import { articleHtml } from "./html.ts";
+import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
+import { decodeText, splitFrontMatter } from "./source.ts";
+
+export interface Tag {
+  name: string;
+  slug: string;
+}
+
+export interface Article {
+  file: string;
+  slug: string;
+  id: string;
+  url: string;
+  title: string;
+  summary?: string;
+  /** The Markdown body and the line it starts on; rendered once, when first needed (renderBody). */
+  markdown: string;
+  bodyLine: number;
+  /** Sanitised body HTML with the image figure, related links and source line around it. */
+  contentHtml?: string;
+  published: number;
+  modified: number;
+  authors: Author[];
+  tags: Tag[];
+  image?: { url: string; alt: string; caption?: string; credit?: string; type: string; length?: number };
+  language?: string;
+  source?: string;
+  related: { title: string; url: string }[];
+  draft: boolean;
+  /** Lines of `id` and `slug` in the file, for duplicate errors. */
+  lines: { id?: number; slug?: number };
+}
+
+export interface ArticleResult {
+  article?: Article;
+  issues: ContentIssue[];
+}
+
+/** The slug a file name gives: `articles/Ankara Talks.md` → `ankara-talks`. */
+export function slugFromFile(file: string): string {
+  const base = file.split("/").pop()!.replace(/\.md$/i, "");
+  return SLUG_RE.test(base) && base.length <= LIMITS.slugChars ? base : slugify(base, LIMITS.slugChars);
+}
+
+export function parseArticle(file: string, bytes: Uint8Array, site: Site): ArticleResult {
+  const issues: ContentIssue[] = [];
+  const err = (field: string, message: string, line?: number) =>
+    issues.push({ file, field, message, line, severity: "error" });
+  const warn = (field: string, message: string, line?: number) =>
+    issues.push({ file, field, message, line, severity: "warning" });
+
+  if (bytes.byteLength > LIMITS.articleFileBytes) {
+    err("file", `is ${bytes.byteLength} bytes; at most ${LIMITS.articleFileBytes} bytes (1 MiB) are allowed`);
+    return { issues };
+  }
+  const decoded = decodeText(bytes);
+  if (!decoded.ok) {
+    err("file", decoded.message, decoded.line);
+    return { issues };
+  }
+  if (decoded.removedIllegal) warn("file", "characters XML cannot carry (control characters) were removed", decoded.removedIllegalLine);
+  const split = splitFrontMatter(decoded.text);
+  if (!split.ok) {
+    err("front matter", split.message, split.line);
+    return { issues };
+  }
+  if (split.frontMatter.length > LIMITS.frontMatterBytes) {
+    err("front matter", `is ${split.frontMatter.length} characters; at most ${LIMITS.frontMatterBytes} are allowed`, 1);
+    return { issues };
+  }
+  const parsed = parseYaml(split.frontMatter);
+  const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
+  if (!parsed.ok) {
+    for (const p of parsed.problems) err(p.field, p.message, fmLine(p.line) ?? split.frontMatterLine);
+    return { issues };
+  }
+  const { yaml } = parsed;
+  if (yaml.value === null || typeof yaml.value !== "object" || Array.isArray(yaml.value)) {
+    err("front matter", "must be a YAML mapping of fields (title: …, date: …)", split.frontMatterLine);
+    return { issues };
+  }
+  for (const { key, line } of yaml.keys) {
+    if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line));
+  }
+  const result = articleSchema.safeParse(yaml.value);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.map(String);
+      err(path.join(".") || "front matter", issueMessage(issue), fmLine(yaml.lineOf(issue.path as PropertyKey[])) ?? split.frontMatterLine);
+    }
+  }
+
+  const fileSlug = slugFromFile(file);
+  const slug = result.success && result.data.slug ? result.data.slug : fileSlug;
+  const url = (result.success && result.data.url) || joinUrl(site.site_url, `articles/${slug}`);
+  if (!result.success) return { issues };
+
+  const fm = result.data;
+  const dateOf = (value: string, field: string) => {
+    const d = parseContentDate(value, site.timezone);
+    if (d.ok && !d.zoned && !d.dateOnly) {
+      warn(field, `has no time zone; read as ${site.timezone} (add one, e.g. ${value}Z or ${value}+03:00)`, fmLine(yaml.lineOf([field])));
+    }
+    return d.ok ? d.ms : NaN;
+  };
+  const published = dateOf(fm.date, "date");
+  const modified = fm.updated ? dateOf(fm.updated, "updated") : published;
+  if (modified < published) err("updated", "is earlier than date", fmLine(yaml.lineOf(["updated"])));
+
+  let image: Article["image"];
+  if (fm.image) {
+    const type = fm.image.type ?? imageMimeType(fm.image.url);
+    if (!type) err("image.type", "the image URL has no known extension (.jpg, .png, .webp…): give its MIME type, like image/jpeg", fmLine(yaml.lineOf(["image", "url"])));
+    else image = { ...fm.image, type };
+  }
+  const tags = dedupeTags(fm.tags ?? []);
+  if (issues.some((i) => i.severity === "error")) return { issues };
+
+  const article: Article = {
+    file,
+    slug,
+    id: fm.id ?? joinUrl(asBase(site.site_url), `articles/${slug}`),
+    url,
+    title: fm.title,
+    summary: fm.summary,
+    markdown: split.body,
+    bodyLine: split.bodyLine,
+    published,
+    modified,
+    authors: fm.authors ?? site.authors ?? [],
+    tags,
+    image,
+    language: fm.language,
+    source: fm.source,
+    related: fm.related ?? [],
+    draft: fm.draft,
+    lines: { id: fmLine(yaml.lineOf(["id"])), slug: fmLine(yaml.lineOf(["slug"])) },
+  };
+  return { article, issues };
+}
+
+/**
+ * Markdown → the item's HTML, once per article (the result is kept on it). Separate from parsing
+ * so that validation reads front matter only and a build converts just the bodies it publishes.
+ */
+export function renderBody(article: Article): ContentIssue | undefined {
+  if (article.contentHtml !== undefined) return undefined;
+  const body = renderMarkdown(article.markdown, article.url);
+  if (!body.ok) {
+    const line = body.line === undefined ? article.bodyLine : body.line + article.bodyLine - 1;
+    return { file: article.file, line, field: "body", message: body.message, severity: "error" };
+  }
+  article.contentHtml = articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source });
+  return undefined;
+}
+
+function dedupeTags(names: string[]): Tag[] {
+  const seen = new Map<string, Tag>();
+  for (const name of names) {
+    const slug = slugify(name);
+    if (!seen.has(slug)) seen.set(slug, { name, slug });
+  }
+  return [...seen.values()];
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  return issue.message;
+}
+

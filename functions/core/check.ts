@@ -1,0 +1,60 @@
+/**
+ * The check gate: every rendered document is parsed back before anything is published.
+ * XML: well-formedness by fast-xml-parser's validator (an implementation independent of the
+ * code that wrote it). JSON Feed: the JSON Feed 1.1 JSON Schema (jsonfeed-schema) under Ajv.
+ * A failure names the document and, where it can be traced, the item.
+ */
+import { XMLValidator } from "fast-xml-parser";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { createRequire } from "node:module";
+import { RenderCheckError } from "./errors.ts";
+import { latestDocumentSchema } from "./latest.ts";
+
+const require = createRequire(import.meta.url);
+const jsonFeedSchema = require("jsonfeed-schema/schema-v1.1.json") as object;
+const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+(addFormats as unknown as (a: Ajv) => void)(ajv);
+const validateJsonFeed = ajv.compile(jsonFeedSchema) as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
+
+export interface CheckableItem {
+  id: string;
+  fragment: string;
+}
+
+const NS_WRAP_OPEN =
+  '<w xmlns="http://www.w3.org/2005/Atom" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">';
+
+export function checkXml(key: string, xml: string, items: CheckableItem[] = []): void {
+  const result = XMLValidator.validate(xml, { allowBooleanAttributes: false });
+  if (result === true) return;
+  // Trace the failure to an item by checking each fragment on its own.
+  const culprit = items.find((i) => XMLValidator.validate(NS_WRAP_OPEN + i.fragment + "</w>") !== true);
+  throw new RenderCheckError(key, `not well-formed XML: ${result.err.msg} (line ${result.err.line}, column ${result.err.col})`, culprit?.id);
+}
+
+export function checkJsonFeed(key: string, json: string): void {
+  let doc: { items?: { id?: unknown }[] };
+  try {
+    doc = JSON.parse(json) as typeof doc;
+  } catch (err) {
+    throw new RenderCheckError(key, `not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  if (validateJsonFeed(doc) !== true) {
+    const e = validateJsonFeed.errors?.[0];
+    const m = e?.instancePath.match(/^\/items\/(\d+)/);
+    const id = m ? String(doc.items?.[Number(m[1])]?.id ?? `#${m[1]}`) : undefined;
+    throw new RenderCheckError(key, `not a valid JSON Feed 1.1: ${e?.instancePath || "/"} ${e?.message ?? ""}`.trim(), id);
+  }
+  for (const [n, item] of (doc.items ?? []).entries()) {
+    // The schema allows items without id; readers must discard those, so we never publish one.
+    if (typeof item.id !== "string" || item.id === "") throw new RenderCheckError(key, `item #${n} has no id`);
+  }
+}
+
+export function checkLatest(key: string, json: string): void {
+  const r = latestDocumentSchema.safeParse(JSON.parse(json));
+  if (!r.success) throw new RenderCheckError(key, `does not match the latest.json schema: ${r.error.issues[0]?.message}`);
+}

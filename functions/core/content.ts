@@ -1,0 +1,126 @@
+/**
+ * A whole content tree → site settings + articles, with every issue in every file found in
+ * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
+ */
+import { siteSchema, SITE_KEYS, type Site } from "./schema.ts";
+import type { ContentIssue } from "./errors.ts";
+import { LIMITS } from "./limits.ts";
+import { parseYaml } from "./yaml.ts";
+import { decodeText } from "./source.ts";
+import { parseArticle, type Article } from "./article.ts";
+
+/** A file of the content tree, its path relative to the content root with "/" separators. */
+export interface ContentFile {
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface LoadedContent {
+  site?: Site;
+  articles: Article[];
+  issues: ContentIssue[];
+}
+
+export const SITE_FILE = "site.yaml";
+
+export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues: ContentIssue[] } {
+  const issues: ContentIssue[] = [];
+  const err = (field: string, message: string, line?: number) =>
+    issues.push({ file: SITE_FILE, field, message, line, severity: "error" });
+  if (!bytes) {
+    err("file", "is missing: the content directory needs a site.yaml with title, description, site_url, feed_url and language");
+    return { issues };
+  }
+  if (bytes.byteLength > LIMITS.siteFileBytes) {
+    err("file", `is ${bytes.byteLength} bytes; at most ${LIMITS.siteFileBytes} are allowed`);
+    return { issues };
+  }
+  const text = decodeText(bytes);
+  if (!text.ok) {
+    err("file", text.message, text.line);
+    return { issues };
+  }
+  const parsed = parseYaml(text.text);
+  if (!parsed.ok) {
+    for (const p of parsed.problems) err(p.field === "front matter" ? "file" : p.field, p.message, p.line);
+    return { issues };
+  }
+  const value = parsed.yaml.value;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    err("file", "must be a YAML mapping of settings (title: …, site_url: …)", 1);
+    return { issues };
+  }
+  for (const { key, line } of parsed.yaml.keys) {
+    if (!SITE_KEYS.has(key)) {
+      issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})` });
+    }
+  }
+  const result = siteSchema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const required = issue.code === "invalid_type" && issue.input === undefined;
+      err(issue.path.map(String).join(".") || "file", required ? "is required" : issue.message, parsed.yaml.lineOf(issue.path as PropertyKey[]) ?? 1);
+    }
+    return { issues };
+  }
+  return { site: result.data, issues };
+}
+
+export function isArticlePath(path: string): boolean {
+  return /^articles\/[^/]+\.md$/i.test(path);
+}
+
+export function loadContent(files: ContentFile[]): LoadedContent {
+  const siteFile = files.find((f) => f.path === SITE_FILE);
+  const { site, issues } = parseSite(siteFile?.bytes);
+  const articleFiles = files.filter((f) => isArticlePath(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const f of files) {
+    if (f.path !== SITE_FILE && !isArticlePath(f.path)) {
+      issues.push({ file: f.path, field: "file", severity: "warning", message: "not site.yaml or articles/<slug>.md: ignored" });
+    }
+  }
+  if (articleFiles.length > LIMITS.articles) {
+    issues.push({ file: "articles/", field: "file", severity: "error", message: `${articleFiles.length} articles; at most ${LIMITS.articles} are allowed` });
+    return { site, articles: [], issues };
+  }
+  // Without valid site settings, articles are still checked (against placeholder settings) so
+  // that one run reports everything; nothing is built from them.
+  const settings = site ?? PLACEHOLDER_SITE;
+  const articles: Article[] = [];
+  for (const f of articleFiles) {
+    const r = parseArticle(f.path, f.bytes, settings);
+    issues.push(...r.issues);
+    if (r.article) articles.push(r.article);
+  }
+  issues.push(...duplicates(articles, "slug"), ...duplicates(articles, "id"));
+  return { site, articles, issues };
+}
+
+const PLACEHOLDER_SITE: Site = {
+  title: "-", description: "-", site_url: "https://placeholder.invalid/", feed_url: "https://placeholder.invalid/",
+  language: "en", items_per_feed: 50, archives: true, timezone: "UTC",
+};
+
+function duplicates(articles: Article[], key: "slug" | "id"): ContentIssue[] {
+  const first = new Map<string, Article>();
+  const issues: ContentIssue[] = [];
+  for (const a of articles) {
+    const prev = first.get(a[key]);
+    if (!prev) {
+      first.set(a[key], a);
+      continue;
+    }
+    issues.push({
+      file: a.file,
+      line: a.lines[key],
+      field: key,
+      severity: "error",
+      message: `${JSON.stringify(a[key])} is also the ${key} of ${prev.file}${prev.lines[key] ? `:${prev.lines[key]}` : ""}; each article needs its own`,
+    });
+  }
+  return issues;
+}
+
+export function hasErrors(issues: ContentIssue[]): boolean {
+  return issues.some((i) => i.severity === "error");
+}

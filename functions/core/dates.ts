@@ -1,0 +1,87 @@
+/**
+ * Dates in front matter: ISO 8601 / RFC 3339 date-times with a zone, date-times without one,
+ * or plain dates. Values without a zone are read in the site's time zone (`timezone` in
+ * site.yaml, default UTC). Impossible dates (2021-02-30, 25:00) are rejected, not rolled over.
+ */
+const DATE_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+export type ParsedDate =
+  | { ok: true; ms: number; zoned: boolean; dateOnly: boolean }
+  | { ok: false; message: string };
+
+export function parseContentDate(value: string, timeZone: string): ParsedDate {
+  const m = DATE_RE.exec(value.trim());
+  if (!m) {
+    return {
+      ok: false,
+      message: `expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19, got ${JSON.stringify(value)}`,
+    };
+  }
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const year = Number(y), month = Number(mo), day = Number(d);
+  const hour = h === undefined ? 0 : Number(h);
+  const minute = mi === undefined ? 0 : Number(mi);
+  const second = s === undefined ? 0 : Number(s);
+  const millis = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (
+    year < 1970 ||
+    probe.getUTCFullYear() !== year ||
+    probe.getUTCMonth() !== month - 1 ||
+    probe.getUTCDate() !== day ||
+    hour > 23 || minute > 59 || second > 59
+  ) {
+    return { ok: false, message: `${JSON.stringify(value)} is not a real date and time (from 1970 on)` };
+  }
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (zone) {
+    if (zone.toUpperCase() === "Z") return { ok: true, ms: wall, zoned: true, dateOnly: false };
+    const sign = zone[0] === "-" ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2, 4));
+    if (offH > 23 || offM > 59) return { ok: false, message: `${JSON.stringify(value)} has an impossible UTC offset` };
+    return { ok: true, ms: wall - sign * (offH * 60 + offM) * 60_000, zoned: true, dateOnly: false };
+  }
+  return { ok: true, ms: wallTimeToUtc(wall, timeZone), zoned: false, dateOnly: h === undefined };
+}
+
+/** Offset of `timeZone` from UTC at instant `ms`, in ms (positive east of Greenwich). */
+function offsetAt(ms: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(ms));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** A wall-clock time in `timeZone` (given as if it were UTC) → the UTC instant. */
+export function wallTimeToUtc(wall: number, timeZone: string): number {
+  if (timeZone === "UTC") return wall;
+  // Two passes settle the offset across a DST change.
+  let guess = wall - offsetAt(wall, timeZone);
+  guess = wall - offsetAt(guess, timeZone);
+  return guess;
+}
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 3339 in UTC, second precision unless the value has milliseconds: Atom and JSON Feed. */
+export function rfc3339(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith(".000Z") ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** RFC 822 (as RSS 2.0 wants, with a four-digit year): `Fri, 19 Jun 2020 10:00:00 GMT`. */
+export function rfc822(ms: number): string {
+  return new Date(ms).toUTCString();
+}

@@ -1,0 +1,73 @@
+/**
+ * The set of feed documents a model publishes (CONTRACT.md "Output layout"):
+ * main feeds, per-tag feeds, and RFC 5005 archive pages of the main feed.
+ *
+ * Archives are paged from the oldest item: page 1 holds the oldest `items_per_feed` items,
+ * page 2 the next, and so on; the newest `items_per_feed` items are in the current (main)
+ * documents. A full page's items never change when new items arrive, so full pages are
+ * served as immutable. Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older page
+ * exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
+ * newer page appears would change an immutable document.
+ */
+import type { Article, Tag } from "./article.ts";
+import type { FeedModel } from "./model.ts";
+import { groupByTag } from "./model.ts";
+
+export type FeedKind = "main" | "tag" | "archive";
+
+export interface FeedDocumentSpec {
+  kind: FeedKind;
+  /** Key prefix of the three documents: "", "tags/<slug>/", "archive/<n>/". */
+  prefix: string;
+  title: string;
+  items: Article[];
+  tag?: Tag;
+  /** Archive page number (1 = oldest). */
+  page?: number;
+  /** A full archive page: its items are final. */
+  complete?: boolean;
+  /** Prefix of the next older archive page, if any. */
+  prevArchive?: string;
+}
+
+export const FORMATS = {
+  rss: { file: "feed.xml", contentType: "application/rss+xml; charset=utf-8" },
+  atom: { file: "atom.xml", contentType: "application/atom+xml; charset=utf-8" },
+  json: { file: "feed.json", contentType: "application/feed+json; charset=utf-8" },
+} as const;
+export type Format = keyof typeof FORMATS;
+
+export const archivePrefix = (page: number) => `archive/${page}/`;
+
+export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
+  const { site, items } = model;
+  const per = site.items_per_feed;
+  const current = items.slice(0, per);
+  const older = items.slice(per).reverse(); // oldest first
+  const pages = site.archives ? Math.ceil(older.length / per) : 0;
+  const specs: FeedDocumentSpec[] = [
+    {
+      kind: "main",
+      prefix: "",
+      title: site.title,
+      items: current,
+      prevArchive: pages > 0 ? archivePrefix(pages) : undefined,
+    },
+  ];
+  for (let p = 1; p <= pages; p++) {
+    const pageItems = older.slice((p - 1) * per, p * per).reverse(); // newest first within a page
+    specs.push({
+      kind: "archive",
+      prefix: archivePrefix(p),
+      title: `${site.title} (archive ${p})`,
+      items: pageItems,
+      page: p,
+      complete: pageItems.length === per,
+      prevArchive: p > 1 ? archivePrefix(p - 1) : undefined,
+    });
+  }
+  for (const { tag, items: tagged } of groupByTag(items)) {
+    specs.push({ kind: "tag", prefix: `tags/${tag.slug}/`, title: `${site.title}: ${tag.name}`, items: tagged.slice(0, per), tag });
+  }
+  return specs;
+}

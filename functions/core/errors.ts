@@ -1,0 +1,55 @@
+/** One problem found in the content, addressed the way an editor finds it: file, line, field. */
+export interface ContentIssue {
+  /** Path relative to the content directory, e.g. `articles/x.md`. */
+  file: string;
+  /** 1-based line in that file, where known. */
+  line?: number;
+  /** Dotted field path, e.g. `image.url`; `body` for the Markdown, `file` for the file itself. */
+  field: string;
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** `articles/x.md:12: image.url: must be an absolute http(s) URL` */
+export function formatIssue(issue: ContentIssue): string {
+  const where = issue.line ? `${issue.file}:${issue.line}` : issue.file;
+  const prefix = issue.severity === "warning" ? "warning: " : "";
+  return `${where}: ${prefix}${issue.field}: ${issue.message}`;
+}
+
+/** Invalid content: carries every issue found, so one run reports them all. */
+export class ContentError extends Error {
+  override readonly name = "ContentError";
+  constructor(
+    readonly issues: ContentIssue[],
+    options?: { cause?: unknown },
+  ) {
+    const errors = issues.filter((i) => i.severity === "error");
+    super(
+      `${errors.length} content error${errors.length === 1 ? "" : "s"}:\n` +
+        errors.map(formatIssue).join("\n"),
+      options,
+    );
+  }
+}
+
+/** A rendered document failed its check gate: names the document and, where known, the item. */
+export class RenderCheckError extends Error {
+  override readonly name = "RenderCheckError";
+  constructor(
+    readonly document: string,
+    readonly detail: string,
+    readonly itemId?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${document}${itemId ? ` (item ${itemId})` : ""}: ${detail}`, options);
+  }
+}
+
+/** Writing or reading published output failed (I/O, S3). Previously published output is intact. */
+export class PublishError extends Error {
+  override readonly name = "PublishError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The HTML an item carries around its body: the image with caption and credit (wire photos must
+ * travel with their credit), the related links ("Read more") and the source line. Readers show
+ * content, not our extension fields, so nothing of the article is lost in any of them.
+ */
+import { escapeUTF8 as escapeHtml } from "entities";
+
+export { escapeHtml };
+
+export interface ArticleHtmlParts {
+  body: string;
+  image?: { url: string; alt: string; caption?: string; credit?: string };
+  related: { title: string; url: string }[];
+  source?: string;
+}
+
+export function articleHtml({ body, image, related, source }: ArticleHtmlParts): string {
+  const parts: string[] = [];
+  if (image) {
+    const caption = [image.caption && escapeHtml(image.caption), image.credit && `<small>${escapeHtml(image.credit)}</small>`]
+      .filter(Boolean)
+      .join(" ");
+    parts.push(
+      `<figure><img src="${escapeHtml(image.url)}" alt="${escapeHtml(image.alt)}">` +
+        (caption ? `<figcaption>${caption}</figcaption>` : "") +
+        `</figure>`,
+    );
+  }
+  if (body) parts.push(body);
+  if (related.length) {
+    parts.push(
+      `<aside><p><strong>Read more</strong></p><ul>` +
+        related.map((r) => `<li><a href="${escapeHtml(r.url)}">${escapeHtml(r.title)}</a></li>`).join("") +
+        `</ul></aside>`,
+    );
+  }
+  if (source) parts.push(`<p><em>Source: ${escapeHtml(source)}</em></p>`);
+  return parts.join("\n");
+}

@@ -1,0 +1,54 @@
+/**
+ * manifest.json: the build id and every output with sha256, size, content type and cache
+ * policy. Written last, so a reader that sees a manifest sees a complete set. The build id is
+ * derived from the outputs, so unchanged content gives a byte-identical manifest.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { CACHE, JSON_CONTENT_TYPE, output, type Output } from "./render/index.ts";
+import { rfc3339 } from "./dates.ts";
+
+export const MANIFEST_KEY = "manifest.json";
+export const MANIFEST_VERSION = 1;
+
+export const manifestSchema = z.object({
+  version: z.literal(MANIFEST_VERSION),
+  build_id: z.string(),
+  items: z.number().int(),
+  next_publication: z.string().nullable(),
+  outputs: z.record(
+    z.string(),
+    z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int(), content_type: z.string(), cache_control: z.string() }),
+  ),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+export function buildManifest(outputs: Output[], items: number, nextPublication: number | undefined): Manifest {
+  const sorted = [...outputs].sort((a, b) => (a.key < b.key ? -1 : 1));
+  const hash = createHash("sha256");
+  for (const o of sorted) hash.update(`${o.key}\u0000${o.sha256}\n`);
+  return {
+    version: MANIFEST_VERSION,
+    build_id: hash.digest("hex").slice(0, 20),
+    items,
+    next_publication: nextPublication === undefined ? null : rfc3339(nextPublication),
+    outputs: Object.fromEntries(
+      sorted.map((o) => [o.key, { sha256: o.sha256, bytes: o.body.byteLength, content_type: o.contentType, cache_control: o.cacheControl }]),
+    ),
+  };
+}
+
+export function manifestOutput(m: Manifest): Output {
+  return output(MANIFEST_KEY, `${JSON.stringify(m, null, 1)}\n`, JSON_CONTENT_TYPE, CACHE.manifest);
+}
+
+/** A manifest read back from a store; anything unreadable counts as no manifest. */
+export function parseManifest(bytes: Uint8Array | undefined): Manifest | undefined {
+  if (!bytes) return undefined;
+  try {
+    const r = manifestSchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

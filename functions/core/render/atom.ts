@@ -1,0 +1,74 @@
+/**
+ * Atom 1.0 (RFC 4287) with xml:lang, self/alternate/hub links, RFC 5005 archive links and
+ * Media RSS for images. Text constructs are type="text" (escaped), content is type="html".
+ */
+import type { Article } from "../article.ts";
+import type { Author } from "../schema.ts";
+import { rfc3339 } from "../dates.ts";
+import { FORMATS } from "../documents.ts";
+import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
+import { el, empty, x, XML_DECLARATION } from "./xml.ts";
+
+const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
+
+function author(a: Author): string {
+  return `<author>${el("name", a.name)}${el("uri", a.url)}${el("email", a.email)}</author>`;
+}
+
+export function atomEntry(item: Article): string {
+  const parts = [
+    el("id", item.id),
+    el("title", item.title, { type: "text" }),
+    empty("link", { rel: "alternate", type: "text/html", href: item.url }),
+    el("published", rfc3339(item.published)),
+    el("updated", rfc3339(item.modified)),
+    ...item.authors.map(author),
+    ...item.tags.map((t) => empty("category", { term: t.name })),
+    el("summary", item.summary, { type: "text" }),
+    el("content", item.contentHtml ?? "", { type: "html" }),
+    ...item.related.map((r) => empty("link", { rel: "related", type: "text/html", href: r.url, title: r.title })),
+  ];
+  if (item.image) {
+    const img = item.image;
+    parts.push(
+      empty("link", { rel: "enclosure", type: img.type, href: img.url, length: img.length }),
+      `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
+        el("media:description", img.caption ?? img.alt, { type: "plain" }) +
+        el("media:credit", img.credit) +
+        `</media:content>`,
+    );
+  }
+  const lang = item.language ? ` xml:lang="${x(item.language)}"` : "";
+  return `<entry${lang}>${parts.join("")}</entry>`;
+}
+
+export function renderAtom(ctx: DocumentContext, fragments: FragmentCache): string {
+  const { site, spec } = ctx;
+  // atom:feed must have an author unless every entry has one (RFC 4287 §4.1.1).
+  const feedAuthors = site.authors?.length ? site.authors : [{ name: site.title }];
+  const head = [
+    // One logical feed: archive pages share the current document's id (RFC 5005 §4).
+    el("id", spec.kind === "archive" ? ctx.currentUrl("atom") : ctx.url("atom")),
+    el("title", spec.title, { type: "text" }),
+    el("subtitle", site.description, { type: "text" }),
+    el("updated", rfc3339(ctx.updated)),
+    ...feedAuthors.map(author),
+    empty("link", { rel: "self", type: mime("atom"), href: ctx.url("atom") }),
+    empty("link", { rel: "alternate", type: "text/html", href: site.site_url }),
+    empty("link", { rel: "alternate", type: mime("rss"), href: ctx.url("rss") }),
+    empty("link", { rel: "alternate", type: mime("json"), href: ctx.url("json") }),
+  ];
+  if (site.websub_hub) head.push(empty("link", { rel: "hub", href: site.websub_hub }));
+  if (spec.kind === "archive") head.push("<fh:archive/>", empty("link", { rel: "current", href: ctx.currentUrl("atom") }));
+  const prev = ctx.prevArchiveUrl("atom");
+  if (prev) head.push(empty("link", { rel: "prev-archive", href: prev }));
+  if (site.favicon ?? site.icon) head.push(el("icon", (site.favicon ?? site.icon)!));
+  if (site.icon) head.push(el("logo", site.icon));
+  head.push(el("rights", site.copyright, { type: "text" }), el("generator", GENERATOR.name, { version: GENERATOR.version }));
+  const entries = spec.items.map((i) => fragments.get("atom", i.id, () => atomEntry(i)));
+  return (
+    `${XML_DECLARATION}<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"` +
+    ` xmlns:fh="http://purl.org/syndication/history/1.0" xml:lang="${x(site.language)}">` +
+    `${head.join("")}\n${entries.join("\n")}\n</feed>\n`
+  );
+}

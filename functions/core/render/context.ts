@@ -1,0 +1,46 @@
+/** What every renderer needs to know about the document it renders, beyond its items. */
+import type { Site } from "../schema.ts";
+import type { FeedDocumentSpec, Format } from "../documents.ts";
+import { FORMATS } from "../documents.ts";
+import { joinUrl } from "../urls.ts";
+import { newestModified } from "../model.ts";
+
+export const GENERATOR = { name: "Syndicate", version: "0.1.0" };
+
+export interface DocumentContext {
+  site: Site;
+  spec: FeedDocumentSpec;
+  /** Absolute URL of this document in a format. */
+  url(format: Format): string;
+  /** Absolute URL of the main (current) document in a format. */
+  currentUrl(format: Format): string;
+  /** Absolute URL of the next older archive page in a format, if any. */
+  prevArchiveUrl(format: Format): string | undefined;
+  /** Newest modification among the items; the site's epoch start when there are none. */
+  updated: number;
+}
+
+export function documentContext(site: Site, spec: FeedDocumentSpec): DocumentContext {
+  const at = (prefix: string, format: Format) => joinUrl(site.feed_url, prefix + FORMATS[format].file);
+  return {
+    site,
+    spec,
+    url: (f) => at(spec.prefix, f),
+    currentUrl: (f) => at("", f),
+    prevArchiveUrl: (f) => (spec.prevArchive === undefined ? undefined : at(spec.prevArchive, f)),
+    // An empty feed still needs a stable date: the Unix epoch keeps output byte-identical.
+    updated: newestModified(spec.items) ?? 0,
+  };
+}
+
+/** Memo of each item's rendered fragment per format: an item is rendered once per build and
+ * reused in every document it appears in (main, tags, archive). */
+export class FragmentCache {
+  private readonly cache = new Map<string, string>();
+  get(format: Format, id: string, render: () => string): string {
+    const key = `${format}\u0000${id}`;
+    let s = this.cache.get(key);
+    if (s === undefined) this.cache.set(key, (s = render()));
+    return s;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), rendered here rather than by `feed`,
+ * which writes 1.0 (no `authors`, `language`, `hubs` or `next_url`). Fields JSON Feed has no
+ * place for (image alt/caption/credit, source, related) go in the `_syndicate` extension object
+ * (spec: "Extensions"), and are also in content_html for readers that ignore extensions.
+ */
+import type { Article } from "../article.ts";
+import type { Author } from "../schema.ts";
+import { rfc3339 } from "../dates.ts";
+import type { DocumentContext, FragmentCache } from "./context.ts";
+
+export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1";
+
+const author = (a: Author) => ({ name: a.name, url: a.url ?? (a.email ? `mailto:${a.email}` : undefined) });
+
+export function jsonItem(item: Article): string {
+  const ext = {
+    source: item.source,
+    related: item.related.length ? item.related : undefined,
+    image: item.image ? { alt: item.image.alt, caption: item.image.caption, credit: item.image.credit, mime_type: item.image.type } : undefined,
+  };
+  return JSON.stringify({
+    id: item.id,
+    url: item.url,
+    title: item.title,
+    content_html: item.contentHtml ?? "",
+    summary: item.summary,
+    image: item.image?.url,
+    date_published: rfc3339(item.published),
+    date_modified: rfc3339(item.modified),
+    authors: item.authors.length ? item.authors.map(author) : undefined,
+    tags: item.tags.length ? item.tags.map((t) => t.name) : undefined,
+    language: item.language,
+    _syndicate: ext.source || ext.related || ext.image ? ext : undefined,
+  });
+}
+
+export function renderJsonFeed(ctx: DocumentContext, fragments: FragmentCache): string {
+  const { site, spec } = ctx;
+  const head = JSON.stringify({
+    version: JSON_FEED_VERSION,
+    title: spec.title,
+    home_page_url: site.site_url,
+    feed_url: ctx.url("json"),
+    description: site.description,
+    icon: site.icon,
+    favicon: site.favicon,
+    authors: site.authors?.length ? site.authors.map(author) : undefined,
+    language: site.language,
+    hubs: site.websub_hub ? [{ type: "WebSub", url: site.websub_hub }] : undefined,
+    // JSON Feed's pagination: next_url points at older items (the newest archive page first).
+    next_url: ctx.prevArchiveUrl("json"),
+  });
+  const items = spec.items.map((i) => fragments.get("json", i.id, () => jsonItem(i)));
+  return `${head.slice(0, -1)},"items":[\n${items.join(",\n")}\n]}\n`;
+}

@@ -1,0 +1,71 @@
+/**
+ * RSS 2.0 (https://www.rssboard.org/rss-specification) with the namespaces readers know:
+ * atom:link for self/hub/alternates and RFC 5005 archives, content:encoded for full HTML,
+ * dc:creator for author names (RSS <author> must be an e-mail address), Media RSS for images.
+ */
+import type { Article } from "../article.ts";
+import { rfc822 } from "../dates.ts";
+import { FORMATS } from "../documents.ts";
+import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
+import { el, empty, x, XML_DECLARATION } from "./xml.ts";
+
+const NS =
+  ' xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
+  ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"' +
+  ' xmlns:fh="http://purl.org/syndication/history/1.0"';
+
+export function rssItem(item: Article): string {
+  const parts = [
+    el("title", item.title),
+    el("link", item.url),
+    el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
+    el("pubDate", rfc822(item.published)),
+    el("description", item.summary),
+    el("content:encoded", item.contentHtml ?? ""),
+  ];
+  for (const a of item.authors) {
+    parts.push(el("dc:creator", a.name));
+    if (a.email) parts.push(el("author", `${a.email} (${a.name})`));
+  }
+  for (const t of item.tags) parts.push(el("category", t.name));
+  if (item.language) parts.push(el("dc:language", item.language));
+  if (item.image) {
+    const img = item.image;
+    parts.push(
+      `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
+        el("media:description", img.caption ?? img.alt, { type: "plain" }) +
+        el("media:credit", img.credit) +
+        `</media:content>`,
+    );
+    if (img.length !== undefined) parts.push(empty("enclosure", { url: img.url, length: img.length, type: img.type }));
+  }
+  return `<item>${parts.join("")}</item>`;
+}
+
+export function renderRss(ctx: DocumentContext, fragments: FragmentCache): string {
+  const { site, spec } = ctx;
+  const head = [
+    el("title", spec.title),
+    el("link", site.site_url),
+    el("description", site.description),
+    el("language", site.language),
+    el("copyright", site.copyright),
+    el("lastBuildDate", rfc822(ctx.updated)),
+    el("generator", `${GENERATOR.name} ${GENERATOR.version}`),
+    el("docs", "https://www.rssboard.org/rss-specification"),
+    empty("atom:link", { rel: "self", type: FORMATS.rss.contentType.split(";")[0], href: ctx.url("rss") }),
+    empty("atom:link", { rel: "alternate", type: FORMATS.atom.contentType.split(";")[0], href: ctx.url("atom") }),
+    empty("atom:link", { rel: "alternate", type: FORMATS.json.contentType.split(";")[0], href: ctx.url("json") }),
+  ];
+  if (site.websub_hub) head.push(empty("atom:link", { rel: "hub", href: site.websub_hub }));
+  if (spec.kind === "archive") {
+    head.push("<fh:archive/>", empty("atom:link", { rel: "current", href: ctx.currentUrl("rss") }));
+  }
+  const prev = ctx.prevArchiveUrl("rss");
+  if (prev) head.push(empty("atom:link", { rel: "prev-archive", href: prev }));
+  if (site.icon ?? site.favicon) {
+    head.push(`<image>${el("url", (site.icon ?? site.favicon)!)}${el("title", spec.title)}${el("link", site.site_url)}</image>`);
+  }
+  const items = spec.items.map((i) => fragments.get("rss", i.id, () => rssItem(i)));
+  return `${XML_DECLARATION}<rss version="2.0"${NS}><channel>${head.join("")}\n${items.join("\n")}\n</channel></rss>\n`;
+}

@@ -1,0 +1,32 @@
+/**
+ * XML text and attribute escaping for the RSS and Atom renderers. Escaping is done by `entities`
+ * (the library markdown-it and htmlparser2 use); characters XML 1.0 cannot carry are dropped
+ * first. No CDATA anywhere: escaped text has no `]]>` problem. Every document is parsed back
+ * by the check gate before it is published.
+ */
+import { escapeUTF8 } from "entities";
+import { stripXmlIllegal } from "../text.ts";
+
+/** Text content or attribute value: `&`, `<`, `>`, `"`, `'` escaped, illegal characters removed. */
+export function x(value: string | number): string {
+  return escapeUTF8(stripXmlIllegal(String(value)));
+}
+
+/** `<name attr="v">text</name>`, or nothing when the text is absent. */
+export function el(name: string, text: string | number | undefined, attrs?: Record<string, string | number | undefined>): string {
+  if (text === undefined) return "";
+  return `<${name}${attributes(attrs)}>${x(text)}</${name}>`;
+}
+
+export function empty(name: string, attrs: Record<string, string | number | undefined>): string {
+  return `<${name}${attributes(attrs)}/>`;
+}
+
+function attributes(attrs?: Record<string, string | number | undefined>): string {
+  if (!attrs) return "";
+  let out = "";
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) out += ` ${k}="${x(v)}"`;
+  return out;
+}
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';

@@ -1,0 +1,155 @@
+/**
+ * The one source of truth for content: site.yaml and article front matter (CONTRACT.md,
+ * "Content format"). Types are inferred from these schemas; input is coerced at this boundary
+ * (a lone string where a list is expected, an author given as a bare name).
+ */
+import { z } from "zod";
+import { LIMITS } from "./limits.ts";
+import { parseContentDate, isTimeZone } from "./dates.ts";
+import { cleanLine, stripXmlIllegal } from "./text.ts";
+
+const line = (max: number, what: string) =>
+  z
+    .string({ error: `expected ${what} as text` })
+    .transform(cleanLine)
+    .pipe(z.string().min(1, `must not be empty`).max(max, `must be at most ${max} characters`));
+
+const multiline = (max: number, what: string) =>
+  z
+    .string({ error: `expected ${what} as text` })
+    .transform((s) => stripXmlIllegal(s.normalize("NFC")).trim())
+    .pipe(z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`));
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+export const httpUrl = z
+  .string({ error: "expected an absolute http(s) URL" })
+  .max(LIMITS.urlChars, `must be at most ${LIMITS.urlChars} characters`)
+  .refine((v) => isHttpUrl(v.trim()), { message: "must be an absolute http(s) URL, like https://example.com/page" })
+  .transform((v) => new URL(v.trim()).href);
+
+const email = z.email({ error: "must be an e-mail address like name@example.com" });
+
+export const authorSchema = z.preprocess(
+  (v) => (typeof v === "string" ? { name: v } : v),
+  z.object(
+    {
+      name: line(200, "the author's name"),
+      url: httpUrl.optional(),
+      email: email.optional(),
+    },
+    { error: "expected an author: a name, or {name, url?, email?}" },
+  ),
+);
+
+const listOf = <T extends z.ZodType>(item: T, max: number, what: string) =>
+  z.preprocess(
+    (v) => (v === null || v === undefined ? undefined : Array.isArray(v) ? v : [v]),
+    z.array(item, { error: `expected a list of ${what}` }).max(max, `at most ${max} ${what} are allowed`),
+  );
+
+const bcp47 = z
+  .string({ error: "expected a BCP 47 language tag like en, en-GB or tr" })
+  .refine(
+    (v) => {
+      try {
+        return Intl.getCanonicalLocales(v).length === 1;
+      } catch {
+        return false;
+      }
+    },
+    { message: "must be a BCP 47 language tag like en, en-GB or tr" },
+  )
+  .transform((v) => Intl.getCanonicalLocales(v)[0] as string);
+
+const contentDate = z
+  .string({ error: "expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19 (quote it if it has a time)" })
+  .superRefine((v, ctx) => {
+    const parsed = parseContentDate(v, "UTC");
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+  });
+
+export const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+export const siteSchema = z.object({
+  title: line(LIMITS.titleChars, "the feed title"),
+  description: multiline(LIMITS.summaryChars, "the feed description"),
+  site_url: httpUrl,
+  feed_url: httpUrl,
+  language: bcp47,
+  authors: listOf(authorSchema, LIMITS.authorsPerArticle, "authors").optional(),
+  copyright: line(500, "the copyright line").optional(),
+  icon: httpUrl.optional(),
+  favicon: httpUrl.optional(),
+  items_per_feed: z
+    .number({ error: "expected a whole number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(LIMITS.itemsPerFeedMax, `must be at most ${LIMITS.itemsPerFeedMax}`)
+    .default(50),
+  websub_hub: httpUrl.optional(),
+  archives: z.boolean({ error: "expected true or false" }).default(true),
+  /** Extension: the IANA time zone for dates written without one (default UTC). */
+  timezone: z
+    .string()
+    .refine(isTimeZone, { message: "must be an IANA time zone like Europe/Istanbul or UTC" })
+    .default("UTC"),
+});
+
+export const imageSchema = z.object(
+  {
+    url: httpUrl,
+    alt: multiline(1_000, "the image's alternative text"),
+    caption: multiline(2_000, "the caption").optional(),
+    credit: line(500, "the credit").optional(),
+    /** Extension: the MIME type, when the URL's extension does not tell it. */
+    type: z.string().regex(/^image\/[a-z0-9.+-]+$/, "must be an image MIME type like image/jpeg").optional(),
+    /** Extension: size in bytes, for RSS enclosures. */
+    length: z.number().int().min(0).optional(),
+  },
+  { error: "expected an image: {url, alt, caption?, credit?}" },
+);
+
+export const relatedSchema = z.object(
+  { title: line(LIMITS.titleChars, "the link's title"), url: httpUrl },
+  { error: "expected a related link: {title, url}" },
+);
+
+export const articleSchema = z.object(
+  {
+    title: line(LIMITS.titleChars, "the title"),
+    date: contentDate,
+    id: line(LIMITS.idChars, "the id").optional(),
+    slug: z
+      .string({ error: "expected a slug as text" })
+      .max(LIMITS.slugChars, `must be at most ${LIMITS.slugChars} characters`)
+      .regex(SLUG_RE, "must be lowercase letters, digits and single hyphens, like my-article")
+      .optional(),
+    url: httpUrl.optional(),
+    summary: multiline(LIMITS.summaryChars, "the summary").optional(),
+    updated: contentDate.optional(),
+    authors: listOf(authorSchema, LIMITS.authorsPerArticle, "authors").optional(),
+    tags: listOf(line(LIMITS.tagChars, "a tag"), LIMITS.tagsPerArticle, "tags").optional(),
+    image: imageSchema.optional(),
+    source: line(1_000, "the source line").optional(),
+    draft: z.boolean({ error: "expected true or false" }).default(false),
+    language: bcp47.optional(),
+    related: listOf(relatedSchema, LIMITS.relatedPerArticle, "related links").optional(),
+  },
+  { error: "front matter must be a YAML mapping of fields" },
+);
+
+export type Site = z.infer<typeof siteSchema>;
+export type FrontMatter = z.infer<typeof articleSchema>;
+export type Author = z.infer<typeof authorSchema>;
+export type Image = z.infer<typeof imageSchema>;
+
+export const SITE_KEYS = new Set(Object.keys(siteSchema.shape));
+export const ARTICLE_KEYS = new Set(Object.keys(articleSchema.shape));

@@ -1,0 +1,106 @@
+/**
+ * build = load → validate → model → render bodies → render documents → check → publish.
+ * Nothing is written unless every step before publishing succeeded.
+ */
+import type { ContentSource } from "../adapters/content-dir.ts";
+import type { ObjectStore } from "../adapters/store.ts";
+import { loadContent, hasErrors } from "../core/content.ts";
+import { ContentError, type ContentIssue } from "../core/errors.ts";
+import { buildModel } from "../core/model.ts";
+import { planDocuments } from "../core/documents.ts";
+import { renderOutputs } from "../core/render/index.ts";
+import { buildManifest } from "../core/manifest.ts";
+import { renderBody, type Article } from "../core/article.ts";
+import { rfc3339 } from "../core/dates.ts";
+import { publish } from "./publish.ts";
+
+export interface ValidateResult {
+  ok: boolean;
+  files: number;
+  articles: number;
+  issues: ContentIssue[];
+}
+
+/** Every problem in every file, bodies included. */
+export async function validate(source: ContentSource): Promise<ValidateResult> {
+  const { files, issues: readIssues } = await source.read();
+  const loaded = loadContent(files);
+  const issues = [...readIssues, ...loaded.issues];
+  for (const a of loaded.articles) {
+    const issue = renderBody(a);
+    if (issue) issues.push(issue);
+  }
+  sortIssues(issues);
+  return { ok: !hasErrors(issues), files: files.length, articles: loaded.articles.length, issues };
+}
+
+export function sortIssues(issues: ContentIssue[]): void {
+  issues.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+}
+
+export interface BuildOptions {
+  source: ContentSource;
+  store: ObjectStore;
+  /** The clock, as a parameter: what counts as published (future-dated items wait). */
+  now: number;
+  concurrency?: number;
+  onPhase?: (phase: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface BuildReport {
+  build_id: string;
+  items: number;
+  drafts: number;
+  scheduled: number;
+  next_publication: string | null;
+  documents: { total: number; written: number; unchanged: number; deleted: number };
+  written: string[];
+  deleted: string[];
+  warnings: ContentIssue[];
+  duration_ms: number;
+}
+
+export async function build(options: BuildOptions): Promise<BuildReport> {
+  const started = performance.now();
+  options.onPhase?.("reading content");
+  const { files, issues: readIssues } = await options.source.read();
+  options.onPhase?.("validating");
+  const loaded = loadContent(files);
+  const issues = [...readIssues, ...loaded.issues];
+  if (hasErrors(issues) || !loaded.site) {
+    sortIssues(issues);
+    throw new ContentError(issues);
+  }
+  const model = buildModel(loaded.site, loaded.articles, options.now);
+  const specs = planDocuments(model);
+  options.onPhase?.("converting Markdown");
+  // Each body that appears in some document is converted once.
+  const seen = new Set<Article>();
+  for (const spec of specs) for (const item of spec.items) seen.add(item);
+  for (const item of seen) {
+    const issue = renderBody(item);
+    if (issue) issues.push(issue);
+  }
+  if (hasErrors(issues)) {
+    sortIssues(issues);
+    throw new ContentError(issues);
+  }
+  options.onPhase?.("rendering");
+  const outputs = renderOutputs(model, specs);
+  const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
+  options.onPhase?.("publishing");
+  const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress });
+  return {
+    build_id: manifest.build_id,
+    items: model.items.length,
+    drafts: model.drafts,
+    scheduled: model.scheduled,
+    next_publication: model.nextPublication === undefined ? null : rfc3339(model.nextPublication),
+    documents: { total: outputs.length + 1, written: result.written.length, unchanged: result.unchanged, deleted: result.deleted.length },
+    written: result.written,
+    deleted: result.deleted,
+    warnings: issues.filter((i) => i.severity === "warning"),
+    duration_ms: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Publishing: write only the objects whose bytes changed since the last manifest, then the
+ * manifest, then delete what the new manifest no longer lists. Nothing is deleted before the
+ * new manifest is in place, so a failure at any point leaves every served object a complete
+ * document of the old or the new build, and the next build converges.
+ */
+import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
+import type { Output } from "../core/render/index.ts";
+import { mapLimit, type ObjectStore } from "../adapters/store.ts";
+import { PublishError } from "../core/errors.ts";
+
+/** Keys this tool owns: only these are ever deleted from a store. */
+export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
+
+export interface PublishResult {
+  written: string[];
+  unchanged: number;
+  deleted: string[];
+}
+
+export interface PublishOptions {
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function publish(store: ObjectStore, outputs: Output[], manifest: Manifest, options: PublishOptions = {}): Promise<PublishResult> {
+  const concurrency = options.concurrency ?? 8;
+  let previous: Manifest | undefined;
+  let existing: Set<string>;
+  try {
+    previous = parseManifest((await store.get(MANIFEST_KEY))?.body);
+    existing = new Set(await store.list());
+  } catch (err) {
+    throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
+  }
+  const changed = outputs.filter((o) => {
+    const before = previous?.outputs[o.key];
+    return !existing.has(o.key) || !before || before.sha256 !== o.sha256 || before.content_type !== o.contentType || before.cache_control !== o.cacheControl;
+  });
+  let done = 0;
+  try {
+    await mapLimit(changed, concurrency, async (o) => {
+      await store.put(o.key, o.body, { contentType: o.contentType, cacheControl: o.cacheControl });
+      options.onProgress?.(++done, changed.length);
+    });
+  } catch (err) {
+    throw new PublishError(`publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest and documents are still served: ${(err as Error).message}`, { cause: err });
+  }
+  const m = manifestOutput(manifest);
+  const written = changed.map((o) => o.key);
+  const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
+  if (!oldManifestSame) {
+    try {
+      await store.put(MANIFEST_KEY, m.body, { contentType: m.contentType, cacheControl: m.cacheControl });
+    } catch (err) {
+      throw new PublishError(`writing ${MANIFEST_KEY} to ${store.description} failed: ${(err as Error).message}`, { cause: err });
+    }
+    written.push(MANIFEST_KEY);
+  }
+  const keep = new Set(outputs.map((o) => o.key));
+  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
+  if (stale.length) {
+    try {
+      await store.delete(stale);
+    } catch (err) {
+      throw new PublishError(`the new build is published, but deleting ${stale.length} outdated objects failed (the next build retries): ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return { written, unchanged: outputs.length - changed.length, deleted: stale };
+}
