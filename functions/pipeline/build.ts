@@ -97,7 +97,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     drafts: model.drafts,
     scheduled: model.scheduled,
     next_publication: model.nextPublication === undefined ? null : rfc3339(model.nextPublication),
-    documents: { total: outputs.length + 1, written: result.written.length, unchanged: result.unchanged, deleted: result.deleted.length },
+    documents: { total: outputs.length + 1, written: result.written.length, unchanged: outputs.length + 1 - result.written.length, deleted: result.deleted.length },
     written: result.written,
     deleted: result.deleted,
     warnings: issues.filter((i) => i.severity === "warning"),

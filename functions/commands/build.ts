@@ -1,0 +1,64 @@
+import { parseArgs } from "node:util";
+import { DirectoryContent } from "../adapters/content-dir.ts";
+import { DirectoryStore } from "../adapters/dir-store.ts";
+import { build, type BuildReport } from "../pipeline/build.ts";
+import { ContentError, RenderCheckError, PublishError, formatIssue } from "../core/errors.ts";
+import { displayIssue, fail, printIssues, progress } from "./shared.ts";
+
+function summary(report: BuildReport, target: string): string {
+  const extra = [
+    report.drafts ? `${report.drafts} draft${report.drafts === 1 ? "" : "s"} left out` : "",
+    report.scheduled ? `${report.scheduled} scheduled (next ${report.next_publication})` : "",
+  ].filter(Boolean);
+  const d = report.documents;
+  return (
+    `Built ${report.items} item${report.items === 1 ? "" : "s"}${extra.length ? ` (${extra.join(", ")})` : ""} into ${target}\n` +
+    `  documents: ${d.total} in all, ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted\n` +
+    `  build ${report.build_id} in ${report.duration_ms} ms\n`
+  );
+}
+
+export default async function cmdBuild(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      content: { type: "string", default: "content" },
+      out: { type: "string" },
+      bucket: { type: "string" },
+      endpoint: { type: "string" },
+      json: { type: "boolean", default: false },
+      now: { type: "string" },
+    },
+  });
+  if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
+  const now = values.now ? Date.parse(values.now) : Date.now();
+  if (Number.isNaN(now)) fail(`--now ${values.now} is not a date-time`);
+  let store;
+  if (values.out) store = new DirectoryStore(values.out);
+  else fail("--bucket: publishing to S3 is not available in this version; use --out DIR");
+  const bar = progress(!values.json && process.stderr.isTTY === true);
+  try {
+    const report = await build({ source: new DirectoryContent(values.content), store, now, onPhase: bar.phase, onProgress: bar.count });
+    bar.end();
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);
+    else {
+      for (const w of report.warnings) process.stderr.write(`${formatIssue(displayIssue(values.content, w))}\n`);
+      process.stdout.write(summary(report, store.description));
+    }
+    return 0;
+  } catch (err) {
+    bar.end();
+    if (err instanceof ContentError) {
+      printIssues(values.content, err.issues, values.json);
+      if (!values.json) process.stderr.write(`Build stopped: invalid content; ${store.description} was left as it was.\n`);
+      return 1;
+    }
+    if (err instanceof RenderCheckError || err instanceof PublishError) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { name: err.name, message: err.message } }, null, 2)}\n`);
+      else process.stderr.write(`Build failed: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+

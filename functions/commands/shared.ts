@@ -1,0 +1,35 @@
+/** What the commands share: usage errors, and issues printed the way editors read them. */
+import { join, relative } from "node:path";
+import { formatIssue, type ContentIssue } from "../core/errors.ts";
+
+export class UsageError extends Error {}
+
+export function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+export function displayIssue(contentDir: string, issue: ContentIssue): ContentIssue {
+  return { ...issue, file: relative(process.cwd(), join(contentDir, issue.file)) || issue.file };
+}
+
+export function printIssues(contentDir: string, issues: ContentIssue[], json: boolean): void {
+  const shown = issues.map((i) => displayIssue(contentDir, i));
+  if (json) process.stdout.write(`${JSON.stringify({ ok: !shown.some((i) => i.severity === "error"), issues: shown }, null, 2)}\n`);
+  else for (const i of shown) (i.severity === "error" ? process.stdout : process.stderr).write(`${formatIssue(i)}\n`);
+}
+
+export function progress(enabled: boolean) {
+  let last = "";
+  return {
+    phase: (p: string) => {
+      if (enabled) process.stderr.write(`\r\x1b[K${(last = p)}…`);
+    },
+    count: (done: number, total: number) => {
+      if (enabled && (done === total || done % 25 === 0)) process.stderr.write(`\r\x1b[K${last} ${done}/${total}`);
+    },
+    end: () => {
+      if (enabled) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
