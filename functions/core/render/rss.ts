@@ -37,7 +37,10 @@ export function rssItem(item: Article): string {
         el("media:credit", img.credit) +
         `</media:content>`,
     );
-    if (img.length !== undefined) parts.push(empty("enclosure", { url: img.url, length: img.length, type: img.type }));
+    // length is required; "When an enclosure's size cannot be determined, a publisher should
+    // use a length of 0" (RSS Best Practices Profile, "enclosure"). Readers that skip Media RSS
+    // still get the photo and its MIME type.
+    parts.push(empty("enclosure", { url: img.url, length: img.length ?? 0, type: img.type }));
   }
   return `<item>${parts.join("")}</item>`;
 }

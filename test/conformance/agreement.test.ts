@@ -1,0 +1,57 @@
+/**
+ * RSS, Atom and JSON Feed, each read by an outside parser, agree item by item (count, order,
+ * ids, titles, links, dates) for every main, archive and tag document. RSS 2.0 has no item
+ * modification date, so `updated` is compared between Atom and JSON Feed only.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { TREES, xmlPaths, type BuiltTree } from "../support/built.ts";
+import { feedparserDump, fpItems, jsonItems, rowanItems, type FpDocument, type ItemKey, type JsonFeedDoc } from "../support/parsers.ts";
+
+const withoutUpdated = (items: ItemKey[]) => items.map(({ updated: _u, ...rest }) => rest);
+
+describe.each(TREES)("the three formats built from %s", (_name, make) => {
+  let tree: BuiltTree;
+  let dump: Record<string, FpDocument>;
+  const json = async (prefix: string) => jsonItems(JSON.parse(await tree.text(`${prefix}feed.json`)) as JsonFeedDoc, true);
+
+  beforeAll(async () => {
+    tree = await make();
+    dump = feedparserDump(xmlPaths(tree));
+  });
+
+  it("feedparser's Atom items equal the JSON Feed items, dates included", async () => {
+    for (const p of tree.prefixes) expect(fpItems(dump[tree.path(`${p}atom.xml`)]!, true), p || "main").toEqual(await json(p));
+  });
+
+  it("feedparser's RSS items equal the JSON Feed items (ids, titles, links, published)", async () => {
+    for (const p of tree.prefixes) {
+      expect(fpItems(dump[tree.path(`${p}feed.xml`)]!, false), p || "main").toEqual(withoutUpdated(await json(p)));
+    }
+  });
+
+  it("@rowanmanning/feed-parser's Atom items equal the JSON Feed items, dates included", async () => {
+    for (const p of tree.prefixes) expect(rowanItems(await tree.text(`${p}atom.xml`), true).items, p || "main").toEqual(await json(p));
+  });
+
+  it("@rowanmanning/feed-parser's RSS items equal the JSON Feed items (ids, titles, links, published)", async () => {
+    for (const p of tree.prefixes) {
+      expect(rowanItems(await tree.text(`${p}feed.xml`), false).items, p || "main").toEqual(withoutUpdated(await json(p)));
+    }
+  });
+
+  it("every document lists its items newest first", async () => {
+    for (const p of tree.prefixes) {
+      const dates = (await json(p)).map((i) => i.published);
+      expect(dates, p || "main").toEqual([...dates].sort().reverse());
+    }
+  });
+
+  it("the feed's updated / lastBuildDate is the newest item's modification time in every format", async () => {
+    for (const p of tree.prefixes) {
+      const items = await json(p);
+      const newest = items.map((i) => i.updated!).sort().at(-1);
+      expect(dump[tree.path(`${p}atom.xml`)]!.feed.updated, `${p}atom.xml`).toBe(newest);
+      expect(dump[tree.path(`${p}feed.xml`)]!.feed.updated, `${p}feed.xml`).toBe(newest);
+    }
+  });
+});
