@@ -85,13 +85,21 @@ export function htmlDepth(html: string): number {
   return max;
 }
 
+const NESTING_CONTAINERS = new Set([
+  "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close", "blockquote_open", "blockquote_close",
+]);
+
 export type MarkdownResult = { ok: true; html: string } | { ok: false; message: string; line?: number };
 
 export function renderMarkdown(markdown: string, baseUrl: string): MarkdownResult {
   const tokens = md.parse(markdown, {});
+  // Count lists and blockquotes themselves: markdown-it's `level` also counts list items and
+  // paragraphs, so it measures a list level as two and a blockquote level as one.
+  let nesting = 0;
   for (const t of tokens) {
-    // markdown-it's `level` counts open block containers (list, item, paragraph, quote).
-    if (t.level > LIMITS.bodyNestingDepth * 2) {
+    if (!NESTING_CONTAINERS.has(t.type)) continue;
+    nesting += t.nesting;
+    if (nesting > LIMITS.bodyNestingDepth) {
       return {
         ok: false,
         message: `nested deeper than ${LIMITS.bodyNestingDepth} levels (lists or blockquotes)`,

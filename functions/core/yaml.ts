@@ -2,7 +2,7 @@
  * Safe YAML: the YAML 1.2 core schema (no timestamps, no custom or language-specific tags),
  * duplicate keys rejected, aliases and nesting bounded. Every problem comes back with its line.
  */
-import { parseDocument, LineCounter, isMap, isPair, isScalar, isCollection, type Document, type Node } from "yaml";
+import { parseDocument, Lexer, LineCounter, isMap, isPair, isScalar, isCollection, type Document, type Node } from "yaml";
 import { LIMITS } from "./limits.ts";
 
 export interface YamlProblem {
@@ -28,13 +28,35 @@ function depthOf(value: unknown, limit: number, depth = 0): number {
   return depth;
 }
 
+/**
+ * Deepest `[`/`{` nesting, from the lexer's tokens (it tells flow indicators from the same
+ * characters inside scalars). Checked before composing: the composer recurses per level, so
+ * 20,000 nested `[` would overflow the stack instead of hitting the depth limit.
+ */
+function flowDepth(text: string): number {
+  let depth = 0, max = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === "[" || token === "{") max = Math.max(max, ++depth);
+    else if (token === "]" || token === "}") depth--;
+  }
+  return max;
+}
+
+const tooDeep = (): { ok: false; problems: YamlProblem[] } => ({
+  ok: false,
+  problems: [{ field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }],
+});
+
 export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
+  if (flowDepth(text) > LIMITS.yamlDepth) return tooDeep();
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
     doc = parseDocument(text, {
       schema: "core",
       customTags: [],
+      // Without this, !!binary, !!set, !!omap, !!pairs and !!timestamp resolve even in the core schema.
+      resolveKnownTags: false,
       uniqueKeys: true,
       strict: true,
       prettyErrors: false,
@@ -74,9 +96,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
       ],
     };
   }
-  if (depthOf(value, LIMITS.yamlDepth) > LIMITS.yamlDepth) {
-    return { ok: false, problems: [{ field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }] };
-  }
+  if (depthOf(value, LIMITS.yamlDepth) > LIMITS.yamlDepth) return tooDeep();
 
   const keys: { key: string; line: number }[] = [];
   if (isMap(doc.contents)) {

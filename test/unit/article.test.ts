@@ -1,0 +1,232 @@
+import { describe, expect, it } from "vitest";
+import { parseArticle, renderBody, slugFromFile } from "../../functions/core/article.ts";
+import { formatIssue } from "../../functions/core/errors.ts";
+import { LIMITS } from "../../functions/core/limits.ts";
+import { siteSchema } from "../../functions/core/schema.ts";
+import { SITE_FIELDS, TEST_SITE, articleText, bytes, type Fields } from "../support/content-tree.ts";
+
+const FILE = "articles/a.md";
+
+function parse(text: string | Uint8Array, file = FILE, site = TEST_SITE) {
+  return parseArticle(file, typeof text === "string" ? bytes(text) : text, site);
+}
+
+/** Formatted issues of one article file. */
+function lines(text: string | Uint8Array, file = FILE): string[] {
+  return parse(text, file).issues.map(formatIssue);
+}
+
+function article(fields: Fields = {}, body?: string) {
+  const r = parse(articleText(fields, body));
+  if (!r.article) throw new Error(`expected a valid article: ${r.issues.map(formatIssue).join("; ")}`);
+  return r.article;
+}
+
+describe("parseArticle: accepted", () => {
+  it("reads title, date and body", () => {
+    expect(article({}, "Hello *world*")).toMatchObject({ title: "A title", published: Date.parse("2020-06-19T10:00:00Z"), markdown: "Hello *world*\n" });
+  });
+
+  it("takes the slug from the file name", () => {
+    expect(article().slug).toBe("a");
+  });
+
+  it("derives id and url from the slug and site_url", () => {
+    expect(article()).toMatchObject({ id: "https://news.example.com/articles/a", url: "https://news.example.com/articles/a" });
+  });
+
+  it("keeps an explicit id", () => {
+    expect(article({ id: "urn:uuid:1" }).id).toBe("urn:uuid:1");
+  });
+
+  it("lets front matter set the slug", () => {
+    expect(article({ slug: "other" })).toMatchObject({ slug: "other", url: "https://news.example.com/articles/other" });
+  });
+
+  it("uses the site's authors when the article names none", () => {
+    const site = siteSchema.parse({ ...SITE_FIELDS, authors: ["Desk"] });
+    expect(parseArticle(FILE, bytes(articleText()), site).article?.authors).toEqual([{ name: "Desk" }]);
+  });
+
+  it("merges tags that share a slug, keeping the first spelling", () => {
+    expect(article({ tags: ["Türkiye", "turkiye", "TÜRKİYE", "Libya"] }).tags).toEqual([
+      { name: "Türkiye", slug: "turkiye" },
+      { name: "Libya", slug: "libya" },
+    ]);
+  });
+
+  it("types an image from its extension", () => {
+    expect(article({ image: { url: "https://news.example.com/p.JPG", alt: "x" } }).image?.type).toBe("image/jpeg");
+  });
+
+  it("reads a file with a byte-order mark", () => {
+    expect(parse(`\uFEFF${articleText()}`).article?.title).toBe("A title");
+  });
+
+  it("reads CRLF line ends, and names lines as an editor counts them", () => {
+    const text = articleText({ title: "" }).replace(/\n/g, "\r\n");
+    expect(lines(text)).toEqual(["articles/a.md:2: title: must not be empty"]);
+  });
+
+  it("takes the body's first line after the closing fence", () => {
+    expect(article({ summary: "S" }).bodyLine).toBe(6);
+  });
+
+  it("accepts '...' as the closing fence", () => {
+    expect(parse("---\ntitle: T\ndate: 2020-01-01\n...\nBody\n").article?.title).toBe("T");
+  });
+});
+
+describe("parseArticle: warnings", () => {
+  it("warns about an unknown field with its line, and still accepts the article", () => {
+    const r = parse(articleText({ colour: "blue" }));
+    expect(r.article).toBeDefined();
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:4: warning: colour: unknown field, ignored/)]);
+  });
+
+  it("removes NUL and other control characters with a warning naming the line", () => {
+    const r = parse(`---\ntitle: A\u0000B\ndate: 2020-01-01\n---\nx\u0007y\n`);
+    expect(r.article?.title).toBe("AB");
+    expect(r.article?.markdown).toBe("xy\n");
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:2: warning: file: characters XML cannot carry/)]);
+  });
+
+  it("warns about a date-time without a zone and reads it in the site's zone", () => {
+    const site = siteSchema.parse({ ...SITE_FIELDS, timezone: "Europe/Istanbul" });
+    const r = parseArticle(FILE, bytes(articleText({ date: "2020-06-19T10:00:00" })), site);
+    expect(r.article?.published).toBe(Date.parse("2020-06-19T07:00:00Z"));
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:3: warning: date: has no time zone; read as Europe\/Istanbul/)]);
+  });
+
+  it("does not warn about a date without a time", () => {
+    expect(parse(articleText({ date: "2020-06-19" })).issues).toEqual([]);
+  });
+});
+
+describe("parseArticle: rejected", () => {
+  it("names file, line and field of a schema error", () => {
+    expect(lines(articleText({ url: "javascript:alert(1)" }))).toEqual([
+      "articles/a.md:4: url: must be an absolute http(s) URL, like https://example.com/page",
+    ]);
+  });
+
+  it("names a missing required field", () => {
+    expect(lines(articleText({ title: undefined }))).toEqual(["articles/a.md:2: title: is required"]);
+  });
+
+  it("names the line of a nested field", () => {
+    expect(lines("---\ntitle: T\ndate: 2020-01-01\nimage:\n  alt: A\n  url: data:image/png;base64,AAAA\n---\n")).toEqual([
+      "articles/a.md:6: image.url: must be an absolute http(s) URL, like https://example.com/page",
+    ]);
+  });
+
+  it(`rejects a file over ${LIMITS.articleFileBytes} bytes`, () => {
+    expect(lines(articleText({}, "x".repeat(5 * 1024 * 1024)))).toEqual([
+      expect.stringMatching(/^articles\/a\.md: file: is \d+ bytes; at most 1048576 bytes/),
+    ]);
+  });
+
+  it(`rejects front matter over ${LIMITS.frontMatterBytes} characters`, () => {
+    expect(lines(articleText({ note: "x".repeat(LIMITS.frontMatterBytes) }))).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: is \d+ characters/)]);
+  });
+
+  it("rejects a 10 KB title", () => {
+    expect(lines(articleText({ title: "T".repeat(10_240) }))).toEqual([`articles/a.md:2: title: must be at most ${LIMITS.titleChars} characters`]);
+  });
+
+  it("rejects thousands of tags", () => {
+    expect(lines(articleText({ tags: Array.from({ length: 2000 }, (_, i) => `t${i}`) }))).toEqual([`articles/a.md:4: tags: at most ${LIMITS.tagsPerArticle} tags are allowed`]);
+  });
+
+  it("rejects bytes that are not UTF-8, naming the line", () => {
+    const good = bytes("---\ntitle: T\ndate: 2020-01-01\n---\nline\n");
+    const file = new Uint8Array([...good, 0x63, 0x61, 0x66, 0xe9, 0x0a]); // "café" in Latin-1
+    expect(lines(file)).toEqual(["articles/a.md:6: file: is not valid UTF-8 text (save it as UTF-8)"]);
+  });
+
+  it("rejects a file without front matter", () => {
+    expect(lines("# Just Markdown\n")).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: the file must start with a line '---'/)]);
+  });
+
+  it("rejects unterminated front matter", () => {
+    expect(lines("---\ntitle: T\ndate: 2020-01-01\nBody\n")).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: front matter is not closed/)]);
+  });
+
+  it.each([
+    ["a list", "---\n- a\n- b\n---\n"],
+    ["a string", "---\njust text\n---\n"],
+    ["empty", "---\n---\n"],
+  ])("rejects front matter that is %s", (_, text) => {
+    expect(lines(text)).toEqual([expect.stringMatching(/^articles\/a\.md:2: front matter: must be a YAML mapping/)]);
+  });
+
+  it("rejects a YAML alias bomb", () => {
+    const bomb = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 8; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(",")}]`);
+    expect(lines(`---\ntitle: T\ndate: 2020-01-01\n${bomb.join("\n")}\n---\n`)).toEqual([expect.stringMatching(/front matter: too many YAML aliases/)]);
+  });
+
+  it("rejects a custom YAML tag, naming the line", () => {
+    expect(lines("---\ntitle: T\ndate: !!js/date 2020-01-01\n---\n")).toEqual([expect.stringMatching(/^articles\/a\.md:3: front matter: YAML tags are not allowed/)]);
+  });
+
+  it("rejects an impossible date with its line", () => {
+    expect(lines(articleText({ date: "2021-02-30" }))).toEqual([expect.stringMatching(/^articles\/a\.md:3: date: "2021-02-30" is not a real date/)]);
+  });
+
+  it("rejects an impossible hour", () => {
+    expect(lines(articleText({ date: "2021-01-01T25:00:00Z" }))).toEqual([expect.stringMatching(/^articles\/a\.md:3: date: .* is not a real date/)]);
+  });
+
+  it("rejects updated before date", () => {
+    expect(lines(articleText({ updated: "2020-01-01" }))).toEqual(["articles/a.md:4: updated: is earlier than date"]);
+  });
+
+  it("rejects an image URL whose type cannot be told", () => {
+    expect(lines(articleText({ image: { url: "https://news.example.com/photo", alt: "x" } }))).toEqual([expect.stringMatching(/^articles\/a\.md:4: image\.type: the image URL has no known extension/)]);
+  });
+
+  it("rejects a slug that tries path traversal", () => {
+    expect(lines(articleText({ slug: "../../etc/passwd" }))).toEqual([expect.stringMatching(/^articles\/a\.md:4: slug: must be lowercase/)]);
+  });
+
+  it("reports a front-matter error and an unknown field together", () => {
+    const found = lines(articleText({ title: "", extra: 1 }));
+    expect(found).toHaveLength(2);
+    expect(found).toEqual(
+      expect.arrayContaining(["articles/a.md:2: title: must not be empty", expect.stringMatching(/^articles\/a\.md:4: warning: extra: unknown field/)]),
+    );
+  });
+});
+
+describe("slugFromFile", () => {
+  it("keeps a file name that is already a slug", () => {
+    expect(slugFromFile("articles/rome-talks.md")).toBe("rome-talks");
+  });
+
+  it("slugifies a file name with spaces and capitals", () => {
+    expect(slugFromFile("articles/Ankara Talks.md")).toBe("ankara-talks");
+  });
+
+  it("turns a file name that tries path traversal into a harmless slug", () => {
+    expect(slugFromFile("articles/..%2F..%2Fetc.md")).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
+  });
+
+  it("gives a dot-only file name a hash slug, not an empty one", () => {
+    expect(slugFromFile("articles/...md")).toMatch(/^t-[0-9a-f]{12}$/);
+  });
+});
+
+describe("renderBody", () => {
+  it("renders the body once, with image, related links and source around it", () => {
+    const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", credit: "AA" }, related: [{ title: "R", url: "https://news.example.com/r" }], source: "Wire" }, "Text");
+    expect(renderBody(a)).toBeUndefined();
+    expect(a.contentHtml).toMatch(/^<figure><img src="https:\/\/news\.example\.com\/p\.png" alt="Alt"><figcaption><small>AA<\/small><\/figcaption><\/figure>\n<p>Text<\/p>\n<aside>.*<a href="https:\/\/news\.example\.com\/r">R<\/a>.*<\/aside>\n<p><em>Source: Wire<\/em><\/p>$/s);
+  });
+
+  it("names the body line of the first list nested too deep", () => {
+    // Body from line 5: "Intro", a blank line, then one list level per line from line 7.
+    const a = article({}, `Intro\n\n${Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- x`).join("\n")}`);
+    expect(renderBody(a)).toMatchObject({ file: FILE, field: "body", line: 7 + LIMITS.bodyNestingDepth, message: expect.stringContaining("nested deeper than") });
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { parseContentDate, rfc3339, rfc822, wallTimeToUtc, isTimeZone } from "../../functions/core/dates.ts";
+
+const ms = (iso: string) => Date.parse(iso);
+
+function parsed(value: string, tz = "UTC") {
+  const r = parseContentDate(value, tz);
+  if (!r.ok) throw new Error(`expected ${value} to parse: ${r.message}`);
+  return r;
+}
+
+describe("parseContentDate", () => {
+  it("reads a date-time with Z", () => {
+    expect(parsed("2020-06-19T10:30:00Z")).toMatchObject({ ms: ms("2020-06-19T10:30:00Z"), zoned: true, dateOnly: false });
+  });
+
+  it("reads a date-time with a +03:00 offset", () => {
+    expect(parsed("2020-06-19T10:30:00+03:00").ms).toBe(ms("2020-06-19T07:30:00Z"));
+  });
+
+  it("reads an offset written without a colon", () => {
+    expect(parsed("2020-06-19T10:30:00-0430").ms).toBe(ms("2020-06-19T15:00:00Z"));
+  });
+
+  it("keeps milliseconds", () => {
+    expect(parsed("2020-06-19T10:30:00.250Z").ms).toBe(ms("2020-06-19T10:30:00.250Z"));
+  });
+
+  it("reads a date-only value as midnight in the site's time zone", () => {
+    expect(parsed("2020-06-19", "Europe/Istanbul")).toMatchObject({ ms: ms("2020-06-18T21:00:00Z"), dateOnly: true, zoned: false });
+  });
+
+  it("reads a zone-less date-time in the site's time zone", () => {
+    expect(parsed("2020-06-19T10:30:00", "Europe/Istanbul")).toMatchObject({ ms: ms("2020-06-19T07:30:00Z"), zoned: false, dateOnly: false });
+  });
+
+  it("applies summer time to a zone-less date-time in summer", () => {
+    expect(parsed("2021-07-01T12:00:00", "America/New_York").ms).toBe(ms("2021-07-01T16:00:00Z"));
+  });
+
+  it("applies standard time to a zone-less date-time in winter", () => {
+    expect(parsed("2021-01-15T12:00:00", "America/New_York").ms).toBe(ms("2021-01-15T17:00:00Z"));
+  });
+
+  it("reads a time just after the spring-forward change with the new offset", () => {
+    expect(parsed("2021-03-14T03:30:00", "America/New_York").ms).toBe(ms("2021-03-14T07:30:00Z"));
+  });
+
+  it("reads a time just before the spring-forward change with the old offset", () => {
+    expect(parsed("2021-03-14T01:30:00", "America/New_York").ms).toBe(ms("2021-03-14T06:30:00Z"));
+  });
+
+  it("accepts a space between date and time", () => {
+    expect(parsed("2020-06-19 10:30Z").ms).toBe(ms("2020-06-19T10:30:00Z"));
+  });
+
+  it("accepts 29 February in a leap year", () => {
+    expect(parsed("2020-02-29").ms).toBe(ms("2020-02-29T00:00:00Z"));
+  });
+
+  it.each([
+    ["2021-02-30", "not a real date"],
+    ["2021-02-29", "not a real date"],
+    ["2021-13-01", "not a real date"],
+    ["2021-04-31T10:00:00Z", "not a real date"],
+    ["2021-01-01T25:00:00Z", "not a real date"],
+    ["2021-01-01T23:60:00Z", "not a real date"],
+    ["2021-01-01T23:59:60Z", "not a real date"],
+    ["1969-12-31", "from 1970 on"],
+    ["2021-01-01T10:00:00+25:00", "impossible UTC offset"],
+    ["19 June 2020", "expected an ISO 8601"],
+    ["2020-6-19", "expected an ISO 8601"],
+    ["", "expected an ISO 8601"],
+  ])("rejects %j", (value, message) => {
+    const r = parseContentDate(value, "UTC");
+    expect(r.ok).toBe(false);
+    expect(r.ok ? "" : r.message).toContain(message);
+  });
+});
+
+describe("wallTimeToUtc", () => {
+  it("is the identity in UTC", () => {
+    expect(wallTimeToUtc(ms("2020-06-19T10:00:00Z"), "UTC")).toBe(ms("2020-06-19T10:00:00Z"));
+  });
+
+  it("subtracts a positive offset", () => {
+    expect(wallTimeToUtc(ms("2020-06-19T10:00:00Z"), "Asia/Tokyo")).toBe(ms("2020-06-19T01:00:00Z"));
+  });
+});
+
+describe("formatting", () => {
+  it("writes RFC 3339 without milliseconds when there are none", () => {
+    expect(rfc3339(ms("2020-06-19T10:00:00Z"))).toBe("2020-06-19T10:00:00Z");
+  });
+
+  it("writes RFC 3339 with milliseconds when there are some", () => {
+    expect(rfc3339(ms("2020-06-19T10:00:00.5Z"))).toBe("2020-06-19T10:00:00.500Z");
+  });
+
+  it("writes RFC 822 with a four-digit year and GMT", () => {
+    expect(rfc822(ms("2020-06-19T10:00:00Z"))).toBe("Fri, 19 Jun 2020 10:00:00 GMT");
+  });
+});
+
+describe("isTimeZone", () => {
+  it("accepts an IANA zone", () => {
+    expect(isTimeZone("Europe/Istanbul")).toBe(true);
+  });
+
+  it("rejects a made-up zone", () => {
+    expect(isTimeZone("Mars/Olympus")).toBe(false);
+  });
+});

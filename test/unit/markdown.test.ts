@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
+import { LIMITS } from "../../functions/core/limits.ts";
+
+const BASE = "https://news.example.com/articles/talks";
+
+function html(markdown: string): string {
+  const r = renderMarkdown(markdown, BASE);
+  if (!r.ok) throw new Error(`expected the body to render: ${r.message}`);
+  return r.html;
+}
+
+const nestedList = (depth: number) => Array.from({ length: depth }, (_, i) => `${"  ".repeat(i)}- level ${i + 1}`).join("\n");
+const nestedQuote = (depth: number) => `${"> ".repeat(depth)}deep`;
+
+describe("renderMarkdown", () => {
+  it("renders headings, emphasis and quotations", () => {
+    expect(html('## Sub\n\n> "Quoted," he said.\n\n**bold**')).toBe(
+      '<h2>Sub</h2>\n<blockquote>\n<p>"Quoted," he said.</p>\n</blockquote>\n<p><strong>bold</strong></p>',
+    );
+  });
+
+  it("escapes a literal ampersand and angle bracket in text", () => {
+    expect(html("AT&T says x < y")).toBe("<p>AT&amp;T says x &lt; y</p>");
+  });
+
+  it("keeps emoji, right-to-left and Turkish text", () => {
+    expect(html("🎉 مرحبا Çeşme ığdır")).toBe("<p>🎉 مرحبا Çeşme ığdır</p>");
+  });
+
+  it("makes a relative link absolute against the article URL", () => {
+    expect(html("[more](other-story)")).toContain('href="https://news.example.com/articles/other-story"');
+  });
+
+  it("makes a root-relative image absolute", () => {
+    expect(html("![map](/img/map.png)")).toContain('src="https://news.example.com/img/map.png"');
+  });
+
+  it("makes a fragment link absolute to the article itself", () => {
+    expect(html("[top](#top)")).toContain('href="https://news.example.com/articles/talks#top"');
+  });
+
+  it("leaves an absolute link as it is", () => {
+    expect(html("[x](https://other.example/a?b=1&c=2)")).toContain('href="https://other.example/a?b=1&amp;c=2"');
+  });
+
+  it("keeps a mailto: link", () => {
+    expect(html("[mail](mailto:desk@example.com)")).toContain('href="mailto:desk@example.com"');
+  });
+
+  it.each([
+    ["a Markdown javascript: link", "[click](javascript:alert(1))"],
+    ["a Markdown autolink to javascript:", "<javascript:alert(1)>"],
+    ["a raw javascript: link", '<a href="javascript:alert(1)">click</a>'],
+    ["a javascript: link with mixed case and a tab", '<a href="JaVa\tScRiPt:alert(1)">click</a>'],
+    ["an entity-encoded javascript: link", '<a href="&#106;avascript:alert(1)">click</a>'],
+    ["a vbscript: link", '<a href="vbscript:msgbox(1)">click</a>'],
+  ])("leaves no link from %s", (_, md) => {
+    expect(html(md)).not.toContain("href");
+  });
+
+  it("removes a data: link", () => {
+    expect(html('<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>')).not.toContain("data:");
+  });
+
+  it("removes a data: image from Markdown", () => {
+    expect(html("![x](data:image/png;base64,AAAA)")).not.toContain("data:");
+  });
+
+  it("removes a data: image from raw HTML", () => {
+    expect(html('<img src="data:image/svg+xml;base64,PHN2Zz4=" alt="x">')).not.toContain("data:");
+  });
+
+  it("removes a script element and its content", () => {
+    expect(html("Before\n\n<script>alert('x')</script>\n\nAfter")).toBe("<p>Before</p>\n\n<p>After</p>");
+  });
+
+  it("removes an inline script inside a paragraph", () => {
+    expect(html("Text <script>alert(1)</script> more")).not.toMatch(/script|alert/);
+  });
+
+  it("removes an iframe", () => {
+    expect(html('<iframe src="https://evil.example/"></iframe>')).not.toMatch(/iframe|evil/);
+  });
+
+  it("removes a style element and its rules", () => {
+    expect(html("<style>body{display:none}</style>\n\nText")).toBe("<p>Text</p>");
+  });
+
+  it("removes style attributes", () => {
+    expect(html('<p style="position:fixed">x</p>')).toBe("<p>x</p>");
+  });
+
+  it("removes event-handler attributes", () => {
+    expect(html('<img src="/a.png" onerror="alert(1)" alt="a"> <b onclick="x()">b</b>')).not.toMatch(/onerror|onclick|alert/);
+  });
+
+  it("removes an svg with a script inside", () => {
+    expect(html('<svg onload="alert(1)"><script>alert(2)</script></svg>')).not.toMatch(/svg|alert/);
+  });
+
+  it("removes forms but keeps their text", () => {
+    expect(html('<form action="https://evil.example/"><input name="p">Log in</form>')).not.toMatch(/form|input|evil/);
+  });
+
+  it("keeps an allowed language class on code", () => {
+    expect(html("```ts\nconst x = 1;\n```")).toContain('<code class="language-ts">');
+  });
+
+  it("removes a class that is not a language class", () => {
+    expect(sanitize('<code class="evil">x</code>', BASE)).toBe("<code>x</code>");
+  });
+
+  it(`accepts lists nested ${LIMITS.bodyNestingDepth} levels`, () => {
+    expect(renderMarkdown(nestedList(LIMITS.bodyNestingDepth), BASE).ok).toBe(true);
+  });
+
+  it(`rejects lists nested ${LIMITS.bodyNestingDepth + 1} levels, naming the line`, () => {
+    expect(renderMarkdown(nestedList(LIMITS.bodyNestingDepth + 1), BASE)).toEqual({
+      ok: false,
+      message: `nested deeper than ${LIMITS.bodyNestingDepth} levels (lists or blockquotes)`,
+      line: LIMITS.bodyNestingDepth + 1,
+    });
+  });
+
+  it(`accepts blockquotes nested ${LIMITS.bodyNestingDepth} levels`, () => {
+    expect(renderMarkdown(nestedQuote(LIMITS.bodyNestingDepth), BASE).ok).toBe(true);
+  });
+
+  it(`rejects blockquotes nested ${LIMITS.bodyNestingDepth + 1} levels`, () => {
+    expect(renderMarkdown(nestedQuote(LIMITS.bodyNestingDepth + 1), BASE)).toMatchObject({ ok: false, message: expect.stringContaining("nested deeper") });
+  });
+
+  it("rejects thousands of nested blockquotes", () => {
+    expect(renderMarkdown(nestedQuote(5000), BASE).ok).toBe(false);
+  });
+
+  it(`rejects raw HTML nested more than ${LIMITS.htmlElementDepth} elements deep`, () => {
+    const n = LIMITS.htmlElementDepth + 1;
+    expect(renderMarkdown(`${"<div>".repeat(n)}x${"</div>".repeat(n)}`, BASE)).toMatchObject({ ok: false, message: expect.stringContaining(`HTML nested ${n} elements deep`) });
+  });
+});
+
+describe("htmlDepth", () => {
+  it("counts the deepest element nesting", () => {
+    expect(htmlDepth("<p><em><b>x</b></em></p><p>y</p>")).toBe(3);
+  });
+});

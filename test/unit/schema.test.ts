@@ -1,0 +1,196 @@
+import { describe, expect, it } from "vitest";
+import { articleSchema, siteSchema } from "../../functions/core/schema.ts";
+import { parseSite } from "../../functions/core/content.ts";
+import { formatIssue } from "../../functions/core/errors.ts";
+import { LIMITS } from "../../functions/core/limits.ts";
+import { SITE_FIELDS, bytes, siteYaml, type Fields } from "../support/content-tree.ts";
+
+const ARTICLE = { title: "A title", date: "2020-06-19T10:00:00Z" };
+
+/** The zod issues of an article's fields, as `path: message`. */
+function articleIssues(fields: Fields): string[] {
+  const r = articleSchema.safeParse({ ...ARTICLE, ...fields });
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+}
+
+function siteIssues(fields: Fields): string[] {
+  const r = siteSchema.safeParse({ ...SITE_FIELDS, ...fields });
+  return r.success ? [] : r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+}
+
+describe("article schema", () => {
+  it("accepts the two required fields alone", () => {
+    expect(articleSchema.parse(ARTICLE)).toMatchObject({ title: "A title", draft: false });
+  });
+
+  it("accepts every optional field", () => {
+    expect(
+      articleIssues({
+        id: "urn:x:1", slug: "a-b", url: "https://news.example.com/a", summary: "S", updated: "2020-06-20",
+        authors: [{ name: "A", url: "https://a.example/", email: "a@example.com" }], tags: ["x"],
+        image: { url: "https://news.example.com/i.jpg", alt: "A", caption: "C", credit: "K" },
+        source: "AA", draft: true, language: "tr", related: [{ title: "R", url: "https://news.example.com/r" }],
+      }),
+    ).toEqual([]);
+  });
+
+  it("names a missing title", () => {
+    const r = articleSchema.safeParse({ date: ARTICLE.date });
+    expect(r.success ? [] : r.error.issues.map((i) => i.path.join("."))).toEqual(["title"]);
+  });
+
+  it("rejects an impossible date", () => {
+    expect(articleIssues({ date: "2021-02-30" })).toEqual([expect.stringMatching(/^date: .*not a real date/)]);
+  });
+
+  it("rejects a date given as a number", () => {
+    expect(articleIssues({ date: 20200619 })).toEqual([expect.stringMatching(/^date: expected an ISO 8601/)]);
+  });
+
+  it(`rejects a title over ${LIMITS.titleChars} characters`, () => {
+    expect(articleIssues({ title: "x".repeat(10_000) })).toEqual([`title: must be at most ${LIMITS.titleChars} characters`]);
+  });
+
+  it("rejects a title that is only spaces and control characters", () => {
+    expect(articleIssues({ title: " \u0000 \u0007 " })).toEqual(["title: must not be empty"]);
+  });
+
+  it("normalises a title's whitespace and removes control characters", () => {
+    expect(articleSchema.parse({ ...ARTICLE, title: "  AT&T\u0000  <b>x</b>\n" }).title).toBe("AT&T <b>x</b>");
+  });
+
+  it(`rejects more than ${LIMITS.tagsPerArticle} tags`, () => {
+    expect(articleIssues({ tags: Array.from({ length: 3000 }, (_, i) => `t${i}`) })).toEqual([
+      `tags: at most ${LIMITS.tagsPerArticle} tags are allowed`,
+    ]);
+  });
+
+  it("reads a lone tag as a list of one", () => {
+    expect(articleSchema.parse({ ...ARTICLE, tags: "Libya" }).tags).toEqual(["Libya"]);
+  });
+
+  it("reads an author given as a bare name", () => {
+    expect(articleSchema.parse({ ...ARTICLE, authors: "Ayşe" }).authors).toEqual([{ name: "Ayşe" }]);
+  });
+
+  it("rejects an author's malformed e-mail", () => {
+    expect(articleIssues({ authors: [{ name: "A", email: "not-an-email" }] })).toEqual([expect.stringMatching(/^authors\.0\.email: /)]);
+  });
+
+  it.each([
+    ["javascript:", "javascript:alert(1)"],
+    ["data:", "data:text/html,<script>alert(1)</script>"],
+    ["a relative path", "/articles/x"],
+    ["a protocol-relative URL", "//evil.example/x"],
+    ["ftp:", "ftp://example.com/x"],
+    ["a URL without a host", "https://"],
+  ])("rejects %s as the url", (_, url) => {
+    expect(articleIssues({ url })).toEqual(["url: must be an absolute http(s) URL, like https://example.com/page"]);
+  });
+
+  it("rejects javascript: as an image URL", () => {
+    expect(articleIssues({ image: { url: "javascript:alert(1)", alt: "x" } })).toEqual([expect.stringMatching(/^image\.url: must be an absolute/)]);
+  });
+
+  it("rejects a relative related link", () => {
+    expect(articleIssues({ related: [{ title: "R", url: "../r" }] })).toEqual([expect.stringMatching(/^related\.0\.url: must be an absolute/)]);
+  });
+
+  it("normalises an accepted URL", () => {
+    expect(articleSchema.parse({ ...ARTICLE, url: "HTTPS://News.Example.com/a b" }).url).toBe("https://news.example.com/a%20b");
+  });
+
+  it(`rejects a URL over ${LIMITS.urlChars} characters`, () => {
+    expect(articleIssues({ url: `https://example.com/${"a".repeat(LIMITS.urlChars)}` })).toEqual([`url: must be at most ${LIMITS.urlChars} characters`]);
+  });
+
+  it.each(["../../etc/passwd", "a/b", "A-Title", "a--b", "-a", "a_b", "ça"])("rejects the slug %j", (slug) => {
+    expect(articleIssues({ slug })).toEqual([expect.stringMatching(/^slug: must be lowercase letters/)]);
+  });
+
+  it("rejects an image without alt text", () => {
+    expect(articleIssues({ image: { url: "https://news.example.com/i.jpg" } })).toEqual(["image.alt: expected the image's alternative text as text"]);
+  });
+
+  it("rejects an unknown language tag", () => {
+    expect(articleIssues({ language: "not a language" })).toEqual([expect.stringMatching(/^language: must be a BCP 47/)]);
+  });
+
+  it("canonicalises a language tag", () => {
+    expect(articleSchema.parse({ ...ARTICLE, language: "EN-gb" }).language).toBe("en-GB");
+  });
+
+  it("rejects a draft flag that is not a boolean", () => {
+    expect(articleIssues({ draft: "yes" })).toEqual(["draft: expected true or false"]);
+  });
+
+  it("reports every invalid field at once", () => {
+    expect(articleIssues({ title: "", date: "nope", url: "javascript:x" }).map((i) => i.split(":")[0])).toEqual(["title", "date", "url"]);
+  });
+});
+
+describe("site schema", () => {
+  it("fills in defaults", () => {
+    expect(siteSchema.parse(SITE_FIELDS)).toMatchObject({ items_per_feed: 50, archives: true, timezone: "UTC" });
+  });
+
+  it.each([
+    [0, "must be at least 1"],
+    [-1, "must be at least 1"],
+    [1e9, `must be at most ${LIMITS.itemsPerFeedMax}`],
+    [2.5, "must be a whole number"],
+    ["10", "expected a whole number"],
+  ])("rejects items_per_feed %j", (value, message) => {
+    expect(siteIssues({ items_per_feed: value })).toEqual([`items_per_feed: ${message}`]);
+  });
+
+  it("accepts archives: false", () => {
+    expect(siteSchema.parse({ ...SITE_FIELDS, archives: false }).archives).toBe(false);
+  });
+
+  it("rejects a made-up time zone", () => {
+    expect(siteIssues({ timezone: "Mars/Olympus" })).toEqual([expect.stringMatching(/^timezone: must be an IANA time zone/)]);
+  });
+
+  it("rejects a relative feed_url", () => {
+    expect(siteIssues({ feed_url: "/feeds/" })).toEqual([expect.stringMatching(/^feed_url: must be an absolute/)]);
+  });
+});
+
+describe("parseSite", () => {
+  it("reports one error per missing required field, each with file and field", () => {
+    const { issues } = parseSite(bytes("copyright: x\n"));
+    expect(issues.map(formatIssue)).toEqual(
+      ["title", "description", "site_url", "feed_url", "language"].map((f) => `site.yaml:1: ${f}: is required`),
+    );
+  });
+
+  it("names the line of an invalid setting", () => {
+    const { issues } = parseSite(bytes(siteYaml({ items_per_feed: -1 })));
+    expect(issues.map(formatIssue)).toEqual(["site.yaml:6: items_per_feed: must be at least 1"]);
+  });
+
+  it("warns about an unknown setting without failing", () => {
+    const { site, issues } = parseSite(bytes(siteYaml({ colour: "blue" })));
+    expect(site).toBeDefined();
+    expect(issues).toEqual([expect.objectContaining({ field: "colour", severity: "warning", line: 6 })]);
+  });
+
+  it("reports a missing site.yaml", () => {
+    expect(parseSite(undefined).issues.map(formatIssue)).toEqual([expect.stringMatching(/^site\.yaml: file: is missing/)]);
+  });
+
+  it("rejects a site.yaml that is a list", () => {
+    expect(parseSite(bytes("- a\n- b\n")).issues.map(formatIssue)).toEqual([expect.stringMatching(/^site\.yaml:1: file: must be a YAML mapping/)]);
+  });
+
+  it(`rejects a site.yaml over ${LIMITS.siteFileBytes} bytes`, () => {
+    const big = siteYaml() + `# ${"x".repeat(LIMITS.siteFileBytes)}\n`;
+    expect(parseSite(bytes(big)).issues.map(formatIssue)).toEqual([expect.stringMatching(/^site\.yaml: file: is \d+ bytes; at most/)]);
+  });
+
+  it("reads a site.yaml with a BOM and CRLF line ends", () => {
+    const text = "\uFEFF" + siteYaml().replace(/\n/g, "\r\n");
+    expect(parseSite(bytes(text)).site?.title).toBe("Test Wire");
+  });
+});
