@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { render, renderOne, testArticle, testSite } from "../support/model.ts";
+import { xmlEscapingTests } from "../support/escaping.ts";
+
+const itemOf = (doc: string) => doc.slice(doc.indexOf("<item>"), doc.indexOf("</item>") + "</item>".length);
+
+describe("RSS 2.0 renderer", () => {
+  it("renders a fixed model as before (snapshot)", () => {
+    const site = testSite({ websub_hub: "https://hub.example.com/", copyright: "© 2020 Test", icon: "https://news.example.com/icon.png" });
+    const articles = [
+      testArticle(1, {
+        authors: [{ name: "Fatih Aktaş", email: "fatih@example.com" }, { name: "Desk" }],
+        image: { url: "https://news.example.com/a.jpg", alt: "Alt", caption: "Caption", credit: "AA", type: "image/jpeg" },
+        language: "tr",
+      }),
+      testArticle(2, { id: "tag:news.example.com,2020:2", modified: Date.UTC(2020, 6, 1) }),
+    ];
+    expect(render("rss", site, articles)).toMatchSnapshot();
+  });
+
+  xmlEscapingTests("rss", itemOf);
+
+  it("escapes a tag feed's title and a category with < and &", () => {
+    const doc = render("rss", testSite(), [testArticle(1, { tags: [{ name: "R&D <lab>", slug: "r-d-lab" }] })], "tags/r-d-lab/");
+    expect(doc).toContain("<title>Test Wire: R&amp;D &lt;lab&gt;</title>");
+    expect(doc).toContain("<category>R&amp;D &lt;lab&gt;</category>");
+  });
+
+  it("writes <author> only for an author with an e-mail address", () => {
+    const doc = renderOne("rss", { authors: [{ name: "With Mail", email: "w@example.com" }, { name: "No Mail" }] });
+    expect(doc).toContain("<author>w@example.com (With Mail)</author>");
+    expect(doc).not.toContain("No Mail)</author>");
+    expect(doc.match(/<author>/g)).toHaveLength(1);
+  });
+
+  it("names every author in dc:creator", () => {
+    const doc = renderOne("rss", { authors: [{ name: "With Mail", email: "w@example.com" }, { name: "No Mail" }] });
+    expect(doc.match(/<dc:creator>[^<]*<\/dc:creator>/g)).toEqual(["<dc:creator>With Mail</dc:creator>", "<dc:creator>No Mail</dc:creator>"]);
+  });
+
+  it("marks the guid as a permalink only when the id is the item's URL", () => {
+    expect(renderOne("rss")).toContain('<guid isPermaLink="true">https://news.example.com/articles/item-1</guid>');
+    expect(renderOne("rss", { id: "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427" })).toContain(
+      '<guid isPermaLink="false">urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427</guid>',
+    );
+  });
+
+  it("sets lastBuildDate to the newest item modification, not the newest publication", () => {
+    const site = testSite();
+    const edited = testArticle(1, { modified: Date.UTC(2021, 2, 3, 4, 5, 6) });
+    expect(render("rss", site, [edited, testArticle(2)])).toContain("<lastBuildDate>Wed, 03 Mar 2021 04:05:06 GMT</lastBuildDate>");
+  });
+
+  it("gives an image an enclosure with its MIME type and length 0 when its size is unknown", () => {
+    const doc = renderOne("rss", { image: { url: "https://news.example.com/a.jpg", alt: "A", type: "image/jpeg" } });
+    expect(doc).toContain('<enclosure url="https://news.example.com/a.jpg" length="0" type="image/jpeg"/>');
+  });
+
+  it("links the hub only when websub_hub is set", () => {
+    expect(renderOne("rss", {}, { websub_hub: "https://hub.example.com/" })).toContain(
+      '<atom:link rel="hub" href="https://hub.example.com/"/>',
+    );
+    expect(renderOne("rss")).not.toContain('rel="hub"');
+  });
+
+  it("links the older archive page from the main feed", () => {
+    const articles = [1, 2, 3].map((n) => testArticle(n));
+    const doc = render("rss", testSite({ items_per_feed: 2 }), articles);
+    expect(doc).toContain('<atom:link rel="prev-archive" href="https://news.example.com/feeds/archive/1/feed.xml"/>');
+  });
+
+  it("gives the same bytes for the same input", () => {
+    expect(renderOne("rss", { title: "Çeşme 🎉" })).toBe(renderOne("rss", { title: "Çeşme 🎉" }));
+  });
+});
