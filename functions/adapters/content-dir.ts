@@ -3,7 +3,7 @@
  * when they stay inside the content directory; oversized files are reported, not read.
  */
 import { lstat, readFile, readdir, realpath, stat } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import type { ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { LIMITS } from "../core/limits.ts";
@@ -44,14 +44,17 @@ export class DirectoryContent implements ContentSource {
     }
     const files = await mapLimit(paths.sort(), 32, async (path): Promise<ContentFile | undefined> => {
       const full = join(this.root, ...path.split("/"));
-      const info = await lstat(full);
-      if (info.isSymbolicLink()) {
-        const target = await realpath(full).catch(() => undefined);
-        const rel = target && relative(rootReal, target);
-        if (!target || !rel || rel.startsWith("..") || rel.startsWith(sep)) {
-          err(path, "is a symbolic link to a file outside the content directory: not read");
-          return undefined;
-        }
+      // The real path of every file is checked, not only of links: `articles/` itself may be a
+      // link to a folder elsewhere, and then its files are no links at all.
+      const target = await realpath(full).catch(() => undefined);
+      if (!target) {
+        err(path, "is a symbolic link to nothing (its target does not exist): not read");
+        return undefined;
+      }
+      const rel = relative(rootReal, target);
+      if (!rel || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+        err(path, "is a symbolic link to a file outside the content directory: not read");
+        return undefined;
       }
       const real = await stat(full).catch(() => undefined);
       if (!real?.isFile()) {

@@ -1,13 +1,24 @@
 /**
  * A directory as an object store. Each object is written to a temporary file in the same
- * directory and renamed into place, so a reader sees the old bytes or the new, never a part.
+ * directory and renamed into place, so a reader sees the old bytes or the new, never a part;
+ * a build's whole batch goes through putAll, which changes every file or none.
  */
-import { mkdir, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { assertSafeKey, type ObjectStore, type ObjectMeta, type StoredObject } from "./store.ts";
 
 const TMP_PREFIX = ".syndicate-tmp-";
+
+const tmpBeside = (target: string) => join(dirname(target), `${TMP_PREFIX}${randomBytes(6).toString("hex")}`);
+
+const attempt = (step: () => Promise<unknown>) => step().catch(() => undefined);
+
+export interface PendingObject {
+  key: string;
+  body: Buffer;
+  meta: ObjectMeta;
+}
 
 export class DirectoryStore implements ObjectStore {
   readonly description: string;
@@ -32,7 +43,7 @@ export class DirectoryStore implements ObjectStore {
   async put(key: string, body: Buffer, _meta: ObjectMeta): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = join(dirname(target), `${TMP_PREFIX}${randomBytes(6).toString("hex")}`);
+    const tmp = tmpBeside(target);
     try {
       await writeFile(tmp, body);
       await rename(tmp, target);
@@ -40,6 +51,67 @@ export class DirectoryStore implements ObjectStore {
       await rm(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Puts every object or none (issue 2: a failed build leaves the directory exactly as it was).
+   * First each object is written to a temporary file beside its target; only when all are on
+   * disk are they renamed into place, in the order given (so the manifest, given last, lands
+   * last). Each replaced file is first hard-linked to a backup, so if a rename fails the earlier
+   * ones are undone and the old files come back with their bytes and mtimes. Folders made for
+   * the new files are removed again on failure.
+   */
+  async putAll(objects: PendingObject[], options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    const staged = objects.map((o) => {
+      const target = this.path(o.key);
+      return { ...o, target, tmp: tmpBeside(target), backup: undefined as string | undefined, placed: false };
+    });
+    const madeDirs: string[] = [];
+    // Each step of the undo is tried on its own: a temporary path under a file that blocked a
+    // folder fails to remove (ENOTDIR), and that must not stop the rest.
+    const undo = async () => {
+      for (const s of [...staged].reverse()) {
+        if (s.placed) await attempt(() => (s.backup ? rename(s.backup, s.target) : rm(s.target, { force: true })));
+        else if (s.backup) await attempt(() => rm(s.backup!, { force: true }));
+        await attempt(() => rm(s.tmp, { force: true }));
+      }
+      for (const d of madeDirs.sort().reverse()) await attempt(() => rm(d, { recursive: true, force: true }));
+    };
+    let done = 0, next = 0;
+    const failures: unknown[] = [];
+    // Not mapLimit: on a failure every write in flight must settle before the undo runs.
+    const worker = async () => {
+      while (next < staged.length && failures.length === 0) {
+        const s = staged[next++]!;
+        try {
+          const made = await mkdir(dirname(s.target), { recursive: true });
+          if (made) madeDirs.push(made);
+          await writeFile(s.tmp, s.body);
+          options.onProgress?.(++done, staged.length);
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, staged.length) }, worker));
+      if (failures.length) throw failures[0];
+      for (const s of staged) {
+        const backup = tmpBeside(s.target);
+        try {
+          await link(s.target, backup);
+          s.backup = backup;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        }
+        await rename(s.tmp, s.target);
+        s.placed = true;
+      }
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+    await Promise.all(staged.map((s) => (s.backup ? rm(s.backup, { force: true }) : undefined)));
   }
 
   async delete(keys: string[]): Promise<void> {

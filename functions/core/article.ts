@@ -39,7 +39,7 @@ export interface Article {
   source?: string;
   related: { title: string; url: string }[];
   draft: boolean;
-  /** Lines of `id` and `slug` in the file, for duplicate errors. */
+  /** Lines of `id` and `slug` when the front matter sets them (absent: derived), for duplicate errors. */
   lines: { id?: number; slug?: number };
 }
 
@@ -146,7 +146,10 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     source: fm.source,
     related: fm.related ?? [],
     draft: fm.draft,
-    lines: { id: fmLine(yaml.lineOf(["id"])), slug: fmLine(yaml.lineOf(["slug"])) },
+    lines: {
+      id: fm.id === undefined ? undefined : fmLine(yaml.lineOf(["id"])),
+      slug: fm.slug === undefined ? undefined : fmLine(yaml.lineOf(["slug"])),
+    },
   };
   return { article, issues };
 }

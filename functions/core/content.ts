@@ -110,12 +110,15 @@ function duplicates(articles: Article[], key: "slug" | "id"): ContentIssue[] {
       first.set(a[key], a);
       continue;
     }
+    // Two derived ids collide only because their slugs do: that is reported once, as the slug.
+    if (key === "id" && a.lines.id === undefined && prev.lines.id === undefined) continue;
+    const origin = (x: Article) => (x.lines[key] ? `:${x.lines[key]}` : key === "slug" ? " (from its file name)" : " (derived from its slug)");
     issues.push({
       file: a.file,
       line: a.lines[key],
       field: key,
       severity: "error",
-      message: `${JSON.stringify(a[key])} is also the ${key} of ${prev.file}${prev.lines[key] ? `:${prev.lines[key]}` : ""}; each article needs its own`,
+      message: `${JSON.stringify(a[key])}${a.lines[key] ? "" : origin(a)} is also the ${key} of ${prev.file}${origin(prev)}; each article needs its own`,
     });
   }
   return issues;

@@ -6,7 +6,7 @@
  */
 import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
 import type { Output } from "../core/render/index.ts";
-import { mapLimit, type ObjectStore } from "../adapters/store.ts";
+import { mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
 
 /** Keys this tool owns: only these are ever deleted from a store. */
@@ -23,6 +23,16 @@ export interface PublishOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * A store that can put a batch all-or-nothing, in order (a directory can: see
+ * DirectoryStore.putAll). S3 cannot, so it gets the one-by-one path with the manifest last.
+ */
+interface BatchStore extends ObjectStore {
+  putAll(objects: { key: string; body: Buffer; meta: ObjectMeta }[], options: PublishOptions): Promise<void>;
+}
+
+const isBatchStore = (store: ObjectStore): store is BatchStore => typeof (store as Partial<BatchStore>).putAll === "function";
+
 export async function publish(store: ObjectStore, outputs: Output[], manifest: Manifest, options: PublishOptions = {}): Promise<PublishResult> {
   const concurrency = options.concurrency ?? 8;
   let previous: Manifest | undefined;
@@ -37,26 +47,34 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
     const before = previous?.outputs[o.key];
     return !existing.has(o.key) || !before || before.sha256 !== o.sha256 || before.content_type !== o.contentType || before.cache_control !== o.cacheControl;
   });
-  let done = 0;
-  try {
-    await mapLimit(changed, concurrency, async (o) => {
-      await store.put(o.key, o.body, { contentType: o.contentType, cacheControl: o.cacheControl });
-      options.onProgress?.(++done, changed.length);
-    });
-  } catch (err) {
-    throw new PublishError(`publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest and documents are still served: ${(err as Error).message}`, { cause: err });
-  }
   const m = manifestOutput(manifest);
-  const written = changed.map((o) => o.key);
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
-  if (!oldManifestSame) {
+  const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
+  if (isBatchStore(store)) {
     try {
-      await store.put(MANIFEST_KEY, m.body, { contentType: m.contentType, cacheControl: m.cacheControl });
+      await store.putAll(batch, { concurrency, onProgress: options.onProgress });
     } catch (err) {
-      throw new PublishError(`writing ${MANIFEST_KEY} to ${store.description} failed: ${(err as Error).message}`, { cause: err });
+      throw new PublishError(`publishing to ${store.description} failed; nothing was changed there: ${(err as Error).message}`, { cause: err });
     }
-    written.push(MANIFEST_KEY);
+  } else {
+    let done = 0;
+    try {
+      await mapLimit(batch.slice(0, changed.length), concurrency, async (o) => {
+        await store.put(o.key, o.body, o.meta);
+        options.onProgress?.(++done, changed.length);
+      });
+    } catch (err) {
+      throw new PublishError(`publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest and documents are still served: ${(err as Error).message}`, { cause: err });
+    }
+    if (!oldManifestSame) {
+      try {
+        await store.put(MANIFEST_KEY, m.body, { contentType: m.contentType, cacheControl: m.cacheControl });
+      } catch (err) {
+        throw new PublishError(`writing ${MANIFEST_KEY} to ${store.description} failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
   }
+  const written = batch.map((o) => o.key);
   const keep = new Set(outputs.map((o) => o.key));
   const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
   if (stale.length) {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { buildModel } from "../../functions/core/model.ts";
+import { loadContent } from "../../functions/core/content.ts";
+import { planDocuments, type FeedDocumentSpec } from "../../functions/core/documents.ts";
+import { contentFiles, tree, type Fields } from "../support/content-tree.ts";
+
+const NOW = Date.parse("2030-01-01T00:00:00Z");
+
+/** `count` articles n0…n{count-1}, one a day from 2020-01-01, n0 the oldest. */
+function plan(count: number, site: Fields = {}) {
+  const specs: Record<string, Fields> = {};
+  for (let i = 0; i < count; i++) specs[`n${i}`] = { date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+  const loaded = loadContent(contentFiles(tree(specs, site)));
+  if (!loaded.site) throw new Error(JSON.stringify(loaded.issues));
+  return planDocuments(buildModel(loaded.site, loaded.articles, NOW));
+}
+
+const archives = (specs: FeedDocumentSpec[]) => specs.filter((s) => s.kind === "archive");
+const page = (specs: FeedDocumentSpec[], n: number) => specs.find((s) => s.kind === "archive" && s.page === n);
+const slugs = (s: FeedDocumentSpec | undefined) => s?.items.map((i) => i.slug);
+
+describe("archives", () => {
+  it("puts the newest items_per_feed items in the main documents", () => {
+    expect(slugs(plan(7, { items_per_feed: 3 })[0])).toEqual(["n6", "n5", "n4"]);
+  });
+
+  it("pages older items from the oldest: page 1 holds the oldest items", () => {
+    expect(slugs(page(plan(7, { items_per_feed: 3 }), 1))).toEqual(["n2", "n1", "n0"]);
+  });
+
+  it("leaves the newest archive page partial", () => {
+    expect(slugs(page(plan(7, { items_per_feed: 3 }), 2))).toEqual(["n3"]);
+  });
+
+  it("marks full pages complete and the partial one not", () => {
+    expect(archives(plan(7, { items_per_feed: 3 })).map((s) => s.complete)).toEqual([true, false]);
+  });
+
+  it("links the main documents to the newest archive page, and each page to the next older", () => {
+    const specs = plan(10, { items_per_feed: 3 });
+    expect([specs[0]?.prevArchive, ...archives(specs).map((s) => s.prevArchive)]).toEqual(["archive/3/", undefined, "archive/1/", "archive/2/"]);
+  });
+
+  it("never changes a full page when new items arrive", () => {
+    const before = page(plan(9, { items_per_feed: 3 }), 1);
+    const after = page(plan(15, { items_per_feed: 3 }), 1);
+    expect([slugs(after), after?.complete]).toEqual([slugs(before), true]);
+  });
+
+  it("keeps every item reachable exactly once across main and archive documents", () => {
+    const specs = plan(11, { items_per_feed: 4 });
+    const all = [specs[0]!, ...archives(specs)].flatMap((s) => slugs(s) ?? []);
+    expect(all.sort()).toEqual(Array.from({ length: 11 }, (_, i) => `n${i}`).sort());
+  });
+
+  it("makes no archive when everything fits the main documents", () => {
+    const specs = plan(3, { items_per_feed: 3 });
+    expect([archives(specs).length, specs[0]?.prevArchive]).toEqual([0, undefined]);
+  });
+
+  it("makes no archive with archives: false, and the main documents keep only the newest", () => {
+    const specs = plan(7, { items_per_feed: 3, archives: false });
+    expect([archives(specs).length, specs[0]?.prevArchive, slugs(specs[0])]).toEqual([0, undefined, ["n6", "n5", "n4"]]);
+  });
+
+  it("caps tag feeds at items_per_feed", () => {
+    const specs: Record<string, Fields> = {};
+    for (let i = 0; i < 5; i++) specs[`n${i}`] = { date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString(), tags: ["Libya"] };
+    const loaded = loadContent(contentFiles(tree(specs, { items_per_feed: 2 })));
+    const tag = planDocuments(buildModel(loaded.site!, loaded.articles, NOW)).find((s) => s.kind === "tag");
+    expect([tag?.prefix, slugs(tag)]).toEqual(["tags/libya/", ["n4", "n3"]]);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from "vitest";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { loadContent } from "../../functions/core/content.ts";
+import { formatIssue } from "../../functions/core/errors.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { LIMITS } from "../../functions/core/limits.ts";
+import { articleText, contentFiles, tempDir, tree, writeTree, type Tree } from "../support/content-tree.ts";
+
+const load = (t: Tree) => loadContent(contentFiles(t));
+const errors = (t: Tree) => load(t).issues.filter((i) => i.severity === "error").map(formatIssue);
+
+describe("loadContent", () => {
+  it("loads the site and every article", () => {
+    const r = load(tree({ a: {}, b: {} }));
+    expect([r.site?.title, r.articles.map((a) => a.slug), r.issues]).toEqual(["Test Wire", ["a", "b"], []]);
+  });
+
+  it("reports a duplicate slug naming both files", () => {
+    expect(errors(tree({ a: { slug: "same" }, b: { slug: "same" } }))).toEqual([
+      'articles/b.md:4: slug: "same" is also the slug of articles/a.md:4; each article needs its own',
+    ]);
+  });
+
+  it("reports a slug set in front matter that another file's name gives", () => {
+    expect(errors(tree({ a: { slug: "b" }, b: {} }))).toEqual(['articles/b.md: slug: "b" (from its file name) is also the slug of articles/a.md:4; each article needs its own']);
+  });
+
+  it("reports a duplicate id naming both files", () => {
+    expect(errors(tree({ a: { id: "urn:x:1" }, b: { id: "urn:x:1" } }))).toEqual([
+      'articles/b.md:4: id: "urn:x:1" is also the id of articles/a.md:4; each article needs its own',
+    ]);
+  });
+
+  it("reports an explicit id equal to another article's derived id", () => {
+    expect(errors(tree({ a: {}, b: { id: "https://news.example.com/articles/a" } }))).toEqual([
+      'articles/b.md:4: id: "https://news.example.com/articles/a" is also the id of articles/a.md (derived from its slug); each article needs its own',
+    ]);
+  });
+
+  it("reports every problem in every file in one pass", () => {
+    const t = tree({ a: { title: "" }, b: { date: "2021-02-30", url: "data:x" }, c: "no front matter\n" }, { language: "??" });
+    expect(errors(t).map((l) => l.split(": ").slice(0, 2).join(": "))).toEqual([
+      "site.yaml:5: language",
+      "articles/a.md:2: title",
+      "articles/b.md:3: date",
+      "articles/b.md:4: url",
+      "articles/c.md:1: front matter",
+    ]);
+  });
+
+  it("still checks articles when site.yaml is missing", () => {
+    const t = tree({ a: { title: "" } });
+    delete t["site.yaml"];
+    expect(errors(t)).toEqual([expect.stringMatching(/^site\.yaml: file: is missing/), "articles/a.md:2: title: must not be empty"]);
+  });
+
+  it("warns about a file that is neither site.yaml nor an article", () => {
+    expect(load({ ...tree({}), "articles/notes.txt": "x" }).issues.map(formatIssue)).toEqual([
+      "articles/notes.txt: warning: file: not site.yaml or articles/<slug>.md: ignored",
+    ]);
+  });
+
+  it("orders articles by path, whatever order the files come in", () => {
+    const files = contentFiles(tree({ c: {}, a: {}, b: {} })).reverse();
+    expect(loadContent(files).articles.map((a) => a.file)).toEqual(["articles/a.md", "articles/b.md", "articles/c.md"]);
+  });
+});
+
+describe("DirectoryContent", () => {
+  async function readDir(t: Tree, setup?: (content: string, outside: string) => Promise<void>) {
+    const dir = await tempDir();
+    const content = await writeTree(join(dir, "content"), t);
+    await mkdir(join(content, "articles"), { recursive: true });
+    const outside = join(dir, "outside");
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, "secret.md"), articleText({ title: "Secret" }));
+    await setup?.(content, outside);
+    return new DirectoryContent(content).read();
+  }
+
+  it("reads site.yaml and the articles", async () => {
+    const r = await readDir(tree({ a: {} }));
+    expect(r.files.map((f) => f.path)).toEqual(["articles/a.md", "site.yaml"]);
+  });
+
+  it("rejects an article that is a symbolic link to a file outside the content directory", async () => {
+    const r = await readDir(tree({}), (content, outside) => symlink(join(outside, "secret.md"), join(content, "articles", "leak.md")));
+    expect([r.files.map((f) => f.path), r.issues.map(formatIssue)]).toEqual([
+      ["site.yaml"],
+      ["articles/leak.md: file: is a symbolic link to a file outside the content directory: not read"],
+    ]);
+  });
+
+  it("rejects an articles folder that is a symbolic link to a folder outside the content directory", async () => {
+    const r = await readDir(tree({}), async (content, outside) => {
+      await rm(join(content, "articles"), { recursive: true });
+      await symlink(outside, join(content, "articles"));
+    });
+    expect([r.files.map((f) => f.path), r.issues.map(formatIssue)]).toEqual([
+      ["site.yaml"],
+      ["articles/secret.md: file: is a symbolic link to a file outside the content directory: not read"],
+    ]);
+  });
+
+  it("follows a symbolic link that stays inside the content directory", async () => {
+    const r = await readDir(tree({ a: {} }), (content) => symlink(join(content, "articles", "a.md"), join(content, "articles", "b.md")));
+    expect(r.files.map((f) => f.path)).toEqual(["articles/a.md", "articles/b.md", "site.yaml"]);
+  });
+
+  it("reports a dangling symbolic link", async () => {
+    const r = await readDir(tree({}), (content) => symlink(join(content, "nowhere.md"), join(content, "articles", "gone.md")));
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/gone\.md: file: /)]);
+  });
+
+  it(`reports an article over ${LIMITS.articleFileBytes} bytes without reading it`, async () => {
+    const r = await readDir(tree({ big: articleText({}, "x".repeat(LIMITS.articleFileBytes)) }));
+    expect([r.files.map((f) => f.path), r.issues.map(formatIssue)]).toEqual([["site.yaml"], [expect.stringMatching(/^articles\/big\.md: file: is \d+ bytes; at most/)]]);
+  });
+
+  it("reports a content directory that does not exist", async () => {
+    const dir = await tempDir();
+    const r = await new DirectoryContent(join(dir, "missing")).read();
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/does not exist/)]);
+  });
+});
