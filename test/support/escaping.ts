@@ -42,6 +42,12 @@ export const XML_ESCAPING_CASES: XmlEscapingCase[] = [
     contains: ["half  pair  whole 🎉"],
     notContains: ["\uD83D ", "&#55357;"],
   },
+  {
+    name: "a carriage return (a reference: parsers turn a literal one into a line feed)",
+    item: { summary: "one\rtwo", title: "a\r\nb" },
+    contains: ["one&#13;two"],
+    notContains: ["\r"],
+  },
   { name: "emoji", item: { title: "Emoji 🎉🇹🇷 news", summary: "👍🏽 family 👨‍👩‍👧" }, contains: ["Emoji 🎉🇹🇷 news", "👍🏽 family 👨‍👩‍👧"], notContains: [] },
   {
     name: "right-to-left text",

@@ -78,6 +78,12 @@ export function xmllintText(xml: string): { status: number | null; stderr: strin
   return { status: r.status, stderr: r.stderr };
 }
 
+/** libxml2's reading of an XPath string expression over one document (xmllint appends a newline). */
+export function xmllintXpath(xml: string, expression: string): { value: string; stderr: string } {
+  const r = run("xmllint", ["--nonet", "--xpath", expression, "-"], xml);
+  return { value: r.stdout.endsWith("\n") ? r.stdout.slice(0, -1) : r.stdout, stderr: r.status === 0 ? "" : `${r.status}: ${r.stderr}` };
+}
+
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
 
 /** A JSON Feed 1.1 validator compiled here from jsonfeed-schema (not the build's own instance). */

@@ -7,9 +7,19 @@
 import { escapeUTF8 } from "entities";
 import { stripXmlIllegal } from "../text.ts";
 
-/** Text content or attribute value: `&`, `<`, `>`, `"`, `'` escaped, illegal characters removed. */
+/**
+ * Text content or attribute value: `&`, `<`, `>`, `"`, `'` escaped, illegal characters removed.
+ * A carriage return is written as `&#13;`: a literal one is turned into a line feed by every
+ * XML parser (XML 1.0 §2.11), so RSS/Atom would carry other text than JSON Feed.
+ */
 export function x(value: string | number): string {
-  return escapeUTF8(stripXmlIllegal(String(value)));
+  return escapeUTF8(stripXmlIllegal(String(value))).replace(/\r/g, "&#13;");
+}
+
+/** An attribute value: as x(), and tab and line feed as references, which attribute-value
+ * normalisation (XML 1.0 §3.3.3) would otherwise turn into spaces. */
+function attr(value: string | number): string {
+  return x(value).replace(/\t/g, "&#9;").replace(/\n/g, "&#10;");
 }
 
 /** `<name attr="v">text</name>`, or nothing when the text is absent. */
@@ -25,7 +35,7 @@ export function empty(name: string, attrs: Record<string, string | number | unde
 function attributes(attrs?: Record<string, string | number | undefined>): string {
   if (!attrs) return "";
   let out = "";
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) out += ` ${k}="${x(v)}"`;
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) out += ` ${k}="${attr(v)}"`;
   return out;
 }
 
