@@ -8,10 +8,14 @@ import { UsageError } from "./commands/shared.ts";
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
   syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL]) [--json] [--now ISO]
+  syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P] [--json]
 
 Options:
   --content DIR   content directory with site.yaml and articles/ (default: content)
   --out DIR       publish into a directory (atomic per file; manifest.json last)
+  --bucket NAME   publish to (build) or upload content to (push) an S3 bucket; only changed objects are written
+  --endpoint URL  an S3-compatible endpoint, e.g. the local s3rver at http://127.0.0.1:PORT
+  --prefix P      push: the key prefix of the content tree in the bucket
   --json          machine-readable output
   --now ISO       the time to build at (default: now); future-dated articles wait
 `;
@@ -21,6 +25,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   validate: () => import("./commands/validate.ts"),
   build: () => import("./commands/build.ts"),
+  push: () => import("./commands/push.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {

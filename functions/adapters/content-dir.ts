@@ -4,7 +4,7 @@
  */
 import { lstat, readFile, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
-import type { ContentFile } from "../core/content.ts";
+import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { LIMITS } from "../core/limits.ts";
 import { mapLimit } from "./store.ts";
@@ -12,6 +12,21 @@ import { mapLimit } from "./store.ts";
 export interface ContentSource {
   readonly description: string;
   read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }>;
+}
+
+/** What every content source reads: site.yaml and the direct entries of articles/. */
+export function isContentPath(path: string): boolean {
+  return path === SITE_FILE || /^articles\/[^/]+$/.test(path);
+}
+
+/** A content file past its size limit is reported, not read (LIMITS). */
+export function sizeProblem(path: string, size: number): string | undefined {
+  const limit = path === SITE_FILE ? LIMITS.siteFileBytes : LIMITS.articleFileBytes;
+  return size > limit ? `is ${size} bytes; at most ${limit} bytes are allowed` : undefined;
+}
+
+export function fileIssue(file: string, message: string): ContentIssue {
+  return { file, field: "file", message, severity: "error" };
 }
 
 export class DirectoryContent implements ContentSource {
@@ -22,7 +37,7 @@ export class DirectoryContent implements ContentSource {
 
   async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
     const issues: ContentIssue[] = [];
-    const err = (file: string, message: string) => issues.push({ file, field: "file", message, severity: "error" });
+    const err = (file: string, message: string) => issues.push(fileIssue(file, message));
     let rootReal: string;
     try {
       rootReal = await realpath(this.root);
@@ -61,9 +76,9 @@ export class DirectoryContent implements ContentSource {
         if (path.endsWith(".md")) err(path, "is not a regular file");
         return undefined;
       }
-      const limit = path === "site.yaml" ? LIMITS.siteFileBytes : LIMITS.articleFileBytes;
-      if (real.size > limit) {
-        err(path, `is ${real.size} bytes; at most ${limit} bytes are allowed`);
+      const tooBig = sizeProblem(path, real.size);
+      if (tooBig) {
+        err(path, tooBig);
         return undefined;
       }
       return { path, bytes: await readFile(full) };

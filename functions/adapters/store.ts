@@ -11,9 +11,20 @@ export interface StoredObject {
   etag?: string;
 }
 
+/** Requests a store has sent, by kind (S3: HTTP requests, retries included). */
+export interface RequestStats {
+  get: number;
+  put: number;
+  delete: number;
+  list: number;
+  head: number;
+}
+
 export interface ObjectStore {
   /** For messages: `directory dist` or `s3://bucket`. */
   readonly description: string;
+  /** Running request counts, where the store keeps them (S3); the build report shows them. */
+  readonly stats?: RequestStats;
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, meta: ObjectMeta): Promise<void>;
   delete(keys: string[]): Promise<void>;
@@ -28,16 +39,26 @@ export function assertSafeKey(key: string): void {
   }
 }
 
-/** Run `fn` over `items` with at most `limit` in flight; the first failure rejects. */
+/**
+ * Run `fn` over `items` with at most `limit` in flight. After the first failure no new item is
+ * started, and the promise rejects with that failure once those in flight have settled, so no
+ * write lands after the caller has reported the error.
+ */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { err: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      results[i] = await fn(items[i]!);
+      try {
+        results[i] = await fn(items[i]!);
+      } catch (err) {
+        failure ??= { err };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure) throw failure.err;
   return results;
 }

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { DirectoryContent } from "../adapters/content-dir.ts";
 import { DirectoryStore } from "../adapters/dir-store.ts";
+import { formatRequests, storeForBucket } from "../adapters/s3-store.ts";
+import type { ObjectStore } from "../adapters/store.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { ContentError, RenderCheckError, PublishError, formatIssue } from "../core/errors.ts";
 import { displayIssue, fail, printIssues, progress } from "./shared.ts";
@@ -14,6 +16,7 @@ function summary(report: BuildReport, target: string): string {
   return (
     `Built ${report.items} item${report.items === 1 ? "" : "s"}${extra.length ? ` (${extra.join(", ")})` : ""} into ${target}\n` +
     `  documents: ${d.total} in all, ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted\n` +
+    (report.requests ? `  requests: ${formatRequests(report.requests)}\n` : "") +
     `  build ${report.build_id} in ${report.duration_ms} ms\n`
   );
 }
@@ -31,11 +34,10 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     },
   });
   if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
+  if (values.endpoint && !values.bucket) fail("--endpoint URL goes with --bucket NAME");
   const now = values.now ? Date.parse(values.now) : Date.now();
   if (Number.isNaN(now)) fail(`--now ${values.now} is not a date-time`);
-  let store;
-  if (values.out) store = new DirectoryStore(values.out);
-  else fail("--bucket: publishing to S3 is not available in this version; use --out DIR");
+  const store: ObjectStore = values.out ? new DirectoryStore(values.out) : storeForBucket(values.bucket!, values.endpoint);
   const bar = progress(!values.json && process.stderr.isTTY === true);
   try {
     const report = await build({ source: new DirectoryContent(values.content), store, now, onPhase: bar.phase, onProgress: bar.count });

@@ -3,7 +3,7 @@
  * Nothing is written unless every step before publishing succeeded.
  */
 import type { ContentSource } from "../adapters/content-dir.ts";
-import type { ObjectStore } from "../adapters/store.ts";
+import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, hasErrors } from "../core/content.ts";
 import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
@@ -59,10 +59,13 @@ export interface BuildReport {
   deleted: string[];
   warnings: ContentIssue[];
   duration_ms: number;
+  /** Requests this build sent to the store, where it counts them (S3). */
+  requests?: RequestStats;
 }
 
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
+  const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
   const { files, issues: readIssues } = await options.source.read();
   options.onPhase?.("validating");
@@ -102,5 +105,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     deleted: result.deleted,
     warnings: issues.filter((i) => i.severity === "warning"),
     duration_ms: Math.round(performance.now() - started),
+    ...(statsBefore && { requests: requestsSince(statsBefore, options.store.stats!) }),
   };
+}
+
+function requestsSince(before: RequestStats, now: RequestStats): RequestStats {
+  return { get: now.get - before.get, head: now.head - before.head, list: now.list - before.list, put: now.put - before.put, delete: now.delete - before.delete };
 }

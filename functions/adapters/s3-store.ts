@@ -1,0 +1,248 @@
+/**
+ * S3 as an object store and as a content source, through @aws-sdk/client-s3 v3. The same code
+ * talks to AWS and to the local s3rver; what differs is the client (createS3Client), whose local
+ * settings follow ../../../shared/notes/local-s3.md. See docs/s3.md.
+ */
+import { createHash } from "node:crypto";
+import {
+  CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
+  ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { assertSafeKey, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
+import { fileIssue, isContentPath, sizeProblem, type ContentSource } from "./content-dir.ts";
+import type { ContentFile } from "../core/content.ts";
+import type { ContentIssue } from "../core/errors.ts";
+
+export interface S3ClientOptions {
+  /** A custom endpoint (s3rver, MinIO…); omitted for AWS. */
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  /** Attempts per request, the first included (standard retry mode). Default 5. */
+  maxAttempts?: number;
+  /** Time for a whole request and response. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+/** s3rver's built-in key pair: a local endpoint needs no real credentials. */
+const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+const LOOPBACK = /^https?:\/\/(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:\/|$)/i;
+
+export function createS3Client(opts: S3ClientOptions = {}): S3Client {
+  // engines allows Node 20 locally (Lambda runs 22+); the SDK's notice about its releases after
+  // January 2027 would otherwise print on every command. An explicit setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const config: S3ClientConfig = {
+    region: opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    // Standard mode: exponential backoff with jitter on throttling, 5xx, timeouts and refused
+    // or reset connections, bounded by a retry quota so an outage does not multiply traffic.
+    retryMode: "standard",
+    maxAttempts: opts.maxAttempts ?? 5,
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: opts.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true },
+  };
+  if (opts.forcePathStyle !== undefined) config.forcePathStyle = opts.forcePathStyle;
+  if (opts.endpoint) {
+    config.endpoint = opts.endpoint;
+    // `bucket.127.0.0.1` / `bucket.localhost` do not resolve: path-style for any custom endpoint.
+    config.forcePathStyle = opts.forcePathStyle ?? true;
+    // s3rver stores the aws-chunked framing of flexible checksums inside the object.
+    config.requestChecksumCalculation = "WHEN_REQUIRED";
+    config.responseChecksumValidation = "WHEN_REQUIRED";
+    const envCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE;
+    if (!envCredentials && LOOPBACK.test(opts.endpoint)) config.credentials = LOCAL_CREDENTIALS;
+  }
+  return new S3Client(config);
+}
+
+/** A failed S3 request, after the SDK's retries: says what, where, how often, and why. */
+export class S3RequestError extends Error {
+  override readonly name = "S3RequestError";
+  readonly status: number | undefined;
+  readonly code: string;
+  constructor(operation: string, target: string, readonly attempts: number, cause: unknown) {
+    const e = cause as { name?: string; code?: string; message?: string; errors?: Error[]; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    const code = e.code ?? e.name ?? "Error";
+    const why = e.message || e.errors?.[0]?.message || (status ? `HTTP ${status}` : code);
+    super(`${operation} ${target} failed${attempts > 1 ? ` after ${attempts} attempts` : ""}: ${code === "Error" || why.includes(code) ? why : `${code}: ${why}`}`, { cause });
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface S3Entry {
+  /** Relative to the store's prefix. */
+  key: string;
+  size: number;
+  /** Unquoted; for a single-part upload, the hex MD5 of the bytes. */
+  etag: string;
+}
+
+export function md5(body: Uint8Array, encoding: "hex" | "base64"): string {
+  return createHash("md5").update(body).digest(encoding);
+}
+
+export class S3Store implements ObjectStore {
+  readonly description: string;
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly stats: RequestStats = { get: 0, put: 0, delete: 0, list: 0, head: 0 };
+
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+    this.client = opts.client;
+    this.bucket = opts.bucket;
+    this.prefix = opts.prefix ? `${opts.prefix.replace(/^\/+|\/+$/g, "")}/` : "";
+    this.description = `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  /** Sends one command, counting every HTTP attempt; failures become S3RequestError. */
+  private async call<T extends { $metadata: { attempts?: number } }>(kind: keyof RequestStats, op: string, key: string, send: () => Promise<T>): Promise<T> {
+    try {
+      const out = await send();
+      this.stats[kind] += out.$metadata.attempts ?? 1;
+      return out;
+    } catch (err) {
+      const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      this.stats[kind] += attempts;
+      throw new S3RequestError(op, `${this.description}${key}`, attempts, err);
+    }
+  }
+
+  private fullKey(key: string): string {
+    assertSafeKey(key);
+    return this.prefix + key;
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const Key = this.fullKey(key);
+    try {
+      const out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
+      const body = Buffer.from(await out.Body!.transformToByteArray());
+      return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<Omit<StoredObject, "body"> & { size: number } | undefined> {
+    const Key = this.fullKey(key);
+    try {
+      const out = await this.call("head", "HEAD", key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
+      return { size: out.ContentLength ?? 0, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async put(key: string, body: Buffer, meta: ObjectMeta): Promise<void> {
+    const Key = this.fullKey(key);
+    // Content-MD5: S3 rejects the write (BadDigest) if the bytes arrive altered.
+    const command = new PutObjectCommand({
+      Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength, ContentMD5: md5(body, "base64"),
+      ContentType: meta.contentType, CacheControl: meta.cacheControl,
+    });
+    await this.call("put", "PUT", key, () => this.client.send(command));
+  }
+
+  /** DeleteObjects takes at most 1,000 keys per request. */
+  async delete(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.fullKey(k) }));
+      const out = await this.call("delete", `DELETE (${batch.length} keys)`, "", () =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch, Quiet: true } })),
+      );
+      const failed = out.Errors ?? [];
+      if (failed.length) {
+        const why = new Error(failed.map((e) => `${e.Key}: ${e.Code} ${e.Message ?? ""}`).join("; "));
+        throw new S3RequestError(`DELETE (${failed.length} of ${batch.length} keys)`, this.description, 1, why);
+      }
+    }
+  }
+
+  async list(prefix = ""): Promise<string[]> {
+    return (await this.listEntries(prefix)).map((e) => e.key);
+  }
+
+  /** ListObjectsV2, page by page (1,000 keys each), with sizes and ETags. */
+  async listEntries(prefix = ""): Promise<S3Entry[]> {
+    const entries: S3Entry[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call("list", "LIST", prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token })),
+      );
+      for (const o of out.Contents ?? []) {
+        if (o.Key?.startsWith(this.prefix)) entries.push({ key: o.Key.slice(this.prefix.length), size: o.Size ?? 0, etag: (o.ETag ?? "").replaceAll('"', "") });
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return entries;
+  }
+}
+
+/** `1 GET, 0 HEAD, 1 LIST, 0 PUT, 0 DELETE` */
+export function formatRequests(r: RequestStats): string {
+  return `${r.get} GET, ${r.head} HEAD, ${r.list} LIST, ${r.put} PUT, ${r.delete} DELETE`;
+}
+
+function isMissingKey(err: unknown): boolean {
+  return err instanceof S3RequestError && (err.code === "NoSuchKey" || err.code === "NotFound" || (err.status === 404 && err.code !== "NoSuchBucket"));
+}
+
+export function storeForBucket(bucket: string, endpoint?: string): S3Store {
+  return new S3Store({ client: createS3Client({ endpoint }), bucket });
+}
+
+/** Creates the bucket unless it exists (local stack and tests; in the cloud, infra creates it). */
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404) throw new S3RequestError("HEAD", `s3://${bucket}`, 1, err);
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    if ((err as Error).name !== "BucketAlreadyOwnedByYou") throw new S3RequestError("CREATE", `s3://${bucket}`, 1, err);
+  }
+}
+
+/** A content tree (site.yaml, articles/*.md) under a prefix of a private bucket. */
+export class S3Content implements ContentSource {
+  readonly description: string;
+  readonly store: S3Store;
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+    this.store = new S3Store(opts);
+    this.description = this.store.description;
+  }
+
+  async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
+    const issues: ContentIssue[] = [];
+    let entries: S3Entry[];
+    try {
+      entries = await this.store.listEntries();
+    } catch (err) {
+      if (!(err instanceof S3RequestError && err.code === "NoSuchBucket")) throw err;
+      return { files: [], issues: [fileIssue(".", `content bucket ${this.store.bucket} does not exist`)] };
+    }
+    const wanted = entries.filter((e) => isContentPath(e.key)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const files = await mapLimit(wanted, 8, async (e): Promise<ContentFile | undefined> => {
+      const tooBig = sizeProblem(e.key, e.size);
+      if (tooBig) {
+        issues.push(fileIssue(e.key, tooBig));
+        return undefined;
+      }
+      const got = await this.store.get(e.key);
+      // Replaced since the listing: the limit holds for the bytes actually read.
+      const grown = got && sizeProblem(e.key, got.body.byteLength);
+      if (grown) issues.push(fileIssue(e.key, grown));
+      return got && !grown ? { path: e.key, bytes: got.body } : undefined;
+    });
+    return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
+  }
+}

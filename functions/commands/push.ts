@@ -1,0 +1,87 @@
+/**
+ * `syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P]`: makes a content
+ * bucket (prefix) hold what the content directory holds (CONTRACT.md "CLI"). Only files whose MD5
+ * differs from the object's ETag are uploaded; objects whose file is gone are deleted.
+ */
+import { parseArgs } from "node:util";
+import { DirectoryContent, isContentPath } from "../adapters/content-dir.ts";
+import { S3RequestError, S3Store, createS3Client, formatRequests, md5 } from "../adapters/s3-store.ts";
+import { mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
+import { hasErrors, SITE_FILE } from "../core/content.ts";
+import type { ContentIssue } from "../core/errors.ts";
+import { fail, printIssues } from "./shared.ts";
+
+export interface PushResult {
+  /** Set when the content directory could not be read as a whole: then nothing was changed. */
+  issues: ContentIssue[];
+  uploaded: string[];
+  deleted: string[];
+  unchanged: number;
+}
+
+function metaFor(path: string): ObjectMeta {
+  const contentType = path === SITE_FILE ? "application/yaml; charset=utf-8" : path.endsWith(".md") ? "text/markdown; charset=utf-8" : "application/octet-stream";
+  return { contentType, cacheControl: "no-cache" };
+}
+
+/**
+ * Used by the CLI and by `syndicate serve`. A directory with file-level problems (missing,
+ * unreadable, oversized, a link outside it) is not pushed at all: pushing the rest would delete
+ * the remote copies of the files that could not be read.
+ */
+export async function pushContent(contentDir: string, store: S3Store, concurrency = 8): Promise<PushResult> {
+  const { files, issues } = await new DirectoryContent(contentDir).read();
+  if (hasErrors(issues)) return { issues, uploaded: [], deleted: [], unchanged: 0 };
+  // Only keys a content source would read are compared and deleted; anything else under the
+  // prefix is left alone.
+  const remote = new Map((await store.listEntries()).filter((e) => isContentPath(e.key)).map((e) => [e.key, e.etag]));
+  const changed = files.filter((f) => remote.get(f.path) !== md5(f.bytes, "hex"));
+  await mapLimit(changed, concurrency, (f) => store.put(f.path, Buffer.from(f.bytes), metaFor(f.path)));
+  const local = new Set(files.map((f) => f.path));
+  const removed = [...remote.keys()].filter((k) => !local.has(k)).sort();
+  if (removed.length) await store.delete(removed);
+  return { issues, uploaded: changed.map((f) => f.path), deleted: removed, unchanged: files.length - changed.length };
+}
+
+function summary(result: PushResult, target: string, requests: RequestStats): string {
+  return (
+    `Pushed content to ${target}: ${result.uploaded.length} uploaded, ${result.unchanged} unchanged, ${result.deleted.length} deleted\n` +
+    `  requests: ${formatRequests(requests)}\n`
+  );
+}
+
+export default async function cmdPush(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      bucket: { type: "string" },
+      endpoint: { type: "string" },
+      content: { type: "string", default: "content" },
+      prefix: { type: "string", default: "" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  if (!values.bucket) fail("push needs --bucket NAME");
+  const client = createS3Client({ endpoint: values.endpoint });
+  const store = new S3Store({ client, bucket: values.bucket, prefix: values.prefix });
+  try {
+    const result = await pushContent(values.content, store);
+    if (hasErrors(result.issues)) {
+      printIssues(values.content, result.issues, values.json);
+      if (!values.json) process.stderr.write(`Push stopped: ${values.content} cannot be read as a whole; ${store.description} was left as it was.\n`);
+      return 1;
+    }
+    if (values.json) {
+      const { issues: _, ...rest } = result;
+      process.stdout.write(`${JSON.stringify({ ok: true, target: store.description, ...rest, requests: store.stats }, null, 2)}\n`);
+    } else process.stdout.write(summary(result, store.description, store.stats));
+    return 0;
+  } catch (err) {
+    if (!(err instanceof S3RequestError)) throw err;
+    if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { name: err.name, message: err.message } }, null, 2)}\n`);
+    else process.stderr.write(`Push failed: ${err.message}\n`);
+    return 1;
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,126 @@
+/** Building into the real s3rver: what is written, what is not, and what reads back. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { parseManifest, type Manifest } from "../../functions/core/manifest.ts";
+import type { S3Store } from "../../functions/adapters/s3-store.ts";
+import { writeCorpus } from "../support/corpus.ts";
+import { sha256, startTestS3, type TestS3 } from "../support/s3.ts";
+
+const NOW = Date.UTC(2030, 0, 1);
+const CORPUS = { articles: 90, itemsPerFeed: 20, tags: 3 };
+
+let s3: TestS3;
+let work: string;
+beforeAll(async () => {
+  s3 = await startTestS3();
+  work = await mkdtemp(join(tmpdir(), "syn-publish-"));
+});
+afterAll(async () => {
+  await s3?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+let n = 0;
+async function freshCorpus(): Promise<string> {
+  return writeCorpus(join(work, `content-${++n}`), CORPUS);
+}
+
+async function manifestOf(store: S3Store): Promise<Manifest> {
+  return parseManifest((await store.get("manifest.json"))?.body)!;
+}
+
+const publishTo = (content: string, store: S3Store | DirectoryStore) => build({ source: new DirectoryContent(content), store, now: NOW });
+
+describe("publishing to S3", () => {
+  it("writes every document with the bytes, Content-Type and Cache-Control that were rendered", async () => {
+    const content = await freshCorpus();
+    const store = await s3.bucket("first");
+    const report = await publishTo(content, store);
+    const manifest = await manifestOf(store);
+    const keys = Object.keys(manifest.outputs);
+    expect((await store.list()).sort()).toEqual([...keys, "manifest.json"].sort());
+    expect(report.requests).toMatchObject({ put: keys.length + 1, delete: 0 });
+    // The same build into a directory gives the reference bytes.
+    const dir = join(work, `reference-${n}`);
+    await publishTo(content, new DirectoryStore(dir));
+    for (const key of keys) {
+      const got = (await store.get(key))!;
+      expect(got.body.equals(await readFile(join(dir, key))), key).toBe(true);
+      expect(sha256(got.body)).toBe(manifest.outputs[key]!.sha256);
+      expect({ contentType: got.contentType, cacheControl: got.cacheControl }).toEqual({
+        contentType: manifest.outputs[key]!.content_type,
+        cacheControl: manifest.outputs[key]!.cache_control,
+      });
+    }
+    const types = Object.fromEntries(await Promise.all(["feed.xml", "atom.xml", "feed.json", "latest.json"].map(async (k) => [k, (await store.get(k))!.contentType])));
+    expect(types).toEqual({
+      "feed.xml": "application/rss+xml; charset=utf-8",
+      "atom.xml": "application/atom+xml; charset=utf-8",
+      "feed.json": "application/feed+json; charset=utf-8",
+      "latest.json": "application/json",
+    });
+    expect((await store.get("feed.xml"))!.cacheControl).toBe("public, max-age=300");
+    expect((await store.get("archive/1/atom.xml"))!.cacheControl).toBe("public, max-age=31536000, immutable");
+  });
+
+  it("republishes unchanged content with no PUT and no DELETE", async () => {
+    const content = await freshCorpus();
+    const store = await s3.bucket("same");
+    const first = await publishTo(content, store);
+    const second = await publishTo(content, store);
+    expect(second.build_id).toBe(first.build_id);
+    expect(second.documents.written).toBe(0);
+    expect(second.requests).toEqual({ get: 1, head: 0, list: 1, put: 0, delete: 0 });
+  });
+
+  it("rewrites only the documents an edited article appears in, then the manifest", async () => {
+    const content = await freshCorpus();
+    const store = await s3.bucket("edit");
+    await publishTo(content, store);
+    const before = await manifestOf(store);
+    const newest = join(content, "articles", `article-${String(CORPUS.articles - 1).padStart(6, "0")}.md`);
+    await writeFile(newest, (await readFile(newest, "utf8")).replace(/^title: .*$/m, 'title: "An edited title"'));
+    const report = await publishTo(content, store);
+    const after = await manifestOf(store);
+    const changed = Object.keys(after.outputs).filter((k) => after.outputs[k]!.sha256 !== before.outputs[k]?.sha256);
+    expect(report.written.sort()).toEqual([...changed, "manifest.json"].sort());
+    expect(report.requests?.put).toBe(changed.length + 1);
+    expect(changed).toContain("feed.xml");
+    expect(changed.some((k) => k.startsWith("archive/"))).toBe(false);
+    expect(changed.length).toBeLessThan(Object.keys(after.outputs).length / 2);
+    expect((await store.get("atom.xml"))!.body.toString()).toContain("An edited title");
+  });
+
+  it("deletes a removed tag's feeds after the new manifest is in place", async () => {
+    const content = await freshCorpus();
+    const store = await s3.bucket("tag");
+    await publishTo(content, store);
+    const tagKeys = (await store.list()).filter((k) => k.startsWith("tags/topic-2/"));
+    expect(tagKeys).toEqual(expect.arrayContaining(["tags/topic-2/feed.xml", "tags/topic-2/atom.xml", "tags/topic-2/feed.json", "tags/topic-2/latest.json"]));
+    for (const name of await readdir(join(content, "articles"))) {
+      const path = join(content, "articles", name);
+      await writeFile(path, (await readFile(path, "utf8")).replace('"Topic 2"', '"Topic 1"'));
+    }
+    const report = await publishTo(content, store);
+    expect(report.deleted).toEqual([...tagKeys].sort());
+    expect(report.requests?.delete).toBe(1);
+    const left = await store.list();
+    expect(left.filter((k) => k.startsWith("tags/topic-2/"))).toEqual([]);
+    expect(left).toContain("tags/topic-1/feed.xml");
+    expect(Object.keys((await manifestOf(store)).outputs).some((k) => k.startsWith("tags/topic-2/"))).toBe(false);
+  });
+
+  it("leaves objects it does not own in the bucket", async () => {
+    const content = await freshCorpus();
+    const store = await s3.bucket("foreign");
+    await store.put("robots.txt", Buffer.from("User-agent: *\n"), { contentType: "text/plain", cacheControl: "no-cache" });
+    await publishTo(content, store);
+    await publishTo(content, store);
+    expect(await store.list()).toContain("robots.txt");
+  });
+});

@@ -1,0 +1,115 @@
+/** S3Store and S3Content against the real s3rver over HTTP (no mocked client). */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtemp, writeFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { mapLimit } from "../../functions/adapters/store.ts";
+import { S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { LIMITS } from "../../functions/core/limits.ts";
+import { writeCorpus } from "../support/corpus.ts";
+import { isRunning, startTestS3, type TestS3 } from "../support/s3.ts";
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await startTestS3();
+});
+afterAll(async () => {
+  await s3?.stop();
+  expect(isRunning(s3.pid)).toBe(false);
+});
+
+const META = { contentType: "application/octet-stream", cacheControl: "no-cache" };
+
+describe("S3Store", () => {
+  it("lists more than 1,000 keys across pages and deletes them in batches of 1,000", async () => {
+    const store = await s3.bucket("many");
+    const keys = Array.from({ length: 1205 }, (_, i) => `many/${String(i).padStart(5, "0")}.txt`);
+    await mapLimit(keys, 16, (k) => store.put(k, Buffer.from(k), META));
+    const before = { ...store.stats };
+    const listed = await store.list();
+    expect(listed.length).toBe(1205);
+    expect(new Set(listed)).toEqual(new Set(keys));
+    expect(store.stats.list - before.list).toBe(2);
+    await store.delete(keys);
+    expect(store.stats.delete - before.delete).toBe(2);
+    expect(await store.list()).toEqual([]);
+  });
+
+  it("stores a binary body byte for byte and reads it back", async () => {
+    const store = await s3.bucket("bytes");
+    const body = randomBytes(100_000);
+    await store.put("blob.bin", body, META);
+    const got = await store.get("blob.bin");
+    expect(got?.body.equals(body)).toBe(true);
+    expect((await store.head("blob.bin"))?.size).toBe(body.byteLength);
+  });
+
+  it("round-trips Content-Type and Cache-Control", async () => {
+    const store = await s3.bucket("meta");
+    const meta = { contentType: "application/atom+xml; charset=utf-8", cacheControl: "public, max-age=31536000, immutable" };
+    await store.put("tags/x/atom.xml", Buffer.from("<feed/>"), meta);
+    const got = await store.get("tags/x/atom.xml");
+    expect({ contentType: got?.contentType, cacheControl: got?.cacheControl }).toEqual(meta);
+  });
+
+  it("answers undefined for a missing key and an error for a missing bucket", async () => {
+    const store = await s3.bucket("missing");
+    expect(await store.get("nothing.json")).toBeUndefined();
+    expect(await store.head("nothing.json")).toBeUndefined();
+    const noBucket = new S3Store({ client: s3.client, bucket: "syn-no-such-bucket" });
+    await expect(noBucket.get("x.json")).rejects.toThrow(/NoSuchBucket/);
+  });
+
+  it("keeps keys under its prefix and reports them relative to it", async () => {
+    const store = await s3.bucket("prefix");
+    const scoped = new S3Store({ client: s3.client, bucket: store.bucket, prefix: "/site-a/" });
+    await scoped.put("feed.xml", Buffer.from("a"), META);
+    await store.put("feed.xml", Buffer.from("root"), META);
+    expect(await scoped.list()).toEqual(["feed.xml"]);
+    expect((await store.list()).sort()).toEqual(["feed.xml", "site-a/feed.xml"]);
+    expect((await scoped.get("feed.xml"))?.body.toString()).toBe("a");
+  });
+
+  it("refuses unsafe keys before sending anything", async () => {
+    const store = await s3.bucket("unsafe");
+    await expect(store.put("../escape.xml", Buffer.from("x"), META)).rejects.toThrow(/unsafe object key/);
+    expect(store.stats.put).toBe(0);
+  });
+});
+
+describe("S3Content", () => {
+  async function uploadTree(store: S3Store, root: string, files: Record<string, string | Buffer>) {
+    for (const [path, body] of Object.entries(files)) {
+      await store.put(`${root}/${path}`, Buffer.from(body), META);
+    }
+  }
+
+  it("reads the same files and issues as the directory source for the same tree", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "syn-content-"));
+    try {
+      const content = await writeCorpus(join(dir, "content"), { articles: 12 });
+      const big = Buffer.alloc(LIMITS.articleFileBytes + 1, "a");
+      await writeFile(join(content, "articles", "too-big.md"), big);
+      const local = await new DirectoryContent(content).read();
+      const store = await s3.bucket("content");
+      const files: Record<string, Buffer> = {};
+      for (const f of local.files) files[f.path] = Buffer.from(f.bytes);
+      await uploadTree(store, "tenant/one", { ...files, "articles/too-big.md": big, "articles/nested/deep.md": "x", "README.txt": "x" });
+      const remote = await new S3Content({ client: s3.client, bucket: store.bucket, prefix: "tenant/one" }).read();
+      expect(remote.issues).toEqual(local.issues);
+      expect(remote.issues[0]).toMatchObject({ file: "articles/too-big.md", field: "file", severity: "error" });
+      expect(remote.files.map((f) => f.path)).toEqual(local.files.map((f) => f.path).sort());
+      for (const f of remote.files) expect(Buffer.from(f.bytes).equals(Buffer.from(local.files.find((l) => l.path === f.path)!.bytes))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a missing content bucket as an issue", async () => {
+    const r = await new S3Content({ client: s3.client, bucket: "syn-no-such-content" }).read();
+    expect(r.files).toEqual([]);
+    expect(r.issues).toEqual([expect.objectContaining({ file: ".", severity: "error", message: expect.stringContaining("does not exist") })]);
+  });
+});
