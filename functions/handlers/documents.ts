@@ -1,0 +1,51 @@
+/**
+ * The published documents served at their keys (`/feed.xml`, `/tags/x/atom.xml`, `/archive/1/…`)
+ * the way a CDN in front of the bucket serves them: the object's Content-Type and Cache-Control,
+ * its ETag with 304 on If-None-Match, CORS for the JSON documents, and for feeds the WebSub
+ * discovery `Link` headers (W3C WebSub §4: `rel="hub"` and `rel="self"`). Local stack only; on
+ * AWS the CDN serves the bucket directly.
+ */
+import type { Context } from "hono";
+import type { ObjectStore } from "../adapters/store.ts";
+import { OWNED_KEY } from "../pipeline/publish.ts";
+import type { FeedLinks } from "../pipeline/websub.ts";
+import { CACHE } from "../core/render/index.ts";
+import { FORMATS } from "../core/documents.ts";
+import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
+
+const TYPE_BY_FILE: Record<string, string> = {
+  ...Object.fromEntries(Object.values(FORMATS).map((f) => [f.file, f.contentType])),
+  "latest.json": "application/json",
+};
+
+const FEED_FILE = /(?:^|\/)(?:feed\.xml|atom\.xml|feed\.json)$/;
+
+export interface DocumentOptions {
+  /** Hub and public base URL for the `Link` headers, as the last build published them. */
+  links?: () => FeedLinks | undefined;
+}
+
+export function linkHeader(key: string, links: FeedLinks | undefined): string | undefined {
+  if (!links || !FEED_FILE.test(key)) return undefined;
+  const self = `<${new URL(key, links.base).href}>; rel="self"`;
+  return links.hub ? `<${links.hub}>; rel="hub", ${self}` : self;
+}
+
+export function documentHandler(store: ObjectStore, options: DocumentOptions = {}) {
+  return async (c: Context): Promise<Response> => {
+    const key = c.req.path.slice(1);
+    if (!OWNED_KEY.test(key)) throw new ApiError(404, `no document at ${c.req.path}`);
+    const obj = await store.get(key);
+    if (!obj) throw new ApiError(404, `no document at ${c.req.path}`);
+    const file = key.slice(key.lastIndexOf("/") + 1);
+    const headers: Record<string, string> = {
+      "content-type": obj.contentType ?? TYPE_BY_FILE[file] ?? "application/octet-stream",
+      "cache-control": obj.cacheControl ?? CACHE.current,
+      etag: obj.etag ?? strongEtag(obj.body),
+    };
+    const link = linkHeader(key, options.links?.());
+    if (link) headers.link = link;
+    if (file.endsWith(".json")) headers["access-control-allow-origin"] = "*";
+    return conditionalResponse(c, obj.body, headers);
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * `GET /latest`: latest.json (or tags/<slug>/latest.json) from the store, kept in memory and
+ * revalidated at most once per `revalidateMs`, so a burst of partner requests costs one store
+ * read every few seconds. Each (document, limit) answer is serialised once per document version.
+ */
+import { createHash } from "node:crypto";
+import type { Context } from "hono";
+import type { ObjectStore, StoredObject } from "../adapters/store.ts";
+import { LATEST_MAX, latestDocumentSchema, type LatestDocument } from "../core/latest.ts";
+import { SLUG_RE } from "../core/schema.ts";
+import { CACHE } from "../core/render/index.ts";
+import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
+
+/** How long a document read from the store is served before it is revalidated. */
+export const REVALIDATE_MS = 5_000;
+/** Documents kept in memory (main + tags); the oldest is dropped past this. */
+const MAX_ENTRIES = 512;
+const TAG_MAX_CHARS = 120;
+
+/** A store that can revalidate cheaply: S3 answers If-None-Match with 304 and no body. */
+export interface RevalidatingStore extends ObjectStore {
+  getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined>;
+}
+
+function canRevalidate(store: ObjectStore): store is RevalidatingStore {
+  return typeof (store as Partial<RevalidatingStore>).getIfNoneMatch === "function";
+}
+
+interface Entry {
+  checkedAt: number;
+  /** The store's ETag, or our hash of the bytes when the store gives none. */
+  version?: string;
+  doc: LatestDocument | null;
+  answers: Map<number, { body: Buffer; etag: string }>;
+}
+
+export class LatestReader {
+  private readonly entries = new Map<string, Entry>();
+  /** One store read per key at a time: concurrent requests share it. */
+  private readonly inflight = new Map<string, Promise<Entry>>();
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly now: () => number = Date.now,
+    private readonly revalidateMs = REVALIDATE_MS,
+  ) {}
+
+  /** The document at `key` (null when none is published), from memory while fresh. */
+  async read(key: string): Promise<Entry> {
+    const entry = this.entries.get(key);
+    if (entry && this.now() - entry.checkedAt < this.revalidateMs) return entry;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.revalidate(key, entry).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async revalidate(key: string, entry: Entry | undefined): Promise<Entry> {
+    let obj: StoredObject | "not-modified" | undefined;
+    try {
+      obj = entry?.version && canRevalidate(this.store) ? await this.store.getIfNoneMatch(key, entry.version) : await this.store.get(key);
+    } catch {
+      if (entry) return entry; // a store hiccup: serve what we have, retry on the next request
+      throw new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" });
+    }
+    const checkedAt = this.now();
+    const version = obj === "not-modified" ? entry?.version : obj ? (obj.etag ?? createHash("sha256").update(obj.body).digest("hex")) : undefined;
+    let next: Entry;
+    if (entry && (obj === "not-modified" || (version && version === entry.version))) next = { ...entry, checkedAt };
+    else if (!obj || obj === "not-modified") next = { checkedAt, doc: null, answers: new Map() };
+    else next = { checkedAt, version, doc: parseLatest(obj.body), answers: new Map() };
+    this.entries.delete(key);
+    this.entries.set(key, next);
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    return next;
+  }
+}
+
+function parseLatest(body: Buffer): LatestDocument {
+  let parsed;
+  try {
+    parsed = latestDocumentSchema.safeParse(JSON.parse(body.toString("utf8")));
+  } catch {
+    parsed = undefined;
+  }
+  // The build checks latest.json against this schema before publishing; anything else is ours to fix.
+  if (!parsed?.success) throw new Error("published latest document does not match its schema");
+  return parsed.data;
+}
+
+function single(c: Context, name: string): string | undefined {
+  const values = c.req.queries(name);
+  if (values && values.length > 1) throw new ApiError(400, `${name} may be given once`);
+  return values?.[0];
+}
+
+export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
+  const tag = single(c, "tag");
+  const limitText = single(c, "limit");
+  if (tag !== undefined && (!SLUG_RE.test(tag) || tag.length > TAG_MAX_CHARS)) {
+    throw new ApiError(400, "tag must be a tag slug: lowercase letters, digits and single hyphens, like `energy-policy`");
+  }
+  let limit = LATEST_MAX;
+  if (limitText !== undefined) {
+    limit = /^[1-9]\d{0,2}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= LATEST_MAX)) throw new ApiError(400, `limit must be a whole number from 1 to ${LATEST_MAX}`);
+  }
+  return { tag, limit };
+}
+
+export function latestHandler(reader: LatestReader) {
+  return async (c: Context): Promise<Response> => {
+    const { tag, limit } = parseLatestQuery(c);
+    const entry = await reader.read(tag ? `tags/${tag}/latest.json` : "latest.json");
+    if (!entry.doc) throw new ApiError(404, tag ? `no published feed for tag ${JSON.stringify(tag)}` : "nothing has been published yet");
+    let answer = entry.answers.get(limit);
+    if (!answer) {
+      const body = Buffer.from(JSON.stringify({ ...entry.doc, items: entry.doc.items.slice(0, limit) }));
+      answer = { body, etag: strongEtag(body) };
+      entry.answers.set(limit, answer);
+    }
+    return conditionalResponse(c, answer.body, {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": CACHE.latest,
+      etag: answer.etag,
+    });
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The API's response shapes as zod schemas, and the OpenAPI 3.1 document made from them
+ * (`GET /openapi.json`). latest.json's schema is imported from core/latest.ts, the single
+ * source the build checks its output against. OpenAPI 3.1 schemas are JSON Schema 2020-12,
+ * which is what `z.toJSONSchema` emits.
+ */
+import { z } from "zod";
+import { LATEST_MAX, latestDocumentSchema, latestItemSchema } from "../core/latest.ts";
+import { ERROR_CODES } from "./http.ts";
+
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.values(ERROR_CODES) as [string, ...string[]]),
+    message: z.string(),
+  }),
+});
+
+const buildSchema = z.object({
+  id: z.string(),
+  trigger: z.string(),
+  state: z.enum(["running", "succeeded", "failed"]),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  /** Content hash of the published set (manifest.json build_id), once the build succeeded. */
+  build_id: z.string().nullable(),
+  error: z.object({ name: z.string(), message: z.string() }).nullable(),
+});
+
+export const healthSchema = z.object({
+  status: z.enum(["ok", "degraded"]),
+  store: z.object({ reachable: z.boolean() }),
+  /** What the store currently serves: manifest.json's build id and item count. */
+  published: z.object({ build_id: z.string(), items: z.number().int() }).nullable(),
+  /** The most recent build this process ran or queued; null where builds run elsewhere. */
+  last_build: buildSchema.nullable(),
+  webhook: z.object({ configured: z.boolean() }),
+});
+export type Health = z.infer<typeof healthSchema>;
+export type BuildState = z.infer<typeof buildSchema>;
+
+export const webhookAcceptedSchema = z.object({
+  accepted: z.literal(true),
+  /** The build that will include this change (an id shared by coalesced requests). */
+  build_id: z.string(),
+  /** True when this delivery id was already accepted in the last 24 hours: no new build. */
+  duplicate: z.boolean(),
+});
+
+const registry = z.registry<{ id: string }>();
+registry.add(latestItemSchema, { id: "LatestItem" });
+registry.add(latestDocumentSchema, { id: "LatestDocument" });
+registry.add(healthSchema, { id: "Health" });
+registry.add(webhookAcceptedSchema, { id: "WebhookAccepted" });
+registry.add(errorSchema, { id: "Error" });
+
+function componentSchemas(): Record<string, unknown> {
+  const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
+  // `$id`/`$schema` per component would re-base `$ref`s; OpenAPI 3.1 sets the dialect once.
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, $schema: _s, ...rest }]) => [id, rest]));
+}
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { "application/json": { schema: ref(id) } } });
+const error = (description: string) => json("Error", description);
+const etagHeader = { ETag: { description: "Strong validator over the response bytes", schema: { type: "string" } } };
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md)." },
+    paths: {
+      "/latest": {
+        get: {
+          operationId: "getLatest",
+          summary: "The newest items' metadata (latest.json), optionally for one tag",
+          parameters: [
+            { name: "tag", in: "query", required: false, schema: { type: "string", pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$", maxLength: 120 }, description: "Tag slug" },
+            { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: LATEST_MAX, default: LATEST_MAX }, description: "Most items in `items`" },
+          ],
+          responses: {
+            200: { ...json("LatestDocument", "The latest document, `items` cut to `limit`"), headers: etagHeader },
+            304: { description: "Not modified (If-None-Match matched)", headers: etagHeader },
+            400: error("A bad query parameter"),
+            404: error("Unknown tag, or nothing published yet"),
+            503: error("The feed store could not be read"),
+          },
+        },
+      },
+      "/health": {
+        get: {
+          operationId: "getHealth",
+          summary: "Store reachability, the published build and the last build",
+          responses: { 200: json("Health", "Healthy"), 503: json("Health", "The store is unreachable") },
+        },
+      },
+      "/openapi.json": { get: { operationId: "getOpenApi", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } } },
+      "/webhooks/rebuild": {
+        post: {
+          operationId: "rebuild",
+          summary: "Signed request to rebuild the feeds (GitHub X-Hub-Signature-256 or Standard Webhooks)",
+          requestBody: { required: false, content: { "*/*": { schema: {} } } },
+          responses: {
+            202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
+            401: error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),
+            404: error("The webhook route is not enabled (no secret configured)"),
+            413: error("Body over 1 MiB"),
+          },
+        },
+      },
+    },
+    components: { schemas: componentSchemas() },
+  };
+}

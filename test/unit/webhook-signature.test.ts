@@ -1,0 +1,219 @@
+import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { createApp } from "../../functions/handlers/app.ts";
+import { DELIVERY_TTL_MS, TIMESTAMP_TOLERANCE_S, WEBHOOK_BODY_LIMIT } from "../../functions/handlers/webhook.ts";
+import type { BuildRequest } from "../../functions/pipeline/coalesce.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { tempDir } from "../support/content-tree.ts";
+import { githubSignature, randomSecret, standardHeaders } from "../support/api.ts";
+
+const URL_ = "/webhooks/rebuild";
+const BODY = JSON.stringify({ ref: "refs/heads/main", commits: [{ id: "abc" }] });
+
+async function setup(secret = randomSecret(), queue = { down: false }) {
+  const requests: BuildRequest[] = [];
+  const logs: string[] = [];
+  let now = Date.now();
+  const app = createApp({
+    store: new DirectoryStore(await tempDir()),
+    webhookSecret: secret,
+    now: () => now,
+    log: (l) => logs.push(l),
+    triggerBuild: async (r) => {
+      if (queue.down) throw new Error("queue unavailable");
+      requests.push(r);
+      return { id: `build-${requests.length}` };
+    },
+  });
+  const post = (headers: Record<string, string>, body: RequestInit["body"] = BODY) => app.request(URL_, { method: "POST", headers, body });
+  const signed = (extra: Record<string, string> = {}, body = BODY) => post({ "x-hub-signature-256": githubSignature(secret, body), ...extra }, body);
+  return { app, secret, requests, logs, post, signed, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+async function expect401(res: Response) {
+  expect(res.status).toBe(401);
+  const body = (await res.json()) as { error: { code: string } };
+  expect(body.error.code).toBe("unauthorized");
+}
+
+describe("POST /webhooks/rebuild, GitHub signature", () => {
+  it("accepts a valid signature: 202 with the build id, one build requested", async () => {
+    const t = await setup();
+    const res = await t.signed({ "x-github-delivery": "d-1" });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ accepted: true, build_id: "build-1", duplicate: false });
+    expect(t.requests).toHaveLength(1);
+    expect(t.requests[0]).toMatchObject({ trigger: "webhook", delivery_id: "d-1" });
+  });
+
+  it("refuses a request with no signature", async () => {
+    const t = await setup();
+    await expect401(await t.post({}));
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it("refuses a signature made with another secret", async () => {
+    const t = await setup();
+    await expect401(await t.post({ "x-hub-signature-256": githubSignature(randomSecret(), BODY) }));
+  });
+
+  it("refuses a signature over another body", async () => {
+    const t = await setup();
+    await expect401(await t.post({ "x-hub-signature-256": githubSignature(t.secret, `${BODY} `) }));
+  });
+
+  it("refuses SHA-1 signatures, in either header", async () => {
+    const t = await setup();
+    const sha1 = `sha1=${(await import("node:crypto")).createHmac("sha1", t.secret).update(BODY).digest("hex")}`;
+    await expect401(await t.post({ "x-hub-signature": sha1 }));
+    await expect401(await t.post({ "x-hub-signature-256": sha1 }));
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ["truncated hex", (s: string) => s.slice(0, -2)],
+    ["one byte more", (s: string) => `${s}00`],
+    ["no prefix", (s: string) => s.slice("sha256=".length)],
+    ["not hex", (s: string) => `${s.slice(0, -1)}g`],
+    ["empty", () => ""],
+  ])("refuses a malformed signature (%s)", async (_name, mangle) => {
+    const t = await setup();
+    await expect401(await t.post({ "x-hub-signature-256": mangle(githubSignature(t.secret, BODY)) }));
+  });
+
+  it("refuses a 10 MB body with 413 without reading it all", async () => {
+    const t = await setup();
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024);
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= 10 * 1024 * 1024) return controller.close();
+        pulled += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await t.app.request(URL_, { method: "POST", headers: { "x-hub-signature-256": githubSignature(t.secret, "x") }, body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    expect(pulled).toBeLessThan(WEBHOOK_BODY_LIMIT + 4 * chunk.byteLength);
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it("refuses a declared Content-Length over 1 MiB before reading", async () => {
+    const t = await setup();
+    const big = "x".repeat(WEBHOOK_BODY_LIMIT + 1);
+    const res = await t.signed({}, big);
+    expect(res.status).toBe(413);
+  });
+
+  it("accepts a body of exactly 1 MiB", async () => {
+    const t = await setup();
+    expect((await t.signed({}, "x".repeat(WEBHOOK_BODY_LIMIT))).status).toBe(202);
+  });
+
+  it("answers a repeated delivery id with duplicate: true and no second build, for 24 hours", async () => {
+    const t = await setup();
+    const first = await (await t.signed({ "x-github-delivery": "same" })).json();
+    const again = await t.signed({ "x-github-delivery": "same" });
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual({ accepted: true, build_id: (first as { build_id: string }).build_id, duplicate: true });
+    expect(t.requests).toHaveLength(1);
+    t.advance(DELIVERY_TTL_MS);
+    expect(((await (await t.signed({ "x-github-delivery": "same" })).json()) as { duplicate: boolean }).duplicate).toBe(false);
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it("treats X-Request-Id as a delivery id too", async () => {
+    const t = await setup();
+    await t.signed({ "x-request-id": "r-1" });
+    expect(((await (await t.signed({ "x-request-id": "r-1" })).json()) as { duplicate: boolean }).duplicate).toBe(true);
+  });
+
+  it("does not remember a delivery whose build could not be queued (500), so a retry works", async () => {
+    const queue = { down: true };
+    const t = await setup(randomSecret(), queue);
+    const res = await t.signed({ "x-github-delivery": "d" });
+    expect(res.status).toBe(500);
+    expect(await res.text()).not.toContain("queue unavailable");
+    queue.down = false;
+    const retry = await t.signed({ "x-github-delivery": "d" });
+    expect(await retry.json()).toEqual({ accepted: true, build_id: "build-1", duplicate: false });
+  });
+
+  it("answers 404 when no secret is configured", async () => {
+    const app = createApp({ store: new DirectoryStore(await tempDir()), triggerBuild: async () => ({ id: "x" }) });
+    const res = await app.request(URL_, { method: "POST", headers: { "x-hub-signature-256": githubSignature("", BODY) }, body: BODY });
+    expect(res.status).toBe(404);
+  });
+
+  it("answers GET with 405 and Allow: POST", async () => {
+    const t = await setup();
+    const res = await t.app.request(URL_);
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it("never puts the secret in a response or a log line", async () => {
+    const t = await setup();
+    const responses = [await t.post({}), await t.signed(), await t.post({ "x-hub-signature-256": "sha256=00" }), await t.post(standardHeaders(randomSecret(), BODY))];
+    const text = (await Promise.all(responses.map((r) => r.text()))).join("\n") + t.logs.join("\n");
+    expect(text).not.toContain(t.secret);
+  });
+});
+
+describe("POST /webhooks/rebuild, Standard Webhooks", () => {
+  const whsec = () => `whsec_${randomBytes(24).toString("base64")}`;
+
+  it("accepts a valid signature with a whsec_ secret, webhook-id as the delivery id", async () => {
+    const t = await setup(whsec());
+    const headers = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    const res = await t.post(headers);
+    expect(res.status).toBe(202);
+    expect(t.requests[0]?.delivery_id).toBe(headers["webhook-id"]);
+    expect(((await (await t.post(headers)).json()) as { duplicate: boolean }).duplicate).toBe(true);
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it("accepts a plain secret as its UTF-8 bytes", async () => {
+    const t = await setup();
+    expect((await t.post(standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) }))).status).toBe(202);
+  });
+
+  it("accepts when any of several signatures matches (key rotation)", async () => {
+    const t = await setup(whsec());
+    const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    const other = standardHeaders(whsec(), BODY, { id: h["webhook-id"], timestamp: Number(h["webhook-timestamp"]) });
+    expect((await t.post({ ...h, "webhook-signature": `${other["webhook-signature"]} ${h["webhook-signature"]}` })).status).toBe(202);
+  });
+
+  it.each([
+    ["expired", -(TIMESTAMP_TOLERANCE_S + 1)],
+    ["from the future", TIMESTAMP_TOLERANCE_S + 1],
+  ])("refuses a timestamp outside the tolerance (%s), though signed", async (_n, offset) => {
+    const t = await setup(whsec());
+    await expect401(await t.post(standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) + offset })));
+  });
+
+  it("refuses a bad signature, a signature over another body, and a v2 signature", async () => {
+    const t = await setup(whsec());
+    const ts = Math.floor(t.now() / 1000);
+    await expect401(await t.post(standardHeaders(whsec(), BODY, { timestamp: ts })));
+    await expect401(await t.post(standardHeaders(t.secret, `${BODY}x`, { timestamp: ts })));
+    const h = standardHeaders(t.secret, BODY, { timestamp: ts });
+    await expect401(await t.post({ ...h, "webhook-signature": h["webhook-signature"].replace("v1,", "v2,") }));
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it("refuses a signature whose id was changed (the id is signed)", async () => {
+    const t = await setup(whsec());
+    const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    await expect401(await t.post({ ...h, "webhook-id": "msg_other" }));
+  });
+
+  it("refuses webhook-signature without webhook-id or webhook-timestamp", async () => {
+    const t = await setup(whsec());
+    const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    await expect401(await t.post({ "webhook-signature": h["webhook-signature"], "webhook-timestamp": h["webhook-timestamp"] }));
+    await expect401(await t.post({ "webhook-signature": h["webhook-signature"], "webhook-id": h["webhook-id"] }));
+  });
+});
