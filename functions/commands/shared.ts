@@ -8,8 +8,12 @@ export function fail(message: string): never {
   throw new UsageError(message);
 }
 
+/** Paths as the user can open them: relative to the working directory, not the content root. */
 export function displayIssue(contentDir: string, issue: ContentIssue): ContentIssue {
-  return { ...issue, file: relative(process.cwd(), join(contentDir, issue.file)) || issue.file };
+  const shown = (file: string) => relative(process.cwd(), join(contentDir, file)) || file;
+  if (!issue.other) return { ...issue, file: shown(issue.file) };
+  const other = { ...issue.other, file: shown(issue.other.file) };
+  return { ...issue, file: shown(issue.file), other, message: issue.message.replace(issue.other.file, other.file) };
 }
 
 export function printIssues(contentDir: string, issues: ContentIssue[], json: boolean): void {

@@ -43,8 +43,13 @@ export interface Article {
   lines: { id?: number; slug?: number };
 }
 
+/** What makes an article distinct from the others: checked across files for duplicates. */
+export type ArticleIdentity = Pick<Article, "file" | "slug" | "id" | "lines">;
+
 export interface ArticleResult {
   article?: Article;
+  /** Known whenever the front matter is a mapping, even if invalid: duplicates are reported in the same run. */
+  identity?: ArticleIdentity;
   issues: ContentIssue[];
 }
 
@@ -102,10 +107,8 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     }
   }
 
-  const fileSlug = slugFromFile(file);
-  const slug = result.success && result.data.slug ? result.data.slug : fileSlug;
-  const url = (result.success && result.data.url) || joinUrl(site.site_url, `articles/${slug}`);
-  if (!result.success) return { issues };
+  const identity = identify(file, yaml.value as Record<string, unknown>, site, (key) => fmLine(yaml.lineOf([key])));
+  if (!result.success) return { identity, issues };
 
   const fm = result.data;
   const dateOf = (value: string, field: string) => {
@@ -126,13 +129,11 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     else image = { ...fm.image, type };
   }
   const tags = dedupeTags(fm.tags ?? []);
-  if (issues.some((i) => i.severity === "error")) return { issues };
+  if (issues.some((i) => i.severity === "error")) return { identity, issues };
 
   const article: Article = {
-    file,
-    slug,
-    id: fm.id ?? joinUrl(asBase(site.site_url), `articles/${slug}`),
-    url,
+    ...identity,
+    url: fm.url ?? joinUrl(site.site_url, `articles/${identity.slug}`),
     title: fm.title,
     summary: fm.summary,
     markdown: split.body,
@@ -146,12 +147,27 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     source: fm.source,
     related: fm.related ?? [],
     draft: fm.draft,
-    lines: {
-      id: fm.id === undefined ? undefined : fmLine(yaml.lineOf(["id"])),
-      slug: fm.slug === undefined ? undefined : fmLine(yaml.lineOf(["slug"])),
-    },
   };
-  return { article, issues };
+  return { article, identity, issues };
+}
+
+/**
+ * Slug and id as the schema would give them (explicit when valid, else derived from the file
+ * name and site_url), read from raw front matter so an invalid article still has them.
+ */
+function identify(file: string, raw: Record<string, unknown>, site: Site, lineOf: (key: string) => number | undefined): ArticleIdentity {
+  const explicit = (key: "slug" | "id") => {
+    const r = articleSchema.shape[key].safeParse(raw[key]);
+    return r.success && r.data !== undefined ? r.data : undefined;
+  };
+  const slug = explicit("slug") ?? slugFromFile(file);
+  const id = explicit("id");
+  return {
+    file,
+    slug,
+    id: id ?? joinUrl(asBase(site.site_url), `articles/${slug}`),
+    lines: { id: id === undefined ? undefined : lineOf("id"), slug: slug === raw.slug ? lineOf("slug") : undefined },
+  };
 }
 
 /**

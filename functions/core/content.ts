@@ -7,7 +7,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { parseArticle, type Article } from "./article.ts";
+import { parseArticle, type Article, type ArticleIdentity } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
 export interface ContentFile {
@@ -87,12 +87,14 @@ export function loadContent(files: ContentFile[]): LoadedContent {
   // that one run reports everything; nothing is built from them.
   const settings = site ?? PLACEHOLDER_SITE;
   const articles: Article[] = [];
+  const identities: ArticleIdentity[] = [];
   for (const f of articleFiles) {
     const r = parseArticle(f.path, f.bytes, settings);
     issues.push(...r.issues);
     if (r.article) articles.push(r.article);
+    if (r.identity) identities.push(r.identity);
   }
-  issues.push(...duplicates(articles, "slug"), ...duplicates(articles, "id"));
+  issues.push(...duplicates(identities, "slug"), ...duplicates(identities, "id"));
   return { site, articles, issues };
 }
 
@@ -101,8 +103,8 @@ const PLACEHOLDER_SITE: Site = {
   language: "en", items_per_feed: 50, archives: true, timezone: "UTC",
 };
 
-function duplicates(articles: Article[], key: "slug" | "id"): ContentIssue[] {
-  const first = new Map<string, Article>();
+function duplicates(articles: ArticleIdentity[], key: "slug" | "id"): ContentIssue[] {
+  const first = new Map<string, ArticleIdentity>();
   const issues: ContentIssue[] = [];
   for (const a of articles) {
     const prev = first.get(a[key]);
@@ -112,13 +114,14 @@ function duplicates(articles: Article[], key: "slug" | "id"): ContentIssue[] {
     }
     // Two derived ids collide only because their slugs do: that is reported once, as the slug.
     if (key === "id" && a.lines.id === undefined && prev.lines.id === undefined) continue;
-    const origin = (x: Article) => (x.lines[key] ? `:${x.lines[key]}` : key === "slug" ? " (from its file name)" : " (derived from its slug)");
+    const origin = (x: ArticleIdentity) => (x.lines[key] ? `:${x.lines[key]}` : key === "slug" ? " (from its file name)" : " (derived from its slug)");
     issues.push({
       file: a.file,
       line: a.lines[key],
       field: key,
       severity: "error",
       message: `${JSON.stringify(a[key])}${a.lines[key] ? "" : origin(a)} is also the ${key} of ${prev.file}${origin(prev)}; each article needs its own`,
+      other: { file: prev.file, line: prev.lines[key] },
     });
   }
   return issues;

@@ -8,6 +8,8 @@ export interface ContentIssue {
   field: string;
   message: string;
   severity: "error" | "warning";
+  /** The other file of a conflict (a duplicate slug or id); its path also appears in `message`. */
+  other?: { file: string; line?: number };
 }
 
 /** `articles/x.md:12: image.url: must be an absolute http(s) URL` */

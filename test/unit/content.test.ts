@@ -38,6 +38,18 @@ describe("loadContent", () => {
     ]);
   });
 
+  it("reports a duplicate slug even when the other file is invalid", () => {
+    expect(errors(tree({ a: { title: "" }, b: { slug: "a" } }))).toEqual([
+      "articles/a.md:2: title: must not be empty",
+      'articles/b.md:4: slug: "a" is also the slug of articles/a.md (from its file name); each article needs its own',
+    ]);
+  });
+
+  it("names the other file of a duplicate as a field, for tools", () => {
+    const [issue] = load(tree({ a: { id: "urn:x" }, b: { id: "urn:x" } })).issues;
+    expect(issue?.other).toEqual({ file: "articles/a.md", line: 4 });
+  });
+
   it("reports every problem in every file in one pass", () => {
     const t = tree({ a: { title: "" }, b: { date: "2021-02-30", url: "data:x" }, c: "no front matter\n" }, { language: "??" });
     expect(errors(t).map((l) => l.split(": ").slice(0, 2).join(": "))).toEqual([
