@@ -80,21 +80,23 @@ export class DirectoryStore implements ObjectStore {
     let done = 0, next = 0;
     const failures: unknown[] = [];
     // Not mapLimit: on a failure every write in flight must settle before the undo runs.
-    const worker = async () => {
-      while (next < staged.length && failures.length === 0) {
-        const s = staged[next++]!;
-        try {
-          const made = await mkdir(dirname(s.target), { recursive: true });
-          if (made) madeDirs.push(made);
-          await writeFile(s.tmp, s.body);
-          options.onProgress?.(++done, staged.length);
-        } catch (err) {
-          failures.push(err);
-        }
+    const stage = async (s: (typeof staged)[number]) => {
+      try {
+        const made = await mkdir(dirname(s.target), { recursive: true });
+        if (made) madeDirs.push(made);
+        await writeFile(s.tmp, s.body);
+        options.onProgress?.(++done, staged.length);
+      } catch (err) {
+        failures.push(err);
       }
+    };
+    // The last object (the manifest) is written only after all the others, so even its mtime says it came last.
+    const worker = async () => {
+      while (next < staged.length - 1 && failures.length === 0) await stage(staged[next++]!);
     };
     try {
       await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, staged.length) }, worker));
+      if (failures.length === 0 && staged.length) await stage(staged[staged.length - 1]!);
       if (failures.length) throw failures[0];
       for (const s of staged) {
         const backup = tmpBeside(s.target);
