@@ -27,8 +27,9 @@ export const XML_ESCAPING_CASES: XmlEscapingCase[] = [
   {
     name: "]]> twice in title, summary and content",
     item: { title: "a ]]> b ]]> c", summary: "s ]]> t ]]> u", contentHtml: "<p>p ]]&gt; q ]]> r</p>" },
-    contains: ["a ]]&gt; b ]]&gt; c", "s ]]&gt; t ]]&gt; u"],
-    notContains: ["]]>"],
+    // Text is escaped; HTML content is CDATA with every "]]>" split across two sections.
+    contains: ["a ]]&gt; b ]]&gt; c", "s ]]&gt; t ]]&gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],
+    notContains: ["a ]]> b", "s ]]> t", "q ]]> r"],
   },
   {
     name: "C0 control characters (removed: XML 1.0 cannot carry them)",

@@ -1,3 +1,4 @@
+import { xmllintXpath } from "../support/parsers.ts";
 import { describe, expect, it } from "vitest";
 import { render, renderOne, testArticle, testSite } from "../support/model.ts";
 import { xmlEscapingTests } from "../support/escaping.ts";
@@ -32,8 +33,14 @@ describe("Atom 1.0 renderer", () => {
     expect(doc).toContain('<summary type="text">The &lt;new&gt; rules &amp; more</summary>');
   });
 
-  it("declares the content as escaped HTML", () => {
-    expect(renderOne("atom", { contentHtml: "<p>A &amp; B</p>" })).toContain('<content type="html">&lt;p&gt;A &amp;amp; B&lt;/p&gt;</content>');
+  it("declares the content as HTML and carries it in CDATA", () => {
+    expect(renderOne("atom", { contentHtml: "<p>A &amp; B</p>" })).toContain('<content type="html"><![CDATA[<p>A &amp; B</p>]]></content>');
+  });
+
+  it("gives content with ]]> twice back intact to an XML parser", () => {
+    const html = "<p>a ]]> b ]]&gt; c ]]> d</p>";
+    const doc = renderOne("atom", { contentHtml: html });
+    expect(xmllintXpath(doc, "string(//*[local-name()='entry']/*[local-name()='content'])").value).toBe(html);
   });
 
   it("sets the feed's updated to the newest item modification, not the newest publication", () => {

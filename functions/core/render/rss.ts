@@ -7,7 +7,7 @@ import type { Article } from "../article.ts";
 import { rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
-import { el, empty, x, XML_DECLARATION } from "./xml.ts";
+import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
 
 const NS =
   ' xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
@@ -21,7 +21,7 @@ export function rssItem(item: Article): string {
     el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
     el("pubDate", rfc822(item.published)),
     el("description", item.summary),
-    el("content:encoded", item.contentHtml ?? ""),
+    elHtml("content:encoded", item.contentHtml ?? ""),
   ];
   for (const a of item.authors) {
     parts.push(el("dc:creator", a.name));
