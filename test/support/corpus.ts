@@ -18,7 +18,10 @@ export interface CorpusOptions {
 }
 
 function rng(seed: number) {
-  let s = seed >>> 0 || 1;
+  // Mix the seed first: xorshift's first draws are nearly equal for neighbouring seeds.
+  let s = Math.imul(seed ^ (seed >>> 16), 0x45d9f3b);
+  s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
+  s = (s ^ (s >>> 16)) >>> 0 || 1;
   return () => {
     s ^= s << 13;
     s ^= s >>> 17;
