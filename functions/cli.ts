@@ -7,8 +7,9 @@ import { UsageError } from "./commands/shared.ts";
 
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
-  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL]) [--json] [--now ISO]
+  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--ping]) [--json] [--now ISO]
   syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P] [--json]
+  syndicate serve [--port 3000] [--content DIR] [--data DIR] [--log text|json]   (local stack; npm start)
 
 Options:
   --content DIR   content directory with site.yaml and articles/ (default: content)
@@ -16,6 +17,7 @@ Options:
   --bucket NAME   publish to (build) or upload content to (push) an S3 bucket; only changed objects are written
   --endpoint URL  an S3-compatible endpoint, e.g. the local s3rver at http://127.0.0.1:PORT
   --prefix P      push: the key prefix of the content tree in the bucket
+  --ping          build --bucket: notify the WebSub hub (site.yaml websub_hub) of the feeds that changed
   --json          machine-readable output
   --now ISO       the time to build at (default: now); future-dated articles wait
 `;
@@ -26,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   validate: () => import("./commands/validate.ts"),
   build: () => import("./commands/build.ts"),
   push: () => import("./commands/push.ts"),
+  serve: () => import("./commands/serve.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {

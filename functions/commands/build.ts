@@ -4,6 +4,7 @@ import { DirectoryStore } from "../adapters/dir-store.ts";
 import { formatRequests, storeForBucket } from "../adapters/s3-store.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
+import { pingAfterPublish } from "../pipeline/websub.ts";
 import { ContentError, RenderCheckError, PublishError, formatIssue } from "../core/errors.ts";
 import { displayIssue, fail, printIssues, progress } from "./shared.ts";
 
@@ -31,10 +32,12 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       endpoint: { type: "string" },
       json: { type: "boolean", default: false },
       now: { type: "string" },
+      ping: { type: "boolean", default: false },
     },
   });
   if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
   if (values.endpoint && !values.bucket) fail("--endpoint URL goes with --bucket NAME");
+  if (values.ping && !values.bucket) fail("--ping goes with --bucket NAME: the hub fetches the feeds from where they are served");
   const now = values.now ? Date.parse(values.now) : Date.now();
   if (Number.isNaN(now)) fail(`--now ${values.now} is not a date-time`);
   const store: ObjectStore = values.out ? new DirectoryStore(values.out) : storeForBucket(values.bucket!, values.endpoint);
@@ -42,6 +45,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   try {
     const report = await build({ source: new DirectoryContent(values.content), store, now, onPhase: bar.phase, onProgress: bar.count });
     bar.end();
+    if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);
     else {
       for (const w of report.warnings) process.stderr.write(`${formatIssue(displayIssue(values.content, w))}\n`);

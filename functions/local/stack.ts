@@ -1,0 +1,172 @@
+/**
+ * The local stack behind `syndicate serve` (issue 3, deliverable 3): s3rver in a child process,
+ * the feeds and content buckets, a push of the content directory and a first build, the HTTP
+ * API and the published documents on one port, and rebuilds on content change, all through the
+ * same code the cloud runs (S3Store, S3Content, build, the Hono app). `stop()` ends all of it.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
+import { revalidating } from "../adapters/s3-revalidate.ts";
+import { pushContent } from "../commands/push.ts";
+import { build, type BuildReport } from "../pipeline/build.ts";
+import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
+import { pingAfterPublish, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
+import { ContentError } from "../core/errors.ts";
+import { hasErrors } from "../core/content.ts";
+import { createApp } from "../handlers/app.ts";
+import type { BuildState } from "../handlers/openapi.ts";
+import { startS3Server, type LocalS3Server } from "./s3.ts";
+
+export const FEEDS_BUCKET = "syndicate-feeds";
+export const CONTENT_BUCKET = "syndicate-content";
+/** File events closer together than this make one rebuild (editors write a file in several steps). */
+export const WATCH_DEBOUNCE_MS = 250;
+/** On stop, how long a running build may take to finish before the store is shut anyway. */
+const STOP_BUILD_WAIT_MS = 10_000;
+
+export interface StackOptions {
+  contentDir: string;
+  /** s3rver's files live in `<dataDir>/s3`, kept across restarts. */
+  dataDir: string;
+  port: number;
+  host?: string;
+  webhookSecret?: string;
+  watch?: boolean;
+  now?: () => number;
+  /** Every finished build, with its timing (for the build log line). */
+  onBuild?: (run: BuildRun<BuildReport>, durationMs: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  s3: { endpoint: string; pid: number };
+  builds: Coalescer<BuildReport>;
+  /** Resolves when the first build has finished (either way). */
+  firstBuild: Promise<BuildRun<BuildReport>>;
+  watching: boolean;
+  stop(): Promise<void>;
+}
+
+export function buildState(run: BuildRun<BuildReport> | undefined): BuildState | null {
+  if (!run) return null;
+  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  const err = run.error as Error | undefined;
+  return {
+    id: run.id,
+    trigger: [...new Set(run.requests.map((r) => r.trigger))].join(","),
+    state: run.state === "waiting" ? "running" : run.state,
+    started_at: iso(run.started_at ?? run.queued_at)!,
+    finished_at: iso(run.finished_at),
+    build_id: run.result?.build_id ?? null,
+    error: err ? { name: err.name ?? "Error", message: String(err.message ?? err).split("\n").slice(0, 6).join("\n") } : null,
+  };
+}
+
+function listen(server: ServerType): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.once("listening", () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
+  const now = o.now ?? Date.now;
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const s3: LocalS3Server = await startS3Server({ dir: join(o.dataDir, "s3") });
+  const client = createS3Client({ endpoint: s3.endpoint });
+  const cleanup: (() => unknown)[] = [() => s3.stop(), () => client.destroy()];
+  const stopAll = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    await ensureBucket(client, FEEDS_BUCKET);
+    await ensureBucket(client, CONTENT_BUCKET);
+    const feeds = new S3Store({ client, bucket: FEEDS_BUCKET });
+    const contentStore = new S3Store({ client, bucket: CONTENT_BUCKET });
+    const source = new S3Content({ client, bucket: CONTENT_BUCKET });
+    let links: FeedLinks | undefined = await readFeedLinks(feeds).catch(() => undefined);
+    let pings: Promise<unknown> = Promise.resolve();
+
+    const builds = new Coalescer<BuildReport>({
+      now,
+      run: async (run) => {
+        // File changes (and the first build) push content/ first; a webhook builds what the
+        // content bucket holds, as in the cloud.
+        if (run.requests.some((r) => r.trigger !== "webhook")) {
+          const pushed = await pushContent(o.contentDir, contentStore);
+          if (hasErrors(pushed.issues)) throw new ContentError(pushed.issues);
+        }
+        const report = await build({ source, store: feeds, now: now() });
+        links = (await readFeedLinks(feeds).catch(() => undefined)) ?? links;
+        // Hub pings run after the build and in order, so a slow hub never holds up the next build.
+        pings = pings.then(() => pingAfterPublish(feeds, report.written, { log }));
+        return report;
+      },
+      onFinish: (run) => o.onBuild?.(run, (run.finished_at ?? 0) - (run.started_at ?? 0)),
+    });
+
+    // Runs after the server and the watcher are closed (cleanup runs in reverse).
+    cleanup.push(async () => {
+      // Let a running build finish (it may be publishing) and the hub pings go out, within reason.
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([builds.idle(), pings]), new Promise((r) => (wait = setTimeout(r, STOP_BUILD_WAIT_MS)))]);
+      clearTimeout(wait);
+    });
+
+    const app = createApp({
+      store: revalidating(feeds),
+      webhookSecret: o.webhookSecret,
+      triggerBuild: builds.trigger,
+      health: () => buildState(builds.latest),
+      documents: { links: () => links },
+      now,
+      log,
+    });
+    const server = serve({ fetch: app.fetch, port: o.port, hostname: o.host ?? "127.0.0.1" });
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const address = await listen(server);
+    const firstBuild = builds.request({ trigger: "start", received_at: new Date(now()).toISOString() }).done;
+
+    let watcher: FSWatcher | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (o.watch ?? true) {
+      try {
+        watcher = watch(o.contentDir, { recursive: true }, () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() }), WATCH_DEBOUNCE_MS);
+        });
+        watcher.on("error", (err) => log(`watching ${o.contentDir} stopped: ${err.message}`));
+        cleanup.push(() => {
+          clearTimeout(timer);
+          watcher?.close();
+        });
+      } catch (err) {
+        log(`cannot watch ${o.contentDir} (${(err as Error).message}); rebuilds on change are off`);
+      }
+    }
+    return {
+      url: `http://${address.address}:${address.port}`,
+      s3: { endpoint: s3.endpoint, pid: s3.pid },
+      builds,
+      firstBuild,
+      watching: watcher !== undefined,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

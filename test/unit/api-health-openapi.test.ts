@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { z } from "zod";
+import { createApp } from "../../functions/handlers/app.ts";
+import { latestDocumentSchema } from "../../functions/core/latest.ts";
+import { ProbeStore, published, randomSecret } from "../support/api.ts";
+
+describe("GET /health", () => {
+  it("reports a reachable store, the published build, the last build and whether the webhook is on", async () => {
+    const { store, report } = await published();
+    const last = { id: "b1", trigger: "webhook", state: "failed" as const, started_at: "2030-01-01T00:00:00.000Z", finished_at: "2030-01-01T00:00:01.000Z", build_id: null, error: { name: "ContentError", message: "articles/x.md: title: required" } };
+    const app = createApp({ store, webhookSecret: randomSecret(), health: () => last });
+    const res = await app.request("/health");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual({
+      status: "degraded",
+      store: { reachable: true },
+      published: { build_id: report.build_id, items: 3 },
+      last_build: last,
+      webhook: { configured: true },
+    });
+  });
+
+  it("answers 503 when the store cannot be read, naming nothing internal", async () => {
+    const { store } = await published();
+    const probe = new ProbeStore(store);
+    probe.down = true;
+    const res = await createApp({ store: probe }).request("/health");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ status: "degraded", store: { reachable: false }, last_build: null, webhook: { configured: false } });
+    expect(text).not.toContain("ECONNREFUSED");
+  });
+});
+
+describe("GET /openapi.json", () => {
+  it("is an OpenAPI 3.1 document whose LatestDocument schema is latest.ts's, and /latest conforms to it", async () => {
+    const { store } = await published();
+    const app = createApp({ store });
+    const res = await app.request("/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: object }> } };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(["/health", "/latest", "/openapi.json", "/webhooks/rebuild"]);
+    // Single source: the published component has exactly the zod schema's fields.
+    const fromZod = z.toJSONSchema(latestDocumentSchema) as { properties: object };
+    expect(Object.keys(doc.components.schemas.LatestDocument!.properties!)).toEqual(Object.keys(fromZod.properties));
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema({ $id: "api", components: doc.components });
+    const validate = ajv.compile({ $ref: "api#/components/schemas/LatestDocument" });
+    const latest = await (await app.request("/latest?limit=2")).json();
+    expect(validate(latest), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...(latest as object), version: 2 })).toBe(false);
+    const health = ajv.compile({ $ref: "api#/components/schemas/Health" });
+    expect(health(await (await app.request("/health")).json())).toBe(true);
+    const error = ajv.compile({ $ref: "api#/components/schemas/Error" });
+    expect(error(await (await app.request("/latest?limit=0")).json())).toBe(true);
+  });
+});
