@@ -46,6 +46,11 @@ const server = new S3rver({
   vhostBuckets: false,
 });
 const { port } = await server.run();
+// Node's default keep-alive timeout (5 s) is shorter than a build's rendering phase, so the
+// client would reuse a socket the server had just closed: ECONNRESET, a retry, an extra request
+// in the counts. Locally, idle connections are simply kept (0 = no timeout); close() still
+// closes them.
+server.httpServer.keepAliveTimeout = 0;
 process.stdout.write(`${JSON.stringify({ ready: true, port })}\n`);
 
 let closing = false;

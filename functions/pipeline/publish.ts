@@ -38,10 +38,13 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
   let previous: Manifest | undefined;
   let existing: Set<string>;
   try {
-    // Two independent reads: over S3, one round trip instead of two.
-    const [manifestObject, keys] = await Promise.all([store.get(MANIFEST_KEY), store.list()]);
-    previous = parseManifest(manifestObject?.body);
-    existing = new Set(keys);
+    // Two independent reads: over S3, one round trip instead of two. Both settle before a
+    // failure is reported, so nothing of a failed build is still retrying behind it.
+    const [manifestRead, listRead] = await Promise.allSettled([store.get(MANIFEST_KEY), store.list()]);
+    if (manifestRead.status === "rejected") throw manifestRead.reason;
+    if (listRead.status === "rejected") throw listRead.reason;
+    previous = parseManifest(manifestRead.value?.body);
+    existing = new Set(listRead.value);
   } catch (err) {
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
   }

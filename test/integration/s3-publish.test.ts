@@ -1,7 +1,6 @@
 /** Building into the real s3rver: what is written, what is not, and what reads back. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -9,25 +8,16 @@ import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { parseManifest, type Manifest } from "../../functions/core/manifest.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { writeCorpus } from "../support/corpus.ts";
-import { sha256, startTestS3, type TestS3 } from "../support/s3.ts";
+import { sha256, useTestS3 } from "../support/s3.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
 const CORPUS = { articles: 90, itemsPerFeed: 20, tags: 3 };
 
-let s3: TestS3;
-let work: string;
-beforeAll(async () => {
-  s3 = await startTestS3();
-  work = await mkdtemp(join(tmpdir(), "syn-publish-"));
-});
-afterAll(async () => {
-  await s3?.stop();
-  await rm(work, { recursive: true, force: true });
-});
+const ctx = useTestS3();
 
 let n = 0;
 async function freshCorpus(): Promise<string> {
-  return writeCorpus(join(work, `content-${++n}`), CORPUS);
+  return writeCorpus(join(ctx.work, `content-${++n}`), CORPUS);
 }
 
 async function manifestOf(store: S3Store): Promise<Manifest> {
@@ -39,14 +29,14 @@ const publishTo = (content: string, store: S3Store | DirectoryStore) => build({ 
 describe("publishing to S3", () => {
   it("writes every document with the bytes, Content-Type and Cache-Control that were rendered", async () => {
     const content = await freshCorpus();
-    const store = await s3.bucket("first");
+    const store = await ctx.s3.bucket("first");
     const report = await publishTo(content, store);
     const manifest = await manifestOf(store);
     const keys = Object.keys(manifest.outputs);
     expect((await store.list()).sort()).toEqual([...keys, "manifest.json"].sort());
     expect(report.requests).toMatchObject({ put: keys.length + 1, delete: 0 });
     // The same build into a directory gives the reference bytes.
-    const dir = join(work, `reference-${n}`);
+    const dir = join(ctx.work, `reference-${n}`);
     await publishTo(content, new DirectoryStore(dir));
     for (const key of keys) {
       const got = (await store.get(key))!;
@@ -70,7 +60,7 @@ describe("publishing to S3", () => {
 
   it("republishes unchanged content with no PUT and no DELETE", async () => {
     const content = await freshCorpus();
-    const store = await s3.bucket("same");
+    const store = await ctx.s3.bucket("same");
     const first = await publishTo(content, store);
     const second = await publishTo(content, store);
     expect(second.build_id).toBe(first.build_id);
@@ -80,7 +70,7 @@ describe("publishing to S3", () => {
 
   it("rewrites only the documents an edited article appears in, then the manifest", async () => {
     const content = await freshCorpus();
-    const store = await s3.bucket("edit");
+    const store = await ctx.s3.bucket("edit");
     await publishTo(content, store);
     const before = await manifestOf(store);
     const newest = join(content, "articles", `article-${String(CORPUS.articles - 1).padStart(6, "0")}.md`);
@@ -98,7 +88,7 @@ describe("publishing to S3", () => {
 
   it("deletes a removed tag's feeds after the new manifest is in place", async () => {
     const content = await freshCorpus();
-    const store = await s3.bucket("tag");
+    const store = await ctx.s3.bucket("tag");
     await publishTo(content, store);
     const tagKeys = (await store.list()).filter((k) => k.startsWith("tags/topic-2/"));
     expect(tagKeys).toEqual(expect.arrayContaining(["tags/topic-2/feed.xml", "tags/topic-2/atom.xml", "tags/topic-2/feed.json", "tags/topic-2/latest.json"]));
@@ -117,7 +107,7 @@ describe("publishing to S3", () => {
 
   it("leaves objects it does not own in the bucket", async () => {
     const content = await freshCorpus();
-    const store = await s3.bucket("foreign");
+    const store = await ctx.s3.bucket("foreign");
     await store.put("robots.txt", Buffer.from("User-agent: *\n"), { contentType: "text/plain", cacheControl: "no-cache" });
     await publishTo(content, store);
     await publishTo(content, store);

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { vi } from "vitest";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, vi } from "vitest";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { startS3Server } from "../../functions/local/s3.ts";
 import { createS3Client, ensureBucket, S3Store } from "../../functions/adapters/s3-store.ts";
@@ -45,6 +46,32 @@ export async function startTestS3(opts: { dir?: string; maxAttempts?: number } =
       if (!opts.dir) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One server for a test file, started before its tests and stopped (by pid) after them, with a
+ * scratch directory; the fields are set once beforeAll has run.
+ */
+export function useTestS3(): { s3: TestS3; work: string } {
+  const ctx = {} as { s3: TestS3; work: string };
+  beforeAll(async () => {
+    ctx.s3 = await startTestS3();
+    ctx.work = await mkdtemp(join(tmpdir(), "syn-s3-work-"));
+  });
+  afterAll(async () => {
+    await ctx.s3?.stop();
+    if (ctx.work) await rm(ctx.work, { recursive: true, force: true });
+  });
+  return ctx;
+}
+
+/** A port on 127.0.0.1 that nothing listens on now (bound, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 /** True while a process with this pid exists. */

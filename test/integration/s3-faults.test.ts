@@ -1,0 +1,145 @@
+/**
+ * The S3 endpoint down or failing (issue 3, "Bad input and faults"): retries with backoff, then
+ * a PublishError / exit 1, and what was published before is untouched.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { createS3Client, S3Store } from "../../functions/adapters/s3-store.ts";
+import { PublishError } from "../../functions/core/errors.ts";
+import { parseManifest } from "../../functions/core/manifest.ts";
+import { writeCorpus } from "../support/corpus.ts";
+import { freePort, isRunning, runCli, sha256, snapshot, startTestS3, type TestS3 } from "../support/s3.ts";
+
+const NOW = Date.UTC(2030, 0, 1);
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "syn-faults-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** An endpoint that answers every request 503 SlowDown and counts them. */
+async function failingEndpoint(): Promise<{ endpoint: string; requests: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const server: Server = createServer((req, res) => {
+    count++;
+    req.resume();
+    res.writeHead(503, { "content-type": "application/xml" });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  return { endpoint: `http://127.0.0.1:${port}`, requests: () => count, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function corpus(name: string, title = "Generated corpus"): Promise<string> {
+  const dir = await writeCorpus(join(work, name), { articles: 40, itemsPerFeed: 20, tags: 2 });
+  const site = join(dir, "site.yaml");
+  await writeFile(site, (await readFile(site, "utf8")).replace("title: Generated corpus", `title: ${title}`));
+  return dir;
+}
+
+/** A server on its own data directory with one published build; restartable on the same data. */
+async function publishedBucket(label: string): Promise<{ s3: TestS3; store: S3Store; restart: () => Promise<TestS3> }> {
+  const data = await mkdtemp(join(work, `${label}-data-`));
+  const s3 = await startTestS3({ dir: data });
+  const store = await s3.bucket(label);
+  await build({ source: new DirectoryContent(await corpus(`${label}-1`)), store, now: NOW });
+  return { s3, store, restart: () => startTestS3({ dir: data }) };
+}
+
+describe("S3 endpoint failing or down", () => {
+  it("retries a 503 up to maxAttempts with backoff, then fails the build with a PublishError", async () => {
+    const stub = await failingEndpoint();
+    try {
+      const store = new S3Store({ client: createS3Client({ endpoint: stub.endpoint, maxAttempts: 3 }), bucket: "syn-slow" });
+      const started = performance.now();
+      const failure = await build({ source: new DirectoryContent(await corpus("slow")), store, now: NOW }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(PublishError);
+      expect((failure as Error).message).toMatch(/after 3 attempts/);
+      // The manifest GET and the LIST run together: 3 attempts each, nothing written.
+      expect(stub.requests()).toBe(6);
+      expect(store.stats).toEqual({ get: 3, head: 0, list: 3, put: 0, delete: 0 });
+      // Throttling backoff: at least one delay between attempts.
+      expect(performance.now() - started).toBeGreaterThan(50);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("build --bucket against a closed port exits 1 after retrying, naming the endpoint", async () => {
+    const port = await freePort();
+    const content = await corpus("closed");
+    const r = await runCli(["build", "--content", content, "--bucket", "syn-closed", "--endpoint", `http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`Build failed: .*after 5 attempts.*ECONNREFUSED 127\\.0\\.0\\.1:${port}`));
+  });
+
+  it("with the server down, a build fails and every published object is untouched", async () => {
+    const published = await publishedBucket("down");
+    let s3 = published.s3;
+    try {
+      const store = published.store;
+      const before = await snapshot(store);
+      await s3.stop();
+      expect(isRunning(s3.pid)).toBe(false);
+      const offline = new S3Store({ client: createS3Client({ endpoint: s3.endpoint, maxAttempts: 2 }), bucket: store.bucket });
+      await expect(build({ source: new DirectoryContent(await corpus("down-2", "Changed title")), store: offline, now: NOW })).rejects.toThrow(PublishError);
+      s3 = await published.restart();
+      expect(await snapshot(new S3Store({ client: s3.client, bucket: store.bucket }))).toEqual(before);
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  it("with the server stopped mid-publish, the old manifest stays, every object is whole, and the next build converges", async () => {
+    const published = await publishedBucket("midway");
+    let s3 = published.s3;
+    try {
+      const store = published.store;
+      const oldManifest = (await store.get("manifest.json"))!.body;
+      // A new site title changes every document; the same build into a directory gives the new bytes.
+      const changed = await corpus("midway-2", "Changed title");
+      const reference = new DirectoryStore(join(work, "mid-reference"));
+      await build({ source: new DirectoryContent(changed), store: reference, now: NOW });
+      const newManifest = parseManifest((await reference.get("manifest.json"))!.body)!;
+      const oldOutputs = parseManifest(oldManifest)!.outputs;
+      let stopping: Promise<void> | undefined;
+      const client = createS3Client({ endpoint: s3.endpoint, maxAttempts: 2 });
+      const failing = new S3Store({ client, bucket: store.bucket });
+      const failure = await build({
+        source: new DirectoryContent(changed), store: failing, now: NOW, concurrency: 2,
+        onProgress: (done) => {
+          if (done === 3) stopping = s3.stop();
+        },
+      }).catch((e: unknown) => e);
+      client.destroy();
+      await stopping;
+      expect(failure).toBeInstanceOf(PublishError);
+      expect(failing.stats.put).toBeGreaterThanOrEqual(3);
+      s3 = await published.restart();
+      const after = new S3Store({ client: s3.client, bucket: store.bucket });
+      expect((await after.get("manifest.json"))!.body.equals(oldManifest)).toBe(true);
+      const objects = await snapshot(after);
+      let fromNewBuild = 0;
+      for (const [key, hash] of Object.entries(objects)) {
+        if (key === "manifest.json") continue;
+        expect([oldOutputs[key]?.sha256, newManifest.outputs[key]?.sha256], key).toContain(hash);
+        if (hash !== oldOutputs[key]?.sha256) fromNewBuild++;
+      }
+      expect(fromNewBuild).toBeGreaterThanOrEqual(3);
+      const report = await build({ source: new DirectoryContent(changed), store: after, now: NOW });
+      expect(report.build_id).toBe(newManifest.build_id);
+      expect(sha256((await after.get("manifest.json"))!.body)).toBe(sha256((await reference.get("manifest.json"))!.body));
+    } finally {
+      await s3.stop();
+    }
+  });
+});

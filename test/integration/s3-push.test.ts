@@ -1,0 +1,107 @@
+/** `syndicate push` and `syndicate build --bucket` against the real s3rver. */
+import { describe, expect, it } from "vitest";
+import { readFile, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { build } from "../../functions/pipeline/build.ts";
+import { article, writeCorpus } from "../support/corpus.ts";
+import { runCli, useTestS3 } from "../support/s3.ts";
+
+const ctx = useTestS3();
+
+interface PushJson {
+  ok: boolean;
+  uploaded: string[];
+  deleted: string[];
+  unchanged: number;
+  requests: { get: number; head: number; list: number; put: number; delete: number };
+}
+
+async function push(bucket: string, content: string, ...extra: string[]): Promise<PushJson> {
+  const r = await runCli(["push", "--bucket", bucket, "--endpoint", ctx.s3.endpoint, "--content", content, "--json", ...extra]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as PushJson;
+}
+
+const file = (content: string, i: number) => join(content, "articles", `article-${String(i).padStart(6, "0")}.md`);
+
+describe("syndicate push", () => {
+  it("uploads every file once, then only what changed, and deletes what was removed", async () => {
+    const content = await writeCorpus(join(ctx.work, "a"), { articles: 25 });
+    const bucket = (await ctx.s3.bucket("push")).bucket;
+    const first = await push(bucket, content, "--prefix", "site");
+    expect(first.uploaded.length).toBe(26);
+    expect(first.requests).toMatchObject({ put: 26, delete: 0 });
+
+    const again = await push(bucket, content, "--prefix", "site");
+    expect(again).toMatchObject({ uploaded: [], deleted: [], unchanged: 26 });
+    expect(again.requests).toEqual({ get: 0, head: 0, list: 1, put: 0, delete: 0 });
+
+    await writeFile(file(content, 3), (await readFile(file(content, 3), "utf8")).replace(/^title: .*$/m, "title: Edited"));
+    await unlink(file(content, 7));
+    await writeFile(join(content, "articles", "new-one.md"), article(999, { articles: 1 }));
+    const third = await push(bucket, content, "--prefix", "site");
+    expect(third.uploaded.sort()).toEqual(["articles/article-000003.md", "articles/new-one.md"]);
+    expect(third.deleted).toEqual(["articles/article-000007.md"]);
+    expect(third.requests).toMatchObject({ put: 2, delete: 1 });
+
+    const remote = new S3Store({ client: ctx.s3.client, bucket, prefix: "site" });
+    expect((await remote.get("articles/article-000003.md"))!.body.equals(await readFile(file(content, 3)))).toBe(true);
+    expect(await remote.get("articles/article-000007.md")).toBeUndefined();
+    expect((await remote.get("site.yaml"))!.contentType).toBe("application/yaml; charset=utf-8");
+  });
+
+  it("leaves keys under the prefix that are not content files alone", async () => {
+    const content = await writeCorpus(join(ctx.work, "b"), { articles: 3 });
+    const store = await ctx.s3.bucket("foreign");
+    await store.put("notes/todo.txt", Buffer.from("keep me"), { contentType: "text/plain", cacheControl: "no-cache" });
+    const r = await push(store.bucket, content);
+    expect(r.deleted).toEqual([]);
+    expect(await store.list()).toContain("notes/todo.txt");
+  });
+
+  it("refuses a content directory that cannot be read whole, and changes nothing", async () => {
+    const content = await writeCorpus(join(ctx.work, "c"), { articles: 3 });
+    const store = await ctx.s3.bucket("refuse");
+    await push(store.bucket, content);
+    const before = (await store.list()).sort();
+    const r = await runCli(["push", "--bucket", store.bucket, "--endpoint", ctx.s3.endpoint, "--content", join(ctx.work, "no-such-dir")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("was left as it was");
+    expect((await store.list()).sort()).toEqual(before);
+  });
+
+  it("exits 2 without --bucket", async () => {
+    const r = await runCli(["push", "--endpoint", ctx.s3.endpoint]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--bucket");
+  });
+
+  it("pushed content builds to the same feeds as the directory it came from", async () => {
+    const content = await writeCorpus(join(ctx.work, "d"), { articles: 30, itemsPerFeed: 10 });
+    const contentBucket = (await ctx.s3.bucket("src")).bucket;
+    await push(contentBucket, content, "--prefix", "tenant/x");
+    const now = Date.UTC(2030, 0, 1);
+    const fromS3 = await build({ source: new S3Content({ client: ctx.s3.client, bucket: contentBucket, prefix: "tenant/x" }), store: await ctx.s3.bucket("out"), now });
+    const fromDir = await build({ source: new DirectoryContent(content), store: new DirectoryStore(join(ctx.work, "d-out")), now });
+    expect(fromS3.build_id).toBe(fromDir.build_id);
+  });
+});
+
+describe("syndicate build --bucket", () => {
+  it("publishes, then reports an unchanged rebuild as 1 GET, 1 LIST and nothing written", async () => {
+    const content = await writeCorpus(join(ctx.work, "e"), { articles: 20 });
+    const bucket = (await ctx.s3.bucket("cli")).bucket;
+    const args = ["build", "--content", content, "--bucket", bucket, "--endpoint", ctx.s3.endpoint, "--now", "2030-01-01T00:00:00Z"];
+    const first = await runCli(args);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/requests: 1 GET, 0 HEAD, 1 LIST, \d+ PUT, 0 DELETE/);
+    const second = await runCli([...args, "--json"]);
+    expect(second.code).toBe(0);
+    const report = JSON.parse(second.stdout) as { documents: { written: number }; requests: Record<string, number> };
+    expect(report.documents.written).toBe(0);
+    expect(report.requests).toEqual({ get: 1, head: 0, list: 1, put: 0, delete: 0 });
+  });
+});
