@@ -1,0 +1,168 @@
+/**
+ * The build Lambda. Two triggers, one build each:
+ * - an SQS batch from the build queue (S3 notifications of the content prefix, webhook build
+ *   requests from queue.ts): every valid message in it is covered by one build;
+ * - the schedule's tick (`SCHEDULE_EVENT`), which builds only when the last recorded status says
+ *   a future-dated article has become due (or a retryable failure needs another attempt).
+ * Partial batch responses (ReportBatchItemFailures): a failed build reports exactly the valid
+ * messages it covered, so SQS retries them and, after maxReceiveCount, dead-letters them;
+ * malformed or oversized messages are logged and acknowledged, never retried.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ */
+import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
+import { z } from "zod";
+import { build } from "../pipeline/build.ts";
+import type { ContentSource } from "../adapters/content-dir.ts";
+import type { ObjectStore } from "../adapters/store.ts";
+import { createS3Client, S3Content, S3Store } from "../adapters/s3-store.ts";
+import { ContentError, RenderCheckError } from "../core/errors.ts";
+import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
+import { buildRequestSchema } from "./queue.ts";
+import { linked, linkedOptional } from "./linked.ts";
+
+/** What the schedule (stacks/pipeline.ts) sends: a tick, not a build request. */
+export const SCHEDULE_EVENT = { type: "syndicate.schedule" } as const;
+/** Our own messages and S3's notifications are a few KB; anything far larger is not ours. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** S3 sends one record per notification; a bound keeps a forged message from costing much. */
+const MAX_S3_RECORDS = 100;
+
+const s3NotificationSchema = z.object({
+  Records: z
+    .array(z.object({ eventSource: z.literal("aws:s3"), eventName: z.string(), s3: z.object({ object: z.object({ key: z.string() }) }) }))
+    .min(1)
+    .max(MAX_S3_RECORDS),
+});
+/** Sent once by S3 when the notification is configured; nothing to build. */
+const s3TestEventSchema = z.object({ Event: z.literal("s3:TestEvent") });
+
+export type Classified = { messageId: string; trigger: string } | { messageId: string | undefined; drop: string };
+
+/** What one SQS record asks for, or why it is dropped. Never throws. */
+export function classifyRecord(record: unknown): Classified {
+  const r = record as Partial<SQSRecord> | null;
+  const messageId = typeof r?.messageId === "string" && r.messageId ? r.messageId : undefined;
+  if (!messageId) return { messageId, drop: "not an SQS record (no messageId)" };
+  if (typeof r!.body !== "string") return { messageId, drop: "no body" };
+  const size = Buffer.byteLength(r!.body);
+  if (size > MAX_MESSAGE_BYTES) return { messageId, drop: `oversized body: ${size} bytes > ${MAX_MESSAGE_BYTES}` };
+  let body: unknown;
+  try {
+    body = JSON.parse(r!.body);
+  } catch {
+    return { messageId, drop: "body is not JSON" };
+  }
+  const s3 = s3NotificationSchema.safeParse(body);
+  if (s3.success) return { messageId, trigger: `s3 ${s3.data.Records.map((x) => `${x.eventName} ${x.s3.object.key}`).join(", ")}` };
+  const request = buildRequestSchema.safeParse(body);
+  if (request.success) return { messageId, trigger: `${request.data.source} request ${request.data.id}` };
+  if (s3TestEventSchema.safeParse(body).success) return { messageId, drop: "S3 test event" };
+  return { messageId, drop: "unrecognised message" };
+}
+
+export interface BuildDeps {
+  source: ContentSource;
+  /** The feeds store: the build publishes there and records `status.json`. */
+  store: ObjectStore;
+  /** The queue's maxReceiveCount: a failure at that receive dead-letters the message. */
+  maxReceive: number;
+  clock?: () => number;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+type Log = (entry: Record<string, unknown>) => void;
+const jsonLog: Log = (entry) => console.log(JSON.stringify(entry));
+
+/** Errors a retry cannot fix: the content itself is invalid. */
+function isRetryable(err: unknown): boolean {
+  return !(err instanceof ContentError || err instanceof RenderCheckError);
+}
+
+async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | undefined> {
+  try {
+    return parseStatus((await store.get(STATUS_KEY))?.body);
+  } catch (err) {
+    log({ level: "warn", msg: "could not read the last build status", error: (err as Error).message });
+    return undefined;
+  }
+}
+
+async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): Promise<void> {
+  try {
+    await store.put(STATUS_KEY, statusBody(status), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+  } catch (err) {
+    // The build's outcome stands; only /health lags until the next build records it.
+    log({ level: "error", msg: `could not record ${STATUS_KEY}`, error: (err as Error).message });
+  }
+}
+
+/** One build, its status recorded; resolves to the error when it failed. */
+async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messages: number, lastAttempt: boolean): Promise<Error | undefined> {
+  const log = deps.log ?? jsonLog;
+  const now = (deps.clock ?? Date.now)();
+  const previous = await readStatus(deps.store, log);
+  const started = performance.now();
+  let outcome: BuildOutcome;
+  try {
+    const report = await build({ source: deps.source, store: deps.store, now });
+    outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
+    log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const retryable = isRetryable(err);
+    outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), error: { name: err.name, message: err.message, retryable }, dead_lettered: retryable && lastAttempt };
+    log({ level: "error", msg: "build failed", trigger, messages, retryable, dead_lettered: outcome.dead_lettered, error: err.message });
+    await writeStatus(deps.store, nextStatus(previous, outcome), log);
+    return retryable ? err : undefined;
+  }
+  await writeStatus(deps.store, nextStatus(previous, outcome), log);
+  return undefined;
+}
+
+function isScheduleEvent(event: unknown): boolean {
+  return (event as { type?: unknown } | null)?.type === SCHEDULE_EVENT.type;
+}
+
+export function createBuildHandler(getDeps: () => BuildDeps) {
+  return async (event: unknown): Promise<SQSBatchResponse> => {
+    const deps = getDeps();
+    const log = deps.log ?? jsonLog;
+    if (isScheduleEvent(event)) {
+      const now = (deps.clock ?? Date.now)();
+      if (isBuildDue(await readStatus(deps.store, log), now)) await runBuild(deps, "schedule", 0, false);
+      else log({ level: "info", msg: "schedule: nothing due" });
+      return { batchItemFailures: [] };
+    }
+    const records: unknown[] = Array.isArray((event as { Records?: unknown } | null)?.Records) ? (event as { Records: unknown[] }).Records : [];
+    if (!records.length) log({ level: "warn", msg: "dropped an event that is neither an SQS batch nor the schedule" });
+    const valid: SQSRecord[] = [];
+    for (const record of records) {
+      const c = classifyRecord(record);
+      if ("drop" in c) log({ level: "warn", msg: "dropped a message", messageId: c.messageId, reason: c.drop });
+      else {
+        log({ level: "info", msg: "build requested", messageId: c.messageId, trigger: c.trigger });
+        valid.push(record as SQSRecord);
+      }
+    }
+    if (!valid.length) return { batchItemFailures: [] };
+    const receives = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? 1);
+    const lastAttempt = valid.some((r) => receives(r) >= deps.maxReceive);
+    const failed = await runBuild(deps, "queue", valid.length, lastAttempt);
+    return { batchItemFailures: failed ? valid.map((r) => ({ itemIdentifier: r.messageId })) : [] };
+  };
+}
+
+/** Dependencies from the linked resources (or env vars), created once per container. */
+let cached: BuildDeps | undefined;
+export function linkedDeps(): BuildDeps {
+  if (cached) return cached;
+  const client = createS3Client({ endpoint: process.env.S3_ENDPOINT });
+  cached = {
+    source: new S3Content({ client, bucket: linked("Content", "name", "CONTENT_BUCKET"), prefix: linkedOptional("Content", "prefix", "CONTENT_PREFIX") }),
+    store: new S3Store({ client, bucket: linked("Feeds", "name", "FEEDS_BUCKET") }),
+    maxReceive: Number(process.env.BUILD_MAX_RECEIVE ?? 10),
+  };
+  return cached;
+}
+
+export const handler = createBuildHandler(linkedDeps);

@@ -1,0 +1,47 @@
+/**
+ * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app) behind API Gateway v2.
+ * Least privilege: it reads the feeds bucket (latest.json, status.json) and sends build
+ * requests to the queue; it cannot write objects or read content.
+ */
+import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
+import { bucketPermissions, type Storage } from "./storage";
+
+export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild"] as const;
+
+/** Per-second steady rate and burst for the whole stage (API Gateway's token bucket). */
+export const THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+export function api(storage: Storage, pipeline: Pipeline) {
+  const secret = new sst.Secret("WebhookSecret");
+
+  const handler = new sst.aws.Function("ApiHandler", {
+    handler: "functions/handlers/api.handler",
+    runtime: RUNTIME,
+    architecture: ARCHITECTURE,
+    // More memory is more CPU: 512 MB keeps a cold start (bundle import) short; requests
+    // themselves are one S3 GET and a little JSON.
+    memory: "512 MB",
+    timeout: "10 seconds",
+    link: [storage.feedsLink, pipeline.buildRequests, secret],
+    permissions: [
+      // ListBucket: a missing object then answers 404 rather than 403.
+      ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }),
+      { actions: ["sqs:SendMessage"], resources: [pipeline.queue.arn] },
+    ],
+  });
+
+  const gateway = new sst.aws.ApiGatewayV2("Api", {
+    // The API answers CORS for GET /latest itself at the gateway, preflight included.
+    cors: { allowOrigins: ["*"], allowMethods: ["GET"], allowHeaders: ["if-none-match"], exposeHeaders: ["etag"], maxAge: "1 day" },
+    transform: {
+      stage: (args) => {
+        args.defaultRouteSettings = { throttlingRateLimit: THROTTLE.rateLimit, throttlingBurstLimit: THROTTLE.burstLimit };
+      },
+    },
+  });
+  for (const route of ROUTES) gateway.route(route, handler.arn);
+
+  return { gateway, handler, secret };
+}
+
+export type Api = ReturnType<typeof api>;

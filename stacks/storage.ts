@@ -1,0 +1,33 @@
+/**
+ * Storage: the feeds bucket, readable only by the CDN (stacks/cdn.ts) and written only by the
+ * build; the content bucket, private, written by `syndicate push` and read by the build.
+ */
+
+/** Content lives under this prefix of the content bucket; only changes under it trigger builds. */
+export const CONTENT_PREFIX = "content/";
+
+export function storage() {
+  // "cloudfront": a bucket policy lets this account's CloudFront distributions read objects
+  // (Origin Access Control); S3 Block Public Access stays on.
+  const feeds = new sst.aws.Bucket("FeedsBucket", { access: "cloudfront" });
+  // No `access`: private, public access blocked; SST adds a policy that denies plain HTTP.
+  const content = new sst.aws.Bucket("ContentBucket", { versioning: true });
+
+  // What handlers read through `Resource` (functions/handlers/linked.ts). Linkables carry names
+  // only; each function gets its IAM actions explicitly (least privilege), where linking the
+  // buckets themselves would grant s3:* on them.
+  const feedsLink = new sst.Linkable("Feeds", { properties: { name: feeds.name } });
+  const contentLink = new sst.Linkable("Content", { properties: { name: content.name, prefix: CONTENT_PREFIX } });
+
+  return { feeds, content, feedsLink, contentLink };
+}
+
+export type Storage = ReturnType<typeof storage>;
+
+/** IAM statements on a bucket: `bucket` actions on the bucket, `objects` actions on its keys. */
+export function bucketPermissions(bucket: sst.aws.Bucket, actions: { bucket?: string[]; objects?: string[] }) {
+  return [
+    ...(actions.bucket?.length ? [{ actions: actions.bucket, resources: [bucket.arn] }] : []),
+    ...(actions.objects?.length ? [{ actions: actions.objects, resources: [$interpolate`${bucket.arn}/*`] }] : []),
+  ];
+}

@@ -1,0 +1,162 @@
+/**
+ * sst.config.ts run() under Pulumi mocks (issue 4 "Offline checks in CI"): what would be
+ * deployed, asserted resource by resource. Needs `sst install` first (npm run check:infra).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { runStack, type StackRun } from "./harness.ts";
+import { byType, expectHandlers, expectRoutes, grants, one, plain } from "./expectations.ts";
+import { SCHEDULE_EVENT } from "../../functions/handlers/build.ts";
+
+let run: StackRun;
+beforeAll(async () => {
+  run = await runStack();
+});
+
+const fn = (name: string) => one(run, "aws:lambda/function:Function", `${name}Function`).inputs;
+
+describe("storage", () => {
+  it("serves the feeds bucket only through CloudFront, public access blocked", () => {
+    const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "FeedsBucketPolicy").inputs.policy);
+    const reads = policy.statements.filter((s: any) => s.actions.includes("s3:GetObject"));
+    expect(reads).toHaveLength(1);
+    expect(reads[0].principals).toEqual([{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }]);
+    expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+  });
+
+  it("keeps the content bucket private: no one but the account is granted reads", () => {
+    const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "ContentBucketPolicy").inputs.policy);
+    expect(policy.statements.filter((s: any) => (s.effect ?? "Allow") === "Allow")).toEqual([]);
+    expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "ContentBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicPolicy: true, restrictPublicBuckets: true });
+  });
+});
+
+describe("functions", () => {
+  it("builds each handler from a file that exports it", () => expectHandlers(run));
+
+  it("runs both on a supported Node runtime with the sizes chosen in stacks/", () => {
+    expect(fn("Build")).toMatchObject({ runtime: "nodejs24.x", architectures: ["arm64"], memorySize: 1769, timeout: 180 });
+    expect(fn("ApiHandler")).toMatchObject({ runtime: "nodejs24.x", architectures: ["arm64"], memorySize: 512, timeout: 10 });
+  });
+
+  it("never runs two builds at once", () => {
+    expect(fn("Build").reservedConcurrentExecutions).toBe(1);
+    expect(fn("ApiHandler").reservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("links exactly what each handler reads through Resource", () => {
+    const links = Object.fromEntries(run.builds.map((b) => [b.functionID, Object.keys(b.links).sort()]));
+    expect(links).toEqual({ Build: ["Content", "Feeds"], ApiHandler: ["BuildRequests", "Feeds", "WebhookSecret"] });
+    const build = run.builds.find((b) => b.functionID === "Build")!;
+    expect(build.links.Content.prefix).toBe("content/");
+    expect(build.links.Feeds.name).toMatch(/feedsbucket/);
+    const apiLinks = run.builds.find((b) => b.functionID === "ApiHandler")!.links;
+    expect(apiLinks.WebhookSecret.value).toBe("test-secret-not-real");
+    expect(apiLinks.BuildRequests.url).toMatch(/^https:\/\/sqs\..*BuildQueueQueue$/);
+  });
+
+  it("grants the build read/write on feeds, read on content, consume on the queue, nothing else", () => {
+    expect(grants(run, "BuildRole")).toEqual([
+      "s3:DeleteObject FeedsBucketBucket/*",
+      "s3:GetObject ContentBucketBucket/*",
+      "s3:GetObject FeedsBucketBucket/*",
+      "s3:ListBucket ContentBucketBucket",
+      "s3:ListBucket FeedsBucketBucket",
+      "s3:PutObject FeedsBucketBucket/*",
+      "sqs:ChangeMessageVisibility BuildQueueQueue",
+      "sqs:DeleteMessage BuildQueueQueue",
+      "sqs:GetQueueAttributes BuildQueueQueue",
+      "sqs:ReceiveMessage BuildQueueQueue",
+    ]);
+  });
+
+  it("grants the API read on feeds and send on the queue, nothing more", () => {
+    expect(grants(run, "ApiHandlerRole")).toEqual(["s3:GetObject FeedsBucketBucket/*", "s3:ListBucket FeedsBucketBucket", "sqs:SendMessage BuildQueueQueue"]);
+  });
+});
+
+describe("queue", () => {
+  it("sends content-prefix changes of the content bucket to the build queue", () => {
+    const n = one(run, "aws:s3/bucketNotification:BucketNotification", "ContentBucketNotificationsNotification").inputs;
+    expect(n.queues).toEqual([{ id: "ContentChanged", events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], filterPrefix: "content/", queueArn: expect.stringMatching(/BuildQueueQueue$/) }]);
+    expect(n.lambdaFunctions).toEqual([]);
+    const policy = JSON.parse(one(run, "aws:sqs/queuePolicy:QueuePolicy", "ContentBucketNotificationsNotificationContentChangedPolicy").inputs.policy);
+    expect(policy.statements[0].actions).toEqual(["sqs:SendMessage"]);
+  });
+
+  it("batches a burst into one invocation of the build, with partial failures reported", () => {
+    const esm = byType(run, "aws:lambda/eventSourceMapping:EventSourceMapping");
+    expect(esm).toHaveLength(1);
+    expect(esm[0]!.inputs).toMatchObject({
+      eventSourceArn: expect.stringMatching(/BuildQueueQueue$/),
+      functionName: expect.stringMatching(/BuildFunction$/),
+      batchSize: 1000,
+      maximumBatchingWindowInSeconds: 10,
+      functionResponseTypes: ["ReportBatchItemFailures"],
+      scalingConfig: { maximumConcurrency: 2 },
+    });
+  });
+
+  it("dead-letters after 10 receives, with a visibility timeout of 6 × the build timeout + the window", () => {
+    const q = one(run, "aws:sqs/queue:Queue", "BuildQueueQueue").inputs;
+    expect(JSON.parse(q.redrivePolicy)).toEqual({ deadLetterTargetArn: expect.stringMatching(/BuildDeadLettersQueue$/), maxReceiveCount: 10 });
+    expect(q.visibilityTimeoutSeconds).toBe(6 * fn("Build").timeout + 10);
+    expect(one(run, "aws:sqs/queue:Queue", "BuildDeadLettersQueue").inputs.messageRetentionSeconds).toBe(14 * 24 * 3600);
+    expect(fn("Build").environment.variables.BUILD_MAX_RECEIVE).toBe("10");
+  });
+});
+
+describe("schedule", () => {
+  it("ticks the build every 5 minutes with the event the handler recognises", () => {
+    const s = one(run, "aws:scheduler/schedule:Schedule", "PublishDueSchedule").inputs;
+    expect(s.scheduleExpression).toBe("rate(5 minutes)");
+    expect(s.target.arn).toMatch(/BuildFunction$/);
+    expect(JSON.parse(s.target.input)).toEqual(SCHEDULE_EVENT);
+    const role = one(run, "aws:iam/role:Role", "PublishDueRole").inputs.inlinePolicies[0].policy;
+    expect(JSON.parse(role).statements).toEqual([{ actions: ["lambda:InvokeFunction"], resources: [expect.stringMatching(/BuildFunction$/)] }]);
+  });
+});
+
+describe("api", () => {
+  it("routes the API's endpoints to the one API function", () => {
+    expectRoutes(run);
+    const targets = byType(run, "aws:apigatewayv2/integration:Integration").map((i) => plain(i.inputs.integrationUri));
+    expect(targets).toHaveLength(4);
+    for (const t of targets) expect(t).toMatch(/ApiHandlerFunction$/);
+  });
+
+  it("throttles the stage", () => {
+    expect(one(run, "aws:apigatewayv2/stage:Stage", "ApiStage").inputs.defaultRouteSettings).toEqual({ throttlingRateLimit: 50, throttlingBurstLimit: 100 });
+  });
+
+  it("declares the webhook secret and passes it only to the API", () => {
+    expect(byType(run, "sst:sst:Secret").map((r) => r.name)).toEqual(["WebhookSecret"]);
+    expect(Object.keys(run.builds.find((b) => b.functionID === "Build")!.links)).not.toContain("WebhookSecret");
+  });
+});
+
+describe("cdn", () => {
+  it("puts the feeds bucket at / and the API's /latest behind one distribution", () => {
+    expect(byType(run, "aws:cloudfront/distribution:Distribution")).toHaveLength(1);
+    expect(byType(run, "sst:aws:RouterBucketRoute").map((r) => r.name)).toEqual(["CdnRoute/"]);
+    expect(byType(run, "sst:aws:RouterUrlRoute").map((r) => r.name)).toEqual(["CdnRoute/latest"]);
+  });
+
+  it("compresses and takes TTLs from the objects' Cache-Control", () => {
+    const d = byType(run, "aws:cloudfront/distribution:Distribution")[0]!.inputs;
+    expect(d.defaultCacheBehavior.compress).toBe(true);
+    const cache = byType(run, "aws:cloudfront/cachePolicy:CachePolicy")[0]!.inputs;
+    expect(cache).toMatchObject({ minTtl: 0, defaultTtl: 0 });
+    expect(cache.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({ enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true, queryStringsConfig: { queryStringBehavior: "all" } });
+  });
+
+  it("adds CORS to JSON responses at the edge", () => {
+    const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionResponse")!.inputs.code as string;
+    expect(code).toContain('uri.endsWith(".json")');
+    expect(code).toContain('"access-control-allow-origin"] = { value: "*" }');
+  });
+});
+
+it("returns the useful outputs", () => {
+  expect(Object.keys(run.outputs).sort()).toEqual(["_protect", "api", "buildQueue", "cdn", "contentBucket", "contentPrefix", "deadLetterQueue", "feedsBucket"]);
+  expect(run.outputs.contentPrefix).toBe("content/");
+});

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createBuildHandler, MAX_MESSAGE_BYTES, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
+import { BUILD_REQUEST_TYPE } from "../../functions/handlers/queue.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import type { ObjectStore } from "../../functions/adapters/store.ts";
+import { STATUS_KEY, parseStatus } from "../../functions/core/status.ts";
+import { writeCorpus } from "../support/corpus.ts";
+
+const NOW = Date.UTC(2030, 0, 1);
+
+/** An SQS record as Lambda delivers it (shape of the AWS docs' sample event). */
+function record(id: string, body: string, receiveCount = 1) {
+  return {
+    messageId: id,
+    receiptHandle: `rh-${id}`,
+    body,
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: "1700000000000", SenderId: "AIDA", ApproximateFirstReceiveTimestamp: "1700000000000" },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:BuildQueue",
+    awsRegion: "us-east-1",
+  };
+}
+const s3Body = (key: string) => JSON.stringify({ Records: [{ eventVersion: "2.1", eventSource: "aws:s3", eventName: "ObjectCreated:Put", s3: { bucket: { name: "content" }, object: { key, size: 10 } } }] });
+const requestBody = (id: string) => JSON.stringify({ type: BUILD_REQUEST_TYPE, id, source: "webhook", requested_at: "2030-01-01T00:00:00Z" });
+
+async function setup(overrides: Partial<BuildDeps> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "syn-handler-"));
+  const content = await writeCorpus(join(dir, "content"), { articles: 5 });
+  const store = new DirectoryStore(join(dir, "out"));
+  const logs: Record<string, unknown>[] = [];
+  const deps: BuildDeps = { source: new DirectoryContent(content), store, maxReceive: 3, clock: () => NOW, log: (e) => logs.push(e), ...overrides };
+  return { dir, content, store, logs, deps, handler: createBuildHandler(() => deps) };
+}
+
+const status = async (store: ObjectStore) => parseStatus((await store.get(STATUS_KEY))?.body);
+
+/** A store whose writes fail: a retryable fault. */
+const failingWrites = (store: ObjectStore): ObjectStore => ({
+  description: "failing store",
+  get: (k) => store.get(k),
+  list: (p) => store.list(p),
+  put: async (k, b, m) => {
+    if (k === STATUS_KEY) return store.put(k, b, m);
+    throw new Error("S3 unavailable");
+  },
+  delete: async () => {
+    throw new Error("S3 unavailable");
+  },
+});
+
+describe("build handler", () => {
+  it("turns a batch of S3 notifications and webhook requests into one build", async () => {
+    const { handler, store, logs } = await setup();
+    const res = await handler({ Records: [record("a", s3Body("content/articles/a.md")), record("b", requestBody("req-1")), record("c", s3Body("content/site.yaml"))] });
+    expect(res).toEqual({ batchItemFailures: [] });
+    expect(logs.filter((l) => l.msg === "build published")).toHaveLength(1);
+    expect(await store.get("feed.xml")).toBeDefined();
+    expect(await status(store)).toMatchObject({ ok: true, trigger: "queue", messages: 3, items: 5, error: null, dead_lettered: false });
+  });
+
+  it("drops malformed, oversized and foreign messages without retrying them, and builds for the rest", async () => {
+    const { handler, logs } = await setup();
+    const res = await handler({
+      Records: [record("bad-json", "{not json"), record("huge", "x".repeat(MAX_MESSAGE_BYTES + 1)), record("foreign", JSON.stringify({ hello: 1 })), record("test", JSON.stringify({ Event: "s3:TestEvent" })), record("ok", requestBody("r"))],
+    });
+    expect(res.batchItemFailures).toEqual([]);
+    const dropped = logs.filter((l) => l.msg === "dropped a message").map((l) => l.messageId);
+    expect(dropped).toEqual(["bad-json", "huge", "foreign", "test"]);
+    expect(logs.filter((l) => l.msg === "build published")).toHaveLength(1);
+  });
+
+  it("does not build for a batch with nothing valid in it", async () => {
+    const { handler, store, logs } = await setup();
+    expect(await handler({ Records: [record("x", "[]")] })).toEqual({ batchItemFailures: [] });
+    expect(await handler({ not: "sqs" })).toEqual({ batchItemFailures: [] });
+    expect(logs.some((l) => l.msg === "build published")).toBe(false);
+    expect(await store.get("feed.xml")).toBeUndefined();
+  });
+
+  it("reports exactly the valid messages as failed when the build fails for a retryable reason", async () => {
+    const base = await setup();
+    const { handler } = await setup({ store: failingWrites(base.store) });
+    const res = await handler({ Records: [record("a", s3Body("content/articles/a.md")), record("junk", "nope"), record("b", requestBody("r"))] });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }, { itemIdentifier: "b" }]);
+    expect(await status(base.store)).toMatchObject({ ok: false, dead_lettered: false, error: { retryable: true } });
+  });
+
+  it("records dead-lettering when a failing message is on its last receive", async () => {
+    const base = await setup();
+    const { handler } = await setup({ store: failingWrites(base.store) });
+    const res = await handler({ Records: [record("a", requestBody("r"), 3)] });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
+    expect(await status(base.store)).toMatchObject({ ok: false, dead_lettered: true });
+  });
+
+  it("acknowledges messages when the content is invalid: retrying cannot fix it", async () => {
+    const { handler, content, store } = await setup();
+    await writeFile(join(content, "site.yaml"), "title: [unclosed\n");
+    const res = await handler({ Records: [record("a", s3Body("content/site.yaml"))] });
+    expect(res.batchItemFailures).toEqual([]);
+    expect(await status(store)).toMatchObject({ ok: false, error: { name: "ContentError", retryable: false } });
+  });
+
+  it("on a schedule tick builds only when something is due", async () => {
+    const { handler, store, logs, deps } = await setup();
+    await handler(SCHEDULE_EVENT); // nothing recorded yet: builds
+    expect(logs.filter((l) => l.msg === "build published")).toHaveLength(1);
+    await handler(SCHEDULE_EVENT); // recorded, nothing scheduled: skips
+    expect(logs.filter((l) => l.msg === "build published")).toHaveLength(1);
+    const s = (await status(store))!;
+    await deps.store.put(STATUS_KEY, Buffer.from(JSON.stringify({ ...s, next_publication: "2029-12-31T23:00:00Z" })), { contentType: "application/json", cacheControl: "no-cache" });
+    await handler(SCHEDULE_EVENT); // an article became due: builds
+    expect(logs.filter((l) => l.msg === "build published")).toHaveLength(2);
+  });
+});
