@@ -7,6 +7,7 @@ import { articleSchema, ARTICLE_KEYS, SLUG_RE, type Author, type Site } from "./
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
+import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
 import { parseContentDate } from "./dates.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { articleHtml } from "./html.ts";
@@ -59,7 +60,7 @@ export function slugFromFile(file: string): string {
   return SLUG_RE.test(base) && base.length <= LIMITS.slugChars ? base : slugify(base, LIMITS.slugChars);
 }
 
-export function parseArticle(file: string, bytes: Uint8Array, site: Site): ArticleResult {
+export function parseArticle(file: string, bytes: Uint8Array, site: Site, options: { fastPath?: boolean } = {}): ArticleResult {
   const issues: ContentIssue[] = [];
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file, field, message, line, severity: "error" });
@@ -85,8 +86,17 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     err("front matter", `is ${split.frontMatter.length} characters; at most ${LIMITS.frontMatterBytes} are allowed`, 1);
     return { issues };
   }
-  const parsed = parseYaml(split.frontMatter);
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
+  // Fast path (quick-yaml.ts): kept only when it finds nothing to report; otherwise the careful
+  // parser below reads the front matter again and reports every issue with its line.
+  const quick = options.fastPath === false ? undefined : quickYaml(split.frontMatter);
+  if (quick && issues.length === 0 && options.fastPath !== false) {
+    const keys = Object.keys(quick).map((key) => ({ key, line: topLevelKeyLine(split.frontMatter, key) ?? 1 }));
+    const lineOf = (path: readonly PropertyKey[]) => (path.length ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
+    const fast = interpret(file, split, quick, keys, lineOf, site, []);
+    if (fast.issues.length === 0) return fast;
+  }
+  const parsed = parseYaml(split.frontMatter);
   if (!parsed.ok) {
     for (const p of parsed.problems) err(p.field, p.message, fmLine(p.line) ?? split.frontMatterLine);
     return { issues };
@@ -96,36 +106,54 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site): Artic
     err("front matter", "must be a YAML mapping of fields (title: …, date: …)", split.frontMatterLine);
     return { issues };
   }
-  for (const { key, line } of yaml.keys) {
+  return interpret(file, split, yaml.value as Record<string, unknown>, yaml.keys, yaml.lineOf, site, issues);
+}
+
+/** Validated front matter and the body → the Article, or the issues found (lines via `lineOf`). */
+function interpret(
+  file: string,
+  split: { frontMatterLine: number; body: string; bodyLine: number },
+  value: Record<string, unknown>,
+  keys: { key: string; line: number }[],
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+  site: Site,
+  issues: ContentIssue[],
+): ArticleResult {
+  const err = (field: string, message: string, line?: number) =>
+    issues.push({ file, field, message, line, severity: "error" });
+  const warn = (field: string, message: string, line?: number) =>
+    issues.push({ file, field, message, line, severity: "warning" });
+  const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
+  for (const { key, line } of keys) {
     if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line));
   }
-  const result = articleSchema.safeParse(yaml.value);
+  const result = articleSchema.safeParse(value);
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.map(String);
-      err(path.join(".") || "front matter", issueMessage(issue), fmLine(yaml.lineOf(issue.path as PropertyKey[])) ?? split.frontMatterLine);
+      err(path.join(".") || "front matter", issueMessage(issue), fmLine(lineOf(issue.path as PropertyKey[])) ?? split.frontMatterLine);
     }
   }
 
-  const identity = identify(file, yaml.value as Record<string, unknown>, site, (key) => fmLine(yaml.lineOf([key])));
+  const identity = identify(file, value, site, (key) => fmLine(lineOf([key])));
   if (!result.success) return { identity, issues };
 
   const fm = result.data;
   const dateOf = (value: string, field: string) => {
     const d = parseContentDate(value, site.timezone);
     if (d.ok && !d.zoned && !d.dateOnly) {
-      warn(field, `has no time zone; read as ${site.timezone} (add one, e.g. ${value}Z or ${value}+03:00)`, fmLine(yaml.lineOf([field])));
+      warn(field, `has no time zone; read as ${site.timezone} (add one, e.g. ${value}Z or ${value}+03:00)`, fmLine(lineOf([field])));
     }
     return d.ok ? d.ms : NaN;
   };
   const published = dateOf(fm.date, "date");
   const modified = fm.updated ? dateOf(fm.updated, "updated") : published;
-  if (modified < published) err("updated", "is earlier than date", fmLine(yaml.lineOf(["updated"])));
+  if (modified < published) err("updated", "is earlier than date", fmLine(lineOf(["updated"])));
 
   let image: Article["image"];
   if (fm.image) {
     const type = fm.image.type ?? imageMimeType(fm.image.url);
-    if (!type) err("image.type", "the image URL has no known extension (.jpg, .png, .webp…): give its MIME type, like image/jpeg", fmLine(yaml.lineOf(["image", "url"])));
+    if (!type) err("image.type", "the image URL has no known extension (.jpg, .png, .webp…): give its MIME type, like image/jpeg", fmLine(lineOf(["image", "url"])));
     else image = { ...fm.image, type };
   }
   const tags = dedupeTags(fm.tags ?? []);

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import { parseArticle } from "../../functions/core/article.ts";
+import { parseSite } from "../../functions/core/content.ts";
+import { quickYaml, topLevelKeyLine } from "../../functions/core/quick-yaml.ts";
+import { article } from "../support/corpus.ts";
+
+const site = parseSite(readFileSync("content/site.yaml")).site!;
+const bytes = (s: string) => Buffer.from(s, "utf8");
+
+describe("front matter fast path", () => {
+  it("gives the same article as the careful parser for every article in content/", () => {
+    for (const name of readdirSync("content/articles")) {
+      const b = readFileSync(`content/articles/${name}`);
+      expect(parseArticle(`articles/${name}`, b, site)).toEqual(parseArticle(`articles/${name}`, b, site, { fastPath: false }));
+    }
+  });
+
+  it("gives the same article as the careful parser for 300 generated articles", () => {
+    for (let i = 0; i < 300; i++) {
+      const b = bytes(article(i, { articles: 300 }));
+      expect(parseArticle(`articles/a-${i}.md`, b, site)).toEqual(parseArticle(`articles/a-${i}.md`, b, site, { fastPath: false }));
+    }
+  });
+
+  it.each([
+    ["an anchor and alias", "a: &x [1]\nb: *x\n"],
+    ["a tag", "title: !!binary aGk=\n"],
+    ["a custom tag", "title: !foo bar\n"],
+    ["a merge key", "a: {x: 1}\nb:\n  <<: {x: 2}\n"],
+    ["a duplicate key", "title: a\ntitle: b\n"],
+    ["a sequence at the top", "- a\n- b\n"],
+    ["nesting past the limit", "a: [[[[[[[[[[1]]]]]]]]]]\n"],
+    ["invalid YAML", "title: [unclosed\n"],
+  ])("leaves %s to the careful parser", (_, text) => {
+    expect(quickYaml(text)).toBeUndefined();
+  });
+
+  it("reports problems with the careful parser's lines even when the fast path could read the YAML", () => {
+    const b = bytes("---\ntitle: Fine\ndate: 2020-02-30\nextra: 1\n---\nBody\n");
+    const r = parseArticle("articles/x.md", b, site);
+    expect(r.article).toBeUndefined();
+    expect(r.issues).toEqual(parseArticle("articles/x.md", b, site, { fastPath: false }).issues);
+    expect(r.issues.map((i) => [i.field, i.line, i.severity])).toEqual([["extra", 4, "warning"], ["date", 3, "error"]]);
+  });
+
+  it("finds the line of a top-level key, quoted or not", () => {
+    expect(topLevelKeyLine("title: a\n'id': b\n  slug: nested\nslug: c\n", "id")).toBe(2);
+    expect(topLevelKeyLine("title: a\n'id': b\n  slug: nested\nslug: c\n", "slug")).toBe(4);
+    expect(topLevelKeyLine("title: a\n", "url")).toBeUndefined();
+  });
+});
