@@ -2,7 +2,7 @@
  * Reads a content directory: site.yaml and articles/*.md. Symbolic links are followed only
  * when they stay inside the content directory; oversized files are reported, not read.
  */
-import { lstat, readFile, readdir, realpath, stat } from "node:fs/promises";
+import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
@@ -45,43 +45,72 @@ export class DirectoryContent implements ContentSource {
       err(".", `content directory ${this.root} does not exist`);
       return { files: [], issues };
     }
-    const paths: string[] = [];
+    const inside = (target: string) => {
+      const rel = relative(rootReal, target);
+      return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+    };
+    // Entries whose real path must be checked: links, and everything under an `articles/`
+    // that is itself a link (its files are then no links at all). A regular file in a real
+    // folder inside the content directory needs no check: one realpath per folder, not per file.
+    const entries: { path: string; link: boolean; special?: boolean }[] = [];
+    const siteEntry = await lstat(join(this.root, SITE_FILE)).catch(() => undefined);
+    if (siteEntry) entries.push({ path: SITE_FILE, link: siteEntry.isSymbolicLink() });
+    const articlesDir = join(this.root, "articles");
+    const articlesReal = await realpath(articlesDir).catch(() => undefined);
+    const articlesInside = articlesReal !== undefined && inside(articlesReal);
     try {
-      await lstat(join(this.root, "site.yaml"));
-      paths.push("site.yaml");
-    } catch {
-      /* reported as missing by the loader */
-    }
-    try {
-      for (const name of await readdir(join(this.root, "articles"))) paths.push(`articles/${name}`);
+      for (const d of await readdir(articlesDir, { withFileTypes: true })) {
+        entries.push({ path: `articles/${d.name}`, link: d.isSymbolicLink() || !articlesInside, special: !d.isFile() && !d.isSymbolicLink() });
+      }
     } catch {
       /* no articles yet */
     }
-    const files = await mapLimit(paths.sort(), 32, async (path): Promise<ContentFile | undefined> => {
+    entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+    const files = await mapLimit(entries, 32, async ({ path, link, special }): Promise<ContentFile | undefined> => {
       const full = join(this.root, ...path.split("/"));
-      // The real path of every file is checked, not only of links: `articles/` itself may be a
-      // link to a folder elsewhere, and then its files are no links at all.
-      const target = await realpath(full).catch(() => undefined);
-      if (!target) {
-        err(path, "is a symbolic link to nothing (its target does not exist): not read");
-        return undefined;
-      }
-      const rel = relative(rootReal, target);
-      if (!rel || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-        err(path, "is a symbolic link to a file outside the content directory: not read");
-        return undefined;
-      }
-      const real = await stat(full).catch(() => undefined);
-      if (!real?.isFile()) {
+      // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
+      if (special && !link) {
         if (path.endsWith(".md")) err(path, "is not a regular file");
         return undefined;
       }
-      const tooBig = sizeProblem(path, real.size);
-      if (tooBig) {
-        err(path, tooBig);
+      if (link && !(await stat(full).catch(() => undefined))?.isFile()) {
+        const exists = await realpath(full).catch(() => undefined);
+        if (exists && inside(exists) && path.endsWith(".md")) err(path, "is not a regular file");
+        if (exists && inside(exists)) return undefined;
+      }
+      if (link) {
+        const target = await realpath(full).catch(() => undefined);
+        if (!target) {
+          err(path, "is a symbolic link to nothing (its target does not exist): not read");
+          return undefined;
+        }
+        if (!inside(target)) {
+          err(path, "is a symbolic link to a file outside the content directory: not read");
+          return undefined;
+        }
+      }
+      let handle;
+      try {
+        handle = await open(full, "r");
+      } catch {
+        if (path.endsWith(".md")) err(path, "could not be opened");
         return undefined;
       }
-      return { path, bytes: await readFile(full) };
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) {
+          if (path.endsWith(".md")) err(path, "is not a regular file");
+          return undefined;
+        }
+        const tooBig = sizeProblem(path, info.size);
+        if (tooBig) {
+          err(path, tooBig);
+          return undefined;
+        }
+        return { path, bytes: await handle.readFile() };
+      } finally {
+        await handle.close();
+      }
     });
     return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
   }
