@@ -31,6 +31,8 @@ export interface Built {
   file: string;
   exportName: string;
   links: Record<string, any>;
+  /** The function's `nodejs` options as SST passes them to the build. */
+  properties: Record<string, any>;
 }
 
 export interface StackRun {
@@ -72,7 +74,7 @@ async function buildHandler(input: any, work: string, rewrite: RunOptions["rewri
   const errors = exports.includes(exportName) ? [] : [`${posix.relative(ROOT, file)} does not export "${exportName}" (handler "${handler}")`];
   return {
     result: { handler: `${posix.basename(base)}.${exportName}`, out, errors, sourcemaps: [] },
-    built: { functionID: input.functionID, handler, file: posix.relative(ROOT, file), exportName, links: input.links ?? {} },
+    built: { functionID: input.functionID, handler, file: posix.relative(ROOT, file), exportName, links: input.links ?? {}, properties: input.properties ?? {} },
   };
 }
 

@@ -38,6 +38,11 @@ describe("functions", () => {
     expect(fn("ApiHandler")).toMatchObject({ runtime: "nodejs24.x", architectures: ["arm64"], memorySize: 512, timeout: 10 });
   });
 
+  it("leaves the AWS SDK to the runtime in the build only", () => {
+    const external = Object.fromEntries(run.builds.map((b) => [b.functionID, b.properties.esbuild?.external]));
+    expect(external).toEqual({ Build: ["@aws-sdk/*"], ApiHandler: undefined });
+  });
+
   it("never runs two builds at once", () => {
     expect(fn("Build").reservedConcurrentExecutions).toBe(1);
     expect(fn("ApiHandler").reservedConcurrentExecutions).toBeUndefined();
