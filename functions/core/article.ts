@@ -91,7 +91,8 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
   // parser below reads the front matter again and reports every issue with its line.
   const quick = options.fastPath === false ? undefined : quickYaml(split.frontMatter);
   if (quick && issues.length === 0 && options.fastPath !== false) {
-    const keys = Object.keys(quick).map((key) => ({ key, line: topLevelKeyLine(split.frontMatter, key) ?? 1 }));
+    // Lines are looked up only for keys that draw a warning (unknown keys): see interpret.
+    const keys = Object.keys(quick).map((key) => ({ key, line: 0 }));
     const lineOf = (path: readonly PropertyKey[]) => (path.length ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
     const fast = interpret(file, split, quick, keys, lineOf, site, []);
     if (fast.issues.length === 0) return fast;
@@ -125,9 +126,11 @@ function interpret(
     issues.push({ file, field, message, line, severity: "warning" });
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
   for (const { key, line } of keys) {
-    if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line));
+    if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line || lineOf([key])));
   }
-  const result = articleSchema.safeParse(value);
+  // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
+  // tell a missing field from one of the wrong type (`title: 123` is not "is required").
+  const result = articleSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = issue.path.map(String);

@@ -42,7 +42,7 @@ function absolutise(value: string, base: string): string {
 }
 
 export function sanitize(html: string, baseUrl: string): string {
-  return sanitizeHtml(html, {
+  const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
     allowedClasses: { code: [/^language-[a-z0-9+#-]+$/] },
@@ -63,6 +63,9 @@ export function sanitize(html: string, baseUrl: string): string {
       }),
     },
   }).trim();
+  // A literal CR (from `&#13;` in the source) is written as the reference: XML parsers turn a
+  // literal CR into LF (XML 1.0 §2.11), so RSS/Atom would otherwise carry other HTML than JSON.
+  return clean.includes("\r") ? clean.replace(/\r/g, "&#13;") : clean;
 }
 
 /** Deepest element nesting in an HTML fragment. */

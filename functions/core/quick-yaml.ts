@@ -12,6 +12,7 @@
  */
 import jsyaml from "js-yaml";
 import { LIMITS } from "./limits.ts";
+import { lineAt } from "./text.ts";
 
 // `&anchor`, `*alias`, `!tag` where a node can start, and `<<` merge keys. False positives
 // (e.g. "A & B" unquoted) only cost speed: the careful parser handles them.
@@ -25,9 +26,12 @@ function depth(value: unknown, level = 0): number {
   return max;
 }
 
+// Quoted scalars are blanked before the test: "AT&T & co" or '*note*' are text, not YAML syntax.
+const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
+
 /** The front matter's value, or undefined when it must go through the careful parser. */
 export function quickYaml(text: string): Record<string, unknown> | undefined {
-  if (CAREFUL.test(text)) return undefined;
+  if (CAREFUL.test(text.includes('"') || text.includes("'") ? text.replace(QUOTED, '""') : text)) return undefined;
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });
@@ -41,8 +45,7 @@ export function quickYaml(text: string): Record<string, unknown> | undefined {
 
 /** Line (1-based, within the YAML text) of a top-level block key, e.g. `id:`. */
 export function topLevelKeyLine(text: string, key: string): number | undefined {
-  const lines = text.split("\n");
-  const re = new RegExp(`^(?:${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}|"${key}"|'${key}')\\s*:`);
-  const i = lines.findIndex((l) => re.test(l));
-  return i < 0 ? undefined : i + 1;
+  const k = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`^(?:${k}|"${k}"|'${k}')[ \\t]*:`, "m").exec(text);
+  return m ? lineAt(text, m.index) : undefined;
 }

@@ -16,7 +16,7 @@ export function decodeText(bytes: Uint8Array): DecodedText {
     const at = lossy.indexOf("\uFFFD");
     return { ok: false, message: "is not valid UTF-8 text (save it as UTF-8)", line: at >= 0 ? lineAt(lossy, at) : undefined };
   }
-  text = text.replace(/\r\n?/g, "\n");
+  if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   if (!hasXmlIllegal(text)) return { ok: true, text, removedIllegal: false };
   const first = text.search(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
   return { ok: true, text: stripXmlIllegal(text), removedIllegal: true, removedIllegalLine: first >= 0 ? lineAt(text, first) : undefined };
@@ -28,21 +28,26 @@ export type SplitSource =
 
 /** `---\n<yaml>\n---\n<markdown>`; the closing fence may also be `...` (YAML's document end). */
 export function splitFrontMatter(text: string): SplitSource {
-  const lines = text.split("\n");
-  if (lines[0]?.trimEnd() !== "---") {
+  const firstEnd = text.indexOf("\n");
+  if ((firstEnd < 0 ? text : text.slice(0, firstEnd)).trimEnd() !== "---") {
     return { ok: false, message: "the file must start with a line '---', then YAML fields (title, date…), then '---'", line: 1 };
   }
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i]!.trimEnd();
+  // Walk line starts with indexOf rather than splitting a long body into lines.
+  let line = 2;
+  for (let start = firstEnd + 1; firstEnd >= 0 && start <= text.length; line++) {
+    const end = text.indexOf("\n", start);
+    const l = (end < 0 ? text.slice(start) : text.slice(start, end)).trimEnd();
     if (l === "---" || l === "...") {
       return {
         ok: true,
-        frontMatter: lines.slice(1, i).join("\n"),
+        frontMatter: text.slice(firstEnd + 1, Math.max(firstEnd + 1, start - 1)),
         frontMatterLine: 2,
-        body: lines.slice(i + 1).join("\n"),
-        bodyLine: i + 2,
+        body: end < 0 ? "" : text.slice(end + 1),
+        bodyLine: line + 1,
       };
     }
+    if (end < 0) break;
+    start = end + 1;
   }
   return { ok: false, message: "front matter is not closed: add a line '---' after the last field", line: 1 };
 }

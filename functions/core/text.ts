@@ -6,7 +6,13 @@
 // eslint-disable-next-line no-control-regex
 const XML_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// A cheap superset test (any control character or any surrogate): most text has none, and the
+// exact pattern's look-arounds are slow on long strings.
+// eslint-disable-next-line no-control-regex
+const MAYBE_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 export function hasXmlIllegal(s: string): boolean {
+  if (!MAYBE_ILLEGAL.test(s)) return false;
   XML_ILLEGAL.lastIndex = 0;
   const found = XML_ILLEGAL.test(s);
   XML_ILLEGAL.lastIndex = 0;
@@ -14,7 +20,7 @@ export function hasXmlIllegal(s: string): boolean {
 }
 
 export function stripXmlIllegal(s: string): string {
-  return s.replace(XML_ILLEGAL, "");
+  return MAYBE_ILLEGAL.test(s) ? s.replace(XML_ILLEGAL, "") : s;
 }
 
 /** NFC, XML-legal, trimmed: the one normal form of short text fields (titles, names, tags). */

@@ -18,7 +18,20 @@ const TRANSLIT: Record<string, string> = { ı: "i", ø: "o", æ: "ae", œ: "oe",
  * "Türkiye" → "turkiye", "Luigi Di Maio" → "luigi-di-maio". Text with no Latin letters
  * (e.g. Arabic) gets a stable hash-based slug instead of an empty one.
  */
+// Tags repeat across thousands of articles: each distinct text is slugged once.
+const slugMemo = new Map<string, string>();
+
 export function slugify(text: string, maxLength = 80): string {
+  const key = `${maxLength}\u0000${text}`;
+  let slug = slugMemo.get(key);
+  if (slug === undefined) {
+    if (slugMemo.size > 100_000) slugMemo.clear();
+    slugMemo.set(key, (slug = slugifyOnce(text, maxLength)));
+  }
+  return slug;
+}
+
+function slugifyOnce(text: string, maxLength: number): string {
   const ascii = text
     .toLocaleLowerCase("en")
     .replace(/[ıøæœßđłþð]/g, (c) => TRANSLIT[c] ?? c)
