@@ -2,13 +2,14 @@
  * Conditional GET for an S3Store: `If-None-Match: <etag>` answered 304 costs a request but no
  * body and no parse. `GET /latest` uses it to revalidate its in-memory copy every few seconds.
  * (s3rver and S3 answer 304 as an error whose status is 304: ../../../shared/notes/local-s3.md.)
+ * The local stack's store; the API Lambda reads with a signed fetch instead (s3-fetch.ts).
  */
 import { GetObjectCommand } from "@aws-sdk/client-s3";
-import type { StoredObject } from "./store.ts";
+import type { ObjectStore, StoredObject } from "./store.ts";
 import { S3RequestError, type S3Store } from "./s3-store.ts";
 import type { RevalidatingStore } from "../handlers/latest.ts";
 
-export function revalidating(store: S3Store): RevalidatingStore {
+export function revalidating(store: S3Store): RevalidatingStore & ObjectStore {
   const getIfNoneMatch = async (key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> => {
     store.stats.get++;
     try {

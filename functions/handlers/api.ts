@@ -1,44 +1,65 @@
 /**
- * The API Lambda behind API Gateway v2 (HTTP API): the same Hono app as the local stack.
+ * The API Lambda behind API Gateway v2 (HTTP API): the API routes of the local stack's app
+ * (routes.ts; document serving is the CDN's job here), with
+ *   - the feeds bucket read by a signed fetch (adapters/s3-fetch.ts), no AWS SDK;
+ *   - webhooks queued as build requests on the build queue (queue.ts), no SQS SDK;
+ *   - `/health` reporting status.json, the build Lambda's record of the last build.
  * Configuration comes from linked SST resources, or else environment variables:
  *   feeds bucket   Resource.Feeds.name          | FEEDS_BUCKET
+ *   build queue    Resource.BuildRequests.url   | BUILD_QUEUE_URL  (without it webhooks answer 503)
  *   webhook secret Resource.WebhookSecret.value | WEBHOOK_SECRET
  *   S3 endpoint    (none)                       | S3_ENDPOINT (tests, S3-compatible stores)
- * Rebuilds are queued by a `TriggerBuild` passed to `createHandler`, e.g. over the build queue:
- *   createHandler({ triggerBuild: async (r) => ({ id: (await queue.send({ source: r.trigger, now: Date.parse(r.received_at) })).id }) })
- * Without one, signed webhooks are answered 503.
+ * Least privilege (stacks/api.ts): s3:GetObject (+ ListBucket, for 404s) on the feeds bucket,
+ * sqs:SendMessage on the build queue.
  */
 import { handle } from "hono/aws-lambda";
 import { Resource } from "sst";
-import { S3Store, createS3Client } from "../adapters/s3-store.ts";
-import { revalidating } from "../adapters/s3-revalidate.ts";
-import { createApp, type TriggerBuild } from "./app.ts";
+import { SignedS3Reader } from "../adapters/s3-fetch.ts";
+import { lastBuildFromStore } from "./health.ts";
+import { SqsBuildQueue, queueTrigger } from "./queue.ts";
+import { createApiApp, type TriggerBuild } from "./routes.ts";
 
-export type { BuildRequest, BuildTicket, TriggerBuild } from "./app.ts";
+export type { BuildRequest, BuildTicket, TriggerBuild } from "./routes.ts";
 
 export interface ApiConfig {
   feedsBucket: string;
   webhookSecret?: string;
+  /** The build queue's URL; webhooks are queued there. */
+  queueUrl?: string;
   endpoint?: string;
 }
 
-type Linked = Record<string, { name?: string; value?: string } | undefined>;
+type Linked = Record<string, { name?: string; value?: string; url?: string } | undefined>;
 
 /** Linked resources first; each one guarded, since outside `sst dev`/Lambda none are linked. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const r = Resource as unknown as Linked;
   const feedsBucket = ("Feeds" in Resource ? r.Feeds?.name : undefined) || env.FEEDS_BUCKET;
   const webhookSecret = ("WebhookSecret" in Resource ? r.WebhookSecret?.value : undefined) || env.WEBHOOK_SECRET;
+  const queueUrl = ("BuildRequests" in Resource ? r.BuildRequests?.url : undefined) || env.BUILD_QUEUE_URL;
   if (!feedsBucket) throw new Error("no feeds bucket: link Feeds or set FEEDS_BUCKET");
-  return { feedsBucket, webhookSecret: webhookSecret || undefined, endpoint: env.S3_ENDPOINT || undefined };
+  return { feedsBucket, webhookSecret: webhookSecret || undefined, queueUrl: queueUrl || undefined, endpoint: env.S3_ENDPOINT || undefined };
 }
 
-export function createHandler(options: { triggerBuild?: TriggerBuild; config?: ApiConfig } = {}) {
+export interface HandlerOptions {
+  /** Another way to start builds (tests); default: the build queue of the configuration. */
+  triggerBuild?: TriggerBuild;
+  config?: ApiConfig;
+  /** Another feeds bucket reader (tests); default: a signed-fetch reader of `config.feedsBucket`. */
+  store?: SignedS3Reader;
+}
+
+/** The app as the Lambda runs it (also what the tests drive through `app.request`). */
+export function createLambdaApp(options: HandlerOptions = {}) {
   const config = options.config ?? readConfig();
-  const store = new S3Store({ client: createS3Client({ endpoint: config.endpoint }), bucket: config.feedsBucket });
+  const store = options.store ?? new SignedS3Reader({ bucket: config.feedsBucket, endpoint: config.endpoint });
+  const triggerBuild = options.triggerBuild ?? (config.queueUrl ? queueTrigger(new SqsBuildQueue({ queueUrl: config.queueUrl })) : undefined);
   // Module scope of a warm Lambda: /latest's in-memory copy and seen delivery ids live as long as it.
-  const app = createApp({ store: revalidating(store), webhookSecret: config.webhookSecret, triggerBuild: options.triggerBuild });
-  return handle(app);
+  return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store) });
+}
+
+export function createHandler(options: HandlerOptions = {}) {
+  return handle(createLambdaApp(options));
 }
 
 let cached: ReturnType<typeof createHandler> | undefined;

@@ -17,7 +17,7 @@ import type { ObjectStore } from "../adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../adapters/s3-store.ts";
 import { ContentError, RenderCheckError } from "../core/errors.ts";
 import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
-import { buildRequestSchema } from "./queue.ts";
+import { buildRequestSchema } from "./build-request.ts";
 import { linked, linkedOptional } from "./linked.ts";
 
 /** What the schedule (stacks/pipeline.ts) sends: a tick, not a build request. */

@@ -2,13 +2,15 @@
  * `GET /latest`: latest.json (or tags/<slug>/latest.json) from the store, kept in memory and
  * revalidated at most once per `revalidateMs`, so a burst of partner requests costs one store
  * read every few seconds. Each (document, limit) answer is serialised once per document version.
+ * The document is not validated again: the build checked it against core/latest.ts's schema
+ * before publishing it (core/check.ts); a hand check of its shape catches a foreign object.
  */
 import { createHash } from "node:crypto";
 import type { Context } from "hono";
-import type { ObjectStore, StoredObject } from "../adapters/store.ts";
-import { LATEST_MAX, latestDocumentSchema, type LatestDocument } from "../core/latest.ts";
-import { SLUG_RE } from "../core/schema.ts";
-import { CACHE } from "../core/render/index.ts";
+import type { StoredObject } from "../adapters/store.ts";
+import type { LatestDocument } from "../core/latest.ts";
+import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, SLUG_RE } from "./contract.ts";
+import type { ReadStore } from "./health.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 
 /** How long a document read from the store is served before it is revalidated. */
@@ -18,11 +20,11 @@ const MAX_ENTRIES = 512;
 const TAG_MAX_CHARS = 120;
 
 /** A store that can revalidate cheaply: S3 answers If-None-Match with 304 and no body. */
-export interface RevalidatingStore extends ObjectStore {
+export interface RevalidatingStore extends ReadStore {
   getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined>;
 }
 
-function canRevalidate(store: ObjectStore): store is RevalidatingStore {
+function canRevalidate(store: ReadStore): store is RevalidatingStore {
   return typeof (store as Partial<RevalidatingStore>).getIfNoneMatch === "function";
 }
 
@@ -39,7 +41,7 @@ export class LatestReader {
   /** One store read per key at a time: concurrent requests share it. */
   private readonly inflight = new Map<string, Promise<Entry>>();
   constructor(
-    private readonly store: ObjectStore,
+    private readonly store: ReadStore,
     private readonly now: () => number = Date.now,
     private readonly revalidateMs = REVALIDATE_MS,
   ) {}
@@ -77,16 +79,21 @@ export class LatestReader {
   }
 }
 
-function parseLatest(body: Buffer): LatestDocument {
-  let parsed;
+/** The published document as the build wrote it, once its version and shape are right. */
+export function parseLatest(body: Buffer): LatestDocument {
+  let doc: Partial<LatestDocument> | undefined;
   try {
-    parsed = latestDocumentSchema.safeParse(JSON.parse(body.toString("utf8")));
+    doc = JSON.parse(body.toString("utf8")) as Partial<LatestDocument>;
   } catch {
-    parsed = undefined;
+    doc = undefined;
   }
-  // The build checks latest.json against this schema before publishing; anything else is ours to fix.
-  if (!parsed?.success) throw new Error("published latest document does not match its schema");
-  return parsed.data;
+  const valid =
+    typeof doc === "object" && doc !== null && doc.version === LATEST_VERSION && typeof doc.title === "string" &&
+    Array.isArray(doc.items) && doc.items.length <= LATEST_MAX && doc.items.every((i) => typeof i === "object" && i !== null) &&
+    (doc.item === null || (typeof doc.item === "object" && doc.item !== undefined));
+  // The build checks latest.json against its schema before publishing; anything else is ours to fix.
+  if (!valid) throw new Error("published latest document does not match its schema");
+  return doc as LatestDocument;
 }
 
 function single(c: Context, name: string): string | undefined {
@@ -122,7 +129,7 @@ export function latestHandler(reader: LatestReader) {
     }
     return conditionalResponse(c, answer.body, {
       "content-type": "application/json; charset=utf-8",
-      "cache-control": CACHE.latest,
+      "cache-control": CACHE_LATEST,
       etag: answer.etag,
     });
   };

@@ -3,6 +3,10 @@
  * (`GET /openapi.json`). latest.json's schema is imported from core/latest.ts, the single
  * source the build checks its output against. OpenAPI 3.1 schemas are JSON Schema 2020-12,
  * which is what `z.toJSONSchema` emits.
+ * Build time only: `scripts/openapi.ts` (run by `npm run bundle`) writes the document to
+ * openapi.gen.json, which the app serves, so zod stays out of the API Lambda;
+ * test/unit/api-health-openapi.test.ts fails when that file is not up to date with these schemas.
+ * The app imports only this module's types.
  */
 import { z } from "zod";
 import { LATEST_MAX, latestDocumentSchema, latestItemSchema } from "../core/latest.ts";
@@ -24,6 +28,12 @@ const buildSchema = z.object({
   /** Content hash of the published set (manifest.json build_id), once the build succeeded. */
   build_id: z.string().nullable(),
   error: z.object({ name: z.string(), message: z.string() }).nullable(),
+  /** From status.json (API Lambda): whether a retry can fix the failure; null after a success. */
+  retryable: z.boolean().nullable().optional(),
+  /** From status.json (API Lambda): the failing build's messages went to the dead-letter queue. */
+  dead_lettered: z.boolean().optional(),
+  /** From status.json (API Lambda): the most recent successful build, kept across failures. */
+  last_success: z.object({ at: z.string(), build_id: z.string() }).nullable().optional(),
 });
 
 export const healthSchema = z.object({
@@ -31,7 +41,7 @@ export const healthSchema = z.object({
   store: z.object({ reachable: z.boolean() }),
   /** What the store currently serves: manifest.json's build id and item count. */
   published: z.object({ build_id: z.string(), items: z.number().int() }).nullable(),
-  /** The most recent build this process ran or queued; null where builds run elsewhere. */
+  /** Local stack: the most recent build this process ran. API Lambda: status.json's build. Null when unknown. */
   last_build: buildSchema.nullable(),
   webhook: z.object({ configured: z.boolean() }),
 });
@@ -111,4 +121,12 @@ export function openApiDocument(): Record<string, unknown> {
     },
     components: { schemas: componentSchemas() },
   };
+}
+
+/** Where the generated document lives, beside this module (imported by routes.ts). */
+export const OPENAPI_GENERATED = new URL("./openapi.gen.json", import.meta.url);
+
+/** The generated file's exact text: the document, two-space indented, with a final newline. */
+export function openApiText(): string {
+  return `${JSON.stringify(openApiDocument(), null, 2)}\n`;
 }

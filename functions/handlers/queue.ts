@@ -2,25 +2,39 @@
  * Build requests on the build queue. The API's webhook route sends one per accepted request;
  * the build consumer (build.ts) coalesces a batch of them, and of S3 content notifications,
  * into one build. SQS is called through its JSON protocol, signed with SigV4 by aws4fetch
- * (`sst/aws/client`): the API bundle stays small and needs no SQS SDK.
+ * (`sst/aws/client`): the API bundle stays small and needs no SQS SDK, nor zod (the consumer's
+ * schema is build-request.ts).
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
  */
 import { randomUUID } from "node:crypto";
-import { z } from "zod";
 import { client as awsClient } from "sst/aws/client";
+import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { linked } from "./linked.ts";
 
 export const BUILD_REQUEST_TYPE = "syndicate.rebuild";
+export const REQUEST_ID_MAX = 128;
+export const SOURCE_MAX = 64;
 
-export const buildRequestSchema = z.object({
-  type: z.literal(BUILD_REQUEST_TYPE),
+/** The message body (build-request.ts validates it on the consumer's side). */
+export interface BuildRequest {
+  type: typeof BUILD_REQUEST_TYPE;
   /** Request id, returned by the API in its 202 and logged by the build. */
-  id: z.string().min(1).max(128),
+  id: string;
   /** Who asked: `webhook`, `cli`… (free text, bounded). */
-  source: z.string().min(1).max(64),
-  requested_at: z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date-time"),
-});
-export type BuildRequest = z.infer<typeof buildRequestSchema>;
+  source: string;
+  requested_at: string;
+}
+
+/** The request to send, checked as the consumer will check it: a bad one is never sent. */
+export function buildRequest(input: { source: string; id?: string; now?: number }): BuildRequest {
+  const id = input.id ?? randomUUID();
+  const when = new Date(input.now ?? Date.now());
+  const bounded = (s: string, max: number) => s.length >= 1 && s.length <= max;
+  if (!bounded(id, REQUEST_ID_MAX)) throw new Error(`build request id must be 1 to ${REQUEST_ID_MAX} characters`);
+  if (!bounded(input.source, SOURCE_MAX)) throw new Error(`build request source must be 1 to ${SOURCE_MAX} characters`);
+  if (Number.isNaN(when.getTime())) throw new Error("build request time is not a valid date");
+  return { type: BUILD_REQUEST_TYPE, id, source: input.source, requested_at: when.toISOString() };
+}
 
 export interface BuildQueue {
   /** Resolves once SQS has stored the request; rejects with the SQS error otherwise. */
@@ -39,12 +53,7 @@ export class SqsBuildQueue implements BuildQueue {
   constructor(readonly options: SqsBuildQueueOptions) {}
 
   async send(input: { source: string; id?: string; now?: number }): Promise<{ id: string; messageId: string }> {
-    const request: BuildRequest = buildRequestSchema.parse({
-      type: BUILD_REQUEST_TYPE,
-      id: input.id ?? randomUUID(),
-      source: input.source,
-      requested_at: new Date(input.now ?? Date.now()).toISOString(),
-    });
+    const request = buildRequest(input);
     const { queueUrl, endpoint, aws } = this.options;
     const signer = await awsClient(aws && { ...aws, service: "sqs" });
     // The JSON protocol posts to the service root; the queue is named in the body.
@@ -61,7 +70,15 @@ export class SqsBuildQueue implements BuildQueue {
   }
 }
 
-/** The queue linked as `BuildRequests` (or `BUILD_QUEUE_URL`); what api.ts hands to createApp. */
+/** The queue linked as `BuildRequests` (or `BUILD_QUEUE_URL`); what api.ts hands to createApiApp. */
 export function linkedBuildQueue(): SqsBuildQueue {
   return new SqsBuildQueue({ queueUrl: linked("BuildRequests", "url", "BUILD_QUEUE_URL") });
+}
+
+/**
+ * The API's `TriggerBuild` on AWS: each accepted webhook becomes one message on the build queue;
+ * the 202's `build_id` is the request id, which the build consumer logs when it covers it.
+ */
+export function queueTrigger(queue: BuildQueue): TriggerBuild {
+  return async (request) => ({ id: (await queue.send({ source: request.trigger, now: Date.parse(request.received_at) })).id });
 }

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import { afterEach, expect, it } from "vitest";
-import { SqsBuildQueue, buildRequestSchema } from "../../functions/handlers/queue.ts";
+import { SqsBuildQueue } from "../../functions/handlers/queue.ts";
+import { buildRequestSchema } from "../../functions/handlers/build-request.ts";
 import { classifyRecord } from "../../functions/handlers/build.ts";
 
 let close: (() => void) | undefined;

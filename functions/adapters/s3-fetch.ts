@@ -1,0 +1,115 @@
+/**
+ * Reads objects from S3 with a SigV4-signed `fetch` (aws4fetch through `sst/aws/client`, as
+ * handlers/queue.ts does for SQS) instead of the AWS SDK, which would add ~430 KB and ~85 ms of
+ * cold import to the API Lambda (docs/deploy.md "Bundles"). Read-only: GET, and GET with
+ * `If-None-Match` for revalidation (S3 answers 304 with no body).
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+ * The build and the local stack keep the SDK-based S3Store (s3-store.ts, s3-revalidate.ts).
+ */
+import { client as awsClient } from "sst/aws/client";
+import type { StoredObject } from "./store.ts";
+import { assertSafeKey } from "./store.ts";
+
+export interface SignedS3ReaderOptions {
+  bucket: string;
+  /** Key prefix inside the bucket. Default: none. */
+  prefix?: string;
+  /** An S3-compatible endpoint (s3rver, MinIO…), addressed path-style. Default: AWS, virtual-hosted. */
+  endpoint?: string;
+  /** Default: AWS_REGION, else us-east-1. */
+  region?: string;
+  /** Explicit credentials; default: the Lambda environment's (s3rver's key pair on a loopback endpoint without any). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Retries after a 5xx or 429, with aws4fetch's jittered backoff (from 50 ms). Default 2. */
+  retries?: number;
+  /** Time for a read, retries and body included. Default 3 s: `/latest` serves its copy meanwhile. */
+  timeoutMs?: number;
+}
+
+/** s3rver's built-in key pair (as createS3Client uses for a local endpoint). */
+const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+const LOOPBACK = /^https?:\/\/(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:\/|$)/;
+
+/** A failed read: what, where, and the HTTP status (or the network error as `cause`). */
+export class S3ReadError extends Error {
+  override readonly name = "S3ReadError";
+  constructor(message: string, readonly status?: number, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export class SignedS3Reader {
+  readonly description: string;
+  /** GET requests sent (retries not counted), as the SDK store counts them. */
+  readonly stats = { get: 0 };
+  private readonly base: string;
+  private readonly region: string;
+
+  constructor(readonly options: SignedS3ReaderOptions) {
+    const { bucket, endpoint } = options;
+    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+    this.base = endpoint ? `${endpoint.replace(/\/+$/, "")}/${encodeURIComponent(bucket)}/` : `https://${bucket}.s3.${this.region}.amazonaws.com/`;
+    this.description = `s3://${bucket}/${options.prefix ?? ""}`;
+  }
+
+  /** The object, or undefined when there is none. */
+  async get(key: string): Promise<StoredObject | undefined> {
+    const r = await this.request(key);
+    return r === "not-modified" ? undefined : r;
+  }
+
+  /** The object if its ETag is no longer `etag`, "not-modified" if it is, undefined if it is gone. */
+  getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> {
+    return this.request(key, etag);
+  }
+
+  /** The URL of `key`: each path segment percent-encoded (SigV4 signs S3 paths encoded once). */
+  url(key: string): string {
+    assertSafeKey(key);
+    return this.base + `${this.options.prefix ?? ""}${key}`.split("/").map(encodeURIComponent).join("/");
+  }
+
+  private async signer() {
+    const explicit = this.options.credentials ?? (!process.env.AWS_ACCESS_KEY_ID && this.options.endpoint && LOOPBACK.test(this.options.endpoint) ? LOCAL_CREDENTIALS : undefined);
+    const signer = await awsClient(explicit && { ...explicit, service: "s3", region: this.region });
+    signer.retries = this.options.retries ?? 2;
+    return signer;
+  }
+
+  private async request(key: string, etag?: string): Promise<StoredObject | "not-modified" | undefined> {
+    const url = this.url(key);
+    const target = `${this.description}${key}`;
+    this.stats.get++;
+    const signer = await this.signer();
+    const timeoutMs = this.options.timeoutMs ?? 3_000;
+    try {
+      const res = await signer.fetch(url, {
+        method: "GET",
+        headers: etag ? { "if-none-match": etag } : {},
+        aws: { service: "s3", region: this.region },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (res.status === 304) {
+        await res.body?.cancel();
+        return "not-modified";
+      }
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      if (!res.ok) {
+        const text = (await res.text()).slice(0, 300);
+        const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+        throw new S3ReadError(`GET ${target} failed: HTTP ${res.status}${code ? ` ${code}` : ""}`, res.status);
+      }
+      const body = Buffer.from(await res.arrayBuffer());
+      const header = (name: string) => res.headers.get(name) ?? undefined;
+      return { body, contentType: header("content-type"), cacheControl: header("cache-control"), etag: header("etag") };
+    } catch (err) {
+      if (err instanceof S3ReadError) throw err;
+      const e = err as Error;
+      const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : e.message;
+      throw new S3ReadError(`GET ${target} failed: ${why}`, undefined, { cause: err });
+    }
+  }
+}

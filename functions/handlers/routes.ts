@@ -1,0 +1,78 @@
+/**
+ * The API routes (CONTRACT.md "HTTP API", docs/api.md): `/latest`, `/health`, `/openapi.json`,
+ * `/webhooks/rebuild`. This is all the API Lambda (api.ts) runs; the local stack's app (app.ts)
+ * adds document serving on top of it. Nothing here may import zod, the build pipeline or the AWS
+ * SDK (`npm run bundle` holds the Lambda bundle to 250 KB and a 100 ms import).
+ */
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { TriggerBuild } from "../pipeline/coalesce.ts";
+import { ApiError, errorResponse } from "./http.ts";
+import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
+import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
+import { DeliveryLog, webhookHandler } from "./webhook.ts";
+// Generated from the zod schemas of openapi.ts at build time (scripts/openapi.ts).
+import openApiDocument from "./openapi.gen.json" with { type: "json" };
+
+export type { BuildRequest, BuildTicket, TriggerBuild } from "../pipeline/coalesce.ts";
+
+export interface ApiDeps {
+  /** Where the published documents are (the feeds bucket); only read. */
+  store: ReadStore;
+  /** Enables `POST /webhooks/rebuild`; without it the route answers 404. */
+  webhookSecret?: string;
+  /** Starts or queues a build; answers with the id of the build that will include the change. */
+  triggerBuild?: TriggerBuild;
+  /** The most recent build, for `/health`: the local stack's own, or status.json on Lambda. */
+  health?: LastBuild;
+  now?: () => number;
+  /** How long `/latest` serves a document before revalidating it with the store. */
+  revalidateMs?: number;
+  /** Where unexpected errors are logged (one JSON line each); never given the secret. */
+  log?: (line: string) => void;
+}
+
+/** Route → methods, for 405 + Allow (RFC 9110 §15.5.6: a 405 "MUST generate an Allow header"). */
+const ALLOW: Record<string, string> = {
+  "/latest": "GET, HEAD, OPTIONS",
+  "/health": "GET, HEAD, OPTIONS",
+  "/openapi.json": "GET, HEAD, OPTIONS",
+  "/webhooks/rebuild": "POST",
+};
+
+/** CORS of the read routes (and, locally, of the JSON documents): any origin, no credentials. */
+export const readCors = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag", "Link"], maxAge: 86_400 });
+
+export function createApiApp(deps: ApiDeps): Hono {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const app = new Hono();
+  const reader = new LatestReader(deps.store, now, deps.revalidateMs ?? REVALIDATE_MS);
+  const deliveries = new DeliveryLog(now);
+  const openapi = Buffer.from(JSON.stringify(openApiDocument));
+
+  app.onError((err) => errorResponse(err, log));
+  app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`), log));
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("x-content-type-options", "nosniff");
+  });
+  for (const path of ["/latest", "/health", "/openapi.json"]) app.use(path, readCors);
+
+  app.get("/latest", latestHandler(reader));
+  app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, webhookConfigured: Boolean(deps.webhookSecret) }));
+  app.get("/openapi.json", (c) => c.body(openapi, 200, { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=300" }));
+  if (deps.webhookSecret) {
+    app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret, triggerBuild: deps.triggerBuild, deliveries, now }));
+  } else {
+    app.post("/webhooks/rebuild", () => {
+      throw new ApiError(404, "the webhook route is not enabled: no webhook secret is configured");
+    });
+  }
+  for (const [path, allow] of Object.entries(ALLOW)) {
+    app.all(path, () => {
+      throw new ApiError(405, `use ${allow.replace(", OPTIONS", "")}`, { allow });
+    });
+  }
+  return app;
+}
