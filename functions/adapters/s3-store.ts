@@ -6,10 +6,10 @@
 import { createHash } from "node:crypto";
 import {
   CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
-  ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
+  ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput, type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { assertSafeKey, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
-import { fileIssue, isContentPath, sizeProblem, type ContentSource } from "./content-dir.ts";
+import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
+import { fileIssue, isContentPath, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import type { ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 
@@ -96,6 +96,11 @@ export class S3Store implements ObjectStore {
     this.description = `s3://${this.bucket}/${this.prefix}`;
   }
 
+  /** The same bucket and client with its own request counts (the build lease's requests are not the build's). */
+  sibling(): S3Store {
+    return new S3Store({ client: this.client, bucket: this.bucket, prefix: this.prefix });
+  }
+
   /** Sends one command, counting every HTTP attempt; failures become S3RequestError. */
   private async call<T extends { $metadata: { attempts?: number } }>(kind: keyof RequestStats, op: string, key: string, send: () => Promise<T>): Promise<T> {
     try {
@@ -114,15 +119,33 @@ export class S3Store implements ObjectStore {
     return this.prefix + key;
   }
 
+  /**
+   * The SDK retries a request until its response headers arrive, not the body read after them:
+   * a connection cut mid-body rejected here unretried ("aborted"), and a body cut short under a
+   * matching Content-Length came back as a valid-looking part (test/integration/s3-fault-injection).
+   * So the body is checked against Content-Length and, where the ETag is the MD5 of the bytes
+   * (single-part objects without SSE-KMS/SSE-C), against it, and read again when either fails;
+   * after BODY_ATTEMPTS it is an IncompleteReadError, never a part passed off as the object.
+   */
   async get(key: string): Promise<StoredObject | undefined> {
     const Key = this.fullKey(key);
-    try {
-      const out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
-      const body = Buffer.from(await out.Body!.transformToByteArray());
-      return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
-    } catch (err) {
-      if (isMissingKey(err)) return undefined;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      let out: GetObjectCommandOutput;
+      try {
+        out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
+      } catch (err) {
+        if (isMissingKey(err)) return undefined;
+        throw err;
+      }
+      let problem: string | undefined;
+      try {
+        const body = Buffer.from(await out.Body!.transformToByteArray());
+        problem = bodyProblem(body, out);
+        if (!problem) return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
+      } catch (err) {
+        problem = (err as Error).message;
+      }
+      if (attempt >= BODY_ATTEMPTS) throw new IncompleteReadError(`GET ${this.description}${key}: the body arrived incomplete ${attempt} times (${problem})`);
     }
   }
 
@@ -144,7 +167,20 @@ export class S3Store implements ObjectStore {
       Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength, ContentMD5: md5(body, "base64"),
       ContentType: meta.contentType, CacheControl: meta.cacheControl,
     });
-    await this.call("put", "PUT", key, () => this.client.send(command));
+    // BadDigest / IncompleteBody: the bytes were altered or cut in transit and S3 stored nothing;
+    // the SDK does not retry a 400, but sending the same bytes again is what fixes it.
+    let attempts = 0;
+    for (let round = 1; ; round++) {
+      try {
+        await this.call("put", "PUT", key, () => this.client.send(command));
+        return;
+      } catch (err) {
+        const e = err as S3RequestError;
+        attempts += e.attempts;
+        if (e.code !== "BadDigest" && e.code !== "IncompleteBody") throw err;
+        if (round >= BODY_ATTEMPTS) throw new S3RequestError("PUT", `${this.description}${key}`, attempts, e.cause);
+      }
+    }
   }
 
   /** DeleteObjects takes at most 1,000 keys per request. */
@@ -188,6 +224,18 @@ export function formatRequests(r: RequestStats): string {
   return `${r.get} GET, ${r.head} HEAD, ${r.list} LIST, ${r.put} PUT, ${r.delete} DELETE`;
 }
 
+/** Reads (GET bodies) and writes (a body altered in transit) tried this many times. */
+const BODY_ATTEMPTS = 3;
+
+/** Why a GET body is not the object's bytes, when it can tell. */
+function bodyProblem(body: Buffer, out: GetObjectCommandOutput): string | undefined {
+  if (out.ContentLength !== undefined && body.byteLength !== out.ContentLength) return `${body.byteLength} of ${out.ContentLength} bytes`;
+  const etag = (out.ETag ?? "").replaceAll('"', "").toLowerCase();
+  const md5Etag = /^[0-9a-f]{32}$/.test(etag) && !out.SSECustomerAlgorithm && !String(out.ServerSideEncryption ?? "").startsWith("aws:kms");
+  if (md5Etag && md5(body, "hex") !== etag) return `${body.byteLength} bytes whose MD5 is not the ETag ${etag}`;
+  return undefined;
+}
+
 function isMissingKey(err: unknown): boolean {
   return err instanceof S3RequestError && (err.code === "NoSuchKey" || err.code === "NotFound" || (err.status === 404 && err.code !== "NoSuchBucket"));
 }
@@ -221,28 +269,37 @@ export class S3Content implements ContentSource {
     this.description = this.store.description;
   }
 
-  async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
+  async read(options: ReadOptions = {}): Promise<ContentRead> {
     const issues: ContentIssue[] = [];
+    const unchanged: ContentRead["unchanged"] = [];
     let entries: S3Entry[];
     try {
       entries = await this.store.listEntries();
     } catch (err) {
       if (!(err instanceof S3RequestError && err.code === "NoSuchBucket")) throw err;
-      return { files: [], issues: [fileIssue(".", `content bucket ${this.store.bucket} does not exist`)] };
+      return { files: [], issues: [fileIssue(".", `content bucket ${this.store.bucket} does not exist`)], unchanged };
     }
-    const wanted = entries.filter((e) => isContentPath(e.key)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const wanted = entries
+      .filter((e) => isContentPath(e.key) && (!options.only || options.only.has(e.key)))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
     const files = await mapLimit(wanted, 8, async (e): Promise<ContentFile | undefined> => {
       const tooBig = sizeProblem(e.key, e.size);
       if (tooBig) {
         issues.push(fileIssue(e.key, tooBig));
         return undefined;
       }
+      // The ETag of a simple upload is the MD5 of its bytes: a known one needs no GET.
+      const fingerprint = `etag:${e.etag}`;
+      if (options.skip?.(e.key, fingerprint)) {
+        unchanged.push({ path: e.key, fingerprint });
+        return undefined;
+      }
       const got = await this.store.get(e.key);
       // Replaced since the listing: the limit holds for the bytes actually read.
       const grown = got && sizeProblem(e.key, got.body.byteLength);
       if (grown) issues.push(fileIssue(e.key, grown));
-      return got && !grown ? { path: e.key, bytes: got.body } : undefined;
+      return got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;
     });
-    return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
+    return { files: files.filter((f): f is ContentFile => f !== undefined), issues, unchanged };
   }
 }

@@ -32,6 +32,11 @@ export interface ObjectStore {
   list(prefix?: string): Promise<string[]>;
 }
 
+/** A read whose bytes kept arriving incomplete (cut or shortened in transit): not the object. */
+export class IncompleteReadError extends Error {
+  override readonly name = "IncompleteReadError";
+}
+
 /** Keys are relative, "/"-separated, with no empty, "." or ".." segments. */
 export function assertSafeKey(key: string): void {
   if (key === "" || key.startsWith("/") || key.split("/").some((s) => s === "" || s === "." || s === "..") || key.includes("\\") || key.includes("\0")) {

@@ -9,7 +9,12 @@
  * Exits on SIGTERM/SIGINT, and when its stdin closes, so it never outlives the parent that
  * spawned it with a stdin pipe.
  */
-import { mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { createRequire } from "node:module";
 import { parseArgs } from "node:util";
 import S3rver from "s3rver";
@@ -25,6 +30,48 @@ FilesystemStore.prototype.deleteObject = async function (bucket, key) {
     await deleteObject.call(this, bucket, key);
   } catch (err) {
     if (err?.code !== "ENOENT") throw err;
+  }
+};
+
+// s3rver streams a PUT body straight into the object's file and never checks Content-MD5 or
+// Content-Length: a client that dies mid-upload leaves half an object served under the old
+// ETag, a body cut short in transit is stored with 200, and a GET during a PUT reads a part
+// (all measured through test/support/fault-proxy.ts). S3 itself stores an object whole or not
+// at all and answers BadDigest / IncompleteBody; this does the same: the body goes to a
+// temporary file beside the buckets (a file in the root is not a bucket to s3rver), is checked
+// against Content-Length and Content-MD5, and only then is renamed over the object.
+const S3Error = createRequire(import.meta.url)("s3rver/lib/models/error.js");
+FilesystemStore.prototype.putObject = async function (object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+  const headers = Buffer.isBuffer(object.content) ? {} : (object.content.headers ?? {});
+  const tmp = join(this.rootDirectory, `.put-${randomBytes(8).toString("hex")}`);
+  const hash = createHash("md5");
+  let size = 0;
+  try {
+    const count = new Transform({
+      transform(chunk, _encoding, callback) {
+        hash.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    await pipeline(source, count, createWriteStream(tmp));
+    const declared = headers["content-length"];
+    if (declared !== undefined && Number(declared) !== size) {
+      throw new S3Error("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header");
+    }
+    const md5 = hash.digest();
+    const expected = headers["content-md5"];
+    if (expected !== undefined && expected !== md5.toString("base64")) {
+      throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    }
+    await mkdir(dirname(objectPath), { recursive: true });
+    await rename(tmp, objectPath);
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5.toString("hex"));
+    return { size, md5: md5.toString("hex") };
+  } finally {
+    await rm(tmp, { force: true });
   }
 };
 

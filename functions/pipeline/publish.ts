@@ -6,7 +6,7 @@
  */
 import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
 import type { Output } from "../core/render/index.ts";
-import { mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
+import { IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
 
 /** Keys this tool owns: only these are ever deleted from a store. */
@@ -21,6 +21,8 @@ export interface PublishResult {
 export interface PublishOptions {
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Called before the manifest is written and before deleting; throws to stop there (a lapsed build lease). */
+  beforeCommit?: () => void;
 }
 
 /**
@@ -41,9 +43,11 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
     // Two independent reads: over S3, one round trip instead of two. Both settle before a
     // failure is reported, so nothing of a failed build is still retrying behind it.
     const [manifestRead, listRead] = await Promise.allSettled([store.get(MANIFEST_KEY), store.list()]);
-    if (manifestRead.status === "rejected") throw manifestRead.reason;
+    // A manifest whose bytes keep arriving cut counts as absent, like one that does not parse:
+    // every output is then rewritten. Deleting never goes by it: only by the full listing.
+    if (manifestRead.status === "rejected" && !(manifestRead.reason instanceof IncompleteReadError)) throw manifestRead.reason;
     if (listRead.status === "rejected") throw listRead.reason;
-    previous = parseManifest(manifestRead.value?.body);
+    previous = manifestRead.status === "fulfilled" ? parseManifest(manifestRead.value?.body) : undefined;
     existing = new Set(listRead.value);
   } catch (err) {
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
@@ -56,6 +60,7 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
   const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
   if (isBatchStore(store)) {
+    options.beforeCommit?.();
     try {
       await store.putAll(batch, { concurrency, onProgress: options.onProgress });
     } catch (err) {
@@ -66,11 +71,15 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
     try {
       await mapLimit(batch.slice(0, changed.length), concurrency, async (o) => {
         await store.put(o.key, o.body, o.meta);
-        options.onProgress?.(++done, changed.length);
+        // Not inside `onProgress?.(…)`: without a callback the increment would be skipped and a
+        // failure reported "after 0 of N objects" whatever had been written.
+        done++;
+        options.onProgress?.(done, changed.length);
       });
     } catch (err) {
       throw new PublishError(`publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest and documents are still served: ${(err as Error).message}`, { cause: err });
     }
+    options.beforeCommit?.();
     if (!oldManifestSame) {
       try {
         await store.put(MANIFEST_KEY, m.body, { contentType: m.contentType, cacheControl: m.cacheControl });
@@ -83,6 +92,7 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
   const keep = new Set(outputs.map((o) => o.key));
   const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
   if (stale.length) {
+    options.beforeCommit?.();
     try {
       await store.delete(stale);
     } catch (err) {
