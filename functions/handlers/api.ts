@@ -15,7 +15,7 @@
 import { handle } from "hono/aws-lambda";
 import { Resource } from "sst";
 import { SignedS3Reader } from "../adapters/s3-fetch.ts";
-import { lastBuildFromStore } from "./health.ts";
+import { lastBuildFromStore, type ReadStore } from "./health.ts";
 import { SqsBuildQueue, queueTrigger } from "./queue.ts";
 import { createApiApp, type TriggerBuild } from "./routes.ts";
 
@@ -46,16 +46,18 @@ export interface HandlerOptions {
   triggerBuild?: TriggerBuild;
   config?: ApiConfig;
   /** Another feeds bucket reader (tests); default: a signed-fetch reader of `config.feedsBucket`. */
-  store?: SignedS3Reader;
+  store?: ReadStore;
+  /** Where errors are logged, one JSON line each (default: stderr, i.e. CloudWatch Logs). */
+  log?: (line: string) => void;
 }
 
 /** The app as the Lambda runs it (also what the tests drive through `app.request`). */
 export function createLambdaApp(options: HandlerOptions = {}) {
   const config = options.config ?? readConfig();
   const store = options.store ?? new SignedS3Reader({ bucket: config.feedsBucket, endpoint: config.endpoint });
-  const triggerBuild = options.triggerBuild ?? (config.queueUrl ? queueTrigger(new SqsBuildQueue({ queueUrl: config.queueUrl })) : undefined);
+  const triggerBuild = options.triggerBuild ?? (config.queueUrl ? queueTrigger(new SqsBuildQueue({ queueUrl: config.queueUrl }), options.log) : undefined);
   // Module scope of a warm Lambda: /latest's in-memory copy and seen delivery ids live as long as it.
-  return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store) });
+  return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store), log: options.log });
 }
 
 export function createHandler(options: HandlerOptions = {}) {

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { client as awsClient } from "sst/aws/client";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
+import { ApiError } from "./http.ts";
 import { linked } from "./linked.ts";
 
 export const BUILD_REQUEST_TYPE = "syndicate.rebuild";
@@ -56,11 +57,14 @@ export class SqsBuildQueue implements BuildQueue {
     const request = buildRequest(input);
     const { queueUrl, endpoint, aws } = this.options;
     const signer = await awsClient(aws && { ...aws, service: "sqs" });
+    // Service and region named, not guessed from the host (which fails for any other endpoint).
+    const region = aws?.region ?? /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(queueUrl).hostname)?.[1] ?? process.env.AWS_REGION;
     // The JSON protocol posts to the service root; the queue is named in the body.
     const res = await signer.fetch(endpoint ?? `${new URL(queueUrl).origin}/`, {
       method: "POST",
       headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.SendMessage" },
       body: JSON.stringify({ QueueUrl: queueUrl, MessageBody: JSON.stringify(request) }),
+      aws: { service: "sqs", region },
     });
     const text = await res.text();
     if (!res.ok) throw new Error(`SQS SendMessage to ${queueUrl} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
@@ -78,7 +82,16 @@ export function linkedBuildQueue(): SqsBuildQueue {
 /**
  * The API's `TriggerBuild` on AWS: each accepted webhook becomes one message on the build queue;
  * the 202's `build_id` is the request id, which the build consumer logs when it covers it.
+ * A send that fails answers 503 (the sender may redeliver; the delivery id is not remembered)
+ * and logs why.
  */
-export function queueTrigger(queue: BuildQueue): TriggerBuild {
-  return async (request) => ({ id: (await queue.send({ source: request.trigger, now: Date.parse(request.received_at) })).id });
+export function queueTrigger(queue: BuildQueue, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): TriggerBuild {
+  return async (request) => {
+    try {
+      return { id: (await queue.send({ source: request.trigger, now: Date.parse(request.received_at) })).id };
+    } catch (err) {
+      log(JSON.stringify({ level: "error", msg: "could not queue a build request", delivery_id: request.delivery_id, error: (err as Error).message }));
+      throw new ApiError(503, "the build could not be queued; retry the delivery", { "retry-after": "5" });
+    }
+  };
 }

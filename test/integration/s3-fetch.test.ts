@@ -1,0 +1,84 @@
+/**
+ * The API Lambda's S3 reads (SignedS3Reader: aws4fetch, no SDK) against the real s3rver:
+ * objects written by the SDK store read back byte for byte with the same ETag, conditional GET,
+ * an unknown access key refused; then the Lambda handler end to end over a build published to
+ * the bucket. (s3rver checks the access key id but not SigV4 signatures; test/unit/s3-fetch.test.ts
+ * checks the signature against the AWS SDK's signer.)
+ */
+import { describe, expect, it } from "vitest";
+import { SignedS3Reader } from "../../functions/adapters/s3-fetch.ts";
+import type { S3Store } from "../../functions/adapters/s3-store.ts";
+import { createHandler } from "../../functions/handlers/api.ts";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { STATUS_CACHE_CONTROL, STATUS_KEY, nextStatus, statusBody } from "../../functions/core/status.ts";
+import { useTestS3 } from "../support/s3.ts";
+import { invokeGet } from "../support/lambda.ts";
+import { tempDir, tree, writeTree } from "../support/content-tree.ts";
+import { ARTICLES, NOW } from "../support/api.ts";
+
+const ctx = useTestS3();
+
+const META = { contentType: "application/json", cacheControl: "public, max-age=60" };
+const readerOf = (store: S3Store, extra: Partial<ConstructorParameters<typeof SignedS3Reader>[0]> = {}) =>
+  new SignedS3Reader({ bucket: store.bucket, endpoint: ctx.s3.endpoint, ...extra });
+
+describe("SignedS3Reader against s3rver", () => {
+  it("reads what the SDK store wrote, with the same ETag, and revalidates with If-None-Match", async () => {
+    const store = await ctx.s3.bucket("fetch");
+    const body = Buffer.from(JSON.stringify({ version: 1, title: "é ✓", items: [] }));
+    await store.put("tags/energy-policy/latest.json", body, META);
+    const reader = readerOf(store);
+    const obj = (await reader.get("tags/energy-policy/latest.json"))!;
+    const viaSdk = (await store.get("tags/energy-policy/latest.json"))!;
+    expect(obj.body.equals(body)).toBe(true);
+    expect(obj).toMatchObject({ contentType: META.contentType, cacheControl: META.cacheControl, etag: viaSdk.etag });
+    expect(await reader.getIfNoneMatch("tags/energy-policy/latest.json", obj.etag!)).toBe("not-modified");
+    const changed = Buffer.from('{"version":1,"items":[1]}');
+    await store.put("tags/energy-policy/latest.json", changed, META);
+    const fresh = await reader.getIfNoneMatch("tags/energy-policy/latest.json", obj.etag!);
+    expect(fresh).not.toBe("not-modified");
+    expect((fresh as { body: Buffer }).body.equals(changed)).toBe(true);
+    expect(await reader.get("no/such.json")).toBeUndefined();
+    await store.delete(["tags/energy-policy/latest.json"]);
+    expect(await reader.getIfNoneMatch("tags/energy-policy/latest.json", obj.etag!)).toBeUndefined();
+  });
+
+  it("sends its credentials: an unknown access key is refused with S3's error code", async () => {
+    const store = await ctx.s3.bucket("fetch-denied");
+    await store.put("latest.json", Buffer.from("{}"), META);
+    const wrong = readerOf(store, { credentials: { accessKeyId: "NOT-S3RVER", secretAccessKey: "S3RVER" }, retries: 0 });
+    await expect(wrong.get("latest.json")).rejects.toThrow(/HTTP 403 InvalidAccessKeyId/);
+  });
+});
+
+describe("the API Lambda over s3rver", () => {
+  it("serves /latest and reports status.json on /health from the bucket a build published to", async () => {
+    const store = await ctx.s3.bucket("lambda");
+    const content = await writeTree(await tempDir("syn-lambda-"), tree(ARTICLES));
+    const report = await build({ source: new DirectoryContent(content), store, now: NOW });
+    const failure = nextStatus(undefined, { trigger: "queue", messages: 1, now: NOW, duration_ms: 10, error: { name: "Error", message: "boom", retryable: true }, dead_lettered: true });
+    await store.put(STATUS_KEY, statusBody(failure), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+
+    const handler = createHandler({ config: { feedsBucket: store.bucket, endpoint: ctx.s3.endpoint } });
+    const call = (path: string, query = "") => invokeGet(handler, path, query);
+
+    const latest = await call("/latest", "limit=2");
+    expect(latest.statusCode).toBe(200);
+    expect(latest.headers["cache-control"]).toBe("public, max-age=60");
+    const published = JSON.parse((await store.get("latest.json"))!.body.toString()) as { items: unknown[] };
+    expect(latest.json).toEqual({ ...published, items: published.items.slice(0, 2) });
+    expect((await call("/latest", "tag=energy-policy")).json.tag).toBe("energy-policy");
+    expect((await call("/latest", "tag=no-such-tag")).statusCode).toBe(404);
+
+    const health = await call("/health");
+    expect(health.statusCode).toBe(200);
+    expect(health.json).toMatchObject({
+      status: "degraded",
+      store: { reachable: true },
+      published: { build_id: report.build_id, items: report.items },
+      last_build: { state: "failed", error: { name: "Error", message: "boom" }, dead_lettered: true, retryable: true },
+    });
+    expect((await call("/openapi.json")).json.openapi).toBe("3.1.0");
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * The API Lambda's own wiring (functions/handlers/api.ts): signed webhooks become messages on the
+ * build queue (a stand-in SQS on 127.0.0.1), `/health` reports status.json, and `/health` takes
+ * an asynchronous last build anywhere.
+ */
+import { createServer } from "node:http";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { createHandler, createLambdaApp } from "../../functions/handlers/api.ts";
+import { createApp } from "../../functions/handlers/app.ts";
+import { classifyRecord } from "../../functions/handlers/build.ts";
+import openapi from "../../functions/handlers/openapi.gen.json" with { type: "json" };
+import { STATUS_CACHE_CONTROL, STATUS_KEY, nextStatus, statusBody } from "../../functions/core/status.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { tempDir } from "../support/content-tree.ts";
+import { githubSignature, published, randomSecret } from "../support/api.ts";
+import { invokeGet } from "../support/lambda.ts";
+
+let close: (() => void) | undefined;
+beforeEach(() => {
+  // What the Lambda runtime provides; the signer reads them (sst/aws/client).
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "not-a-secret");
+  vi.stubEnv("AWS_SESSION_TOKEN", "session");
+  vi.stubEnv("AWS_REGION", "us-east-1");
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+  close?.();
+  close = undefined;
+});
+
+/** A stand-in SQS JSON endpoint on 127.0.0.1; answers `reply.status` and records each SendMessage. */
+async function fakeSqs(status = 200) {
+  const sent: { target: unknown; authorization: unknown; QueueUrl: string; MessageBody: string }[] = [];
+  const reply = { status };
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      sent.push({ target: req.headers["x-amz-target"], authorization: req.headers.authorization, ...JSON.parse(body) });
+      res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0" });
+      res.end(reply.status === 200 ? JSON.stringify({ MessageId: `m-${sent.length}` }) : JSON.stringify({ __type: "com.amazonaws.sqs#QueueDoesNotExist" }));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  close = () => server.close();
+  return { sent, reply, queueUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/123456789012/BuildQueue` };
+}
+
+const BODY = '{"ref":"refs/heads/main"}';
+const signed = (secret: string, delivery: string) => ({
+  method: "POST",
+  body: BODY,
+  headers: { "x-hub-signature-256": githubSignature(secret, BODY), "x-github-delivery": delivery, "content-type": "application/json" },
+});
+
+describe("webhooks on the API Lambda", () => {
+  it("queue one signed build request per delivery, answered with its id", async () => {
+    const { sent, queueUrl } = await fakeSqs();
+    const secret = randomSecret();
+    const app = createLambdaApp({ config: { feedsBucket: "feeds", webhookSecret: secret, queueUrl }, store: new DirectoryStore(await tempDir()) });
+    const res = await app.request("/webhooks/rebuild", signed(secret, "d-1"));
+    expect(res.status).toBe(202);
+    const answer = (await res.json()) as { accepted: boolean; build_id: string; duplicate: boolean };
+    expect(answer).toMatchObject({ accepted: true, duplicate: false });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.target).toBe("AmazonSQS.SendMessage");
+    expect(String(sent[0]!.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/sqs\/aws4_request/);
+    expect(sent[0]!.QueueUrl).toBe(queueUrl);
+    const message = JSON.parse(sent[0]!.MessageBody) as { id: string; source: string };
+    expect(message).toMatchObject({ id: answer.build_id, source: "webhook" });
+    // What the build consumer makes of it.
+    expect(classifyRecord({ messageId: "m", body: sent[0]!.MessageBody })).toEqual({ messageId: "m", trigger: `webhook request ${answer.build_id}` });
+    // GitHub's "Redeliver": the same build, nothing sent again. A new delivery: a new message.
+    expect(await (await app.request("/webhooks/rebuild", signed(secret, "d-1"))).json()).toEqual({ ...answer, duplicate: true });
+    expect(sent).toHaveLength(1);
+    expect((await app.request("/webhooks/rebuild", signed(secret, "d-2"))).status).toBe(202);
+    expect(sent).toHaveLength(2);
+    // An unsigned request never reaches the queue.
+    expect((await app.request("/webhooks/rebuild", { method: "POST", body: BODY })).status).toBe(401);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("answer 503 when the queue refuses, and accept the redelivery once it works", async () => {
+    const sqs = await fakeSqs(400);
+    const secret = randomSecret();
+    const logs: string[] = [];
+    const store = new DirectoryStore(await tempDir());
+    const app = createLambdaApp({ config: { feedsBucket: "feeds", webhookSecret: secret, queueUrl: sqs.queueUrl }, store, log: (l) => logs.push(l) });
+    const res = await app.request("/webhooks/rebuild", signed(secret, "d-1"));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unavailable");
+    expect(logs.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ msg: "could not queue a build request", delivery_id: "d-1", error: expect.stringContaining("HTTP 400") })]);
+    expect(logs.join("")).not.toContain(secret);
+    // The failed delivery was not remembered: its redelivery queues the build.
+    sqs.reply.status = 200;
+    const retried = await app.request("/webhooks/rebuild", signed(secret, "d-1"));
+    expect(retried.status).toBe(202);
+    expect(await retried.json()).toMatchObject({ accepted: true, duplicate: false });
+    expect(sqs.sent).toHaveLength(2);
+  });
+
+  it("answer 503 where no queue is configured (and queue nothing)", async () => {
+    const secret = randomSecret();
+    const app = createLambdaApp({ config: { feedsBucket: "feeds", webhookSecret: secret }, store: new DirectoryStore(await tempDir()) });
+    expect((await app.request("/webhooks/rebuild", signed(secret, "d-1"))).status).toBe(503);
+  });
+});
+
+const healthSchema = (() => {
+  const ajv = new Ajv2020({ strict: false });
+  ajv.addSchema({ $id: "api", components: openapi.components });
+  return ajv.compile({ $ref: "api#/components/schemas/Health" });
+})();
+
+describe("/health on the API Lambda", () => {
+  it("reports status.json's last build: a dead-lettered failure degrades it, with the last success", async () => {
+    const { store, report } = await published();
+    const success = nextStatus(undefined, { trigger: "queue", messages: 2, now: Date.UTC(2030, 0, 1), duration_ms: 1500, report: { build_id: report.build_id, items: 3, next_publication: null } });
+    const failure = nextStatus(success, { trigger: "queue", messages: 1, now: Date.UTC(2030, 0, 2), duration_ms: 250, error: { name: "S3RequestError", message: "PUT feed.xml failed", retryable: true }, dead_lettered: true });
+    const app = createLambdaApp({ config: { feedsBucket: "feeds" }, store });
+
+    await store.put(STATUS_KEY, statusBody(success), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+    const ok = await app.request("/health");
+    const okBody = await ok.json();
+    expect(ok.status).toBe(200);
+    expect(okBody).toMatchObject({ status: "ok", published: { build_id: report.build_id, items: 3 }, webhook: { configured: false } });
+    expect((okBody as { last_build: unknown }).last_build).toEqual({
+      id: "20300101T000000Z", trigger: "queue", state: "succeeded", started_at: "2030-01-01T00:00:00.000Z", finished_at: "2030-01-01T00:00:01.500Z",
+      build_id: report.build_id, error: null, retryable: null, dead_lettered: false, last_success: { at: "2030-01-01T00:00:00.000Z", build_id: report.build_id },
+    });
+    expect(healthSchema(okBody), JSON.stringify(healthSchema.errors)).toBe(true);
+
+    await store.put(STATUS_KEY, statusBody(failure), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+    const bad = await app.request("/health");
+    const badBody = await bad.json();
+    expect(bad.status).toBe(200);
+    expect(badBody).toMatchObject({
+      status: "degraded",
+      last_build: { state: "failed", build_id: null, error: { name: "S3RequestError", message: "PUT feed.xml failed" }, retryable: true, dead_lettered: true, last_success: { build_id: report.build_id } },
+    });
+    expect(healthSchema(badBody), JSON.stringify(healthSchema.errors)).toBe(true);
+  });
+
+  it("reports no last build when status.json is missing or not a status, and still answers through API Gateway", async () => {
+    const { store } = await published();
+    const handler = createHandler({ config: { feedsBucket: "feeds" }, store });
+    const answer = async () => (await invokeGet(handler, "/health")).json;
+    expect(await answer()).toMatchObject({ status: "ok", last_build: null });
+    await store.put(STATUS_KEY, Buffer.from('{"version":1,"ok":"yes"}'), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+    expect(await answer()).toMatchObject({ status: "ok", last_build: null });
+  });
+});
+
+describe("/health's last build", () => {
+  it("may be asynchronous; one that fails reads as unknown, not as an error", async () => {
+    const { store } = await published();
+    const last = { id: "b1", trigger: "webhook", state: "succeeded" as const, started_at: "2030-01-01T00:00:00.000Z", finished_at: null, build_id: "x", error: null };
+    const asyncHealth = await (await createApp({ store, health: async () => last }).request("/health")).json();
+    expect(asyncHealth).toMatchObject({ status: "ok", last_build: last });
+    const failing = createApp({ store, health: () => Promise.reject(new Error("status unreadable")) });
+    const res = await failing.request("/health");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "ok", store: { reachable: true }, last_build: null });
+  });
+});
