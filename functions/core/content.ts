@@ -7,12 +7,14 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { parseArticle, type Article, type ArticleIdentity } from "./article.ts";
+import { parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
 export interface ContentFile {
   path: string;
   bytes: Uint8Array;
+  /** The source's cheap change marker, where it has one (see ReadOptions.skip). */
+  fingerprint?: string;
 }
 
 export interface LoadedContent {
@@ -55,7 +57,8 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
       issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})` });
     }
   }
-  const result = siteSchema.safeParse(value);
+  // reportInput: without it zod 4 omits `input`, and every wrong-typed setting read "is required".
+  const result = siteSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const required = issue.code === "invalid_type" && issue.input === undefined;
@@ -70,10 +73,16 @@ export function isArticlePath(path: string): boolean {
   return /^articles\/[^/]+\.md$/i.test(path);
 }
 
-export function loadContent(files: ContentFile[]): LoadedContent {
+/**
+ * `reused`: results already known for article paths (the build cache), for files that were
+ * not read or whose bytes did not change; they join the duplicate checks like the rest.
+ */
+export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, ArticleResult> = new Map()): LoadedContent {
   const siteFile = files.find((f) => f.path === SITE_FILE);
   const { site, issues } = parseSite(siteFile?.bytes);
-  const articleFiles = files.filter((f) => isArticlePath(f.path)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  const articleFiles: (ContentFile | { path: string; bytes?: undefined })[] = files.filter((f) => isArticlePath(f.path) && !reused.has(f.path));
+  for (const path of reused.keys()) articleFiles.push({ path });
+  articleFiles.sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of files) {
     if (f.path !== SITE_FILE && !isArticlePath(f.path)) {
       issues.push({ file: f.path, field: "file", severity: "warning", message: "not site.yaml or articles/<slug>.md: ignored" });
@@ -89,7 +98,7 @@ export function loadContent(files: ContentFile[]): LoadedContent {
   const articles: Article[] = [];
   const identities: ArticleIdentity[] = [];
   for (const f of articleFiles) {
-    const r = parseArticle(f.path, f.bytes, settings);
+    const r = f.bytes ? parseArticle(f.path, f.bytes, settings) : reused.get(f.path)!;
     issues.push(...r.issues);
     if (r.article) articles.push(r.article);
     if (r.identity) identities.push(r.identity);

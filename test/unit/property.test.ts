@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { decodeHTML } from "entities";
 import { parseArticle, renderBody, type Article } from "../../functions/core/article.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { renderOutputs } from "../../functions/core/render/index.ts";
@@ -98,7 +99,9 @@ describe("arbitrary content through the content boundary", () => {
       fc.property(anyText(80), anyText(200), (title, summary) => {
         const docs = documents(articleFrom(title, summary, "Body."));
         const want = [expectedTitle(`T ${title}`), expectedSummary(`S ${summary}`)];
-        expect(xmlPair(docs.rss, RSS_ITEM, "title", "description")).toEqual(want);
+        // RSS description is HTML to readers: the plain-text summary is carried HTML-escaped.
+        const [rssTitle, rssDescription] = xmlPair(docs.rss, RSS_ITEM, "title", "description");
+        expect([rssTitle, decodeHTML(rssDescription)]).toEqual(want);
         expect(xmlPair(docs.atom, ATOM_ENTRY, "title", "summary")).toEqual(want);
         expect([docs.json.items[0]!.title, docs.json.items[0]!.summary]).toEqual(want);
       }),

@@ -9,6 +9,16 @@ import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
 import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
 
+/**
+ * RSS `description` is HTML to readers (RSS 2.0 "description": "entity-encoded HTML is
+ * allowed"; the RSS Best Practices Profile; feedparser reads it as text/html), but summaries and
+ * the site description are plain text: escaped as HTML first, `<script>` in a summary is shown
+ * as text instead of running in a reader (only `&`, `<` and `>` need it in HTML text). Atom
+ * (`type="text"`) and JSON Feed (`summary` is plain text) carry the text as it is.
+ */
+const textAsHtml = (text: string | undefined) =>
+  text === undefined ? undefined : text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 const NS =
   ' xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
   ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"' +
@@ -20,7 +30,7 @@ export function rssItem(item: Article): string {
     el("link", item.url),
     el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
     el("pubDate", rfc822(item.published)),
-    el("description", item.summary),
+    el("description", textAsHtml(item.summary)),
     elHtml("content:encoded", item.contentHtml ?? ""),
   ];
   for (const a of item.authors) {
@@ -50,7 +60,7 @@ export function renderRss(ctx: DocumentContext, fragments: FragmentCache): strin
   const head = [
     el("title", spec.title),
     el("link", site.site_url),
-    el("description", site.description),
+    el("description", textAsHtml(site.description)),
     el("language", site.language),
     el("copyright", site.copyright),
     el("lastBuildDate", rfc822(ctx.updated)),
