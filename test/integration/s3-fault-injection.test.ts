@@ -17,12 +17,12 @@ import { PublishError } from "../../functions/core/errors.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
 import { startTestS3, type TestS3 } from "../support/s3.ts";
-import { NOW, cleanBuild, completeness, corpusVersion, publishedSet, type CleanBuild } from "../support/published-set.ts";
+import { NOW, completeness, publishedSet, twoVersions, type CleanBuild } from "../support/published-set.ts";
 
 let s3: TestS3;
 let proxy: FaultProxy;
 let work: string;
-/** A: 3 topic tags; B: a new title (every document changes) and 2 topic tags (A's third tag's feeds go). */
+/** twoVersions(): B changes every document of A and drops one of its tags. */
 let A: CleanBuild;
 let B: CleanBuild;
 const tally: string[] = [];
@@ -31,8 +31,7 @@ beforeAll(async () => {
   s3 = await startTestS3();
   proxy = await startFaultProxy({ upstream: s3.endpoint, seed: 5 });
   work = await mkdtemp(join(tmpdir(), "syn-fault-"));
-  A = await cleanBuild(await corpusVersion(join(work, "a"), { articles: 30, itemsPerFeed: 10, tags: 3, title: "Version A" }), work);
-  B = await cleanBuild(await corpusVersion(join(work, "b"), { articles: 30, itemsPerFeed: 10, tags: 2, title: "Version B" }), work);
+  [A, B] = await twoVersions(work);
 });
 
 afterAll(async () => {

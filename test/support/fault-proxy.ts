@@ -75,6 +75,8 @@ export interface FaultProxy {
   events: ProxyEvent[];
   /** Called for each request once its body has arrived, before rules; may return a fault to apply. */
   onRequest?: (event: ProxyEvent) => Fault | undefined | void;
+  /** Awaited before a request is answered or forwarded: delays, or holds it until something happens. */
+  hold?: (event: ProxyEvent) => Promise<void> | undefined;
   /** Faults injected so far, by kind. */
   injected(): Partial<Record<Fault, number>>;
   /** Stops listening and destroys every connection (stalled ones included). */
@@ -231,8 +233,9 @@ export async function startFaultProxy(opts: { upstream: string; seed?: number; r
         up.write(partial, () => setTimeout(() => up.destroy(), 20));
       }
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       complete = true;
+      await proxy.hold?.(ev);
       const body = Buffer.concat(chunks);
       ev.bodyBytes = body.length;
       if (op === "PUT") ev.bodySha256 = createHash("sha256").update(body).digest("hex");

@@ -91,3 +91,14 @@ function tryJson(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * The two content versions the fault, crash and lease tests switch between. A: 3 topic tags;
+ * B: another site title (every document changes) and 2 topic tags (A's third tag's feeds go).
+ */
+export async function twoVersions(work: string, articles = 30): Promise<[CleanBuild, CleanBuild]> {
+  const a = await cleanBuild(await corpusVersion(join(work, "a"), { articles, itemsPerFeed: 10, tags: 3, title: "Version A" }), work);
+  const b = await cleanBuild(await corpusVersion(join(work, "b"), { articles, itemsPerFeed: 10, tags: 2, title: "Version B" }), work);
+  return [a, b];
+}
+
