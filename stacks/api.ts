@@ -1,7 +1,8 @@
 /**
- * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app) behind API Gateway v2.
- * Least privilege: it reads the feeds bucket (latest.json, status.json) and sends build
- * requests to the queue; it cannot write objects or read content.
+ * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app's API routes) behind API
+ * Gateway v2. Least privilege: it reads the feeds bucket (latest.json, manifest.json,
+ * status.json, by signed GET) and sends build requests to the queue (signed SendMessage); it
+ * cannot write objects or read content.
  */
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
 import { bucketPermissions, type Storage } from "./storage";
@@ -22,8 +23,8 @@ export function api(storage: Storage, pipeline: Pipeline) {
     // themselves are one S3 GET and a little JSON.
     memory: "512 MB",
     timeout: "10 seconds",
-    // No `nodejs.esbuild.external`: SST bundles the AWS SDK, which imports faster from one
-    // file than the runtime's copy does from node_modules (npm run bundle).
+    // No AWS SDK in this function: S3 and SQS are called with aws4fetch (sst/aws/client), so the
+    // bundle is ~60 KB and imports in ~25 ms (npm run bundle; docs/deploy.md "Bundles").
     link: [storage.feedsLink, pipeline.buildRequests, secret],
     permissions: [
       // ListBucket: a missing object then answers 404 rather than 403.
