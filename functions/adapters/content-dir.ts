@@ -9,9 +9,29 @@ import type { ContentIssue } from "../core/errors.ts";
 import { LIMITS } from "../core/limits.ts";
 import { mapLimit } from "./store.ts";
 
+export interface ReadOptions {
+  /** Called with each file's cheap change marker (a directory's stat, a bucket's ETag): true
+   * means the caller already knows this version of the file, so it is not read. */
+  skip?: (path: string, fingerprint: string) => boolean;
+  /** Read only these paths (a second pass for files skipped before). */
+  only?: ReadonlySet<string>;
+}
+
+export interface ContentRead {
+  files: ContentFile[];
+  issues: ContentIssue[];
+  /** Files `skip` said were known: not read. */
+  unchanged: { path: string; fingerprint: string }[];
+}
+
 export interface ContentSource {
   readonly description: string;
-  read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }>;
+  read(options?: ReadOptions): Promise<ContentRead>;
+}
+
+/** A directory file's change marker: inode, size, modification and change times. */
+export function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `stat:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
 /** What every content source reads: site.yaml and the direct entries of articles/. */
@@ -35,15 +55,16 @@ export class DirectoryContent implements ContentSource {
     this.description = `directory ${root}`;
   }
 
-  async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
+  async read(options: ReadOptions = {}): Promise<ContentRead> {
     const issues: ContentIssue[] = [];
+    const unchanged: ContentRead["unchanged"] = [];
     const err = (file: string, message: string) => issues.push(fileIssue(file, message));
     let rootReal: string;
     try {
       rootReal = await realpath(this.root);
     } catch {
       err(".", `content directory ${this.root} does not exist`);
-      return { files: [], issues };
+      return { files: [], issues, unchanged };
     }
     const inside = (target: string) => {
       const rel = relative(rootReal, target);
@@ -66,7 +87,8 @@ export class DirectoryContent implements ContentSource {
       /* no articles yet */
     }
     entries.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const files = await mapLimit(entries, 32, async ({ path, link, special }): Promise<ContentFile | undefined> => {
+    const wanted = options.only ? entries.filter((e) => options.only!.has(e.path)) : entries;
+    const files = await mapLimit(wanted, 32, async ({ path, link, special }): Promise<ContentFile | undefined> => {
       const full = join(this.root, ...path.split("/"));
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
@@ -89,6 +111,13 @@ export class DirectoryContent implements ContentSource {
           return undefined;
         }
       }
+      if (options.skip) {
+        const info = await stat(full).catch(() => undefined);
+        if (info?.isFile() && !sizeProblem(path, info.size) && options.skip(path, statFingerprint(info))) {
+          unchanged.push({ path, fingerprint: statFingerprint(info) });
+          return undefined;
+        }
+      }
       let handle;
       try {
         handle = await open(full, "r");
@@ -107,11 +136,11 @@ export class DirectoryContent implements ContentSource {
           err(path, tooBig);
           return undefined;
         }
-        return { path, bytes: await handle.readFile() };
+        return { path, bytes: await handle.readFile(), fingerprint: statFingerprint(info) };
       } finally {
         await handle.close();
       }
     });
-    return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
+    return { files: files.filter((f): f is ContentFile => f !== undefined), issues, unchanged };
   }
 }

@@ -9,7 +9,7 @@ import {
   ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput, type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
-import { fileIssue, isContentPath, sizeProblem, type ContentSource } from "./content-dir.ts";
+import { fileIssue, isContentPath, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import type { ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 
@@ -269,28 +269,37 @@ export class S3Content implements ContentSource {
     this.description = this.store.description;
   }
 
-  async read(): Promise<{ files: ContentFile[]; issues: ContentIssue[] }> {
+  async read(options: ReadOptions = {}): Promise<ContentRead> {
     const issues: ContentIssue[] = [];
+    const unchanged: ContentRead["unchanged"] = [];
     let entries: S3Entry[];
     try {
       entries = await this.store.listEntries();
     } catch (err) {
       if (!(err instanceof S3RequestError && err.code === "NoSuchBucket")) throw err;
-      return { files: [], issues: [fileIssue(".", `content bucket ${this.store.bucket} does not exist`)] };
+      return { files: [], issues: [fileIssue(".", `content bucket ${this.store.bucket} does not exist`)], unchanged };
     }
-    const wanted = entries.filter((e) => isContentPath(e.key)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    const wanted = entries
+      .filter((e) => isContentPath(e.key) && (!options.only || options.only.has(e.key)))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
     const files = await mapLimit(wanted, 8, async (e): Promise<ContentFile | undefined> => {
       const tooBig = sizeProblem(e.key, e.size);
       if (tooBig) {
         issues.push(fileIssue(e.key, tooBig));
         return undefined;
       }
+      // The ETag of a simple upload is the MD5 of its bytes: a known one needs no GET.
+      const fingerprint = `etag:${e.etag}`;
+      if (options.skip?.(e.key, fingerprint)) {
+        unchanged.push({ path: e.key, fingerprint });
+        return undefined;
+      }
       const got = await this.store.get(e.key);
       // Replaced since the listing: the limit holds for the bytes actually read.
       const grown = got && sizeProblem(e.key, got.body.byteLength);
       if (grown) issues.push(fileIssue(e.key, grown));
-      return got && !grown ? { path: e.key, bytes: got.body } : undefined;
+      return got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;
     });
-    return { files: files.filter((f): f is ContentFile => f !== undefined), issues };
+    return { files: files.filter((f): f is ContentFile => f !== undefined), issues, unchanged };
   }
 }

@@ -13,6 +13,7 @@ import { buildManifest } from "../core/manifest.ts";
 import { renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { publish } from "./publish.ts";
+import { loadThroughCache, type CacheStats } from "./cached-load.ts";
 import { withLease, type LeaseOptions } from "./lease.ts";
 
 export interface ValidateResult {
@@ -47,11 +48,15 @@ export interface BuildOptions {
   concurrency?: number;
   onPhase?: (phase: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Use and update the build cache (default true); false rebuilds everything from the sources. */
+  cache?: boolean;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
   lease?: LeaseOptions;
 }
 
 export interface BuildReport {
+  /** What the build cache saved this build (cached-load.ts). */
+  cache: CacheStats;
   build_id: string;
   items: number;
   drafts: number;
@@ -70,10 +75,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
-  const { files, issues: readIssues } = await options.source.read();
+  const input = await loadThroughCache(options.source, options.store, options.cache !== false);
   options.onPhase?.("validating");
-  const loaded = loadContent(files);
-  const issues = [...readIssues, ...loaded.issues];
+  const { loaded } = input;
+  const issues = [...input.issues];
   if (hasErrors(issues) || !loaded.site) {
     sortIssues(issues);
     throw new ContentError(issues);
@@ -84,10 +89,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   // Each body that appears in some document is converted once.
   const seen = new Set<Article>();
   for (const spec of specs) for (const item of spec.items) seen.add(item);
-  for (const item of seen) {
-    const issue = renderBody(item);
-    if (issue) issues.push(issue);
-  }
+  issues.push(...(await input.renderBodies(seen)));
   if (hasErrors(issues)) {
     sortIssues(issues);
     throw new ContentError(issues);
@@ -102,7 +104,13 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     (lease) => publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld }),
     options.lease,
   );
+  // The cache is an optimisation, stored only after a successful publish (a failed build leaves
+  // the output exactly as it was); failing to store it never fails a published build. It is not
+  // an output: manifest.json stays the last output written.
+  const published = new Set(model.items);
+  const cacheSaved = await input.save(options.store, (a) => published.has(a)).catch(() => false);
   return {
+    cache: { ...input.cache, saved: cacheSaved },
     build_id: manifest.build_id,
     items: model.items.length,
     drafts: model.drafts,

@@ -27,7 +27,17 @@ async function floor(): Promise<Record<string, number>> {
 }
 
 async function runBuild(): Promise<Record<string, number>> {
-  const report = await build({ source: new DirectoryContent(content!), store: new DirectoryStore(out!), now: Date.UTC(2030, 0, 1) });
+  const phases: Record<string, number> = {};
+  let last = performance.now(), current = "start";
+  const onPhase = (p: string) => {
+    const t = performance.now();
+    phases[current] = (phases[current] ?? 0) + (t - last);
+    last = t;
+    current = p;
+  };
+  const report = await build({ source: new DirectoryContent(content!), store: new DirectoryStore(out!), now: Date.UTC(2030, 0, 1), onPhase });
+  onPhase("end");
+  if (process.env.BENCH_PHASES) process.stderr.write(`${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])))}\n`);
   const m = JSON.parse(await readFile(join(out!, "manifest.json"), "utf8")) as { outputs: Record<string, { bytes: number }> };
   const outputs = Object.values(m.outputs);
   return { items: report.items, files: outputs.length + 1, written_bytes: outputs.reduce((s, o) => s + o.bytes, 0) };

@@ -1,0 +1,104 @@
+/**
+ * The build cache (issue 6): what a build learned about each article — its parsed front matter
+ * (the Article), its issues (warnings) and its rendered HTML — keyed by the file's content hash
+ * (MD5: S3's ETag for a simple upload is the same hash, so a content bucket's listing tells
+ * what changed without reading a byte). It is stored beside the outputs (`.syndicate/` in the
+ * directory or bucket), so a cold Lambda reuses it.
+ *
+ * Never trusted: the file carries a SHA-256 of its payload, a format number, and a context key
+ * (this code's version and the bytes of site.yaml, which every article's URL, id, default
+ * authors and dates depend on). A corrupt, truncated, foreign or stale cache is ignored whole.
+ * Item fragments are not cached: re-rendering one costs ~30 µs per format, and caching them
+ * would triple the cache's size for nothing.
+ */
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync, constants } from "node:zlib";
+import { z } from "zod";
+import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
+import type { ContentIssue } from "./errors.ts";
+
+export const CACHE_KEY = ".syndicate/build-cache.json.gz";
+/** Bump when parsing, Markdown conversion or the Article shape change. */
+export const CACHE_FORMAT = 1;
+
+export const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
+
+export interface CacheEntry {
+  /** The source's cheap change marker (a directory's stat, a bucket's ETag): read nothing when equal. */
+  fingerprint?: string;
+  /** MD5 of the file's bytes: reuse the result when equal, however the marker changed. */
+  md5: string;
+  /** The parse result without the Markdown (re-read from the file when its HTML is needed and absent). */
+  article?: Omit<Article, "markdown" | "contentHtml" | "bodyLine">;
+  identity?: ArticleIdentity;
+  issues: ContentIssue[];
+  html?: string;
+  bodyLine?: number;
+}
+
+export interface CacheData {
+  format: number;
+  context: string;
+  entries: Record<string, CacheEntry>;
+}
+
+const envelope = z.object({
+  format: z.literal(CACHE_FORMAT),
+  context: z.string(),
+  entries: z.record(z.string(), z.object({ md5: z.string().regex(/^[0-9a-f]{32}$/), issues: z.array(z.unknown()) }).loose()),
+});
+
+/** What the cache depends on besides each file: code version and site settings. */
+export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefined): string {
+  return createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
+}
+
+export function encodeCache(data: CacheData): Buffer {
+  const payload = Buffer.from(JSON.stringify(data), "utf8");
+  const sum = createHash("sha256").update(payload).digest("hex");
+  return gzipSync(Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), payload]), { level: constants.Z_BEST_SPEED });
+}
+
+export type DecodedCache = { ok: true; data: CacheData } | { ok: false; reason: string };
+
+/** The cache file's data, checked whole; whether it fits this build is `context`'s question. */
+export function decodeCache(bytes: Uint8Array | undefined): DecodedCache {
+  if (!bytes) return { ok: false, reason: "absent" };
+  let raw: Buffer;
+  try {
+    raw = gunzipSync(bytes);
+  } catch {
+    return { ok: false, reason: "corrupt (not gzip)" };
+  }
+  const nl = raw.indexOf(10);
+  const header = raw.subarray(0, Math.max(nl, 0)).toString("utf8");
+  const m = /^syndicate-cache ([0-9a-f]{64})$/.exec(header);
+  if (!m) return { ok: false, reason: "corrupt (no header)" };
+  const payload = raw.subarray(nl + 1);
+  if (createHash("sha256").update(payload).digest("hex") !== m[1]) return { ok: false, reason: "corrupt (checksum mismatch)" };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString("utf8"));
+  } catch {
+    return { ok: false, reason: "corrupt (not JSON)" };
+  }
+  const r = envelope.safeParse(parsed);
+  if (!r.success) return { ok: false, reason: "stale (another format)" };
+  return { ok: true, data: parsed as CacheData };
+}
+
+/** A cached entry as a parse result; the Markdown is absent (empty) until re-read. */
+export function entryResult(path: string, e: CacheEntry): ArticleResult {
+  return {
+    identity: e.identity,
+    issues: e.issues,
+    article: e.article && { ...e.article, file: path, markdown: "", bodyLine: e.bodyLine ?? 1, contentHtml: e.html },
+  };
+}
+
+export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult): CacheEntry {
+  const a = r.article;
+  if (!a) return { fingerprint, md5: hash, identity: r.identity, issues: r.issues };
+  const { markdown: _m, contentHtml, bodyLine, ...rest } = a;
+  return { fingerprint, md5: hash, article: rest, identity: r.identity, issues: r.issues, html: contentHtml, bodyLine };
+}

@@ -1,0 +1,156 @@
+/**
+ * Loading content through the build cache (functions/core/cache.ts): files whose change marker
+ * or bytes are known are not parsed again, and their HTML is not converted again. A file the
+ * cache knows is not even read, unless its HTML is needed and was never rendered (an archived
+ * item published for the first time); then it is read when needed.
+ */
+import { GENERATOR } from "../core/render/context.ts";
+import { parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
+import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
+import type { ContentIssue } from "../core/errors.ts";
+import { CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
+import type { ContentSource } from "../adapters/content-dir.ts";
+import type { ObjectStore } from "../adapters/store.ts";
+
+export interface CacheStats {
+  /** used, or why not: absent, disabled, corrupt (…), stale (…). */
+  state: string;
+  reused: number;
+  parsed: number;
+  /** Files not read at all, their change marker being known. */
+  unread: number;
+  saved?: boolean;
+}
+
+export interface LoadedInput {
+  loaded: LoadedContent;
+  issues: ContentIssue[];
+  cache: CacheStats;
+  /** HTML for each item (converted once; cached HTML reused; files never read re-read now). */
+  renderBodies(items: Iterable<Article>): Promise<ContentIssue[]>;
+  /** Store what this build knows of published articles for the next one; false when nothing
+   * changed. Drafts and future-dated articles are never stored: the cache sits beside public
+   * outputs, and they are parsed again each build (they are few). */
+  save(store: ObjectStore, published: (a: Article) => boolean): Promise<boolean>;
+}
+
+// What the cache's context hashes besides site.yaml: the code version, and the result of
+// parsing and converting a probe article, so that a change of the sanitiser, the Markdown
+// options or the Article shape invalidates every entry even without a version bump.
+const PROBE_SITE = `title: Probe\ndescription: Probe\nsite_url: https://probe.invalid/\nfeed_url: https://probe.invalid/f/\nlanguage: tr\ntimezone: Europe/Istanbul\n`;
+const PROBE = `---\ntitle: "Probe & <b>"\ndate: 2020-06-19T18:00:00\nupdated: 2020-06-20\ntags: [Türkiye, ığdır]\nimage: {url: "https://probe.invalid/a.jpg", alt: Alt, caption: Cap, credit: Cr}\nrelated: [{title: R, url: "https://probe.invalid/r"}]\nsource: S\nauthors: [{name: Ayşe, email: a@probe.invalid}]\n---\n# H\n\n> q *e* **s** [l](/rel "t") ![i](i.png)\n\n1. a\n   - b\n\n<script>x</script><a href="javascript:y" onclick="z">k</a><iframe></iframe><table><tr><td>c</td></tr></table>\n\n\`\`\`js\ncode\n\`\`\`\n`;
+let codeKeyMemo: string | undefined;
+export function codeKey(): string {
+  if (codeKeyMemo) return codeKeyMemo;
+  const site = parseSite(Buffer.from(PROBE_SITE)).site!;
+  const r = parseArticle("articles/probe.md", Buffer.from(PROBE), site, { fastPath: false });
+  if (r.article) renderBody(r.article);
+  return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify(r)))}`);
+}
+
+export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true): Promise<LoadedInput> {
+  const prevBytes = useCache ? (await store.get(CACHE_KEY).catch(() => undefined))?.body : undefined;
+  const decoded = useCache ? decodeCache(prevBytes) : { ok: false as const, reason: "disabled" };
+  const prev: CacheData | undefined = decoded.ok ? decoded.data : undefined;
+  const entries = prev?.entries ?? {};
+  const first = await source.read(
+    prev ? { skip: (path, fp) => path !== SITE_FILE && isArticlePath(path) && entries[path]?.fingerprint === fp } : {},
+  );
+  let files = first.files;
+  const issues = [...first.issues];
+  const siteFile = files.find((f) => f.path === SITE_FILE);
+  const { site } = parseSite(siteFile?.bytes);
+  const context = cacheContext(codeKey(), siteFile?.bytes);
+  const usable = prev !== undefined && prev.context === context && site !== undefined;
+  const stats: CacheStats = {
+    state: usable ? "used" : decoded.ok ? "stale (site.yaml or code changed)" : decoded.reason,
+    reused: 0,
+    parsed: 0,
+    unread: usable ? first.unchanged.length : 0,
+  };
+  if (!usable && first.unchanged.length) {
+    const second = await source.read({ only: new Set(first.unchanged.map((u) => u.path)) });
+    files = [...files, ...second.files];
+    issues.push(...second.issues);
+  }
+  const fingerprints = new Map<string, string | undefined>();
+  const hashes = new Map<string, string>();
+  const results = new Map<string, ArticleResult>();
+  const unread = new Set<Article>();
+  const others: ContentFile[] = [];
+  if (usable) {
+    for (const u of first.unchanged) {
+      const e = entries[u.path]!;
+      const r = entryResult(u.path, e);
+      results.set(u.path, r);
+      fingerprints.set(u.path, u.fingerprint);
+      hashes.set(u.path, e.md5);
+      if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
+      stats.reused++;
+    }
+  }
+  const settings = site;
+  for (const f of files) {
+    if (!isArticlePath(f.path) || !settings) {
+      others.push(f);
+      continue;
+    }
+    const hash = md5(f.bytes);
+    fingerprints.set(f.path, f.fingerprint);
+    hashes.set(f.path, hash);
+    const e = usable ? entries[f.path] : undefined;
+    // Known bytes: reuse, unless the HTML was never rendered (then parse: the bytes are here).
+    if (e && e.md5 === hash && e.html !== undefined) {
+      results.set(f.path, entryResult(f.path, e));
+      stats.reused++;
+    } else {
+      results.set(f.path, parseArticle(f.path, f.bytes, settings));
+      stats.parsed++;
+    }
+  }
+  const loaded = settings ? loadContent(others, results) : loadContent(files);
+  issues.push(...loaded.issues);
+
+  return {
+    loaded,
+    issues,
+    cache: stats,
+    async renderBodies(items) {
+      const wanted = [...items];
+      const reread = wanted.filter((a) => unread.has(a));
+      if (reread.length && settings) {
+        const again = await source.read({ only: new Set(reread.map((a) => a.file)) });
+        const byPath = new Map(again.files.map((f) => [f.path, f]));
+        for (const a of reread) {
+          const f = byPath.get(a.file);
+          const fresh = f && parseArticle(a.file, f.bytes, settings).article;
+          if (!fresh) throw new Error(`${a.file} changed or vanished during the build; build again`);
+          a.markdown = fresh.markdown;
+          a.bodyLine = fresh.bodyLine;
+          unread.delete(a);
+        }
+      }
+      const out: ContentIssue[] = [];
+      for (const a of wanted) {
+        const issue = renderBody(a);
+        if (issue) out.push(issue);
+      }
+      return out;
+    },
+    async save(target, published) {
+      if (!useCache || !settings) return false;
+      const next: CacheData = { format: 1, context, entries: {} };
+      const kept = [...results].filter(([, r]) => r.article !== undefined && published(r.article));
+      let same = usable && Object.keys(entries).length === kept.length;
+      for (const [path, r] of kept) {
+        const entry = toEntry(fingerprints.get(path), hashes.get(path)!, r);
+        next.entries[path] = entry;
+        const old = entries[path];
+        if (same && (!old || old.md5 !== entry.md5 || old.fingerprint !== entry.fingerprint || (old.html === undefined) !== (entry.html === undefined))) same = false;
+      }
+      if (same) return (stats.saved = false);
+      await target.put(CACHE_KEY, encodeCache(next), { contentType: "application/gzip", cacheControl: "no-store" });
+      return (stats.saved = true);
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { join } from "node:path";
+import { build, type BuildReport } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { CACHE_KEY, cacheContext, decodeCache } from "../../functions/core/cache.ts";
+import { articleText, siteYaml, snapshot, tempDir, tree, writeTree } from "../support/content-tree.ts";
+
+const NOW = Date.UTC(2030, 0, 1);
+
+async function run(content: string, out: string, cache = true): Promise<BuildReport> {
+  return build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW, cache });
+}
+
+/** The published outputs (not the cache) with their bytes. */
+async function outputs(dir: string): Promise<Record<string, string>> {
+  const files = await snapshot(dir);
+  return Object.fromEntries(Object.entries(files).filter(([k]) => !k.startsWith(".syndicate/")).map(([k, v]) => [k, v.bytes]));
+}
+
+/** Builds `content` into a fresh directory without a cache and returns its outputs. */
+async function clean(content: string): Promise<Record<string, string>> {
+  const out = join(await tempDir(), "clean");
+  await run(content, out, false);
+  return outputs(out);
+}
+
+function articles(n: number, extra: Record<string, object> = {}): Record<string, object> {
+  const a: Record<string, object> = {};
+  for (let i = 0; i < n; i++) a[`a${i}`] = { title: `Article ${i}`, date: `2020-01-${String(i + 1).padStart(2, "0")}T00:00:00Z`, tags: [`T${i % 3}`] };
+  return { ...a, ...extra };
+}
+
+async function setup(t: Record<string, object>, site: Record<string, unknown> = {}) {
+  const dir = await tempDir();
+  const content = await writeTree(join(dir, "content"), tree(t as never, site));
+  return { content, out: join(dir, "out") };
+}
+
+describe("build cache", () => {
+  it("reuses every article on an unchanged rebuild without reading them, and writes nothing", async () => {
+    const { content, out } = await setup(articles(12));
+    const first = await run(content, out);
+    expect(first.cache).toMatchObject({ state: "absent", parsed: 12, saved: true });
+    const second = await run(content, out);
+    expect(second.cache).toMatchObject({ state: "used", reused: 12, parsed: 0, unread: 12, saved: false });
+    expect(second.documents.written).toBe(0);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("parses only the edited article and publishes what a clean build publishes", async () => {
+    const { content, out } = await setup(articles(12));
+    await run(content, out);
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2", "New"] }));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "used", parsed: 1, reused: 11 });
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("reads an unread archived article again when it must be rendered for the first time", async () => {
+    // archives off: only the 3 newest are rendered; deleting them brings older ones into the feed.
+    const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
+    const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });
+    await run(content, out);
+    const cached = decodeCache(await readFile(join(out, ...CACHE_KEY.split("/"))));
+    expect(cached.ok && cached.data.entries["articles/a2.md"]?.html).toBeUndefined();
+    for (const i of [5, 6, 7]) await rm(join(content, "articles", `a${i}.md`));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "used", parsed: 0, unread: 5 });
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it.each([
+    ["garbage bytes", (b: Buffer) => Buffer.from("not a cache")],
+    ["a truncated file", (b: Buffer) => b.subarray(0, b.length >> 1)],
+    ["a flipped bit in the payload", (b: Buffer) => {
+      const raw = gunzipSync(b);
+      raw[raw.length - 10] ^= 1;
+      return gzipSync(raw);
+    }],
+  ])("ignores a corrupt cache (%s) and still builds correctly", async (_, corrupt) => {
+    const { content, out } = await setup(articles(6));
+    await run(content, out);
+    const path = join(out, ...CACHE_KEY.split("/"));
+    await writeFile(path, corrupt(await readFile(path)));
+    await writeFile(join(content, "articles", "a2.md"), articleText({ title: "Changed", date: "2020-01-03T00:00:00Z" }));
+    const r = await run(content, out);
+    expect(r.cache.state).toMatch(/^corrupt/);
+    expect(r.cache.parsed).toBe(6);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("ignores a stale cache when site.yaml changes (every URL and id may change)", async () => {
+    const { content, out } = await setup(articles(4));
+    await run(content, out);
+    await writeFile(join(content, "site.yaml"), siteYaml({ site_url: "https://other.example.com/" }));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "stale (site.yaml or code changed)", parsed: 4, reused: 0 });
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("never stores drafts or future-dated articles (the cache sits beside public outputs)", async () => {
+    const { content, out } = await setup(
+      articles(3, { secret: { title: "Unpublished draft title", date: "2020-01-01T00:00:00Z", draft: true }, later: { title: "Embargoed title", date: "2099-01-01T00:00:00Z" } }),
+    );
+    await run(content, out);
+    const raw = gunzipSync(await readFile(join(out, ...CACHE_KEY.split("/")))).toString("utf8");
+    expect(raw).not.toContain("Unpublished draft title");
+    expect(raw).not.toContain("Embargoed title");
+    const decoded = decodeCache(await readFile(join(out, ...CACHE_KEY.split("/"))));
+    expect(decoded.ok && Object.keys(decoded.data.entries).sort()).toEqual(["articles/a0.md", "articles/a1.md", "articles/a2.md"]);
+  });
+
+  it("publishes a scheduled article when it becomes due, from a cache that never held it", async () => {
+    const { content, out } = await setup(articles(3, { later: { title: "Due later", date: "2029-06-01T00:00:00Z" } }));
+    await build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: Date.UTC(2029, 0, 1) });
+    const r = await run(content, out);
+    expect(r.items).toBe(4);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("builds without the cache when asked, and reports it", async () => {
+    const { content, out } = await setup(articles(3));
+    await run(content, out);
+    const r = await run(content, out, false);
+    expect(r.cache).toMatchObject({ state: "disabled", parsed: 3, reused: 0 });
+  });
+
+  it("keys the cache on site.yaml's bytes and the code version", () => {
+    const a = cacheContext("v1", Buffer.from("title: a\n"));
+    expect(cacheContext("v1", Buffer.from("title: a\n"))).toBe(a);
+    expect(cacheContext("v1", Buffer.from("title: b\n"))).not.toBe(a);
+    expect(cacheContext("v2", Buffer.from("title: a\n"))).not.toBe(a);
+  });
+});
