@@ -10,7 +10,6 @@ import { randomUUID } from "node:crypto";
 import { client as awsClient } from "sst/aws/client";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError } from "./http.ts";
-import { linked } from "./linked.ts";
 
 export const BUILD_REQUEST_TYPE = "syndicate.rebuild";
 export const REQUEST_ID_MAX = 128;
@@ -74,13 +73,9 @@ export class SqsBuildQueue implements BuildQueue {
   }
 }
 
-/** The queue linked as `BuildRequests` (or `BUILD_QUEUE_URL`); what api.ts hands to createApiApp. */
-export function linkedBuildQueue(): SqsBuildQueue {
-  return new SqsBuildQueue({ queueUrl: linked("BuildRequests", "url", "BUILD_QUEUE_URL") });
-}
-
 /**
- * The API's `TriggerBuild` on AWS: each accepted webhook becomes one message on the build queue;
+ * The API's `TriggerBuild` on AWS (api.ts: the queue linked as `BuildRequests`, or
+ * `BUILD_QUEUE_URL`): each accepted webhook becomes one message on the build queue;
  * the 202's `build_id` is the request id, which the build consumer logs when it covers it.
  * A send that fails answers 503 (the sender may redeliver; the delivery id is not remembered)
  * and logs why.
