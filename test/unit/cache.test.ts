@@ -73,11 +73,11 @@ describe("build cache", () => {
   });
 
   it.each([
-    ["garbage bytes", (b: Buffer) => Buffer.from("not a cache")],
+    ["garbage bytes", (_b: Buffer) => Buffer.from("not a cache")],
     ["a truncated file", (b: Buffer) => b.subarray(0, b.length >> 1)],
     ["a flipped bit in the payload", (b: Buffer) => {
       const raw = gunzipSync(b);
-      raw[raw.length - 10] ^= 1;
+      raw[raw.length - 10] = raw[raw.length - 10]! ^ 1;
       return gzipSync(raw);
     }],
   ])("ignores a corrupt cache (%s) and still builds correctly", async (_, corrupt) => {
