@@ -7,7 +7,7 @@ import { UsageError } from "./commands/shared.ts";
 
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
-  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--ping]) [--json] [--now ISO]
+  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--ping]) [--json] [--now ISO] [--no-cache]
   syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P] [--json]
   syndicate serve [--port 3000] [--content DIR] [--data DIR] [--log text|json]   (local stack; npm start)
 
@@ -20,6 +20,7 @@ Options:
   --ping          build --bucket: notify the WebSub hub (site.yaml websub_hub) of the feeds that changed
   --json          machine-readable output
   --now ISO       the time to build at (default: now); future-dated articles wait
+  --no-cache      build: ignore and do not update the build cache (.syndicate/ beside the outputs)
 `;
 
 

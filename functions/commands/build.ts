@@ -18,6 +18,7 @@ function summary(report: BuildReport, target: string): string {
     `Built ${report.items} item${report.items === 1 ? "" : "s"}${extra.length ? ` (${extra.join(", ")})` : ""} into ${target}\n` +
     `  documents: ${d.total} in all, ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted\n` +
     (report.requests ? `  requests: ${formatRequests(report.requests)}\n` : "") +
+    `  cache: ${report.cache.state}, ${report.cache.reused} articles reused (${report.cache.unread} not read), ${report.cache.parsed} parsed\n` +
     `  build ${report.build_id} in ${report.duration_ms} ms\n`
   );
 }
@@ -33,6 +34,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       json: { type: "boolean", default: false },
       now: { type: "string" },
       ping: { type: "boolean", default: false },
+      "no-cache": { type: "boolean", default: false },
     },
   });
   if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
@@ -43,7 +45,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   const store: ObjectStore = values.out ? new DirectoryStore(values.out) : storeForBucket(values.bucket!, values.endpoint);
   const bar = progress(!values.json && process.stderr.isTTY === true);
   try {
-    const report = await build({ source: new DirectoryContent(values.content), store, now, onPhase: bar.phase, onProgress: bar.count });
+    const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], onPhase: bar.phase, onProgress: bar.count });
     bar.end();
     if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);
