@@ -116,6 +116,17 @@ export class DirectoryStore implements ObjectStore {
     await Promise.all(staged.map((s) => (s.backup ? rm(s.backup, { force: true }) : undefined)));
   }
 
+  /**
+   * Removes temporary files and backups a killed build left behind (a SIGKILL skips putAll's
+   * undo). Only safe while no other build writes here: the build lease calls it once taken.
+   */
+  async sweep(): Promise<number> {
+    const entries = await readdir(this.root, { recursive: true, withFileTypes: true }).catch(() => []);
+    const left = entries.filter((e) => e.isFile() && e.name.startsWith(TMP_PREFIX));
+    await Promise.all(left.map((e) => rm(join(e.parentPath, e.name), { force: true })));
+    return left.length;
+  }
+
   async delete(keys: string[]): Promise<void> {
     for (const key of keys) {
       const p = this.path(key);

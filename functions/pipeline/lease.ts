@@ -150,6 +150,11 @@ export async function acquireLease(store: ObjectStore, options: LeaseOptions = {
   active.add(token);
   try {
     const renew = store instanceof DirectoryStore ? await lockDirectory(store.root, token, s) : await claimObject(uncounted(store), token, s);
+    // Holding the lock, no other build writes here: what temporary files remain, a killed build left.
+    if (store instanceof DirectoryStore) {
+      const swept = await store.sweep();
+      if (swept) s.log(`build lease: removed ${swept} temporary files an interrupted build left in ${store.root}`);
+    }
     return holding(token, s, renew);
   } catch (err) {
     active.delete(token);
