@@ -14,7 +14,7 @@
  *   BENCH_HUGO=0 npm run bench                        # without Hugo
  */
 import { execFileSync } from "node:child_process";
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build as esbuild } from "esbuild";
 import { writeCorpus, siteYaml } from "../support/corpus.ts";
@@ -26,7 +26,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const withHugo = process.env.BENCH_HUGO !== "0";
 const PER_FEED = 50;
 
-interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: number; files?: number }
+interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: number; files?: number; documents_written?: number; cache_parsed?: number }
 
 const childBundle = join(root, "child.mjs");
 await esbuild({
@@ -87,5 +87,35 @@ for (const n of sizes) {
     if (compareHugo) line.push(`; hugo ${range(w(hugos))} peak ${peak(hugos)}; ours/hugo ${(median(w(ours)) / median(w(hugos))).toFixed(2)}x`);
     line.push(`; ${ours[0]!.files} files, ${((ours[0]!.written_bytes ?? 0) / 1048576).toFixed(1)} MiB`);
     console.log(line.join(" "));
+    if (!archives) console.log(await incremental(n, content));
   }
+}
+
+/**
+ * Issue 6.2: a full build (which stores the build cache), then one article edited and built
+ * again into the same output: the edited build's time as a share of the full one's, and the
+ * objects it wrote.
+ */
+async function incremental(n: number, content: string): Promise<string> {
+  const out = join(root, `inc-${n}`);
+  const file = join(content, "articles", `article-${String(Math.floor(n / 2)).padStart(6, "0")}.md`);
+  const original = await readFile(file, "utf8");
+  const fulls: Run[] = [], edits: Run[] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      await rm(out, { recursive: true, force: true });
+      fulls.push(child(["build", content, out]));
+      await writeFile(file, original.replace(/^title: (.*)$/m, `title: "Edited in round ${r}"`));
+      edits.push(child(["build", content, out]));
+      await writeFile(file, original);
+    }
+  } finally {
+    await writeFile(file, original);
+    await rm(out, { recursive: true, force: true });
+  }
+  const w = (runs: Run[]) => runs.map((x) => x.wall);
+  return (
+    `${String(n).padStart(6)} articles, one edited: full ${range(w(fulls))}, after one edit ${range(w(edits))} ` +
+    `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full; wrote ${edits[0]!.documents_written} objects, parsed ${edits[0]!.cache_parsed} article(s)`
+  );
 }

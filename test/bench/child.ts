@@ -4,25 +4,25 @@
  * <bytes> <files>` only reads every content file and writes the same number of bytes in the same
  * number of files: the I/O the build cannot avoid. Prints one JSON line.
  */
-import { readFile, writeFile, mkdir, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { mapLimit } from "../../functions/adapters/store.ts";
 
 const [mode, content, out, bytesArg, filesArg] = process.argv.slice(2);
 
 async function floor(): Promise<Record<string, number>> {
-  const names = (await readdir(join(content!, "articles"))).map((n) => join(content!, "articles", n));
-  let read = (await readFile(join(content!, "site.yaml"))).byteLength;
-  await mapLimit(names, 32, async (p) => {
-    read += (await readFile(p)).byteLength;
-  });
+  // The fastest way node reads and writes many small files: synchronous calls (the content
+  // source reads the same way).
+  const names = readdirSync(join(content!, "articles")).map((n) => join(content!, "articles", n));
+  let read = readFileSync(join(content!, "site.yaml")).byteLength;
+  for (const p of names) read += readFileSync(p).byteLength;
   const files = Number(filesArg), bytes = Number(bytesArg);
   const chunk = Buffer.alloc(Math.ceil(bytes / files), 120);
-  await mkdir(out!, { recursive: true });
-  await mapLimit(Array.from({ length: files }, (_, i) => i), 8, (i) => writeFile(join(out!, `f${i}`), chunk));
+  mkdirSync(out!, { recursive: true });
+  for (let i = 0; i < files; i++) writeFileSync(join(out!, `f${i}`), chunk);
   return { read_bytes: read, written_bytes: chunk.byteLength * files };
 }
 
@@ -40,7 +40,14 @@ async function runBuild(): Promise<Record<string, number>> {
   if (process.env.BENCH_PHASES) process.stderr.write(`${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])))}\n`);
   const m = JSON.parse(await readFile(join(out!, "manifest.json"), "utf8")) as { outputs: Record<string, { bytes: number }> };
   const outputs = Object.values(m.outputs);
-  return { items: report.items, files: outputs.length + 1, written_bytes: outputs.reduce((s, o) => s + o.bytes, 0) };
+  return {
+    items: report.items,
+    files: outputs.length + 1,
+    written_bytes: outputs.reduce((s, o) => s + o.bytes, 0),
+    documents_written: report.documents.written,
+    cache_parsed: report.cache.parsed,
+    cache_unread: report.cache.unread,
+  };
 }
 
 const t0 = performance.now();
