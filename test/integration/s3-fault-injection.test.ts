@@ -153,6 +153,10 @@ describe("persistent faults: the build fails clearly, nothing is lost or half-wr
     const { direct, faulty, done } = await bucketWithA("p-manifest-cut");
     try {
       // Same content (A over A): with the manifest readable this writes nothing and deletes nothing.
+      // Cut once, it is read again (checked against its ETag), so still nothing is written.
+      proxy.rules = [{ op: "GET", key: /^manifest\.json$/, nth: [1], fault: "truncate-response-short" }];
+      const once = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (proxy.rules = []));
+      expect(once.documents.written).toBe(0);
       proxy.rules = [{ op: "GET", key: /^manifest\.json$/, fault: "truncate-response-short" }];
       const report = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (proxy.rules = []));
       tally.push(`manifest GET always cut short, same content: ${report.documents.written} of ${report.documents.total} rewritten, ${report.documents.deleted} deleted`);
