@@ -20,9 +20,18 @@ if ((uri.endsWith(".json") || uri === "/latest") && !event.response.headers["acc
   event.response.headers["access-control-expose-headers"] = { value: "etag" };
 }`;
 
+/**
+ * The bucket's internal objects (`.syndicate/`: the build cache and the build lease) are not
+ * documents: the edge answers 404 for them, so only what the build publishes is served.
+ */
+export const BLOCK_INTERNAL = `
+if (event.request.uri.startsWith("/.syndicate/")) {
+  return { statusCode: 404, statusDescription: "Not Found" };
+}`;
+
 export function cdn(storage: Storage, api: Api) {
   const router = new sst.aws.Router("Cdn", {
-    edge: { viewerResponse: { injection: CORS_INJECTION } },
+    edge: { viewerRequest: { injection: BLOCK_INTERNAL }, viewerResponse: { injection: CORS_INJECTION } },
   });
   router.routeBucket("/", storage.feeds);
   router.route("/latest", api.gateway.url);

@@ -154,6 +154,12 @@ describe("cdn", () => {
     expect(cache.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({ enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true, queryStringsConfig: { queryStringBehavior: "all" } });
   });
 
+  it("answers 404 at the edge for the bucket's internal objects (.syndicate/: build cache, lease)", () => {
+    const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionRequest")!.inputs.code as string;
+    expect(code).toContain('event.request.uri.startsWith("/.syndicate/")');
+    expect(code.indexOf("/.syndicate/")).toBeLessThan(code.indexOf("return event.request"));
+  });
+
   it("adds CORS to JSON responses at the edge", () => {
     const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionResponse")!.inputs.code as string;
     expect(code).toContain('uri.endsWith(".json")');
