@@ -14,7 +14,7 @@ import { renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { publish } from "./publish.ts";
 import { loadThroughCache, type CacheStats } from "./cached-load.ts";
-import { withLease, type LeaseOptions } from "./lease.ts";
+import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
 export interface ValidateResult {
   ok: boolean;
@@ -71,8 +71,17 @@ export interface BuildReport {
   requests?: RequestStats;
 }
 
+/**
+ * One build at a time per store (lease.ts), held from reading the content to the last write:
+ * two builds never interleave their writes, and a build that had to wait reads the content as
+ * it is when it starts, so an older build can never publish over a newer one.
+ */
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
+  return withLease(options.store, (lease) => buildHolding(options, lease, started), options.lease);
+}
+
+async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
   const input = await loadThroughCache(options.source, options.store, options.cache !== false);
@@ -98,12 +107,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const outputs = renderOutputs(model, specs);
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
   options.onPhase?.("publishing");
-  // One build at a time per store (lease.ts): two builds never interleave their writes.
-  const result = await withLease(
-    options.store,
-    (lease) => publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld }),
-    options.lease,
-  );
+  const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld });
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.

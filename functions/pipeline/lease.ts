@@ -253,6 +253,8 @@ async function lockDirectory(root: string, token: string, s: Settings): Promise<
   const made = await mkdir(dirname(lock), { recursive: true });
   const acquiredAt = new Date().toISOString();
   const staged = async () => {
+    // Again each time: a holder that released may have removed the folders it created.
+    await mkdir(dirname(lock), { recursive: true });
     const tmp = `${lock}.${token}.${randomBytes(4).toString("hex")}`;
     await writeFile(tmp, JSON.stringify(record(token, s, acquiredAt)));
     return tmp;
