@@ -1,0 +1,183 @@
+/**
+ * `GET /latest` under load while builds publish (issue 5, deliverable 4): autocannon, in a
+ * second process, keeps 16 connections busy against the API (the Hono app on @hono/node-server
+ * over s3rver, revalidating every 100 ms) while two builds publish new content into the bucket
+ * it reads. Every answer must be 200, or 304 with no body for the conditional request; every
+ * 200 body must be a latest.json that matches latestDocumentSchema; no socket errors, no
+ * timeouts. Nothing is timed: the load runs until both builds are done and the API has served
+ * the second build's document, then stops. Latency figures belong to `npm run bench`
+ * (test/bench/http.ts), not here.
+ *
+ * The content is ASCII: autocannon decodes each TCP chunk of a body to a string on its own, so
+ * a multi-byte character split across two chunks would look like a broken body that never was.
+ */
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { rm, writeFile, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { createApp } from "../../functions/handlers/app.ts";
+import { revalidating } from "../../functions/adapters/s3-revalidate.ts";
+import type { S3Store } from "../../functions/adapters/s3-store.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { build } from "../../functions/pipeline/build.ts";
+import { latestDocumentSchema } from "../../functions/core/latest.ts";
+import { articleText, tree, writeTree, type Fields } from "../support/content-tree.ts";
+import { NOW } from "../support/api.ts";
+import { startTestS3, type TestS3 } from "../support/s3.ts";
+
+const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon");
+
+/** The load process: autocannon until a line on stdin, then one JSON line with what it saw. */
+const LOAD_SCRIPT = `
+import autocannon from ${JSON.stringify(AUTOCANNON)};
+const [url, etag] = process.argv.slice(2);
+const statuses = {};
+const bodies = new Map();
+let nonEmpty304 = 0;
+const onResponse = (status, body) => {
+  statuses[status] = (statuses[status] ?? 0) + 1;
+  if (status === 304) { if (body) nonEmpty304++; return; }
+  bodies.set(body, (bodies.get(body) ?? 0) + 1);
+};
+const instance = autocannon({
+  url, connections: 16, duration: 300, timeout: 10,
+  requests: [
+    { method: "GET", path: "/latest", onResponse },
+    { method: "GET", path: "/latest?limit=5", onResponse },
+    { method: "GET", path: "/latest", headers: { "if-none-match": etag }, onResponse },
+  ],
+}, (err, r) => {
+  if (err) { process.stderr.write(String(err)); process.exit(1); }
+  const distinct = [...bodies.keys()];
+  process.stdout.write(JSON.stringify({
+    total: r.requests.total, errors: r.errors, timeouts: r.timeouts, statuses, nonEmpty304,
+    distinct: distinct.length, bodies: distinct.slice(0, 50),
+  }) + "\\n");
+  process.exit(0);
+});
+process.stdout.write("started\\n");
+process.stdin.once("data", () => instance.stop());
+`;
+
+interface LoadResult {
+  total: number;
+  errors: number;
+  timeouts: number;
+  statuses: Record<string, number>;
+  nonEmpty304: number;
+  distinct: number;
+  bodies: string[];
+}
+
+const articles: Record<string, Fields> = {};
+for (let i = 0; i < 60; i++) {
+  articles[`load-${i}`] = {
+    title: `Load article ${i}`,
+    date: new Date(Date.UTC(2020, 0, 1) + i * 3_600_000).toISOString().replace(".000Z", "Z"),
+    summary: `Summary of load article ${i}, with "quotes" & an ampersand.`,
+    tags: i % 2 ? ["Libya", "Energy policy"] : ["Libya"],
+  };
+}
+
+let s3: TestS3;
+let store: S3Store;
+let server: ServerType;
+let base = "";
+let dir = "";
+
+beforeAll(async () => {
+  s3 = await startTestS3();
+  store = await s3.bucket("load");
+  dir = await mkdtemp(join(tmpdir(), "syn-load-"));
+  await writeTree(join(dir, "content"), tree(articles));
+  await build({ source: new DirectoryContent(join(dir, "content")), store, now: NOW });
+  const app = createApp({ store: revalidating(store), revalidateMs: 100, log: () => undefined });
+  server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  if (server) {
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    await closed;
+  }
+  await s3?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("GET /latest under load while builds publish", () => {
+  it("answers every request with a valid latest.json (or 304), without errors or timeouts", { timeout: 120_000 }, async () => {
+    let step = "first GET /latest";
+    let stderr = "";
+    onTestFailed(() => console.error(`latest-under-load: failed at "${step}"; load process stderr: ${stderr.slice(-2000)}`));
+    const first = await fetch(`${base}/latest`);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("etag")!;
+    const full = latestDocumentSchema.parse(await first.json()).items.length;
+
+    const script = join(dir, "load.mjs");
+    await writeFile(script, LOAD_SCRIPT);
+    const child = spawn(process.execPath, [script, base, etag], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      step = "starting autocannon";
+      await until(() => stdout.includes("started\n"), exited, () => stderr);
+      // Load for a while on the first build's document, then two builds, one after the other.
+      await new Promise((r) => setTimeout(r, 1000));
+      const content = join(dir, "content");
+      for (const n of [1, 2]) {
+        step = `build ${n}`;
+        await writeFile(join(content, "articles", `added-${n}.md`), articleText({ title: `Added during load ${n}`, date: `2021-0${n}-01T00:00:00Z`, tags: ["Libya"] }));
+        await build({ source: new DirectoryContent(content), store, now: NOW });
+      }
+      // Until the API serves the second build's document (it revalidates every 100 ms), and a
+      // little longer, so the load also sees the new version.
+      step = "waiting for the API to serve the second build";
+      await until(async () => ((await (await fetch(`${base}/latest?limit=1`)).json()) as { item: { title: string } }).item.title === "Added during load 2", exited, () => stderr);
+      await new Promise((r) => setTimeout(r, 1000));
+      step = "stopping autocannon";
+      child.stdin.write("stop\n");
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, "SIGKILL");
+    }
+
+    const result = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{"))!) as LoadResult;
+    expect(result.total).toBeGreaterThan(0);
+    expect(result.errors).toBe(0);
+    expect(result.timeouts).toBe(0);
+    for (const status of Object.keys(result.statuses)) expect(["200", "304"], `HTTP ${status}`).toContain(status);
+    expect(result.statuses["200"]).toBeGreaterThan(0);
+    expect(result.nonEmpty304).toBe(0);
+    // Each distinct body is one (version, limit) answer: at most 3 versions × 2 limits.
+    expect(result.distinct).toBeLessThanOrEqual(6);
+    const titles = new Set<string>();
+    for (const body of result.bodies) {
+      const doc = latestDocumentSchema.parse(JSON.parse(body));
+      expect([5, full]).toContain(doc.items.length);
+      titles.add(doc.item!.title);
+    }
+    // The load saw the second build's document, not only the first one's.
+    expect(titles).toContain("Added during load 2");
+  });
+});
+
+/** Polls `check` every 50 ms; fails if the load process exits first. */
+async function until(check: () => boolean | Promise<boolean>, exited: Promise<number | null>, stderr: () => string): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    if (await check()) return;
+    if (gone) throw new Error(`the load process exited early: ${stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
