@@ -1,4 +1,5 @@
 /** Building into the real s3rver: what is written, what is not, and what reads back. */
+import { CACHE_KEY } from "../../functions/core/cache.ts";
 import { describe, expect, it } from "vitest";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -33,8 +34,9 @@ describe("publishing to S3", () => {
     const report = await publishTo(content, store);
     const manifest = await manifestOf(store);
     const keys = Object.keys(manifest.outputs);
-    expect((await store.list()).sort()).toEqual([...keys, "manifest.json"].sort());
-    expect(report.requests).toMatchObject({ put: keys.length + 1, delete: 0 });
+    // Besides the outputs and the manifest, the bucket holds the build cache (.syndicate/).
+    expect((await store.list()).sort()).toEqual([...keys, "manifest.json", CACHE_KEY].sort());
+    expect(report.requests).toMatchObject({ put: keys.length + 2, delete: 0 });
     // The same build into a directory gives the reference bytes.
     const dir = join(ctx.work, `reference-${n}`);
     await publishTo(content, new DirectoryStore(dir));
@@ -65,7 +67,8 @@ describe("publishing to S3", () => {
     const second = await publishTo(content, store);
     expect(second.build_id).toBe(first.build_id);
     expect(second.documents.written).toBe(0);
-    expect(second.requests).toEqual({ get: 1, head: 0, list: 1, put: 0, delete: 0 });
+    // Reads: the previous manifest and the build cache; the listing; nothing written.
+    expect(second.requests).toEqual({ get: 2, head: 0, list: 1, put: 0, delete: 0 });
   });
 
   it("rewrites only the documents an edited article appears in, then the manifest", async () => {
@@ -79,7 +82,7 @@ describe("publishing to S3", () => {
     const after = await manifestOf(store);
     const changed = Object.keys(after.outputs).filter((k) => after.outputs[k]!.sha256 !== before.outputs[k]?.sha256);
     expect(report.written.sort()).toEqual([...changed, "manifest.json"].sort());
-    expect(report.requests?.put).toBe(changed.length + 1);
+    expect(report.requests?.put).toBe(changed.length + 2); // + manifest + build cache
     expect(changed).toContain("feed.xml");
     expect(changed.some((k) => k.startsWith("archive/"))).toBe(false);
     expect(changed.length).toBeLessThan(Object.keys(after.outputs).length / 2);
