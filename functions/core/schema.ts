@@ -126,7 +126,10 @@ export const articleSchema = z.object(
   {
     title: line(LIMITS.titleChars, "the title"),
     date: contentDate,
-    id: line(LIMITS.idChars, "the id").optional(),
+    // Atom requires atom:id to be an IRI (RFC 4287 §4.2.6): a scheme, then no white space.
+    id: line(LIMITS.idChars, "the id")
+      .pipe(z.string().regex(/^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]+$/, "must be a URI such as https://example.com/a/1, tag:example.com,2020:1 or urn:uuid:…, without spaces"))
+      .optional(),
     slug: z
       .string({ error: "expected a slug as text" })
       .max(LIMITS.slugChars, `must be at most ${LIMITS.slugChars} characters`)

@@ -99,7 +99,8 @@ for (const n of sizes) {
  */
 async function incremental(n: number, content: string): Promise<string> {
   const out = join(root, `inc-${n}`);
-  const file = join(content, "articles", `article-${String(Math.floor(n / 2)).padStart(6, "0")}.md`);
+  // The newest article: it is in the main feed and its tags' feeds, so the edit changes output.
+  const file = join(content, "articles", `article-${String(n - 1).padStart(6, "0")}.md`);
   const original = await readFile(file, "utf8");
   const fulls: Run[] = [], edits: Run[] = [];
   try {

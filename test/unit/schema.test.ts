@@ -19,6 +19,14 @@ function siteIssues(fields: Fields): string[] {
 }
 
 describe("article schema", () => {
+  it.each(["https://example.com/a/1", "tag:example.com,2020:1", "urn:uuid:2f1c", "urn:x:<a>&\"]]>"])("accepts the id %s (a URI)", (id) => {
+    expect(articleIssues({ id })).toEqual([]);
+  });
+
+  it.each(["my article 1", "article-1", "/articles/1", "urn:uuid: 1"])("rejects the id %j: Atom needs an IRI (RFC 4287 §4.2.6)", (id) => {
+    expect(articleIssues({ id })).toEqual([expect.stringMatching(/^id: must be a URI/)]);
+  });
+
   it("accepts the two required fields alone", () => {
     expect(articleSchema.parse(ARTICLE)).toMatchObject({ title: "A title", draft: false });
   });
