@@ -15,6 +15,12 @@ import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 
 /** How long a document read from the store is served before it is revalidated. */
 export const REVALIDATE_MS = 5_000;
+/**
+ * A store read still unsettled after this counts as failed: the held copy is served (or 503).
+ * A read can stall for good: a body cut off mid-stream on a kept-alive socket never ends, and
+ * every /latest request waits on the one shared read (found by latest-under-load.test.ts).
+ */
+export const STORE_READ_TIMEOUT_MS = 5_000;
 /** Documents kept in memory (main + tags); the oldest is dropped past this. */
 const MAX_ENTRIES = 512;
 const TAG_MAX_CHARS = 120;
@@ -44,6 +50,7 @@ export class LatestReader {
     private readonly store: ReadStore,
     private readonly now: () => number = Date.now,
     private readonly revalidateMs = REVALIDATE_MS,
+    private readonly readTimeoutMs = STORE_READ_TIMEOUT_MS,
   ) {}
 
   /** The document at `key` (null when none is published), from memory while fresh. */
@@ -60,11 +67,19 @@ export class LatestReader {
 
   private async revalidate(key: string, entry: Entry | undefined): Promise<Entry> {
     let obj: StoredObject | "not-modified" | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      obj = entry?.version && canRevalidate(this.store) ? await this.store.getIfNoneMatch(key, entry.version) : await this.store.get(key);
+      const read = entry?.version && canRevalidate(this.store) ? this.store.getIfNoneMatch(key, entry.version) : this.store.get(key);
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`store read of ${key} still pending after ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
+        timer.unref?.();
+      });
+      obj = await Promise.race([read, stalled]);
     } catch {
       if (entry) return entry; // a store hiccup: serve what we have, retry on the next request
       throw new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" });
+    } finally {
+      clearTimeout(timer);
     }
     const checkedAt = this.now();
     const version = obj === "not-modified" ? entry?.version : obj ? (obj.etag ?? createHash("sha256").update(obj.body).digest("hex")) : undefined;

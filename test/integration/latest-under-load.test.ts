@@ -25,6 +25,7 @@ import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
+import { LatestReader } from "../../functions/handlers/latest.ts";
 import { articleText, tree, writeTree, type Fields } from "../support/content-tree.ts";
 import { NOW } from "../support/api.ts";
 import { startTestS3, type TestS3 } from "../support/s3.ts";
@@ -181,3 +182,23 @@ async function until(check: () => boolean | Promise<boolean>, exited: Promise<nu
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe("a store read that never settles", () => {
+  it("does not hold /latest: the held copy is served, and with none the answer is 503", async () => {
+    const body = Buffer.from(JSON.stringify({ version: 1, title: "T", home_page_url: "https://x.example/", feed_url: "https://x.example/f.json", updated: "2020-01-01T00:00:00Z", item: null, items: [] }));
+    let stall = false;
+    const never = new Promise<never>(() => undefined);
+    const store = {
+      get: async (key: string) => (stall ? never : key === "latest.json" ? { body, etag: '"v1"' } : undefined),
+      getIfNoneMatch: async () => (stall ? never : ("not-modified" as const)),
+    };
+    let now = 0;
+    const reader = new LatestReader(store, () => now, 100, 50);
+    const first = await reader.read("latest.json");
+    expect(first.doc?.title).toBe("T");
+    stall = true;
+    now += 1_000; // stale: the next read revalidates, and the store never answers
+    expect((await reader.read("latest.json")).doc?.title).toBe("T");
+    await expect(reader.read("tags/none/latest.json")).rejects.toMatchObject({ status: 503 });
+  });
+});
