@@ -33,6 +33,17 @@ describe("RSS 2.0 renderer", () => {
     expect(doc.match(/<author>/g)).toHaveLength(1);
   });
 
+  it("writes one <author> even when several authors have e-mail addresses (RSS 2.0 has one per item)", () => {
+    const doc = renderOne("rss", { authors: [{ name: "A", email: "a@example.com" }, { name: "B", email: "b@example.com" }] });
+    expect(doc.match(/<author>/g)).toHaveLength(1);
+    expect(doc).toContain("<author>a@example.com (A)</author>");
+    expect(doc).toContain("<dc:creator>B</dc:creator>");
+  });
+
+  it("gives an empty feed no lastBuildDate", () => {
+    expect(render("rss", testSite(), [])).not.toContain("<lastBuildDate>");
+  });
+
   it("names every author in dc:creator", () => {
     const doc = renderOne("rss", { authors: [{ name: "With Mail", email: "w@example.com" }, { name: "No Mail" }] });
     expect(doc.match(/<dc:creator>[^<]*<\/dc:creator>/g)).toEqual(["<dc:creator>With Mail</dc:creator>", "<dc:creator>No Mail</dc:creator>"]);

@@ -33,10 +33,10 @@ export function rssItem(item: Article): string {
     el("description", textAsHtml(item.summary)),
     elHtml("content:encoded", item.contentHtml ?? ""),
   ];
-  for (const a of item.authors) {
-    parts.push(el("dc:creator", a.name));
-    if (a.email) parts.push(el("author", `${a.email} (${a.name})`));
-  }
+  for (const a of item.authors) parts.push(el("dc:creator", a.name));
+  // RSS 2.0 has one <author> per item, an e-mail address: the first author who has one.
+  const withEmail = item.authors.find((a) => a.email);
+  if (withEmail) parts.push(el("author", `${withEmail.email} (${withEmail.name})`));
   for (const t of item.tags) parts.push(el("category", t.name));
   if (item.language) parts.push(el("dc:language", item.language));
   if (item.image) {
@@ -63,7 +63,8 @@ export function renderRss(ctx: DocumentContext, fragments: FragmentCache): strin
     el("description", textAsHtml(site.description)),
     el("language", site.language),
     el("copyright", site.copyright),
-    el("lastBuildDate", rfc822(ctx.updated)),
+    // An empty feed has no newest item to date it by: no lastBuildDate rather than a made-up one.
+    el("lastBuildDate", ctx.spec.items.length ? rfc822(ctx.updated) : undefined),
     el("generator", `${GENERATOR.name} ${GENERATOR.version}`),
     el("docs", "https://www.rssboard.org/rss-specification"),
     empty("atom:link", { rel: "self", type: FORMATS.rss.contentType.split(";")[0], href: ctx.url("rss") }),
