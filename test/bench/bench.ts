@@ -12,6 +12,7 @@
  *   npm run bench                                     # 1,000 and 10,000 articles, 5 rounds
  *   BENCH_SIZES=1000,10000,50000 BENCH_ROUNDS=3 npm run bench
  *   BENCH_HUGO=0 npm run bench                        # without Hugo
+ *   BENCH_HTTP=0 npm run bench                        # without GET /latest against nginx (test/bench/http.ts)
  */
 import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { build as esbuild } from "esbuild";
 import { writeCorpus, siteYaml } from "../support/corpus.ts";
 import { ensureHugo, hugoVersion, timeHugo, writeHugoSite } from "./hugo.ts";
+import { runHttpBench } from "./http.ts";
 
 const root = join(process.cwd(), ".bench");
 const sizes = (process.env.BENCH_SIZES ?? "1000,10000").split(",").map(Number);
@@ -91,6 +93,9 @@ for (const n of sizes) {
     if (!archives) console.log(await incremental(n, content));
   }
 }
+
+// GET /latest warm and while builds run, against nginx serving the same bytes (issues 5.4, 6.5).
+if (process.env.BENCH_HTTP !== "0") await runHttpBench({ log: console.log });
 
 /**
  * Issue 6.2: a full build (which stores the build cache), then one article edited and built
