@@ -131,7 +131,7 @@ export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
   return { tag, limit };
 }
 
-export function latestHandler(reader: LatestReader) {
+export function latestHandler(reader: LatestReader, always: Record<string, string> = {}) {
   return async (c: Context): Promise<Response> => {
     const { tag, limit } = parseLatestQuery(c);
     const entry = await reader.read(tag ? `tags/${tag}/latest.json` : "latest.json");
@@ -146,6 +146,6 @@ export function latestHandler(reader: LatestReader) {
       "content-type": "application/json; charset=utf-8",
       "cache-control": CACHE_LATEST,
       etag: answer.etag,
-    });
+    }, always);
   };
 }
