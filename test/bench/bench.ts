@@ -38,8 +38,10 @@ await esbuild({
   platform: "node",
   format: "esm",
   target: "node20",
-  packages: "external",
-  logLevel: "warning",
+  // Bundled with its dependencies like the build Lambda (AWS SDK left out): one file to load.
+  external: ["@aws-sdk/*", "@smithy/*"],
+  banner: { js: "import { createRequire as __syndicateRequire } from 'node:module'; const require = __syndicateRequire(import.meta.url);" },
+  logLevel: "error",
 });
 
 function child(args: string[]): Run {
