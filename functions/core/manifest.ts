@@ -3,6 +3,7 @@
  * policy. Written last, so a reader that sees a manifest sees a complete set. The build id is
  * derived from the outputs, so unchanged content gives a byte-identical manifest.
  */
+import { parseJsonBytes } from "./json.ts";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { CACHE, JSON_CONTENT_TYPE, output, type Output } from "./render/index.ts";
@@ -44,11 +45,5 @@ export function manifestOutput(m: Manifest): Output {
 
 /** A manifest read back from a store; anything unreadable counts as no manifest. */
 export function parseManifest(bytes: Uint8Array | undefined): Manifest | undefined {
-  if (!bytes) return undefined;
-  try {
-    const r = manifestSchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonBytes(manifestSchema, bytes);
 }

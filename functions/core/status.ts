@@ -4,6 +4,7 @@
  * (issue 4: "after the retries the message is dead-lettered and /health says so").
  * Pure: the caller supplies `now` and the previous status.
  */
+import { parseJsonBytes } from "./json.ts";
 import { z } from "zod";
 
 export const STATUS_KEY = "status.json";
@@ -46,13 +47,7 @@ export type BuildStatus = z.infer<typeof buildStatusSchema>;
 
 /** undefined for a missing or unreadable object: /health then reports "unknown", not a crash. */
 export function parseStatus(bytes: Uint8Array | undefined): BuildStatus | undefined {
-  if (!bytes) return undefined;
-  try {
-    const parsed = buildStatusSchema.safeParse(JSON.parse(Buffer.from(bytes).toString("utf8")));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonBytes(buildStatusSchema, bytes);
 }
 
 export interface BuildOutcome {

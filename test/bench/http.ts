@@ -23,7 +23,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../support/net.ts";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
@@ -169,13 +169,6 @@ const AUTOCANNON = (() => {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Children of this run, stopped by pid (SIGTERM, SIGKILL after 10 s) in reverse order. */
 class Children {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { spawn, execFileSync } from "node:child_process";
 import { cp, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../support/net.ts";
 import { join, resolve } from "node:path";
 import { tempDir, articleText } from "../support/content-tree.ts";
 import { githubSignature, randomSecret } from "../support/api.ts";
@@ -15,13 +15,6 @@ import { isRunning } from "../support/s3.ts";
 const REPO = resolve(import.meta.dirname, "../..");
 const DEADLINE_MS = 60_000;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Polls `check` until it returns a value; fails with `what` past the deadline. */
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {

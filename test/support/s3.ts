@@ -6,7 +6,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, vi } from "vitest";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { startS3Server } from "../../functions/local/s3.ts";
@@ -65,14 +64,7 @@ export function useTestS3(): { s3: TestS3; work: string } {
   return ctx;
 }
 
-/** A port on 127.0.0.1 that nothing listens on now (bound, then released). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+export { freePort } from "./net.ts";
 
 /** True while a process with this pid exists. */
 export function isRunning(pid: number): boolean {
