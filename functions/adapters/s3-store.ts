@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import {
-  CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
+  CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
   ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput, type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
@@ -185,6 +185,13 @@ export class S3Store implements ObjectStore {
 
   /** DeleteObjects takes at most 1,000 keys per request. */
   async delete(keys: string[]): Promise<void> {
+    // One key: a plain DeleteObject, whose request names the key (proxies, access logs and
+    // CloudTrail see what was deleted; the build lease deletes its claim this way).
+    if (keys.length === 1) {
+      const Key = this.fullKey(keys[0]!);
+      await this.call("delete", "DELETE", keys[0]!, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })));
+      return;
+    }
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000).map((k) => ({ Key: this.fullKey(k) }));
       const out = await this.call("delete", `DELETE (${batch.length} keys)`, "", () =>
