@@ -112,9 +112,13 @@ async function buildHolding(options: BuildOptions, lease: Lease, started: number
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.
   const published = new Set(model.items);
-  const cacheSaved = await input.save(options.store, (a) => published.has(a)).catch(() => false);
+  let saveError: string | undefined;
+  const cacheSaved = await input.save(options.store, (a) => published.has(a)).catch((err: unknown) => {
+    saveError = (err as Error).message;
+    return false;
+  });
   return {
-    cache: { ...input.cache, saved: cacheSaved },
+    cache: { ...input.cache, saved: cacheSaved, ...(saveError && { saveError }) },
     build_id: manifest.build_id,
     items: model.items.length,
     drafts: model.drafts,

@@ -20,6 +20,8 @@ export interface CacheStats {
   /** Files not read at all, their change marker being known. */
   unread: number;
   saved?: boolean;
+  /** Why the cache could not be stored (the build itself succeeded). */
+  saveError?: string;
 }
 
 export interface LoadedInput {
@@ -117,21 +119,26 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     cache: stats,
     async renderBodies(items) {
       const wanted = [...items];
+      const out: ContentIssue[] = [];
       const reread = wanted.filter((a) => unread.has(a));
       if (reread.length && settings) {
         const again = await source.read({ only: new Set(reread.map((a) => a.file)) });
+        out.push(...again.issues);
         const byPath = new Map(again.files.map((f) => [f.path, f]));
         for (const a of reread) {
           const f = byPath.get(a.file);
-          const fresh = f && parseArticle(a.file, f.bytes, settings).article;
-          if (!fresh) throw new Error(`${a.file} changed or vanished during the build; build again`);
+          // The bytes must be those the cached entry was made from: its metadata is in the model.
+          const fresh = f && md5(f.bytes) === hashes.get(a.file) ? parseArticle(a.file, f.bytes, settings).article : undefined;
+          if (!fresh) {
+            out.push({ file: a.file, field: "file", severity: "error", message: "changed or was removed while the build ran: build again" });
+            continue;
+          }
           a.markdown = fresh.markdown;
           a.bodyLine = fresh.bodyLine;
           unread.delete(a);
         }
       }
-      const out: ContentIssue[] = [];
-      for (const a of wanted) {
+      for (const a of wanted.filter((x) => !unread.has(x))) {
         const issue = renderBody(a);
         if (issue) out.push(issue);
       }

@@ -6,6 +6,7 @@ import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { CACHE_KEY, cacheContext, decodeCache } from "../../functions/core/cache.ts";
+import { ContentError } from "../../functions/core/errors.ts";
 import { articleText, siteYaml, snapshot, tempDir, tree, writeTree } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -70,6 +71,39 @@ describe("build cache", () => {
     const r = await run(content, out);
     expect(r.cache).toMatchObject({ state: "used", parsed: 0, unread: 5 });
     expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("names a file that changed while the build ran, instead of publishing its new body under its old metadata", async () => {
+    const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
+    const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });
+    await run(content, out);
+    for (const i of [5, 6, 7]) await rm(join(content, "articles", `a${i}.md`));
+    const before = await outputs(out);
+    // The second read (of a body the cache never held) finds a4.md edited since the first.
+    const dir = new DirectoryContent(content);
+    const source = {
+      description: dir.description,
+      read: async (o?: Parameters<DirectoryContent["read"]>[0]) => {
+        if (o?.only) await writeFile(join(content, "articles", "a4.md"), articleText({ title: "Edited meanwhile", date: "2020-01-05T00:00:00Z" }));
+        return dir.read(o);
+      },
+    };
+    const err = await build({ source, store: new DirectoryStore(out), now: NOW }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentError);
+    expect((err as ContentError).issues).toContainEqual(expect.objectContaining({ file: "articles/a4.md", field: "file", message: expect.stringMatching(/changed or was removed while the build ran/) }));
+    expect(await outputs(out)).toEqual(before);
+  });
+
+  it("reports why the cache could not be stored, and the build still succeeds", async () => {
+    const { content, out } = await setup(articles(3));
+    const dirStore = new DirectoryStore(out);
+    const store = Object.assign(Object.create(dirStore) as DirectoryStore, {
+      put: (key: string, body: Buffer, meta: { contentType: string; cacheControl: string }) =>
+        key === CACHE_KEY ? Promise.reject(new Error("disk full")) : dirStore.put(key, body, meta),
+    });
+    const r = await build({ source: new DirectoryContent(content), store, now: NOW });
+    expect(r.items).toBe(3);
+    expect(r.cache).toMatchObject({ saved: false, saveError: "disk full" });
   });
 
   it.each([
