@@ -130,9 +130,11 @@ function interpret(
   }
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
-  const result = articleSchema.safeParse(value, { reportInput: true });
+  // Without reportInput first (a third faster); an invalid article is parsed again with it.
+  let result = articleSchema.safeParse(value);
   if (!result.success) {
-    for (const issue of result.error.issues) {
+    result = articleSchema.safeParse(value, { reportInput: true });
+    for (const issue of result.error?.issues ?? []) {
       const path = issue.path.map(String);
       err(path.join(".") || "front matter", issueMessage(issue), fmLine(lineOf(issue.path as PropertyKey[])) ?? split.frontMatterLine);
     }
@@ -162,8 +164,13 @@ function interpret(
   const tags = dedupeTags(fm.tags ?? []);
   if (issues.some((i) => i.severity === "error")) return { identity, issues };
 
+  // Written out field by field: a spread first and fields after it build the object through
+  // slow property additions (~12 µs an article at 10,000).
   const article: Article = {
-    ...identity,
+    file: identity.file,
+    slug: identity.slug,
+    id: identity.id,
+    lines: identity.lines,
     url: fm.url ?? joinUrl(site.site_url, `articles/${identity.slug}`),
     title: fm.title,
     summary: fm.summary,
@@ -199,6 +206,14 @@ function identify(file: string, raw: Record<string, unknown>, site: Site, lineOf
     id: id ?? joinUrl(asBase(site.site_url), `articles/${slug}`),
     lines: { id: id === undefined ? undefined : lineOf("id"), slug: slug === raw.slug ? lineOf("slug") : undefined },
   };
+}
+
+/** A file's Markdown body and its first line, exactly as parseArticle reads them: for an
+ * article whose body text was not kept (parsed on a worker thread) when it must be rendered. */
+export function bodyOf(bytes: Uint8Array): { markdown: string; bodyLine: number } | undefined {
+  const decoded = decodeText(bytes);
+  const split = decoded.ok ? splitFrontMatter(decoded.text) : undefined;
+  return split?.ok ? { markdown: split.body, bodyLine: split.bodyLine } : undefined;
 }
 
 /**

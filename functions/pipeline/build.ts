@@ -13,7 +13,7 @@ import { buildManifest } from "../core/manifest.ts";
 import { renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { publish } from "./publish.ts";
-import { loadThroughCache, type CacheStats } from "./cached-load.ts";
+import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
 export interface ValidateResult {
@@ -50,6 +50,10 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** Use and update the build cache (default true); false rebuilds everything from the sources. */
   cache?: boolean;
+  /** Worker threads for parsing and Markdown (parse-pool.ts); default: SYNDICATE_WORKERS, else cores − 1. */
+  workers?: number;
+  /** Fewest files to parse for workers to be used (default parse-pool.ts PARALLEL_MIN). */
+  parallelMin?: number;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
   lease?: LeaseOptions;
 }
@@ -84,7 +88,15 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
-  const input = await loadThroughCache(options.source, options.store, options.cache !== false);
+  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin });
+  try {
+    return await buildFrom(input, options, lease, started, statsBefore);
+  } finally {
+    await input.close();
+  }
+}
+
+async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease, started: number, statsBefore: RequestStats | undefined): Promise<BuildReport> {
   options.onPhase?.("validating");
   const { loaded } = input;
   const issues = [...input.issues];

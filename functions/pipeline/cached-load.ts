@@ -11,6 +11,7 @@ import type { ContentIssue } from "../core/errors.ts";
 import { CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
+import { parseFiles } from "./parse-pool.ts";
 
 export interface CacheStats {
   /** used, or why not: absent, disabled, corrupt (…), stale (…). */
@@ -19,6 +20,8 @@ export interface CacheStats {
   parsed: number;
   /** Files not read at all, their change marker being known. */
   unread: number;
+  /** Worker threads that parsed and converted alongside the main thread (parse-pool.ts). */
+  workers?: number;
   saved?: boolean;
   /** Why the cache could not be stored (the build itself succeeded). */
   saveError?: string;
@@ -30,6 +33,8 @@ export interface LoadedInput {
   cache: CacheStats;
   /** HTML for each item (converted once; cached HTML reused; files never read re-read now). */
   renderBodies(items: Iterable<Article>): Promise<ContentIssue[]>;
+  /** Stops the parse workers, if any (renderBodies does too). */
+  close(): Promise<void>;
   /** Store what this build knows of published articles for the next one; false when nothing
    * changed. Drafts and future-dated articles are never stored: the cache sits beside public
    * outputs, and they are parsed again each build (they are few). */
@@ -50,7 +55,7 @@ export function codeKey(): string {
   return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify(r)))}`);
 }
 
-export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true): Promise<LoadedInput> {
+export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, pool?: { workers?: number; parallelMin?: number }): Promise<LoadedInput> {
   const prevBytes = useCache ? (await store.get(CACHE_KEY).catch(() => undefined))?.body : undefined;
   const decoded = useCache ? decodeCache(prevBytes) : { ok: false as const, reason: "disabled" };
   const prev: CacheData | undefined = decoded.ok ? decoded.data : undefined;
@@ -92,6 +97,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     }
   }
   const settings = site;
+  const toParse: ContentFile[] = [];
   for (const f of files) {
     if (!isArticlePath(f.path) || !settings) {
       others.push(f);
@@ -105,11 +111,13 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     if (e && e.md5 === hash && e.html !== undefined) {
       results.set(f.path, entryResult(f.path, e));
       stats.reused++;
-    } else {
-      results.set(f.path, parseArticle(f.path, f.bytes, settings));
-      stats.parsed++;
-    }
+    } else toParse.push(f);
   }
+  // On every core when there are many (parse-pool.ts); the results keep the files' order.
+  const parsed = settings ? await parseFiles(toParse, settings, siteFile!.bytes, pool) : undefined;
+  parsed?.results.forEach((r, i) => results.set(toParse[i]!.path, r));
+  stats.parsed = toParse.length;
+  if (parsed?.workers) stats.workers = parsed.workers;
   const loaded = settings ? loadContent(others, results) : loadContent(files);
   issues.push(...loaded.issues);
 
@@ -138,12 +146,16 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
           unread.delete(a);
         }
       }
-      for (const a of wanted.filter((x) => !unread.has(x))) {
+      const ready = wanted.filter((x) => !unread.has(x));
+      if (parsed) out.push(...(await parsed.renderBodies(ready)));
+      else for (const a of ready) {
         const issue = renderBody(a);
         if (issue) out.push(issue);
       }
+      await parsed?.close();
       return out;
     },
+    close: async () => parsed?.close(),
     async save(target, published) {
       if (!useCache || !settings) return false;
       const next: CacheData = { format: 1, context, entries: {} };

@@ -32,8 +32,10 @@ interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: n
 
 const childBundle = join(root, "child.mjs");
 await esbuild({
-  entryPoints: [join("test", "bench", "child.ts")],
-  outfile: childBundle,
+  // With the parse worker beside it, as parse-pool.ts looks for it (functions/pipeline/parse-pool.ts).
+  entryPoints: { child: join("test", "bench", "child.ts"), "parse-worker": join("functions", "pipeline", "parse-worker.ts") },
+  outdir: root,
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",

@@ -1,0 +1,95 @@
+/**
+ * parse-pool.ts: parsing and Markdown on worker threads give exactly what the main thread
+ * alone gives, issues and warnings included, and a worker that fails costs only time.
+ */
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { parseFiles } from "../../functions/pipeline/parse-pool.ts";
+import type { Article, ArticleResult } from "../../functions/core/article.ts";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { article as corpusArticle, siteYaml } from "../support/corpus.ts";
+import { parseSite } from "../../functions/core/content.ts";
+import { articleText, bytes, snapshot, tempDir, writeTree, type Tree } from "../support/content-tree.ts";
+
+const SITE_BYTES = bytes(siteYaml());
+const SITE = parseSite(SITE_BYTES).site!;
+
+/** A mixed set: generated articles, and some with errors, warnings and raw HTML. */
+function mixedFiles(n: number): { path: string; bytes: Uint8Array }[] {
+  const files = Array.from({ length: n }, (_, i) => ({ path: `articles/a-${String(i).padStart(4, "0")}.md`, bytes: bytes(corpusArticle(i, { articles: n })) }));
+  files[3] = { path: files[3]!.path, bytes: bytes(articleText({ title: "No zone", date: "2020-06-19T10:00:00", mood: "unknown key" })) };
+  files[7] = { path: files[7]!.path, bytes: bytes(articleText({ title: 123, date: "2020-02-30" })) };
+  files[11] = { path: files[11]!.path, bytes: bytes("not front matter at all") };
+  files[13] = { path: files[13]!.path, bytes: new Uint8Array([0x2d, 0x2d, 0x2d, 0x0a, 0xff, 0xfe]) };
+  files[17] = { path: files[17]!.path, bytes: bytes(articleText({ title: "Raw HTML", date: "2020-06-19" }, `<script>x</script><a href="javascript:y" onclick="z">k</a> and [rel](/r) ![i](i.png)\n\n- a\n  - b`)) };
+  return files;
+}
+
+/** A parse result without its Markdown (the pool drops it; renderBodies reads it again). */
+function comparable(r: ArticleResult) {
+  return { ...r, article: r.article && { ...r.article, markdown: undefined } };
+}
+
+async function parseAndRender(files: { path: string; bytes: Uint8Array }[], workers: number, siteBytes = SITE_BYTES) {
+  // mainThread: false: the workers parse everything, however slowly they start.
+  const parsed = await parseFiles(files, SITE, siteBytes, { workers, parallelMin: 1, mainThread: workers === 0 });
+  try {
+    const articles = parsed.results.map((r) => r.article).filter((a): a is Article => a !== undefined);
+    const issues = await parsed.renderBodies(articles);
+    return { parsed, results: parsed.results.map(comparable), html: articles.map((a) => a.contentHtml), issues };
+  } finally {
+    await parsed.close();
+  }
+}
+
+describe("parse pool", () => {
+  const files = mixedFiles(1_200);
+
+  it("gives the same results, issues and HTML with workers as on the main thread alone", async () => {
+    const alone = await parseAndRender(files, 0);
+    const pooled = await parseAndRender(files, 2);
+    expect(alone.parsed.workers).toBe(0);
+    expect(pooled.parsed.workers).toBeGreaterThan(0);
+    expect(pooled.results).toEqual(alone.results);
+    expect(pooled.html).toEqual(alone.html);
+    expect(pooled.issues).toEqual(alone.issues);
+    // The mixed files did produce what they were made for: proof the comparison covers them.
+    const issues = alone.results.flatMap((r) => r.issues);
+    expect(issues.some((i) => i.severity === "warning" && i.field === "mood")).toBe(true);
+    expect(issues.some((i) => i.severity === "error" && i.field === "title")).toBe(true);
+    expect(issues.some((i) => i.file === files[13]!.path && /UTF-8/.test(i.message))).toBe(true);
+    expect(alone.html[alone.html.length - 1]).toContain("https://corpus.example.com/related/");
+    const raw = alone.html.find((h) => h?.includes("Raw HTML") || h?.includes(">k</a>"));
+    expect(raw).toBeDefined();
+    expect(raw).not.toMatch(/script|javascript|onclick/);
+  });
+
+  it("finishes on the main thread when every worker fails", async () => {
+    // The workers cannot read these site settings and stop at once; the main thread can.
+    const alone = await parseAndRender(files, 0);
+    const failed = await parseAndRender(files, 2, bytes("title: [unclosed"));
+    expect(failed.parsed.workers).toBe(0);
+    expect(failed.results).toEqual(alone.results);
+    expect(failed.html).toEqual(alone.html);
+  });
+
+  it("builds byte-identical outputs with and without workers", async () => {
+    const root = await tempDir();
+    const t: Tree = { "site.yaml": siteYaml({ archives: true, itemsPerFeed: 20 }) };
+    for (let i = 0; i < 300; i++) t[`articles/article-${String(i).padStart(4, "0")}.md`] = corpusArticle(i, { articles: 300 });
+    const content = await writeTree(join(root, "content"), t);
+    const outs: Record<string, string>[] = [];
+    for (const workers of [0, 2]) {
+      const out = join(root, `out-${workers}`);
+      await build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: Date.UTC(2030, 0, 1), workers, cache: false, parallelMin: 1 });
+      const files = await snapshot(out);
+      outs.push(Object.fromEntries(Object.entries(files).filter(([k]) => k !== "manifest.json").map(([k, v]) => [k, v.bytes])));
+    }
+    expect(Object.keys(outs[0]!).length).toBeGreaterThan(30);
+    expect(outs[1]).toEqual(outs[0]);
+    await rm(root, { recursive: true, force: true });
+  });
+});
