@@ -2,13 +2,20 @@
  * Markdown → safe HTML. markdown-it (CommonMark) renders; sanitize-html enforces an allow-list
  * (no script, style, iframe, forms, event handlers, javascript:/data: URLs); relative links and
  * images are made absolute against the article's URL, because feed readers have no base URL.
+ *
+ * A body without raw HTML (no `html_block`/`html_inline` token) skips sanitize-html: everything
+ * in it would come from markdown-it's own rules, so `renderDirect` applies the allow-list to the
+ * tokens and writes what sanitize-html would write, byte for byte (test/unit/markdown-direct.test.ts
+ * compares the two over content, a generated corpus and fast-check bodies).
  */
-import MarkdownIt from "markdown-it";
+import MarkdownIt, { type Token } from "markdown-it";
 import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
 import { LIMITS } from "./limits.ts";
 
 const md = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
+/** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
+const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
 
 /** The HTML allow-list. Documented in README.md ("What HTML an article may contain"). */
 export const ALLOWED_TAGS = [
@@ -32,6 +39,8 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
 };
 
 export const ALLOWED_SCHEMES = ["http", "https", "mailto"];
+const IMG_SCHEMES = ["http", "https"];
+const CODE_CLASS = /^language-[a-z0-9+#-]+$/;
 
 function absolutise(value: string, base: string): string {
   try {
@@ -45,9 +54,9 @@ export function sanitize(html: string, baseUrl: string): string {
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
-    allowedClasses: { code: [/^language-[a-z0-9+#-]+$/] },
+    allowedClasses: { code: [CODE_CLASS] },
     allowedSchemes: ALLOWED_SCHEMES,
-    allowedSchemesByTag: { img: ["http", "https"] },
+    allowedSchemesByTag: { img: IMG_SCHEMES },
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
     // Content of these is dropped with the tag, not shown as text.
@@ -62,10 +71,140 @@ export function sanitize(html: string, baseUrl: string): string {
         attribs: attribs.src === undefined ? attribs : { ...attribs, src: absolutise(attribs.src, baseUrl) },
       }),
     },
-  }).trim();
+  });
+  return finish(clean);
+}
+
+function finish(html: string): string {
+  const clean = html.trim();
   // A literal CR (from `&#13;` in the source) is written as the reference: XML parsers turn a
   // literal CR into LF (XML 1.0 §2.11), so RSS/Atom would otherwise carry other HTML than JSON.
   return clean.includes("\r") ? clean.replace(/\r/g, "&#13;") : clean;
+}
+
+// ---- The direct path: bodies without raw HTML ----
+
+/**
+ * sanitize-html's URL test (launder's naughtyHref, as sanitize-html 2.17 calls it): control
+ * characters and spaces ignored, HTML comments removed, then the scheme must be allowed;
+ * protocol-relative URLs are refused, scheme-less ones pass.
+ */
+function naughtyUrl(url: string, schemes: readonly string[]): boolean {
+  // eslint-disable-next-line no-control-regex
+  let href = url.replace(/[\x00-\x20]+/g, "");
+  for (;;) {
+    const first = href.indexOf("<!--");
+    if (first === -1) break;
+    const last = href.indexOf("-->", first + 4);
+    if (last === -1) break;
+    href = href.substring(0, first) + href.substring(last + 3);
+  }
+  const scheme = /^([a-zA-Z][a-zA-Z0-9.\-+]*):/.exec(href);
+  if (!scheme) return /^[/\\]{2}/.test(href);
+  return !schemes.includes(scheme[1]!.toLowerCase());
+}
+
+/** How each token type markdown-it's own rules emit is rendered; any other type (raw HTML
+ * above all) sends the body through sanitize-html. */
+type Kind = "tag" | "void" | "pre" | "code" | "text";
+const DIRECT_TYPES = new Map<string, Kind>([
+  ...["paragraph", "heading", "blockquote", "bullet_list", "ordered_list", "list_item", "table", "thead", "tbody", "tr", "th", "td",
+    "em", "strong", "s", "link"].flatMap((t): [string, Kind][] => [[`${t}_open`, "tag"], [`${t}_close`, "tag"]]),
+  ["hr", "void"], ["hardbreak", "void"], ["image", "void"],
+  ["fence", "pre"], ["code_block", "pre"], ["code_inline", "code"],
+  ["text", "text"], ["softbreak", "text"],
+]);
+const ALLOWED_TAG_SET = new Set(ALLOWED_TAGS);
+/** Attributes sanitize-html writes without a value when empty (not in its nonBooleanAttributes). */
+const BOOLEAN_ATTRIBUTES = new Set(["reversed"]);
+
+/**
+ * The deepest element nesting the tokens render to (what htmlDepth would count), or -1 if the
+ * direct path cannot render them: a raw HTML token anywhere (image alt text included), a token
+ * type or tag it does not know, or an attribute it would not write as sanitize-html does.
+ */
+function directDepth(tokens: Token[], depth: number): number {
+  let max = depth;
+  for (const t of tokens) {
+    if (t.type === "inline") {
+      const d = directDepth(t.children ?? [], depth);
+      if (d < 0) return -1;
+      if (d > max) max = d;
+      continue;
+    }
+    const kind = DIRECT_TYPES.get(t.type);
+    if (kind === undefined) return -1;
+    if (kind !== "text" && !ALLOWED_TAG_SET.has(t.tag)) return -1;
+    if (t.attrs) {
+      if (kind === "pre" || kind === "code") return -1;
+      for (const [name] of t.attrs) if (BOOLEAN_ATTRIBUTES.has(name) || name === "class") return -1;
+    }
+    // Alt text is the children's text (renderInlineAsText), raw HTML included: only that matters.
+    if (t.type === "image" && t.children && hasRawHtml(t.children)) return -1;
+    switch (kind) {
+      case "tag":
+        if (t.hidden) break;
+        depth += t.nesting;
+        if (depth > max) max = depth;
+        break;
+      case "void":
+      case "code":
+        if (depth + 1 > max) max = depth + 1;
+        break;
+      case "pre": // <pre><code>
+        if (depth + 2 > max) max = depth + 2;
+        break;
+    }
+  }
+  return max;
+}
+
+function hasRawHtml(tokens: Token[]): boolean {
+  return tokens.some((t) => t.type === "html_inline" || t.type === "html_block" || (t.children !== null && hasRawHtml(t.children)));
+}
+
+/** What sanitize-html does to each attribute, applied to the tokens: outside the allow-list
+ * dropped (tables' `style`), `href`/`src` made absolute and dropped if their scheme is not
+ * allowed, empty values dropped except `alt`. */
+function cleanAttributes(tokens: Token[], baseUrl: string): void {
+  for (const t of tokens) {
+    if (t.children) cleanAttributes(t.children, baseUrl);
+    if (!t.attrs) continue;
+    const allowed = ALLOWED_ATTRIBUTES[t.tag];
+    const kept: [string, string][] = [];
+    for (const [name, raw] of t.attrs) {
+      if (!allowed?.includes(name)) continue;
+      let value = String(raw);
+      if ((t.tag === "a" && name === "href") || (t.tag === "img" && name === "src")) {
+        value = absolutise(value, baseUrl);
+        if (naughtyUrl(value, t.tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES)) continue;
+      }
+      if (value === "" && name !== "alt") continue;
+      kept.push([name, value]);
+    }
+    t.attrs = kept.length > 0 ? kept : null;
+  }
+}
+
+/** Text as sanitize-html re-escapes it: `&`, `<`, `>` (markdown-it also escapes `"`). */
+function escapeText(s: string): string {
+  return /[&<>]/.test(s) ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s;
+}
+
+direct.renderer.rules.text = (tokens, idx) => escapeText(tokens[idx]!.content);
+direct.renderer.rules.code_inline = (tokens, idx) => `<code>${escapeText(tokens[idx]!.content)}</code>`;
+direct.renderer.rules.code_block = (tokens, idx) => `<pre><code>${escapeText(tokens[idx]!.content)}</code></pre>\n`;
+direct.renderer.rules.fence = (tokens, idx) => {
+  // markdown-it's class: `language-` and the info string's first word, kept if sanitize would.
+  const t = tokens[idx]!;
+  const info = t.info ? direct.utils.unescapeAll(t.info).trim() : "";
+  const cls = info ? `language-${info.split(/\s+/)[0]}` : "";
+  return `<pre><code${CODE_CLASS.test(cls) ? ` class="${cls}"` : ""}>${escapeText(t.content)}</code></pre>\n`;
+};
+
+function renderDirect(tokens: Token[], baseUrl: string): string {
+  cleanAttributes(tokens, baseUrl);
+  return finish(direct.renderer.render(tokens, direct.options, {}));
 }
 
 /** Deepest element nesting in an HTML fragment. */
@@ -94,7 +233,8 @@ const NESTING_CONTAINERS = new Set([
 
 export type MarkdownResult = { ok: true; html: string } | { ok: false; message: string; line?: number };
 
-export function renderMarkdown(markdown: string, baseUrl: string): MarkdownResult {
+/** `direct: false` always takes the sanitize-html path (tests compare the two). */
+export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean } = {}): MarkdownResult {
   const tokens = md.parse(markdown, {});
   // Count lists and blockquotes themselves: markdown-it's `level` also counts list items and
   // paragraphs, so it measures a list level as two and a blockquote level as one.
@@ -110,10 +250,15 @@ export function renderMarkdown(markdown: string, baseUrl: string): MarkdownResul
       };
     }
   }
+  const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
+  if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
+  if (directMax >= 0) return { ok: true, html: renderDirect(tokens, baseUrl) };
   const html = sanitize(md.renderer.render(tokens, md.options, {}), baseUrl);
   const depth = htmlDepth(html);
-  if (depth > LIMITS.htmlElementDepth) {
-    return { ok: false, message: `HTML nested ${depth} elements deep; at most ${LIMITS.htmlElementDepth} are allowed` };
-  }
+  if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);
   return { ok: true, html };
+}
+
+function tooDeep(depth: number): MarkdownResult {
+  return { ok: false, message: `HTML nested ${depth} elements deep; at most ${LIMITS.htmlElementDepth} are allowed` };
 }
