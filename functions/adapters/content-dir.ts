@@ -15,6 +15,9 @@ export interface ReadOptions {
   skip?: (path: string, fingerprint: string) => boolean;
   /** Read only these paths (a second pass for files skipped before). */
   only?: ReadonlySet<string>;
+  /** Called with each file as soon as it is read; true means the caller took it over, and it is
+   * left out of `files` (so a large tree is never all in memory). site.yaml is read first. */
+  onFile?: (file: ContentFile) => boolean;
 }
 
 export interface ContentRead {
@@ -102,7 +105,7 @@ export class DirectoryContent implements ContentSource {
     } catch {
       /* no articles yet */
     }
-    entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+    entries.sort((a, b) => (a.path === SITE_FILE ? -1 : b.path === SITE_FILE ? 1 : a.path < b.path ? -1 : 1));
     const wanted = options.only ? entries.filter((e) => options.only!.has(e.path)) : entries;
     // Synchronous reads on purpose: for many small files they are 6-10x faster than promise-based
     // ones (measured: 10,000 files in ~90 ms against 500-900 ms through the thread pool), and the
@@ -154,7 +157,8 @@ export class DirectoryContent implements ContentSource {
           err(path, tooBig);
           return undefined;
         }
-        return { path, bytes: readFileSync(fd), fingerprint: statFingerprint(info) };
+        const file = { path, bytes: readFileSync(fd), fingerprint: statFingerprint(info) };
+        return options.onFile?.(file) ? undefined : file;
       } finally {
         closeSync(fd);
       }

@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
 import { fileIssue, isContentPath, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
-import type { ContentFile } from "../core/content.ts";
+import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 
 export interface S3ClientOptions {
@@ -289,7 +289,7 @@ export class S3Content implements ContentSource {
     const wanted = entries
       .filter((e) => isContentPath(e.key) && (!options.only || options.only.has(e.key)))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
-    const files = await mapLimit(wanted, 8, async (e): Promise<ContentFile | undefined> => {
+    const read = async (e: S3Entry): Promise<ContentFile | undefined> => {
       const tooBig = sizeProblem(e.key, e.size);
       if (tooBig) {
         issues.push(fileIssue(e.key, tooBig));
@@ -305,8 +305,12 @@ export class S3Content implements ContentSource {
       // Replaced since the listing: the limit holds for the bytes actually read.
       const grown = got && sizeProblem(e.key, got.body.byteLength);
       if (grown) issues.push(fileIssue(e.key, grown));
-      return got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;
-    });
+      const file = got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;
+      return file && options.onFile?.(file) ? undefined : file;
+    };
+    // site.yaml first (ReadOptions.onFile), then the rest eight at a time.
+    const site = wanted.filter((e) => e.key === SITE_FILE);
+    const files = [...(await mapLimit(site, 1, read)), ...(await mapLimit(wanted.filter((e) => e.key !== SITE_FILE), 8, read))];
     return { files: files.filter((f): f is ContentFile => f !== undefined), issues, unchanged };
   }
 }

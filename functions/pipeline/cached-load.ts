@@ -5,13 +5,14 @@
  * item published for the first time); then it is read when needed.
  */
 import { GENERATOR } from "../core/render/context.ts";
-import { parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
+import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
-import { parseFiles } from "./parse-pool.ts";
+import { ParsePool, type PoolOptions } from "./parse-pool.ts";
+import type { Site } from "../core/schema.ts";
 
 export interface CacheStats {
   /** used, or why not: absent, disabled, corrupt (…), stale (…). */
@@ -55,20 +56,59 @@ export function codeKey(): string {
   return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify(r)))}`);
 }
 
-export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, pool?: { workers?: number; parallelMin?: number }): Promise<LoadedInput> {
+export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   const prevBytes = useCache ? (await store.get(CACHE_KEY).catch(() => undefined))?.body : undefined;
   const decoded = useCache ? decodeCache(prevBytes) : { ok: false as const, reason: "disabled" };
   const prev: CacheData | undefined = decoded.ok ? decoded.data : undefined;
   const entries = prev?.entries ?? {};
-  const first = await source.read(
-    prev ? { skip: (path, fp) => path !== SITE_FILE && isArticlePath(path) && entries[path]?.fingerprint === fp } : {},
-  );
-  let files = first.files;
+  const fingerprints = new Map<string, string | undefined>();
+  const hashes = new Map<string, string>();
+  const results = new Map<string, ArticleResult>();
+  const unread = new Set<Article>();
+  let site: Site | undefined;
+  let siteFile: ContentFile | undefined;
+  let usable = false;
+  let pool: ParsePool | undefined;
+  let reused = 0;
+  // Articles are taken over as the source reads them (ReadOptions.onFile): reused from the
+  // cache or handed to the parse pool, so their bytes are never all in memory at once. The
+  // sources read site.yaml first; an article met before it waits.
+  const early: ContentFile[] = [];
+  const article = (f: ContentFile) => {
+    const hash = md5(f.bytes);
+    fingerprints.set(f.path, f.fingerprint);
+    hashes.set(f.path, hash);
+    const e = usable ? entries[f.path] : undefined;
+    // Known bytes: reuse, unless the HTML was never rendered (then parse: the bytes are here).
+    if (e && e.md5 === hash && e.html !== undefined) {
+      results.set(f.path, entryResult(f.path, e));
+      reused++;
+    } else pool!.add(f.path, f.bytes);
+  };
+  const onFile = (f: ContentFile): boolean => {
+    if (f.path === SITE_FILE) {
+      siteFile = f;
+      site = parseSite(f.bytes).site;
+      usable = prev !== undefined && site !== undefined && prev.context === cacheContext(codeKey(), f.bytes);
+      if (site) {
+        pool = new ParsePool(site, f.bytes, poolOptions);
+        for (const e of early.splice(0)) article(e);
+      }
+      return false;
+    }
+    if (!isArticlePath(f.path) || (siteFile && !site)) return false;
+    if (!site) early.push(f);
+    else article(f);
+    return true;
+  };
+  const first = await source.read({
+    onFile,
+    ...(prev && { skip: (path: string, fp: string) => path !== SITE_FILE && isArticlePath(path) && entries[path]?.fingerprint === fp }),
+  });
+  // Without valid settings nothing is parsed here: loadContent reports every file's problems.
+  let files = [...first.files, ...early.splice(0)];
   const issues = [...first.issues];
-  const siteFile = files.find((f) => f.path === SITE_FILE);
-  const { site } = parseSite(siteFile?.bytes);
   const context = cacheContext(codeKey(), siteFile?.bytes);
-  const usable = prev !== undefined && prev.context === context && site !== undefined;
   const stats: CacheStats = {
     state: usable ? "used" : decoded.ok ? "stale (site.yaml or code changed)" : decoded.reason,
     reused: 0,
@@ -76,15 +116,10 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     unread: usable ? first.unchanged.length : 0,
   };
   if (!usable && first.unchanged.length) {
-    const second = await source.read({ only: new Set(first.unchanged.map((u) => u.path)) });
+    const second = await source.read({ only: new Set(first.unchanged.map((u) => u.path)), onFile });
     files = [...files, ...second.files];
     issues.push(...second.issues);
   }
-  const fingerprints = new Map<string, string | undefined>();
-  const hashes = new Map<string, string>();
-  const results = new Map<string, ArticleResult>();
-  const unread = new Set<Article>();
-  const others: ContentFile[] = [];
   if (usable) {
     for (const u of first.unchanged) {
       const e = entries[u.path]!;
@@ -93,32 +128,19 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       fingerprints.set(u.path, u.fingerprint);
       hashes.set(u.path, e.md5);
       if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
-      stats.reused++;
+      reused++;
     }
   }
+  stats.reused = reused;
   const settings = site;
-  const toParse: ContentFile[] = [];
-  for (const f of files) {
-    if (!isArticlePath(f.path) || !settings) {
-      others.push(f);
-      continue;
-    }
-    const hash = md5(f.bytes);
-    fingerprints.set(f.path, f.fingerprint);
-    hashes.set(f.path, hash);
-    const e = usable ? entries[f.path] : undefined;
-    // Known bytes: reuse, unless the HTML was never rendered (then parse: the bytes are here).
-    if (e && e.md5 === hash && e.html !== undefined) {
-      results.set(f.path, entryResult(f.path, e));
-      stats.reused++;
-    } else toParse.push(f);
-  }
-  // On every core when there are many (parse-pool.ts); the results keep the files' order.
-  const parsed = settings ? await parseFiles(toParse, settings, siteFile!.bytes, pool) : undefined;
-  parsed?.results.forEach((r, i) => results.set(toParse[i]!.path, r));
-  stats.parsed = toParse.length;
+  // On every core when there are many (parse-pool.ts).
+  const parsed = await pool?.finish();
+  for (const { path, result } of parsed?.results ?? []) results.set(path, result);
+  // Bodies whose bytes were not kept are read again when rendered, like those the cache held.
+  for (const a of parsed?.unkept ?? []) unread.add(a);
+  stats.parsed = parsed?.results.length ?? 0;
   if (parsed?.workers) stats.workers = parsed.workers;
-  const loaded = settings ? loadContent(others, results) : loadContent(files);
+  const loaded = settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results) : loadContent(files);
   issues.push(...loaded.issues);
 
   return {
@@ -136,7 +158,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         for (const a of reread) {
           const f = byPath.get(a.file);
           // The bytes must be those the cached entry was made from: its metadata is in the model.
-          const fresh = f && md5(f.bytes) === hashes.get(a.file) ? parseArticle(a.file, f.bytes, settings).article : undefined;
+          const fresh = f && md5(f.bytes) === hashes.get(a.file) ? bodyOf(f.bytes) : undefined;
           if (!fresh) {
             out.push({ file: a.file, field: "file", severity: "error", message: "changed or was removed while the build ran: build again" });
             continue;

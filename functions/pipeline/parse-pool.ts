@@ -1,19 +1,24 @@
 /**
- * Parsing many articles, and converting their Markdown, on every core (issue 6, deliverable 3).
+ * Parsing articles as they are read, and converting their Markdown, on every core (issue 6,
+ * deliverable 3), in bounded memory.
  *
- * A full build parses every file's front matter, which is CPU work in small independent pieces.
- * With `workers` > 0 and at least `parallelMin` files, the files' bytes go into one
- * SharedArrayBuffer (one copy; no per-file cloning), and the main thread and the workers
- * (parse-worker.ts) claim chunks of files from a shared counter until none are left, so a worker
- * still starting up simply claims fewer. Parse results come back without the Markdown (cloning
- * tens of megabytes of text costs more than it saves): a body is decoded again from the shared
- * bytes when it is rendered, and the bodies to render are shared out between the main thread and
- * the workers the same way. A worker that fails costs time, never output: whatever it did not
- * deliver is done on the main thread.
+ * Files are handed over one by one while the content source reads them (`add`), gathered in
+ * chunks of CHUNK files packed into one SharedArrayBuffer each. A full chunk is parsed on the
+ * main thread, or posted to a worker (parse-worker.ts) when one is up and has fewer than two
+ * chunks waiting: the buffer is shared, not copied, and the worker reports progress through
+ * shared counters, which the main thread reads without waiting. So reading, parsing here and
+ * parsing there overlap, and a worker still starting up simply gets fewer chunks.
  *
- * Below `parallelMin` files, with no worker script beside this module (a bundle made without
- * one, like the build Lambda's at 1 vCPU), or with SYNDICATE_WORKERS=0, everything runs on the
- * main thread as before.
+ * Parse results come back without the Markdown text: a body is decoded again from its chunk's
+ * bytes when it is rendered (bytes take a half to a quarter of the memory of decoded text, a
+ * two-byte string as soon as a file has one character beyond Latin-1). Chunks are kept up to
+ * KEEP_BYTES; the articles of chunks beyond it are `unkept`, and the caller reads those again
+ * when their body is needed. So the files' bytes are never all in memory at once.
+ *
+ * Workers start once PARALLEL_MIN files have been added, when there are cores to spare and a
+ * worker script beside this module (a bundle made without one, like the build Lambda's at 1 vCPU,
+ * runs everything here), unless SYNDICATE_WORKERS=0. A worker that fails costs time, never
+ * output: what it did not deliver is done on the main thread.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -24,41 +29,42 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import type { ContentIssue } from "../core/errors.ts";
 import type { Site } from "../core/schema.ts";
 
-/** Below this many files to parse, a worker's start-up (~0.1 s) costs more than it saves. */
+/** Files added before workers start: below it a worker's start-up costs more than it saves. */
 export const PARALLEL_MIN = 2_000;
-/** Files per claim: small enough to balance, large enough that claims and messages are few. */
+/** Files per chunk: small enough to balance, large enough that messages are few. */
 export const CHUNK = 250;
+/** The most bytes of files kept for rendering bodies later; beyond it they are read again. */
+export const KEEP_BYTES = 64 * 1024 * 1024;
 
-/** What a worker is started with (parse-worker.ts). */
-export interface PoolData {
-  bytes: SharedArrayBuffer;
-  /** For file i: its offset and length in `bytes`. */
-  offsets: Int32Array;
-  paths: string[];
+/** What a worker is started with: the site settings, and its slot in the shared counters. */
+export interface WorkerSetup {
   siteBytes: Uint8Array;
-  chunk: number;
-  /** One Int32 on a SharedArrayBuffer: the next chunk to claim. */
-  counter: Int32Array;
+  /** Per worker two Int32s: [ready (0/1), chunks parsed]. */
+  control: Int32Array;
+  slot: number;
 }
 
-/** What renderBody needs of an article besides its body (which the worker reads from `bytes`). */
-export type RenderItem = Pick<Article, "file" | "url" | "image" | "related" | "source"> & { index: number };
-type Rendered = { index: number; html: string } | { index: number; issue: ContentIssue };
+/** A chunk's bytes: file i is `bytes` from offsets[2i], offsets[2i+1] long. */
+export interface ChunkBytes {
+  bytes: SharedArrayBuffer;
+  offsets: Int32Array;
+}
 
-export type WorkerMessage =
-  | { type: "parsed"; chunk: number; results: ArticleResult[] }
-  | { type: "idle" }
-  | { type: "rendered"; out: Rendered[] };
+/** What renderBody needs of an article besides its body (which the worker reads from `at`). */
+export type RenderItem = Pick<Article, "file" | "url" | "image" | "related" | "source"> & { at: ChunkBytes; i: number; n: number };
+type Rendered = { n: number; html: string } | { n: number; issue: ContentIssue };
 
-export interface ParsedFiles {
-  /** One result per file, in the order given. */
-  results: ArticleResult[];
-  /** Converts the Markdown of those of these articles that have no HTML yet. */
-  renderBodies(articles: Iterable<Article>): Promise<ContentIssue[]>;
-  /** Stops the workers (also safe to call twice, or when there were none). */
-  close(): Promise<void>;
-  /** Workers that took part (0: all on the main thread). */
-  workers: number;
+export type ToWorker = { type: "parse"; chunk: number; at: ChunkBytes; paths: string[] } | { type: "render"; items: RenderItem[] };
+export type FromWorker = { type: "parsed"; chunk: number; results: ArticleResult[] } | { type: "rendered"; out: Rendered[] };
+
+export function fileBytes(at: ChunkBytes, i: number): Uint8Array {
+  return new Uint8Array(at.bytes, at.offsets[2 * i]!, at.offsets[2 * i + 1]!);
+}
+
+/** A parse result whose Markdown is read again from the bytes when needed (bodyOf). */
+export function dropText(r: ArticleResult): ArticleResult {
+  if (r.article) r.article.markdown = "";
+  return r;
 }
 
 /** SYNDICATE_WORKERS when set (0 turns them off), else one fewer than the cores, at most 3. */
@@ -68,119 +74,205 @@ export function workerCount(): number {
   return Math.max(0, Math.min(availableParallelism() - 1, 3));
 }
 
-export async function parseFiles(
-  files: readonly { path: string; bytes: Uint8Array }[],
-  site: Site,
-  siteBytes: Uint8Array,
-  /** mainThread: false leaves all parsing to the workers (tests use it to be sure they take part). */
-  options: { workers?: number; parallelMin?: number; mainThread?: boolean } = {},
-): Promise<ParsedFiles> {
-  const count = options.workers ?? workerCount();
-  const start = count > 0 && files.length >= (options.parallelMin ?? PARALLEL_MIN) ? workerStarter() : undefined;
-  if (!start) {
-    const results = files.map((f) => parseArticle(f.path, f.bytes, site));
-    return { results, workers: 0, renderBodies: async (articles) => renderHere([...articles]), close: async () => {} };
+export interface PoolOptions {
+  workers?: number;
+  parallelMin?: number;
+  keepBytes?: number;
+  /** false: every chunk goes to a worker, waiting for one to be up (tests: they must take part). */
+  mainThread?: boolean;
+}
+
+export interface ParsedFiles {
+  /** Each added file's result, in the order added. */
+  results: { path: string; result: ArticleResult }[];
+  /** Articles whose bytes were not kept (over KEEP_BYTES): the caller reads their bodies again. */
+  unkept: ReadonlySet<Article>;
+  /** Converts the Markdown of those of these articles that have no HTML yet. */
+  renderBodies(articles: Iterable<Article>): Promise<ContentIssue[]>;
+  /** Stops the workers and lets the kept bytes go (safe to call twice). */
+  close(): Promise<void>;
+  /** Workers that took part (0: all on the main thread). */
+  workers: number;
+}
+
+interface Chunk {
+  at?: ChunkBytes;
+  paths: string[];
+  results?: ArticleResult[];
+  /** The worker it was posted to, until its results arrive. */
+  worker?: Helper;
+  keep: boolean;
+}
+
+export class ParsePool {
+  private readonly count: number;
+  private readonly chunks: Chunk[] = [];
+  private pendingPaths: string[] = [];
+  private pendingBytes: Uint8Array[] = [];
+  private pendingSize = 0;
+  private added = 0;
+  private kept = 0;
+  private helpers: Helper[] = [];
+  private control?: Int32Array;
+  private started = false;
+  private arrived?: () => void;
+
+  constructor(
+    private readonly site: Site,
+    private readonly siteBytes: Uint8Array,
+    private readonly options: PoolOptions = {},
+  ) {
+    this.count = options.workers ?? workerCount();
   }
 
-  let total = 0;
-  for (const f of files) total += f.bytes.byteLength;
-  const shared = new Uint8Array(new SharedArrayBuffer(total));
-  const offsets = new Int32Array(2 * files.length);
-  let at = 0;
-  files.forEach((f, i) => {
-    shared.set(f.bytes, at);
-    offsets[2 * i] = at;
-    offsets[2 * i + 1] = f.bytes.byteLength;
-    at += f.bytes.byteLength;
-  });
-  const data: PoolData = { bytes: shared.buffer as SharedArrayBuffer, offsets, paths: files.map((f) => f.path), siteBytes, chunk: CHUNK, counter: new Int32Array(new SharedArrayBuffer(4)) };
-  const bytesOf = (i: number) => shared.subarray(offsets[2 * i]!, offsets[2 * i]! + offsets[2 * i + 1]!);
-  const chunks = Math.ceil(files.length / CHUNK);
-  const byChunk: (ArticleResult[] | undefined)[] = new Array(chunks);
-  let filled = 0;
-  const parseChunk = (k: number) => {
-    const out: ArticleResult[] = [];
-    for (let i = k * CHUNK; i < Math.min(files.length, (k + 1) * CHUNK); i++) {
-      const r = parseArticle(files[i]!.path, bytesOf(i), site);
-      if (r.article) r.article.markdown = ""; // read again from `shared` when rendered
-      out.push(r);
-    }
-    return out;
-  };
-
-  let settle: () => void = () => {};
-  const allIn = new Promise<void>((resolve) => (settle = resolve));
-  const check = () => {
-    if (filled === chunks || helpers.every((h) => !h.alive || h.idle)) settle();
-  };
-  const t0 = performance.now();
-  const debug = process.env.SYNDICATE_POOL_DEBUG ? (s: string) => process.stderr.write(`pool ${(performance.now() - t0).toFixed(0)} ms: ${s}\n`) : undefined;
-  const helpers = Array.from({ length: count }, () => new Helper(start(data), (m) => {
-    debug?.(m.type === "parsed" ? `worker chunk ${m.chunk}` : m.type);
-    if (m.type === "parsed" && !byChunk[m.chunk]) {
-      byChunk[m.chunk] = m.results;
-      filled++;
-    }
-    check();
-  }, check));
-
-  for (let k = options.mainThread === false ? chunks : Atomics.add(data.counter, 0, 1); k < chunks; k = Atomics.add(data.counter, 0, 1)) {
-    byChunk[k] = parseChunk(k);
-    filled++;
+  /** Hands over one file: its bytes belong to the pool now. */
+  add(path: string, bytes: Uint8Array): void {
+    this.pendingPaths.push(path);
+    this.pendingBytes.push(bytes);
+    this.pendingSize += bytes.byteLength;
+    if (++this.added >= (this.options.parallelMin ?? PARALLEL_MIN) && !this.started) this.startWorkers();
+    if (this.pendingPaths.length >= CHUNK) this.flush();
   }
-  debug?.("main thread done");
-  check();
-  await allIn;
-  debug?.("all in");
-  // Chunks a failed worker claimed but never delivered.
-  for (let k = 0; k < chunks; k++) if (!byChunk[k]) byChunk[k] = parseChunk(k);
-  const results = byChunk.flatMap((c) => c!);
-  const index = new Map<Article, number>();
-  results.forEach((r, i) => r.article && index.set(r.article, i));
 
-  return {
-    results,
-    workers: helpers.filter((h) => h.delivered).length,
-    async renderBodies(articles) {
-      const todo = [...articles].filter((a) => a.contentHtml === undefined);
-      const ready = helpers.filter((h) => h.alive && h.idle);
-      const remote = todo.filter((a) => index.has(a));
-      // An equal share for each thread, the main thread's included.
-      const share = Math.floor((remote.length * ready.length) / (ready.length + 1));
-      const sent = ready.map((h, w) => {
-        const part = remote.slice(Math.floor((share * w) / ready.length), Math.floor((share * (w + 1)) / ready.length));
-        const items = part.map((a): RenderItem => ({ index: index.get(a)!, file: a.file, url: a.url, image: a.image, related: a.related, source: a.source }));
-        return { part, reply: h.render(items) };
-      });
-      const sentSet = new Set(sent.flatMap((s) => s.part));
-      const here = todo.filter((a) => !sentSet.has(a));
-      const issues = renderHere(here, (a) => (index.has(a) ? bodyOf(bytesOf(index.get(a)!)) : undefined));
-      for (const { part, reply } of sent) {
-        const out = await reply;
-        if (!out) {
-          issues.push(...renderHere(part, (a) => bodyOf(bytesOf(index.get(a)!))));
-          continue;
-        }
-        const byIndex = new Map(part.map((a) => [index.get(a)!, a]));
-        for (const r of out) {
-          if ("html" in r) byIndex.get(r.index)!.contentHtml = r.html;
-          else issues.push(r.issue);
-        }
+  private startWorkers(): void {
+    this.started = true;
+    const start = this.count > 0 ? workerStarter() : undefined;
+    if (!start) return;
+    this.control = new Int32Array(new SharedArrayBuffer(8 * this.count));
+    for (let slot = 0; slot < this.count; slot++) {
+      this.helpers.push(new Helper(start({ siteBytes: this.siteBytes, control: this.control, slot }), this.control, slot, (m) => this.onParsed(m)));
+    }
+  }
+
+  private onParsed(m: { chunk: number; results: ArticleResult[] } | undefined): void {
+    if (m) {
+      const c = this.chunks[m.chunk]!;
+      if (!c.results) c.results = m.results;
+      c.worker = undefined;
+      if (!c.keep) c.at = undefined;
+    }
+    this.arrived?.();
+  }
+
+  /** Packs the pending files into a chunk, and parses it here or posts it to an idle worker. */
+  private flush(): void {
+    if (!this.pendingPaths.length) return;
+    const bytes = new SharedArrayBuffer(this.pendingSize);
+    const view = new Uint8Array(bytes);
+    const offsets = new Int32Array(2 * this.pendingPaths.length);
+    let offset = 0;
+    this.pendingBytes.forEach((b, i) => {
+      view.set(b, offset);
+      offsets[2 * i] = offset;
+      offsets[2 * i + 1] = b.byteLength;
+      offset += b.byteLength;
+    });
+    const keep = this.kept + this.pendingSize <= (this.options.keepBytes ?? KEEP_BYTES);
+    if (keep) this.kept += this.pendingSize;
+    const chunk: Chunk = { at: { bytes, offsets }, paths: this.pendingPaths, keep };
+    const k = this.chunks.push(chunk) - 1;
+    this.pendingPaths = [];
+    this.pendingBytes = [];
+    this.pendingSize = 0;
+    const idle = this.helpers.find((h) => h.canTake());
+    if (idle) {
+      chunk.worker = idle;
+      idle.post({ type: "parse", chunk: k, at: chunk.at!, paths: chunk.paths });
+    } else if (this.options.mainThread !== false) this.parseHere(chunk);
+  }
+
+  private parseHere(chunk: Chunk): void {
+    chunk.results = chunk.paths.map((path, i) => dropText(parseArticle(path, fileBytes(chunk.at!, i), this.site)));
+    chunk.worker = undefined;
+    if (!chunk.keep) chunk.at = undefined;
+  }
+
+  /** Every file parsed: waits for the workers' chunks (doing a failed worker's here). */
+  async finish(): Promise<ParsedFiles> {
+    this.flush();
+    for (;;) {
+      // Chunks not parsed anywhere yet (mainThread: false) go to a worker as one is free.
+      for (const c of this.chunks) {
+        if (c.results || c.worker) continue;
+        const idle = this.helpers.find((h) => h.canTake());
+        if (idle) {
+          c.worker = idle;
+          idle.post({ type: "parse", chunk: this.chunks.indexOf(c), at: c.at!, paths: c.paths });
+        } else if (!this.helpers.some((h) => h.alive)) this.parseHere(c);
       }
-      return issues;
-    },
-    async close() {
-      await Promise.all(helpers.map((h) => h.stop()));
-    },
-  };
+      for (const c of this.chunks) if (c.worker && !c.worker.alive) this.parseHere(c);
+      if (this.chunks.every((c) => c.results)) break;
+      await new Promise<void>((resolve) => {
+        this.arrived = resolve;
+        for (const h of this.helpers) h.onChange = resolve;
+        setTimeout(resolve, 50); // a worker coming up (shared flag) sends no message
+      });
+    }
+    return this.parsed();
+  }
+
+  private parsed(): ParsedFiles {
+    const results: ParsedFiles["results"] = [];
+    const where = new Map<Article, { at: ChunkBytes; i: number }>();
+    const unkept = new Set<Article>();
+    for (const c of this.chunks) {
+      c.results!.forEach((result, i) => {
+        results.push({ path: c.paths[i]!, result });
+        if (!result.article) return;
+        if (c.at) where.set(result.article, { at: c.at, i });
+        else unkept.add(result.article);
+      });
+    }
+    const helpers = this.helpers;
+    const bodyOfArticle = (a: Article) => {
+      const w = where.get(a);
+      return w ? bodyOf(fileBytes(w.at, w.i)) : undefined;
+    };
+    return {
+      results,
+      unkept,
+      workers: helpers.filter((h) => h.delivered).length,
+      async renderBodies(articles) {
+        // An unkept article's body is the caller's to read again first (its text is empty till then).
+        const todo = [...articles].filter((a) => a.contentHtml === undefined && !(unkept.has(a) && a.markdown === ""));
+        const ready = helpers.filter((h) => h.alive && h.ready());
+        const shareable = todo.filter((a) => where.has(a));
+        // An equal share for each thread, the main thread's included.
+        const share = Math.floor((shareable.length * ready.length) / (ready.length + 1));
+        const sent = ready.map((h, w) => {
+          const part = shareable.slice(Math.floor((share * w) / ready.length), Math.floor((share * (w + 1)) / ready.length));
+          const items = part.map((a, n): RenderItem => ({ ...where.get(a)!, n, file: a.file, url: a.url, image: a.image, related: a.related, source: a.source }));
+          return { part, reply: h.render(items) };
+        });
+        const sentSet = new Set(sent.flatMap((s) => s.part));
+        const issues = renderHere(todo.filter((a) => !sentSet.has(a)), bodyOfArticle);
+        for (const { part, reply } of sent) {
+          const out = await reply;
+          if (!out) {
+            issues.push(...renderHere(part, bodyOfArticle));
+            continue;
+          }
+          for (const r of out) {
+            if ("html" in r) part[r.n]!.contentHtml = r.html;
+            else issues.push(r.issue);
+          }
+        }
+        return issues;
+      },
+      async close() {
+        where.clear();
+        await Promise.all(helpers.map((h) => h.stop()));
+      },
+    };
+  }
 }
 
 /** renderBody on this thread; `body` gives the Markdown of an article whose text was not kept. */
-function renderHere(articles: Article[], body?: (a: Article) => { markdown: string; bodyLine: number } | undefined): ContentIssue[] {
+function renderHere(articles: Article[], body: (a: Article) => { markdown: string; bodyLine: number } | undefined): ContentIssue[] {
   const issues: ContentIssue[] = [];
   for (const a of articles) {
     if (a.contentHtml !== undefined) continue;
-    const b = body?.(a);
+    const b = body(a);
     if (b) {
       a.markdown = b.markdown;
       a.bodyLine = b.bodyLine;
@@ -192,35 +284,46 @@ function renderHere(articles: Article[], body?: (a: Article) => { markdown: stri
   return issues;
 }
 
-/** One worker: alive until it fails or is stopped; idle once it has claimed its last chunk. */
+/** One worker: alive until it fails or is stopped. */
 class Helper {
   alive = true;
-  idle = false;
   /** Whether it delivered anything (parse results or bodies). */
   delivered = false;
+  onChange?: () => void;
+  private posted = 0;
   private pending?: (out: Rendered[] | undefined) => void;
   constructor(
     private readonly worker: Worker,
-    onMessage: (m: WorkerMessage) => void,
-    onDown: () => void,
+    private readonly control: Int32Array,
+    private readonly slot: number,
+    onParsed: (m: { chunk: number; results: ArticleResult[] } | undefined) => void,
   ) {
     worker.unref(); // never what keeps a process alive
-    worker.on("message", (m: WorkerMessage) => {
-      if (m.type === "idle") this.idle = true;
-      else this.delivered = true;
+    worker.on("message", (m: FromWorker) => {
+      this.delivered = true;
       if (m.type === "rendered") this.answer(m.out);
-      onMessage(m);
+      else onParsed(m);
     });
-    const down = () => {
+    worker.on("error", (err) => {
+      if (process.env.SYNDICATE_POOL_DEBUG) process.stderr.write(`parse pool: worker failed: ${err.stack ?? err}\n`);
+    });
+    worker.on("exit", () => {
       this.alive = false;
       this.answer(undefined);
-      onDown();
-    };
-    worker.on("error", (err) => {
-      if (process.env.SYNDICATE_POOL_DEBUG) process.stderr.write(`pool: worker failed: ${err.stack ?? err}\n`);
-      down();
+      onParsed(undefined);
+      this.onChange?.();
     });
-    worker.on("exit", down);
+  }
+  /** Up, and fewer than two chunks waiting: read from the shared counters, without waiting. */
+  canTake(): boolean {
+    return this.alive && this.ready() && this.posted - Atomics.load(this.control, 2 * this.slot + 1) < 2;
+  }
+  ready(): boolean {
+    return Atomics.load(this.control, 2 * this.slot) === 1;
+  }
+  post(m: ToWorker): void {
+    if (m.type === "parse") this.posted++;
+    this.worker.postMessage(m);
   }
   private answer(out: Rendered[] | undefined) {
     const p = this.pending;
@@ -233,7 +336,7 @@ class Helper {
     if (!this.alive) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.pending = resolve;
-      this.worker.postMessage({ type: "render", items });
+      this.post({ type: "render", items });
     });
   }
   async stop() {
@@ -246,9 +349,9 @@ class Helper {
  * parse-worker.mjs beside its child), or the TypeScript source through tsx when running from
  * source (the CLI, tests). Undefined when neither is there: no workers.
  */
-function workerStarter(): ((data: PoolData) => Worker) | undefined {
+function workerStarter(): ((setup: WorkerSetup) => Worker) | undefined {
   const bundled = new URL("./parse-worker.mjs", import.meta.url);
-  if (existsSync(fileURLToPath(bundled))) return (data) => new Worker(bundled, { workerData: data });
+  if (existsSync(fileURLToPath(bundled))) return (setup) => new Worker(bundled, { workerData: setup });
   const source = new URL("./parse-worker.ts", import.meta.url);
   if (!import.meta.url.endsWith(".ts") || !existsSync(fileURLToPath(source))) return undefined;
   // tsx's ESM entry (its CommonJS one cannot register hooks from a worker's eval code).
@@ -260,5 +363,5 @@ function workerStarter(): ((data: PoolData) => Worker) | undefined {
     return undefined;
   }
   const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source.href)}); });`;
-  return (data) => new Worker(code, { eval: true, workerData: data });
+  return (setup) => new Worker(code, { eval: true, workerData: setup });
 }

@@ -1,40 +1,34 @@
 /**
  * A parse worker (parse-pool.ts): the same parseArticle and renderBody as the main thread, on
- * another core. It reads the files' bytes from the shared buffer the pool filled, claims chunks
- * of files from a shared counter until none are left, and posts each chunk's parse results
- * without the Markdown (the pool gets a body again from the same bytes when it is needed).
- * Then it renders the bodies it is asked for.
+ * another core. It parses the chunks it is posted, reading the files' bytes from each chunk's
+ * shared buffer, and posts the results without the Markdown text; it counts each chunk done in
+ * the shared counters, which the main thread reads while it is busy reading and parsing. Then it
+ * renders the bodies it is asked for, from the same bytes.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { parseSite } from "../core/content.ts";
 import { bodyOf, parseArticle, renderBody, type Article } from "../core/article.ts";
-import type { PoolData, RenderItem, WorkerMessage } from "./parse-pool.ts";
+import { dropText, fileBytes, type FromWorker, type ToWorker, type WorkerSetup } from "./parse-pool.ts";
 
-const data = workerData as PoolData;
-const { site } = parseSite(data.siteBytes);
+const setup = workerData as WorkerSetup;
+const { site } = parseSite(setup.siteBytes);
 const port = parentPort!;
-const bytesOf = (i: number) => new Uint8Array(data.bytes, data.offsets[2 * i]!, data.offsets[2 * i + 1]!);
-const chunks = Math.ceil(data.paths.length / data.chunk);
-
 if (!site) throw new Error("parse worker: site.yaml does not parse here, though it did on the main thread");
-for (let k = Atomics.add(data.counter, 0, 1); k < chunks; k = Atomics.add(data.counter, 0, 1)) {
-  const results = [];
-  for (let i = k * data.chunk; i < Math.min(data.paths.length, (k + 1) * data.chunk); i++) {
-    const r = parseArticle(data.paths[i]!, bytesOf(i), site);
-    if (r.article) r.article.markdown = "";
-    results.push(r);
-  }
-  port.postMessage({ type: "parsed", chunk: k, results } satisfies WorkerMessage);
-}
-port.postMessage({ type: "idle" } satisfies WorkerMessage);
 
-port.on("message", (m: { type: "render"; items: RenderItem[] }) => {
-  const out = m.items.map(({ index, ...item }) => {
-    const body = bodyOf(bytesOf(index));
-    if (!body) return { index, issue: { file: item.file, field: "body", severity: "error" as const, message: "could not be read again" } };
+port.on("message", (m: ToWorker) => {
+  if (m.type === "parse") {
+    const results = m.paths.map((path, i) => dropText(parseArticle(path, fileBytes(m.at, i), site)));
+    port.postMessage({ type: "parsed", chunk: m.chunk, results } satisfies FromWorker);
+    Atomics.add(setup.control, 2 * setup.slot + 1, 1);
+    return;
+  }
+  const out = m.items.map(({ at, i, n, ...item }) => {
+    const body = bodyOf(fileBytes(at, i));
+    if (!body) return { n, issue: { file: item.file, field: "body", severity: "error" as const, message: "could not be read again" } };
     const a = { ...item, ...body } as Article;
     const issue = renderBody(a);
-    return issue ? { index, issue } : { index, html: a.contentHtml! };
+    return issue ? { n, issue } : { n, html: a.contentHtml! };
   });
-  port.postMessage({ type: "rendered", out } satisfies WorkerMessage);
+  port.postMessage({ type: "rendered", out } satisfies FromWorker);
 });
+Atomics.store(setup.control, 2 * setup.slot, 1); // up: the main thread may post chunks now

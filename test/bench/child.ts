@@ -32,6 +32,7 @@ async function runBuild(): Promise<Record<string, number>> {
   const onPhase = (p: string) => {
     const t = performance.now();
     phases[current] = (phases[current] ?? 0) + (t - last);
+    if (process.env.BENCH_PHASES) phases[`rss MiB after ${current}`] = process.memoryUsage().rss / 1048576;
     last = t;
     current = p;
   };

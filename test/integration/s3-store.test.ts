@@ -100,7 +100,9 @@ describe("S3Content", () => {
       const remote = await new S3Content({ client: s3.client, bucket: store.bucket, prefix: "tenant/one" }).read();
       expect(remote.issues).toEqual(local.issues);
       expect(remote.issues[0]).toMatchObject({ file: "articles/too-big.md", field: "file", severity: "error" });
-      expect(remote.files.map((f) => f.path)).toEqual(local.files.map((f) => f.path).sort());
+      // Both read site.yaml first, then the articles in order.
+      expect(remote.files.map((f) => f.path)).toEqual(local.files.map((f) => f.path));
+      expect(remote.files[0]?.path).toBe("site.yaml");
       for (const f of remote.files) expect(Buffer.from(f.bytes).equals(Buffer.from(local.files.find((l) => l.path === f.path)!.bytes))).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -91,9 +91,9 @@ describe("DirectoryContent", () => {
     return new DirectoryContent(content).read();
   }
 
-  it("reads site.yaml and the articles", async () => {
+  it("reads site.yaml, first (ReadOptions.onFile needs the settings first), and the articles", async () => {
     const r = await readDir(tree({ a: {} }));
-    expect(r.files.map((f) => f.path)).toEqual(["articles/a.md", "site.yaml"]);
+    expect(r.files.map((f) => f.path)).toEqual(["site.yaml", "articles/a.md"]);
   });
 
   it("rejects an article that is a symbolic link to a file outside the content directory", async () => {
@@ -117,7 +117,7 @@ describe("DirectoryContent", () => {
 
   it("follows a symbolic link that stays inside the content directory", async () => {
     const r = await readDir(tree({ a: {} }), (content) => symlink(join(content, "articles", "a.md"), join(content, "articles", "b.md")));
-    expect(r.files.map((f) => f.path)).toEqual(["articles/a.md", "articles/b.md", "site.yaml"]);
+    expect(r.files.map((f) => f.path)).toEqual(["site.yaml", "articles/a.md", "articles/b.md"]);
   });
 
   it("reports a dangling symbolic link", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { parseFiles } from "../../functions/pipeline/parse-pool.ts";
+import { ParsePool } from "../../functions/pipeline/parse-pool.ts";
 import type { Article, ArticleResult } from "../../functions/core/article.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -33,13 +33,15 @@ function comparable(r: ArticleResult) {
   return { ...r, article: r.article && { ...r.article, markdown: undefined } };
 }
 
-async function parseAndRender(files: { path: string; bytes: Uint8Array }[], workers: number, siteBytes = SITE_BYTES) {
+async function parseAndRender(files: { path: string; bytes: Uint8Array }[], workers: number, siteBytes = SITE_BYTES, keepBytes?: number) {
   // mainThread: false: the workers parse everything, however slowly they start.
-  const parsed = await parseFiles(files, SITE, siteBytes, { workers, parallelMin: 1, mainThread: workers === 0 });
+  const pool = new ParsePool(SITE, siteBytes, { workers, parallelMin: 1, mainThread: workers === 0, keepBytes });
+  for (const f of files) pool.add(f.path, f.bytes);
+  const parsed = await pool.finish();
   try {
-    const articles = parsed.results.map((r) => r.article).filter((a): a is Article => a !== undefined);
+    const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
     const issues = await parsed.renderBodies(articles);
-    return { parsed, results: parsed.results.map(comparable), html: articles.map((a) => a.contentHtml), issues };
+    return { parsed, results: parsed.results.map((r) => ({ path: r.path, result: comparable(r.result) })), html: articles.map((a) => a.contentHtml), issues };
   } finally {
     await parsed.close();
   }
@@ -57,7 +59,8 @@ describe("parse pool", () => {
     expect(pooled.html).toEqual(alone.html);
     expect(pooled.issues).toEqual(alone.issues);
     // The mixed files did produce what they were made for: proof the comparison covers them.
-    const issues = alone.results.flatMap((r) => r.issues);
+    expect(alone.results.map((r) => r.path)).toEqual(files.map((f) => f.path));
+    const issues = alone.results.flatMap((r) => r.result.issues);
     expect(issues.some((i) => i.severity === "warning" && i.field === "mood")).toBe(true);
     expect(issues.some((i) => i.severity === "error" && i.field === "title")).toBe(true);
     expect(issues.some((i) => i.file === files[13]!.path && /UTF-8/.test(i.message))).toBe(true);
@@ -74,6 +77,20 @@ describe("parse pool", () => {
     expect(failed.parsed.workers).toBe(0);
     expect(failed.results).toEqual(alone.results);
     expect(failed.html).toEqual(alone.html);
+  });
+
+  it("lets bytes beyond keepBytes go: those articles are unkept, their bodies left for the caller to read again", async () => {
+    const some = files.slice(0, 600);
+    const kept = await parseAndRender(some, 0);
+    const pool = new ParsePool(SITE, SITE_BYTES, { workers: 0, keepBytes: 300_000 });
+    for (const f of some) pool.add(f.path, f.bytes);
+    const parsed = await pool.finish();
+    const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
+    expect(parsed.unkept.size).toBeGreaterThan(0);
+    expect(parsed.unkept.size).toBeLessThan(articles.length);
+    await parsed.renderBodies(articles);
+    articles.forEach((a, n) => expect(a.contentHtml).toBe(parsed.unkept.has(a) ? undefined : kept.html[n]));
+    await parsed.close();
   });
 
   it("builds byte-identical outputs with and without workers", async () => {
