@@ -81,14 +81,17 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
   return (header.match(/(?:W\/)?"[^"]*"/g) ?? []).some((t) => t.replace(/^W\//, "") === opaque);
 }
 
+/** The headers of the 304 answering a 200 with `headers`: those RFC 9110 §15.4.5 keeps, then `always`. */
+export function notModifiedHeaders(headers: Record<string, string>, always: Record<string, string> = {}): Record<string, string> {
+  const kept = Object.fromEntries(Object.entries(headers).filter(([k]) => (RETAINED_304_HEADERS as readonly string[]).includes(k.toLowerCase())));
+  return { ...kept, ...always };
+}
+
 /** 200 with `body`, or 304 keeping the headers RFC 9110 §15.4.5 requires, when If-None-Match matches. */
 /** `always`: headers that every answer carries, 304 included (nosniff, CORS). */
 export function conditionalResponse(c: Context, body: Uint8Array, headers: Record<string, string>, always: Record<string, string> = {}): Response {
   const etag = headers.etag ?? headers.ETag;
-  if (etag && ifNoneMatchMatches(c.req.header("if-none-match"), etag)) {
-    const kept = Object.fromEntries(Object.entries(headers).filter(([k]) => (RETAINED_304_HEADERS as readonly string[]).includes(k.toLowerCase())));
-    return c.body(null, 304, { ...kept, ...always });
-  }
+  if (etag && ifNoneMatchMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, notModifiedHeaders(headers, always));
   return c.body(body as Uint8Array<ArrayBuffer>, 200 as ContentfulStatusCode, { ...headers, ...always });
 }
 

@@ -34,18 +34,46 @@ function canRevalidate(store: ReadStore): store is RevalidatingStore {
   return typeof (store as Partial<RevalidatingStore>).getIfNoneMatch === "function";
 }
 
-interface Entry {
+/** One (document version, limit) answer: the exact body bytes and their strong ETag. */
+export interface LatestAnswer {
+  body: Buffer;
+  etag: string;
+}
+
+export interface LatestEntry {
   checkedAt: number;
   /** The store's ETag, or our hash of the bytes when the store gives none. */
   version?: string;
   doc: LatestDocument | null;
-  answers: Map<number, { body: Buffer; etag: string }>;
+  answers: Map<number, LatestAnswer>;
+}
+
+/** The store key of the main (no tag) or a tag's latest document. */
+export const latestKey = (tag: string | undefined): string => (tag ? `tags/${tag}/latest.json` : "latest.json");
+
+/** The headers of a 200 from `GET /latest` (besides the app's `always` ones: nosniff, CORS). */
+export const latestHeaders = (etag: string): Record<string, string> => ({
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": CACHE_LATEST,
+  etag,
+});
+
+/** The answer for `limit` items of the entry's document (none when nothing is published), serialised once per document version. */
+export function latestAnswer({ doc, answers }: LatestEntry, limit: number): LatestAnswer | undefined {
+  if (!doc) return undefined;
+  let answer = answers.get(limit);
+  if (!answer) {
+    const body = Buffer.from(JSON.stringify({ ...doc, items: doc.items.slice(0, limit) }));
+    answer = { body, etag: strongEtag(body) };
+    answers.set(limit, answer);
+  }
+  return answer;
 }
 
 export class LatestReader {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, LatestEntry>();
   /** One store read per key at a time: concurrent requests share it. */
-  private readonly inflight = new Map<string, Promise<Entry>>();
+  private readonly inflight = new Map<string, Promise<LatestEntry>>();
   constructor(
     private readonly store: ReadStore,
     private readonly now: () => number = Date.now,
@@ -53,8 +81,14 @@ export class LatestReader {
     private readonly readTimeoutMs = STORE_READ_TIMEOUT_MS,
   ) {}
 
+  /** The entry held for `key` while it is fresh, without any store read; else undefined. */
+  fresh(key: string): LatestEntry | undefined {
+    const entry = this.entries.get(key);
+    return entry && this.now() - entry.checkedAt < this.revalidateMs ? entry : undefined;
+  }
+
   /** The document at `key` (null when none is published), from memory while fresh. */
-  async read(key: string): Promise<Entry> {
+  async read(key: string): Promise<LatestEntry> {
     const entry = this.entries.get(key);
     if (entry && this.now() - entry.checkedAt < this.revalidateMs) return entry;
     let pending = this.inflight.get(key);
@@ -65,7 +99,7 @@ export class LatestReader {
     return pending;
   }
 
-  private async revalidate(key: string, entry: Entry | undefined): Promise<Entry> {
+  private async revalidate(key: string, entry: LatestEntry | undefined): Promise<LatestEntry> {
     let obj: StoredObject | "not-modified" | undefined;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -83,7 +117,7 @@ export class LatestReader {
     }
     const checkedAt = this.now();
     const version = obj === "not-modified" ? entry?.version : obj ? (obj.etag ?? createHash("sha256").update(obj.body).digest("hex")) : undefined;
-    let next: Entry;
+    let next: LatestEntry;
     if (entry && (obj === "not-modified" || (version && version === entry.version))) next = { ...entry, checkedAt };
     else if (!obj || obj === "not-modified") next = { checkedAt, doc: null, answers: new Map() };
     else next = { checkedAt, version, doc: parseLatest(obj.body), answers: new Map() };
@@ -117,16 +151,25 @@ function single(c: Context, name: string): string | undefined {
   return values?.[0];
 }
 
+/** A `tag` value `/latest` accepts: a tag slug of at most 120 characters. */
+export const validTag = (tag: string): boolean => tag.length <= TAG_MAX_CHARS && SLUG_RE.test(tag);
+
+/** A `limit` value `/latest` accepts (`1`–`50`, no sign, no leading zero) as a number; else undefined. */
+export function validLimit(text: string): number | undefined {
+  const limit = /^[1-9]\d{0,2}$/.test(text) ? Number(text) : NaN;
+  return limit >= 1 && limit <= LATEST_MAX ? limit : undefined;
+}
+
 export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
   const tag = single(c, "tag");
   const limitText = single(c, "limit");
-  if (tag !== undefined && (!SLUG_RE.test(tag) || tag.length > TAG_MAX_CHARS)) {
+  if (tag !== undefined && !validTag(tag)) {
     throw new ApiError(400, "tag must be a tag slug: lowercase letters, digits and single hyphens, like `energy-policy`");
   }
-  let limit = LATEST_MAX;
+  let limit: number | undefined = LATEST_MAX;
   if (limitText !== undefined) {
-    limit = /^[1-9]\d{0,2}$/.test(limitText) ? Number(limitText) : NaN;
-    if (!(limit >= 1 && limit <= LATEST_MAX)) throw new ApiError(400, `limit must be a whole number from 1 to ${LATEST_MAX}`);
+    limit = validLimit(limitText);
+    if (limit === undefined) throw new ApiError(400, `limit must be a whole number from 1 to ${LATEST_MAX}`);
   }
   return { tag, limit };
 }
@@ -134,18 +177,9 @@ export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
 export function latestHandler(reader: LatestReader, always: Record<string, string> = {}) {
   return async (c: Context): Promise<Response> => {
     const { tag, limit } = parseLatestQuery(c);
-    const entry = await reader.read(tag ? `tags/${tag}/latest.json` : "latest.json");
-    if (!entry.doc) throw new ApiError(404, tag ? `no published feed for tag ${JSON.stringify(tag)}` : "nothing has been published yet");
-    let answer = entry.answers.get(limit);
-    if (!answer) {
-      const body = Buffer.from(JSON.stringify({ ...entry.doc, items: entry.doc.items.slice(0, limit) }));
-      answer = { body, etag: strongEtag(body) };
-      entry.answers.set(limit, answer);
-    }
-    return conditionalResponse(c, answer.body, {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": CACHE_LATEST,
-      etag: answer.etag,
-    }, always);
+    const entry = await reader.read(latestKey(tag));
+    const answer = latestAnswer(entry, limit);
+    if (!answer) throw new ApiError(404, tag ? `no published feed for tag ${JSON.stringify(tag)}` : "nothing has been published yet");
+    return conditionalResponse(c, answer.body, latestHeaders(answer.etag), always);
   };
 }

@@ -28,6 +28,12 @@ export interface ApiDeps {
   now?: () => number;
   /** How long `/latest` serves a document before revalidating it with the store. */
   revalidateMs?: number;
+  /**
+   * The in-memory copies `/latest` answers from, when something else answers from them too (the
+   * local server's fast path, functions/local/latest-fast.ts); by default the app's own, over
+   * `store`, `now` and `revalidateMs`.
+   */
+  latest?: LatestReader;
   /** Where unexpected errors are logged (one JSON line each); never given the secret. */
   log?: (line: string) => void;
 }
@@ -68,7 +74,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const app = new Hono();
-  const reader = new LatestReader(deps.store, now, deps.revalidateMs ?? REVALIDATE_MS);
+  const reader = deps.latest ?? new LatestReader(deps.store, now, deps.revalidateMs ?? REVALIDATE_MS);
   const deliveries = new DeliveryLog(now);
   const openapi = Buffer.from(JSON.stringify(openApiDocument));
 

@@ -17,8 +17,10 @@ import { pingAfterPublish, readFeedLinks, type FeedLinks } from "../pipeline/web
 import { ContentError } from "../core/errors.ts";
 import { hasErrors } from "../core/content.ts";
 import { createApp } from "../handlers/app.ts";
+import { LatestReader } from "../handlers/latest.ts";
 import type { BuildState } from "../handlers/openapi.ts";
 import { startS3Server, type LocalS3Server } from "./s3.ts";
+import { createServerWith, latestFastPath } from "./latest-fast.ts";
 
 export const FEEDS_BUCKET = "syndicate-feeds";
 export const CONTENT_BUCKET = "syndicate-content";
@@ -120,8 +122,12 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       clearTimeout(wait);
     });
 
+    const store = revalidating(feeds);
+    // GET /latest answers from node:http when it can (latest-fast.ts), from the same copies the app reads.
+    const latest = new LatestReader(store, now);
     const app = createApp({
-      store: revalidating(feeds),
+      store,
+      latest,
       webhookSecret: o.webhookSecret,
       triggerBuild: builds.trigger,
       health: () => buildState(builds.latest),
@@ -129,7 +135,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       now,
       log,
     });
-    const server = serve({ fetch: app.fetch, port: o.port, hostname: o.host ?? "127.0.0.1" });
+    const server = serve({ fetch: app.fetch, port: o.port, hostname: o.host ?? "127.0.0.1", createServer: createServerWith(latestFastPath(latest)) });
     cleanup.push(
       () =>
         new Promise<void>((resolve) => {

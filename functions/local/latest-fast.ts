@@ -1,0 +1,112 @@
+/**
+ * `GET`/`HEAD /latest` on the local server (`syndicate serve`) straight from node:http, before
+ * @hono/node-server turns the request into a Fetch `Request` for the Hono app: the same bytes,
+ * from the same in-memory copies (`LatestReader`), with the same headers, in the same order, as
+ * the app's route answers (docs/bench-http.md: the framework cost `/latest` its target of half
+ * nginx's req/s). Each (document version, limit) answer's header lists are prepared once.
+ *
+ * It answers only what it fully understands: GET or HEAD of `/latest` with no query, or with
+ * `tag=<slug>` and/or `limit=<1-50>` each at most once and nothing else, while the document is
+ * held, fresh and published. Everything else goes to the app unchanged: other paths and methods
+ * (OPTIONS preflight included), any other query (400s, encoded or repeated parameters), a
+ * document due for revalidation (the app reads the store), nothing published (404), store
+ * errors (503). The API Lambda (handlers/api.ts) keeps answering through the app alone.
+ * test/integration/latest-fast-path.test.ts compares the two answer by answer.
+ */
+import { createServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
+import { ifNoneMatchMatches, notModifiedHeaders } from "../handlers/http.ts";
+import { LATEST_MAX } from "../handlers/contract.ts";
+import { latestAnswer, latestHeaders, latestKey, validLimit, validTag, type LatestAnswer, type LatestReader } from "../handlers/latest.ts";
+import { READ_HEADERS } from "../handlers/routes.ts";
+
+/** Answers the request and returns true, or returns false and leaves it untouched. */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** One answer's header lists, flat (`[name, value, …]`) as `writeHead` takes them. */
+interface Prepared {
+  get: string[];
+  head: string[];
+  notModified: string[];
+}
+
+/**
+ * The header list as the app's answer carries it: undici's `Headers` sorts the names (all
+ * lowercase here), and @hono/node-server adds `Content-Length` after them when there is a body.
+ */
+function headerList(headers: Record<string, string>, contentLength?: number): string[] {
+  const list = Object.keys(headers)
+    .sort()
+    .flatMap((name) => [name, headers[name]!]);
+  return contentLength === undefined ? list : [...list, "Content-Length", String(contentLength)];
+}
+
+function prepare(answer: LatestAnswer): Prepared {
+  const headers = { ...latestHeaders(answer.etag), ...READ_HEADERS };
+  return {
+    get: headerList(headers, answer.body.length),
+    head: headerList(headers),
+    notModified: headerList(notModifiedHeaders(latestHeaders(answer.etag), READ_HEADERS)),
+  };
+}
+
+/** `tag=…&limit=…` in either order, each at most once, nothing else; undefined when anything else. */
+function parseQuery(query: string): { tag?: string; limit: number } | undefined {
+  let tag: string | undefined;
+  let limit: number | undefined;
+  for (const part of query.split("&")) {
+    const eq = part.indexOf("=");
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = part.slice(eq + 1);
+    if (eq > 0 && name === "tag" && tag === undefined && validTag(value)) tag = value;
+    else if (eq > 0 && name === "limit" && limit === undefined) {
+      limit = validLimit(value);
+      if (limit === undefined) return undefined;
+    } else return undefined;
+  }
+  return { tag, limit: limit ?? LATEST_MAX };
+}
+
+const NO_QUERY = { tag: undefined, limit: LATEST_MAX };
+const PATH = "/latest";
+
+export function latestFastPath(reader: LatestReader): FastPath {
+  const prepared = new WeakMap<LatestAnswer, Prepared>();
+  return (req, res) => {
+    const method = req.method;
+    const url = req.url;
+    if ((method !== "GET" && method !== "HEAD") || url === undefined || !url.startsWith(PATH)) return false;
+    let query: { tag?: string; limit: number } | undefined = NO_QUERY;
+    if (url.length > PATH.length) {
+      if (url[PATH.length] !== "?") return false;
+      query = parseQuery(url.slice(PATH.length + 1));
+      if (!query) return false;
+    }
+    const entry = reader.fresh(latestKey(query.tag));
+    const answer = entry && latestAnswer(entry, query.limit);
+    if (!answer) return false;
+    let headers = prepared.get(answer);
+    if (!headers) prepared.set(answer, (headers = prepare(answer)));
+    if (ifNoneMatchMatches(req.headers["if-none-match"], answer.etag)) {
+      res.writeHead(304, headers.notModified);
+      res.end();
+    } else if (method === "HEAD") {
+      res.writeHead(200, headers.head);
+      res.end();
+    } else {
+      res.writeHead(200, headers.get);
+      res.end(answer.body);
+    }
+    return true;
+  };
+}
+
+/**
+ * A node:http `createServer` for @hono/node-server's `serve({ createServer })`: each request goes
+ * to `fast` first, and to the app's listener when `fast` leaves it.
+ */
+export function createServerWith(fast: FastPath): typeof createServer {
+  return ((options: ServerOptions, listener: RequestListener) =>
+    createServer(options, (req, res) => {
+      if (!fast(req, res)) return listener(req, res);
+    })) as typeof createServer;
+}

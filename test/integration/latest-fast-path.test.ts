@@ -1,0 +1,173 @@
+/**
+ * The local server's `/latest` fast path (functions/local/latest-fast.ts) against the Hono app
+ * it stands in front of: two servers on 127.0.0.1 over the same store and clock, one the plain
+ * app (@hono/node-server), the other wired as `syndicate serve` wires it. Each request goes to
+ * both as the same raw bytes; the answers must agree in status line, every header line (name,
+ * value and order; only Date, Connection and Keep-Alive are skipped) and body bytes. Each case
+ * also says whether the fast path must answer it or leave it to the app, so a fast path that
+ * let everything fall through would fail too.
+ */
+import { connect, type AddressInfo } from "node:net";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { serve, type ServerType } from "@hono/node-server";
+import { createApp } from "../../functions/handlers/app.ts";
+import { LatestReader, REVALIDATE_MS } from "../../functions/handlers/latest.ts";
+import { createServerWith, latestFastPath, type FastPath } from "../../functions/local/latest-fast.ts";
+import { NOW, published } from "../support/api.ts";
+
+interface Answer {
+  status: string;
+  headers: string[];
+  body: Buffer;
+}
+
+const SKIPPED = /^(date|connection|keep-alive):/i;
+
+/** Sends `head` as the request's bytes and reads the whole answer (the request asks to close). */
+function raw(base: string, head: string): Promise<Answer> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = connect(Number(port), "127.0.0.1", () => sock.write(`${head}Host: 127.0.0.1\r\nConnection: close\r\n\r\n`));
+    sock.on("data", (d: Buffer) => chunks.push(d));
+    sock.on("error", reject);
+    sock.on("close", () => {
+      const all = Buffer.concat(chunks);
+      const end = all.indexOf("\r\n\r\n");
+      const [status, ...headers] = all.subarray(0, end).toString("latin1").split("\r\n");
+      resolve({ status: status!, headers: headers.filter((h) => !SKIPPED.test(h)), body: all.subarray(end + 4) });
+    });
+  });
+}
+
+async function listen(server: ServerType): Promise<string> {
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function setup() {
+  const { store } = await published();
+  let now = NOW;
+  const clock = () => now;
+  const log = () => undefined;
+  const reference = createApp({ store, now: clock, log, documents: {} });
+  const latest = new LatestReader(store, clock);
+  const app = createApp({ store, now: clock, log, documents: {}, latest });
+  const fast = latestFastPath(latest);
+  let fastAnswers = 0;
+  const counted: FastPath = (req, res) => {
+    const answered = fast(req, res);
+    if (answered) fastAnswers++;
+    return answered;
+  };
+  const appBase = await listen(serve({ fetch: reference.fetch, port: 0, hostname: "127.0.0.1" }));
+  const fastBase = await listen(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1", createServer: createServerWith(counted) }));
+  /** Sends `head` to both servers; expects the same answer, and says whether the fast path gave it. */
+  const both = async (head: string): Promise<{ answer: Answer; fast: boolean }> => {
+    const before = fastAnswers;
+    const viaFast = await raw(fastBase, head);
+    const fastAnswered = fastAnswers > before;
+    const viaApp = await raw(appBase, head);
+    expect({ status: viaFast.status, headers: viaFast.headers }, head).toEqual({ status: viaApp.status, headers: viaApp.headers });
+    expect(viaFast.body.equals(viaApp.body), `body of ${head}`).toBe(true);
+    return { answer: viaApp, fast: fastAnswered };
+  };
+  /** The ETag of a GET of `path` (which also makes both servers hold the document). */
+  const etagOf = async (path: string) => {
+    const { answer } = await both(`GET ${path} HTTP/1.1\r\n`);
+    return answer.headers.find((h) => /^etag:/i.test(h))?.replace(/^etag: /i, "") ?? '"none"';
+  };
+  return { store, both, etagOf, advance: (ms: number) => (now += ms) };
+}
+
+interface Case {
+  method: string;
+  path: string;
+  /** Request header lines, given the ETag the path answers a plain GET with. */
+  headers?: (etag: string) => string;
+  fast: boolean;
+  status: number;
+}
+
+const CASES: Case[] = [
+  { method: "GET", path: "/latest", fast: true, status: 200 },
+  { method: "HEAD", path: "/latest", fast: true, status: 200 },
+  { method: "GET", path: "/latest?limit=1", fast: true, status: 200 },
+  { method: "GET", path: "/latest?limit=50", fast: true, status: 200 },
+  { method: "GET", path: "/latest?tag=energy-policy", fast: true, status: 200 },
+  { method: "GET", path: "/latest?tag=libya&limit=1", fast: true, status: 200 },
+  { method: "GET", path: "/latest?limit=2&tag=libya", fast: true, status: 200 },
+  { method: "HEAD", path: "/latest?tag=libya", fast: true, status: 200 },
+  { method: "GET", path: "/latest", headers: (e) => `If-None-Match: ${e}\r\n`, fast: true, status: 304 },
+  { method: "HEAD", path: "/latest", headers: (e) => `If-None-Match: ${e}\r\n`, fast: true, status: 304 },
+  { method: "GET", path: "/latest?limit=3", headers: (e) => `If-None-Match: W/${e}\r\n`, fast: true, status: 304 },
+  { method: "GET", path: "/latest?tag=libya", headers: (e) => `If-None-Match: "nope", W/${e}\r\n`, fast: true, status: 304 },
+  { method: "GET", path: "/latest", headers: () => `If-None-Match: *\r\n`, fast: true, status: 304 },
+  { method: "GET", path: "/latest", headers: (e) => `If-None-Match: "nope"\r\nIf-None-Match: ${e}\r\n`, fast: true, status: 304 },
+  { method: "GET", path: "/latest", headers: () => `If-None-Match: "nope", W/"other"\r\n`, fast: true, status: 200 },
+  { method: "GET", path: "/latest?limit=1", headers: (e) => `If-None-Match: ${e.slice(0, -2)}"\r\n`, fast: true, status: 200 },
+  { method: "GET", path: "/latest?limit=0", fast: false, status: 400 },
+  { method: "GET", path: "/latest?limit=51", fast: false, status: 400 },
+  { method: "GET", path: "/latest?limit=05", fast: false, status: 400 },
+  { method: "GET", path: "/latest?limit=abc", fast: false, status: 400 },
+  { method: "GET", path: "/latest?limit=", fast: false, status: 400 },
+  { method: "GET", path: "/latest?limit=1&limit=2", fast: false, status: 400 },
+  { method: "GET", path: "/latest?tag=Libya", fast: false, status: 400 },
+  { method: "GET", path: "/latest?tag=a_b", fast: false, status: 400 },
+  { method: "GET", path: "/latest?tag=libya&tag=libya", fast: false, status: 400 },
+  { method: "GET", path: "/latest?tag=unknown", fast: false, status: 404 },
+  { method: "HEAD", path: "/latest?tag=unknown", fast: false, status: 404 },
+  { method: "GET", path: "/latest?tag=%6cibya", fast: false, status: 200 },
+  { method: "GET", path: "/latest?limit=1&utm_source=x", fast: false, status: 200 },
+  { method: "GET", path: "/latest?", fast: false, status: 200 },
+  { method: "GET", path: "/latest/", fast: false, status: 404 },
+  { method: "GET", path: "/latest.json", fast: false, status: 200 },
+  { method: "POST", path: "/latest", fast: false, status: 405 },
+  { method: "OPTIONS", path: "/latest", headers: () => "Origin: https://partner.example\r\nAccess-Control-Request-Method: GET\r\n", fast: false, status: 204 },
+  { method: "GET", path: "/health", fast: false, status: 200 },
+];
+
+describe("the /latest fast path of the local server", () => {
+  it.each(CASES)("answers $method $path like the app ($status, fast: $fast)", async ({ method, path, headers, fast, status }) => {
+    const { both, etagOf } = await setup();
+    // Both servers hold every document, so a fast path that took a request it should leave shows.
+    for (const held of ["/latest", "/latest?tag=libya", "/latest?tag=energy-policy"]) await both(`GET ${held} HTTP/1.1\r\n`);
+    const etag = await etagOf(path);
+    const { answer, fast: answeredFast } = await both(`${method} ${path} HTTP/1.1\r\n${headers?.(etag) ?? ""}`);
+    expect(answer.status).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(answeredFast).toBe(fast);
+  });
+
+  it("answers every limit from 1 to 50, for the main feed and a tag, like the app", async () => {
+    const { both } = await setup();
+    for (const tag of ["", "tag=libya&"]) {
+      for (let limit = 1; limit <= 50; limit++) {
+        await both(`GET /latest?${tag}limit=${limit} HTTP/1.1\r\n`);
+        expect((await both(`GET /latest?${tag}limit=${limit} HTTP/1.1\r\n`)).fast).toBe(true);
+      }
+    }
+  });
+
+  it("leaves a document due for revalidation to the app, then serves the new one", async () => {
+    const { store, both, etagOf, advance } = await setup();
+    const oldEtag = await etagOf("/latest");
+    const first = await both("GET /latest HTTP/1.1\r\n");
+    expect(first.fast).toBe(true);
+    const doc = JSON.parse(first.answer.body.toString("utf8")) as { title: string };
+    await store.put("latest.json", Buffer.from(JSON.stringify({ ...doc, title: "Renamed" })), { contentType: "application/json", cacheControl: "public, max-age=60" });
+    // Still fresh: both serve the copy they hold.
+    expect((await both("GET /latest HTTP/1.1\r\n")).answer.body.equals(first.answer.body)).toBe(true);
+    advance(REVALIDATE_MS);
+    const stale = await both(`GET /latest HTTP/1.1\r\nIf-None-Match: ${oldEtag}\r\n`);
+    expect(stale.fast).toBe(false);
+    expect(stale.answer.status).toMatch(/ 200 /);
+    expect(JSON.parse(stale.answer.body.toString("utf8")).title).toBe("Renamed");
+    const renamed = await both(`GET /latest HTTP/1.1\r\nIf-None-Match: ${oldEtag}\r\n`);
+    expect(renamed.fast).toBe(true);
+    expect(renamed.answer.body.equals(stale.answer.body)).toBe(true);
+    const newEtag = await etagOf("/latest");
+    expect(newEtag).not.toBe(oldEtag);
+    expect((await both(`GET /latest HTTP/1.1\r\nIf-None-Match: ${newEtag}\r\n`)).answer.status).toMatch(/ 304 /);
+  });
+});
