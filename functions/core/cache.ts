@@ -19,7 +19,7 @@ import type { ContentIssue } from "./errors.ts";
 
 export const CACHE_KEY = ".syndicate/build-cache.json.gz";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 
 export const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
 
@@ -28,8 +28,10 @@ export interface CacheEntry {
   fingerprint?: string;
   /** MD5 of the file's bytes: reuse the result when equal, however the marker changed. */
   md5: string;
-  /** The parse result without the Markdown (re-read from the file when its HTML is needed and absent). */
-  article?: Omit<Article, "markdown" | "contentHtml" | "bodyLine">;
+  /** The parse result without the Markdown (re-read from the file when its HTML is needed and
+   * absent) and without what the entry's key and the article itself tell (file, identity). */
+  article?: Omit<Article, "markdown" | "contentHtml" | "bodyLine" | "file">;
+  /** Only for a file that gave no article (its identity still joins the duplicate checks). */
   identity?: ArticleIdentity;
   issues: ContentIssue[];
   html?: string;
@@ -40,12 +42,15 @@ export interface CacheData {
   format: number;
   context: string;
   entries: Record<string, CacheEntry>;
+  /** Each published document's input (render/index.ts documentInput) and the sha256 of the bytes it gave. */
+  documents?: Record<string, { input: string; sha256: string }>;
 }
 
 const envelope = z.object({
   format: z.literal(CACHE_FORMAT),
   context: z.string(),
   entries: z.record(z.string(), z.object({ md5: z.string().regex(/^[0-9a-f]{32}$/), issues: z.array(z.unknown()) }).loose()),
+  documents: z.record(z.string(), z.object({ input: z.string(), sha256: z.string() })).optional(),
 });
 
 /** What the cache depends on besides each file: code version and site settings. */
@@ -89,16 +94,17 @@ export function decodeCache(bytes: Uint8Array | undefined): DecodedCache {
 
 /** A cached entry as a parse result; the Markdown is absent (empty) until re-read. */
 export function entryResult(path: string, e: CacheEntry): ArticleResult {
+  const a = e.article;
   return {
-    identity: e.identity,
+    identity: a ? { file: path, slug: a.slug, id: a.id, lines: a.lines } : e.identity,
     issues: e.issues,
-    article: e.article && { ...e.article, file: path, markdown: "", bodyLine: e.bodyLine ?? 1, contentHtml: e.html },
+    article: a && { ...a, file: path, markdown: "", bodyLine: e.bodyLine ?? 1, contentHtml: e.html },
   };
 }
 
 export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult): CacheEntry {
   const a = r.article;
   if (!a) return { fingerprint, md5: hash, identity: r.identity, issues: r.issues };
-  const { markdown: _m, contentHtml, bodyLine, ...rest } = a;
-  return { fingerprint, md5: hash, article: rest, identity: r.identity, issues: r.issues, html: contentHtml, bodyLine };
+  const { markdown: _m, contentHtml, bodyLine, file: _f, ...rest } = a;
+  return { fingerprint, md5: hash, article: rest, issues: r.issues, html: contentHtml, bodyLine };
 }

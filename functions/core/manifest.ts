@@ -6,7 +6,7 @@
 import { parseJsonBytes } from "./json.ts";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { CACHE, JSON_CONTENT_TYPE, output, type Output } from "./render/index.ts";
+import { CACHE, JSON_CONTENT_TYPE, output, outputBytes, type Output, type PublishedOutput } from "./render/index.ts";
 import { rfc3339 } from "./dates.ts";
 
 export const MANIFEST_KEY = "manifest.json";
@@ -24,7 +24,7 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 
-export function buildManifest(outputs: Output[], items: number, nextPublication: number | undefined): Manifest {
+export function buildManifest(outputs: PublishedOutput[], items: number, nextPublication: number | undefined): Manifest {
   const sorted = [...outputs].sort((a, b) => (a.key < b.key ? -1 : 1));
   const hash = createHash("sha256");
   for (const o of sorted) hash.update(`${o.key}\u0000${o.sha256}\n`);
@@ -34,7 +34,7 @@ export function buildManifest(outputs: Output[], items: number, nextPublication:
     items,
     next_publication: nextPublication === undefined ? null : rfc3339(nextPublication),
     outputs: Object.fromEntries(
-      sorted.map((o) => [o.key, { sha256: o.sha256, bytes: o.body.byteLength, content_type: o.contentType, cache_control: o.cacheControl }]),
+      sorted.map((o) => [o.key, { sha256: o.sha256, bytes: outputBytes(o), content_type: o.contentType, cache_control: o.cacheControl }]),
     ),
   };
 }

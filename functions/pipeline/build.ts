@@ -8,11 +8,11 @@ import { loadContent, hasErrors } from "../core/content.ts";
 import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { planDocuments } from "../core/documents.ts";
-import { renderOutputs } from "../core/render/index.ts";
+import { renderOutputs, reusable, specKeys } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
 import { renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
-import { publish } from "./publish.ts";
+import { publish, readPublished } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
@@ -66,7 +66,8 @@ export interface BuildReport {
   drafts: number;
   scheduled: number;
   next_publication: string | null;
-  documents: { total: number; written: number; unchanged: number; deleted: number };
+  /** rendered: documents rendered (and checked) this build; the others were kept as an earlier build made them. */
+  documents: { total: number; rendered: number; written: number; unchanged: number; deleted: number };
   written: string[];
   deleted: string[];
   warnings: ContentIssue[];
@@ -106,26 +107,32 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   }
   const model = buildModel(loaded.site, loaded.articles, options.now);
   const specs = planDocuments(model);
+  // What the store holds now: documents an earlier build rendered from the same input are kept
+  // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
+  // items that appear only in those are not converted.
+  const state = await readPublished(options.store);
+  const reuse = input.reuse(state);
+  const fresh = specs.filter((spec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before));
   options.onPhase?.("converting Markdown");
-  // Each body that appears in some document is converted once.
+  // Each body that appears in a document to render is converted once.
   const seen = new Set<Article>();
-  for (const spec of specs) for (const item of spec.items) seen.add(item);
+  for (const spec of fresh) for (const item of spec.items) seen.add(item);
   issues.push(...(await input.renderBodies(seen)));
   if (hasErrors(issues)) {
     sortIssues(issues);
     throw new ContentError(issues);
   }
   options.onPhase?.("rendering");
-  const outputs = renderOutputs(model, specs);
+  const outputs = renderOutputs(model, specs, reuse);
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
   options.onPhase?.("publishing");
-  const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld });
+  const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.
   const published = new Set(model.items);
   let saveError: string | undefined;
-  const cacheSaved = await input.save(options.store, (a) => published.has(a)).catch((err: unknown) => {
+  const cacheSaved = await input.save(options.store, (a) => published.has(a), outputs).catch((err: unknown) => {
     saveError = (err as Error).message;
     return false;
   });
@@ -136,7 +143,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     drafts: model.drafts,
     scheduled: model.scheduled,
     next_publication: model.nextPublication === undefined ? null : rfc3339(model.nextPublication),
-    documents: { total: outputs.length + 1, written: result.written.length, unchanged: outputs.length + 1 - result.written.length, deleted: result.deleted.length },
+    documents: { total: outputs.length + 1, rendered: outputs.filter((o) => o.body).length, written: result.written.length, unchanged: outputs.length + 1 - result.written.length, deleted: result.deleted.length },
     written: result.written,
     deleted: result.deleted,
     warnings: issues.filter((i) => i.severity === "warning"),

@@ -8,10 +8,12 @@ import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
-import { CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
+import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
+import type { PublishedState } from "./publish.ts";
+import type { PublishedOutput, Reuse } from "../core/render/index.ts";
 import type { Site } from "../core/schema.ts";
 
 export interface CacheStats {
@@ -39,7 +41,10 @@ export interface LoadedInput {
   /** Store what this build knows of published articles for the next one; false when nothing
    * changed. Drafts and future-dated articles are never stored: the cache sits beside public
    * outputs, and they are parsed again each build (they are few). */
-  save(store: ObjectStore, published: (a: Article) => boolean): Promise<boolean>;
+  save(store: ObjectStore, published: (a: Article) => boolean, outputs: readonly PublishedOutput[]): Promise<boolean>;
+  /** What lets the build keep documents an earlier build rendered from the same input
+   * (render/index.ts Reuse); undefined when the cache is not in use. */
+  reuse(state: PublishedState): Reuse | undefined;
 }
 
 // What the cache's context hashes besides site.yaml: the code version, and the result of
@@ -178,11 +183,30 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       return out;
     },
     close: async () => parsed?.close(),
-    async save(target, published) {
+    reuse(state) {
+      // Inputs are worked out whenever the cache is in use, so that the next build can keep
+      // what this one renders; earlier renderings count only from a usable cache.
+      if (!useCache || !settings) return undefined;
+      const documents = (usable && prev?.documents) || {};
+      return {
+        context,
+        itemKey: (a) => hashes.get(a.file),
+        previous(key, input) {
+          const d = documents[key];
+          const m = state.previous?.outputs[key];
+          // The same input gave these bytes, and the store holds them: keep them.
+          if (!d || d.input !== input || !m || m.sha256 !== d.sha256 || !state.existing.has(key)) return undefined;
+          return { bytes: m.bytes, sha256: m.sha256, contentType: m.content_type, cacheControl: m.cache_control };
+        },
+      };
+    },
+    async save(target, published, outputs) {
       if (!useCache || !settings) return false;
-      const next: CacheData = { format: 1, context, entries: {} };
+      const documents: NonNullable<CacheData["documents"]> = {};
+      for (const o of outputs) if (o.input) documents[o.key] = { input: o.input, sha256: o.sha256 };
+      const next: CacheData = { format: CACHE_FORMAT, context, entries: {}, documents };
       const kept = [...results].filter(([, r]) => r.article !== undefined && published(r.article));
-      let same = usable && Object.keys(entries).length === kept.length;
+      let same = usable && Object.keys(entries).length === kept.length && JSON.stringify(prev?.documents) === JSON.stringify(documents);
       for (const [path, r] of kept) {
         const entry = toEntry(fingerprints.get(path), hashes.get(path)!, r);
         next.entries[path] = entry;

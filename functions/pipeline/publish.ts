@@ -5,7 +5,7 @@
  * document of the old or the new build, and the next build converges.
  */
 import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
-import type { Output } from "../core/render/index.ts";
+import type { Output, PublishedOutput } from "../core/render/index.ts";
 import { IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
 
@@ -35,8 +35,13 @@ interface BatchStore extends ObjectStore {
 
 const isBatchStore = (store: ObjectStore): store is BatchStore => typeof (store as Partial<BatchStore>).putAll === "function";
 
-export async function publish(store: ObjectStore, outputs: Output[], manifest: Manifest, options: PublishOptions = {}): Promise<PublishResult> {
-  const concurrency = options.concurrency ?? 8;
+/** What the store holds before a build publishes: its manifest (if readable) and every key. */
+export interface PublishedState {
+  previous?: Manifest;
+  existing: Set<string>;
+}
+
+export async function readPublished(store: ObjectStore): Promise<PublishedState> {
   let previous: Manifest | undefined;
   let existing: Set<string>;
   try {
@@ -52,9 +57,26 @@ export async function publish(store: ObjectStore, outputs: Output[], manifest: M
   } catch (err) {
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
   }
-  const changed = outputs.filter((o) => {
-    const before = previous?.outputs[o.key];
-    return !existing.has(o.key) || !before || before.sha256 !== o.sha256 || before.content_type !== o.contentType || before.cache_control !== o.cacheControl;
+  return { previous, existing };
+}
+
+/** Whether the store already holds exactly this object, by the last manifest and the listing. */
+export function alreadyPublished(state: PublishedState, o: { key: string; sha256: string; contentType: string; cacheControl: string }): boolean {
+  const before = state.previous?.outputs[o.key];
+  return state.existing.has(o.key) && before !== undefined && before.sha256 === o.sha256 && before.content_type === o.contentType && before.cache_control === o.cacheControl;
+}
+
+/**
+ * `state`: what readPublished found, when the build read it before rendering (to reuse
+ * documents); read here otherwise. A reused output (no body) must be one the store holds.
+ */
+export async function publish(store: ObjectStore, outputs: PublishedOutput[], manifest: Manifest, options: PublishOptions & { state?: PublishedState } = {}): Promise<PublishResult> {
+  const concurrency = options.concurrency ?? 8;
+  const state = options.state ?? (await readPublished(store));
+  const { previous, existing } = state;
+  const changed = outputs.filter((o) => !alreadyPublished(state, o)).map((o): Output => {
+    if (!o.body) throw new PublishError(`${o.key} was to be kept as published, but ${store.description} no longer holds it: build again`);
+    return o;
   });
   const m = manifestOutput(manifest);
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);

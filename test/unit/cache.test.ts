@@ -60,6 +60,33 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("renders only the documents an edit changes, and keeps the rest as published", async () => {
+    const { content, out } = await setup(articles(12), { items_per_feed: 4 });
+    const first = await run(content, out);
+    expect(first.documents.rendered).toBe(first.documents.total - 1); // all but manifest.json
+    const again = await run(content, out);
+    expect(again.documents).toMatchObject({ rendered: 0, written: 0 });
+    // a5 is tagged T2 and sits on archive page 2 (items_per_feed 4: pages of a0-a3, a4-a7; current a8-a11).
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
+    const edited = await run(content, out);
+    // archive/2's three formats and tags/t2's four documents; nothing else.
+    expect(edited.documents.rendered).toBe(7);
+    expect(edited.written.filter((k) => k !== "manifest.json").sort()).toEqual(
+      ["archive/2/atom.xml", "archive/2/feed.json", "archive/2/feed.xml", "tags/t2/atom.xml", "tags/t2/feed.json", "tags/t2/feed.xml", "tags/t2/latest.json"].sort(),
+    );
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("renders a kept document again when the store no longer holds what the cache recorded", async () => {
+    const { content, out } = await setup(articles(6));
+    await run(content, out);
+    await rm(join(out, "tags", "t1", "atom.xml"));
+    const r = await run(content, out);
+    expect(r.documents.rendered).toBeGreaterThanOrEqual(1);
+    expect(r.written).toEqual(expect.arrayContaining(["tags/t1/atom.xml"]));
+    expect((await outputs(out))["tags/t1/atom.xml"]).toEqual((await clean(content))["tags/t1/atom.xml"]);
+  });
+
   it("reads an unread archived article again when it must be rendered for the first time", async () => {
     // archives off: only the 3 newest are rendered; deleting them brings older ones into the feed.
     const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));

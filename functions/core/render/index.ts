@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FeedModel } from "../model.ts";
+import type { Article } from "../article.ts";
 import { planDocuments, FORMATS, type FeedDocumentSpec, type Format } from "../documents.ts";
 import { documentContext, FragmentCache } from "./context.ts";
 import { renderRss, rssItem } from "./rss.ts";
@@ -18,6 +19,44 @@ export interface Output {
   contentType: string;
   cacheControl: string;
   sha256: string;
+  /** What the document was rendered from (documentInput), when the build can reuse renderings. */
+  input?: string;
+}
+
+/** A document not rendered again: the same input as one the store already holds (Reuse). */
+export interface ReusedOutput {
+  key: string;
+  body?: undefined;
+  bytes: number;
+  contentType: string;
+  cacheControl: string;
+  sha256: string;
+  input: string;
+}
+
+export type PublishedOutput = Output | ReusedOutput;
+
+export const outputBytes = (o: PublishedOutput): number => (o.body ? o.body.byteLength : o.bytes);
+
+/**
+ * Rendering only what changed (issue 6, incremental builds). A document's bytes are a function
+ * of its input: the code and site settings (`context`), its kind, place and links, and what
+ * each of its items was parsed from (`itemKey`: the file's MD5). When an earlier build rendered
+ * the same input into bytes the store still holds (`previous`), the document is neither rendered
+ * nor checked again: those bytes passed the gate when they were made.
+ */
+export interface Reuse {
+  context: string;
+  /** Undefined when unknown: the document is then rendered. */
+  itemKey(item: Article): string | undefined;
+  previous(key: string, input: string): Omit<ReusedOutput, "input" | "key"> | undefined;
+}
+
+export function documentInput(context: string, key: string, spec: FeedDocumentSpec, itemKeys: string[]): string {
+  const { kind, prefix, title, tag, page, complete, prevArchive } = spec;
+  return createHash("sha256")
+    .update(`${context}\u0000${key}\u0000${JSON.stringify({ kind, prefix, title, tag, page, complete, prevArchive })}\u0000${itemKeys.join(",")}`)
+    .digest("hex");
 }
 
 /** Cache lifetimes: current documents are short-lived; full archive pages never change. */
@@ -50,16 +89,39 @@ function renderDocument(model: FeedModel, spec: FeedDocumentSpec, format: Format
   return output(key, text, FORMATS[format].contentType, cache);
 }
 
-export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = planDocuments(model)): Output[] {
+/** The keys of a spec's documents. */
+export function specKeys(spec: FeedDocumentSpec): string[] {
+  const keys = (Object.keys(FORMATS) as Format[]).map((f) => spec.prefix + FORMATS[f].file);
+  return spec.kind === "archive" ? keys : [...keys, `${spec.prefix}latest.json`];
+}
+
+/** A document's input (when every item's key is known) and the earlier rendering to keep, if any. */
+export function reusable(reuse: Reuse | undefined, key: string, spec: FeedDocumentSpec): { input?: string; before?: Omit<ReusedOutput, "input" | "key"> } {
+  if (!reuse) return {};
+  const keys = spec.items.map((i) => reuse.itemKey(i));
+  if (!keys.every((k) => k !== undefined)) return {};
+  const input = documentInput(reuse.context, key, spec, keys as string[]);
+  return { input, before: reuse.previous(key, input) };
+}
+
+export function renderOutputs(model: FeedModel, specs?: FeedDocumentSpec[]): Output[];
+export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[], reuse: Reuse | undefined): PublishedOutput[];
+export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = planDocuments(model), reuse?: Reuse): PublishedOutput[] {
   const fragments = new FragmentCache();
-  const outputs: Output[] = [];
+  const outputs: PublishedOutput[] = [];
+  const each = (spec: FeedDocumentSpec, key: string, render: () => Output) => {
+    const { input, before } = reusable(reuse, key, spec);
+    outputs.push(before ? { ...before, key, input: input! } : { ...render(), ...(input && { input }) });
+  };
   for (const spec of specs) {
-    for (const format of Object.keys(FORMATS) as Format[]) outputs.push(renderDocument(model, spec, format, fragments));
+    for (const format of Object.keys(FORMATS) as Format[]) each(spec, spec.prefix + FORMATS[format].file, () => renderDocument(model, spec, format, fragments));
     if (spec.kind !== "archive") {
       const key = `${spec.prefix}latest.json`;
-      const text = `${JSON.stringify(latestDocument(model.site, spec.items, spec.prefix, spec.tag?.slug))}\n`;
-      checkLatest(key, text);
-      outputs.push(output(key, text, JSON_CONTENT_TYPE, CACHE.latest));
+      each(spec, key, () => {
+        const text = `${JSON.stringify(latestDocument(model.site, spec.items, spec.prefix, spec.tag?.slug))}\n`;
+        checkLatest(key, text);
+        return output(key, text, JSON_CONTENT_TYPE, CACHE.latest);
+      });
     }
   }
   return outputs;
