@@ -9,7 +9,8 @@
  * modes, from these measurements (docs/deploy.md): the build marks the SDK external
  * (stacks/pipeline.ts: only that fits 1.5 MB; its cold start does not matter); the API has no
  * SDK left to include (S3 and SQS through signed fetch), so SST's default bundling is kept.
- * First regenerates functions/handlers/openapi.gen.json from the zod schemas (scripts/openapi.ts).
+ * First regenerates functions/handlers/openapi.gen.json from the zod schemas (scripts/openapi.ts)
+ * and functions/core/jsonfeed-validate.gen.ts from the JSON Feed schema (scripts/jsonfeed-validator.ts).
  * Bundles go to .sst/bundles/ (ignored), where external packages resolve from node_modules as
  * they would from the runtime's.
  */
@@ -18,6 +19,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as esbuild from "esbuild";
 import { writeOpenApi } from "./openapi.ts";
+import { writeJsonFeedValidator } from "./jsonfeed-validator.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, ".sst", "bundles");
@@ -75,6 +77,7 @@ function importMs(file: string): { min: number; median: number; max: number } {
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const ms = (n: number) => n.toFixed(0).padStart(4);
 if (await writeOpenApi()) console.log("functions/handlers/openapi.gen.json was out of date with the schemas: regenerated (commit it)");
+if (await writeJsonFeedValidator()) console.log("functions/core/jsonfeed-validate.gen.ts was out of date with jsonfeed-schema: regenerated (commit it)");
 await rm(OUT, { recursive: true, force: true });
 await mkdir(OUT, { recursive: true });
 console.log(`Lambda bundles, esbuild ${esbuild.version}, target ${TARGET}, imported by Node ${process.version} (${RUNS} fresh processes: min–median–max; budget on the median)`);

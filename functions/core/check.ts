@@ -1,23 +1,17 @@
 /**
  * The check gate: every rendered document is parsed back before anything is published.
  * XML: well-formedness by fast-xml-parser's validator (an implementation independent of the
- * code that wrote it). JSON Feed: the JSON Feed 1.1 JSON Schema (jsonfeed-schema) under Ajv.
+ * code that wrote it). JSON Feed: the JSON Feed 1.1 JSON Schema (jsonfeed-schema) under Ajv,
+ * compiled ahead of time.
  * A failure names the document and, where it can be traced, the item.
  */
 import { XMLValidator } from "fast-xml-parser";
-import { Ajv } from "ajv";
-import addFormatsModule from "ajv-formats";
-import { createRequire } from "node:module";
 import { RenderCheckError } from "./errors.ts";
 import { latestDocumentSchema } from "./latest.ts";
+// The schema compiled ahead of time by Ajv (scripts/jsonfeed-validator.ts): no compiling per run.
+import { validate as compiledJsonFeed } from "./jsonfeed-validate.gen.ts";
 
-const require = createRequire(import.meta.url);
-const jsonFeedSchema = require("jsonfeed-schema/schema-v1.1.json") as object;
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-(addFormats as unknown as (a: Ajv) => void)(ajv);
-const validateJsonFeed = ajv.compile(jsonFeedSchema) as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
+const validateJsonFeed = compiledJsonFeed as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
 
 export interface CheckableItem {
   id: string;

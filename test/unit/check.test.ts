@@ -1,0 +1,61 @@
+/**
+ * The check gate's JSON Feed validator is Ajv's standalone code, generated ahead of time
+ * (scripts/jsonfeed-validator.ts): it must be what the schema gives today, and judge documents
+ * as a validator compiled at run time does.
+ */
+import { describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import { JSONFEED_VALIDATOR, jsonFeedValidatorText } from "../../scripts/jsonfeed-validator.ts";
+import { checkJsonFeed } from "../../functions/core/check.ts";
+import { RenderCheckError } from "../../functions/core/errors.ts";
+import { jsonFeedValidator } from "../support/parsers.ts";
+
+const feed = (extra: Record<string, unknown> = {}, item: Record<string, unknown> = {}) => ({
+  version: "https://jsonfeed.org/version/1.1",
+  title: "T",
+  home_page_url: "https://example.com/",
+  feed_url: "https://example.com/feed.json",
+  items: [{ id: "https://example.com/a", url: "https://example.com/a", content_html: "<p>x</p>", date_published: "2020-06-19T10:00:00Z", ...item }],
+  ...extra,
+});
+
+describe("JSON Feed check", () => {
+  it("uses generated code that matches the schema (run `npx tsx scripts/jsonfeed-validator.ts` when it does not)", async () => {
+    expect(await readFile(JSONFEED_VALIDATOR, "utf8")).toBe(jsonFeedValidatorText());
+  });
+
+  const cases: [string, unknown][] = [
+    ["valid", feed()],
+    ["wrong version", feed({ version: "https://jsonfeed.org/version/9" })],
+    ["feed_url not a URI", feed({ feed_url: "not a uri" })],
+    ["bad date", feed({}, { date_published: "19 June 2020" })],
+    ["title not text", feed({ title: 5 })],
+    ["no items", { ...feed(), items: undefined }],
+    ["author without anything", feed({ authors: [{}] })],
+    ["tags not a list", feed({}, { tags: "x" })],
+    ["image not a URI", feed({}, { image: "::" })],
+  ];
+  it("has cases on both sides", () => {
+    const verdicts = cases.map(([, doc]) => jsonFeedValidator()(doc).length === 0);
+    expect(verdicts.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(verdicts.filter((v) => !v).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(cases)("judges %s as Ajv compiling the schema at run time does", (_name, doc) => {
+    const expected = jsonFeedValidator()(doc).length === 0;
+    const ours = (() => {
+      try {
+        checkJsonFeed("feed.json", JSON.stringify(doc));
+        return true;
+      } catch (err) {
+        expect(err).toBeInstanceOf(RenderCheckError);
+        return false;
+      }
+    })();
+    expect(ours).toBe(expected);
+  });
+
+  it("names the document and the item of a failure", () => {
+    expect(() => checkJsonFeed("tags/x/feed.json", JSON.stringify(feed({}, { date_published: "yesterday" })))).toThrow(/tags\/x\/feed\.json.*\/items\/0\/date_published/);
+  });
+});
