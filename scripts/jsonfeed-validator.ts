@@ -5,7 +5,7 @@
  * schema compiler. `npx tsx scripts/jsonfeed-validator.ts` rewrites it; test/unit/check.test.ts
  * fails when the committed file differs from what this gives.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeGenerated } from "./generated.ts";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Ajv, _ } from "ajv";
@@ -36,12 +36,8 @@ export function jsonFeedValidatorText(): string {
 }
 
 /** Rewrites the file when it differs; resolves to whether it did. */
-export async function writeJsonFeedValidator(): Promise<boolean> {
-  const text = jsonFeedValidatorText();
-  const current = await readFile(JSONFEED_VALIDATOR, "utf8").catch(() => undefined);
-  if (current === text) return false;
-  await writeFile(JSONFEED_VALIDATOR, text);
-  return true;
+export function writeJsonFeedValidator(): Promise<boolean> {
+  return writeGenerated(JSONFEED_VALIDATOR, jsonFeedValidatorText());
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

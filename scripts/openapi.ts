@@ -4,17 +4,13 @@
  * `npx tsx scripts/openapi.ts` runs it alone. test/unit/api-health-openapi.test.ts fails when
  * the committed file differs from what the schemas give.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { writeGenerated } from "./generated.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { OPENAPI_GENERATED, openApiText } from "../functions/handlers/openapi.ts";
 
 /** Rewrites the file when it differs; resolves to whether it did. */
-export async function writeOpenApi(): Promise<boolean> {
-  const text = openApiText();
-  const current = await readFile(OPENAPI_GENERATED, "utf8").catch(() => undefined);
-  if (current === text) return false;
-  await writeFile(OPENAPI_GENERATED, text);
-  return true;
+export function writeOpenApi(): Promise<boolean> {
+  return writeGenerated(OPENAPI_GENERATED, openApiText());
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
