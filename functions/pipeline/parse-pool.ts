@@ -29,8 +29,12 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import type { ContentIssue } from "../core/errors.ts";
 import type { Site } from "../core/schema.ts";
 
-/** Files added before workers start: below it a worker's start-up costs more than it saves. */
-export const PARALLEL_MIN = 2_000;
+/**
+ * Files added before workers start. Measured on 2 cores (README "Performance"): at 10,000
+ * articles a worker made the build 10–15% slower (its start-up and cold code against ~0.5 s of
+ * parsing), at 50,000 15–25% faster.
+ */
+export const PARALLEL_MIN = 20_000;
 /** Files per chunk: small enough to balance, large enough that messages are few. */
 export const CHUNK = 250;
 /** The most bytes of files kept for rendering bodies later; beyond it they are read again. */
@@ -190,6 +194,7 @@ export class ParsePool {
   /** Every file parsed: waits for the workers' chunks (doing a failed worker's here). */
   async finish(): Promise<ParsedFiles> {
     this.flush();
+    if (process.env.SYNDICATE_POOL_DEBUG) process.stderr.write(`parse pool: ${this.chunks.length} chunks, ${this.chunks.filter((c) => c.worker).length} posted to workers\n`);
     for (;;) {
       // Chunks not parsed anywhere yet (mainThread: false) go to a worker as one is free.
       for (const c of this.chunks) {
