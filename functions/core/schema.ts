@@ -8,17 +8,22 @@ import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
 import { cleanLine, stripXmlIllegal } from "./text.ts";
 
-const line = (max: number, what: string) =>
-  z
-    .string({ error: `expected ${what} as text` })
-    .transform(cleanLine)
-    .pipe(z.string().min(1, `must not be empty`).max(max, `must be at most ${max} characters`));
+/**
+ * Text normalised by `clean`, then not empty and at most `max` characters. One transform that
+ * checks its result, rather than a transform piped into a second string schema: a third less
+ * work per field, and text fields are most of what every article's front matter holds.
+ */
+const text = (max: number, what: string, clean: (s: string) => string) =>
+  z.string({ error: `expected ${what} as text` }).transform((s, ctx) => {
+    const v = clean(s);
+    if (v.length === 0) ctx.addIssue({ code: "custom", message: "must not be empty" });
+    else if (v.length > max) ctx.addIssue({ code: "custom", message: `must be at most ${max} characters` });
+    return v;
+  });
 
-const multiline = (max: number, what: string) =>
-  z
-    .string({ error: `expected ${what} as text` })
-    .transform((s) => stripXmlIllegal(s.normalize("NFC")).trim())
-    .pipe(z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`));
+const line = (max: number, what: string) => text(max, what, cleanLine);
+
+const multiline = (max: number, what: string) => text(max, what, (s) => stripXmlIllegal(s.normalize("NFC")).trim());
 
 export function isHttpUrl(value: string): boolean {
   try {
