@@ -13,20 +13,23 @@ import { validate as compiledJsonFeed } from "./jsonfeed-validate.gen.ts";
 
 const validateJsonFeed = compiledJsonFeed as ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
 
-export interface CheckableItem {
-  id: string;
-  fragment: string;
-}
-
 const NS_WRAP_OPEN =
   '<w xmlns="http://www.w3.org/2005/Atom" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">';
 
-export function checkXml(key: string, xml: string, items: CheckableItem[] = []): void {
+/** A whole document (in the build: its skeleton, every item an empty element). */
+export function checkXml(key: string, xml: string): void {
   const result = XMLValidator.validate(xml, { allowBooleanAttributes: false });
-  if (result === true) return;
-  // Trace the failure to an item by checking each fragment on its own.
-  const culprit = items.find((i) => XMLValidator.validate(NS_WRAP_OPEN + i.fragment + "</w>") !== true);
-  throw new RenderCheckError(key, `not well-formed XML: ${result.err.msg} (line ${result.err.line}, column ${result.err.col})`, culprit?.id);
+  if (result !== true) throw new RenderCheckError(key, `not well-formed XML: ${result.err.msg} (line ${result.err.line}, column ${result.err.col})`);
+}
+
+/**
+ * One item's fragment, on its own inside a wrapper that declares the feeds' namespaces. A
+ * document is well-formed when its skeleton (every item an empty element) is and each fragment
+ * put in it is: an item appearing in several documents is parsed back once, not once per document.
+ */
+export function checkXmlFragment(key: string, id: string, fragment: string): void {
+  const result = XMLValidator.validate(NS_WRAP_OPEN + fragment + "</w>", { allowBooleanAttributes: false });
+  if (result !== true) throw new RenderCheckError(key, `not well-formed XML: ${result.err.msg} (item fragment, line ${result.err.line}, column ${result.err.col})`, id);
 }
 
 export function checkJsonFeed(key: string, json: string): void {

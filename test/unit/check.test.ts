@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { JSONFEED_VALIDATOR, jsonFeedValidatorText } from "../../scripts/jsonfeed-validator.ts";
-import { checkJsonFeed } from "../../functions/core/check.ts";
+import { checkJsonFeed, checkXml, checkXmlFragment } from "../../functions/core/check.ts";
 import { RenderCheckError } from "../../functions/core/errors.ts";
 import { jsonFeedValidator } from "../support/parsers.ts";
 
@@ -57,5 +57,20 @@ describe("JSON Feed check", () => {
 
   it("names the document and the item of a failure", () => {
     expect(() => checkJsonFeed("tags/x/feed.json", JSON.stringify(feed({}, { date_published: "yesterday" })))).toThrow(/tags\/x\/feed\.json.*\/items\/0\/date_published/);
+  });
+});
+
+describe("XML check", () => {
+  it("names the document of a broken skeleton", () => {
+    expect(() => checkXml("tags/x/atom.xml", '<?xml version="1.0"?><feed><title>a</feed>')).toThrow(/tags\/x\/atom\.xml: not well-formed XML/);
+    expect(() => checkXml("atom.xml", '<?xml version="1.0"?><feed><i/><i/></feed>')).not.toThrow();
+  });
+
+  it("names the document and the item of a broken fragment, and accepts fragments using the feeds' namespaces", () => {
+    const bad = () => checkXmlFragment("feed.xml", "https://example.com/a", "<item><title>a &amp; b</title><description>x</item>");
+    expect(bad).toThrow(RenderCheckError);
+    expect(bad).toThrow(/^feed\.xml \(item https:\/\/example\.com\/a\): not well-formed XML: .*item fragment/);
+    expect(() => checkXmlFragment("feed.xml", "x", '<item><dc:creator>A</dc:creator><content:encoded><![CDATA[<p>x]]]]><![CDATA[>y</p>]]></content:encoded><media:content url="https://e.com/i.jpg"/></item>')).not.toThrow();
+    expect(() => checkXmlFragment("atom.xml", "x", "<entry><title>t</title></entry><entry><title>u</title></entry>")).not.toThrow();
   });
 });

@@ -6,7 +6,7 @@ import type { Article } from "../article.ts";
 import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
-import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
+import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
 import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
 
 const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
@@ -42,7 +42,7 @@ export function atomEntry(item: Article): string {
   return `<entry${lang}>${parts.join("")}</entry>`;
 }
 
-export function renderAtom(ctx: DocumentContext, fragments: FragmentCache): string {
+export function renderAtom(ctx: DocumentContext, fragments: Fragments): string {
   const { site, spec } = ctx;
   // atom:feed must have an author unless every entry has one (RFC 4287 §4.1.1).
   const feedAuthors = site.authors?.length ? site.authors : [{ name: site.title }];

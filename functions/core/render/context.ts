@@ -33,14 +33,29 @@ export function documentContext(site: Site, spec: FeedDocumentSpec): DocumentCon
   };
 }
 
+/** Where a renderer gets each item's fragment in a format. */
+export interface Fragments {
+  get(format: Format, id: string, render: () => string): string;
+}
+
 /** Memo of each item's rendered fragment per format: an item is rendered once per build and
- * reused in every document it appears in (main, tags, archive). */
-export class FragmentCache {
+ * reused in every document it appears in (main, tags, archive); and checked once (`checkOnce`). */
+export class FragmentCache implements Fragments {
   private readonly cache = new Map<string, string>();
+  private readonly checked = new Set<string>();
   get(format: Format, id: string, render: () => string): string {
     const key = `${format}\u0000${id}`;
     let s = this.cache.get(key);
     if (s === undefined) this.cache.set(key, (s = render()));
     return s;
   }
+  checkOnce(format: Format, id: string, check: () => void): void {
+    const key = `${format}\u0000${id}`;
+    if (this.checked.has(key)) return;
+    check();
+    this.checked.add(key);
+  }
 }
+
+/** Every item as an empty element: a document's skeleton, for the check gate. */
+export const PLACEHOLDERS: Fragments = { get: () => "<i/>" };

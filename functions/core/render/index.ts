@@ -6,12 +6,12 @@ import { createHash } from "node:crypto";
 import type { FeedModel } from "../model.ts";
 import type { Article } from "../article.ts";
 import { planDocuments, FORMATS, type FeedDocumentSpec, type Format } from "../documents.ts";
-import { documentContext, FragmentCache } from "./context.ts";
+import { documentContext, FragmentCache, PLACEHOLDERS } from "./context.ts";
 import { renderRss, rssItem } from "./rss.ts";
 import { renderAtom, atomEntry } from "./atom.ts";
 import { renderJsonFeed } from "./json-feed.ts";
 import { latestDocument } from "../latest.ts";
-import { checkJsonFeed, checkLatest, checkXml } from "../check.ts";
+import { checkJsonFeed, checkLatest, checkXml, checkXmlFragment } from "../check.ts";
 
 export interface Output {
   key: string;
@@ -82,8 +82,10 @@ function renderDocument(model: FeedModel, spec: FeedDocumentSpec, format: Format
   const text = RENDERERS[format](ctx, fragments);
   if (format === "json") checkJsonFeed(key, text);
   else {
+    // The skeleton, then each item's fragment once per build (check.ts checkXmlFragment).
+    checkXml(key, RENDERERS[format](ctx, PLACEHOLDERS));
     const itemFragment = format === "rss" ? rssItem : atomEntry;
-    checkXml(key, text, spec.items.map((i) => ({ id: i.id, fragment: fragments.get(format, i.id, () => itemFragment(i)) })));
+    for (const i of spec.items) fragments.checkOnce(format, i.id, () => checkXmlFragment(key, i.id, fragments.get(format, i.id, () => itemFragment(i))));
   }
   const cache = spec.kind === "archive" && spec.complete ? CACHE.immutable : CACHE.current;
   return output(key, text, FORMATS[format].contentType, cache);

@@ -7,7 +7,7 @@
 import type { Article } from "../article.ts";
 import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
-import type { DocumentContext, FragmentCache } from "./context.ts";
+import type { DocumentContext, Fragments } from "./context.ts";
 
 export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1";
 
@@ -35,7 +35,7 @@ export function jsonItem(item: Article): string {
   });
 }
 
-export function renderJsonFeed(ctx: DocumentContext, fragments: FragmentCache): string {
+export function renderJsonFeed(ctx: DocumentContext, fragments: Fragments): string {
   const { site, spec } = ctx;
   const head = JSON.stringify({
     version: JSON_FEED_VERSION,

@@ -6,7 +6,7 @@
 import type { Article } from "../article.ts";
 import { rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
-import { type DocumentContext, type FragmentCache, GENERATOR } from "./context.ts";
+import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
 import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
 
 /**
@@ -55,7 +55,7 @@ export function rssItem(item: Article): string {
   return `<item>${parts.join("")}</item>`;
 }
 
-export function renderRss(ctx: DocumentContext, fragments: FragmentCache): string {
+export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
   const { site, spec } = ctx;
   const head = [
     el("title", spec.title),
