@@ -8,6 +8,7 @@ import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
+import { applyDelta, CACHE_DELTA_KEY, decodeDelta, sameEntry, type CacheDelta } from "../core/cache.ts";
 import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
@@ -15,6 +16,10 @@ import { ParsePool, type PoolOptions } from "./parse-pool.ts";
 import type { PublishedState } from "./publish.ts";
 import type { PublishedOutput, Reuse } from "../core/render/index.ts";
 import type { Site } from "../core/schema.ts";
+
+/** A delta holds at most this many changes, or this share of all entries, before the base is rewritten. */
+const DELTA_MIN = 64;
+const DELTA_SHARE = 0.05;
 
 export interface CacheStats {
   /** used, or why not: absent, disabled, corrupt (…), stale (…). */
@@ -26,6 +31,10 @@ export interface CacheStats {
   /** Worker threads that parsed and converted alongside the main thread (parse-pool.ts). */
   workers?: number;
   saved?: boolean;
+  /** How it was stored: whole, or only what changed since the whole (cache.ts CACHE_DELTA_KEY). */
+  savedAs?: "full" | "delta";
+  /** Entries the delta brought (0 when there was none, or it did not match its base). */
+  delta?: number;
   /** Why the cache could not be stored (the build itself succeeded). */
   saveError?: string;
 }
@@ -62,9 +71,15 @@ export function codeKey(): string {
 }
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
-  const prevBytes = useCache ? (await store.get(CACHE_KEY).catch(() => undefined))?.body : undefined;
+  // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
+  const [prevBytes, deltaBytes] = useCache
+    ? await Promise.all([CACHE_KEY, CACHE_DELTA_KEY].map(async (key) => (await store.get(key).catch(() => undefined))?.body))
+    : [];
   const decoded = useCache ? decodeCache(prevBytes) : { ok: false as const, reason: "disabled" };
-  const prev: CacheData | undefined = decoded.ok ? decoded.data : undefined;
+  const base: CacheData | undefined = decoded.ok ? decoded.data : undefined;
+  const delta = base ? decodeDelta(deltaBytes) : undefined;
+  const deltaFits = delta?.ok === true && decoded.ok && delta.data.base === decoded.sum && delta.data.context === base!.context;
+  const prev: CacheData | undefined = base && deltaFits ? applyDelta(base, delta.data) : base;
   const entries = prev?.entries ?? {};
   const fingerprints = new Map<string, string | undefined>();
   const hashes = new Map<string, string>();
@@ -115,6 +130,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   const issues = [...first.issues];
   const context = cacheContext(codeKey(), siteFile?.bytes);
   const stats: CacheStats = {
+    ...(deltaFits && { delta: Object.keys(delta.data.entries).length }),
     state: usable ? "used" : decoded.ok ? "stale (site.yaml or code changed)" : decoded.reason,
     reused: 0,
     parsed: 0,
@@ -210,11 +226,25 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       for (const [path, r] of kept) {
         const entry = toEntry(fingerprints.get(path), hashes.get(path)!, r);
         next.entries[path] = entry;
-        const old = entries[path];
-        if (same && (!old || old.md5 !== entry.md5 || old.fingerprint !== entry.fingerprint || (old.html === undefined) !== (entry.html === undefined))) same = false;
+        if (same && !sameEntry(entries[path], entry)) same = false;
       }
       if (same) return (stats.saved = false);
-      await target.put(CACHE_KEY, encodeCache(next), { contentType: "application/gzip", cacheControl: "no-store" });
+      const meta = { contentType: "application/gzip", cacheControl: "no-store" };
+      // Little changed since the base: store only that (a delta of every change since the base).
+      if (usable && decoded.ok && base!.context === context) {
+        const changes: CacheDelta["entries"] = {};
+        for (const [path, e] of Object.entries(next.entries)) if (!sameEntry(base!.entries[path], e)) changes[path] = e;
+        for (const path of Object.keys(base!.entries)) if (!(path in next.entries)) changes[path] = null;
+        if (Object.keys(changes).length <= Math.max(DELTA_MIN, DELTA_SHARE * kept.length)) {
+          await target.put(CACHE_DELTA_KEY, encodeCache({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }), meta);
+          stats.savedAs = "delta";
+          return (stats.saved = true);
+        }
+      }
+      await target.put(CACHE_KEY, encodeCache(next), meta);
+      // An old delta no longer matches the new base (it would be ignored); remove it all the same.
+      if (deltaBytes) await target.delete([CACHE_DELTA_KEY]).catch(() => undefined);
+      stats.savedAs = "full";
       return (stats.saved = true);
     },
   };

@@ -67,8 +67,8 @@ describe("publishing to S3", () => {
     const second = await publishTo(content, store);
     expect(second.build_id).toBe(first.build_id);
     expect(second.documents.written).toBe(0);
-    // Reads: the previous manifest and the build cache; the listing; nothing written.
-    expect(second.requests).toEqual({ get: 2, head: 0, list: 1, put: 0, delete: 0 });
+    // Reads: the previous manifest, the build cache and its delta (absent: a 404); the listing; nothing written.
+    expect(second.requests).toEqual({ get: 3, head: 0, list: 1, put: 0, delete: 0 });
   });
 
   it("rewrites only the documents an edited article appears in, then the manifest", async () => {

@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { CACHE_KEY, cacheContext, decodeCache } from "../../functions/core/cache.ts";
+import { CACHE_DELTA_KEY, CACHE_KEY, cacheContext, decodeCache, decodeDelta, entryResult, toEntry } from "../../functions/core/cache.ts";
+import { parseArticle, renderBody } from "../../functions/core/article.ts";
+import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
-import { articleText, siteYaml, snapshot, tempDir, tree, writeTree } from "../support/content-tree.ts";
+import { articleText, bytes, siteYaml, snapshot, tempDir, TEST_SITE, tree, writeTree } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
 
@@ -85,6 +87,66 @@ describe("build cache", () => {
     expect(r.documents.rendered).toBeGreaterThanOrEqual(1);
     expect(r.written).toEqual(expect.arrayContaining(["tags/t1/atom.xml"]));
     expect((await outputs(out))["tags/t1/atom.xml"]).toEqual((await clean(content))["tags/t1/atom.xml"]);
+  });
+
+  it("stores an edit as a small delta beside the base, and the next build reads both", async () => {
+    const { content, out } = await setup(articles(12));
+    await run(content, out);
+    const baseBefore = await readFile(join(out, ...CACHE_KEY.split("/")));
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
+    const edited = await run(content, out);
+    expect(edited.cache).toMatchObject({ saved: true, savedAs: "delta", parsed: 1 });
+    // The base is untouched; the delta holds the one change.
+    expect(await readFile(join(out, ...CACHE_KEY.split("/")))).toEqual(baseBefore);
+    const delta = decodeDelta(await readFile(join(out, ...CACHE_DELTA_KEY.split("/"))));
+    expect(delta.ok && Object.keys(delta.data.entries)).toEqual(["articles/a5.md"]);
+    const next = await run(content, out);
+    expect(next.cache).toMatchObject({ state: "used", delta: 1, parsed: 0, reused: 12, saved: false });
+    expect(next.documents.written).toBe(0);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("rewrites the base when much changed, and removes the delta", async () => {
+    const { content, out } = await setup(articles(12));
+    await run(content, out);
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
+    await run(content, out);
+    // Every article changed: more than the delta's share.
+    for (let i = 0; i < 12; i++) await writeFile(join(content, "articles", `a${i}.md`), articleText({ title: `Again ${i}`, date: `2020-01-${String(i + 1).padStart(2, "0")}T00:00:00Z`, tags: ["T0"] }));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ saved: true, savedAs: "delta" }); // 12 changes are within DELTA_MIN
+    const day = (i: number) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace(".000Z", "Z");
+    const many = await setup(Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`a${i}`, { title: `Article ${i}`, date: day(i) }])));
+    await run(many.content, many.out);
+    for (let i = 0; i < 100; i++) await writeFile(join(many.content, "articles", `a${i}.md`), articleText({ title: `Changed ${i}`, date: "2020-02-01T00:00:00Z" }));
+    const big = await run(many.content, many.out);
+    expect(big.cache).toMatchObject({ saved: true, savedAs: "full" });
+    await expect(readFile(join(many.out, ...CACHE_DELTA_KEY.split("/")))).rejects.toThrow();
+    expect(await outputs(many.out)).toEqual(await clean(many.content));
+  });
+
+  it("ignores a delta that is corrupt or made for another base", async () => {
+    const { content, out } = await setup(articles(12));
+    await run(content, out);
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
+    await run(content, out);
+    const deltaPath = join(out, ...CACHE_DELTA_KEY.split("/"));
+    const good = await readFile(deltaPath);
+    await writeFile(deltaPath, good.subarray(0, good.length - 9));
+    const corrupt = await run(content, out);
+    // The base alone: a5's change is parsed again, and the outputs are still right.
+    expect(corrupt.cache).toMatchObject({ state: "used", parsed: 1 });
+    expect(corrupt.cache.delta).toBeUndefined();
+    expect(await outputs(out)).toEqual(await clean(content));
+    // A well-formed delta whose base is another file's.
+    const raw = gunzipSync(good).toString("utf8");
+    const payload = JSON.parse(raw.slice(raw.indexOf("\n") + 1)) as { base: string };
+    payload.base = "0".repeat(64);
+    const text = JSON.stringify(payload);
+    await writeFile(deltaPath, gzipSync(`syndicate-cache ${createHash("sha256").update(text).digest("hex")}\n${text}`));
+    const other = await run(content, out);
+    expect(other.cache.delta).toBeUndefined();
+    expect(await outputs(out)).toEqual(await clean(content));
   });
 
   it("reads an unread archived article again when it must be rendered for the first time", async () => {
@@ -187,6 +249,23 @@ describe("build cache", () => {
     await run(content, out);
     const r = await run(content, out, false);
     expect(r.cache).toMatchObject({ state: "disabled", parsed: 3, reused: 0 });
+  });
+
+  it("gives back every field of an article it stored (through JSON, as on disk)", () => {
+    const r = parseArticle(
+      "articles/full.md",
+      bytes(articleText({
+        title: "Full", date: "2020-06-19T10:00:00+03:00", updated: "2020-06-20T00:00:00Z", id: "tag:example.com,2020:full", slug: "full-one",
+        url: "https://example.com/elsewhere", summary: "S", authors: [{ name: "A", email: "a@example.com" }], tags: ["Libya", "Türkiye"],
+        image: { url: "https://example.com/i.jpg", alt: "Alt", caption: "Cap", credit: "Cr" }, source: "Src", language: "tr",
+        related: [{ title: "R", url: "https://example.com/r" }],
+      }, "Body *text*.")),
+      TEST_SITE,
+    );
+    expect(r.issues).toEqual([]);
+    renderBody(r.article!);
+    const back = entryResult("articles/full.md", JSON.parse(JSON.stringify(toEntry("fp", "0".repeat(32), r))) as ReturnType<typeof toEntry>);
+    expect(back).toEqual({ ...r, article: { ...r.article, markdown: "" } });
   });
 
   it("keys the cache on site.yaml's bytes and the code version", () => {
