@@ -12,8 +12,7 @@
  * would triple the cache's size for nothing.
  */
 import { createHash } from "node:crypto";
-import { gunzipSync, gzip, gzipSync, constants } from "node:zlib";
-import { promisify } from "node:util";
+import { gunzipSync, gzipSync, constants } from "node:zlib";
 import { z } from "zod";
 import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -103,22 +102,11 @@ export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefi
   return createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
 }
 
-function cacheFile(data: CacheData | CacheDelta): Buffer {
-  const payload = Buffer.from(JSON.stringify(data), "utf8");
-  const sum = createHash("sha256").update(payload).digest("hex");
-  return Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), payload]);
-}
-
 /** A cache file: gzip of a header line with the payload's sha256, then the JSON payload. */
 export function encodeCache(data: CacheData | CacheDelta): Buffer {
-  return gzipSync(cacheFile(data), { level: constants.Z_BEST_SPEED });
-}
-
-const gzipAsync = promisify(gzip);
-
-/** encodeCache with the compression on libuv's thread pool: another core, while a build publishes. */
-export function encodeCacheAsync(data: CacheData | CacheDelta): Promise<Buffer> {
-  return gzipAsync(cacheFile(data), { level: constants.Z_BEST_SPEED });
+  const payload = Buffer.from(JSON.stringify(data), "utf8");
+  const sum = createHash("sha256").update(payload).digest("hex");
+  return gzipSync(Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), payload]), { level: constants.Z_BEST_SPEED });
 }
 
 export type Decoded<T> = { ok: true; data: T; sum: string } | { ok: false; reason: string };

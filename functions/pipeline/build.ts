@@ -126,18 +126,16 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const outputs = renderOutputs(model, specs, reuse);
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
   options.onPhase?.("publishing");
-  const publishing = publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
+  const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
-  // an output: manifest.json stays the last output written. It is encoded while publishing runs.
+  // an output: manifest.json stays the last output written.
   const published = new Set(model.items);
   let saveError: string | undefined;
-  const saving = input.save(options.store, (a) => published.has(a), outputs, publishing).catch((err: unknown) => {
+  const cacheSaved = await input.save(options.store, (a) => published.has(a), outputs).catch((err: unknown) => {
     saveError = (err as Error).message;
     return false;
   });
-  const result = await publishing;
-  const cacheSaved = await saving;
   return {
     cache: { ...input.cache, saved: cacheSaved, ...(saveError && { saveError }) },
     build_id: manifest.build_id,

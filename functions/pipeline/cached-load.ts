@@ -9,7 +9,7 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { applyDelta, CACHE_DELTA_KEY, decodeDelta, sameEntry, type CacheDelta } from "../core/cache.ts";
-import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCacheAsync, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
+import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
@@ -50,7 +50,7 @@ export interface LoadedInput {
   /** Store what this build knows of published articles for the next one; false when nothing
    * changed. Drafts and future-dated articles are never stored: the cache sits beside public
    * outputs, and they are parsed again each build (they are few). */
-  save(store: ObjectStore, published: (a: Article) => boolean, outputs: readonly PublishedOutput[], after?: Promise<unknown>): Promise<boolean>;
+  save(store: ObjectStore, published: (a: Article) => boolean, outputs: readonly PublishedOutput[]): Promise<boolean>;
   /** What lets the build keep documents an earlier build rendered from the same input
    * (render/index.ts Reuse); undefined when the cache is not in use. */
   reuse(state: PublishedState): Reuse | undefined;
@@ -216,14 +216,8 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         },
       };
     },
-    // `after`: the publish this cache belongs to. The cache is encoded (compressed on another
-    // thread) while it runs, and written only once it has succeeded; if it fails, nothing is.
-    async save(target, published, outputs, after) {
+    async save(target, published, outputs) {
       if (!useCache || !settings) return false;
-      const put = async (key: string, bytes: Promise<Buffer>) => {
-        const [body] = await Promise.all([bytes, after]);
-        await target.put(key, body, { contentType: "application/gzip", cacheControl: "no-store" });
-      };
       const documents: NonNullable<CacheData["documents"]> = {};
       for (const o of outputs) if (o.input) documents[o.key] = { input: o.input, sha256: o.sha256 };
       const next: CacheData = { format: CACHE_FORMAT, context, entries: {}, documents };
@@ -235,18 +229,19 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         if (same && !sameEntry(entries[path], entry)) same = false;
       }
       if (same) return (stats.saved = false);
+      const meta = { contentType: "application/gzip", cacheControl: "no-store" };
       // Little changed since the base: store only that (a delta of every change since the base).
       if (usable && decoded.ok && base!.context === context) {
         const changes: CacheDelta["entries"] = {};
         for (const [path, e] of Object.entries(next.entries)) if (!sameEntry(base!.entries[path], e)) changes[path] = e;
         for (const path of Object.keys(base!.entries)) if (!(path in next.entries)) changes[path] = null;
         if (Object.keys(changes).length <= Math.max(DELTA_MIN, DELTA_SHARE * kept.length)) {
-          await put(CACHE_DELTA_KEY, encodeCacheAsync({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }));
+          await target.put(CACHE_DELTA_KEY, encodeCache({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }), meta);
           stats.savedAs = "delta";
           return (stats.saved = true);
         }
       }
-      await put(CACHE_KEY, encodeCacheAsync(next));
+      await target.put(CACHE_KEY, encodeCache(next), meta);
       // An old delta no longer matches the new base (it would be ignored); remove it all the same.
       if (deltaBytes) await target.delete([CACHE_DELTA_KEY]).catch(() => undefined);
       stats.savedAs = "full";
