@@ -12,7 +12,7 @@ import { parseContentDate } from "./dates.ts";
 import { renderMarkdown } from "./markdown.ts";
 import { articleHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
-import { decodeText, splitFrontMatter } from "./source.ts";
+import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
 
 export interface Tag {
   name: string;
@@ -60,7 +60,11 @@ export function slugFromFile(file: string): string {
   return SLUG_RE.test(base) && base.length <= LIMITS.slugChars ? base : slugify(base, LIMITS.slugChars);
 }
 
-export function parseArticle(file: string, bytes: Uint8Array, site: Site, options: { fastPath?: boolean } = {}): ArticleResult {
+/**
+ * `keepBody: false`: the Markdown is not kept (markdown ""), and for an ordinary file not even
+ * decoded (source.ts quickSplit); bodyOf reads it from the same bytes when it is rendered.
+ */
+export function parseArticle(file: string, bytes: Uint8Array, site: Site, options: { fastPath?: boolean; keepBody?: boolean } = {}): ArticleResult {
   const issues: ContentIssue[] = [];
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file, field, message, line, severity: "error" });
@@ -71,16 +75,22 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
     err("file", `is ${bytes.byteLength} bytes; at most ${LIMITS.articleFileBytes} bytes (1 MiB) are allowed`);
     return { issues };
   }
-  const decoded = decodeText(bytes);
-  if (!decoded.ok) {
-    err("file", decoded.message, decoded.line);
-    return { issues };
-  }
-  if (decoded.removedIllegal) warn("file", "characters XML cannot carry (control characters) were removed", decoded.removedIllegalLine);
-  const split = splitFrontMatter(decoded.text);
-  if (!split.ok) {
-    err("front matter", split.message, split.line);
-    return { issues };
+  const bytesSplit = options.keepBody === false ? quickSplit(bytes) : undefined;
+  let split: { frontMatter: string; frontMatterLine: number; body: string; bodyLine: number };
+  if (bytesSplit) split = { ...bytesSplit, body: "" };
+  else {
+    const decoded = decodeText(bytes);
+    if (!decoded.ok) {
+      err("file", decoded.message, decoded.line);
+      return { issues };
+    }
+    if (decoded.removedIllegal) warn("file", "characters XML cannot carry (control characters) were removed", decoded.removedIllegalLine);
+    const whole = splitFrontMatter(decoded.text);
+    if (!whole.ok) {
+      err("front matter", whole.message, whole.line);
+      return { issues };
+    }
+    split = options.keepBody === false ? { ...whole, body: "" } : whole;
   }
   if (split.frontMatter.length > LIMITS.frontMatterBytes) {
     err("front matter", `is ${split.frontMatter.length} characters; at most ${LIMITS.frontMatterBytes} are allowed`, 1);

@@ -1,4 +1,5 @@
 /** From bytes to text an editor would recognise: UTF-8 checked, BOM dropped, CRLF → LF. */
+import { isUtf8 } from "node:buffer";
 import { hasXmlIllegal, stripXmlIllegal, lineAt } from "./text.ts";
 
 export type DecodedText =
@@ -50,4 +51,40 @@ export function splitFrontMatter(text: string): SplitSource {
     start = end + 1;
   }
   return { ok: false, message: "front matter is not closed: add a line '---' after the last field", line: 1 };
+}
+
+const NONCHARACTERS = [Buffer.from([0xef, 0xbf, 0xbe]), Buffer.from([0xef, 0xbf, 0xbf])]; // U+FFFE, U+FFFF
+
+/**
+ * splitFrontMatter(decodeText(bytes)) without decoding the body, for a file where the two cannot
+ * differ: valid UTF-8, no BOM, no CR, none of the characters decodeText removes, and a closing
+ * fence. Only the front matter is decoded (the body is decoded when it is rendered). Undefined
+ * for anything else: the caller then takes the full path, which reports every problem exactly.
+ */
+export function quickSplit(bytes: Uint8Array): { frontMatter: string; frontMatterLine: number; bodyLine: number } | undefined {
+  if (bytes.length < 4 || bytes[0] !== 0x2d || bytes[1] !== 0x2d || bytes[2] !== 0x2d || !isUtf8(bytes)) return undefined;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c < 0x20 && c !== 9 && c !== 10) return undefined; // controls, CR
+  }
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (NONCHARACTERS.some((n) => buf.includes(n))) return undefined;
+  const firstEnd = buf.indexOf(10);
+  if (firstEnd < 0 || buf.toString("utf8", 0, firstEnd).trimEnd() !== "---") return undefined;
+  let line = 2;
+  for (let start = firstEnd + 1; start <= buf.length; line++) {
+    const end = buf.indexOf(10, start);
+    const stop = end < 0 ? buf.length : end;
+    // Only a line starting with "---" or "..." can be the fence (trimEnd takes nothing from the front).
+    const c = buf[start];
+    if ((c === 0x2d || c === 0x2e) && stop - start >= 3) {
+      const l = buf.toString("utf8", start, stop).trimEnd();
+      if (l === "---" || l === "...") {
+        return { frontMatter: buf.toString("utf8", firstEnd + 1, Math.max(firstEnd + 1, start - 1)), frontMatterLine: 2, bodyLine: line + 1 };
+      }
+    }
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return undefined;
 }

@@ -186,7 +186,7 @@ export class ParsePool {
   }
 
   private parseHere(chunk: Chunk): void {
-    chunk.results = chunk.paths.map((path, i) => dropText(parseArticle(path, fileBytes(chunk.at!, i), this.site)));
+    chunk.results = chunk.paths.map((path, i) => dropText(parseArticle(path, fileBytes(chunk.at!, i), this.site, { keepBody: false })));
     chunk.worker = undefined;
     if (!chunk.keep) chunk.at = undefined;
   }

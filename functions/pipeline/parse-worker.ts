@@ -17,7 +17,7 @@ if (!site) throw new Error("parse worker: site.yaml does not parse here, though 
 
 port.on("message", (m: ToWorker) => {
   if (m.type === "parse") {
-    const results = m.paths.map((path, i) => dropText(parseArticle(path, fileBytes(m.at, i), site)));
+    const results = m.paths.map((path, i) => dropText(parseArticle(path, fileBytes(m.at, i), site, { keepBody: false })));
     port.postMessage({ type: "parsed", chunk: m.chunk, results } satisfies FromWorker);
     Atomics.add(setup.control, 2 * setup.slot + 1, 1);
     return;
