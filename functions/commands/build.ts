@@ -18,7 +18,8 @@ function summary(report: BuildReport, target: string): string {
     `Built ${report.items} item${report.items === 1 ? "" : "s"}${extra.length ? ` (${extra.join(", ")})` : ""} into ${target}\n` +
     `  documents: ${d.total} in all, ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted\n` +
     (report.requests ? `  requests: ${formatRequests(report.requests)}\n` : "") +
-    `  cache: ${report.cache.state}, ${report.cache.reused} articles reused (${report.cache.unread} not read), ${report.cache.parsed} parsed` +
+    `  cache: ${report.cache.state}, ${report.cache.reused} articles reused (${report.cache.unread} not read), ${report.cache.parsed} parsed, ${d.rendered} documents rendered` +
+    (report.cache.savedAs ? `, stored ${report.cache.savedAs === "delta" ? "as a delta" : "whole"}` : "") +
     (report.cache.saveError ? `; not stored: ${report.cache.saveError}` : "") +
     "\n" +
     `  build ${report.build_id} in ${report.duration_ms} ms\n`
