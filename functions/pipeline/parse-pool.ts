@@ -127,14 +127,19 @@ export class ParsePool {
     private readonly options: PoolOptions = {},
   ) {
     this.count = options.workers ?? workerCount();
+    const env = Number(process.env.SYNDICATE_PARALLEL_MIN);
+    this.parallelMin = options.parallelMin ?? (Number.isInteger(env) && env > 0 ? env : PARALLEL_MIN);
   }
+
+  /** Files before workers start: the option, else SYNDICATE_PARALLEL_MIN, else PARALLEL_MIN. */
+  private readonly parallelMin: number;
 
   /** Hands over one file: its bytes belong to the pool now. */
   add(path: string, bytes: Uint8Array): void {
     this.pendingPaths.push(path);
     this.pendingBytes.push(bytes);
     this.pendingSize += bytes.byteLength;
-    if (++this.added >= (this.options.parallelMin ?? PARALLEL_MIN) && !this.started) this.startWorkers();
+    if (++this.added >= this.parallelMin && !this.started) this.startWorkers();
     if (this.pendingPaths.length >= CHUNK) this.flush();
   }
 

@@ -28,7 +28,7 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const withHugo = process.env.BENCH_HUGO !== "0";
 const PER_FEED = 50;
 
-interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: number; files?: number; documents_written?: number; cache_parsed?: number }
+interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: number; files?: number; documents_written?: number; documents_rendered?: number; cache_parsed?: number; cache_saved_as?: string }
 
 const childBundle = join(root, "child.mjs");
 await esbuild({
@@ -46,10 +46,10 @@ await esbuild({
   logLevel: "error",
 });
 
-function child(args: string[]): Run {
+function child(args: string[], env: Record<string, string> = {}): Run {
   const t0 = performance.now();
   // The same young-generation size as bin/syndicate.js and the build Lambda.
-  const out = execFileSync(process.execPath, ["--max-semi-space-size=64", childBundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ["--max-semi-space-size=64", childBundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const wall = performance.now() - t0;
   return { wall, ...(JSON.parse(out.trim().split("\n").pop()!) as Omit<Run, "wall">) };
 }
@@ -69,12 +69,20 @@ for (const n of sizes) {
     const compareHugo = hugo !== undefined && !archives; // Hugo has no archives: compare like with like
     const hugoSite = join(root, `hugo-site-${n}`);
     if (compareHugo) writeHugoSite(content, hugoSite, { itemsPerFeed: PER_FEED });
-    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [];
+    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [], single: Run[] = [], pooled: Run[] = [];
     const out = join(root, `out-${n}`);
     for (let r = 0; r < rounds; r++) {
       await rm(out, { recursive: true, force: true });
       const b = child(["build", content, out]);
       ours.push(b);
+      if (!archives) {
+        // Issue 6.3, both cores: the main thread alone, and a worker from the first file on
+        // (the default starts one from 20,000 files: functions/pipeline/parse-pool.ts).
+        await rm(out, { recursive: true, force: true });
+        single.push(child(["build", content, out], { SYNDICATE_WORKERS: "0" }));
+        await rm(out, { recursive: true, force: true });
+        pooled.push(child(["build", content, out], { SYNDICATE_WORKERS: "1", SYNDICATE_PARALLEL_MIN: "1" }));
+      }
       await rm(out, { recursive: true, force: true });
       floors.push(child(["floor", content, out, String(b.written_bytes), String(b.files)]));
       if (compareHugo) {
@@ -94,7 +102,10 @@ for (const n of sizes) {
     if (compareHugo) line.push(`; hugo ${range(w(hugos))} peak ${peak(hugos)}; ours/hugo ${(median(w(ours)) / median(w(hugos))).toFixed(2)}x`);
     line.push(`; ${ours[0]!.files} files, ${((ours[0]!.written_bytes ?? 0) / 1048576).toFixed(1)} MiB`);
     console.log(line.join(" "));
-    if (!archives) console.log(await incremental(n, content));
+    if (!archives) {
+      console.log(`${String(n).padStart(6)} articles, threads: main thread alone ${range(w(single))} peak ${peak(single)}; with a worker from the first file ${range(w(pooled))} peak ${peak(pooled)}`);
+      console.log(await incremental(n, content));
+    }
   }
 }
 
@@ -127,6 +138,7 @@ async function incremental(n: number, content: string): Promise<string> {
   const w = (runs: Run[]) => runs.map((x) => x.wall);
   return (
     `${String(n).padStart(6)} articles, one edited: full ${range(w(fulls))}, after one edit ${range(w(edits))} ` +
-    `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full; wrote ${edits[0]!.documents_written} objects, parsed ${edits[0]!.cache_parsed} article(s)`
+    `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full; rendered ${edits[0]!.documents_rendered} documents, wrote ${edits[0]!.documents_written} objects, ` +
+    `parsed ${edits[0]!.cache_parsed} article(s), cache stored ${edits[0]!.cache_saved_as ?? "not"}`
   );
 }

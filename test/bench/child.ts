@@ -13,7 +13,7 @@ import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
 const [mode, content, out, bytesArg, filesArg] = process.argv.slice(2);
 
-async function floor(): Promise<Record<string, number>> {
+async function floor(): Promise<Record<string, number | string | undefined>> {
   // The fastest way node reads and writes many small files: synchronous calls (the content
   // source reads the same way).
   const names = readdirSync(join(content!, "articles")).map((n) => join(content!, "articles", n));
@@ -26,7 +26,7 @@ async function floor(): Promise<Record<string, number>> {
   return { read_bytes: read, written_bytes: chunk.byteLength * files };
 }
 
-async function runBuild(): Promise<Record<string, number>> {
+async function runBuild(): Promise<Record<string, number | string | undefined>> {
   const phases: Record<string, number> = {};
   let last = performance.now(), current = "start";
   const onPhase = (p: string) => {
@@ -46,6 +46,8 @@ async function runBuild(): Promise<Record<string, number>> {
     files: outputs.length + 1,
     written_bytes: outputs.reduce((s, o) => s + o.bytes, 0),
     documents_written: report.documents.written,
+    documents_rendered: report.documents.rendered,
+    cache_saved_as: report.cache.savedAs,
     cache_parsed: report.cache.parsed,
     cache_unread: report.cache.unread,
   };
