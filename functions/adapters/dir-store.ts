@@ -22,6 +22,7 @@ export interface PendingObject {
 
 export class DirectoryStore implements ObjectStore {
   readonly description: string;
+  readonly local = true;
   constructor(readonly root: string) {
     this.description = `directory ${root}`;
   }

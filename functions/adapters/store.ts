@@ -25,6 +25,8 @@ export interface ObjectStore {
   readonly description: string;
   /** Running request counts, where the store keeps them (S3); the build report shows them. */
   readonly stats?: RequestStats;
+  /** True when objects are files on this machine: nothing travels, so nothing is worth compressing. */
+  readonly local?: boolean;
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, meta: ObjectMeta): Promise<void>;
   delete(keys: string[]): Promise<void>;

@@ -17,7 +17,9 @@ import { z } from "zod";
 import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
 
-export const CACHE_KEY = ".syndicate/build-cache.json.gz";
+/** The base cache. Gzip'd for a remote store (S3: fewer bytes to move), plain for a local one
+ * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
+export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
 export const CACHE_FORMAT = 2;
 
@@ -79,7 +81,7 @@ const envelope = z.object({
  * payload it applies to; a delta that does not match its base is ignored (the base alone is then
  * used, and what the delta held is parsed again). null removes an entry.
  */
-export const CACHE_DELTA_KEY = ".syndicate/build-cache-delta.json.gz";
+export const CACHE_DELTA_KEY = ".syndicate/build-cache-delta";
 
 export interface CacheDelta {
   format: number;
@@ -102,11 +104,12 @@ export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefi
   return createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
 }
 
-/** A cache file: gzip of a header line with the payload's sha256, then the JSON payload. */
-export function encodeCache(data: CacheData | CacheDelta): Buffer {
+/** A cache file: a header line with the payload's sha256, then the JSON payload; gzip'd when `compress`. */
+export function encodeCache(data: CacheData | CacheDelta, compress = true): Buffer {
   const payload = Buffer.from(JSON.stringify(data), "utf8");
   const sum = createHash("sha256").update(payload).digest("hex");
-  return gzipSync(Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), payload]), { level: constants.Z_BEST_SPEED });
+  const file = Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), payload]);
+  return compress ? gzipSync(file, { level: constants.Z_BEST_SPEED }) : file;
 }
 
 export type Decoded<T> = { ok: true; data: T; sum: string } | { ok: false; reason: string };
@@ -123,11 +126,13 @@ export function decodeDelta(bytes: Uint8Array | undefined): Decoded<CacheDelta> 
 
 function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType): Decoded<unknown> {
   if (!bytes) return { ok: false, reason: "absent" };
-  let raw: Buffer;
-  try {
-    raw = gunzipSync(bytes);
-  } catch {
-    return { ok: false, reason: "corrupt (not gzip)" };
+  let raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (raw[0] === 0x1f && raw[1] === 0x8b) {
+    try {
+      raw = gunzipSync(bytes);
+    } catch {
+      return { ok: false, reason: "corrupt (not gzip)" };
+    }
   }
   const nl = raw.indexOf(10);
   const header = raw.subarray(0, Math.max(nl, 0)).toString("utf8");

@@ -130,6 +130,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.
+  options.onPhase?.("storing the cache");
   const published = new Set(model.items);
   let saveError: string | undefined;
   const cacheSaved = await input.save(options.store, (a) => published.has(a), outputs).catch((err: unknown) => {

@@ -229,19 +229,21 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         if (same && !sameEntry(entries[path], entry)) same = false;
       }
       if (same) return (stats.saved = false);
-      const meta = { contentType: "application/gzip", cacheControl: "no-store" };
+      // Compressed only where it travels (cache.ts CACHE_KEY).
+      const compress = !target.local;
+      const meta = { contentType: compress ? "application/gzip" : "application/octet-stream", cacheControl: "no-store" };
       // Little changed since the base: store only that (a delta of every change since the base).
       if (usable && decoded.ok && base!.context === context) {
         const changes: CacheDelta["entries"] = {};
         for (const [path, e] of Object.entries(next.entries)) if (!sameEntry(base!.entries[path], e)) changes[path] = e;
         for (const path of Object.keys(base!.entries)) if (!(path in next.entries)) changes[path] = null;
         if (Object.keys(changes).length <= Math.max(DELTA_MIN, DELTA_SHARE * kept.length)) {
-          await target.put(CACHE_DELTA_KEY, encodeCache({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }), meta);
+          await target.put(CACHE_DELTA_KEY, encodeCache({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }, compress), meta);
           stats.savedAs = "delta";
           return (stats.saved = true);
         }
       }
-      await target.put(CACHE_KEY, encodeCache(next), meta);
+      await target.put(CACHE_KEY, encodeCache(next, compress), meta);
       // An old delta no longer matches the new base (it would be ignored); remove it all the same.
       if (deltaBytes) await target.delete([CACHE_DELTA_KEY]).catch(() => undefined);
       stats.savedAs = "full";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFile, rm, writeFile } from "node:fs/promises";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -139,7 +139,7 @@ describe("build cache", () => {
     expect(corrupt.cache.delta).toBeUndefined();
     expect(await outputs(out)).toEqual(await clean(content));
     // A well-formed delta whose base is another file's.
-    const raw = gunzipSync(good).toString("utf8");
+    const raw = good.toString("utf8");
     const payload = JSON.parse(raw.slice(raw.indexOf("\n") + 1)) as { base: string };
     payload.base = "0".repeat(64);
     const text = JSON.stringify(payload);
@@ -199,7 +199,12 @@ describe("build cache", () => {
     ["garbage bytes", (_b: Buffer) => Buffer.from("not a cache")],
     ["a truncated file", (b: Buffer) => b.subarray(0, b.length >> 1)],
     ["a flipped bit in the payload", (b: Buffer) => {
-      const raw = gunzipSync(b);
+      const raw = Buffer.from(b);
+      raw[raw.length - 10] = raw[raw.length - 10]! ^ 1;
+      return raw;
+    }],
+    ["a flipped bit in a gzip'd payload", (b: Buffer) => {
+      const raw = Buffer.from(b);
       raw[raw.length - 10] = raw[raw.length - 10]! ^ 1;
       return gzipSync(raw);
     }],
@@ -229,7 +234,9 @@ describe("build cache", () => {
       articles(3, { secret: { title: "Unpublished draft title", date: "2020-01-01T00:00:00Z", draft: true }, later: { title: "Embargoed title", date: "2099-01-01T00:00:00Z" } }),
     );
     await run(content, out);
-    const raw = gunzipSync(await readFile(join(out, ...CACHE_KEY.split("/")))).toString("utf8");
+    // Stored uncompressed in a directory (nothing travels): the text itself.
+    const raw = (await readFile(join(out, ...CACHE_KEY.split("/")))).toString("utf8");
+    expect(raw.startsWith("syndicate-cache ")).toBe(true);
     expect(raw).not.toContain("Unpublished draft title");
     expect(raw).not.toContain("Embargoed title");
     const decoded = decodeCache(await readFile(join(out, ...CACHE_KEY.split("/"))));
@@ -266,6 +273,15 @@ describe("build cache", () => {
     renderBody(r.article!);
     const back = entryResult("articles/full.md", JSON.parse(JSON.stringify(toEntry("fp", "0".repeat(32), r))) as ReturnType<typeof toEntry>);
     expect(back).toEqual({ ...r, article: { ...r.article, markdown: "" } });
+  });
+
+  it("reads a gzip'd cache (as stored in a bucket) as well as a plain one", async () => {
+    const { content, out } = await setup(articles(6));
+    await run(content, out);
+    const path = join(out, ...CACHE_KEY.split("/"));
+    await writeFile(path, gzipSync(await readFile(path)));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "used", reused: 6, parsed: 0 });
   });
 
   it("keys the cache on site.yaml's bytes and the code version", () => {
