@@ -13,8 +13,9 @@ import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCache, entryR
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
+import { buildModel } from "../core/model.ts";
 import type { PublishedState } from "./publish.ts";
-import type { PublishedOutput, Reuse } from "../core/render/index.ts";
+import { renderOutputs, type PublishedOutput, type Reuse } from "../core/render/index.ts";
 import type { Site } from "../core/schema.ts";
 
 /** A delta holds at most this many changes, or this share of all entries, before the base is rewritten. */
@@ -56,9 +57,10 @@ export interface LoadedInput {
   reuse(state: PublishedState): Reuse | undefined;
 }
 
-// What the cache's context hashes besides site.yaml: the code version, and the result of
-// parsing and converting a probe article, so that a change of the sanitiser, the Markdown
-// options or the Article shape invalidates every entry even without a version bump.
+// What the cache's context hashes besides site.yaml: the code version, the result of parsing
+// and converting a probe article, and every document rendered from it, so that a change of the
+// sanitiser, the Markdown options, the Article shape or a renderer invalidates every entry and
+// every kept document (render/index.ts Reuse) even without a version bump.
 const PROBE_SITE = `title: Probe\ndescription: Probe\nsite_url: https://probe.invalid/\nfeed_url: https://probe.invalid/f/\nlanguage: tr\ntimezone: Europe/Istanbul\n`;
 const PROBE = `---\ntitle: "Probe & <b>"\ndate: 2020-06-19T18:00:00\nupdated: 2020-06-20\ntags: [Türkiye, ığdır]\nimage: {url: "https://probe.invalid/a.jpg", alt: Alt, caption: Cap, credit: Cr}\nrelated: [{title: R, url: "https://probe.invalid/r"}]\nsource: S\nauthors: [{name: Ayşe, email: a@probe.invalid}]\n---\n# H\n\n> q *e* **s** [l](/rel "t") ![i](i.png)\n\n1. a\n   - b\n\n<script>x</script><a href="javascript:y" onclick="z">k</a><iframe></iframe><table><tr><td>c</td></tr></table>\n\n\`\`\`js\ncode\n\`\`\`\n`;
 let codeKeyMemo: string | undefined;
@@ -67,7 +69,8 @@ export function codeKey(): string {
   const site = parseSite(Buffer.from(PROBE_SITE)).site!;
   const r = parseArticle("articles/probe.md", Buffer.from(PROBE), site, { fastPath: false });
   if (r.article) renderBody(r.article);
-  return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify(r)))}`);
+  const documents = r.article ? renderOutputs(buildModel(site, [r.article], Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256}`) : [];
+  return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify([r, documents])))}`);
 }
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
