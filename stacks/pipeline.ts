@@ -54,7 +54,7 @@ export function pipeline(storage: Storage) {
     // does not feel the slower import. The API bundles its SDK instead (stacks/api.ts).
     nodejs: { esbuild: { external: ["@aws-sdk/*"] } },
     link: [storage.feedsLink, storage.contentLink],
-    environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=64" },
+    environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=32" },
     permissions: [
       ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] }),
       ...bucketPermissions(storage.content, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }),
