@@ -54,6 +54,8 @@ export interface BuildOptions {
   workers?: number;
   /** Fewest files to parse for workers to be used (default parse-pool.ts PARALLEL_MIN). */
   parallelMin?: number;
+  /** Most bytes of files kept for converting bodies later (default parse-pool.ts KEEP_BYTES). */
+  keepBytes?: number;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
   lease?: LeaseOptions;
 }
@@ -89,7 +91,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
-  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin });
+  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes });
   try {
     return await buildFrom(input, options, lease, started, statsBefore);
   } finally {

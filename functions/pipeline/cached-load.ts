@@ -64,12 +64,22 @@ export interface LoadedInput {
 const PROBE_SITE = `title: Probe\ndescription: Probe\nsite_url: https://probe.invalid/\nfeed_url: https://probe.invalid/f/\nlanguage: tr\ntimezone: Europe/Istanbul\n`;
 const PROBE = `---\ntitle: "Probe & <b>"\ndate: 2020-06-19T18:00:00\nupdated: 2020-06-20\ntags: [Türkiye, ığdır]\nimage: {url: "https://probe.invalid/a.jpg", alt: Alt, caption: Cap, credit: Cr}\nrelated: [{title: R, url: "https://probe.invalid/r"}]\nsource: S\nauthors: [{name: Ayşe, email: a@probe.invalid}]\n---\n# H\n\n> q *e* **s** [l](/rel "t") ![i](i.png)\n\n1. a\n   - b\n\n<script>x</script><a href="javascript:y" onclick="z">k</a><iframe></iframe><table><tr><td>c</td></tr></table>\n\n\`\`\`js\ncode\n\`\`\`\n`;
 let codeKeyMemo: string | undefined;
+const PROBE_FULL_SITE = `${PROBE_SITE}items_per_feed: 1\ncopyright: "© Probe"\nicon: https://probe.invalid/icon.png\nfavicon: https://probe.invalid/favicon.ico\nwebsub_hub: https://probe.invalid/hub\nauthors: [{name: Desk, url: "https://probe.invalid/desk"}]\n`;
+const PROBE_MORE = [`---\ntitle: Second\ndate: 2020-06-18T10:00:00Z\nsummary: S\nlanguage: en\n---\nBody *two*.\n`];
+
 export function codeKey(): string {
   if (codeKeyMemo) return codeKeyMemo;
   const site = parseSite(Buffer.from(PROBE_SITE)).site!;
   const r = parseArticle("articles/probe.md", Buffer.from(PROBE), site, { fastPath: false });
   if (r.article) renderBody(r.article);
-  const documents = r.article ? renderOutputs(buildModel(site, [r.article], Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256}`) : [];
+  // Every document kind and header branch: a site with every optional setting and one item per
+  // feed, and a second article (so an archive page and its links exist), headers included.
+  const fullSite = parseSite(Buffer.from(PROBE_FULL_SITE)).site!;
+  const articles = [r.article, ...PROBE_MORE.map((text, i) => parseArticle(`articles/probe-${i}.md`, Buffer.from(text), fullSite).article)]
+    .filter((a): a is Article => a !== undefined)
+    .map((a) => ({ ...a }));
+  for (const a of articles) renderBody(a);
+  const documents = renderOutputs(buildModel(fullSite, articles, Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256} ${o.contentType} ${o.cacheControl}`);
   return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify([r, documents])))}`);
 }
 
@@ -141,7 +151,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   };
   if (!usable && first.unchanged.length) {
     const second = await source.read({ only: new Set(first.unchanged.map((u) => u.path)), onFile });
-    files = [...files, ...second.files];
+    files = [...files, ...second.files, ...early.splice(0)];
     issues.push(...second.issues);
   }
   if (usable) {
@@ -209,7 +219,11 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       const documents = (usable && prev?.documents) || {};
       return {
         context,
-        itemKey: (a) => hashes.get(a.file),
+        // The file's path too: a renamed file keeps its bytes but not its slug, URL or id.
+        itemKey: (a) => {
+          const h = hashes.get(a.file);
+          return h === undefined ? undefined : `${a.file}\u0000${h}`;
+        },
         previous(key, input) {
           const d = documents[key];
           const m = state.previous?.outputs[key];

@@ -247,8 +247,8 @@ export class ParsePool {
       unkept,
       workers: helpers.filter((h) => h.delivered).length,
       async renderBodies(articles) {
-        // An unkept article's body is the caller's to read again first (its text is empty till then).
-        const todo = [...articles].filter((a) => a.contentHtml === undefined && !(unkept.has(a) && a.markdown === ""));
+        // An unkept article's body is the caller's to read again first (cached-load does).
+        const todo = [...articles].filter((a) => a.contentHtml === undefined);
         const ready = helpers.filter((h) => h.alive && h.ready());
         const shareable = todo.filter((a) => where.has(a));
         // An equal share for each thread, the main thread's included.
@@ -273,8 +273,11 @@ export class ParsePool {
         }
         return issues;
       },
-      async close() {
+      close: async () => {
         where.clear();
+        // The kept bytes go now, not when the build lets go of the pool.
+        for (const c of this.chunks) c.at = undefined;
+        this.chunks.length = 0;
         await Promise.all(helpers.map((h) => h.stop()));
       },
     };
@@ -292,7 +295,7 @@ function renderHere(articles: Article[], body: (a: Article) => { markdown: strin
       a.bodyLine = b.bodyLine;
     }
     const issue = renderBody(a);
-    if (b) a.markdown = "";
+    a.markdown = ""; // converted: the text can go (a body read again from the source too)
     if (issue) issues.push(issue);
   }
   return issues;
@@ -318,6 +321,8 @@ class Helper {
       if (m.type === "rendered") this.answer(m.out);
       else onParsed(m);
     });
+    // A message that cannot be read back: treat the worker as failed (its work is done here).
+    worker.on("messageerror", () => void worker.terminate());
     worker.on("error", (err) => {
       if (process.env.SYNDICATE_POOL_DEBUG) process.stderr.write(`parse pool: worker failed: ${err.stack ?? err}\n`);
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
@@ -77,6 +77,24 @@ describe("build cache", () => {
       ["archive/2/atom.xml", "archive/2/feed.json", "archive/2/feed.xml", "tags/t2/atom.xml", "tags/t2/feed.json", "tags/t2/feed.xml", "tags/t2/latest.json"].sort(),
     );
     expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("renders again the documents of a file renamed without a change of bytes (its slug and URL come from the name)", async () => {
+    const { content, out } = await setup(articles(6));
+    await run(content, out);
+    await rename(join(content, "articles", "a5.md"), join(content, "articles", "renamed.md"));
+    const r = await run(content, out);
+    expect(r.documents.rendered).toBeGreaterThan(0);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("gives an article with an empty body its figure and source line when its bytes were not kept", async () => {
+    const { content, out } = await setup({ bare: { title: "Bare", date: "2020-01-01T00:00:00Z", source: "Reuters", image: { url: "https://news.example.com/i.jpg", alt: "Alt" } } });
+    await writeFile(join(content, "articles", "bare.md"), articleText({ title: "Bare", date: "2020-01-01T00:00:00Z", source: "Reuters", image: { url: "https://news.example.com/i.jpg", alt: "Alt" } }, ""));
+    await build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW, cache: false, keepBytes: 0 });
+    const feed = await readFile(join(out, "feed.json"), "utf8");
+    expect(feed).toContain("Source: Reuters");
+    expect(feed).toContain("<figure>");
   });
 
   it("renders a kept document again when the store no longer holds what the cache recorded", async () => {
