@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { CACHE_DELTA_KEY, CACHE_KEY, cacheContext, decodeCache, decodeDelta, entryResult, toEntry } from "../../functions/core/cache.ts";
+import { CACHE_DELTA_KEY, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
 import { parseArticle, renderBody } from "../../functions/core/article.ts";
 import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
@@ -300,6 +300,17 @@ describe("build cache", () => {
     await writeFile(path, gzipSync(await readFile(path)));
     const r = await run(content, out);
     expect(r.cache).toMatchObject({ state: "used", reused: 6, parsed: 0 });
+  });
+
+  it("encodes, slice by slice, the same JSON as the data itself", () => {
+    const data = {
+      format: 2, context: "c", documents: { "feed.xml": { input: "i", sha256: "s" } },
+      entries: Object.fromEntries(Array.from({ length: 2_345 }, (_, i) => [`articles/a${i}.md`, { md5: "0".repeat(32), issues: [], html: i % 2 ? "<p>ş \"q\"</p>" : undefined }])),
+    };
+    const text = encodeCache(data, false).toString("utf8");
+    expect(JSON.parse(text.slice(text.indexOf("\n") + 1))).toEqual(JSON.parse(JSON.stringify(data)));
+    const back = decodeCache(encodeCache(data));
+    expect(back.ok && Object.keys(back.data.entries).length).toBe(2_345);
   });
 
   it("keys the cache on site.yaml's bytes and the code version", () => {
