@@ -120,6 +120,8 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const seen = new Set<Article>();
   for (const spec of fresh) for (const item of spec.items) seen.add(item);
   issues.push(...(await input.renderBodies(seen)));
+  // Every body is converted: the files' kept bytes and any workers can go before rendering.
+  await input.close();
   if (hasErrors(issues)) {
     sortIssues(issues);
     throw new ContentError(issues);
