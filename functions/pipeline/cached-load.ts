@@ -8,8 +8,10 @@ import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
-import { applyDelta, CACHE_DELTA_KEY, decodeDelta, sameEntry, type CacheDelta } from "../core/cache.ts";
-import { CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, encodeCache, entryResult, md5, toEntry, type CacheData } from "../core/cache.ts";
+import {
+  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, md5, sameEntry, toEntry,
+  type CacheData, type CacheDelta,
+} from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
@@ -46,7 +48,7 @@ export interface LoadedInput {
   cache: CacheStats;
   /** HTML for each item (converted once; cached HTML reused; files never read re-read now). */
   renderBodies(items: Iterable<Article>): Promise<ContentIssue[]>;
-  /** Stops the parse workers, if any (renderBodies does too). */
+  /** Stops the parse workers, if any, and lets the files' kept bytes go (after renderBodies). */
   close(): Promise<void>;
   /** Store what this build knows of published articles for the next one; false when nothing
    * changed. Drafts and future-dated articles are never stored: the cache sits beside public
@@ -75,9 +77,9 @@ export function codeKey(): string {
   // Every document kind and header branch: a site with every optional setting and one item per
   // feed, and a second article (so an archive page and its links exist), headers included.
   const fullSite = parseSite(Buffer.from(PROBE_FULL_SITE)).site!;
-  const articles = [r.article, ...PROBE_MORE.map((text, i) => parseArticle(`articles/probe-${i}.md`, Buffer.from(text), fullSite).article)]
-    .filter((a): a is Article => a !== undefined)
-    .map((a) => ({ ...a }));
+  const articles = [r.article, ...PROBE_MORE.map((text, i) => parseArticle(`articles/probe-${i}.md`, Buffer.from(text), fullSite).article)].filter(
+    (a): a is Article => a !== undefined,
+  );
   for (const a of articles) renderBody(a);
   const documents = renderOutputs(buildModel(fullSite, articles, Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256} ${o.contentType} ${o.cacheControl}`);
   return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify([r, documents])))}`);
@@ -101,6 +103,8 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   let site: Site | undefined;
   let siteFile: ContentFile | undefined;
   let usable = false;
+  // The cache's context: this code and site.yaml's bytes (set when site.yaml is read).
+  let context = cacheContext(codeKey(), undefined);
   let pool: ParsePool | undefined;
   let reused = 0;
   // Articles are taken over as the source reads them (ReadOptions.onFile): reused from the
@@ -122,7 +126,8 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     if (f.path === SITE_FILE) {
       siteFile = f;
       site = parseSite(f.bytes).site;
-      usable = prev !== undefined && site !== undefined && prev.context === cacheContext(codeKey(), f.bytes);
+      context = cacheContext(codeKey(), f.bytes);
+      usable = prev !== undefined && site !== undefined && prev.context === context;
       if (site) {
         pool = new ParsePool(site, f.bytes, poolOptions);
         for (const e of early.splice(0)) article(e);
@@ -141,7 +146,6 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   // Without valid settings nothing is parsed here: loadContent reports every file's problems.
   let files = [...first.files, ...early.splice(0)];
   const issues = [...first.issues];
-  const context = cacheContext(codeKey(), siteFile?.bytes);
   const stats: CacheStats = {
     ...(deltaFits && { delta: Object.keys(delta.data.entries).length }),
     state: usable ? "used" : decoded.ok ? "stale (site.yaml or code changed)" : decoded.reason,
@@ -208,7 +212,6 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         const issue = renderBody(a);
         if (issue) out.push(issue);
       }
-      await parsed?.close();
       return out;
     },
     close: async () => parsed?.close(),

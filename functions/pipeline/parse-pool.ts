@@ -187,11 +187,17 @@ export class ParsePool {
     this.pendingPaths = [];
     this.pendingBytes = [];
     this.pendingSize = 0;
+    if (!this.dispatch(k) && this.options.mainThread !== false) this.parseHere(chunk);
+  }
+
+  /** Posts chunk k to a worker with room, if one is up; false when none is. */
+  private dispatch(k: number): boolean {
+    const chunk = this.chunks[k]!;
     const idle = this.helpers.find((h) => h.canTake());
-    if (idle) {
-      chunk.worker = idle;
-      idle.post({ type: "parse", chunk: k, at: chunk.at!, paths: chunk.paths });
-    } else if (this.options.mainThread !== false) this.parseHere(chunk);
+    if (!idle) return false;
+    chunk.worker = idle;
+    idle.post({ type: "parse", chunk: k, at: chunk.at!, paths: chunk.paths });
+    return true;
   }
 
   private parseHere(chunk: Chunk): void {
@@ -206,13 +212,8 @@ export class ParsePool {
     if (process.env.SYNDICATE_POOL_DEBUG) process.stderr.write(`parse pool: ${this.chunks.length} chunks, ${this.chunks.filter((c) => c.worker).length} posted to workers\n`);
     for (;;) {
       // Chunks not parsed anywhere yet (mainThread: false) go to a worker as one is free.
-      for (const c of this.chunks) {
-        if (c.results || c.worker) continue;
-        const idle = this.helpers.find((h) => h.canTake());
-        if (idle) {
-          c.worker = idle;
-          idle.post({ type: "parse", chunk: this.chunks.indexOf(c), at: c.at!, paths: c.paths });
-        } else if (!this.helpers.some((h) => h.alive)) this.parseHere(c);
+      for (const [k, c] of this.chunks.entries()) {
+        if (!c.results && !c.worker && !this.dispatch(k) && !this.helpers.some((h) => h.alive)) this.parseHere(c);
       }
       for (const c of this.chunks) if (c.worker && !c.worker.alive) this.parseHere(c);
       if (this.chunks.every((c) => c.results)) break;
