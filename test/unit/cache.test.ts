@@ -13,6 +13,9 @@ import { articleText, bytes, siteYaml, snapshot, tempDir, TEST_SITE, tree, write
 
 const NOW = Date.UTC(2030, 0, 1);
 
+/** Where a store key lives in a directory store. */
+const keyPath = (dir: string, key: string) => join(dir, ...key.split("/"));
+
 async function run(content: string, out: string, cache = true): Promise<BuildReport> {
   return build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW, cache });
 }
@@ -110,13 +113,13 @@ describe("build cache", () => {
   it("stores an edit as a small delta beside the base, and the next build reads both", async () => {
     const { content, out } = await setup(articles(12));
     await run(content, out);
-    const baseBefore = await readFile(join(out, ...CACHE_KEY.split("/")));
+    const baseBefore = await readFile(keyPath(out, CACHE_KEY));
     await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
     const edited = await run(content, out);
     expect(edited.cache).toMatchObject({ saved: true, savedAs: "delta", parsed: 1 });
     // The base is untouched; the delta holds the one change.
-    expect(await readFile(join(out, ...CACHE_KEY.split("/")))).toEqual(baseBefore);
-    const delta = decodeDelta(await readFile(join(out, ...CACHE_DELTA_KEY.split("/"))));
+    expect(await readFile(keyPath(out, CACHE_KEY))).toEqual(baseBefore);
+    const delta = decodeDelta(await readFile(keyPath(out, CACHE_DELTA_KEY)));
     expect(delta.ok && Object.keys(delta.data.entries)).toEqual(["articles/a5.md"]);
     const next = await run(content, out);
     expect(next.cache).toMatchObject({ state: "used", delta: 1, parsed: 0, reused: 12, saved: false });
@@ -139,7 +142,7 @@ describe("build cache", () => {
     for (let i = 0; i < 100; i++) await writeFile(join(many.content, "articles", `a${i}.md`), articleText({ title: `Changed ${i}`, date: "2020-02-01T00:00:00Z" }));
     const big = await run(many.content, many.out);
     expect(big.cache).toMatchObject({ saved: true, savedAs: "full" });
-    await expect(readFile(join(many.out, ...CACHE_DELTA_KEY.split("/")))).rejects.toThrow();
+    await expect(readFile(keyPath(many.out, CACHE_DELTA_KEY))).rejects.toThrow();
     expect(await outputs(many.out)).toEqual(await clean(many.content));
   });
 
@@ -148,7 +151,7 @@ describe("build cache", () => {
     await run(content, out);
     await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
     await run(content, out);
-    const deltaPath = join(out, ...CACHE_DELTA_KEY.split("/"));
+    const deltaPath = keyPath(out, CACHE_DELTA_KEY);
     const good = await readFile(deltaPath);
     await writeFile(deltaPath, good.subarray(0, good.length - 9));
     const corrupt = await run(content, out);
@@ -172,7 +175,7 @@ describe("build cache", () => {
     const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
     const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });
     await run(content, out);
-    const cached = decodeCache(await readFile(join(out, ...CACHE_KEY.split("/"))));
+    const cached = decodeCache(await readFile(keyPath(out, CACHE_KEY)));
     expect(cached.ok && cached.data.entries["articles/a2.md"]?.html).toBeUndefined();
     for (const i of [5, 6, 7]) await rm(join(content, "articles", `a${i}.md`));
     const r = await run(content, out);
@@ -229,7 +232,7 @@ describe("build cache", () => {
   ])("ignores a corrupt cache (%s) and still builds correctly", async (_, corrupt) => {
     const { content, out } = await setup(articles(6));
     await run(content, out);
-    const path = join(out, ...CACHE_KEY.split("/"));
+    const path = keyPath(out, CACHE_KEY);
     await writeFile(path, corrupt(await readFile(path)));
     await writeFile(join(content, "articles", "a2.md"), articleText({ title: "Changed", date: "2020-01-03T00:00:00Z" }));
     const r = await run(content, out);
@@ -253,11 +256,11 @@ describe("build cache", () => {
     );
     await run(content, out);
     // Stored uncompressed in a directory (nothing travels): the text itself.
-    const raw = (await readFile(join(out, ...CACHE_KEY.split("/")))).toString("utf8");
+    const raw = (await readFile(keyPath(out, CACHE_KEY))).toString("utf8");
     expect(raw.startsWith("syndicate-cache ")).toBe(true);
     expect(raw).not.toContain("Unpublished draft title");
     expect(raw).not.toContain("Embargoed title");
-    const decoded = decodeCache(await readFile(join(out, ...CACHE_KEY.split("/"))));
+    const decoded = decodeCache(await readFile(keyPath(out, CACHE_KEY)));
     expect(decoded.ok && Object.keys(decoded.data.entries).sort()).toEqual(["articles/a0.md", "articles/a1.md", "articles/a2.md"]);
   });
 
@@ -296,7 +299,7 @@ describe("build cache", () => {
   it("reads a gzip'd cache (as stored in a bucket) as well as a plain one", async () => {
     const { content, out } = await setup(articles(6));
     await run(content, out);
-    const path = join(out, ...CACHE_KEY.split("/"));
+    const path = keyPath(out, CACHE_KEY);
     await writeFile(path, gzipSync(await readFile(path)));
     const r = await run(content, out);
     expect(r.cache).toMatchObject({ state: "used", reused: 6, parsed: 0 });
