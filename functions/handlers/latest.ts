@@ -89,8 +89,9 @@ export class LatestReader {
 
   /** The document at `key` (null when none is published), from memory while fresh. */
   async read(key: string): Promise<LatestEntry> {
+    const held = this.fresh(key);
+    if (held) return held;
     const entry = this.entries.get(key);
-    if (entry && this.now() - entry.checkedAt < this.revalidateMs) return entry;
     let pending = this.inflight.get(key);
     if (!pending) {
       pending = this.revalidate(key, entry).finally(() => this.inflight.delete(key));
@@ -110,8 +111,7 @@ export class LatestReader {
       });
       obj = await Promise.race([read, stalled]);
     } catch {
-      if (entry) return entry; // a store hiccup: serve what we have, retry on the next request
-      throw new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" });
+      return this.unreadable(key, entry, new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" }));
     } finally {
       clearTimeout(timer);
     }
@@ -120,11 +120,35 @@ export class LatestReader {
     let next: LatestEntry;
     if (entry && (obj === "not-modified" || (version && version === entry.version))) next = { ...entry, checkedAt };
     else if (!obj || obj === "not-modified") next = { checkedAt, doc: null, answers: new Map() };
-    else next = { checkedAt, version, doc: parseLatest(obj.body), answers: new Map() };
+    else {
+      let doc: LatestDocument;
+      try {
+        doc = parseLatest(obj.body);
+      } catch (err) {
+        // Unexpected (the build checks it): logged as an internal error when nothing is held.
+        return this.unreadable(key, entry, new Error(`published ${key}: ${(err as Error).message}`));
+      }
+      next = { checkedAt, version, doc, answers: new Map() };
+    }
+    this.hold(key, next);
+    return next;
+  }
+
+  /**
+   * A failed or unusable read: the copy held is served for another revalidation interval (not
+   * retried on every request, each waiting for the store), or, with none, `failure` is thrown.
+   */
+  private unreadable(key: string, entry: LatestEntry | undefined, failure: Error): LatestEntry {
+    if (!entry) throw failure;
+    const next = { ...entry, checkedAt: this.now() };
+    this.hold(key, next);
+    return next;
+  }
+
+  private hold(key: string, next: LatestEntry): void {
     this.entries.delete(key);
     this.entries.set(key, next);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    return next;
   }
 }
 

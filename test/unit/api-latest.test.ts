@@ -147,6 +147,30 @@ describe("GET /latest", () => {
     expect(await res.text()).toBe(before);
   });
 
+  it("asks a failing store again only after the revalidation interval, not on every request", async () => {
+    const { app, probe, advance } = await setup();
+    await app.request("/latest");
+    probe.down = true;
+    advance(REVALIDATE_MS);
+    const gets = probe.gets;
+    for (let i = 0; i < 5; i++) expect((await app.request("/latest")).status).toBe(200);
+    expect(probe.gets).toBe(gets + 1);
+    advance(REVALIDATE_MS);
+    probe.down = false;
+    expect((await app.request("/latest")).status).toBe(200);
+    expect(probe.gets).toBe(gets + 2);
+  });
+
+  it("keeps serving the document it has when the published one breaks its schema", async () => {
+    const { app, store, advance } = await setup();
+    const before = await (await app.request("/latest")).text();
+    await store.put("latest.json", Buffer.from('{"version":99}'), { contentType: "application/json", cacheControl: "" });
+    advance(REVALIDATE_MS);
+    const res = await app.request("/latest");
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(before);
+  });
+
   it("answers 503 without internals when the store cannot be read and nothing is cached", async () => {
     const { app, probe } = await setup();
     probe.down = true;
