@@ -10,7 +10,7 @@ import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
 import { parseContentDate } from "./dates.ts";
 import { renderMarkdown } from "./markdown.ts";
-import { articleHtml } from "./html.ts";
+import { articleHtml, feedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
 
@@ -237,7 +237,8 @@ export function renderBody(article: Article): ContentIssue | undefined {
     const line = body.line === undefined ? article.bodyLine : body.line + article.bodyLine - 1;
     return { file: article.file, line, field: "body", message: body.message, severity: "error" };
   }
-  article.contentHtml = articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source });
+  // The whole content, caption and source line included, the same in every format.
+  article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));
   return undefined;
 }
 

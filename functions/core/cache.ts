@@ -21,7 +21,7 @@ import type { ContentIssue } from "./errors.ts";
  * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
 export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 
 export const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
 

@@ -4,6 +4,7 @@
  * content, not our extension fields, so nothing of the article is lost in any of them.
  */
 import { escapeUTF8 as escapeHtml } from "entities";
+import { stripXmlIllegal } from "./text.ts";
 
 export { escapeHtml };
 
@@ -36,4 +37,15 @@ export function articleHtml({ body, image, related, source }: ArticleHtmlParts):
   }
   if (source) parts.push(`<p><em>Source: ${escapeHtml(source)}</em></p>`);
   return parts.join("\n");
+}
+
+/**
+ * HTML every format carries alike: without the characters XML 1.0 cannot carry (a `&#1;` in raw
+ * HTML is decoded by the sanitiser into one), and with a literal CR written as `&#13;` (XML
+ * parsers turn a literal CR into LF, XML 1.0 §2.11). Applied to an item's whole content, so
+ * JSON Feed carries the same HTML as RSS and Atom.
+ */
+export function feedSafeHtml(html: string): string {
+  const s = stripXmlIllegal(html);
+  return s.includes("\r") ? s.replace(/\r/g, "&#13;") : s;
 }

@@ -8,6 +8,7 @@
  * tokens and writes what sanitize-html would write, byte for byte (test/unit/markdown-direct.test.ts
  * compares the two over content, a generated corpus and fast-check bodies).
  */
+import { feedSafeHtml } from "./html.ts";
 import MarkdownIt, { type Token } from "markdown-it";
 import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
@@ -76,10 +77,9 @@ export function sanitize(html: string, baseUrl: string): string {
 }
 
 function finish(html: string): string {
-  const clean = html.trim();
-  // A literal CR (from `&#13;` in the source) is written as the reference: XML parsers turn a
-  // literal CR into LF (XML 1.0 §2.11), so RSS/Atom would otherwise carry other HTML than JSON.
-  return clean.includes("\r") ? clean.replace(/\r/g, "&#13;") : clean;
+  // A literal CR (from `&#13;` in the source) is written as the reference, and what XML cannot
+  // carry is removed, so RSS/Atom carry the same HTML as JSON (html.ts feedSafeHtml).
+  return feedSafeHtml(html.trim());
 }
 
 // ---- The direct path: bodies without raw HTML ----

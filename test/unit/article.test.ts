@@ -224,6 +224,14 @@ describe("renderBody", () => {
     expect(a.contentHtml).toMatch(/^<figure><img src="https:\/\/news\.example\.com\/p\.png" alt="Alt"><figcaption><small>AA<\/small><\/figcaption><\/figure>\n<p>Text<\/p>\n<aside>.*<a href="https:\/\/news\.example\.com\/r">R<\/a>.*<\/aside>\n<p><em>Source: Wire<\/em><\/p>$/s);
   });
 
+  it("gives every format the same HTML: no character XML cannot carry, a CR as &#13;, caption included", () => {
+    const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", caption: "Cap\rtion" } }, "<p>a&#1;b</p>\n\nc&#13;d");
+    expect(renderBody(a)).toBeUndefined();
+    expect(a.contentHtml).not.toMatch(/[\u0001\r]/);
+    expect(a.contentHtml).toContain("Cap&#13;tion");
+    expect(a.contentHtml).toContain("<p>ab</p>");
+  });
+
   it("names the body line of the first list nested too deep", () => {
     // Body from line 5: "Intro", a blank line, then one list level per line from line 7.
     const a = article({}, `Intro\n\n${Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- x`).join("\n")}`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { CACHE_DELTA_KEY, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
+import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
 import { parseArticle, renderBody } from "../../functions/core/article.ts";
 import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
@@ -307,7 +307,7 @@ describe("build cache", () => {
 
   it("encodes, slice by slice, the same JSON as the data itself", () => {
     const data = {
-      format: 2, context: "c", documents: { "feed.xml": { input: "i", sha256: "s" } },
+      format: CACHE_FORMAT, context: "c", documents: { "feed.xml": { input: "i", sha256: "s" } },
       entries: Object.fromEntries(Array.from({ length: 2_345 }, (_, i) => [`articles/a${i}.md`, { md5: "0".repeat(32), issues: [], html: i % 2 ? "<p>ş \"q\"</p>" : undefined }])),
     };
     const text = encodeCache(data, false).toString("utf8");
