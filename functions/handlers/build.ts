@@ -9,6 +9,7 @@
  * malformed or oversized messages are logged and acknowledged, never retried.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
+import { pingAfterPublish, type PingOptions } from "../pipeline/websub.ts";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { build } from "../pipeline/build.ts";
@@ -68,6 +69,8 @@ export interface BuildDeps {
   maxReceive: number;
   clock?: () => number;
   log?: (entry: Record<string, unknown>) => void;
+  /** How WebSub hubs are pinged after a publish (tests give their own fetch). */
+  ping?: PingOptions;
 }
 
 type Log = (entry: Record<string, unknown>) => void;
@@ -107,6 +110,10 @@ async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messa
     const report = await build({ source: deps.source, store: deps.store, now });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
     log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
+    // The site's WebSub hub, when it has one, hears of the feeds that changed (never fails the build).
+    await pingAfterPublish(deps.store, report.written, { ...deps.ping, log: (line) => log(JSON.parse(line) as Record<string, unknown>) }).catch((err: unknown) =>
+      log({ level: "error", msg: "websub: ping failed", error: (err as Error).message }),
+    );
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const retryable = isRetryable(err);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBuildHandler, MAX_MESSAGE_BYTES, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
@@ -52,6 +52,26 @@ const failingWrites = (store: ObjectStore): ObjectStore => ({
   delete: async () => {
     throw new Error("S3 unavailable");
   },
+});
+
+describe("build handler, WebSub", () => {
+  it("pings the site's hub with the feeds a build wrote, and not when nothing changed", async () => {
+    const pinged: { url: string; body: string }[] = [];
+    const fetch = (async (url: string | URL, init?: RequestInit) => {
+      pinged.push({ url: String(url), body: String(init?.body) });
+      return new Response(null, { status: 204 });
+    }) as typeof globalThis.fetch;
+    const { handler, content, logs } = await setup({ ping: { fetch, attempts: 1 } });
+    await writeFile(join(content, "site.yaml"), `${await readFile(join(content, "site.yaml"), "utf8")}websub_hub: https://hub.invalid/\n`);
+    await handler({ Records: [record("a", requestBody("req-1"))] });
+    expect(pinged.length).toBeGreaterThan(0);
+    expect(pinged.every((p) => p.url === "https://hub.invalid/")).toBe(true);
+    expect(pinged.map((p) => new URLSearchParams(p.body).get("hub.url"))).toContain("https://corpus.example.com/feeds/feed.xml");
+    expect(logs.some((l) => l.msg === "websub" && l.notified === pinged.length)).toBe(true);
+    const before = pinged.length;
+    await handler({ Records: [record("b", requestBody("req-2"))] });
+    expect(pinged.length).toBe(before);
+  });
 });
 
 describe("build handler", () => {
