@@ -97,15 +97,16 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
     return { issues };
   }
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
-  // Fast path (quick-yaml.ts): kept only when it finds nothing to report; otherwise the careful
-  // parser below reads the front matter again and reports every issue with its line.
-  const quick = options.fastPath === false ? undefined : quickYaml(split.frontMatter);
-  if (quick && issues.length === 0 && options.fastPath !== false) {
-    // Lines are looked up only for keys that draw a warning (unknown keys): see interpret.
+  // Fast path (quick-yaml.ts): kept when it finds no error and every warning it has (an unknown
+  // key, a date without a zone: both top-level keys) has its line; otherwise the careful parser
+  // below reads the front matter again and reports every issue with its line.
+  const quick = options.fastPath === false || issues.length ? undefined : quickYaml(split.frontMatter);
+  if (quick) {
+    // Lines are looked up only for keys that draw an issue: see interpret.
     const keys = Object.keys(quick).map((key) => ({ key, line: 0 }));
     const lineOf = (path: readonly PropertyKey[]) => (path.length ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
     const fast = interpret(file, split, quick, keys, lineOf, site, []);
-    if (fast.issues.length === 0) return fast;
+    if (fast.issues.every((i) => i.severity === "warning" && i.line !== undefined)) return fast;
   }
   const parsed = parseYaml(split.frontMatter);
   if (!parsed.ok) {

@@ -44,6 +44,18 @@ describe("front matter fast path", () => {
     expect(r.issues.map((i) => [i.field, i.line, i.severity])).toEqual([["extra", 4, "warning"], ["date", 3, "error"]]);
   });
 
+  it.each([
+    ["a date without a zone", "---\ntitle: Fine\ndate: 2020-02-03T10:00:00\n---\nBody\n"],
+    ["an unknown key and an update without a zone", "---\ntitle: Fine\nmood: calm\ndate: 2020-02-03T10:00:00Z\nupdated: 2020-02-04T10:00\n---\n"],
+    ["a quoted unknown key", "---\n\"title\": Fine\n'mood': calm\ndate: 2020-02-03\n---\n"],
+    ["a flow mapping (no key lines: the careful parser's)", "---\n{title: Fine, date: 2020-02-03T10:00:00, mood: calm}\n---\n"],
+  ])("gives warnings (%s) exactly as the careful parser does", (_, text) => {
+    const b = bytes(text);
+    const r = parseArticle("articles/x.md", b, { ...site, timezone: "Europe/Istanbul" });
+    expect(r.issues.some((i) => i.severity === "warning")).toBe(true);
+    expect(r).toEqual(parseArticle("articles/x.md", b, { ...site, timezone: "Europe/Istanbul" }, { fastPath: false }));
+  });
+
   it("finds the line of a top-level key, quoted or not", () => {
     expect(topLevelKeyLine("title: a\n'id': b\n  slug: nested\nslug: c\n", "id")).toBe(2);
     expect(topLevelKeyLine("title: a\n'id': b\n  slug: nested\nslug: c\n", "slug")).toBe(4);
