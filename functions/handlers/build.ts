@@ -100,12 +100,14 @@ async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): P
 }
 
 /** One build, its status recorded; resolves to the error when it failed. */
-async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messages: number, lastAttempt: boolean): Promise<Error | undefined> {
+/** `previous`: the status already read (the schedule reads it to decide), else read here. */
+async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messages: number, lastAttempt: boolean, known?: { previous: Awaited<ReturnType<typeof readStatus>> }): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
-  const previous = await readStatus(deps.store, log);
+  const previous = known ? known.previous : await readStatus(deps.store, log);
   const started = performance.now();
   let outcome: BuildOutcome;
+  let failure: Error | undefined;
   try {
     const report = await build({ source: deps.source, store: deps.store, now });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
@@ -119,11 +121,10 @@ async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messa
     const retryable = isRetryable(err);
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), error: { name: err.name, message: err.message, retryable }, dead_lettered: retryable && lastAttempt };
     log({ level: "error", msg: "build failed", trigger, messages, retryable, dead_lettered: outcome.dead_lettered, error: err.message });
-    await writeStatus(deps.store, nextStatus(previous, outcome), log);
-    return retryable ? err : undefined;
+    failure = retryable ? err : undefined;
   }
   await writeStatus(deps.store, nextStatus(previous, outcome), log);
-  return undefined;
+  return failure;
 }
 
 function isScheduleEvent(event: unknown): boolean {
@@ -136,7 +137,8 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     const log = deps.log ?? jsonLog;
     if (isScheduleEvent(event)) {
       const now = (deps.clock ?? Date.now)();
-      if (isBuildDue(await readStatus(deps.store, log), now)) await runBuild(deps, "schedule", 0, false);
+      const previous = await readStatus(deps.store, log);
+      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { previous });
       else log({ level: "info", msg: "schedule: nothing due" });
       return { batchItemFailures: [] };
     }

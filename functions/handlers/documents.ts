@@ -45,7 +45,6 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
     };
     const link = linkHeader(key, options.links?.());
     if (link) headers.link = link;
-    if (file.endsWith(".json")) headers["access-control-allow-origin"] = "*";
     return conditionalResponse(c, obj.body, headers);
   };
 }

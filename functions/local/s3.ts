@@ -7,9 +7,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 
-/** Where `syndicate serve` keeps the local bucket data across restarts. */
-export const DEFAULT_S3_DIR = ".data/s3";
-
 const MAIN = fileURLToPath(new URL("./s3rver-main.mjs", import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 5_000;
