@@ -15,6 +15,16 @@ import { PublishError } from "../../functions/core/errors.ts";
 import { parseManifest } from "../../functions/core/manifest.ts";
 import { writeCorpus } from "../support/corpus.ts";
 import { freePort, isRunning, runCli, sha256, snapshot, startTestS3, type TestS3 } from "../support/s3.ts";
+import type { ObjectMeta } from "../../functions/adapters/store.ts";
+
+/** An S3 store whose writes wait for `gate` once it is set. */
+class GatedStore extends S3Store {
+  gate?: Promise<void>;
+  override async put(key: string, body: Buffer, meta: ObjectMeta): Promise<void> {
+    if (this.gate) await this.gate;
+    return super.put(key, body, meta);
+  }
+}
 
 const NOW = Date.UTC(2030, 0, 1);
 let work: string;
@@ -113,15 +123,17 @@ describe("S3 endpoint failing or down", () => {
       await build({ source: new DirectoryContent(changed), store: reference, now: NOW });
       const newManifest = parseManifest((await reference.get("manifest.json"))!.body)!;
       const oldOutputs = parseManifest(oldManifest)!.outputs;
-      let stopping: Promise<void> | undefined;
       const client = createS3Client({ endpoint: s3.endpoint, maxAttempts: 2 });
-      const failing = new S3Store({ client, bucket: store.bucket });
+      // Writes after the third wait until the server is down: the stop is not raced by a build
+      // that publishes faster than the server stops.
+      const failing = new GatedStore({ client, bucket: store.bucket });
       const failure = await build({
         source: new DirectoryContent(changed), store: failing, now: NOW, concurrency: 2,
         onProgress: (done) => {
-          if (done === 3) stopping = s3.stop();
+          if (done === 3) failing.gate = s3.stop();
         },
       }).catch((e: unknown) => e);
+      const stopping = failing.gate;
       client.destroy();
       await stopping;
       expect(failure).toBeInstanceOf(PublishError);
