@@ -2,7 +2,7 @@
  * One article file → a validated Article, or every issue found in it with file, line and field.
  * Pure: bytes in, model out; no I/O and no clock.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { articleSchema, ARTICLE_KEYS, SLUG_RE, type Author, type Site } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";

@@ -13,7 +13,7 @@
  */
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync, constants } from "node:zlib";
-import { z } from "zod";
+import * as z from "zod";
 import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
 

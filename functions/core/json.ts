@@ -1,5 +1,5 @@
 /** Reading a JSON object the project wrote earlier (manifest, status): anything unreadable is absent. */
-import type { z } from "zod";
+import type * as z from "zod";
 
 export function parseJsonBytes<T extends z.ZodType>(schema: T, bytes: Uint8Array | undefined): z.infer<T> | undefined {
   if (!bytes) return undefined;

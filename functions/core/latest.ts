@@ -2,7 +2,7 @@
  * `latest.json` (and `tags/<slug>/latest.json`): the newest items' metadata for partner sites
  * and `GET /latest`. Its zod schema is the contract (README "latest.json", /openapi.json).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Article } from "./article.ts";
 import type { Site } from "./schema.ts";
 import { rfc3339 } from "./dates.ts";

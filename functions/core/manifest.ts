@@ -5,7 +5,7 @@
  */
 import { parseJsonBytes } from "./json.ts";
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { CACHE, JSON_CONTENT_TYPE, output, outputBytes, type Output, type PublishedOutput } from "./render/index.ts";
 import { rfc3339 } from "./dates.ts";
 

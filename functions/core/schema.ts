@@ -3,7 +3,7 @@
  * "Content format"). Types are inferred from these schemas; input is coerced at this boundary
  * (a lone string where a list is expected, an author given as a bare name).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
 import { cleanLine, stripXmlIllegal } from "./text.ts";

@@ -5,7 +5,7 @@
  * Pure: the caller supplies `now` and the previous status.
  */
 import { parseJsonBytes } from "./json.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 export const STATUS_KEY = "status.json";
 export const STATUS_VERSION = 1;

@@ -3,7 +3,7 @@
  * (queue.ts, in the API Lambda) builds the same shape by hand, without zod;
  * test/unit/queue.test.ts checks what it sends against this schema.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { BUILD_REQUEST_TYPE, REQUEST_ID_MAX, SOURCE_MAX } from "./queue.ts";
 
 export const buildRequestSchema = z.object({

@@ -11,7 +11,7 @@
  */
 import { pingAfterPublish, type PingOptions } from "../pipeline/websub.ts";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { build } from "../pipeline/build.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";

@@ -8,7 +8,7 @@
  * test/unit/api-health-openapi.test.ts fails when that file is not up to date with these schemas.
  * The app imports only this module's types.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { LATEST_MAX, latestDocumentSchema, latestItemSchema } from "../core/latest.ts";
 import { ERROR_CODES } from "./http.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { z } from "zod";
+import * as z from "zod";
 import { createApp } from "../../functions/handlers/app.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
 import { ProbeStore, published, randomSecret } from "../support/api.ts";
