@@ -106,6 +106,11 @@ export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefi
 
 /** A cache file: a header line with the payload's sha256, then the JSON payload; gzip'd when `compress`. */
 export function encodeCache(data: CacheData | CacheDelta, compress = true): Buffer {
+  return encodeCacheFile(data, compress).bytes;
+}
+
+/** The same, with the payload's sha256 (what `Decoded.sum` of these bytes is). */
+export function encodeCacheFile(data: CacheData | CacheDelta, compress = true): { bytes: Buffer; sum: string } {
   // The entries a thousand at a time, each slice turned into bytes at once: the whole payload
   // is never one string (at 50,000 articles a ~40 MB two-byte string, and the largest
   // allocation of the build). The same JSON as JSON.stringify(data), with `entries` last.
@@ -120,8 +125,9 @@ export function encodeCache(data: CacheData | CacheDelta, compress = true): Buff
   parts.push(Buffer.from("}}", "utf8"));
   const hash = createHash("sha256");
   for (const p of parts) hash.update(p);
-  const file = Buffer.concat([Buffer.from(`syndicate-cache ${hash.digest("hex")}\n`, "utf8"), ...parts]);
-  return compress ? gzipSync(file, { level: constants.Z_BEST_SPEED }) : file;
+  const sum = hash.digest("hex");
+  const file = Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), ...parts]);
+  return { bytes: compress ? gzipSync(file, { level: constants.Z_BEST_SPEED }) : file, sum };
 }
 
 export type Decoded<T> = { ok: true; data: T; sum: string } | { ok: false; reason: string };

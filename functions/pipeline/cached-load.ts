@@ -9,8 +9,8 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import {
-  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, md5, sameEntry, toEntry,
-  type CacheData, type CacheDelta,
+  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, encodeCacheFile, entryResult, md5, sameEntry, toEntry,
+  type CacheData, type CacheDelta, type DecodedCache,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
@@ -31,6 +31,8 @@ export interface CacheStats {
   parsed: number;
   /** Files not read at all, their change marker being known. */
   unread: number;
+  /** The base cache was the one this process last read or stored (same bytes): not parsed again. */
+  held?: boolean;
   /** Worker threads that parsed and converted alongside the main thread (parse-pool.ts). */
   workers?: number;
   saved?: boolean;
@@ -85,12 +87,28 @@ export function codeKey(): string {
   return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify([r, documents])))}`);
 }
 
+/**
+ * The base cache this process last read or stored, with its bytes. A warm process (the local
+ * stack's rebuilds, a warm build Lambda) that finds these very bytes in the store again does not
+ * check and parse them again (~75 ms of a rebuild at 10,000 articles). Equal bytes, never a
+ * trusted header: anything else the store holds is checked as on a cold start. The data is only
+ * read by builds (entryResult copies what an Article gets), never changed.
+ */
+let held: { bytes: Uint8Array; decoded: DecodedCache & { ok: true } } | undefined;
+
+function decodeHeld(bytes: Uint8Array | undefined): DecodedCache & { held?: boolean } {
+  if (bytes && held && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(held.bytes)) return { ...held.decoded, held: true };
+  const decoded = decodeCache(bytes);
+  held = decoded.ok ? { bytes: bytes!, decoded } : undefined;
+  return decoded;
+}
+
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
   const [prevBytes, deltaBytes] = useCache
     ? await Promise.all([CACHE_KEY, CACHE_DELTA_KEY].map(async (key) => (await store.get(key).catch(() => undefined))?.body))
     : [];
-  const decoded = useCache ? decodeCache(prevBytes) : { ok: false as const, reason: "disabled" };
+  const decoded: DecodedCache & { held?: boolean } = useCache ? decodeHeld(prevBytes) : { ok: false, reason: "disabled" };
   const base: CacheData | undefined = decoded.ok ? decoded.data : undefined;
   const delta = base ? decodeDelta(deltaBytes) : undefined;
   const deltaFits = delta?.ok === true && decoded.ok && delta.data.base === decoded.sum && delta.data.context === base!.context;
@@ -148,6 +166,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   const issues = [...first.issues];
   const stats: CacheStats = {
     ...(deltaFits && { delta: Object.keys(delta.data.entries).length }),
+    ...(decoded.held && { held: true }),
     state: usable ? "used" : decoded.ok ? "stale (site.yaml or code changed)" : decoded.reason,
     reused: 0,
     parsed: 0,
@@ -263,7 +282,9 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
           return (stats.saved = true);
         }
       }
-      await target.put(CACHE_KEY, encodeCache(next, compress), meta);
+      const file = encodeCacheFile(next, compress);
+      await target.put(CACHE_KEY, file.bytes, meta);
+      held = { bytes: file.bytes, decoded: { ok: true, data: next, sum: file.sum } };
       // An old delta no longer matches the new base (it would be ignored); remove it all the same.
       if (deltaBytes) await target.delete([CACHE_DELTA_KEY]).catch(() => undefined);
       stats.savedAs = "full";

@@ -2,9 +2,12 @@
  * One measured run in a fresh process, so that peak memory (maxRSS) is this run's alone.
  * Modes: `build <content> <out>` runs the real pipeline into a directory; `floor <content> <out>
  * <bytes> <files>` only reads every content file and writes the same number of bytes in the same
- * number of files: the I/O the build cannot avoid. Prints one JSON line.
+ * number of files: the I/O the build cannot avoid; `warm <content> <out> <file> <rounds>` builds
+ * once, then edits <file>'s title and builds again <rounds> times in this one process, as the
+ * local stack's webhook rebuilds and a warm build Lambda do (the file is restored at the end).
+ * Prints one JSON line.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
@@ -24,6 +27,29 @@ async function floor(): Promise<Record<string, number | string | undefined>> {
   mkdirSync(out!, { recursive: true });
   for (let i = 0; i < files; i++) writeFileSync(join(out!, `f${i}`), chunk);
   return { read_bytes: read, written_bytes: chunk.byteLength * files };
+}
+
+async function warm(): Promise<Record<string, number | string | number[] | undefined>> {
+  const file = bytesArg!, rounds = Number(filesArg);
+  const original = await readFile(file, "utf8");
+  const once = async () => {
+    const t = performance.now();
+    const r = await build({ source: new DirectoryContent(content!), store: new DirectoryStore(out!), now: Date.UTC(2030, 0, 1) });
+    return { ms: performance.now() - t, rendered: r.documents.rendered, written: r.documents.written };
+  };
+  const first = await once();
+  const edits: number[] = [];
+  let last: Awaited<ReturnType<typeof once>> | undefined;
+  try {
+    for (let r = 0; r < rounds; r++) {
+      await writeFile(file, original.replace(/^title: (.*)$/m, `title: "Edited warm ${r}"`));
+      last = await once();
+      edits.push(last.ms);
+    }
+  } finally {
+    await writeFile(file, original);
+  }
+  return { first_ms: first.ms, edits, documents_rendered: last?.rendered, documents_written: last?.written };
 }
 
 async function runBuild(): Promise<Record<string, number | string | undefined>> {
@@ -54,6 +80,6 @@ async function runBuild(): Promise<Record<string, number | string | undefined>> 
 }
 
 const t0 = performance.now();
-const result = mode === "floor" ? await floor() : await runBuild();
+const result = mode === "floor" ? await floor() : mode === "warm" ? await warm() : await runBuild();
 const ms = performance.now() - t0;
 process.stdout.write(`${JSON.stringify({ mode, ms, max_rss_mib: process.resourceUsage().maxRSS / 1024, ...result })}\n`);

@@ -65,6 +65,32 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("in a warm process, reuses the cache it stored without parsing it again; other bytes are checked again", async () => {
+    const { content, out } = await setup(articles(12, { a20: { title: "Big", date: "2020-02-01T00:00:00Z", tags: ["T0"] } }));
+    const first = await run(content, out);
+    expect(first.cache).toMatchObject({ state: "absent", saved: true, savedAs: "full" });
+    // The cache this process just stored: taken from memory (held), yet the result is a clean build's.
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2", "New"] }));
+    const second = await run(content, out);
+    expect(second.cache).toMatchObject({ state: "used", held: true, parsed: 1, reused: 12 });
+    expect(await outputs(out)).toEqual(await clean(content));
+    // Other bytes of the same data (gzip'd, as a bucket holds it): checked and parsed again.
+    const cachePath = keyPath(out, CACHE_KEY);
+    await writeFile(cachePath, gzipSync(await readFile(cachePath)));
+    const third = await run(content, out);
+    expect(third.cache.held).toBeUndefined();
+    expect(third.cache.state).toBe("used");
+    // A byte of the stored cache changed: checked, found corrupt, never taken from memory.
+    const good = await readFile(cachePath);
+    const bad = Buffer.from(good);
+    bad[bad.length - 5]! ^= 1;
+    await writeFile(cachePath, bad);
+    const fourth = await run(content, out);
+    expect(fourth.cache.held).toBeUndefined();
+    expect(fourth.cache.state).toMatch(/^corrupt/);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
   it("renders only the documents an edit changes, and keeps the rest as published", async () => {
     const { content, out } = await setup(articles(12), { items_per_feed: 4 });
     const first = await run(content, out);
