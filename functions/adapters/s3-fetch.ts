@@ -4,7 +4,7 @@
  * cold import to the API Lambda (docs/deploy.md "Bundles"). Read-only: GET, and GET with
  * `If-None-Match` for revalidation (S3 answers 304 with no body).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
- * The build and the local stack keep the SDK-based S3Store (s3-store.ts, s3-revalidate.ts).
+ * The build and the local stack keep the SDK-based S3Store (s3-store.ts), whose getIfNoneMatch is the same.
  */
 import { client as awsClient } from "sst/aws/client";
 import type { StoredObject } from "./store.ts";

@@ -128,12 +128,30 @@ export class S3Store implements ObjectStore {
    * after BODY_ATTEMPTS it is an IncompleteReadError, never a part passed off as the object.
    */
   async get(key: string): Promise<StoredObject | undefined> {
+    const got = await this.read(key);
+    return got === "not-modified" ? undefined : got;
+  }
+
+  /**
+   * Conditional GET (`If-None-Match: <etag>`): "not-modified" when the object's ETag is still
+   * `etag` (S3 and s3rver answer 304, no body: a request but no transfer), the object when it
+   * changed (its body checked and re-read as get's is), undefined when it is gone.
+   * `GET /latest` revalidates its in-memory copy this way (handlers/latest.ts RevalidatingStore).
+   */
+  getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> {
+    return this.read(key, etag);
+  }
+
+  /** get and getIfNoneMatch: one GET per body attempt, each counted in stats.get (SDK retries too). */
+  private async read(key: string, ifNoneMatch?: string): Promise<StoredObject | "not-modified" | undefined> {
     const Key = this.fullKey(key);
     for (let attempt = 1; ; attempt++) {
       let out: GetObjectCommandOutput;
       try {
-        out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
+        out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, IfNoneMatch: ifNoneMatch })));
       } catch (err) {
+        // The SDK reports a 304 as an error whose status is 304 (../../../shared/notes/local-s3.md).
+        if (ifNoneMatch !== undefined && err instanceof S3RequestError && err.status === 304) return "not-modified";
         if (isMissingKey(err)) return undefined;
         throw err;
       }

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
-import { revalidating } from "../adapters/s3-revalidate.ts";
 import { pushContent } from "../commands/push.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
@@ -122,11 +121,11 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       clearTimeout(wait);
     });
 
-    const store = revalidating(feeds);
-    // GET /latest answers from node:http when it can (latest-fast.ts), from the same copies the app reads.
-    const latest = new LatestReader(store, now);
+    // GET /latest answers from node:http when it can (latest-fast.ts), from the same copies the app reads;
+    // S3Store.getIfNoneMatch revalidates them.
+    const latest = new LatestReader(feeds, now);
     const app = createApp({
-      store,
+      store: feeds,
       latest,
       webhookSecret: o.webhookSecret,
       triggerBuild: builds.trigger,

@@ -12,7 +12,6 @@ import { tmpdir } from "node:os";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../../functions/handlers/app.ts";
 import { REVALIDATE_MS } from "../../functions/handlers/latest.ts";
-import { revalidating } from "../../functions/adapters/s3-revalidate.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { build } from "../../functions/pipeline/build.ts";
@@ -37,7 +36,7 @@ beforeAll(async () => {
   await writeTree(join(dir, "content"), tree(ARTICLES));
   await build({ source: new DirectoryContent(join(dir, "content")), store, now: NOW });
   const coalescer = new Coalescer<void>({ run: async () => void builds++ });
-  const app = createApp({ store: revalidating(store), webhookSecret: secret, triggerBuild: coalescer.trigger, now: () => now, log: () => undefined });
+  const app = createApp({ store, webhookSecret: secret, triggerBuild: coalescer.trigger, now: () => now, log: () => undefined });
   server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((r) => server.once("listening", () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

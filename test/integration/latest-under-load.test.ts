@@ -20,7 +20,6 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../../functions/handlers/app.ts";
-import { revalidating } from "../../functions/adapters/s3-revalidate.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { build } from "../../functions/pipeline/build.ts";
@@ -96,7 +95,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "syn-load-"));
   await writeTree(join(dir, "content"), tree(articles));
   await build({ source: new DirectoryContent(join(dir, "content")), store, now: NOW });
-  const app = createApp({ store: revalidating(store), revalidateMs: 100, log: () => undefined });
+  const app = createApp({ store, revalidateMs: 100, log: () => undefined });
   server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise<void>((r) => server.once("listening", () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
