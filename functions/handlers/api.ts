@@ -13,9 +13,9 @@
  * sqs:SendMessage on the build queue.
  */
 import { handle } from "hono/aws-lambda";
-import { Resource } from "sst";
 import { SignedS3Reader } from "../adapters/s3-fetch.ts";
 import { lastBuildFromStore, type ReadStore } from "./health.ts";
+import { linked, linkedOptional } from "./linked.ts";
 import { SqsBuildQueue, queueTrigger } from "./queue.ts";
 import { createApiApp, type TriggerBuild } from "./routes.ts";
 
@@ -29,16 +29,15 @@ export interface ApiConfig {
   endpoint?: string;
 }
 
-type Linked = Record<string, { name?: string; value?: string; url?: string } | undefined>;
-
-/** Linked resources first; each one guarded, since outside `sst dev`/Lambda none are linked. */
+/** Linked resources first, then the environment (linked.ts); `env` stands in for process.env in tests. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const r = Resource as unknown as Linked;
-  const feedsBucket = ("Feeds" in Resource ? r.Feeds?.name : undefined) || env.FEEDS_BUCKET;
-  const webhookSecret = ("WebhookSecret" in Resource ? r.WebhookSecret?.value : undefined) || env.WEBHOOK_SECRET;
-  const queueUrl = ("BuildRequests" in Resource ? r.BuildRequests?.url : undefined) || env.BUILD_QUEUE_URL;
-  if (!feedsBucket) throw new Error("no feeds bucket: link Feeds or set FEEDS_BUCKET");
-  return { feedsBucket, webhookSecret: webhookSecret || undefined, queueUrl: queueUrl || undefined, endpoint: env.S3_ENDPOINT || undefined };
+  return {
+    // Throws "Feeds.name is not linked to this function and FEEDS_BUCKET is not set".
+    feedsBucket: linked("Feeds", "name", "FEEDS_BUCKET", env),
+    webhookSecret: linkedOptional("WebhookSecret", "value", "WEBHOOK_SECRET", env),
+    queueUrl: linkedOptional("BuildRequests", "url", "BUILD_QUEUE_URL", env),
+    endpoint: env.S3_ENDPOINT || undefined,
+  };
 }
 
 export interface HandlerOptions {

@@ -7,22 +7,18 @@
 /// <reference path="../../sst-env.d.ts" />
 import { Resource } from "sst";
 
-/** `Resource[name][property]` when linked and non-empty, else `process.env[envVar]`, else an error naming both. */
-export function linked(name: string, property: string, envVar: string): string {
+/** `Resource[name][property]` when linked and non-empty, else `env[envVar]` (default: process.env), else undefined. */
+export function linkedOptional(name: string, property: string, envVar: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (name in Resource) {
     const value = (Resource as unknown as Record<string, Record<string, unknown> | undefined>)[name]?.[property];
     if (typeof value === "string" && value !== "") return value;
   }
-  const fromEnv = process.env[envVar];
-  if (fromEnv) return fromEnv;
-  throw new Error(`${name}.${property} is not linked to this function and ${envVar} is not set`);
+  return env[envVar] || undefined;
 }
 
-/** The same, for values that may be absent (e.g. an empty prefix). */
-export function linkedOptional(name: string, property: string, envVar: string): string | undefined {
-  try {
-    return linked(name, property, envVar);
-  } catch {
-    return undefined;
-  }
+/** The same for a value that must be there: an error naming both the link and the variable when it is not. */
+export function linked(name: string, property: string, envVar: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = linkedOptional(name, property, envVar, env);
+  if (value === undefined) throw new Error(`${name}.${property} is not linked to this function and ${envVar} is not set`);
+  return value;
 }
