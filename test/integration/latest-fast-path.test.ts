@@ -7,13 +7,12 @@
  * also says whether the fast path must answer it or leave it to the app, so a fast path that
  * let everything fall through would fail too.
  */
-import { connect, type AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { serve, type ServerType } from "@hono/node-server";
 import { createApp } from "../../functions/handlers/app.ts";
 import { LatestReader, REVALIDATE_MS } from "../../functions/handlers/latest.ts";
 import { createServerWith, latestFastPath, type FastPath } from "../../functions/local/latest-fast.ts";
-import { NOW, published } from "../support/api.ts";
+import { NOW, published, serveLocal } from "../support/api.ts";
 
 interface Answer {
   status: string;
@@ -40,10 +39,11 @@ function raw(base: string, head: string): Promise<Answer> {
   });
 }
 
-async function listen(server: ServerType): Promise<string> {
-  await new Promise<void>((r) => server.once("listening", () => r()));
-  onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** Serves on 127.0.0.1 until the test ends; resolves with the base URL. */
+async function listen(options: Parameters<typeof serveLocal>[0]): Promise<string> {
+  const server = await serveLocal(options);
+  onTestFinished(server.close);
+  return server.base;
 }
 
 async function setup() {
@@ -61,8 +61,8 @@ async function setup() {
     if (answered) fastAnswers++;
     return answered;
   };
-  const appBase = await listen(serve({ fetch: reference.fetch, port: 0, hostname: "127.0.0.1" }));
-  const fastBase = await listen(serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1", createServer: createServerWith(counted) }));
+  const appBase = await listen({ fetch: reference.fetch });
+  const fastBase = await listen({ fetch: app.fetch, createServer: createServerWith(counted) });
   /** Sends `head` to both servers; expects the same answer, and says whether the fast path gave it. */
   const both = async (head: string): Promise<{ answer: Answer; fast: boolean }> => {
     const before = fastAnswers;

@@ -11,23 +11,18 @@
  * The content is ASCII: autocannon decodes each TCP chunk of a body to a string on its own, so
  * a multi-byte character split across two chunks would look like a broken body that never was.
  */
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { describe, expect, it, onTestFailed } from "vitest";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { rm, writeFile, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
-import { createApp } from "../../functions/handlers/app.ts";
-import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
 import { LatestReader } from "../../functions/handlers/latest.ts";
-import { articleText, tree, writeTree, type Fields } from "../support/content-tree.ts";
+import { articleText, type Fields } from "../support/content-tree.ts";
 import { NOW } from "../support/api.ts";
-import { startTestS3, type TestS3 } from "../support/s3.ts";
+import { useServedBucket } from "../support/s3.ts";
 
 const AUTOCANNON = createRequire(import.meta.url).resolve("autocannon");
 
@@ -83,47 +78,21 @@ for (let i = 0; i < 60; i++) {
   };
 }
 
-let s3: TestS3;
-let store: S3Store;
-let server: ServerType;
-let base = "";
-let dir = "";
-
-beforeAll(async () => {
-  s3 = await startTestS3();
-  store = await s3.bucket("load");
-  dir = await mkdtemp(join(tmpdir(), "syn-load-"));
-  await writeTree(join(dir, "content"), tree(articles));
-  await build({ source: new DirectoryContent(join(dir, "content")), store, now: NOW });
-  const app = createApp({ store, revalidateMs: 100, log: () => undefined });
-  server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((r) => server.once("listening", () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  if (server) {
-    const closed = new Promise<void>((r) => server.close(() => r()));
-    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    await closed;
-  }
-  await s3?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const ctx = useServedBucket({ bucket: "load", articles, workPrefix: "syn-load-", app: { revalidateMs: 100 } });
 
 describe("GET /latest under load while builds publish", () => {
   it("answers every request with a valid latest.json (or 304), without errors or timeouts", { timeout: 120_000 }, async () => {
     let step = "first GET /latest";
     let stderr = "";
     onTestFailed(() => console.error(`latest-under-load: failed at "${step}"; load process stderr: ${stderr.slice(-2000)}`));
-    const first = await fetch(`${base}/latest`);
+    const first = await fetch(`${ctx.base}/latest`);
     expect(first.status).toBe(200);
     const etag = first.headers.get("etag")!;
     const full = latestDocumentSchema.parse(await first.json()).items.length;
 
-    const script = join(dir, "load.mjs");
+    const script = join(ctx.work, "load.mjs");
     await writeFile(script, LOAD_SCRIPT);
-    const child = spawn(process.execPath, [script, base, etag], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [script, ctx.base, etag], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
@@ -133,16 +102,16 @@ describe("GET /latest under load while builds publish", () => {
       await until(() => stdout.includes("started\n"), exited, () => stderr);
       // Load for a while on the first build's document, then two builds, one after the other.
       await new Promise((r) => setTimeout(r, 1000));
-      const content = join(dir, "content");
+      const content = ctx.content;
       for (const n of [1, 2]) {
         step = `build ${n}`;
         await writeFile(join(content, "articles", `added-${n}.md`), articleText({ title: `Added during load ${n}`, date: `2021-0${n}-01T00:00:00Z`, tags: ["Libya"] }));
-        await build({ source: new DirectoryContent(content), store, now: NOW });
+        await build({ source: new DirectoryContent(content), store: ctx.store, now: NOW });
       }
       // Until the API serves the second build's document (it revalidates every 100 ms), and a
       // little longer, so the load also sees the new version.
       step = "waiting for the API to serve the second build";
-      await until(async () => ((await (await fetch(`${base}/latest?limit=1`)).json()) as { item: { title: string } }).item.title === "Added during load 2", exited, () => stderr);
+      await until(async () => ((await (await fetch(`${ctx.base}/latest?limit=1`)).json()) as { item: { title: string } }).item.title === "Added during load 2", exited, () => stderr);
       await new Promise((r) => setTimeout(r, 1000));
       step = "stopping autocannon";
       child.stdin.write("stop\n");

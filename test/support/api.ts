@@ -1,10 +1,12 @@
 /**
  * Fixtures for the HTTP API tests: a store holding a published build of a small tree, a store
- * that counts reads or fails on demand, webhook signatures, and a WebSub hub on 127.0.0.1.
+ * that counts reads or fails on demand, webhook signatures, a WebSub hub on 127.0.0.1, and an app
+ * served on 127.0.0.1.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
 import { join } from "node:path";
 import { onTestFinished } from "vitest";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -89,4 +91,27 @@ export async function startHub(): Promise<Hub> {
   hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hub`;
   onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
   return hub;
+}
+
+export interface LocalServer {
+  server: ServerType;
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+  /** Stops listening and ends the connections still open (keep-alive ones too). */
+  close(): Promise<void>;
+}
+
+/** Serves an app (@hono/node-server) on 127.0.0.1 at a free port (whatever `options` say), once it is listening. */
+export async function serveLocal(options: Parameters<typeof serve>[0]): Promise<LocalServer> {
+  const server = serve({ ...options, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((r) => server.once("listening", () => r()));
+  return {
+    server,
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      return closed;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The real s3rver for integration tests: a child process on 127.0.0.1, a free port, a temporary
- * data directory, stopped by pid. Also runs CLI commands in-process with their output captured.
+ * data directory, stopped by pid; per test file, alone or with the API app served over a
+ * published bucket. Also runs CLI commands in-process with their output captured.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +12,11 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { startS3Server } from "../../functions/local/s3.ts";
 import { createS3Client, ensureBucket, S3Store } from "../../functions/adapters/s3-store.ts";
 import { main } from "../../functions/cli.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { createApp, type AppDeps } from "../../functions/handlers/app.ts";
+import { build } from "../../functions/pipeline/build.ts";
+import { NOW, serveLocal, type LocalServer } from "./api.ts";
+import { tree, writeTree, type Fields } from "./content-tree.ts";
 
 export interface TestS3 {
   endpoint: string;
@@ -47,17 +53,51 @@ export async function startTestS3(opts: { dir?: string; maxAttempts?: number } =
   };
 }
 
+export interface TestS3Context {
+  s3: TestS3;
+  /** A scratch directory, removed after the file's tests. */
+  work: string;
+}
+
 /**
  * One server for a test file, started before its tests and stopped (by pid) after them, with a
  * scratch directory; the fields are set once beforeAll has run.
  */
-export function useTestS3(): { s3: TestS3; work: string } {
-  const ctx = {} as { s3: TestS3; work: string };
+export function useTestS3(): TestS3Context {
+  const ctx = {} as TestS3Context;
   beforeAll(async () => {
     ctx.s3 = await startTestS3();
     ctx.work = await mkdtemp(join(tmpdir(), "syn-s3-work-"));
   });
   afterAll(async () => {
+    await ctx.s3?.stop();
+    if (ctx.work) await rm(ctx.work, { recursive: true, force: true });
+  });
+  return ctx;
+}
+
+/**
+ * The API over HTTP for a test file: useTestS3()'s server, a bucket (`bucket` label) holding a
+ * build (at NOW) of `articles` written to `<work>/content`, and createApp over that bucket's
+ * S3Store (`app` sets the other dependencies; quiet by default) on 127.0.0.1 at `base`. After
+ * the file's tests the HTTP server is closed (open connections too), then the S3 server stopped
+ * and the scratch directory removed.
+ */
+export function useServedBucket(opts: { bucket: string; articles: Record<string, Fields>; app?: Omit<AppDeps, "store">; workPrefix?: string }): TestS3Context & { store: S3Store; content: string; base: string } {
+  const ctx = {} as TestS3Context & { store: S3Store; content: string; base: string };
+  let server: LocalServer | undefined;
+  beforeAll(async () => {
+    ctx.s3 = await startTestS3();
+    ctx.store = await ctx.s3.bucket(opts.bucket);
+    ctx.work = await mkdtemp(join(tmpdir(), opts.workPrefix ?? "syn-s3-work-"));
+    ctx.content = join(ctx.work, "content");
+    await writeTree(ctx.content, tree(opts.articles));
+    await build({ source: new DirectoryContent(ctx.content), store: ctx.store, now: NOW });
+    server = await serveLocal({ fetch: createApp({ log: () => undefined, ...opts.app, store: ctx.store }).fetch });
+    ctx.base = server.base;
+  });
+  afterAll(async () => {
+    await server?.close();
     await ctx.s3?.stop();
     if (ctx.work) await rm(ctx.work, { recursive: true, force: true });
   });
