@@ -9,6 +9,7 @@
 import { client as awsClient } from "sst/aws/client";
 import type { StoredObject } from "./store.ts";
 import { assertSafeKey } from "./store.ts";
+import { defaultRegion, localCredentials } from "./s3-local.ts";
 
 export interface SignedS3ReaderOptions {
   bucket: string;
@@ -16,7 +17,7 @@ export interface SignedS3ReaderOptions {
   prefix?: string;
   /** An S3-compatible endpoint (s3rver, MinIO…), addressed path-style. Default: AWS, virtual-hosted. */
   endpoint?: string;
-  /** Default: AWS_REGION, else us-east-1. */
+  /** Default: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1 (s3-local.ts defaultRegion). */
   region?: string;
   /** Explicit credentials; default: the Lambda environment's (s3rver's key pair on a loopback endpoint without any). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -25,10 +26,6 @@ export interface SignedS3ReaderOptions {
   /** Time for a read, retries and body included. Default 3 s: `/latest` serves its copy meanwhile. */
   timeoutMs?: number;
 }
-
-/** s3rver's built-in key pair (as createS3Client uses for a local endpoint). */
-const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-const LOOPBACK = /^https?:\/\/(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:\/|$)/;
 
 /** A failed read: what, where, and the HTTP status (or the network error as `cause`). */
 export class S3ReadError extends Error {
@@ -47,7 +44,7 @@ export class SignedS3Reader {
 
   constructor(readonly options: SignedS3ReaderOptions) {
     const { bucket, endpoint } = options;
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+    this.region = options.region ?? defaultRegion();
     this.base = endpoint ? `${endpoint.replace(/\/+$/, "")}/${encodeURIComponent(bucket)}/` : `https://${bucket}.s3.${this.region}.amazonaws.com/`;
     this.description = `s3://${bucket}/${options.prefix ?? ""}`;
   }
@@ -70,7 +67,8 @@ export class SignedS3Reader {
   }
 
   private async signer() {
-    const explicit = this.options.credentials ?? (!process.env.AWS_ACCESS_KEY_ID && this.options.endpoint && LOOPBACK.test(this.options.endpoint) ? LOCAL_CREDENTIALS : undefined);
+    // aws4fetch (sst/aws/client) takes keys from the environment, never a profile.
+    const explicit = this.options.credentials ?? localCredentials(this.options.endpoint, Boolean(process.env.AWS_ACCESS_KEY_ID));
     const signer = await awsClient(explicit && { ...explicit, service: "s3", region: this.region });
     signer.retries = this.options.retries ?? 2;
     return signer;

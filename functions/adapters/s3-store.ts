@@ -9,6 +9,7 @@ import {
   ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput, type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
+import { defaultRegion, localCredentials } from "./s3-local.ts";
 import { fileIssue, isContentPath, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
@@ -24,16 +25,12 @@ export interface S3ClientOptions {
   requestTimeoutMs?: number;
 }
 
-/** s3rver's built-in key pair: a local endpoint needs no real credentials. */
-const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
-const LOOPBACK = /^https?:\/\/(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::\d+)?(?:\/|$)/i;
-
 export function createS3Client(opts: S3ClientOptions = {}): S3Client {
   // engines allows Node 20 locally (Lambda runs 22+); the SDK's notice about its releases after
   // January 2027 would otherwise print on every command. An explicit setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const config: S3ClientConfig = {
-    region: opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    region: opts.region ?? defaultRegion(),
     // Standard mode: exponential backoff with jitter on throttling, 5xx, timeouts and refused
     // or reset connections, bounded by a retry quota so an outage does not multiply traffic.
     retryMode: "standard",
@@ -48,8 +45,9 @@ export function createS3Client(opts: S3ClientOptions = {}): S3Client {
     // s3rver stores the aws-chunked framing of flexible checksums inside the object.
     config.requestChecksumCalculation = "WHEN_REQUIRED";
     config.responseChecksumValidation = "WHEN_REQUIRED";
-    const envCredentials = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE;
-    if (!envCredentials && LOOPBACK.test(opts.endpoint)) config.credentials = LOCAL_CREDENTIALS;
+    // The SDK's default chain would also find keys or a profile in the environment.
+    const local = localCredentials(opts.endpoint, Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE));
+    if (local) config.credentials = local;
   }
   return new S3Client(config);
 }
