@@ -2,8 +2,9 @@
  * Safe YAML: the YAML 1.2 core schema (no timestamps, no custom or language-specific tags),
  * duplicate keys rejected, aliases and nesting bounded. Every problem comes back with its line.
  */
-import { parseDocument, Lexer, LineCounter, isMap, isPair, isScalar, isCollection, type Document, type Node } from "yaml";
+import { parseDocument, visit, Lexer, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Alias, type Document, type Node, type Pair } from "yaml";
 import { LIMITS } from "./limits.ts";
+import { lineAt } from "./text.ts";
 
 export interface YamlProblem {
   line?: number;
@@ -29,26 +30,108 @@ function depthOf(value: unknown, limit: number, depth = 0): number {
 }
 
 /**
- * Deepest `[`/`{` nesting, from the lexer's tokens (it tells flow indicators from the same
- * characters inside scalars). Checked before composing: the composer recurses per level, so
- * 20,000 nested `[` would overflow the stack instead of hitting the depth limit.
+ * Offset of the `[`/`{` that nests deeper than the limit, if any, from the lexer's tokens (it
+ * tells flow indicators from the same characters inside scalars). Checked before composing: the
+ * composer recurses per level, so 20,000 nested `[` would overflow the stack instead of hitting
+ * the depth limit.
  */
-function flowDepth(text: string): number {
-  let depth = 0, max = 0;
+function tooDeepFlow(text: string): number | undefined {
+  let depth = 0, offset = 0;
   for (const token of new Lexer().lex(text)) {
-    if (token === "[" || token === "{") max = Math.max(max, ++depth);
-    else if (token === "]" || token === "}") depth--;
+    if (token === "[" || token === "{") {
+      if (++depth > LIMITS.yamlDepth) return offset;
+    } else if (token === "]" || token === "}") depth--;
+    // Every token but the lexer's one-character markers (document, scalar, flow error end) is source text.
+    if (token !== "\x02" && token !== "\x1f" && token !== "\x18") offset += token.length;
   }
-  return max;
+  return undefined;
 }
 
-const tooDeep = (): { ok: false; problems: YamlProblem[] } => ({
+/**
+ * Offset of the first node nested deeper than the limit, counted as `depthOf` counts the value.
+ * Inside an alias's target, the alias's offset: that is where the document nests too deep.
+ * Only called once the value is known to be too deep.
+ */
+function tooDeepNode(doc: Document.Parsed): number | undefined {
+  const walk = (node: unknown, depth: number, at: number | undefined): number | undefined => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      return target ? walk(target, depth, at ?? node.range?.[0]) : undefined;
+    }
+    if (depth > LIMITS.yamlDepth) return at ?? (node as Node | null)?.range?.[0];
+    const items: [unknown, Pair | undefined][] = isMap(node)
+      ? node.items.map((pair) => [pair.value, pair])
+      : isSeq(node)
+        ? node.items.map((item) => [item, undefined])
+        : [];
+    for (const [child, pair] of items) {
+      // A key without a value (`k:`) is a null at the next level, on the key's line.
+      const found = walk(child, depth + 1, at ?? (child ? undefined : (pair?.key as Node | null)?.range?.[0]));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return walk(doc.contents, 0, undefined);
+}
+
+/** The alias whose conversion failed (the alias limit, an unresolved anchor): converts again, watching every alias. */
+function failingAlias(doc: Document.Parsed): Alias | undefined {
+  let failed: Alias | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      const toJSON = alias.toJSON;
+      alias.toJSON = function (...args: Parameters<Alias["toJSON"]>) {
+        try {
+          return toJSON.apply(this, args);
+        } catch (err) {
+          failed ??= alias; // the innermost alias: the one being resolved when the limit was hit
+          throw err;
+        }
+      };
+    },
+  });
+  try {
+    doc.toJS({ maxAliasCount: LIMITS.yamlAliases });
+  } catch {
+    // expected: the same failure as before
+  }
+  return failed;
+}
+
+/** `"title"`, quoted and on one line, whatever characters the key holds. */
+function keyText(key: unknown, text: string): string {
+  const raw = isScalar(key) ? String(key.value) : isCollection(key) && key.range ? text.slice(key.range[0], key.range[1]) : String(key);
+  return JSON.stringify(raw.length > 100 ? `${raw.slice(0, 100)}…` : raw);
+}
+
+/** The message for a duplicate key whose error is at `offset`: names the key and, when nested, where it is. */
+function duplicateKey(doc: Document.Parsed, text: string, offset: number): string {
+  let found: { start: number; key: unknown; path: string[] } | undefined;
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      const start = (pair.key as Node | null)?.range?.[0];
+      // The error is at the key's start, or before it when the key has an anchor or a tag.
+      if (start === undefined || start < offset || (found && start >= found.start)) return;
+      const path: string[] = [];
+      for (const [i, a] of ancestors.entries()) {
+        if (isPair(a)) path.push(isScalar(a.key) ? String(a.key.value) : "?");
+        else if (isSeq(a)) path.push(String(a.items.indexOf(ancestors[i + 1] ?? pair)));
+      }
+      found = { start, key: pair.key, path };
+    },
+  });
+  if (!found) return "a key appears twice";
+  return `the key ${keyText(found.key, text)} appears twice${found.path.length ? ` in ${found.path.join(".")}` : ""}`;
+}
+
+const tooDeep = (line: number | undefined): { ok: false; problems: YamlProblem[] } => ({
   ok: false,
-  problems: [{ field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }],
+  problems: [{ line, field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }],
 });
 
 export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
-  if (flowDepth(text) > LIMITS.yamlDepth) return tooDeep();
+  const deepFlow = tooDeepFlow(text);
+  if (deepFlow !== undefined) return tooDeep(lineAt(text, deepFlow));
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -73,7 +156,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
       e.code === "TAG_RESOLVE_FAILED"
         ? `YAML tags are not allowed (${e.message.split(" at line")[0]?.replace("Unresolved tag: ", "")})`
         : e.code === "DUPLICATE_KEY"
-          ? "a key appears twice"
+          ? duplicateKey(doc, text, e.pos[0])
           : `invalid YAML: ${e.message.split(" at line")[0]}`;
     problems.push({ line: lineAtOffset(e.pos[0]), field: "front matter", message });
   }
@@ -88,15 +171,16 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
       ok: false,
       problems: [
         {
+          line: lineAtOffset(failingAlias(doc)?.range?.[0]),
           field: "front matter",
-          message: /alias/i.test(msg)
+          message: /excessive alias/i.test(msg)
             ? `too many YAML aliases (at most ${LIMITS.yamlAliases}): ${msg}`
             : `YAML could not be read: ${msg}`,
         },
       ],
     };
   }
-  if (depthOf(value, LIMITS.yamlDepth) > LIMITS.yamlDepth) return tooDeep();
+  if (depthOf(value, LIMITS.yamlDepth) > LIMITS.yamlDepth) return tooDeep(lineAtOffset(tooDeepNode(doc)));
 
   const keys: { key: string; line: number }[] = [];
   if (isMap(doc.contents)) {

@@ -163,7 +163,18 @@ describe("parseArticle: rejected", () => {
   it("rejects a YAML alias bomb", () => {
     const bomb = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 8; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(",")}]`);
-    expect(lines(`---\ntitle: T\ndate: 2020-01-01\n${bomb.join("\n")}\n---\n`)).toEqual([expect.stringMatching(/front matter: too many YAML aliases/)]);
+    // Line 6 (a2): its first alias of a1 passes the limit.
+    expect(lines(`---\ntitle: T\ndate: 2020-01-01\n${bomb.join("\n")}\n---\n`)).toEqual([expect.stringMatching(/^articles\/a\.md:6: front matter: too many YAML aliases/)]);
+  });
+
+  it("names a duplicate key, on the file line of the second one", () => {
+    expect(lines("---\ntitle: T\ndate: 2020-01-01\ntitle: U\n---\n")).toEqual(['articles/a.md:4: front matter: the key "title" appears twice']);
+  });
+
+  it("gives the file line of front matter nested too deep", () => {
+    expect(lines(`---\ntitle: T\ndate: 2020-01-01\nx: ${"[".repeat(LIMITS.yamlDepth + 1)}1${"]".repeat(LIMITS.yamlDepth + 1)}\n---\n`)).toEqual([
+      `articles/a.md:4: front matter: nested deeper than ${LIMITS.yamlDepth} levels`,
+    ]);
   });
 
   it("rejects a custom YAML tag, naming the line", () => {

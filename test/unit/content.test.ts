@@ -61,6 +61,13 @@ describe("loadContent", () => {
     ]);
   });
 
+  it("names a duplicate key in site.yaml, on the line of the second one", () => {
+    const t = tree({ a: {} });
+    t["site.yaml"] = `${t["site.yaml"]}title: Again\n`;
+    const line = String(t["site.yaml"]).split("\n").length - 1;
+    expect(errors(t)).toEqual([`site.yaml:${line}: file: the key "title" appears twice`]);
+  });
+
   it("still checks articles when site.yaml is missing", () => {
     const t = tree({ a: { title: "" } });
     delete t["site.yaml"];

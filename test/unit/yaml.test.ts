@@ -42,8 +42,19 @@ describe("parseYaml", () => {
     expect(value("title: x\nimage:\n  alt: a\n").lineOf(["image", "url"])).toBe(3);
   });
 
-  it("rejects a duplicate key with its line", () => {
-    expect(problems("title: a\ndate: x\ntitle: b\n")[0]).toMatchObject({ line: 3, message: expect.stringContaining("twice") });
+  it("rejects a duplicate key, naming it, with the line of the second one", () => {
+    expect(problems("title: a\ndate: x\ntitle: b\n")).toEqual([{ line: 3, field: "front matter", message: 'the key "title" appears twice' }]);
+  });
+
+  it.each([
+    ["nested", "image:\n  url: a\n  alt: b\n  url: c\n", 4, 'the key "url" appears twice in image'],
+    ["in a list item", "authors:\n  - name: a\n  - name: b\n    name: c\n", 4, 'the key "name" appears twice in authors.1'],
+    ["in a flow mapping", "x: 1\nimage: {url: a, url: b}\n", 2, 'the key "url" appears twice in image'],
+    ["quoted differently", "\"title\": a\n'title': b\n", 2, 'the key "title" appears twice'],
+    ["after an anchor", "a: 1\n&k a: 2\n", 2, 'the key "a" appears twice'],
+    ["holding a line break", '"a\\nb": 1\n"a\\nb": 2\n', 2, 'the key "a\\nb" appears twice'],
+  ])("names a duplicate key %s", (_, text, line, message) => {
+    expect(problems(text)).toEqual([{ line, field: "front matter", message }]);
   });
 
   it.each([
@@ -65,13 +76,19 @@ describe("parseYaml", () => {
     expect(value("a: &x hello\nb: *x\nc: *x\n").value).toEqual({ a: "hello", b: "hello", c: "hello" });
   });
 
-  it("rejects a billion-laughs alias bomb", () => {
-    expect(problems(billionLaughs(9))[0]?.message).toMatch(/too many YAML aliases/);
+  it("rejects a billion-laughs alias bomb, with the line of the alias over the limit", () => {
+    // a1's ten aliases of a0 expand to 100 nodes; a2's first one passes the limit of 50.
+    expect(problems(billionLaughs(9))[0]).toMatchObject({ line: 3, message: expect.stringMatching(/too many YAML aliases/) });
   });
 
-  it("rejects more aliases than the limit even when they do not multiply", () => {
-    const text = `a: &x v\nl: [${Array(LIMITS.yamlAliases * 3).fill("*x").join(", ")}]\n`;
-    expect(problems(text)[0]?.message).toMatch(/too many YAML aliases/);
+  it("rejects more aliases than the limit even when they do not multiply, with the line of the alias over it", () => {
+    const text = `a: &x v\nb: 1\nl:\n${Array(LIMITS.yamlAliases * 3).fill("  - *x").join("\n")}\n`;
+    // The anchored node counts as one: the 50th alias (line 53) makes 51.
+    expect(problems(text)[0]).toMatchObject({ line: 3 + LIMITS.yamlAliases, message: expect.stringMatching(/too many YAML aliases/) });
+  });
+
+  it("does not call an alias without its anchor too many aliases, and gives its line", () => {
+    expect(problems("a: &x 1\nb: *y\n")).toEqual([{ line: 2, field: "front matter", message: expect.stringMatching(/^YAML could not be read: Unresolved alias.*: y$/) }]);
   });
 
   it(`accepts nesting of ${LIMITS.yamlDepth} levels`, () => {
@@ -79,19 +96,35 @@ describe("parseYaml", () => {
     expect(parseYaml(text).ok).toBe(true);
   });
 
-  it(`rejects nesting deeper than ${LIMITS.yamlDepth} levels`, () => {
-    const text = `x: ${"[".repeat(LIMITS.yamlDepth + 1)}1${"]".repeat(LIMITS.yamlDepth + 1)}\n`;
-    expect(problems(text)[0]?.message).toMatch(`nested deeper than ${LIMITS.yamlDepth} levels`);
+  const tooDeep = (line: number) => [{ line, field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }];
+
+  it(`rejects nesting deeper than ${LIMITS.yamlDepth} levels, with the line`, () => {
+    const text = `a: 1\nx: ${"[".repeat(LIMITS.yamlDepth + 1)}1${"]".repeat(LIMITS.yamlDepth + 1)}\n`;
+    expect(problems(text)).toEqual(tooDeep(2));
+  });
+
+  it("gives the line of the flow collection that nests too deep, not the first line of the nesting", () => {
+    const text = `x:\n${Array.from({ length: LIMITS.yamlDepth + 1 }, (_, i) => `${" ".repeat(i + 1)}[`).join("\n")}\n1${"]".repeat(LIMITS.yamlDepth + 1)}\n`;
+    expect(problems(text)).toEqual(tooDeep(LIMITS.yamlDepth + 2));
   });
 
   it("rejects very deep flow nesting with the depth message, not a crash", () => {
-    const text = `x: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`;
-    expect(problems(text)[0]?.message).toMatch(`nested deeper than ${LIMITS.yamlDepth} levels`);
+    const text = `t: 1\nx: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`;
+    expect(problems(text)).toEqual(tooDeep(2));
   });
 
-  it("rejects deep block nesting with the depth message", () => {
+  it("rejects deep block nesting with the depth message, on the line of the first node too deep", () => {
     const text = Array.from({ length: 300 }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n") + " end\n";
-    expect(problems(text)[0]?.message).toMatch(`nested deeper than ${LIMITS.yamlDepth} levels`);
+    expect(problems(text)).toEqual(tooDeep(LIMITS.yamlDepth + 2));
+  });
+
+  it("counts flow nesting inside block nesting, with the line", () => {
+    const text = `t: 1\nx:\n  y: ${"[".repeat(LIMITS.yamlDepth - 1)}1${"]".repeat(LIMITS.yamlDepth - 1)}\n`;
+    expect(problems(text)).toEqual(tooDeep(3));
+  });
+
+  it("gives the line of the alias that nests too deep", () => {
+    expect(problems("a: &x [[[[[1]]]]]\nb:\n  c: [[[*x]]]\n")).toEqual(tooDeep(3));
   });
 
   it("does not count brackets inside a scalar as nesting", () => {
