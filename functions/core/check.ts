@@ -52,6 +52,15 @@ export function checkJsonFeed(key: string, json: string): void {
 }
 
 export function checkLatest(key: string, json: string): void {
-  const r = latestDocumentSchema.safeParse(JSON.parse(json));
-  if (!r.success) throw new RenderCheckError(key, `does not match the latest.json schema: ${r.error.issues[0]?.message}`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (err) {
+    throw new RenderCheckError(key, `not valid JSON: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  const r = latestDocumentSchema.safeParse(doc);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new RenderCheckError(key, `does not match the latest.json schema: /${issue?.path.join("/") ?? ""} ${issue?.message ?? ""}`.trim());
+  }
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { JSONFEED_VALIDATOR, jsonFeedValidatorText } from "../../scripts/jsonfeed-validator.ts";
-import { checkJsonFeed, checkXml, checkXmlFragment } from "../../functions/core/check.ts";
+import { checkJsonFeed, checkLatest, checkXml, checkXmlFragment } from "../../functions/core/check.ts";
 import { RenderCheckError } from "../../functions/core/errors.ts";
 import { jsonFeedValidator } from "../support/parsers.ts";
 
@@ -72,5 +72,25 @@ describe("XML check", () => {
     expect(bad).toThrow(/^feed\.xml \(item https:\/\/example\.com\/a\): not well-formed XML: .*item fragment/);
     expect(() => checkXmlFragment("feed.xml", "x", '<item><dc:creator>A</dc:creator><content:encoded><![CDATA[<p>x]]]]><![CDATA[>y</p>]]></content:encoded><media:content url="https://e.com/i.jpg"/></item>')).not.toThrow();
     expect(() => checkXmlFragment("atom.xml", "x", "<entry><title>t</title></entry><entry><title>u</title></entry>")).not.toThrow();
+  });
+});
+
+describe("latest.json check", () => {
+  const latest = { version: 1, title: "T", home_page_url: "https://example.com/", feed_url: "https://example.com/tags/x/feed.json", tag: "x", updated: null, item: null, items: [] };
+
+  it("accepts a valid document", () => {
+    expect(() => checkLatest("tags/x/latest.json", JSON.stringify(latest))).not.toThrow();
+  });
+
+  it("names the document and the field of a schema failure", () => {
+    const bad = () => checkLatest("tags/x/latest.json", JSON.stringify({ ...latest, title: 5 }));
+    expect(bad).toThrow(RenderCheckError);
+    expect(bad).toThrow(/^tags\/x\/latest\.json: does not match the latest\.json schema: \/title /);
+  });
+
+  it("names the document when it is not JSON at all", () => {
+    const bad = () => checkLatest("tags/x/latest.json", '{"version": 1,');
+    expect(bad).toThrow(RenderCheckError);
+    expect(bad).toThrow(/^tags\/x\/latest\.json: not valid JSON: /);
   });
 });
