@@ -25,20 +25,34 @@ const line = (max: number, what: string) => text(max, what, cleanLine);
 
 const multiline = (max: number, what: string) => text(max, what, (s) => stripXmlIllegal(s.normalize("NFC")).trim());
 
-export function isHttpUrl(value: string): boolean {
+/** The URL when `value` is an absolute http(s) URL with a host, else undefined. */
+function parseHttpUrl(value: string): URL | undefined {
   try {
     const u = new URL(value);
-    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
+    return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "" ? u : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export const isHttpUrl = (value: string): boolean => parseHttpUrl(value) !== undefined;
+
+/**
+ * `new URL` once per value: the refine's result is kept for the transform that follows it on the
+ * same value. (One transform doing both would drop the refine's issue for a value over the length
+ * limit: a transform does not run after a failed check, a refine does.)
+ */
+let lastUrl: { value: string; href: string | undefined } = { value: "", href: undefined };
+function httpUrlHref(value: string): string | undefined {
+  if (lastUrl.value !== value) lastUrl = { value, href: parseHttpUrl(value.trim())?.href };
+  return lastUrl.href;
 }
 
 export const httpUrl = z
   .string({ error: "expected an absolute http(s) URL" })
   .max(LIMITS.urlChars, `must be at most ${LIMITS.urlChars} characters`)
-  .refine((v) => isHttpUrl(v.trim()), { message: "must be an absolute http(s) URL, like https://example.com/page" })
-  .transform((v) => new URL(v.trim()).href);
+  .refine((v) => httpUrlHref(v) !== undefined, { message: "must be an absolute http(s) URL, like https://example.com/page" })
+  .transform((v) => httpUrlHref(v) as string);
 
 const email = z.email({ error: "must be an e-mail address like name@example.com" });
 
@@ -60,19 +74,20 @@ const listOf = <T extends z.ZodType>(item: T, max: number, what: string) =>
     z.array(item, { error: `expected a list of ${what}` }).max(max, `at most ${max} ${what} are allowed`),
   );
 
+/** Canonicalised with the check in one transform: `Intl.getCanonicalLocales` runs once per value. */
 const bcp47 = z
   .string({ error: "expected a BCP 47 language tag like en, en-GB or tr" })
-  .refine(
-    (v) => {
-      try {
-        return Intl.getCanonicalLocales(v).length === 1;
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be a BCP 47 language tag like en, en-GB or tr" },
-  )
-  .transform((v) => Intl.getCanonicalLocales(v)[0] as string);
+  .transform((v, ctx) => {
+    let tags: string[] = [];
+    try {
+      tags = Intl.getCanonicalLocales(v);
+    } catch {
+      // not a well-formed tag: the issue below
+    }
+    if (tags.length === 1) return tags[0] as string;
+    ctx.addIssue({ code: "custom", message: "must be a BCP 47 language tag like en, en-GB or tr", input: v });
+    return z.NEVER;
+  });
 
 const contentDate = z
   .string({ error: "expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19 (quote it if it has a time)" })

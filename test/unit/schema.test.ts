@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { articleSchema, siteSchema } from "../../functions/core/schema.ts";
 import { parseSite } from "../../functions/core/content.ts";
 import { formatIssue } from "../../functions/core/errors.ts";
@@ -112,6 +112,13 @@ describe("article schema", () => {
     expect(articleIssues({ url: `https://example.com/${"a".repeat(LIMITS.urlChars)}` })).toEqual([`url: must be at most ${LIMITS.urlChars} characters`]);
   });
 
+  it(`rejects a non-URL over ${LIMITS.urlChars} characters for both reasons`, () => {
+    expect(articleIssues({ url: "x".repeat(LIMITS.urlChars + 1) })).toEqual([
+      `url: must be at most ${LIMITS.urlChars} characters`,
+      "url: must be an absolute http(s) URL, like https://example.com/page",
+    ]);
+  });
+
   it.each(["../../etc/passwd", "a/b", "A-Title", "a--b", "-a", "a_b", "ça"])("rejects the slug %j", (slug) => {
     expect(articleIssues({ slug })).toEqual([expect.stringMatching(/^slug: must be lowercase letters/)]);
   });
@@ -126,6 +133,47 @@ describe("article schema", () => {
 
   it("canonicalises a language tag", () => {
     expect(articleSchema.parse({ ...ARTICLE, language: "EN-gb" }).language).toBe("en-GB");
+  });
+
+  describe("parses each value once", () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+      vi.restoreAllMocks();
+    });
+
+    /** `new URL` calls made while `run` runs. */
+    function urlParses(run: () => void): number {
+      let n = 0;
+      vi.stubGlobal("URL", class extends URL {
+        constructor(...args: ConstructorParameters<typeof URL>) {
+          super(...args);
+          n++;
+        }
+      });
+      run();
+      return n;
+    }
+
+    it.each([
+      ["an accepted URL", "https://news.example.com/once-accepted", true],
+      ["a rejected URL", "ftp://news.example.com/once-rejected", false],
+    ])("parses %s with new URL once", (_, url, ok) => {
+      expect(urlParses(() => expect(articleSchema.safeParse({ ...ARTICLE, url }).success).toBe(ok))).toBe(1);
+    });
+
+    it.each([
+      ["an accepted tag", "EN-au", true],
+      ["a rejected tag", "not a tag once", false],
+    ])("canonicalises %s once", (_, language, ok) => {
+      const spy = vi.spyOn(Intl, "getCanonicalLocales");
+      expect(articleSchema.safeParse({ ...ARTICLE, language }).success).toBe(ok);
+      expect(spy).toHaveBeenCalledTimes(1);
+    });
+
+    it("gives the same URL to the next value, not the previous one", () => {
+      const urls = ["https://a.example.com/1", "https://b.example.com/2", "https://a.example.com/1"];
+      expect(urls.map((url) => articleSchema.parse({ ...ARTICLE, url }).url)).toEqual(urls);
+    });
   });
 
   it("rejects a draft flag that is not a boolean", () => {
