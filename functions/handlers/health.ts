@@ -102,10 +102,13 @@ export function lastBuildFromStore(store: ReadStore): LastBuild {
   };
 }
 
-/** Resolves `work`, or rejects after `ms`; the timer never outlives the race. */
-async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+/** Resolves `work`, or rejects after `ms`; the timer never outlives the race (also latest.ts's store reads). */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timeout")), ms)));
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref?.(); // a read that never settles does not keep the process alive
+  });
   try {
     return await Promise.race([work, timeout]);
   } finally {

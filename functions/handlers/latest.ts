@@ -5,12 +5,11 @@
  * The document is not validated again: the build checked it against core/latest.ts's schema
  * before publishing it (core/check.ts); a hand check of its shape catches a foreign object.
  */
-import { createHash } from "node:crypto";
 import type { Context } from "hono";
 import type { StoredObject } from "../adapters/store.ts";
 import type { LatestDocument } from "../core/latest.ts";
 import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, SLUG_RE } from "./contract.ts";
-import type { ReadStore } from "./health.ts";
+import { within, type ReadStore } from "./health.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 
 /** How long a document read from the store is served before it is revalidated. */
@@ -102,21 +101,15 @@ export class LatestReader {
 
   private async revalidate(key: string, entry: LatestEntry | undefined): Promise<LatestEntry> {
     let obj: StoredObject | "not-modified" | undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
       const read = entry?.version && canRevalidate(this.store) ? this.store.getIfNoneMatch(key, entry.version) : this.store.get(key);
-      const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`store read of ${key} still pending after ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
-        timer.unref?.();
-      });
-      obj = await Promise.race([read, stalled]);
+      obj = await within(read, this.readTimeoutMs);
     } catch {
+      // Failed, or still pending after readTimeoutMs (a read can stall for good).
       return this.unreadable(key, entry, new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" }));
-    } finally {
-      clearTimeout(timer);
     }
     const checkedAt = this.now();
-    const version = obj === "not-modified" ? entry?.version : obj ? (obj.etag ?? createHash("sha256").update(obj.body).digest("hex")) : undefined;
+    const version = obj === "not-modified" ? entry?.version : obj ? (obj.etag ?? strongEtag(obj.body)) : undefined;
     let next: LatestEntry;
     if (entry && (obj === "not-modified" || (version && version === entry.version))) next = { ...entry, checkedAt };
     else if (!obj || obj === "not-modified") next = { checkedAt, doc: null, answers: new Map() };
