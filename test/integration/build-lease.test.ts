@@ -5,38 +5,26 @@
  * holds each one's first write until the other has been heard from, so both are really at it at
  * once. Also: the directory lock, stale leases taken over, a held one waited for.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm, stat, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, it } from "vitest";
+import { stat, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { acquireLease, LeaseError, LEASE_PREFIX, LOCK_FILE, type LeaseRecord } from "../../functions/pipeline/lease.ts";
-import { startFaultProxy, type FaultProxy, type ProxyEvent } from "../support/fault-proxy.ts";
-import { startTestS3, type TestS3 } from "../support/s3.ts";
+import type { ProxyEvent } from "../support/fault-proxy.ts";
+import { useTestS3 } from "../support/s3.ts";
 import { spawnCli } from "../support/cli-child.ts";
 import { NOW, publishedSet, twoVersions, type CleanBuild } from "../support/published-set.ts";
 import { hostname } from "node:os";
 import { readFileSync } from "node:fs";
 
-let s3: TestS3;
-let proxy: FaultProxy;
-let work: string;
+const ctx = useTestS3({ workPrefix: "syn-lease-", faultProxy: {} });
 let A: CleanBuild;
 let B: CleanBuild;
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  proxy = await startFaultProxy({ upstream: s3.endpoint });
-  work = await mkdtemp(join(tmpdir(), "syn-lease-"));
-  [A, B] = await twoVersions(work);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await s3?.stop();
-  await rm(work, { recursive: true, force: true });
+  [A, B] = await twoVersions(ctx.work);
 });
 
 const isWrite = (e: ProxyEvent) => (e.op === "PUT" || e.op === "DELETE") && !e.key.startsWith(".syndicate/");
@@ -55,7 +43,7 @@ function runs(events: ProxyEvent[]): string[] {
 function meetBeforeWriting(apps: string[]) {
   const seen = new Set<string>();
   const waiters: (() => void)[] = [];
-  proxy.hold = (e) => {
+  ctx.proxy.hold = (e) => {
     if (e.app) seen.add(e.app);
     if (apps.every((a) => seen.has(a))) waiters.splice(0).forEach((w) => w());
     if (!isWrite(e) || apps.every((a) => seen.has(a))) return undefined;
@@ -68,16 +56,16 @@ function meetBeforeWriting(apps: string[]) {
 
 describe("the build lease", () => {
   it("two CLI builds of different content at once on one bucket: their writes never interleave, the result is one clean build", async () => {
-    const store = await s3.bucket("race");
-    const mark = proxy.events.length;
+    const store = await ctx.s3.bucket("race");
+    const mark = ctx.proxy.events.length;
     meetBeforeWriting(["build-a", "build-b"]);
     try {
       const run = (who: string, c: CleanBuild) =>
-        spawnCli(["build", "--content", c.content, "--bucket", store.bucket, "--endpoint", proxy.endpoint, "--now", new Date(NOW).toISOString()], { AWS_SDK_UA_APP_ID: who });
+        spawnCli(["build", "--content", c.content, "--bucket", store.bucket, "--endpoint", ctx.proxy.endpoint, "--now", new Date(NOW).toISOString()], { AWS_SDK_UA_APP_ID: who });
       const [a, b] = [run("build-a", A), run("build-b", B)];
       const [ea, eb] = await Promise.all([a.exit, b.exit]);
       expect([ea.code, eb.code], ea.stderr + eb.stderr).toEqual([0, 0]);
-      const events = proxy.events.slice(mark);
+      const events = ctx.proxy.events.slice(mark);
       const order = runs(events);
       // Both published (each wrote), one after the other.
       expect(order.sort()).toEqual(["build-a", "build-b"]);
@@ -92,12 +80,12 @@ describe("the build lease", () => {
       expect(await publishedSet(store)).toEqual(last.set);
       expect(await store.list(LEASE_PREFIX)).toEqual([]);
     } finally {
-      proxy.hold = undefined;
+      ctx.proxy.hold = undefined;
     }
   });
 
   it("two in-process builds at once on one bucket (as serve's webhook build beside a CLI build): one after the other", async () => {
-    const store = await s3.bucket("race2");
+    const store = await ctx.s3.bucket("race2");
     const [ra, rb] = await Promise.all([
       build({ source: new DirectoryContent(A.content), store, now: NOW }),
       build({ source: new DirectoryContent(B.content), store, now: NOW }),
@@ -108,7 +96,7 @@ describe("the build lease", () => {
   });
 
   it("a lease left by a killed build on this machine is taken over at once; a live one is waited for, then the build fails clearly", async () => {
-    const store = await s3.bucket("stale");
+    const store = await ctx.s3.bucket("stale");
     const dead: LeaseRecord = { version: 1, token: "deadbeef", owner: "syndicate build", host: hostname(), boot_id: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim(), pid: 2 ** 22 + 17, acquired_at: new Date().toISOString(), expires_at: new Date(Date.now() + 600_000).toISOString() };
     await store.put(`${LEASE_PREFIX}deadbeef.json`, Buffer.from(JSON.stringify(dead)), { contentType: "application/json", cacheControl: "no-store" });
     const logs: string[] = [];
@@ -134,7 +122,7 @@ describe("the build lease", () => {
   });
 
   it("a directory: two CLI builds at once end as one clean build; a dead build's lock is taken over; no lock is left", async () => {
-    const out = join(work, "dir-race");
+    const out = join(ctx.work, "dir-race");
     const args = (c: CleanBuild) => ["build", "--content", c.content, "--out", out, "--now", new Date(NOW).toISOString()];
     const [ea, eb] = await Promise.all([spawnCli(args(A)).exit, spawnCli(args(B)).exit]);
     expect([ea.code, eb.code], ea.stderr + eb.stderr).toEqual([0, 0]);

@@ -9,8 +9,7 @@
  * at seeded delays once its lock (publishing) has begun.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -18,17 +17,15 @@ import type { ObjectStore } from "../../functions/adapters/store.ts";
 import { MANIFEST_KEY, parseManifest } from "../../functions/core/manifest.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { LOCK_FILE } from "../../functions/pipeline/lease.ts";
-import { seededRandom, startFaultProxy, type Fault, type FaultProxy } from "../support/fault-proxy.ts";
-import { startTestS3, type TestS3 } from "../support/s3.ts";
+import { seededRandom, type Fault } from "../support/fault-proxy.ts";
+import { useTestS3 } from "../support/s3.ts";
 import { bundleCli, spawnCli, type CliChild } from "../support/cli-child.ts";
 import { NOW, completeness, publishedSet, twoVersions, type CleanBuild } from "../support/published-set.ts";
 
 const S3_ITERATIONS = 20;
 const DIR_ITERATIONS = 8;
 
-let s3: TestS3;
-let proxy: FaultProxy;
-let work: string;
+const ctx = useTestS3({ workPrefix: "syn-crash-", faultProxy: {} });
 let A: CleanBuild;
 let B: CleanBuild;
 /** The CLI bundled once (cli-child.ts): dozens of starts at a third of tsx's cost. */
@@ -37,19 +34,12 @@ let bundle: Awaited<ReturnType<typeof bundleCli>> | undefined;
 const figures: string[] = [];
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  proxy = await startFaultProxy({ upstream: s3.endpoint });
-  work = await mkdtemp(join(tmpdir(), "syn-crash-"));
-  [A, B] = await twoVersions(work);
+  [A, B] = await twoVersions(ctx.work);
   bundle = await bundleCli();
   cli = bundle.bin;
 });
 
 afterAll(async () => {
-  proxy.onRequest = undefined;
-  await proxy?.close();
-  await s3?.stop();
-  await rm(work, { recursive: true, force: true });
   await bundle?.remove();
   if (figures.length) console.log(`crash mid-publish:\n  ${figures.join("\n  ")}`);
 });
@@ -71,7 +61,7 @@ const ISO_NOW = new Date(NOW).toISOString();
 
 describe("SIGKILL during publishing", () => {
   it(`over S3: ${S3_ITERATIONS} kills at seeded writes, alternating content; every object whole, the next build converges`, async () => {
-    const store = await s3.bucket("crash");
+    const store = await ctx.s3.bucket("crash");
     await build({ source: new DirectoryContent(A.content), store, now: NOW });
     const random = seededRandom(2024);
     const modes: { fault: Fault | undefined; label: string }[] = [
@@ -87,14 +77,14 @@ describe("SIGKILL during publishing", () => {
       const mode = modes[i % modes.length]!;
       let writes = 0;
       let child: CliChild | undefined;
-      proxy.onRequest = (e) => {
+      ctx.proxy.onRequest = (e) => {
         if ((e.op !== "PUT" && e.op !== "DELETE") || e.key.startsWith(".syndicate/") || ++writes !== nth) return undefined;
         child?.kill();
         return mode.fault;
       };
-      child = spawnCli(["build", "--content", target.content, "--bucket", store.bucket, "--endpoint", proxy.endpoint, "--now", ISO_NOW], {}, cli);
+      child = spawnCli(["build", "--content", target.content, "--bucket", store.bucket, "--endpoint", ctx.proxy.endpoint, "--now", ISO_NOW], {}, cli);
       const exit = await child.exit;
-      proxy.onRequest = undefined;
+      ctx.proxy.onRequest = undefined;
       await new Promise((r) => setTimeout(r, 50)); // let a forwarded half-upload reach s3rver and be aborted
       if (exit.signal === "SIGKILL") killed++;
       else expect(exit.code, exit.stderr).toBe(0); // fewer writes than nth: it finished
@@ -111,7 +101,7 @@ describe("SIGKILL during publishing", () => {
   }, 150_000);
 
   it(`into a directory: ${DIR_ITERATIONS} kills at seeded delays after the lock is taken; every document whole, the next build converges`, async () => {
-    const out = join(work, "dir-crash");
+    const out = join(ctx.work, "dir-crash");
     const dir = new DirectoryStore(out);
     await build({ source: new DirectoryContent(A.content), store: dir, now: NOW });
     const random = seededRandom(77);

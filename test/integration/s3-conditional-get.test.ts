@@ -4,29 +4,19 @@
  * through test/support/fault-proxy.ts, a 200 body cut short in transit is read again or rejected
  * exactly as S3Store.get does it, never passed off as the object.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
 import { IncompleteReadError } from "../../functions/adapters/store.ts";
 import { createS3Client, S3Store } from "../../functions/adapters/s3-store.ts";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
-import { startTestS3, type TestS3 } from "../support/s3.ts";
+import { useTestS3 } from "../support/s3.ts";
 
-let s3: TestS3;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  s3 = await startTestS3();
-  proxy = await startFaultProxy({ upstream: s3.endpoint, seed: 7 });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await s3?.stop();
-});
+const ctx = useTestS3({ faultProxy: { seed: 7 } });
 
 const META = { contentType: "application/json", cacheControl: "public, max-age=60" };
 
 describe("S3Store.getIfNoneMatch against s3rver", () => {
   it("answers not-modified for the current ETag, the object once it changed, undefined once it is gone; one GET each", async () => {
-    const store = await s3.bucket("cond");
+    const store = await ctx.s3.bucket("cond");
     const v1 = Buffer.from('{"version":1,"items":[]}');
     await store.put("latest.json", v1, META);
     const first = (await store.get("latest.json"))!;
@@ -54,10 +44,10 @@ describe("S3Store.getIfNoneMatch against s3rver", () => {
 
 describe("S3Store.getIfNoneMatch with the body cut short in transit", () => {
   async function throughProxy(label: string) {
-    const direct = await s3.bucket(label);
+    const direct = await ctx.s3.bucket(label);
     const body = Buffer.from(JSON.stringify({ version: 1, items: [randomBytes(2_000).toString("hex")] }));
     await direct.put("latest.json", body, META);
-    const client = createS3Client({ endpoint: proxy.endpoint, maxAttempts: 3, requestTimeoutMs: 1_000 });
+    const client = createS3Client({ endpoint: ctx.proxy.endpoint, maxAttempts: 3, requestTimeoutMs: 1_000 });
     const faulty = new S3Store({ client, bucket: direct.bucket });
     return { body, faulty, done: () => client.destroy() };
   }
@@ -66,13 +56,13 @@ describe("S3Store.getIfNoneMatch with the body cut short in transit", () => {
     for (const fault of ["truncate-response-short", "truncate-response"] as const) {
       const { body, faulty, done } = await throughProxy(`cond-cut-${fault}`);
       try {
-        proxy.rules = [{ op: "GET", key: /^latest\.json$/, nth: [1], fault }];
+        ctx.proxy.rules = [{ op: "GET", key: /^latest\.json$/, nth: [1], fault }];
         const got = await faulty.getIfNoneMatch("latest.json", '"0123456789abcdef0123456789abcdef"');
         expect(got).not.toBe("not-modified");
         expect((got as { body: Buffer }).body.equals(body)).toBe(true);
         expect(faulty.stats.get).toBe(2);
       } finally {
-        proxy.rules = [];
+        ctx.proxy.rules = [];
         done();
       }
     }
@@ -81,12 +71,12 @@ describe("S3Store.getIfNoneMatch with the body cut short in transit", () => {
   it("rejects a body cut short on every attempt with IncompleteReadError, as get does", async () => {
     const { faulty, done } = await throughProxy("cond-cut-always");
     try {
-      proxy.rules = [{ op: "GET", key: /^latest\.json$/, fault: "truncate-response-short" }];
+      ctx.proxy.rules = [{ op: "GET", key: /^latest\.json$/, fault: "truncate-response-short" }];
       await expect(faulty.getIfNoneMatch("latest.json", '"0123456789abcdef0123456789abcdef"')).rejects.toThrow(IncompleteReadError);
       await expect(faulty.get("latest.json")).rejects.toThrow(IncompleteReadError);
       expect(faulty.stats.get).toBe(6);
     } finally {
-      proxy.rules = [];
+      ctx.proxy.rules = [];
       done();
     }
   });

@@ -8,46 +8,35 @@
  * s3-faults.test.ts covers the endpoint down, a closed port and the server stopped mid-publish.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { createS3Client, formatRequests, S3Store } from "../../functions/adapters/s3-store.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
-import { startFaultProxy, type Fault, type FaultProxy, type FaultRule } from "../support/fault-proxy.ts";
-import { startTestS3, type TestS3 } from "../support/s3.ts";
+import type { Fault, FaultRule } from "../support/fault-proxy.ts";
+import { useTestS3 } from "../support/s3.ts";
 import { NOW, completeness, publishedSet, twoVersions, type CleanBuild } from "../support/published-set.ts";
 
-let s3: TestS3;
-let proxy: FaultProxy;
-let work: string;
+const ctx = useTestS3({ workPrefix: "syn-fault-", faultProxy: { seed: 5 } });
 /** twoVersions(): B changes every document of A and drops one of its tags. */
 let A: CleanBuild;
 let B: CleanBuild;
 const tally: string[] = [];
 
 beforeAll(async () => {
-  s3 = await startTestS3();
-  proxy = await startFaultProxy({ upstream: s3.endpoint, seed: 5 });
-  work = await mkdtemp(join(tmpdir(), "syn-fault-"));
-  [A, B] = await twoVersions(work);
+  [A, B] = await twoVersions(ctx.work);
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await s3?.stop();
-  await rm(work, { recursive: true, force: true });
+afterAll(() => {
   // The figures for docs/reliability.md.
   if (tally.length) console.log(`fault injection:\n  ${tally.join("\n  ")}`);
 });
 
 /** A fresh bucket with A published (directly, no faults), and a store on it through the proxy. */
 async function bucketWithA(label: string, maxAttempts = 3) {
-  const direct = await s3.bucket(label);
+  const direct = await ctx.s3.bucket(label);
   await build({ source: new DirectoryContent(A.content), store: direct, now: NOW });
   expect(await publishedSet(direct)).toEqual(A.set);
-  const client = createS3Client({ endpoint: proxy.endpoint, maxAttempts, requestTimeoutMs: 1_000 });
+  const client = createS3Client({ endpoint: ctx.proxy.endpoint, maxAttempts, requestTimeoutMs: 1_000 });
   const faulty = new S3Store({ client, bucket: direct.bucket });
   return { direct, faulty, done: () => client.destroy() };
 }
@@ -67,19 +56,19 @@ async function intactThenConverges(direct: S3Store) {
 
 /** Runs B through the proxy with `rules`; returns the report or the error and what the proxy did. */
 async function buildB(faulty: S3Store, rules: FaultRule[]): Promise<{ report?: BuildReport; error?: Error; injected: number; requests: number }> {
-  proxy.rules = rules;
-  const before = proxy.events.length;
-  const injectedBefore = Object.values(proxy.injected()).reduce((a, b) => a + b, 0);
+  ctx.proxy.rules = rules;
+  const before = ctx.proxy.events.length;
+  const injectedBefore = Object.values(ctx.proxy.injected()).reduce((a, b) => a + b, 0);
   try {
     const report = await build({ source: new DirectoryContent(B.content), store: faulty, now: NOW });
-    return { report, injected: injected() - injectedBefore, requests: proxy.events.length - before };
+    return { report, injected: injected() - injectedBefore, requests: ctx.proxy.events.length - before };
   } catch (err) {
-    return { error: err as Error, injected: injected() - injectedBefore, requests: proxy.events.length - before };
+    return { error: err as Error, injected: injected() - injectedBefore, requests: ctx.proxy.events.length - before };
   } finally {
-    proxy.rules = [];
+    ctx.proxy.rules = [];
   }
   function injected() {
-    return Object.values(proxy.injected()).reduce((a, b) => a + b, 0);
+    return Object.values(ctx.proxy.injected()).reduce((a, b) => a + b, 0);
   }
 }
 
@@ -154,11 +143,11 @@ describe("persistent faults: the build fails clearly, nothing is lost or half-wr
     try {
       // Same content (A over A): with the manifest readable this writes nothing and deletes nothing.
       // Cut once, it is read again (checked against its ETag), so still nothing is written.
-      proxy.rules = [{ op: "GET", key: /^manifest\.json$/, nth: [1], fault: "truncate-response-short" }];
-      const once = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (proxy.rules = []));
+      ctx.proxy.rules = [{ op: "GET", key: /^manifest\.json$/, nth: [1], fault: "truncate-response-short" }];
+      const once = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (ctx.proxy.rules = []));
       expect(once.documents.written).toBe(0);
-      proxy.rules = [{ op: "GET", key: /^manifest\.json$/, fault: "truncate-response-short" }];
-      const report = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (proxy.rules = []));
+      ctx.proxy.rules = [{ op: "GET", key: /^manifest\.json$/, fault: "truncate-response-short" }];
+      const report = await build({ source: new DirectoryContent(A.content), store: faulty, now: NOW }).finally(() => (ctx.proxy.rules = []));
       tally.push(`manifest GET always cut short, same content: ${report.documents.written} of ${report.documents.total} rewritten, ${report.documents.deleted} deleted`);
       expect(report.documents.written).toBe(report.documents.total);
       expect(report.deleted).toEqual([]);

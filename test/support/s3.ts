@@ -1,7 +1,8 @@
 /**
  * The real s3rver for integration tests: a child process on 127.0.0.1, a free port, a temporary
- * data directory, stopped by pid; per test file, alone or with the API app served over a
- * published bucket. Also runs CLI commands in-process with their output captured.
+ * data directory, stopped by pid; per test file, alone, behind the fault proxy (fault-proxy.ts)
+ * or with the API app served over a published bucket. Also runs CLI commands in-process with
+ * their output captured.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { main } from "../../functions/cli.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { createApp, type AppDeps } from "../../functions/handlers/app.ts";
 import { build } from "../../functions/pipeline/build.ts";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy.ts";
 import { NOW, serveLocal, type LocalServer } from "./api.ts";
 import { tree, writeTree, type Fields } from "./content-tree.ts";
 
@@ -61,15 +63,26 @@ export interface TestS3Context {
 
 /**
  * One server for a test file, started before its tests and stopped (by pid) after them, with a
- * scratch directory; the fields are set once beforeAll has run.
+ * scratch directory (named `workPrefix…`); the fields are set once beforeAll has run. With
+ * `faultProxy`, also a fault proxy (fault-proxy.ts) in front of the server, seeded with its
+ * `seed`: a client pointed at `proxy.endpoint` reaches the server through it. The proxy is closed
+ * (every connection destroyed, its hooks cleared) before the server stops.
  */
-export function useTestS3(): TestS3Context {
-  const ctx = {} as TestS3Context;
+export function useTestS3(opts?: { workPrefix?: string }): TestS3Context;
+export function useTestS3(opts: { workPrefix?: string; faultProxy: { seed?: number } }): TestS3Context & { proxy: FaultProxy };
+export function useTestS3(opts: { workPrefix?: string; faultProxy?: { seed?: number } } = {}): TestS3Context & { proxy?: FaultProxy } {
+  const ctx = {} as TestS3Context & { proxy?: FaultProxy };
   beforeAll(async () => {
     ctx.s3 = await startTestS3();
-    ctx.work = await mkdtemp(join(tmpdir(), "syn-s3-work-"));
+    if (opts.faultProxy) ctx.proxy = await startFaultProxy({ upstream: ctx.s3.endpoint, seed: opts.faultProxy.seed });
+    ctx.work = await mkdtemp(join(tmpdir(), opts.workPrefix ?? "syn-s3-work-"));
   });
   afterAll(async () => {
+    if (ctx.proxy) {
+      ctx.proxy.onRequest = undefined;
+      ctx.proxy.hold = undefined;
+      await ctx.proxy.close();
+    }
     await ctx.s3?.stop();
     if (ctx.work) await rm(ctx.work, { recursive: true, force: true });
   });
