@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
@@ -13,7 +13,7 @@ import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { createS3Client, S3Store } from "../../functions/adapters/s3-store.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { parseManifest } from "../../functions/core/manifest.ts";
-import { writeCorpus } from "../support/corpus.ts";
+import { corpusVersion } from "../support/published-set.ts";
 import { freePort, isRunning, runCli, sha256, snapshot, startTestS3, type TestS3 } from "../support/s3.ts";
 import type { ObjectMeta } from "../../functions/adapters/store.ts";
 
@@ -49,12 +49,7 @@ async function failingEndpoint(): Promise<{ endpoint: string; requests: () => nu
   return { endpoint: `http://127.0.0.1:${port}`, requests: () => count, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function corpus(name: string, title = "Generated corpus"): Promise<string> {
-  const dir = await writeCorpus(join(work, name), { articles: 40, itemsPerFeed: 20, tags: 2 });
-  const site = join(dir, "site.yaml");
-  await writeFile(site, (await readFile(site, "utf8")).replace("title: Generated corpus", `title: ${title}`));
-  return dir;
-}
+const corpus = (name: string, title = "Generated corpus") => corpusVersion(join(work, name), { articles: 40, itemsPerFeed: 20, tags: 2, title });
 
 /** A server on its own data directory with one published build; restartable on the same data. */
 async function publishedBucket(label: string): Promise<{ s3: TestS3; store: S3Store; restart: () => Promise<TestS3> }> {
