@@ -12,7 +12,7 @@ import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3
 import { pushContent } from "../commands/push.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
-import { pingAfterPublish, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
+import { pingHub, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
 import { ContentError } from "../core/errors.ts";
 import { hasErrors } from "../core/content.ts";
 import { createApp } from "../handlers/app.ts";
@@ -92,6 +92,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     const feeds = new S3Store({ client, bucket: FEEDS_BUCKET });
     const contentStore = new S3Store({ client, bucket: CONTENT_BUCKET });
     const source = new S3Content({ client, bucket: CONTENT_BUCKET });
+    // Hub and base URL as the published feed.json states them, for the Link headers.
     let links: FeedLinks | undefined = await readFeedLinks(feeds).catch(() => undefined);
     let pings: Promise<unknown> = Promise.resolve();
 
@@ -105,9 +106,17 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
           if (hasErrors(pushed.issues)) throw new ContentError(pushed.issues);
         }
         const report = await build({ source, store: feeds, now: now() });
-        links = (await readFeedLinks(feeds).catch(() => undefined)) ?? links;
+        // feed.json read once per build, for the Link headers and the hub pings (a failed read
+        // keeps the last links for the headers and pings nothing, as pingAfterPublish would).
+        let published: FeedLinks | undefined;
+        try {
+          published = await readFeedLinks(feeds);
+          links = published ?? links;
+        } catch (err) {
+          log(JSON.stringify({ level: "error", msg: "websub: could not read feed.json", error: (err as Error).message }));
+        }
         // Hub pings run after the build and in order, so a slow hub never holds up the next build.
-        pings = pings.then(() => pingAfterPublish(feeds, report.written, { log }));
+        pings = pings.then(() => pingHub(published, report.written, { log }));
         return report;
       },
       onFinish: (run) => o.onBuild?.(run, (run.finished_at ?? 0) - (run.started_at ?? 0)),

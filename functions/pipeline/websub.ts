@@ -104,6 +104,16 @@ export async function pingAfterPublish(store: ObjectStore, written: readonly str
     options.log?.(JSON.stringify({ level: "error", msg: "websub: could not read feed.json", error: (err as Error).message }));
     return undefined;
   }
+  return pingHub(links, written, options);
+}
+
+/**
+ * Ping the hub `links` names (as readFeedLinks read them after the publish) about the feeds in
+ * `written`; nothing when no hub is set or no feed was written.
+ */
+export async function pingHub(links: FeedLinks | undefined, written: readonly string[], options: PingOptions = {}): Promise<PingResult | undefined> {
   if (!links?.hub) return undefined;
-  return notifyHub(links.hub, topicUrls(written, links.base), options);
+  const urls = topicUrls(written, links.base);
+  if (!urls.length) return undefined;
+  return notifyHub(links.hub, urls, options);
 }
