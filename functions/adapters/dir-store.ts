@@ -3,7 +3,7 @@
  * directory and renamed into place, so a reader sees the old bytes or the new, never a part;
  * a build's whole batch goes through putAll, which changes every file or none.
  */
-import { link, mkdir, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
+import { link, mkdir, open, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { assertSafeKey, type ObjectStore, type ObjectMeta, type StoredObject } from "./store.ts";
@@ -41,12 +41,22 @@ export class DirectoryStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Buffer, _meta: ObjectMeta): Promise<void> {
+  async put(key: string, body: Buffer, meta: ObjectMeta): Promise<void> {
+    return this.putChunks(key, [body], meta);
+  }
+
+  /** Each chunk written as it is made, into a temporary file renamed into place once complete. */
+  async putChunks(key: string, chunks: Iterable<Uint8Array>, _meta: ObjectMeta): Promise<void> {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = tmpBeside(target);
     try {
-      await writeFile(tmp, body);
+      const file = await open(tmp, "w");
+      try {
+        for (const chunk of chunks) await file.write(chunk);
+      } finally {
+        await file.close();
+      }
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });

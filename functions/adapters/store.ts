@@ -29,6 +29,9 @@ export interface ObjectStore {
   readonly local?: boolean;
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, meta: ObjectMeta): Promise<void>;
+  /** The same for bytes made a chunk at a time (the build cache), written as they come so they
+   * are never whole in memory; where a store has no such way, callers join them and `put`. */
+  putChunks?(key: string, chunks: Iterable<Uint8Array>, meta: ObjectMeta): Promise<void>;
   delete(keys: string[]): Promise<void>;
   /** Every key under a prefix, in any order. */
   list(prefix?: string): Promise<string[]>;

@@ -5,7 +5,7 @@
  * what changed without reading a byte). It is stored beside the outputs (`.syndicate/` in the
  * directory or bucket), so a cold Lambda reuses it.
  *
- * Never trusted: the file carries a SHA-256 of its payload, a format number, and a context key
+ * Never trusted: the file ends with a SHA-256 of its payload, and carries a format number, and a context key
  * (this code's version and the bytes of site.yaml, which every article's URL, id, default
  * authors and dates depend on). A corrupt, truncated, foreign or stale cache is ignored whole.
  * Item fragments are not cached: re-rendering one costs ~30 µs per format, and caching them
@@ -21,7 +21,7 @@ import type { ContentIssue } from "./errors.ts";
  * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
 export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 
 export const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
 
@@ -104,45 +104,82 @@ export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefi
   return createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
 }
 
-/** A cache file: a header line with the payload's sha256, then the JSON payload; gzip'd when `compress`. */
+/**
+ * A cache file: the JSON payload, then a trailer line `syndicate-cache <sha256 of the payload>`
+ * (last, so that the file can be written as it is encoded: format 4; format 3 had it first).
+ * Gzip'd when `compress`.
+ */
 export function encodeCache(data: CacheData | CacheDelta, compress = true): Buffer {
-  return encodeCacheFile(data, compress).bytes;
+  const { entries, ...head } = data;
+  return joinCache(cacheChunks(head, Object.keys(entries), (k) => entries[k]!), compress);
 }
 
-/** The same, with the payload's sha256 (what `Decoded.sum` of these bytes is). */
-export function encodeCacheFile(data: CacheData | CacheDelta, compress = true): { bytes: Buffer; sum: string } {
-  // The entries a thousand at a time, each slice turned into bytes at once: the whole payload
-  // is never one string (at 50,000 articles a ~40 MB two-byte string, and the largest
-  // allocation of the build). The same JSON as JSON.stringify(data), with `entries` last.
-  const { entries, ...rest } = data;
-  const head = JSON.stringify(rest);
-  const parts = [Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? "," : ""}"entries":{`, "utf8")];
-  const keys = Object.keys(entries);
-  for (let i = 0; i < keys.length; i += 1000) {
-    const slice = keys.slice(i, i + 1000).map((k) => `${JSON.stringify(k)}:${JSON.stringify(entries[k])}`);
-    parts.push(Buffer.from(`${i ? "," : ""}${slice.join(",")}`, "utf8"));
-  }
-  parts.push(Buffer.from("}}", "utf8"));
-  const hash = createHash("sha256");
-  for (const p of parts) hash.update(p);
-  const sum = hash.digest("hex");
-  const file = Buffer.concat([Buffer.from(`syndicate-cache ${sum}\n`, "utf8"), ...parts]);
-  return { bytes: compress ? gzipSync(file, { level: constants.Z_BEST_SPEED }) : file, sum };
+/** A cache file's chunks joined, gzip'd when `compress`. */
+export function joinCache(file: CacheChunks, compress: boolean): Buffer {
+  const plain = Buffer.concat([...file.chunks]);
+  return compress ? gzipSync(plain, { level: constants.Z_BEST_SPEED }) : plain;
 }
+
+export interface CacheChunks {
+  chunks: Iterable<Buffer>;
+  /** The payload's sha256 (what `Decoded.sum` of these bytes is), once the chunks were consumed. */
+  sum(): string;
+}
+
+/**
+ * The plain cache file as chunks made while they are consumed: the entries a thousand at a
+ * time, each made (`entry`), turned into JSON and into bytes and hashed only then, so that
+ * neither the entries, the payload string nor its bytes are ever all in memory (at 50,000
+ * articles that was ~45 MB of bytes twice and ~25 MB of entries, at the build's peak). The same
+ * JSON as JSON.stringify of the data, with `entries` last.
+ */
+export function cacheChunks(head: Omit<CacheData, "entries"> | Omit<CacheDelta, "entries">, keys: readonly string[], entry: (key: string) => CacheEntry | null): CacheChunks {
+  let sum: string | undefined;
+  function* chunks(): Generator<Buffer> {
+    const hash = createHash("sha256");
+    const emit = (text: string) => {
+      const b = Buffer.from(text, "utf8");
+      hash.update(b);
+      return b;
+    };
+    const top = JSON.stringify(head);
+    yield emit(`${top.slice(0, -1)}${top.length > 2 ? "," : ""}"entries":{`);
+    for (let i = 0; i < keys.length; i += 1000) {
+      const slice = keys.slice(i, i + 1000).map((k) => `${JSON.stringify(k)}:${JSON.stringify(entry(k))}`);
+      yield emit(`${i ? "," : ""}${slice.join(",")}`);
+    }
+    yield emit("}}");
+    sum = hash.digest("hex");
+    yield Buffer.from(`\n${TRAILER}${sum}\n`, "utf8");
+  }
+  return {
+    chunks: { [Symbol.iterator]: chunks },
+    sum() {
+      if (sum === undefined) throw new Error("cacheChunks: sum() before the chunks were consumed");
+      return sum;
+    },
+  };
+}
+
+const TRAILER = "syndicate-cache ";
 
 export type Decoded<T> = { ok: true; data: T; sum: string } | { ok: false; reason: string };
 export type DecodedCache = Decoded<CacheData>;
 
-/** The cache file's data, checked whole; whether it fits this build is `context`'s question. */
-export function decodeCache(bytes: Uint8Array | undefined): DecodedCache {
-  return decodeFile(bytes, envelope) as DecodedCache;
+/**
+ * The cache file's data, checked whole; whether it fits this build is `context`'s question.
+ * `known`: data this process decoded or stored before, with its payload's sha256: when the bytes
+ * check out with that checksum, it is given back (`held`) instead of parsing the payload again.
+ */
+export function decodeCache(bytes: Uint8Array | undefined, known?: { sum: string; data: CacheData }): DecodedCache & { held?: true } {
+  return decodeFile(bytes, envelope, known) as DecodedCache & { held?: true };
 }
 
 export function decodeDelta(bytes: Uint8Array | undefined): Decoded<CacheDelta> {
   return decodeFile(bytes, deltaEnvelope) as Decoded<CacheDelta>;
 }
 
-function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType): Decoded<unknown> {
+function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType, known?: { sum: string; data: unknown }): Decoded<unknown> & { held?: true } {
   if (!bytes) return { ok: false, reason: "absent" };
   let raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
@@ -152,12 +189,14 @@ function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType): Decoded<u
       return { ok: false, reason: "corrupt (not gzip)" };
     }
   }
-  const nl = raw.indexOf(10);
-  const header = raw.subarray(0, Math.max(nl, 0)).toString("utf8");
-  const m = /^syndicate-cache ([0-9a-f]{64})$/.exec(header);
-  if (!m) return { ok: false, reason: "corrupt (no header)" };
-  const payload = raw.subarray(nl + 1);
+  // Format 3 and before had the checksum line first.
+  if (raw.subarray(0, TRAILER.length).toString("latin1") === TRAILER) return { ok: false, reason: "stale (another format)" };
+  const nl = raw.length > 1 && raw[raw.length - 1] === 10 ? raw.lastIndexOf(10, raw.length - 2) : -1;
+  const m = nl < 0 ? null : /^syndicate-cache ([0-9a-f]{64})$/.exec(raw.subarray(nl + 1, raw.length - 1).toString("latin1"));
+  if (!m) return { ok: false, reason: "corrupt (no checksum line)" };
+  const payload = raw.subarray(0, nl);
   if (createHash("sha256").update(payload).digest("hex") !== m[1]) return { ok: false, reason: "corrupt (checksum mismatch)" };
+  if (known?.sum === m[1]) return { ok: true, data: known.data, sum: m[1], held: true };
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload.toString("utf8"));
@@ -180,7 +219,7 @@ export function applyDelta(base: CacheData, delta: CacheDelta): CacheData {
 }
 
 /** Whether two entries tell the same (same bytes, same marker, HTML kept or not alike). */
-export function sameEntry(a: CacheEntry | undefined, b: CacheEntry | undefined): boolean {
+export function sameEntry(a: CacheEntry | undefined, b: Pick<CacheEntry, "md5" | "fingerprint" | "html"> | undefined): boolean {
   return a !== undefined && b !== undefined && a.md5 === b.md5 && a.fingerprint === b.fingerprint && (a.html === undefined) === (b.html === undefined);
 }
 

@@ -9,7 +9,7 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import {
-  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, encodeCacheFile, entryResult, md5, sameEntry, toEntry,
+  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, sameEntry, toEntry,
   type CacheData, type CacheDelta, type DecodedCache,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
@@ -88,27 +88,23 @@ export function codeKey(): string {
 }
 
 /**
- * The base cache this process last read or stored, with its bytes. A warm process (the local
- * stack's rebuilds, a warm build Lambda) that finds these very bytes in the store again does not
- * check and parse them again (~75 ms of a rebuild at 10,000 articles). Equal bytes, never a
- * trusted header: anything else the store holds is checked as on a cold start. The data is only
+ * The base cache this process last read, by its payload's sha256. A warm process (the local
+ * stack's rebuilds, a warm build Lambda) whose store gives back a cache that checks out with that
+ * very checksum does not parse it again (~50 ms of a rebuild at 10,000 articles): the bytes are
+ * still checked whole, as on a cold start. A stored cache is not held (its entries are made only
+ * while encoded, so as not to hold them all at the build's peak): the build after a full store
+ * parses it, and holds it for the rebuilds after, which store deltas beside it. The data is only
  * read by builds (entryResult copies what an Article gets), never changed.
  */
-let held: { bytes: Uint8Array; decoded: DecodedCache & { ok: true } } | undefined;
-
-function decodeHeld(bytes: Uint8Array | undefined): DecodedCache & { held?: boolean } {
-  if (bytes && held && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(held.bytes)) return { ...held.decoded, held: true };
-  const decoded = decodeCache(bytes);
-  held = decoded.ok ? { bytes: bytes!, decoded } : undefined;
-  return decoded;
-}
+let held: { sum: string; data: CacheData } | undefined;
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
   const [prevBytes, deltaBytes] = useCache
     ? await Promise.all([CACHE_KEY, CACHE_DELTA_KEY].map(async (key) => (await store.get(key).catch(() => undefined))?.body))
     : [];
-  const decoded: DecodedCache & { held?: boolean } = useCache ? decodeHeld(prevBytes) : { ok: false, reason: "disabled" };
+  const decoded: DecodedCache & { held?: true } = useCache ? decodeCache(prevBytes, held) : { ok: false, reason: "disabled" };
+  if (decoded.ok) held = { sum: decoded.sum, data: decoded.data };
   const base: CacheData | undefined = decoded.ok ? decoded.data : undefined;
   const delta = base ? decodeDelta(deltaBytes) : undefined;
   const deltaFits = delta?.ok === true && decoded.ok && delta.data.base === decoded.sum && delta.data.context === base!.context;
@@ -259,14 +255,14 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       if (!useCache || !settings) return false;
       const documents: NonNullable<CacheData["documents"]> = {};
       for (const o of outputs) if (o.input) documents[o.key] = { input: o.input, sha256: o.sha256 };
-      const next: CacheData = { format: CACHE_FORMAT, context, entries: {}, documents };
-      const kept = [...results].filter(([, r]) => r.article !== undefined && published(r.article));
-      let same = usable && Object.keys(entries).length === kept.length && JSON.stringify(prev?.documents) === JSON.stringify(documents);
-      for (const [path, r] of kept) {
-        const entry = toEntry(fingerprints.get(path), hashes.get(path)!, r);
-        next.entries[path] = entry;
-        if (same && !sameEntry(entries[path], entry)) same = false;
-      }
+      const keys: string[] = [];
+      for (const [path, r] of results) if (r.article !== undefined && published(r.article)) keys.push(path);
+      // What each entry will tell (cache.ts sameEntry), without making it: entries are made only
+      // as they are encoded (cache.ts cacheChunks), so they are never all in memory.
+      const marker = (path: string) => ({ md5: hashes.get(path)!, fingerprint: fingerprints.get(path), html: results.get(path)!.article!.contentHtml });
+      const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!);
+      const same =
+        usable && Object.keys(entries).length === keys.length && JSON.stringify(prev?.documents) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries[p], marker(p)));
       if (same) return (stats.saved = false);
       // Compressed only where it travels (cache.ts CACHE_KEY).
       const compress = !target.local;
@@ -274,17 +270,19 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       // Little changed since the base: store only that (a delta of every change since the base).
       if (usable && decoded.ok && base!.context === context) {
         const changes: CacheDelta["entries"] = {};
-        for (const [path, e] of Object.entries(next.entries)) if (!sameEntry(base!.entries[path], e)) changes[path] = e;
-        for (const path of Object.keys(base!.entries)) if (!(path in next.entries)) changes[path] = null;
-        if (Object.keys(changes).length <= Math.max(DELTA_MIN, DELTA_SHARE * kept.length)) {
+        for (const path of keys) if (!sameEntry(base!.entries[path], marker(path))) changes[path] = entryAt(path);
+        const now = new Set(keys);
+        for (const path of Object.keys(base!.entries)) if (!now.has(path)) changes[path] = null;
+        if (Object.keys(changes).length <= Math.max(DELTA_MIN, DELTA_SHARE * keys.length)) {
           await target.put(CACHE_DELTA_KEY, encodeCache({ format: CACHE_FORMAT, context, base: decoded.sum, entries: changes, documents }, compress), meta);
           stats.savedAs = "delta";
           return (stats.saved = true);
         }
       }
-      const file = encodeCacheFile(next, compress);
-      await target.put(CACHE_KEY, file.bytes, meta);
-      held = { bytes: file.bytes, decoded: { ok: true, data: next, sum: file.sum } };
+      // Written as it is encoded where the store can (a directory): never whole in memory.
+      const file = cacheChunks({ format: CACHE_FORMAT, context, documents }, keys, entryAt);
+      if (target.putChunks && !compress) await target.putChunks(CACHE_KEY, file.chunks, meta);
+      else await target.put(CACHE_KEY, joinCache(file, compress), meta);
       // An old delta no longer matches the new base (it would be ignored); remove it all the same.
       if (deltaBytes) await target.delete([CACHE_DELTA_KEY]).catch(() => undefined);
       stats.savedAs = "full";

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
+import type { ObjectMeta } from "../../functions/adapters/store.ts";
+import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheChunks, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
 import { parseArticle, renderBody } from "../../functions/core/article.ts";
 import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
@@ -65,29 +66,44 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
-  it("in a warm process, reuses the cache it stored without parsing it again; other bytes are checked again", async () => {
+  it("in a warm process, reuses the cache it read without parsing it again, once its bytes check out", async () => {
     const { content, out } = await setup(articles(12, { a20: { title: "Big", date: "2020-02-01T00:00:00Z", tags: ["T0"] } }));
     const first = await run(content, out);
     expect(first.cache).toMatchObject({ state: "absent", saved: true, savedAs: "full" });
-    // The cache this process just stored: taken from memory (held), yet the result is a clean build's.
-    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2", "New"] }));
+    const edit = (name: string, title: string) => writeFile(join(content, "articles", `${name}.md`), articleText({ title, date: "2020-01-06T00:00:00Z", tags: ["T2", "New"] }));
+    // A cache this process stored is not held (its entries were never all made): parsed, then held.
+    await edit("a5", "Edited");
     const second = await run(content, out);
-    expect(second.cache).toMatchObject({ state: "used", held: true, parsed: 1, reused: 12 });
+    expect(second.cache.held).toBeUndefined();
+    expect(second.cache).toMatchObject({ state: "used", parsed: 1, savedAs: "delta" });
+    // The base is unchanged beside the delta: taken from memory, yet the result is a clean build's.
+    await edit("a6", "Edited too");
+    const third = await run(content, out);
+    expect(third.cache).toMatchObject({ state: "used", held: true, parsed: 1, reused: 12 });
     expect(await outputs(out)).toEqual(await clean(content));
-    // Other bytes of the same data (gzip'd, as a bucket holds it): checked and parsed again.
+    // The same payload in other bytes (gzip'd, as a bucket holds it): checked whole, then known by its checksum.
     const cachePath = keyPath(out, CACHE_KEY);
     await writeFile(cachePath, gzipSync(await readFile(cachePath)));
-    const third = await run(content, out);
-    expect(third.cache.held).toBeUndefined();
-    expect(third.cache.state).toBe("used");
+    await rm(keyPath(out, CACHE_DELTA_KEY), { force: true });
+    const fourth = await run(content, out);
+    expect(fourth.cache).toMatchObject({ state: "used", held: true, parsed: 2 });
+    // Another payload (here: the same entries without the documents' records): parsed, not taken from memory.
+    const decoded = decodeCache(await readFile(cachePath));
+    if (!decoded.ok) throw new Error(decoded.reason);
+    await writeFile(cachePath, encodeCache({ ...decoded.data, documents: {} }, false));
+    await rm(keyPath(out, CACHE_DELTA_KEY), { force: true });
+    const fifth = await run(content, out);
+    expect(fifth.cache.held).toBeUndefined();
+    expect(fifth.cache).toMatchObject({ state: "used", reused: 11, parsed: 2 });
+    expect(fifth.documents.rendered).toBeGreaterThan(0);
     // A byte of the stored cache changed: checked, found corrupt, never taken from memory.
     const good = await readFile(cachePath);
     const bad = Buffer.from(good);
     bad[bad.length - 5]! ^= 1;
     await writeFile(cachePath, bad);
-    const fourth = await run(content, out);
-    expect(fourth.cache.held).toBeUndefined();
-    expect(fourth.cache.state).toMatch(/^corrupt/);
+    const sixth = await run(content, out);
+    expect(sixth.cache.held).toBeUndefined();
+    expect(sixth.cache.state).toMatch(/^corrupt/);
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
@@ -187,10 +203,10 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
     // A well-formed delta whose base is another file's.
     const raw = good.toString("utf8");
-    const payload = JSON.parse(raw.slice(raw.indexOf("\n") + 1)) as { base: string };
+    const payload = JSON.parse(raw.slice(0, raw.lastIndexOf("\n", raw.length - 2))) as { base: string };
     payload.base = "0".repeat(64);
     const text = JSON.stringify(payload);
-    await writeFile(deltaPath, gzipSync(`syndicate-cache ${createHash("sha256").update(text).digest("hex")}\n${text}`));
+    await writeFile(deltaPath, gzipSync(`${text}\nsyndicate-cache ${createHash("sha256").update(text).digest("hex")}\n`));
     const other = await run(content, out);
     expect(other.cache.delta).toBeUndefined();
     expect(await outputs(out)).toEqual(await clean(content));
@@ -233,9 +249,10 @@ describe("build cache", () => {
   it("reports why the cache could not be stored, and the build still succeeds", async () => {
     const { content, out } = await setup(articles(3));
     const dirStore = new DirectoryStore(out);
+    const full = (key: string) => (key === CACHE_KEY ? Promise.reject(new Error("disk full")) : undefined);
     const store = Object.assign(Object.create(dirStore) as DirectoryStore, {
-      put: (key: string, body: Buffer, meta: { contentType: string; cacheControl: string }) =>
-        key === CACHE_KEY ? Promise.reject(new Error("disk full")) : dirStore.put(key, body, meta),
+      put: (key: string, body: Buffer, meta: ObjectMeta) => full(key) ?? dirStore.put(key, body, meta),
+      putChunks: (key: string, chunks: Iterable<Uint8Array>, meta: ObjectMeta) => full(key) ?? dirStore.putChunks(key, chunks, meta),
     });
     const r = await build({ source: new DirectoryContent(content), store, now: NOW });
     expect(r.items).toBe(3);
@@ -283,7 +300,7 @@ describe("build cache", () => {
     await run(content, out);
     // Stored uncompressed in a directory (nothing travels): the text itself.
     const raw = (await readFile(keyPath(out, CACHE_KEY))).toString("utf8");
-    expect(raw.startsWith("syndicate-cache ")).toBe(true);
+    expect(raw).toMatch(/^\{"format":\d+,.*\n(syndicate-cache [0-9a-f]{64})\n$/s);
     expect(raw).not.toContain("Unpublished draft title");
     expect(raw).not.toContain("Embargoed title");
     const decoded = decodeCache(await readFile(keyPath(out, CACHE_KEY)));
@@ -337,9 +354,32 @@ describe("build cache", () => {
       entries: Object.fromEntries(Array.from({ length: 2_345 }, (_, i) => [`articles/a${i}.md`, { md5: "0".repeat(32), issues: [], html: i % 2 ? "<p>ş \"q\"</p>" : undefined }])),
     };
     const text = encodeCache(data, false).toString("utf8");
-    expect(JSON.parse(text.slice(text.indexOf("\n") + 1))).toEqual(JSON.parse(JSON.stringify(data)));
+    const payload = text.slice(0, text.lastIndexOf("\n", text.length - 2));
+    expect(JSON.parse(payload)).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(text.slice(payload.length)).toBe(`\nsyndicate-cache ${createHash("sha256").update(payload).digest("hex")}\n`);
     const back = decodeCache(encodeCache(data));
     expect(back.ok && Object.keys(back.data.entries).length).toBe(2_345);
+    // Chunk by chunk (as a directory store writes it, never whole): the same bytes and checksum.
+    const { entries, ...head } = data;
+    const made: string[] = [];
+    const file = cacheChunks(head, Object.keys(entries), (k) => (made.push(k), entries[k]!));
+    expect(() => file.sum()).toThrow(/before the chunks were consumed/);
+    // Entries are made a slice at a time, as the chunks are taken.
+    const it = file.chunks[Symbol.iterator]();
+    const chunks = [it.next().value!, it.next().value!];
+    expect(made.length).toBe(1000);
+    for (let c = it.next(); !c.done; c = it.next()) chunks.push(c.value);
+    expect(made.length).toBe(2_345);
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(Buffer.concat(chunks).equals(encodeCache(data, false))).toBe(true);
+    expect(back.ok && back.sum).toBe(file.sum());
+  });
+
+  it("ignores a cache in the format before (checksum line first) as stale, not corrupt", () => {
+    const text = JSON.stringify({ format: 3, context: "c", entries: {} });
+    const old = decodeCache(Buffer.from(`syndicate-cache ${createHash("sha256").update(text).digest("hex")}\n${text}`));
+    expect(old).toEqual({ ok: false, reason: "stale (another format)" });
+    expect(decodeCache(Buffer.from(`${text}\n`))).toEqual({ ok: false, reason: "corrupt (no checksum line)" });
   });
 
   it("keys the cache on site.yaml's bytes and the code version", () => {
