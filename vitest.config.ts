@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The bundled CLI made fresh once before the files run (test/support/global-setup.ts).
+    globalSetup: ["test/support/global-setup.ts"],
   },
 });

@@ -19,7 +19,7 @@ import { build } from "../../functions/pipeline/build.ts";
 import { LOCK_FILE } from "../../functions/pipeline/lease.ts";
 import { seededRandom, type Fault } from "../support/fault-proxy.ts";
 import { useTestS3 } from "../support/s3.ts";
-import { bundleCli, spawnCli, type CliChild } from "../support/cli-child.ts";
+import { spawnCli, type CliChild } from "../support/cli-child.ts";
 import { NOW, completeness, publishedSet, twoVersions, type CleanBuild } from "../support/published-set.ts";
 
 const S3_ITERATIONS = 20;
@@ -28,19 +28,13 @@ const DIR_ITERATIONS = 8;
 const ctx = useTestS3({ workPrefix: "syn-crash-", faultProxy: {} });
 let A: CleanBuild;
 let B: CleanBuild;
-/** The CLI bundled once (cli-child.ts): dozens of starts at a third of tsx's cost. */
-let cli: string;
-let bundle: Awaited<ReturnType<typeof bundleCli>> | undefined;
 const figures: string[] = [];
 
 beforeAll(async () => {
   [A, B] = await twoVersions(ctx.work);
-  bundle = await bundleCli();
-  cli = bundle.bin;
 });
 
 afterAll(async () => {
-  await bundle?.remove();
   if (figures.length) console.log(`crash mid-publish:\n  ${figures.join("\n  ")}`);
 });
 
@@ -82,7 +76,7 @@ describe("SIGKILL during publishing", () => {
         child?.kill();
         return mode.fault;
       };
-      child = spawnCli(["build", "--content", target.content, "--bucket", store.bucket, "--endpoint", ctx.proxy.endpoint, "--now", ISO_NOW], {}, cli);
+      child = spawnCli(["build", "--content", target.content, "--bucket", store.bucket, "--endpoint", ctx.proxy.endpoint, "--now", ISO_NOW]);
       const exit = await child.exit;
       ctx.proxy.onRequest = undefined;
       await new Promise((r) => setTimeout(r, 50)); // let a forwarded half-upload reach s3rver and be aborted
@@ -109,7 +103,7 @@ describe("SIGKILL during publishing", () => {
     for (let i = 0; i < DIR_ITERATIONS; i++) {
       const target = i % 2 === 0 ? B : A;
       const delay = random() * 40;
-      const child = spawnCli(["build", "--content", target.content, "--out", out, "--now", ISO_NOW], {}, cli);
+      const child = spawnCli(["build", "--content", target.content, "--out", out, "--now", ISO_NOW]);
       // Publishing has begun once the lock exists; then a seeded pause, then SIGKILL.
       const lock = join(out, ...LOCK_FILE.split("/"));
       const watching = (async () => {
