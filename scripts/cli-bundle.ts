@@ -14,6 +14,7 @@
 import { copyFile, mkdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { BUNDLE_DIR, BUNDLE_STAMP } from "../bin/fresh.js";
+import { NODE_ESM } from "./esbuild-node.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const target = join(ROOT, BUNDLE_DIR);
@@ -35,16 +36,9 @@ try {
   await esbuild.build({
     entryPoints: { cli: join(ROOT, "functions", "cli.ts"), "parse-worker": join(ROOT, "functions", "pipeline", "parse-worker.ts") },
     outdir: tmp,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
     // The AWS SDK is many modules, loaded only by S3 commands: from node_modules, where it is.
-    external: ["@aws-sdk/*", "@smithy/*"],
-    banner: { js: "import { createRequire as __syndicateRequire } from 'node:module'; const require = __syndicateRequire(import.meta.url);" },
-    logLevel: "error",
+    ...NODE_ESM,
+    splitting: true,
   });
   // The local S3 server runs as its own process from this file (functions/local/s3.ts).
   await copyFile(join(ROOT, "functions", "local", "s3rver-main.mjs"), join(tmp, "s3rver-main.mjs"));

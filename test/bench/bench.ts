@@ -18,6 +18,7 @@ import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build as esbuild } from "esbuild";
+import { NODE_ESM } from "../../scripts/esbuild-node.ts";
 import { writeCorpus, siteYaml } from "../support/corpus.ts";
 import { ensureHugo, hugoVersion, timeHugo, writeHugoSite } from "./hugo.ts";
 import { runHttpBench } from "./http.ts";
@@ -35,15 +36,8 @@ await esbuild({
   // With the parse worker beside it, as parse-pool.ts looks for it (functions/pipeline/parse-pool.ts).
   entryPoints: { child: join("test", "bench", "child.ts"), "parse-worker": join("functions", "pipeline", "parse-worker.ts") },
   outdir: root,
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
   // Bundled with its dependencies like the build Lambda (AWS SDK left out): one file to load.
-  external: ["@aws-sdk/*", "@smithy/*"],
-  banner: { js: "import { createRequire as __syndicateRequire } from 'node:module'; const require = __syndicateRequire(import.meta.url);" },
-  logLevel: "error",
+  ...NODE_ESM,
 });
 
 function child(args: string[], env: Record<string, string> = {}): Run {
