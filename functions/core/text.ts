@@ -6,21 +6,27 @@
 // eslint-disable-next-line no-control-regex
 const XML_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-// A cheap superset test (any control character or any surrogate): most text has none, and the
-// exact pattern's look-arounds are slow on long strings.
+// The same test without look-arounds: the controls and noncharacters by a plain class, lone
+// surrogates by isWellFormed (native). The exact pattern's look-arounds ran on every string with
+// an emoji (a surrogate pair) and cost ~5x more on a 5 KB body.
 // eslint-disable-next-line no-control-regex
-const MAYBE_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const CONTROL_OR_NONCHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function hasXmlIllegal(s: string): boolean {
-  if (!MAYBE_ILLEGAL.test(s)) return false;
+  return CONTROL_OR_NONCHARACTER.test(s) || !s.isWellFormed();
+}
+
+/** Where the first character XML 1.0 cannot carry is, or -1. */
+export function firstXmlIllegal(s: string): number {
+  if (!hasXmlIllegal(s)) return -1;
   XML_ILLEGAL.lastIndex = 0;
-  const found = XML_ILLEGAL.test(s);
+  const found = XML_ILLEGAL.exec(s);
   XML_ILLEGAL.lastIndex = 0;
-  return found;
+  return found ? found.index : -1;
 }
 
 export function stripXmlIllegal(s: string): string {
-  return MAYBE_ILLEGAL.test(s) ? s.replace(XML_ILLEGAL, "") : s;
+  return hasXmlIllegal(s) ? s.replace(XML_ILLEGAL, "") : s;
 }
 
 /** NFC, XML-legal, trimmed: the one normal form of short text fields (titles, names, tags). */

@@ -73,6 +73,26 @@ describe("XML check", () => {
     expect(() => checkXmlFragment("feed.xml", "x", '<item><dc:creator>A</dc:creator><content:encoded><![CDATA[<p>x]]]]><![CDATA[>y</p>]]></content:encoded><media:content url="https://e.com/i.jpg"/></item>')).not.toThrow();
     expect(() => checkXmlFragment("atom.xml", "x", "<entry><title>t</title></entry><entry><title>u</title></entry>")).not.toThrow();
   });
+
+  // What fast-xml-parser's validator lets through, and what the gate checks by itself.
+  it.each([
+    ["a C0 control inside CDATA", "<item><content:encoded><![CDATA[<p>a\u0001b</p>]]></content:encoded></item>", /U\+0001 is not an XML 1\.0 character \(line 1\)/],
+    ["a lone surrogate in text", "<item><title>a\uD800b</title></item>", /U\+D800 is not an XML 1\.0 character/],
+    ["U+FFFF in an attribute, on line 2", '<item>\n<media:content url="https://e.com/\uFFFF"/></item>', /U\+FFFF is not an XML 1\.0 character \(line 2\)/],
+    ["]]> in text content", "<item><title>a ]]> b</title></item>", /"\]\]>" outside a CDATA section/],
+    ["]]> right after a CDATA section", "<item><description><![CDATA[x]]>y]]></description></item>", /"\]\]>" outside a CDATA section/],
+    ["an unterminated CDATA section", "<item><description><![CDATA[x</description></item>", /not well-formed XML: .*item fragment/],
+    ["a CDATA section inside a start tag", "<item <![CDATA[x]]>><title>t</title></item>", /not well-formed XML: .*item fragment/],
+  ])("rejects %s, naming the item", (_name, fragment, message) => {
+    expect(() => checkXmlFragment("feed.xml", "https://example.com/a", fragment)).toThrow(message);
+    expect(() => checkXmlFragment("feed.xml", "https://example.com/a", fragment)).toThrow(/^feed\.xml \(item https:\/\/example\.com\/a\)/);
+    expect(() => checkXml("feed.xml", `<rss>${fragment}</rss>`)).toThrow(RenderCheckError);
+  });
+
+  it("accepts every character XML can carry in CDATA, text and attributes, emoji and right-to-left text included", () => {
+    const text = "\t\n\r &amp; ş İ 😀 שלום \uE000 \uFFFD";
+    expect(() => checkXmlFragment("feed.xml", "x", `<item><title a="${text}">${text}</title><description><![CDATA[<p>${text.replace("&amp;", "&")} <![CDATA[ ]]]]><![CDATA[></p>]]></description></item>`)).not.toThrow();
+  });
 });
 
 describe("latest.json check", () => {

@@ -7,6 +7,7 @@
  */
 import { escapeUTF8 } from "entities";
 import { stripXmlIllegal } from "../text.ts";
+import { feedSafeHtml } from "../html.ts";
 
 /**
  * Text content or attribute value: `&`, `<`, `>`, `"`, `'` escaped, illegal characters removed.
@@ -14,29 +15,23 @@ import { stripXmlIllegal } from "../text.ts";
  * XML parser (XML 1.0 §2.11), so RSS/Atom would carry other text than JSON Feed.
  */
 export function x(value: string | number): string {
-  let s = xmlLegal(String(value));
+  let s = stripXmlIllegal(String(value));
   if (!NEEDS_ESCAPE.test(s)) return s;
   s = escapeUTF8(s);
   return s.includes("\r") ? s.replace(/\r/g, "&#13;") : s;
 }
 
-// Quick tests first: most text has nothing to remove or escape, and these run on every field.
-// eslint-disable-next-line no-control-regex
-const MAYBE_ILLEGAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+// A quick test first: most text has nothing to escape, and this runs on every field.
 const NEEDS_ESCAPE = /[&<>"'\r]/;
-
-function xmlLegal(s: string): string {
-  return MAYBE_ILLEGAL.test(s) ? stripXmlIllegal(s) : s;
-}
 
 /**
  * HTML as element content: a CDATA section. Escaping a 5 KB body costs ~15x more than copying it,
- * and bodies are most of a feed's bytes. A literal CR inside CDATA would still be read as LF
- * (XML 1.0 §2.11), so it becomes the HTML reference `&#13;`, which means the same to HTML.
+ * and bodies are most of a feed's bytes. Made feed-safe first (html.ts feedSafeHtml: no character
+ * XML cannot carry, a literal CR, which a CDATA section would carry as LF (XML 1.0 §2.11), as
+ * `&#13;`), which an item's content already is (renderBody) but any HTML given here is not.
  */
 export function elHtml(name: string, html: string, attrs?: Record<string, string | number | undefined>): string {
-  let s = xmlLegal(html);
-  if (s.includes("\r")) s = s.replace(/\r/g, "&#13;");
+  let s = feedSafeHtml(html);
   if (s.includes("]]>")) s = s.replaceAll("]]>", "]]]]><![CDATA[>");
   return `<${name}${attributes(attrs)}><![CDATA[${s}]]></${name}>`;
 }
