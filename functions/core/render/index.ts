@@ -97,13 +97,23 @@ export function specKeys(spec: FeedDocumentSpec): string[] {
   return spec.kind === "archive" ? keys : [...keys, `${spec.prefix}latest.json`];
 }
 
+type Reusable = { input?: string; before?: Omit<ReusedOutput, "input" | "key"> };
+/** Each build's answers by document key: the build asks which specs to render, then renders them. */
+const reusableMemo = new WeakMap<Reuse, Map<string, Reusable>>();
+
 /** A document's input (when every item's key is known) and the earlier rendering to keep, if any. */
-export function reusable(reuse: Reuse | undefined, key: string, spec: FeedDocumentSpec): { input?: string; before?: Omit<ReusedOutput, "input" | "key"> } {
+export function reusable(reuse: Reuse | undefined, key: string, spec: FeedDocumentSpec): Reusable {
   if (!reuse) return {};
-  const keys = spec.items.map((i) => reuse.itemKey(i));
-  if (!keys.every((k) => k !== undefined)) return {};
-  const input = documentInput(reuse.context, key, spec, keys as string[]);
-  return { input, before: reuse.previous(key, input) };
+  let memo = reusableMemo.get(reuse);
+  if (!memo) reusableMemo.set(reuse, (memo = new Map()));
+  let r = memo.get(key);
+  if (!r) {
+    const keys = spec.items.map((i) => reuse.itemKey(i));
+    const input = keys.every((k) => k !== undefined) ? documentInput(reuse.context, key, spec, keys as string[]) : undefined;
+    r = input === undefined ? {} : { input, before: reuse.previous(key, input) };
+    memo.set(key, r);
+  }
+  return r;
 }
 
 export function renderOutputs(model: FeedModel, specs?: FeedDocumentSpec[]): Output[];
