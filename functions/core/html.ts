@@ -8,6 +8,12 @@ import { stripXmlIllegal } from "./text.ts";
 
 export { escapeHtml };
 
+/** Text as HTML text content: only `&`, `<` and `>` escaped (as sanitize-html re-escapes text;
+ * quotes need no escaping outside attributes). */
+export function escapeHtmlText(s: string): string {
+  return /[&<>]/.test(s) ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s;
+}
+
 export interface ArticleHtmlParts {
   body: string;
   image?: { url: string; alt: string; caption?: string; credit?: string };

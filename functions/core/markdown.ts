@@ -8,7 +8,7 @@
  * tokens and writes what sanitize-html would write, byte for byte (test/unit/markdown-direct.test.ts
  * compares the two over content, a generated corpus and fast-check bodies).
  */
-import { feedSafeHtml } from "./html.ts";
+import { escapeHtmlText, feedSafeHtml } from "./html.ts";
 import MarkdownIt, { type Token } from "markdown-it";
 import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
@@ -187,9 +187,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
 }
 
 /** Text as sanitize-html re-escapes it: `&`, `<`, `>` (markdown-it also escapes `"`). */
-function escapeText(s: string): string {
-  return /[&<>]/.test(s) ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s;
-}
+const escapeText = escapeHtmlText;
 
 direct.renderer.rules.text = (tokens, idx) => escapeText(tokens[idx]!.content);
 direct.renderer.rules.code_inline = (tokens, idx) => `<code>${escapeText(tokens[idx]!.content)}</code>`;

@@ -7,7 +7,7 @@ import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
+import { el, elHtml, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
 
@@ -32,10 +32,7 @@ export function atomEntry(item: Article): string {
     const img = item.image;
     parts.push(
       empty("link", { rel: "enclosure", type: img.type, href: img.url, length: img.length }),
-      `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
-        el("media:description", img.caption ?? img.alt, { type: "plain" }) +
-        el("media:credit", img.credit) +
-        `</media:content>`,
+      mediaContent(img),
     );
   }
   const lang = item.language ? ` xml:lang="${x(item.language)}"` : "";

@@ -4,10 +4,11 @@
  * dc:creator for author names (RSS <author> must be an e-mail address), Media RSS for images.
  */
 import type { Article } from "../article.ts";
+import { escapeHtmlText } from "../html.ts";
 import { rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
+import { el, elHtml, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 /**
  * RSS `description` is HTML to readers (RSS 2.0 "description": "entity-encoded HTML is
@@ -16,8 +17,7 @@ import { el, elHtml, empty, x, XML_DECLARATION } from "./xml.ts";
  * as text instead of running in a reader (only `&`, `<` and `>` need it in HTML text). Atom
  * (`type="text"`) and JSON Feed (`summary` is plain text) carry the text as it is.
  */
-const textAsHtml = (text: string | undefined) =>
-  text === undefined ? undefined : text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const textAsHtml = (text: string | undefined) => (text === undefined ? undefined : escapeHtmlText(text));
 
 const NS =
   ' xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
@@ -42,10 +42,7 @@ export function rssItem(item: Article): string {
   if (item.image) {
     const img = item.image;
     parts.push(
-      `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
-        el("media:description", img.caption ?? img.alt, { type: "plain" }) +
-        el("media:credit", img.credit) +
-        `</media:content>`,
+      mediaContent(img),
     );
     // length is required; "When an enclosure's size cannot be determined, a publisher should
     // use a length of 0" (RSS Best Practices Profile, "enclosure"). Readers that skip Media RSS

@@ -8,6 +8,7 @@
 import { escapeUTF8 } from "entities";
 import { stripXmlIllegal } from "../text.ts";
 import { feedSafeHtml } from "../html.ts";
+import type { Article } from "../article.ts";
 
 /**
  * Text content or attribute value: `&`, `<`, `>`, `"`, `'` escaped, illegal characters removed.
@@ -60,3 +61,13 @@ function attributes(attrs?: Record<string, string | number | undefined>): string
 }
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+/** Media RSS `media:content` for an item's image, with its caption (or alt) and credit: RSS and Atom alike. */
+export function mediaContent(img: NonNullable<Article["image"]>): string {
+  return (
+    `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
+    el("media:description", img.caption ?? img.alt, { type: "plain" }) +
+    el("media:credit", img.credit) +
+    `</media:content>`
+  );
+}
