@@ -33,7 +33,7 @@ export interface ContentSource {
 }
 
 /** A directory file's change marker: inode, size, modification and change times. */
-export function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
   return `stat:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 

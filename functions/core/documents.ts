@@ -37,7 +37,7 @@ export const FORMATS = {
 } as const;
 export type Format = keyof typeof FORMATS;
 
-export const archivePrefix = (page: number) => `archive/${page}/`;
+const archivePrefix = (page: number) => `archive/${page}/`;
 
 export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
   const { site, items } = model;

@@ -46,7 +46,7 @@ export const latestDocumentSchema = z.object({
 export type LatestItem = z.infer<typeof latestItemSchema>;
 export type LatestDocument = z.infer<typeof latestDocumentSchema>;
 
-export function latestItem(a: Article, site: Site): LatestItem {
+function latestItem(a: Article, site: Site): LatestItem {
   return {
     id: a.id,
     url: a.url,

@@ -12,7 +12,7 @@ import { rfc3339 } from "./dates.ts";
 export const MANIFEST_KEY = "manifest.json";
 export const MANIFEST_VERSION = 1;
 
-export const manifestSchema = z.object({
+const manifestSchema = z.object({
   version: z.literal(MANIFEST_VERSION),
   build_id: z.string(),
   items: z.number().int(),

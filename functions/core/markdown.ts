@@ -39,7 +39,7 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   code: ["class"],
 };
 
-export const ALLOWED_SCHEMES = ["http", "https", "mailto"];
+const ALLOWED_SCHEMES = ["http", "https", "mailto"];
 const IMG_SCHEMES = ["http", "https"];
 const CODE_CLASS = /^language-[a-z0-9+#-]+$/;
 

@@ -15,7 +15,7 @@ export interface FeedModel {
   nextPublication?: number;
 }
 
-export function newestFirst(a: Article, b: Article): number {
+function newestFirst(a: Article, b: Article): number {
   return b.published - a.published || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -35,8 +35,6 @@ function parseHttpUrl(value: string): URL | undefined {
   }
 }
 
-export const isHttpUrl = (value: string): boolean => parseHttpUrl(value) !== undefined;
-
 /**
  * `new URL` once per value: the refine's result is kept for the transform that follows it on the
  * same value. (One transform doing both would drop the refine's issue for a value over the length
@@ -48,7 +46,7 @@ function httpUrlHref(value: string): string | undefined {
   return lastUrl.href;
 }
 
-export const httpUrl = z
+const httpUrl = z
   .string({ error: "expected an absolute http(s) URL" })
   .max(LIMITS.urlChars, `must be at most ${LIMITS.urlChars} characters`)
   .refine((v) => httpUrlHref(v) !== undefined, { message: "must be an absolute http(s) URL, like https://example.com/page" })
@@ -56,7 +54,7 @@ export const httpUrl = z
 
 const email = z.email({ error: "must be an e-mail address like name@example.com" });
 
-export const authorSchema = z.preprocess(
+const authorSchema = z.preprocess(
   (v) => (typeof v === "string" ? { name: v } : v),
   z.object(
     {
@@ -123,7 +121,7 @@ export const siteSchema = z.object({
     .default("UTC"),
 });
 
-export const imageSchema = z.object(
+const imageSchema = z.object(
   {
     url: httpUrl,
     alt: multiline(1_000, "the image's alternative text"),
@@ -137,7 +135,7 @@ export const imageSchema = z.object(
   { error: "expected an image: {url, alt, caption?, credit?}" },
 );
 
-export const relatedSchema = z.object(
+const relatedSchema = z.object(
   { title: line(LIMITS.titleChars, "the link's title"), url: httpUrl },
   { error: "expected a related link: {title, url}" },
 );

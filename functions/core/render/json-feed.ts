@@ -9,11 +9,11 @@ import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import type { DocumentContext, Fragments } from "./context.ts";
 
-export const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1";
+const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1";
 
 const author = (a: Author) => ({ name: a.name, url: a.url ?? (a.email ? `mailto:${a.email}` : undefined) });
 
-export function jsonItem(item: Article): string {
+function jsonItem(item: Article): string {
   const ext = {
     source: item.source,
     related: item.related.length ? item.related : undefined,
