@@ -39,15 +39,38 @@ export interface Fragments {
 }
 
 /** Memo of each item's rendered fragment per format: an item is rendered once per build and
- * reused in every document it appears in (main, tags, archive); and checked once (`checkOnce`). */
+ * reused in every document it appears in (main, tags, archive); and checked once (`checkOnce`).
+ * Each fragment is let go after the last document that uses it (`expect`, `done`): with
+ * archives, most items are in one archive page only, and holding every fragment of the build
+ * until its end was the largest part of its memory (~3 × 10 KB an item). */
 export class FragmentCache implements Fragments {
   private readonly cache = new Map<string, string>();
   private readonly checked = new Set<string>();
+  private readonly uses = new Map<string, number>();
   get(format: Format, id: string, render: () => string): string {
     const key = `${format}\u0000${id}`;
     let s = this.cache.get(key);
     if (s === undefined) this.cache.set(key, (s = render()));
     return s;
+  }
+  /** A document in `format` with these items will be rendered. */
+  expect(format: Format, items: readonly { id: string }[]): void {
+    for (const { id } of items) {
+      const key = `${format}\u0000${id}`;
+      this.uses.set(key, (this.uses.get(key) ?? 0) + 1);
+    }
+  }
+  /** That document is rendered and checked: fragments no document still expects are let go. */
+  done(format: Format, items: readonly { id: string }[]): void {
+    for (const { id } of items) {
+      const key = `${format}\u0000${id}`;
+      const left = (this.uses.get(key) ?? 0) - 1;
+      if (left > 0) this.uses.set(key, left);
+      else {
+        this.uses.delete(key);
+        this.cache.delete(key);
+      }
+    }
   }
   checkOnce(format: Format, id: string, check: () => void): void {
     const key = `${format}\u0000${id}`;

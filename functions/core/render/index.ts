@@ -87,6 +87,7 @@ function renderDocument(model: FeedModel, spec: FeedDocumentSpec, format: Format
     const itemFragment = format === "rss" ? rssItem : atomEntry;
     for (const i of spec.items) fragments.checkOnce(format, i.id, () => checkXmlFragment(key, i.id, fragments.get(format, i.id, () => itemFragment(i))));
   }
+  fragments.done(format, spec.items);
   const cache = spec.kind === "archive" && spec.complete ? CACHE.immutable : CACHE.current;
   return output(key, text, FORMATS[format].contentType, cache);
 }
@@ -120,6 +121,10 @@ export function renderOutputs(model: FeedModel, specs?: FeedDocumentSpec[]): Out
 export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[], reuse: Reuse | undefined): PublishedOutput[];
 export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = planDocuments(model), reuse?: Reuse): PublishedOutput[] {
   const fragments = new FragmentCache();
+  // Which documents will ask for which fragments: each is let go after its last (FragmentCache).
+  for (const spec of specs) {
+    for (const format of Object.keys(FORMATS) as Format[]) if (!reusable(reuse, spec.prefix + FORMATS[format].file, spec).before) fragments.expect(format, spec.items);
+  }
   const outputs: PublishedOutput[] = [];
   const each = (spec: FeedDocumentSpec, key: string, render: () => Output) => {
     const { input, before } = reusable(reuse, key, spec);
