@@ -252,9 +252,10 @@ export function entryResult(path: string, e: CacheEntry): ArticleResult {
   return { identity: a ? { file: path, slug: a.slug, id: a.id, lines: a.lines } : e.identity, issues: e.issues, article };
 }
 
-export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult): CacheEntry {
+/** `keepHtml` false: the entry leaves the rendered HTML out (converted again when needed). */
+export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult, keepHtml = true): CacheEntry {
   const a = r.article;
   if (!a) return { fingerprint, md5: hash, identity: r.identity, issues: r.issues };
   const { markdown: _m, contentHtml, bodyLine, file: _f, ...rest } = a;
-  return { fingerprint, md5: hash, article: rest, issues: r.issues, html: contentHtml, bodyLine };
+  return { fingerprint, md5: hash, article: rest, issues: r.issues, html: keepHtml ? contentHtml : undefined, bodyLine };
 }

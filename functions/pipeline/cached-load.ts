@@ -55,7 +55,7 @@ export interface LoadedInput {
   /** Store what this build knows of published articles for the next one; false when nothing
    * changed. Drafts and future-dated articles are never stored: the cache sits beside public
    * outputs, and they are parsed again each build (they are few). */
-  save(store: ObjectStore, published: (a: Article) => boolean, outputs: readonly PublishedOutput[]): Promise<boolean>;
+  save(store: ObjectStore, published: (a: Article) => boolean, outputs: readonly PublishedOutput[], keepHtml?: (a: Article) => boolean): Promise<boolean>;
   /** What lets the build keep documents an earlier build rendered from the same input
    * (render/index.ts Reuse); undefined when the cache is not in use. */
   reuse(state: PublishedState): Reuse | undefined;
@@ -251,7 +251,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         },
       };
     },
-    async save(target, published, outputs) {
+    async save(target, published, outputs, keepHtml = () => true) {
       if (!useCache || !settings) return false;
       const documents: NonNullable<CacheData["documents"]> = {};
       for (const o of outputs) if (o.input) documents[o.key] = { input: o.input, sha256: o.sha256 };
@@ -259,8 +259,9 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       for (const [path, r] of results) if (r.article !== undefined && published(r.article)) keys.push(path);
       // What each entry will tell (cache.ts sameEntry), without making it: entries are made only
       // as they are encoded (cache.ts cacheChunks), so they are never all in memory.
-      const marker = (path: string) => ({ md5: hashes.get(path)!, fingerprint: fingerprints.get(path), html: results.get(path)!.article!.contentHtml });
-      const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!);
+      const html = (a: Article) => (keepHtml(a) ? a.contentHtml : undefined);
+      const marker = (path: string) => ({ md5: hashes.get(path)!, fingerprint: fingerprints.get(path), html: html(results.get(path)!.article!) });
+      const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!, keepHtml(results.get(path)!.article!));
       const same =
         usable && Object.keys(entries).length === keys.length && JSON.stringify(prev?.documents) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries[p], marker(p)));
       if (same) return (stats.saved = false);

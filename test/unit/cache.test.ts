@@ -225,6 +225,24 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("keeps the HTML of current items only: an item only in archive pages is converted again when its page is", async () => {
+    const untagged = Object.fromEntries(Object.entries(articles(10)).map(([k, v]) => [k, { ...v, tags: undefined }]));
+    const { content, out } = await setup(untagged, { items_per_feed: 3, archives: true });
+    const first = await run(content, out);
+    expect(first.documents.rendered).toBeGreaterThan(4); // main, archive pages, latest.json
+    const cached = decodeCache(await readFile(keyPath(out, CACHE_KEY)));
+    if (!cached.ok) throw new Error(cached.reason);
+    const withHtml = Object.entries(cached.data.entries).filter(([, e]) => e.html !== undefined).map(([k]) => k).sort();
+    // The three newest (the main feed); a0-a6 are in archive pages only.
+    expect(withHtml).toEqual(["articles/a7.md", "articles/a8.md", "articles/a9.md"]);
+    // An archived article edited: its page is rendered again, its neighbours read and converted again.
+    await writeFile(join(content, "articles", "a1.md"), articleText({ title: "Archived, edited", date: "2020-01-02T00:00:00Z" }));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "used", parsed: 1 });
+    expect(r.written.some((k) => k.startsWith("archive/"))).toBe(true);
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
   it("names a file that changed while the build ran, instead of publishing its new body under its old metadata", async () => {
     const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
     const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });
