@@ -4,6 +4,10 @@
  * cache knows is not even read, unless its HTML is needed and was never rendered (an archived
  * item published for the first time); then it is read when needed.
  */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
@@ -61,30 +65,77 @@ export interface LoadedInput {
   reuse(state: PublishedState): Reuse | undefined;
 }
 
-// What the cache's context hashes besides site.yaml: the code version, the result of parsing
-// and converting a probe article, and every document rendered from it, so that a change of the
-// sanitiser, the Markdown options, the Article shape or a renderer invalidates every entry and
-// every kept document (render/index.ts Reuse) even without a version bump.
+// The probe: an article and a site with every optional setting, parsed, converted and rendered
+// into every document kind and header branch. Its result stands for the code where the code's
+// own files cannot be read (codeKey).
 const PROBE_SITE = `title: Probe\ndescription: Probe\nsite_url: https://probe.invalid/\nfeed_url: https://probe.invalid/f/\nlanguage: tr\ntimezone: Europe/Istanbul\n`;
 const PROBE = `---\ntitle: "Probe & <b>"\ndate: 2020-06-19T18:00:00\nupdated: 2020-06-20\ntags: [Türkiye, ığdır]\nimage: {url: "https://probe.invalid/a.jpg", alt: Alt, caption: Cap, credit: Cr}\nrelated: [{title: R, url: "https://probe.invalid/r"}]\nsource: S\nauthors: [{name: Ayşe, email: a@probe.invalid}]\n---\n# H\n\n> q *e* **s** [l](/rel "t") ![i](i.png)\n\n1. a\n   - b\n\n<script>x</script><a href="javascript:y" onclick="z">k</a><iframe></iframe><table><tr><td>c</td></tr></table>\n\n\`\`\`js\ncode\n\`\`\`\n`;
-let codeKeyMemo: string | undefined;
 const PROBE_FULL_SITE = `${PROBE_SITE}items_per_feed: 1\ncopyright: "© Probe"\nicon: https://probe.invalid/icon.png\nfavicon: https://probe.invalid/favicon.ico\nwebsub_hub: https://probe.invalid/hub\nauthors: [{name: Desk, url: "https://probe.invalid/desk"}]\n`;
 const PROBE_MORE = [`---\ntitle: Second\ndate: 2020-06-18T10:00:00Z\nsummary: S\nlanguage: en\n---\nBody *two*.\n`];
 
-export function codeKey(): string {
-  if (codeKeyMemo) return codeKeyMemo;
+export function probeKey(): string {
   const site = parseSite(Buffer.from(PROBE_SITE)).site!;
   const r = parseArticle("articles/probe.md", Buffer.from(PROBE), site, { fastPath: false });
   if (r.article) renderBody(r.article);
-  // Every document kind and header branch: a site with every optional setting and one item per
-  // feed, and a second article (so an archive page and its links exist), headers included.
   const fullSite = parseSite(Buffer.from(PROBE_FULL_SITE)).site!;
   const articles = [r.article, ...PROBE_MORE.map((text, i) => parseArticle(`articles/probe-${i}.md`, Buffer.from(text), fullSite).article)].filter(
     (a): a is Article => a !== undefined,
   );
   for (const a of articles) renderBody(a);
   const documents = renderOutputs(buildModel(fullSite, articles, Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256} ${o.contentType} ${o.cacheControl}`);
-  return (codeKeyMemo = `${GENERATOR.version} ${md5(Buffer.from(JSON.stringify([r, documents])))}`);
+  return md5(Buffer.from(JSON.stringify([r, documents])));
+}
+
+/**
+ * The files this process runs the build from: run from source, every file under functions/ and
+ * package-lock.json (which pins every dependency); bundled (the CLI, the bench, a Lambda), the
+ * bundle's files beside this module. Undefined when they cannot be listed (then the probe decides).
+ */
+export function codeFiles(moduleUrl = import.meta.url): string[] | undefined {
+  try {
+    const here = fileURLToPath(moduleUrl);
+    if (here.endsWith(".ts")) {
+      const functions = resolve(dirname(here), "..");
+      const lock = resolve(functions, "..", "package-lock.json");
+      if (!existsSync(lock)) return undefined;
+      const sources = readdirSync(functions, { recursive: true }).map((p) => join(functions, String(p)));
+      return [...sources.filter((f) => statSync(f).isFile()), lock].sort();
+    }
+    const dir = dirname(here);
+    return readdirSync(dir)
+      .filter((n) => /\.(mjs|cjs|js)$/.test(n))
+      .map((n) => join(dir, n))
+      .sort();
+  } catch {
+    return undefined;
+  }
+}
+
+let codeKeyMemo: string | undefined;
+
+/**
+ * The code, for the cache's context: a change of a renderer, the Markdown options, the sanitiser
+ * or the Article shape must invalidate every entry and every kept document (render/index.ts Reuse)
+ * even without a version bump. It is the bytes of the files the build runs from (codeFiles, a few
+ * milliseconds to read), with the runtime's Unicode and time-zone data (dates without a zone are
+ * converted with it). The probe it replaces cost ~100 ms of every build (cold code: the sanitiser
+ * and every renderer, which an edit rebuild otherwise barely runs); it still decides where the
+ * files cannot be read.
+ */
+export function codeKey(): string {
+  return (codeKeyMemo ??= codeKeyOf(codeFiles()));
+}
+
+/** The key of these code files (undefined: the probe's), with this runtime's data. */
+export function codeKeyOf(files: readonly string[] | undefined): string {
+  const runtime = `${process.versions.node} ${process.versions.icu} ${process.versions.tz} ${process.versions.unicode}`;
+  let code: string;
+  if (files) {
+    const hash = createHash("md5");
+    for (const f of files) hash.update(`${basename(f)}\u0000`).update(readFileSync(f)).update("\u0000");
+    code = `files ${hash.digest("hex")}`;
+  } else code = `probe ${probeKey()}`;
+  return `${GENERATOR.version} ${md5(Buffer.from(`${runtime}\u0000${code}`))}`;
 }
 
 /**
@@ -97,6 +148,7 @@ export function codeKey(): string {
  * read by builds (entryResult copies what an Article gets), never changed.
  */
 let held: { sum: string; data: CacheData } | undefined;
+
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.

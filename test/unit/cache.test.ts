@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { codeFiles, codeKey, codeKeyOf } from "../../functions/pipeline/cached-load.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -13,6 +15,7 @@ import { ContentError } from "../../functions/core/errors.ts";
 import { articleText, bytes, siteYaml, snapshot, tempDir, TEST_SITE, tree, writeTree } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
 /** Where a store key lives in a directory store. */
 const keyPath = (dir: string, key: string) => join(dir, ...key.split("/"));
@@ -405,5 +408,29 @@ describe("build cache", () => {
     expect(cacheContext("v1", Buffer.from("title: a\n"))).toBe(a);
     expect(cacheContext("v1", Buffer.from("title: b\n"))).not.toBe(a);
     expect(cacheContext("v2", Buffer.from("title: a\n"))).not.toBe(a);
+  });
+});
+
+describe("the code's key (cache context)", () => {
+  it("is made from the files the build runs from: every source file and the lockfile, or a bundle's files", async () => {
+    const files = codeFiles()!;
+    const rel = files.map((f) => relative(REPO_ROOT, f));
+    expect(rel).toEqual(expect.arrayContaining(["functions/pipeline/cached-load.ts", "functions/core/render/rss.ts", "functions/core/markdown.ts", "package-lock.json"]));
+    expect(rel.every((f) => f === "package-lock.json" || f.startsWith("functions/"))).toBe(true);
+    expect(codeKey()).toBe(codeKeyOf(files));
+    // A bundle: its script files beside the module, nothing else.
+    const dir = await tempDir();
+    for (const [name, text] of [["cli.mjs", "a"], ["chunk-1.mjs", "b"], ["notes.txt", "c"]] as const) await writeFile(join(dir, name), text);
+    const bundle = codeFiles(pathToFileURL(join(dir, "cli.mjs")).href)!;
+    expect(bundle.map((f) => relative(dir, f))).toEqual(["chunk-1.mjs", "cli.mjs"]);
+    const key = codeKeyOf(bundle);
+    expect(codeKeyOf(bundle)).toBe(key);
+    await writeFile(join(dir, "chunk-1.mjs"), "b2"); // the code changed
+    expect(codeKeyOf(bundle)).not.toBe(key);
+    await writeFile(join(dir, "notes.txt"), "c2"); // not code
+    expect(codeKeyOf(codeFiles(pathToFileURL(join(dir, "cli.mjs")).href))).toBe(codeKeyOf(bundle));
+    // Where no files can be read, the probe decides (parsing, converting and rendering a probe article).
+    expect(codeKeyOf(undefined)).toMatch(/^\S+ [0-9a-f]{32}$/);
+    expect(codeKeyOf(undefined)).not.toBe(key);
   });
 });
