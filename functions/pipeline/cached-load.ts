@@ -35,7 +35,7 @@ export interface CacheStats {
   parsed: number;
   /** Files not read at all, their change marker being known. */
   unread: number;
-  /** The base cache was the one this process last read or stored (same bytes): not parsed again. */
+  /** The base cache was the one this process last read (the same checksum, its bytes checked): not parsed again. */
   held?: boolean;
   /** Worker threads that parsed and converted alongside the main thread (parse-pool.ts). */
   workers?: number;
@@ -148,7 +148,6 @@ export function codeKeyOf(files: readonly string[] | undefined): string {
  * read by builds (entryResult copies what an Article gets), never changed.
  */
 let held: { sum: string; data: CacheData } | undefined;
-
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
