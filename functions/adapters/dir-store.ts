@@ -53,13 +53,17 @@ export class DirectoryStore implements ObjectStore {
     try {
       const file = await open(tmp, "w");
       try {
-        for (const chunk of chunks) await file.write(chunk);
-      } finally {
-        await file.close();
+        // write(2) may write less than asked (a nearly full disk, a network file system).
+        for (const chunk of chunks) for (let at = 0; at < chunk.byteLength; ) at += (await file.write(chunk, at)).bytesWritten;
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        throw err;
       }
+      await file.close();
       await rename(tmp, target);
     } catch (err) {
-      await rm(tmp, { force: true });
+      // The first error is the one to report, not a failure to clean up after it.
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw err;
     }
   }

@@ -86,10 +86,13 @@ export function probeKey(): string {
   return md5(Buffer.from(JSON.stringify([r, documents])));
 }
 
+/** What counts as code under functions/ or beside a bundle (not editor swap files, notes, maps). */
+const CODE_FILE = /^[^.#~][^/\\]*\.(?:ts|mts|js|mjs|cjs|json)$/;
+
 /**
- * The files this process runs the build from: run from source, every file under functions/ and
- * package-lock.json (which pins every dependency); bundled (the CLI, the bench, a Lambda), the
- * bundle's files beside this module. Undefined when they cannot be listed (then the probe decides).
+ * The files this process runs the build from: run from source, the code files under functions/
+ * and package-lock.json (which pins every dependency); bundled (the CLI, the bench, a Lambda), the
+ * bundle's script files beside this module. Undefined when they cannot be listed.
  */
 export function codeFiles(moduleUrl = import.meta.url): string[] | undefined {
   try {
@@ -98,45 +101,58 @@ export function codeFiles(moduleUrl = import.meta.url): string[] | undefined {
       const functions = resolve(dirname(here), "..");
       const lock = resolve(functions, "..", "package-lock.json");
       if (!existsSync(lock)) return undefined;
-      const sources = readdirSync(functions, { recursive: true }).map((p) => join(functions, String(p)));
-      return [...sources.filter((f) => statSync(f).isFile()), lock].sort();
+      const sources = readdirSync(functions, { recursive: true, withFileTypes: true })
+        .filter((d) => d.isFile() && CODE_FILE.test(d.name))
+        .map((d) => join(d.parentPath ?? d.path, d.name));
+      return [...sources, lock].sort();
     }
     const dir = dirname(here);
-    return readdirSync(dir)
-      .filter((n) => /\.(mjs|cjs|js)$/.test(n))
-      .map((n) => join(dir, n))
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && /\.(?:mjs|cjs|js)$/.test(d.name))
+      .map((d) => join(dir, d.name))
       .sort();
   } catch {
     return undefined;
   }
 }
 
-let codeKeyMemo: string | undefined;
-
 /**
  * The code, for the cache's context: a change of a renderer, the Markdown options, the sanitiser
  * or the Article shape must invalidate every entry and every kept document (render/index.ts Reuse)
  * even without a version bump. It is the bytes of the files the build runs from (codeFiles, a few
  * milliseconds to read), with the runtime's Unicode and time-zone data (dates without a zone are
- * converted with it). The probe it replaces cost ~100 ms of every build (cold code: the sanitiser
- * and every renderer, which an edit rebuild otherwise barely runs); it still decides where the
- * files cannot be read.
+ * converted with it). Worked out when this module is loaded, so that it is the code this process
+ * runs, not a later edit on disk. The probe it replaces cost ~100 ms of every build (cold code:
+ * the sanitiser and every renderer, which an edit rebuild otherwise barely runs); it still
+ * decides, when first asked, where the files cannot be listed or read.
  */
 export function codeKey(): string {
-  return (codeKeyMemo ??= codeKeyOf(codeFiles()));
+  return (codeKeyMemo ??= keyOf(`probe ${probeKey()}`));
 }
 
-/** The key of these code files (undefined: the probe's), with this runtime's data. */
+/** The key of these code files (undefined, or a file that cannot be read: the probe's), with this runtime's data. */
 export function codeKeyOf(files: readonly string[] | undefined): string {
-  const runtime = `${process.versions.node} ${process.versions.icu} ${process.versions.tz} ${process.versions.unicode}`;
-  let code: string;
-  if (files) {
+  return keyOf((files && filesHash(files)) ?? `probe ${probeKey()}`);
+}
+
+function filesHash(files: readonly string[]): string | undefined {
+  try {
     const hash = createHash("md5");
     for (const f of files) hash.update(`${basename(f)}\u0000`).update(readFileSync(f)).update("\u0000");
-    code = `files ${hash.digest("hex")}`;
-  } else code = `probe ${probeKey()}`;
+    return `files ${hash.digest("hex")}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function keyOf(code: string): string {
+  const runtime = `${process.versions.node} ${process.versions.icu} ${process.versions.tz} ${process.versions.unicode}`;
   return `${GENERATOR.version} ${md5(Buffer.from(`${runtime}\u0000${code}`))}`;
 }
+
+const filesAtLoad = codeFiles();
+const hashAtLoad = filesAtLoad && filesHash(filesAtLoad);
+let codeKeyMemo: string | undefined = hashAtLoad && keyOf(hashAtLoad);
 
 /**
  * The base cache this process last read, by its payload's sha256. A warm process (the local
@@ -181,9 +197,12 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     fingerprints.set(f.path, f.fingerprint);
     hashes.set(f.path, hash);
     const e = usable ? entries[f.path] : undefined;
-    // Known bytes: reuse, unless the HTML was never rendered (then parse: the bytes are here).
-    if (e && e.md5 === hash && e.html !== undefined) {
-      results.set(f.path, entryResult(f.path, e));
+    // Known bytes (a new change marker, e.g. after a checkout): reuse. An entry without HTML (an
+    // item in no current document) is read again only if a document it is in must be rendered.
+    if (e && e.md5 === hash) {
+      const r = entryResult(f.path, e);
+      results.set(f.path, r);
+      if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
       reused++;
     } else pool!.add(f.path, f.bytes);
   };

@@ -294,14 +294,25 @@ export class ParsePool {
   }
 }
 
-/** A full garbage collection, through `gc` (exposed on demand when node was not started with --expose-gc). */
+/**
+ * A full garbage collection, best effort: through `gc` when node runs with --expose-gc, else
+ * exposed once on demand (v8 flag, then `gc` from a new context; kept here, not made global). A
+ * runtime that refuses either gets no collection, never a failed build.
+ */
+let collect: (() => void) | null | undefined;
 function fullCollection(): void {
-  let gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as () => void;
+  if (collect === undefined) {
+    try {
+      collect = (globalThis as { gc?: () => void }).gc ?? (setFlagsFromString("--expose-gc"), runInNewContext("gc") as () => void);
+    } catch {
+      collect = null;
+    }
   }
-  gc();
+  try {
+    collect?.();
+  } catch {
+    collect = null;
+  }
 }
 
 /** renderBody on this thread; `body` gives the Markdown of an article whose text was not kept. */

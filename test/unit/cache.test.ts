@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -238,6 +238,13 @@ describe("build cache", () => {
     const withHtml = Object.entries(cached.data.entries).filter(([, e]) => e.html !== undefined).map(([k]) => k).sort();
     // The three newest (the main feed); a0-a6 are in archive pages only.
     expect(withHtml).toEqual(["articles/a7.md", "articles/a8.md", "articles/a9.md"]);
+    // Every file with a new change marker and the same bytes (as after a fresh checkout): nothing
+    // is parsed, and items in no document to render are not even converted.
+    const now = Date.now() / 1000 + 5;
+    for (let i = 0; i < 10; i++) await utimes(join(content, "articles", `a${i}.md`), now, now);
+    const touched = await run(content, out);
+    expect(touched.cache).toMatchObject({ state: "used", parsed: 0, reused: 10 });
+    expect(touched.documents.written).toBe(0);
     // An archived article edited: its page is rendered again, its neighbours read and converted again.
     await writeFile(join(content, "articles", "a1.md"), articleText({ title: "Archived, edited", date: "2020-01-02T00:00:00Z" }));
     const r = await run(content, out);
@@ -416,7 +423,7 @@ describe("the code's key (cache context)", () => {
     const files = codeFiles()!;
     const rel = files.map((f) => relative(REPO_ROOT, f));
     expect(rel).toEqual(expect.arrayContaining(["functions/pipeline/cached-load.ts", "functions/core/render/rss.ts", "functions/core/markdown.ts", "package-lock.json"]));
-    expect(rel.every((f) => f === "package-lock.json" || f.startsWith("functions/"))).toBe(true);
+    expect(rel.every((f) => f === "package-lock.json" || /^functions\/.*\.(ts|json|mjs)$/.test(f))).toBe(true);
     expect(codeKey()).toBe(codeKeyOf(files));
     // A bundle: its script files beside the module, nothing else.
     const dir = await tempDir();
@@ -429,8 +436,13 @@ describe("the code's key (cache context)", () => {
     expect(codeKeyOf(bundle)).not.toBe(key);
     await writeFile(join(dir, "notes.txt"), "c2"); // not code
     expect(codeKeyOf(codeFiles(pathToFileURL(join(dir, "cli.mjs")).href))).toBe(codeKeyOf(bundle));
+    // Not code: editors' lock, swap and backup files (an Emacs lock is a dangling link), dotfiles.
+    await symlink("user@host.1:1", join(dir, ".#cli.mjs"));
+    for (const name of [".cli.mjs.swp", "cli.mjs~", "cli.mjs.map"]) await writeFile(join(dir, name), "x");
+    expect(codeFiles(pathToFileURL(join(dir, "cli.mjs")).href)!.map((f) => relative(dir, f))).toEqual(["chunk-1.mjs", "cli.mjs"]);
     // Where no files can be read, the probe decides (parsing, converting and rendering a probe article).
     expect(codeKeyOf(undefined)).toMatch(/^\S+ [0-9a-f]{32}$/);
     expect(codeKeyOf(undefined)).not.toBe(key);
+    expect(codeKeyOf([...bundle, join(dir, "gone.mjs")])).toBe(codeKeyOf(undefined));
   });
 });

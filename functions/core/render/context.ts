@@ -69,6 +69,7 @@ export class FragmentCache implements Fragments {
       else {
         this.uses.delete(key);
         this.cache.delete(key);
+        this.checked.delete(key);
       }
     }
   }
