@@ -28,33 +28,59 @@ const CDATA_OPEN = "<![CDATA[";
 const CDATA_CLOSE = "]]>";
 
 /**
- * What the validator does not check, checked here on the whole text with native string scans:
- * every character is one XML 1.0 can carry (§2.2), and `]]>` appears nowhere but at the end of
- * a CDATA section (§2.4). Returns the text with each CDATA section emptied: a section ends at its
- * first `]]>` by definition (§2.7), and once its characters are known to be legal there is
- * nothing left in it to check, while the validator scanned bodies a character at a time (~70% of
- * the gate's time, and the largest part of a build with archives). An unterminated section is
- * left whole, for the validator to report.
+ * What the validator does not check, checked here: every character is one XML 1.0 can carry
+ * (§2.2, a native scan of the whole text), and `]]>` does not appear in character data (§2.4).
+ * Returns the text with each CDATA section emptied: a section ends at its first `]]>` by
+ * definition (§2.7), and once its characters are known to be legal there is nothing left in it
+ * to check, while the validator scanned bodies a character at a time (~70% of the gate's time,
+ * and the largest part of a build with archives). Only a section that opens in element content
+ * is one: the markup around sections is followed (tags and their quoted attribute values,
+ * comments, processing instructions), so `<![CDATA[` inside an attribute value or a comment
+ * hides nothing from the validator. An emptied section keeps its line breaks (the validator's
+ * line numbers stay right); an unterminated one is left whole, for the validator to report.
  */
 function charactersChecked(key: string, id: string | undefined, xml: string): string {
   const at = firstXmlIllegal(xml);
   if (at >= 0) throw new RenderCheckError(key, `not well-formed XML: U+${xml.codePointAt(at)!.toString(16).toUpperCase().padStart(4, "0")} is not an XML 1.0 character (line ${lineOf(xml, at)})`, id);
   let out = "";
-  let from = 0;
-  for (let open = xml.indexOf(CDATA_OPEN); open >= 0; open = xml.indexOf(CDATA_OPEN, from)) {
-    const close = xml.indexOf(CDATA_CLOSE, open + CDATA_OPEN.length);
-    if (close < 0) break;
-    out += outsideCdata(key, id, xml, from, open) + CDATA_OPEN + CDATA_CLOSE;
-    from = close + CDATA_CLOSE.length;
+  let from = 0; // start of the text not yet copied to `out`
+  let i = 0;
+  const skipTo = (end: string, start: number) => {
+    const e = xml.indexOf(end, start);
+    return e < 0 ? xml.length : e + end.length;
+  };
+  let bad = -2; // the first `]]>` at or after i (found again only once i has passed it)
+  while (i < xml.length) {
+    // Element content: the next markup, or a `]]>` in character data.
+    const lt = xml.indexOf("<", i);
+    if (bad !== -1 && bad < i) bad = xml.indexOf(CDATA_CLOSE, i);
+    if (bad >= 0 && (lt < 0 || bad < lt)) throw new RenderCheckError(key, `not well-formed XML: "]]>" outside a CDATA section (line ${lineOf(xml, bad)})`, id);
+    if (lt < 0) break;
+    if (xml.startsWith(CDATA_OPEN, lt)) {
+      const close = xml.indexOf(CDATA_CLOSE, lt + CDATA_OPEN.length);
+      if (close < 0) break;
+      let lines = 0;
+      for (let n = xml.indexOf("\n", lt); n >= 0 && n < close; n = xml.indexOf("\n", n + 1)) lines++;
+      out += xml.slice(from, lt) + CDATA_OPEN + "\n".repeat(lines) + CDATA_CLOSE;
+      i = from = close + CDATA_CLOSE.length;
+    } else if (xml.startsWith("<!--", lt)) i = skipTo("-->", lt + 4);
+    else if (xml.startsWith("<?", lt)) i = skipTo("?>", lt + 2);
+    else i = endOfTag(xml, lt + 1);
   }
-  return out + outsideCdata(key, id, xml, from, xml.length);
+  return out + xml.slice(from);
 }
 
-function outsideCdata(key: string, id: string | undefined, xml: string, from: number, to: number): string {
-  const text = xml.slice(from, to);
-  const bad = text.indexOf(CDATA_CLOSE);
-  if (bad >= 0) throw new RenderCheckError(key, `not well-formed XML: "]]>" outside a CDATA section (line ${lineOf(xml, from + bad)})`, id);
-  return text;
+/** Past the `>` that ends the tag begun before `i`, quoted attribute values skipped (the end of the text if none). */
+function endOfTag(xml: string, i: number): number {
+  let quote = "";
+  for (; i < xml.length; i++) {
+    const c = xml[i]!;
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === ">") return i + 1;
+  }
+  return i;
 }
 
 const lineOf = (s: string, at: number) => s.slice(0, at).split("\n").length;

@@ -89,6 +89,21 @@ describe("XML check", () => {
     expect(() => checkXml("feed.xml", `<rss>${fragment}</rss>`)).toThrow(RenderCheckError);
   });
 
+  // `<![CDATA[` where no section can begin must not hide what follows it from the validator.
+  it.each([
+    ["a comment", "<item><!-- <![CDATA[ --><unclosed> ]]> --></item>"],
+    ["an attribute value", '<item><a t="<![CDATA["><b></a>]]>"/></item>'],
+    ["a processing instruction", "<item><?pi <![CDATA[ ?><open> ]]> ?></item>"],
+  ])("does not take <![CDATA[ in %s for a section", (_where, fragment) => {
+    expect(() => checkXmlFragment("feed.xml", "x", fragment)).toThrow(/not well-formed XML/);
+    expect(() => checkXml("feed.xml", `<?xml version="1.0"?><r>${fragment}</r>`)).toThrow(/not well-formed XML/);
+  });
+
+  it("accepts ]]> where XML allows it (attribute values, comments), and reports lines as they are after a section", () => {
+    expect(() => checkXmlFragment("feed.xml", "x", '<item><a t="]]>"/><!-- ]]> --></item>')).not.toThrow();
+    expect(() => checkXml("atom.xml", "<feed>\n<content><![CDATA[a\nb\nc]]></content>\n<title>t</feed>")).toThrow(/line 5/);
+  });
+
   it("accepts every character XML can carry in CDATA, text and attributes, emoji and right-to-left text included", () => {
     const text = "\t\n\r &amp; ş İ 😀 שלום \uE000 \uFFFD";
     expect(() => checkXmlFragment("feed.xml", "x", `<item><title a="${text}">${text}</title><description><![CDATA[<p>${text.replace("&amp;", "&")} <![CDATA[ ]]]]><![CDATA[></p>]]></description></item>`)).not.toThrow();
