@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdir, utimes, writeFile } from "node:fs/promises";
+import { mkdir, rm, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { BUNDLE_DIR, BUNDLE_STAMP, freshBundle } from "../../bin/fresh.js";
+import { BUNDLE_DIR, BUNDLE_STAMP, CURRENT, freshBundle, sourceState } from "../../bin/fresh.js";
 import { snapshot, tempDir } from "../support/content-tree.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
@@ -24,7 +24,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 describe("bundled CLI", () => {
   it("is fresh for the tests (global setup) and builds content/ to the same bytes as the sources", async () => {
-    expect(freshBundle()?.href).toBe(pathToFileURL(join(REPO, BUNDLE_DIR, "cli.mjs")).href);
+    expect(freshBundle()?.href).toMatch(new RegExp(`^${pathToFileURL(join(REPO, BUNDLE_DIR)).href}/[\\w.-]+/cli\\.mjs$`));
     const dir = await tempDir();
     const fromBundle = await run(["build", "--content", "content", "--out", join(dir, "bundle"), "--now", "2026-01-01T00:00:00Z"]);
     const fromSource = await run(["build", "--content", "content", "--out", join(dir, "source"), "--now", "2026-01-01T00:00:00Z"], { SYNDICATE_FROM_SOURCE: "1" });
@@ -47,32 +47,54 @@ describe("bundled CLI", () => {
     expect(b.stdout).toMatch(/articles\/a\.md:2: front matter: /);
   });
 
-  it("is not used when a source file or the lockfile is newer than it, or when it is missing", async () => {
+  it("is used only while the sources are exactly as it was made from: edits, restored older files, deletions, the lockfile", async () => {
     const root = await tempDir();
-    await mkdir(join(root, "functions", "core"), { recursive: true });
-    await mkdir(join(root, BUNDLE_DIR), { recursive: true });
-    const source = join(root, "functions", "core", "x.ts");
-    const lock = join(root, "package-lock.json");
-    const stamp = join(root, BUNDLE_DIR, BUNDLE_STAMP);
     const rootUrl = pathToFileURL(`${root}/`);
+    const file = (rel: string) => join(root, ...rel.split("/"));
+    await mkdir(file("functions/core"), { recursive: true });
+    await mkdir(file("functions/local"), { recursive: true });
+    for (const rel of ["functions/core/x.ts", "functions/local/s.ts", "functions/cli.ts", "package-lock.json"]) await writeFile(file(rel), "x");
     expect(freshBundle(rootUrl)).toBeUndefined(); // no bundle yet
-    for (const f of [source, lock, stamp]) await writeFile(f, "x");
-    const at = (f: string, s: number) => utimes(f, s, s);
-    // Folders count too: a file added, removed or renamed in one changes its time.
-    await at(join(root, "functions", "core"), 1_000);
-    await at(join(root, "functions"), 1_000);
-    await at(source, 1_000);
-    await at(lock, 1_000);
-    await at(stamp, 2_000);
-    expect(freshBundle(rootUrl)?.href).toBe(pathToFileURL(join(root, BUNDLE_DIR, "cli.mjs")).href);
-    await at(source, 3_000); // edited after bundling (in a subfolder)
+    // A bundle as scripts/cli-bundle.ts leaves it: its folder with the sources' state, named by `current`.
+    const bundle = async () => {
+      await mkdir(file(`${BUNDLE_DIR}/b1`), { recursive: true });
+      await writeFile(file(`${BUNDLE_DIR}/b1/${BUNDLE_STAMP}`), JSON.stringify(sourceState(rootUrl)));
+      await writeFile(file(`${BUNDLE_DIR}/${CURRENT}`), "b1\n");
+    };
+    await bundle();
+    const cli = pathToFileURL(file(`${BUNDLE_DIR}/b1/cli.mjs`)).href;
+    expect(freshBundle(rootUrl)?.href).toBe(cli);
+    await writeFile(file("functions/core/x.ts"), "edited"); // an edit in a subfolder
     expect(freshBundle(rootUrl)).toBeUndefined();
-    await at(source, 1_000);
-    await at(lock, 3_000); // dependencies changed
+    await bundle();
+    expect(freshBundle(rootUrl)?.href).toBe(cli);
+    // The file replaced by an older copy (tar, cp -p, rsync -a): older time, another inode.
+    await rm(file("functions/core/x.ts"));
+    await writeFile(file("functions/core/x.ts"), "edited");
+    await utimes(file("functions/core/x.ts"), 1_000, 1_000);
     expect(freshBundle(rootUrl)).toBeUndefined();
-    await at(lock, 1_000);
-    expect(freshBundle(rootUrl)).toBeDefined();
-    await writeFile(join(root, "functions", "y.ts"), "y"); // a file added
+    await bundle();
+    await rm(file("functions/local"), { recursive: true }); // a folder deleted right under functions/
     expect(freshBundle(rootUrl)).toBeUndefined();
+    await bundle();
+    await writeFile(file("package-lock.json"), "y"); // dependencies changed
+    expect(freshBundle(rootUrl)).toBeUndefined();
+    await bundle();
+    await writeFile(file(`${BUNDLE_DIR}/${CURRENT}`), "../../elsewhere\n"); // a pointer out of the folder
+    expect(freshBundle(rootUrl)).toBeUndefined();
+  });
+
+  it("is replaced without a gap: a CLI started while the bundle is rebuilt still runs", async () => {
+    const runs = Array.from({ length: 6 }, () => run(["--help"]));
+    const rebuild = new Promise<number>((done) =>
+      execFile(process.execPath, ["--import", "tsx", "scripts/cli-bundle.ts"], { cwd: REPO }, (err) => done(err ? 1 : 0)),
+    );
+    const more = Array.from({ length: 6 }, (_, i) => new Promise((r) => setTimeout(r, 40 * i)).then(() => run(["--help"])));
+    expect(await rebuild).toBe(0);
+    for (const r of await Promise.all([...runs, ...more])) {
+      expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|ENOENT/);
+      expect(r.stdout + r.stderr).toMatch(/Usage:/);
+    }
+    expect(freshBundle()).toBeDefined();
   });
 });
