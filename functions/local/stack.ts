@@ -12,7 +12,7 @@ import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3
 import { pushContent } from "../commands/push.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
-import { pingHub, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
+import { pingHub, publishedLinks, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
 import { ContentError } from "../core/errors.ts";
 import { hasErrors } from "../core/content.ts";
 import { createApp } from "../handlers/app.ts";
@@ -108,13 +108,8 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         const report = await build({ source, store: feeds, now: now() });
         // feed.json read once per build, for the Link headers and the hub pings (a failed read
         // keeps the last links for the headers and pings nothing, as pingAfterPublish would).
-        let published: FeedLinks | undefined;
-        try {
-          published = await readFeedLinks(feeds);
-          links = published ?? links;
-        } catch (err) {
-          log(JSON.stringify({ level: "error", msg: "websub: could not read feed.json", error: (err as Error).message }));
-        }
+        const published = await publishedLinks(feeds, log);
+        links = published ?? links;
         // Hub pings run after the build and in order, so a slow hub never holds up the next build.
         pings = pings.then(() => pingHub(published, report.written, { log }));
         return report;

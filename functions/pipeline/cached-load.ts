@@ -127,7 +127,7 @@ export function codeFiles(moduleUrl = import.meta.url): string[] | undefined {
  * decides, when first asked, where the files cannot be listed or read.
  */
 export function codeKey(): string {
-  return (codeKeyMemo ??= keyOf(`probe ${probeKey()}`));
+  return (codeKeyMemo ??= codeKeyOf(undefined));
 }
 
 /** The key of these code files (undefined, or a file that cannot be read: the probe's), with this runtime's data. */
@@ -150,6 +150,7 @@ function keyOf(code: string): string {
   return `${GENERATOR.version} ${md5(Buffer.from(`${runtime}\u0000${code}`))}`;
 }
 
+// The files' key when this module is loaded; the probe's only if they cannot be read then.
 const filesAtLoad = codeFiles();
 const hashAtLoad = filesAtLoad && filesHash(filesAtLoad);
 let codeKeyMemo: string | undefined = hashAtLoad && keyOf(hashAtLoad);

@@ -94,17 +94,20 @@ export async function notifyHub(hub: string, urls: string[], options: PingOption
   return result;
 }
 
+/** readFeedLinks, a failed read logged and given as undefined: a ping is never worth failing a build. */
+export async function publishedLinks(store: ObjectStore, log?: (line: string) => void): Promise<FeedLinks | undefined> {
+  try {
+    return await readFeedLinks(store);
+  } catch (err) {
+    log?.(JSON.stringify({ level: "error", msg: "websub: could not read feed.json", error: (err as Error).message }));
+    return undefined;
+  }
+}
+
 /** After a publish to `store`: ping the hub about the feeds it wrote, if a hub is set and any feed changed. */
 export async function pingAfterPublish(store: ObjectStore, written: readonly string[], options: PingOptions = {}): Promise<PingResult | undefined> {
   if (!written.some((k) => TOPIC_KEY.test(k))) return undefined;
-  let links: FeedLinks | undefined;
-  try {
-    links = await readFeedLinks(store);
-  } catch (err) {
-    options.log?.(JSON.stringify({ level: "error", msg: "websub: could not read feed.json", error: (err as Error).message }));
-    return undefined;
-  }
-  return pingHub(links, written, options);
+  return pingHub(await publishedLinks(store, options.log), written, options);
 }
 
 /**
