@@ -81,7 +81,8 @@ export function wallTimeToUtc(wall: number, timeZone: string): number {
 
 export function isTimeZone(tz: string): boolean {
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    // The formatter conversions use, made (and kept) now: a zone it refuses is no zone.
+    formatterFor(tz);
     return true;
   } catch {
     return false;
