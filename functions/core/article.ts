@@ -56,7 +56,8 @@ export interface ArticleResult {
 
 /** The slug a file name gives: `articles/Ankara Talks.md` → `ankara-talks`. */
 export function slugFromFile(file: string): string {
-  const base = file.split("/").pop()!.replace(/\.md$/i, "");
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  const base = /\.md$/i.test(name) ? name.slice(0, -3) : name;
   return SLUG_RE.test(base) && base.length <= LIMITS.slugChars ? base : slugify(base, LIMITS.slugChars);
 }
 

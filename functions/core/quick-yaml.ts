@@ -31,7 +31,8 @@ const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
 
 /** The front matter's value, or undefined when it must go through the careful parser. */
 export function quickYaml(text: string): Record<string, unknown> | undefined {
-  if (CAREFUL.test(text.includes('"') || text.includes("'") ? text.replace(QUOTED, '""') : text)) return undefined;
+  // The blanking copy is made only when the text has a candidate at all (most front matter has none).
+  if (CAREFUL.test(text) && CAREFUL.test(text.replace(QUOTED, '""'))) return undefined;
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });

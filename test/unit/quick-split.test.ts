@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArticle, type ArticleResult } from "../../functions/core/article.ts";
-import { quickSplit } from "../../functions/core/source.ts";
+import { hasControlByte, quickSplit } from "../../functions/core/source.ts";
 import { article as corpusArticle } from "../support/corpus.ts";
 import { bytes, TEST_SITE } from "../support/content-tree.ts";
 
@@ -68,6 +68,25 @@ describe("front matter read without decoding the body", () => {
   it("finds the closing fence exactly where the full path does", () => {
     for (const text of ["---\ntitle: a\n---", "---\ntitle: a\n--- \nbody", "---\ntitle: a\n...\nbody", "---\ntitle: a\n---\u00a0\nbody", "---  \ntitle: a\n---\n", "---\n---\n", "---\ntitle: a\n----\n---\nx", "---\ntitle: a\n-- -\n"]) {
       same("articles/x.md", bytes(text));
+    }
+  });
+
+  it("finds a control byte at any position and alignment, and only those", () => {
+    const base = Buffer.from("---\ntitle: a\n---\nÇeşme, \t İzmir 🎉 body text\n".repeat(3));
+    // Views at every offset within a larger buffer: the word-at-a-time scan starts unaligned.
+    const host = new Uint8Array(base.length + 8);
+    for (let shift = 0; shift < 4; shift++) {
+      const view = host.subarray(shift, shift + base.length);
+      view.set(base);
+      expect(hasControlByte(view)).toBe(false);
+      for (let at = 0; at < view.length; at += 5) {
+        for (let c = 0; c < 0x100; c++) {
+          const old = view[at]!;
+          view[at] = c;
+          expect(hasControlByte(view), `byte ${c} at ${at}, shift ${shift}`).toBe(c < 0x20 && c !== 9 && c !== 10);
+          view[at] = old;
+        }
+      }
     }
   });
 });
