@@ -7,12 +7,12 @@ import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, hasErrors } from "../core/content.ts";
 import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
-import { planDocuments } from "../core/documents.ts";
-import { renderOutputs, reusable, specKeys } from "../core/render/index.ts";
+import { planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
+import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
 import { renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
-import { publish, readPublished } from "./publish.ts";
+import { alreadyPublished, publish, readPublished } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
@@ -56,6 +56,8 @@ export interface BuildOptions {
   parallelMin?: number;
   /** Most bytes of files kept for converting bodies later (default parse-pool.ts KEEP_BYTES). */
   keepBytes?: number;
+  /** Most items of archive pages whose HTML is held at once (default ARCHIVE_GROUP_ITEMS). */
+  archiveGroupItems?: number;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
   lease?: LeaseOptions;
 }
@@ -114,20 +116,36 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // items that appear only in those are not converted.
   const state = await readPublished(options.store);
   const reuse = input.reuse(state);
-  const fresh = specs.filter((spec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before));
-  options.onPhase?.("converting Markdown");
-  // Each body that appears in a document to render is converted once.
-  const seen = new Set<Article>();
-  for (const spec of fresh) for (const item of spec.items) seen.add(item);
-  issues.push(...(await input.renderBodies(seen)));
-  // Every body is converted: the files' kept bytes and any workers can go before rendering.
-  await input.close();
+  const toRender = (spec: FeedDocumentSpec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before);
+  // HTML is kept for the items of current documents (main and tag feeds), which any new or edited
+  // article renders again; an item only in archive pages (which seldom change) is converted again
+  // if its page ever is. With archives on at 50,000 articles, keeping every item's HTML made the
+  // cache ~250 MB larger, to be parsed by every later build.
+  const current = new Set(specs.filter((s) => s.kind !== "archive").flatMap((s) => s.items));
+  // Only the bodies the store does not hold already are kept until publishing (renderOutputs `held`).
+  const held = (o: Output) => !alreadyPublished(state, o);
+  // The current documents first, their bodies converted once (each in one or more of them); then
+  // the archive pages a group at a time, each group's HTML let go once its pages are rendered:
+  // an item is in one archive page only, and a full build with archives on would otherwise hold
+  // every body's HTML at once (~480 MB at 50,000 articles). Every body is converted even after
+  // one fails, so that every problem is reported in one run; nothing is rendered after a failure.
+  const outputs: PublishedOutput[] = [];
+  const groups = [specs.filter((s) => s.kind !== "archive"), ...archiveGroups(specs.filter((s) => s.kind === "archive"), options.archiveGroupItems ?? ARCHIVE_GROUP_ITEMS)];
+  for (const [n, group] of groups.entries()) {
+    options.onPhase?.("converting Markdown");
+    const bodies = new Set<Article>();
+    for (const spec of group) if (toRender(spec)) for (const item of spec.items) bodies.add(item);
+    issues.push(...(await input.renderBodies(bodies)));
+    if (n === groups.length - 1) await input.close(); // every body converted: the files' kept bytes and any workers can go
+    if (hasErrors(issues)) continue;
+    options.onPhase?.("rendering");
+    outputs.push(...renderOutputs(model, group, reuse, held));
+    if (n > 0) for (const item of bodies) if (!current.has(item)) item.contentHtml = undefined;
+  }
   if (hasErrors(issues)) {
     sortIssues(issues);
     throw new ContentError(issues);
   }
-  options.onPhase?.("rendering");
-  const outputs = renderOutputs(model, specs, reuse);
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
   options.onPhase?.("publishing");
   const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
@@ -136,11 +154,6 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // an output: manifest.json stays the last output written.
   options.onPhase?.("storing the cache");
   const published = new Set(model.items);
-  // HTML is kept for the items of current documents (main and tag feeds), which any new or edited
-  // article renders again; an item only in archive pages (which seldom change) is converted again
-  // if its page ever is. With archives on at 50,000 articles, keeping every item's HTML made the
-  // cache ~250 MB larger, to be parsed by every later build.
-  const current = new Set(specs.filter((s) => s.kind !== "archive").flatMap((s) => s.items));
   let saveError: string | undefined;
   const cacheSaved = await input.save(options.store, (a) => published.has(a), outputs, (a) => current.has(a)).catch((err: unknown) => {
     saveError = (err as Error).message;
@@ -153,7 +166,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     drafts: model.drafts,
     scheduled: model.scheduled,
     next_publication: model.nextPublication === undefined ? null : rfc3339(model.nextPublication),
-    documents: { total: outputs.length + 1, rendered: outputs.filter((o) => o.body).length, written: result.written.length, unchanged: outputs.length + 1 - result.written.length, deleted: result.deleted.length },
+    documents: { total: outputs.length + 1, rendered: outputs.filter(wasRendered).length, written: result.written.length, unchanged: outputs.length + 1 - result.written.length, deleted: result.deleted.length },
     written: result.written,
     deleted: result.deleted,
     warnings: issues.filter((i) => i.severity === "warning"),
@@ -164,4 +177,25 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
 
 function requestsSince(before: RequestStats, now: RequestStats): RequestStats {
   return { get: now.get - before.get, head: now.head - before.head, list: now.list - before.list, put: now.put - before.put, delete: now.delete - before.delete };
+}
+
+/**
+ * Archive pages in groups of at most ARCHIVE_GROUP_ITEMS items, in order: the HTML converted for a
+ * group is let go once its pages are rendered. Large enough that the bodies to read again (those
+ * whose bytes were not kept: parse-pool.ts KEEP_BYTES) are read in few passes over the folder.
+ */
+export const ARCHIVE_GROUP_ITEMS = 2_000;
+
+function archiveGroups(archives: FeedDocumentSpec[], most: number): FeedDocumentSpec[][] {
+  const groups: FeedDocumentSpec[][] = [];
+  let items = Infinity;
+  for (const spec of archives) {
+    if (items + spec.items.length > most) {
+      groups.push([]);
+      items = 0;
+    }
+    groups[groups.length - 1]!.push(spec);
+    items += spec.items.length;
+  }
+  return groups;
 }

@@ -253,6 +253,45 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("renders archive pages a group at a time, letting each group's HTML go: the same bytes, bodies read again or not", async () => {
+    const { content, out } = await setup(articles(25), { items_per_feed: 2 });
+    const whole = await run(content, out, false);
+    expect(whole.written.filter((k) => k.startsWith("archive/")).length).toBe(3 * 12);
+    const expected = await outputs(out);
+    for (const keepBytes of [undefined, 0]) {
+      const grouped = join(await tempDir(), "grouped");
+      // Groups of one page (2 items); keepBytes 0: every body is read again, group by group.
+      const r = await build({ source: new DirectoryContent(content), store: new DirectoryStore(grouped), now: NOW, cache: false, archiveGroupItems: 2, keepBytes });
+      expect(r.documents.rendered).toBe(whole.documents.rendered);
+      expect(await outputs(grouped)).toEqual(expected);
+    }
+  });
+
+  it("reports the body problems of every archive group in one run, and publishes nothing", async () => {
+    const deep = Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- x`).join("\n");
+    const { content, out } = await setup(articles(12), { items_per_feed: 2 });
+    await run(content, out);
+    const before = await outputs(out);
+    // a1 and a6 are on archive pages 1 and 3: groups of one page put them in different groups.
+    for (const n of [1, 6]) await writeFile(join(content, "articles", `a${n}.md`), articleText({ title: `Deep ${n}`, date: `2020-01-0${n + 1}T00:00:00Z` }, deep));
+    const err = await build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW, cache: false, archiveGroupItems: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentError);
+    expect((err as ContentError).issues.filter((i) => i.field === "body").map((i) => i.file)).toEqual(["articles/a1.md", "articles/a6.md"]);
+    expect(await outputs(out)).toEqual(before);
+  });
+
+  it("without the cache, renders and checks every document again but holds only the bodies that changed", async () => {
+    const { content, out } = await setup(articles(12), { items_per_feed: 2 });
+    const first = await run(content, out);
+    const again = await run(content, out, false);
+    expect(again.documents).toMatchObject({ rendered: first.documents.rendered, written: 0 });
+    await writeFile(join(content, "articles", "a3.md"), articleText({ title: "Edited", date: "2020-01-04T00:00:00Z", tags: ["T0"] }));
+    const edited = await run(content, out, false);
+    expect(edited.documents.rendered).toBe(first.documents.rendered);
+    expect(edited.written).toContain("archive/2/feed.xml"); // a2 and a3 are archive page 2
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
   it("names a file that changed while the build ran, instead of publishing its new body under its old metadata", async () => {
     const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
     const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });

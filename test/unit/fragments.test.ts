@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { FragmentCache } from "../../functions/core/render/context.ts";
+import { outputBytes, renderOutputs, wasRendered } from "../../functions/core/render/index.ts";
+import { planDocuments } from "../../functions/core/documents.ts";
+import { buildModel } from "../../functions/core/model.ts";
+import { TEST_NOW, testArticle, testSite } from "../support/model.ts";
 
 describe("FragmentCache", () => {
   it("renders an item's fragment once for all the documents that expect it, and lets it go after the last", () => {
@@ -20,5 +24,18 @@ describe("FragmentCache", () => {
     cache.expect("atom", a);
     expect(cache.get("atom", "a", () => "<entry/>")).toBe("<entry/>");
     expect(cache.get("atom", "a", () => "again")).toBe("<entry/>");
+  });
+});
+
+describe("renderOutputs held", () => {
+  it("keeps the body only of the documents it is told to hold; the others keep their size and checksum", () => {
+    const articles = Array.from({ length: 7 }, (_, n) => ({ ...testArticle(n), contentHtml: `<p>Body ${n}</p>` }));
+    const model = buildModel(testSite({ items_per_feed: 2, archives: true }), articles, TEST_NOW);
+    const specs = planDocuments(model);
+    const all = renderOutputs(model, specs);
+    const held = renderOutputs(model, specs, undefined, (o) => o.key.startsWith("archive/2/"));
+    expect(held.map((o) => [o.key, o.sha256, outputBytes(o)])).toEqual(all.map((o) => [o.key, o.sha256, o.body.byteLength]));
+    expect(held.filter((o) => o.body).map((o) => o.key).sort()).toEqual(["archive/2/atom.xml", "archive/2/feed.json", "archive/2/feed.xml"]);
+    expect(held.every(wasRendered)).toBe(true);
   });
 });

@@ -23,20 +23,36 @@ export interface Output {
   input?: string;
 }
 
-/** A document not rendered again: the same input as one the store already holds (Reuse). */
-export interface ReusedOutput {
+/** An output published without its body: its size and checksum stand for it. */
+interface Bodiless {
   key: string;
   body?: undefined;
   bytes: number;
   contentType: string;
   cacheControl: string;
   sha256: string;
+}
+
+/** A document not rendered again: the same input as one the store already holds (Reuse). */
+export interface ReusedOutput extends Bodiless {
   input: string;
 }
 
-export type PublishedOutput = Output | ReusedOutput;
+/**
+ * A document rendered and checked this build whose bytes the store already holds (renderOutputs
+ * `held`): its body is not kept, as publishing never writes it.
+ */
+export interface UnchangedOutput extends Bodiless {
+  input?: string;
+  rendered: true;
+}
+
+export type PublishedOutput = Output | ReusedOutput | UnchangedOutput;
 
 export const outputBytes = (o: PublishedOutput): number => (o.body ? o.body.byteLength : o.bytes);
+
+/** Whether the document was rendered (and checked) by this build, rather than kept as an earlier build made it. */
+export const wasRendered = (o: PublishedOutput): boolean => o.body !== undefined || ("rendered" in o && o.rendered);
 
 /**
  * Rendering only what changed (issue 6, incremental builds). A document's bytes are a function
@@ -117,9 +133,15 @@ export function reusable(reuse: Reuse | undefined, key: string, spec: FeedDocume
   return r;
 }
 
+/**
+ * `held`: whether a rendered document's body must be kept for publishing; when it says no (the
+ * store already holds these very bytes), only its size and checksum are kept (UnchangedOutput).
+ * A build whose cache cannot be used (new code, a lost cache) renders every archive page again,
+ * nearly all of them unchanged: their bodies are not all held until publishing.
+ */
 export function renderOutputs(model: FeedModel, specs?: FeedDocumentSpec[]): Output[];
-export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[], reuse: Reuse | undefined): PublishedOutput[];
-export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = planDocuments(model), reuse?: Reuse): PublishedOutput[] {
+export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[], reuse: Reuse | undefined, held?: (o: Output) => boolean): PublishedOutput[];
+export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = planDocuments(model), reuse?: Reuse, held?: (o: Output) => boolean): PublishedOutput[] {
   const fragments = new FragmentCache();
   // Which documents will ask for which fragments: each is let go after its last (FragmentCache).
   for (const spec of specs) {
@@ -128,7 +150,13 @@ export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = plan
   const outputs: PublishedOutput[] = [];
   const each = (spec: FeedDocumentSpec, key: string, render: () => Output) => {
     const { input, before } = reusable(reuse, key, spec);
-    outputs.push(before ? { ...before, key, input: input! } : { ...render(), ...(input && { input }) });
+    if (before) {
+      outputs.push({ ...before, key, input: input! });
+      return;
+    }
+    const o = render();
+    if (!held || held(o)) outputs.push({ ...o, ...(input && { input }) });
+    else outputs.push({ key, bytes: o.body.byteLength, contentType: o.contentType, cacheControl: o.cacheControl, sha256: o.sha256, ...(input && { input }), rendered: true });
   };
   for (const spec of specs) {
     for (const format of Object.keys(FORMATS) as Format[]) each(spec, spec.prefix + FORMATS[format].file, () => renderDocument(model, spec, format, fragments));
