@@ -63,12 +63,15 @@ for (const n of sizes) {
     const compareHugo = hugo !== undefined && !archives; // Hugo has no archives: compare like with like
     const hugoSite = join(root, `hugo-site-${n}`);
     if (compareHugo) writeHugoSite(content, hugoSite, { itemsPerFeed: PER_FEED });
-    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [], pooled: Run[] = [];
+    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [], pooled: Run[] = [], rebuilds: Run[] = [];
     const out = join(root, `out-${n}`);
     for (let r = 0; r < rounds; r++) {
       await rm(out, { recursive: true, force: true });
       const b = child(["build", content, out]);
       ours.push(b);
+      // After a deploy (new code: the cache unusable), every document is rendered again into an
+      // output that holds nearly all of them already.
+      if (archives) rebuilds.push(child(["rebuild", content, out]));
       if (!archives) {
         // Issue 6.3, both cores: with a parse worker from the first file on (opt-in,
         // SYNDICATE_WORKERS; functions/pipeline/parse-pool.ts), against the default above.
@@ -94,6 +97,7 @@ for (const n of sizes) {
     if (compareHugo) line.push(`; hugo ${range(w(hugos))} peak ${peak(hugos)}; ours/hugo ${(median(w(ours)) / median(w(hugos))).toFixed(2)}x`);
     line.push(`; ${ours[0]!.files} files, ${((ours[0]!.written_bytes ?? 0) / 1048576).toFixed(1)} MiB`);
     console.log(line.join(" "));
+    if (archives) console.log(`${String(n).padStart(6)} articles, archives on, rebuilt without the cache into the same output (as after a deploy): ${range(w(rebuilds))} peak ${peak(rebuilds)}; wrote ${rebuilds[0]!.documents_written} objects`);
     if (!archives) {
       console.log(`${String(n).padStart(6)} articles, with a parse worker (SYNDICATE_WORKERS=1) from the first file: ${range(w(pooled))} peak ${peak(pooled)} (${((100 * median(w(pooled))) / median(w(ours)) - 100).toFixed(0)}% against the default)`);
       console.log(await incremental(n, content));

@@ -4,7 +4,9 @@
  * <bytes> <files>` only reads every content file and writes the same number of bytes in the same
  * number of files: the I/O the build cannot avoid; `warm <content> <out> <file> <rounds>` builds
  * once, then edits <file>'s title and builds again <rounds> times in this one process, as the
- * local stack's webhook rebuilds and a warm build Lambda do (the file is restored at the end).
+ * local stack's webhook rebuilds and a warm build Lambda do (the file is restored at the end);
+ * `rebuild <content> <out>` builds without the cache into an output an earlier build published
+ * (what follows a deploy: new code makes the cache unusable, so every document is rendered again).
  * Prints one JSON line.
  */
 import { readFile, writeFile } from "node:fs/promises";
@@ -52,7 +54,7 @@ async function warm(): Promise<Record<string, number | string | number[] | undef
   return { first_ms: first.ms, edits, documents_rendered: last?.rendered, documents_written: last?.written };
 }
 
-async function runBuild(): Promise<Record<string, number | string | undefined>> {
+async function runBuild(cache = true): Promise<Record<string, number | string | undefined>> {
   const phases: Record<string, number> = {};
   let last = performance.now(), current = "start";
   const onPhase = (p: string) => {
@@ -62,7 +64,7 @@ async function runBuild(): Promise<Record<string, number | string | undefined>> 
     last = t;
     current = p;
   };
-  const report = await build({ source: new DirectoryContent(content!), store: new DirectoryStore(out!), now: Date.UTC(2030, 0, 1), onPhase });
+  const report = await build({ source: new DirectoryContent(content!), store: new DirectoryStore(out!), now: Date.UTC(2030, 0, 1), onPhase, cache });
   onPhase("end");
   if (process.env.BENCH_PHASES) process.stderr.write(`${JSON.stringify(Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round(v)])))}\n`);
   const m = JSON.parse(await readFile(join(out!, "manifest.json"), "utf8")) as { outputs: Record<string, { bytes: number }> };
@@ -80,6 +82,6 @@ async function runBuild(): Promise<Record<string, number | string | undefined>> 
 }
 
 const t0 = performance.now();
-const result = mode === "floor" ? await floor() : mode === "warm" ? await warm() : await runBuild();
+const result = mode === "floor" ? await floor() : mode === "warm" ? await warm() : await runBuild(mode !== "rebuild");
 const ms = performance.now() - t0;
 process.stdout.write(`${JSON.stringify({ mode, ms, max_rss_mib: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
