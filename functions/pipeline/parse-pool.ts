@@ -67,10 +67,6 @@ export function fileBytes(at: ChunkBytes, i: number): Uint8Array {
   return new Uint8Array(at.bytes, at.offsets[2 * i]!, at.offsets[2 * i + 1]!);
 }
 
-function chunkFile(c: Chunk, i: number): Uint8Array {
-  return c.files ? c.files[i]! : fileBytes(c.at!, i);
-}
-
 /** A parse result whose Markdown is read again from the bytes when needed (bodyOf). */
 export function dropText(r: ArticleResult): ArticleResult {
   if (r.article) r.article.markdown = "";
@@ -110,11 +106,7 @@ export interface ParsedFiles {
 }
 
 interface Chunk {
-  /** The files' bytes packed in one shared buffer, when workers may take part. */
   at?: ChunkBytes;
-  /** The files' own bytes, when no worker can: packing them would copy every file for nothing
-   * (~30 ms of page faults and copying at 10,000 articles). */
-  files?: Uint8Array[];
   paths: string[];
   results?: ArticleResult[];
   /** The worker it was posted to, until its results arrive. */
@@ -177,20 +169,14 @@ export class ParsePool {
     this.arrived?.();
   }
 
-  /** Packs the pending files into a chunk, and parses it here or posts it to an idle worker. */
+  /**
+   * Packs the pending files into a chunk, and parses it here or posts it to an idle worker. Packed
+   * even when no worker can take part: keeping each file's own buffer instead saved the copy
+   * (~30 ms at 10,000 articles) but raised the peak at 50,000 from ~370 to ~393 MiB (thousands
+   * of small allocations freed late stay in the process; a chunk's one large buffer goes back).
+   */
   private flush(): void {
     if (!this.pendingPaths.length) return;
-    const keep = this.kept + this.pendingSize <= (this.options.keepBytes ?? KEEP_BYTES);
-    if (keep) this.kept += this.pendingSize;
-    if (this.count === 0) {
-      const chunk: Chunk = { files: this.pendingBytes, paths: this.pendingPaths, keep };
-      this.chunks.push(chunk);
-      this.pendingPaths = [];
-      this.pendingBytes = [];
-      this.pendingSize = 0;
-      this.parseHere(chunk);
-      return;
-    }
     const bytes = new SharedArrayBuffer(this.pendingSize);
     const view = new Uint8Array(bytes);
     const offsets = new Int32Array(2 * this.pendingPaths.length);
@@ -201,6 +187,8 @@ export class ParsePool {
       offsets[2 * i + 1] = b.byteLength;
       offset += b.byteLength;
     });
+    const keep = this.kept + this.pendingSize <= (this.options.keepBytes ?? KEEP_BYTES);
+    if (keep) this.kept += this.pendingSize;
     const chunk: Chunk = { at: { bytes, offsets }, paths: this.pendingPaths, keep };
     const k = this.chunks.push(chunk) - 1;
     this.pendingPaths = [];
@@ -220,9 +208,9 @@ export class ParsePool {
   }
 
   private parseHere(chunk: Chunk): void {
-    chunk.results = chunk.paths.map((path, i) => dropText(parseArticle(path, chunkFile(chunk, i), this.site, { keepBody: false })));
+    chunk.results = chunk.paths.map((path, i) => dropText(parseArticle(path, fileBytes(chunk.at!, i), this.site, { keepBody: false })));
     chunk.worker = undefined;
-    if (!chunk.keep) chunk.at = chunk.files = undefined;
+    if (!chunk.keep) chunk.at = undefined;
   }
 
   /** Every file parsed: waits for the workers' chunks (doing a failed worker's here). */
@@ -247,22 +235,20 @@ export class ParsePool {
 
   private parsed(): ParsedFiles {
     const results: ParsedFiles["results"] = [];
-    // Where each kept article's bytes are: a shared chunk (which a worker can read too), or its own.
-    const where = new Map<Article, { at: ChunkBytes; i: number } | Uint8Array>();
+    const where = new Map<Article, { at: ChunkBytes; i: number }>();
     const unkept = new Set<Article>();
     for (const c of this.chunks) {
       c.results!.forEach((result, i) => {
         results.push({ path: c.paths[i]!, result });
         if (!result.article) return;
         if (c.at) where.set(result.article, { at: c.at, i });
-        else if (c.files) where.set(result.article, c.files[i]!);
         else unkept.add(result.article);
       });
     }
     const helpers = this.helpers;
     const bodyOfArticle = (a: Article) => {
       const w = where.get(a);
-      return w ? bodyOf(w instanceof Uint8Array ? w : fileBytes(w.at, w.i)) : undefined;
+      return w ? bodyOf(fileBytes(w.at, w.i)) : undefined;
     };
     return {
       results,
@@ -272,12 +258,12 @@ export class ParsePool {
         // An unkept article's body is the caller's to read again first (cached-load does).
         const todo = [...articles].filter((a) => a.contentHtml === undefined);
         const ready = helpers.filter((h) => h.alive && h.ready());
-        const shareable = todo.filter((a) => where.has(a) && !(where.get(a) instanceof Uint8Array));
+        const shareable = todo.filter((a) => where.has(a));
         // An equal share for each thread, the main thread's included.
         const share = Math.floor((shareable.length * ready.length) / (ready.length + 1));
         const sent = ready.map((h, w) => {
           const part = shareable.slice(Math.floor((share * w) / ready.length), Math.floor((share * (w + 1)) / ready.length));
-          const items = part.map((a, n): RenderItem => ({ ...(where.get(a) as { at: ChunkBytes; i: number }), n, file: a.file, url: a.url, image: a.image, related: a.related, source: a.source }));
+          const items = part.map((a, n): RenderItem => ({ ...where.get(a)!, n, file: a.file, url: a.url, image: a.image, related: a.related, source: a.source }));
           return { part, reply: h.render(items) };
         });
         const sentSet = new Set(sent.flatMap((s) => s.part));
@@ -299,7 +285,7 @@ export class ParsePool {
         const overLimit = this.kept > 0 && this.chunks.some((c) => !c.keep);
         where.clear();
         // The kept bytes go now, not when the build lets go of the pool.
-        for (const c of this.chunks) c.at = c.files = undefined;
+        for (const c of this.chunks) c.at = undefined;
         this.chunks.length = 0;
         await Promise.all(helpers.map((h) => h.stop()));
         // Up to KEEP_BYTES of shared buffers just became garbage, but V8 frees them only in a full
