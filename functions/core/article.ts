@@ -183,7 +183,8 @@ function interpret(
     slug: identity.slug,
     id: identity.id,
     lines: identity.lines,
-    url: fm.url ?? joinUrl(site.site_url, `articles/${identity.slug}`),
+    // The URL a derived id is made of (identify), unless front matter gives one.
+    url: fm.url ?? (fm.id === undefined ? identity.id : joinUrl(site.site_url, `articles/${identity.slug}`)),
     title: fm.title,
     summary: fm.summary,
     markdown: split.body,
@@ -207,6 +208,7 @@ function interpret(
  */
 function identify(file: string, raw: Record<string, unknown>, site: Site, lineOf: (key: string) => number | undefined): ArticleIdentity {
   const explicit = (key: "slug" | "id") => {
+    if (raw[key] === undefined) return undefined; // both are optional: nothing to check
     const r = articleSchema.shape[key].safeParse(raw[key]);
     return r.success && r.data !== undefined ? r.data : undefined;
   };

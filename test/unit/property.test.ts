@@ -11,6 +11,7 @@ import { decodeHTML } from "entities";
 import { parseArticle, renderBody, type Article } from "../../functions/core/article.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { renderOutputs } from "../../functions/core/render/index.ts";
+import { cleanLine } from "../../functions/core/text.ts";
 import { testArticle, testSite, TEST_NOW } from "../support/model.ts";
 import { xmllintXpath, xmllintText, type JsonFeedDoc } from "../support/parsers.ts";
 
@@ -145,6 +146,20 @@ describe("arbitrary text given to the renderers directly (no content boundary)",
         expect(xmllintText(docs.atom)).toEqual({ status: 0, stderr: "" });
       }),
       RUNS,
+    );
+  });
+});
+
+describe("cleanLine", () => {
+  it("is the documented normal form of a line, white space of every kind included", () => {
+    const spaces = [" ", "  ", "\t", "\n", "\u00a0", "\u2028", "\u3000", "\ufeff", " \u00a0 "];
+    const piece = fc.oneof(fc.string({ unit: "binary", maxLength: 6 }), fc.constantFrom(...spaces));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (parts) => {
+        const s = parts.join("");
+        expect(cleanLine(s)).toBe(expectedTitle(s));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
