@@ -114,10 +114,15 @@ export function encodeCache(data: CacheData | CacheDelta, compress = true): Buff
   return joinCache(cacheChunks(head, Object.keys(entries), (k) => entries[k]!), compress);
 }
 
-/** A cache file's chunks joined, gzip'd when `compress`. */
+/**
+ * A cache file's chunks joined; when `compress`, each chunk is gzip'd as it is made, one gzip
+ * member after another (a valid gzip file, read back whole by gunzip), so that the plain file is
+ * never all in memory: ~50 MB at 50,000 articles, where only ~8 MB is kept.
+ */
 export function joinCache(file: CacheChunks, compress: boolean): Buffer {
-  const plain = Buffer.concat([...file.chunks]);
-  return compress ? gzipSync(plain, { level: constants.Z_BEST_SPEED }) : plain;
+  const parts: Buffer[] = [];
+  for (const chunk of file.chunks) parts.push(compress ? gzipSync(chunk, { level: constants.Z_BEST_SPEED }) : chunk);
+  return Buffer.concat(parts);
 }
 
 export interface CacheChunks {

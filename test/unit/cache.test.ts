@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { codeFiles, codeKey, codeKeyOf } from "../../functions/pipeline/cached-load.ts";
@@ -426,6 +426,10 @@ describe("build cache", () => {
     expect(text.slice(payload.length)).toBe(`\nsyndicate-cache ${createHash("sha256").update(payload).digest("hex")}\n`);
     const back = decodeCache(encodeCache(data));
     expect(back.ok && Object.keys(back.data.entries).length).toBe(2_345);
+    // Compressed chunk by chunk: gzip members one after another, which gunzip reads back whole.
+    const gz = encodeCache(data);
+    expect(gz.indexOf(Buffer.from([0x1f, 0x8b, 8]), 10)).toBeGreaterThan(0);
+    expect(gunzipSync(gz).equals(encodeCache(data, false))).toBe(true);
     // Chunk by chunk (as a directory store writes it, never whole): the same bytes and checksum.
     const { entries, ...head } = data;
     const made: string[] = [];
