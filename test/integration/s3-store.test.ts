@@ -109,6 +109,30 @@ describe("S3Content", () => {
     }
   });
 
+  it("reads just the files asked for by their keys, without listing the tree, with the fingerprints a full read gives", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "syn-content-"));
+    try {
+      const content = await writeCorpus(join(dir, "content"), { articles: 6 });
+      const local = await new DirectoryContent(content).read();
+      const store = await s3.bucket("content");
+      const big = Buffer.alloc(LIMITS.articleFileBytes + 1, "a");
+      await uploadTree(store, "t", { ...Object.fromEntries(local.files.map((f) => [f.path, Buffer.from(f.bytes)])), "articles/too-big.md": big });
+      const source = new S3Content({ client: s3.client, bucket: store.bucket, prefix: "t" });
+      const all = await source.read();
+      const only = new Set(["articles/article-000001.md", "articles/article-000004.md", "articles/gone.md", "articles/too-big.md", "../x.md"]);
+      const lists = source.store.stats.list;
+      const some = await source.read({ only });
+      expect(source.store.stats.list).toBe(lists);
+      expect(some.files.map((f) => [f.path, f.fingerprint])).toEqual(all.files.filter((f) => only.has(f.path)).map((f) => [f.path, f.fingerprint]));
+      expect(some.issues).toEqual([expect.objectContaining({ file: "articles/too-big.md", field: "file" })]);
+      // The directory source reads them by name too, with what a full read gives.
+      const localSome = await new DirectoryContent(content).read({ only });
+      expect(localSome.files.map((f) => [f.path, Buffer.from(f.bytes).toString()])).toEqual(local.files.filter((f) => only.has(f.path)).map((f) => [f.path, Buffer.from(f.bytes).toString()]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports a missing content bucket as an issue", async () => {
     const r = await new S3Content({ client: s3.client, bucket: "syn-no-such-content" }).read();
     expect(r.files).toEqual([]);
