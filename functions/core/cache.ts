@@ -213,14 +213,33 @@ function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType, known?: { 
   return { ok: true, data: parsed, sum: m[1]! };
 }
 
-/** The base with a matching delta applied (a new object; the base's entries are not changed). */
-export function applyDelta(base: CacheData, delta: CacheDelta): CacheData {
-  const entries = { ...base.entries };
-  for (const [path, e] of Object.entries(delta.entries)) {
-    if (e === null) delete entries[path];
-    else entries[path] = e;
-  }
-  return { ...base, entries, documents: delta.documents ?? base.documents };
+/** The entries of a cache: looked up by path, and counted. */
+export interface Entries {
+  get(path: string): CacheEntry | undefined;
+  readonly size: number;
+}
+
+/**
+ * The entries of a base with a matching delta applied, without copying the base: a warm process
+ * holds the base and reads a new delta at every rebuild, and copying 50,000 entries into a new
+ * object cost ~40 ms of each. Neither is changed.
+ */
+export function entriesOf(base: CacheData, delta?: CacheDelta): Entries {
+  const b = base.entries;
+  const d = delta?.entries ?? {};
+  const own = (o: object, k: string) => Object.hasOwn(o, k);
+  const get = (path: string) => (own(d, path) ? (d[path] ?? undefined) : own(b, path) ? b[path] : undefined);
+  let size: number | undefined;
+  return {
+    get,
+    get size() {
+      if (size === undefined) {
+        size = Object.keys(b).length;
+        for (const [path, e] of Object.entries(d)) size += (e === null ? 0 : 1) - (own(b, path) ? 1 : 0);
+      }
+      return size;
+    },
+  };
 }
 
 /** Whether two entries tell the same (same bytes, same marker, HTML kept or not alike). */

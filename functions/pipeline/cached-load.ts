@@ -13,7 +13,7 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import {
-  applyDelta, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, sameEntry, toEntry,
+  entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, sameEntry, toEntry,
   type CacheData, type CacheDelta, type DecodedCache,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
@@ -176,8 +176,9 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   const base: CacheData | undefined = decoded.ok ? decoded.data : undefined;
   const delta = base ? decodeDelta(deltaBytes) : undefined;
   const deltaFits = delta?.ok === true && decoded.ok && delta.data.base === decoded.sum && delta.data.context === base!.context;
-  const prev: CacheData | undefined = base && deltaFits ? applyDelta(base, delta.data) : base;
-  const entries = prev?.entries ?? {};
+  // The previous build's entries and documents: the base's, with the delta's changes over them.
+  const entries = base && entriesOf(base, deltaFits ? delta.data : undefined);
+  const prevDocuments = base && ((deltaFits && delta.data.documents) || base.documents);
   const fingerprints = new Map<string, string | undefined>();
   const hashes = new Map<string, string>();
   const results = new Map<string, ArticleResult>();
@@ -197,7 +198,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     const hash = md5(f.bytes);
     fingerprints.set(f.path, f.fingerprint);
     hashes.set(f.path, hash);
-    const e = usable ? entries[f.path] : undefined;
+    const e = usable ? entries!.get(f.path) : undefined;
     // Known bytes (a new change marker, e.g. after a checkout): reuse. An entry without HTML (an
     // item in no current document) is read again only if a document it is in must be rendered.
     if (e && e.md5 === hash) {
@@ -212,7 +213,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       siteFile = f;
       site = parseSite(f.bytes).site;
       context = cacheContext(codeKey(), f.bytes);
-      usable = prev !== undefined && site !== undefined && prev.context === context;
+      usable = base !== undefined && site !== undefined && base.context === context;
       if (site) {
         pool = new ParsePool(site, f.bytes, poolOptions);
         for (const e of early.splice(0)) article(e);
@@ -226,7 +227,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   };
   const first = await source.read({
     onFile,
-    ...(prev && { skip: (path: string, fp: string) => path !== SITE_FILE && isArticlePath(path) && entries[path]?.fingerprint === fp }),
+    ...(entries && { skip: (path: string, fp: string) => path !== SITE_FILE && isArticlePath(path) && entries.get(path)?.fingerprint === fp }),
   });
   // Without valid settings nothing is parsed here: loadContent reports every file's problems.
   let files = [...first.files, ...early.splice(0)];
@@ -246,7 +247,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   }
   if (usable) {
     for (const u of first.unchanged) {
-      const e = entries[u.path]!;
+      const e = entries!.get(u.path)!;
       const r = entryResult(u.path, e);
       results.set(u.path, r);
       fingerprints.set(u.path, u.fingerprint);
@@ -305,7 +306,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       // Inputs are worked out whenever the cache is in use, so that the next build can keep
       // what this one renders; earlier renderings count only from a usable cache.
       if (!useCache || !settings) return undefined;
-      const documents = (usable && prev?.documents) || {};
+      const documents = (usable && prevDocuments) || {};
       return {
         context,
         // The file's path too: a renamed file keeps its bytes but not its slug, URL or id.
@@ -334,7 +335,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       const marker = (path: string) => ({ md5: hashes.get(path)!, fingerprint: fingerprints.get(path), html: html(results.get(path)!.article!) });
       const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!, keepHtml(results.get(path)!.article!));
       const same =
-        usable && Object.keys(entries).length === keys.length && JSON.stringify(prev?.documents) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries[p], marker(p)));
+        usable && entries!.size === keys.length && JSON.stringify(prevDocuments) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries!.get(p), marker(p)));
       if (same) return (stats.saved = false);
       // Compressed only where it travels (cache.ts CACHE_KEY).
       const compress = !target.local;

@@ -8,7 +8,7 @@ import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import type { ObjectMeta } from "../../functions/adapters/store.ts";
-import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheChunks, cacheContext, decodeCache, decodeDelta, encodeCache, entryResult, toEntry } from "../../functions/core/cache.ts";
+import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheChunks, cacheContext, decodeCache, decodeDelta, encodeCache, entriesOf, entryResult, toEntry } from "../../functions/core/cache.ts";
 import { parseArticle, renderBody } from "../../functions/core/article.ts";
 import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
@@ -444,6 +444,18 @@ describe("build cache", () => {
     expect(chunks.length).toBeGreaterThan(3);
     expect(Buffer.concat(chunks).equals(encodeCache(data, false))).toBe(true);
     expect(back.ok && back.sum).toBe(file.sum());
+  });
+
+  it("looks entries up through a delta without copying or changing the base", () => {
+    const e = (n: number) => ({ md5: String(n).repeat(32).slice(0, 32), issues: [] });
+    const base = { format: CACHE_FORMAT, context: "c", entries: { "articles/a.md": e(1), "articles/b.md": e(2), "articles/c.md": e(3) } };
+    const before = JSON.stringify(base);
+    const view = entriesOf(base, { format: CACHE_FORMAT, context: "c", base: "0".repeat(64), entries: { "articles/b.md": e(4), "articles/c.md": null, "articles/d.md": e(5), "articles/gone.md": null } });
+    expect(["articles/a.md", "articles/b.md", "articles/c.md", "articles/d.md", "articles/gone.md", "constructor", "__proto__"].map((p) => view.get(p)?.md5.slice(0, 1))).toEqual(["1", "4", undefined, "5", undefined, undefined, undefined]);
+    expect(view.size).toBe(3); // a, b (replaced), d (added); c removed, gone was never there
+    expect(JSON.stringify(base)).toBe(before);
+    expect(entriesOf(base).size).toBe(3);
+    expect(entriesOf(base).get("articles/c.md")?.md5.slice(0, 1)).toBe("3");
   });
 
   it("ignores a cache in the format before (checksum line first) as stale, not corrupt", () => {
