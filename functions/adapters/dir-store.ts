@@ -3,18 +3,10 @@
  * directory and renamed into place, so a reader sees the old bytes or the new, never a part;
  * a build's whole batch goes through putAll, which changes every file or none.
  */
-import { link, mkdir, open, rename, rm, rmdir, stat, writeFile, readdir } from "node:fs/promises";
-import type { Stats } from "node:fs";
+import { link, mkdir, open, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { assertSafeKey, type ObjectStore, type ObjectMeta, type StoredObject } from "./store.ts";
-
-/**
- * A file's version: every write here replaces the file by a rename (a new inode), and any change
- * in place changes its size or its times (the change time cannot be set back), as content files'
- * change markers rely on too (content-dir.ts).
- */
-const fileVersion = (s: Stats) => `"${s.ino}-${s.size}-${s.mtimeMs}-${s.ctimeMs}"`;
 
 const TMP_PREFIX = ".syndicate-tmp-";
 
@@ -40,28 +32,13 @@ export class DirectoryStore implements ObjectStore {
     return join(this.root, ...key.split("/"));
   }
 
-  /** The file's bytes, and its version: inode, size and times of the file read (fileVersion). */
   async get(key: string): Promise<StoredObject | undefined> {
-    let file;
     try {
-      file = await open(this.path(key), "r");
+      return { body: await readFile(this.path(key)) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     }
-    try {
-      const info = await file.stat();
-      return { body: await file.readFile(), etag: fileVersion(info) };
-    } finally {
-      await file.close();
-    }
-  }
-
-  /** "not-modified" while the file is still the version `etag` names (one stat, nothing read). */
-  async getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> {
-    const info = await stat(this.path(key)).catch(() => undefined);
-    if (info && fileVersion(info) === etag) return "not-modified";
-    return this.get(key);
   }
 
   async put(key: string, body: Buffer, meta: ObjectMeta): Promise<void> {

@@ -134,7 +134,7 @@ export class S3Store implements ObjectStore {
    * Conditional GET (`If-None-Match: <etag>`): "not-modified" when the object's ETag is still
    * `etag` (S3 and s3rver answer 304, no body: a request but no transfer), the object when it
    * changed (its body checked and re-read as get's is), undefined when it is gone.
-   * `GET /latest` revalidates its in-memory copy this way (handlers/latest.ts, through adapters/store.ts canRevalidate).
+   * `GET /latest` revalidates its in-memory copy this way (handlers/latest.ts RevalidatingStore).
    */
   getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> {
     return this.read(key, etag);

@@ -35,16 +35,6 @@ export interface ObjectStore {
   delete(keys: string[]): Promise<void>;
   /** Every key under a prefix, in any order. */
   list(prefix?: string): Promise<string[]>;
-  /** The object unless it is still the version `etag` names (an ETag this store gave with it):
-   * then "not-modified", and no body travels (S3: If-None-Match, a 304). */
-  getIfNoneMatch?(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined>;
-}
-
-/** A store that can tell cheaply whether an object is still the version it gave before. */
-export type RevalidatingStore = { getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined> };
-
-export function canRevalidate<T extends object>(store: T): store is T & RevalidatingStore {
-  return typeof (store as Partial<RevalidatingStore>).getIfNoneMatch === "function";
 }
 
 /** A read whose bytes kept arriving incomplete (cut or shortened in transit): not the object. */

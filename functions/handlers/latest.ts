@@ -6,7 +6,7 @@
  * before publishing it (core/check.ts); a hand check of its shape catches a foreign object.
  */
 import type { Context } from "hono";
-import { canRevalidate, type StoredObject } from "../adapters/store.ts";
+import type { StoredObject } from "../adapters/store.ts";
 import type { LatestDocument } from "../core/latest.ts";
 import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, SLUG_RE } from "./contract.ts";
 import { within, type ReadStore } from "./health.ts";
@@ -24,6 +24,14 @@ export const STORE_READ_TIMEOUT_MS = 5_000;
 const MAX_ENTRIES = 512;
 const TAG_MAX_CHARS = 120;
 
+/** A store that can revalidate cheaply: S3 answers If-None-Match with 304 and no body. */
+export interface RevalidatingStore extends ReadStore {
+  getIfNoneMatch(key: string, etag: string): Promise<StoredObject | "not-modified" | undefined>;
+}
+
+function canRevalidate(store: ReadStore): store is RevalidatingStore {
+  return typeof (store as Partial<RevalidatingStore>).getIfNoneMatch === "function";
+}
 
 /** One (document version, limit) answer: the exact body bytes and their strong ETag. */
 export interface LatestAnswer {

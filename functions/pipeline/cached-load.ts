@@ -17,7 +17,7 @@ import {
   type CacheData, type CacheDelta, type DecodedCache,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
-import { canRevalidate, type ObjectStore } from "../adapters/store.ts";
+import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
 import { buildModel } from "../core/model.ts";
 import type { PublishedState } from "./publish.ts";
@@ -156,35 +156,23 @@ const hashAtLoad = filesAtLoad && filesHash(filesAtLoad);
 let codeKeyMemo: string | undefined = hashAtLoad && keyOf(hashAtLoad);
 
 /**
- * The base cache this process last read, by its payload's sha256, with the store it came from and
- * the version that store gave it (an ETag). A warm process (the local stack's rebuilds, a warm
- * build Lambda) does not read or parse it again while that store says it is still that version
- * (S3: If-None-Match answered 304, no body; a directory: the file's inode, size and times), nor
- * parse it again when it gives back bytes that check out with that very checksum (~50 ms of a
- * rebuild at 10,000 articles; reading and checking 47 MB more at 50,000). A stored cache is not
- * held (its entries are made only while encoded, so as not to hold them all at the build's
- * peak): the build after a full store parses it, and holds it for the rebuilds after, which store
- * deltas beside it. The data is only read by builds (entryResult copies what an Article gets),
- * never changed.
+ * The base cache this process last read, by its payload's sha256. A warm process (the local
+ * stack's rebuilds, a warm build Lambda) whose store gives back a cache that checks out with that
+ * very checksum does not parse it again (~50 ms of a rebuild at 10,000 articles): the bytes are
+ * still checked whole, as on a cold start. A stored cache is not held (its entries are made only
+ * while encoded, so as not to hold them all at the build's peak): the build after a full store
+ * parses it, and holds it for the rebuilds after, which store deltas beside it. The data is only
+ * read by builds (entryResult copies what an Article gets), never changed.
  */
-let held: { sum: string; data: CacheData; where: string; etag?: string } | undefined;
-
-/** The base cache's bytes and version, or `unchanged` when the store says it is the held one still. */
-async function readBase(store: ObjectStore): Promise<{ unchanged: true } | { unchanged?: undefined; bytes?: Buffer; etag?: string }> {
-  const known = held?.where === store.description ? held.etag : undefined;
-  const got = await (known && canRevalidate(store) ? store.getIfNoneMatch(CACHE_KEY, known) : store.get(CACHE_KEY)).catch(() => undefined);
-  return got === "not-modified" ? { unchanged: true } : { bytes: got?.body, etag: got?.etag };
-}
+let held: { sum: string; data: CacheData } | undefined;
 
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
-  const [baseRead, deltaBytes] = useCache ? await Promise.all([readBase(store), store.get(CACHE_DELTA_KEY).then((o) => o?.body, () => undefined)]) : [];
-  const decoded: DecodedCache & { held?: true } = !baseRead
-    ? { ok: false, reason: "disabled" }
-    : baseRead.unchanged
-      ? { ok: true, sum: held!.sum, data: held!.data, held: true }
-      : decodeCache(baseRead.bytes, held);
-  if (decoded.ok) held = { sum: decoded.sum, data: decoded.data, where: store.description, etag: baseRead?.unchanged ? held!.etag : baseRead?.etag };
+  const [prevBytes, deltaBytes] = useCache
+    ? await Promise.all([CACHE_KEY, CACHE_DELTA_KEY].map(async (key) => (await store.get(key).catch(() => undefined))?.body))
+    : [];
+  const decoded: DecodedCache & { held?: true } = useCache ? decodeCache(prevBytes, held) : { ok: false, reason: "disabled" };
+  if (decoded.ok) held = { sum: decoded.sum, data: decoded.data };
   const base: CacheData | undefined = decoded.ok ? decoded.data : undefined;
   const delta = base ? decodeDelta(deltaBytes) : undefined;
   const deltaFits = delta?.ok === true && decoded.ok && delta.data.base === decoded.sum && delta.data.context === base!.context;

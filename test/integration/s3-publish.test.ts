@@ -71,28 +71,6 @@ describe("publishing to S3", () => {
     expect(second.requests).toEqual({ get: 3, head: 0, list: 1, put: 0, delete: 0 });
   });
 
-  it("in a warm process, revalidates the base cache it holds (If-None-Match, a 304) instead of downloading it", async () => {
-    const content = await freshCorpus();
-    const store = await ctx.s3.bucket("warm");
-    const answers: string[] = [];
-    const revalidate = store.getIfNoneMatch.bind(store);
-    store.getIfNoneMatch = async (key, etag) => {
-      const r = await revalidate(key, etag);
-      if (key === CACHE_KEY) answers.push(r === "not-modified" ? "304" : r ? "200" : "404");
-      return r;
-    };
-    const newest = join(content, "articles", `article-${String(CORPUS.articles - 1).padStart(6, "0")}.md`);
-    const edit = async (title: string) => writeFile(newest, (await readFile(newest, "utf8")).replace(/^title: .*$/m, `title: "${title}"`));
-    await publishTo(content, store); // stores the base
-    await edit("One");
-    expect((await publishTo(content, store)).cache).toMatchObject({ savedAs: "delta" }); // parses and holds the base
-    await edit("Two");
-    const warm = await publishTo(content, store);
-    expect(warm.cache).toMatchObject({ state: "used", held: true, parsed: 1, savedAs: "delta" });
-    expect(answers).toEqual(["304"]);
-    expect((await store.get("feed.xml"))!.body.toString()).toContain("Two");
-  });
-
   it("rewrites only the documents an edited article appears in, then the manifest", async () => {
     const content = await freshCorpus();
     const store = await ctx.s3.bucket("edit");
