@@ -315,7 +315,7 @@ export class S3Content implements ContentSource {
         return undefined;
       }
       // The ETag of a simple upload is the MD5 of its bytes: a known one needs no GET.
-      const listed = e.etag !== "";
+      const listed = !options.only; // a key asked for by name has its ETag from the GET
       if (listed && options.skip?.(e.key, `etag:${e.etag}`)) {
         unchanged.push({ path: e.key, fingerprint: `etag:${e.etag}` });
         return undefined;

@@ -7,7 +7,7 @@
  */
 import { XMLValidator } from "fast-xml-parser";
 import { RenderCheckError } from "./errors.ts";
-import { firstXmlIllegal } from "./text.ts";
+import { firstXmlIllegal, lineAt } from "./text.ts";
 import { latestDocumentSchema } from "./latest.ts";
 // The schema compiled ahead of time by Ajv (scripts/jsonfeed-validator.ts): no compiling per run.
 import { validate as compiledJsonFeed } from "./jsonfeed-validate.gen.ts";
@@ -41,7 +41,7 @@ const CDATA_CLOSE = "]]>";
  */
 function charactersChecked(key: string, id: string | undefined, xml: string): string {
   const at = firstXmlIllegal(xml);
-  if (at >= 0) throw new RenderCheckError(key, `not well-formed XML: U+${xml.codePointAt(at)!.toString(16).toUpperCase().padStart(4, "0")} is not an XML 1.0 character (line ${lineOf(xml, at)})`, id);
+  if (at >= 0) throw new RenderCheckError(key, `not well-formed XML: U+${xml.codePointAt(at)!.toString(16).toUpperCase().padStart(4, "0")} is not an XML 1.0 character (line ${lineAt(xml, at)})`, id);
   let out = "";
   let from = 0; // start of the text not yet copied to `out`
   let i = 0;
@@ -54,7 +54,7 @@ function charactersChecked(key: string, id: string | undefined, xml: string): st
     // Element content: the next markup, or a `]]>` in character data.
     const lt = xml.indexOf("<", i);
     if (bad !== -1 && bad < i) bad = xml.indexOf(CDATA_CLOSE, i);
-    if (bad >= 0 && (lt < 0 || bad < lt)) throw new RenderCheckError(key, `not well-formed XML: "]]>" outside a CDATA section (line ${lineOf(xml, bad)})`, id);
+    if (bad >= 0 && (lt < 0 || bad < lt)) throw new RenderCheckError(key, `not well-formed XML: "]]>" outside a CDATA section (line ${lineAt(xml, bad)})`, id);
     if (lt < 0) break;
     if (xml.startsWith(CDATA_OPEN, lt)) {
       const close = xml.indexOf(CDATA_CLOSE, lt + CDATA_OPEN.length);
@@ -82,8 +82,6 @@ function endOfTag(xml: string, i: number): number {
   }
   return i;
 }
-
-const lineOf = (s: string, at: number) => s.slice(0, at).split("\n").length;
 
 /**
  * One item's fragment, on its own inside a bare wrapper element. A

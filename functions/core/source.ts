@@ -1,6 +1,6 @@
 /** From bytes to text an editor would recognise: UTF-8 checked, BOM dropped, CRLF → LF. */
 import { isUtf8 } from "node:buffer";
-import { hasXmlIllegal, stripXmlIllegal, lineAt } from "./text.ts";
+import { firstXmlIllegal, stripXmlIllegal, lineAt } from "./text.ts";
 
 export type DecodedText =
   | { ok: true; text: string; removedIllegal: boolean; removedIllegalLine?: number }
@@ -18,9 +18,9 @@ export function decodeText(bytes: Uint8Array): DecodedText {
     return { ok: false, message: "is not valid UTF-8 text (save it as UTF-8)", line: at >= 0 ? lineAt(lossy, at) : undefined };
   }
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
-  if (!hasXmlIllegal(text)) return { ok: true, text, removedIllegal: false };
-  const first = text.search(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
-  return { ok: true, text: stripXmlIllegal(text), removedIllegal: true, removedIllegalLine: first >= 0 ? lineAt(text, first) : undefined };
+  const first = firstXmlIllegal(text);
+  if (first < 0) return { ok: true, text, removedIllegal: false };
+  return { ok: true, text: stripXmlIllegal(text), removedIllegal: true, removedIllegalLine: lineAt(text, first) };
 }
 
 export type SplitSource =

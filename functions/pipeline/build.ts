@@ -121,7 +121,8 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // article renders again; an item only in archive pages (which seldom change) is converted again
   // if its page ever is. With archives on at 50,000 articles, keeping every item's HTML made the
   // cache ~250 MB larger, to be parsed by every later build.
-  const current = new Set(specs.filter((s) => s.kind !== "archive").flatMap((s) => s.items));
+  const currentSpecs = specs.filter((s) => s.kind !== "archive");
+  const current = new Set(currentSpecs.flatMap((s) => s.items));
   // Only the bodies the store does not hold already are kept until publishing (renderOutputs `held`).
   const held = (o: Output) => !alreadyPublished(state, o);
   // The current documents first, their bodies converted once (each in one or more of them); then
@@ -130,7 +131,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // every body's HTML at once (~480 MB at 50,000 articles). Every body is converted even after
   // one fails, so that every problem is reported in one run; nothing is rendered after a failure.
   const outputs: PublishedOutput[] = [];
-  const groups = [specs.filter((s) => s.kind !== "archive"), ...archiveGroups(specs.filter((s) => s.kind === "archive"), options.archiveGroupItems ?? ARCHIVE_GROUP_ITEMS)];
+  const groups = [currentSpecs, ...archiveGroups(specs.filter((s) => s.kind === "archive"), options.archiveGroupItems ?? ARCHIVE_GROUP_ITEMS)];
   for (const [n, group] of groups.entries()) {
     options.onPhase?.("converting Markdown");
     const bodies = new Set<Article>();
@@ -140,7 +141,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     if (hasErrors(issues)) continue;
     options.onPhase?.("rendering");
     outputs.push(...renderOutputs(model, group, reuse, held));
-    if (n > 0) for (const item of bodies) if (!current.has(item)) item.contentHtml = undefined;
+    for (const item of bodies) if (!current.has(item)) item.contentHtml = undefined;
   }
   if (hasErrors(issues)) {
     sortIssues(issues);
@@ -182,7 +183,7 @@ function requestsSince(before: RequestStats, now: RequestStats): RequestStats {
 /**
  * Archive pages in groups of at most ARCHIVE_GROUP_ITEMS items, in order: the HTML converted for a
  * group is let go once its pages are rendered. Large enough that the bodies to read again (those
- * whose bytes were not kept: parse-pool.ts KEEP_BYTES) are read in few passes over the folder.
+ * whose bytes were not kept: parse-pool.ts KEEP_BYTES) are read in few batches.
  */
 export const ARCHIVE_GROUP_ITEMS = 2_000;
 

@@ -341,7 +341,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       const compress = !target.local;
       const meta = { contentType: compress ? "application/gzip" : "application/octet-stream", cacheControl: "no-store" };
       // Little changed since the base: store only that (a delta of every change since the base).
-      if (usable && decoded.ok && base!.context === context) {
+      if (usable && decoded.ok) { // usable: the base was read and is of this context
         const changes: CacheDelta["entries"] = {};
         for (const path of keys) if (!sameEntry(base!.entries[path], marker(path))) changes[path] = entryAt(path);
         const now = new Set(keys);
