@@ -2,7 +2,7 @@
  * Reads a content directory: site.yaml and articles/*.md. Symbolic links are followed only
  * when they stay inside the content directory; oversized files are reported, not read.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import { lstat, readdir, realpath } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
@@ -50,6 +50,17 @@ export function sizeProblem(path: string, size: number): string | undefined {
 
 export function fileIssue(file: string, message: string): ContentIssue {
   return { file, field: "file", message, severity: "error" };
+}
+
+/**
+ * The first `size` bytes of an open file (fewer if it shrank since its fstat), as readFileSync
+ * reads a regular file, without the second fstat readFileSync makes (~3 µs of every file).
+ */
+function readOpen(fd: number, size: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size);
+  let got = 0;
+  for (let n; got < size && (n = readSync(fd, bytes, got, size - got, null)) > 0; ) got += n;
+  return got === size ? bytes : bytes.subarray(0, got);
 }
 
 function tryRealpath(path: string): string | undefined {
@@ -175,7 +186,7 @@ export class DirectoryContent implements ContentSource {
           err(path, tooBig);
           return undefined;
         }
-        const file = { path, bytes: readFileSync(fd), fingerprint: statFingerprint(info) };
+        const file = { path, bytes: readOpen(fd, info.size), fingerprint: statFingerprint(info) };
         return options.onFile?.(file) ? undefined : file;
       } finally {
         closeSync(fd);

@@ -217,9 +217,24 @@ function identify(file: string, raw: Record<string, unknown>, site: Site, lineOf
   return {
     file,
     slug,
-    id: id ?? joinUrl(asBase(site.site_url), `articles/${slug}`),
+    id: id ?? articleUrl(site.site_url, slug),
     lines: { id: id === undefined ? undefined : lineOf("id"), slug: slug === raw.slug ? lineOf("slug") : undefined },
   };
+}
+
+/**
+ * The derived URL of an article, `articles/<slug>` under the site's URL. A slug of lowercase
+ * letters, digits and hyphens resolves to the base's href followed by the path, so the base is
+ * parsed once per site rather than once per article (`new URL` ~2 µs); anything else goes
+ * through URL resolution.
+ */
+let lastBase: { site: string; href: string | undefined } = { site: "", href: undefined };
+export function articleUrl(siteUrl: string, slug: string): string {
+  if (lastBase.site !== siteUrl) {
+    const href = new URL(asBase(siteUrl)).href;
+    lastBase = { site: siteUrl, href: href.endsWith("/") && !/[?#]/.test(href) ? href : undefined };
+  }
+  return lastBase.href !== undefined && SLUG_RE.test(slug) ? `${lastBase.href}articles/${slug}` : joinUrl(asBase(siteUrl), `articles/${slug}`);
 }
 
 /** A file's Markdown body and its first line, exactly as parseArticle reads them: for an

@@ -11,6 +11,18 @@ export type ParsedDate =
   | { ok: false; message: string };
 
 export function parseContentDate(value: string, timeZone: string): ParsedDate {
+  // The schema checks each date, then the article reads it in the site's time zone: parsed once.
+  // Only a date-time without a zone depends on the time zone.
+  const l = lastDate;
+  if (l && l.value === value && (l.timeZone === timeZone || !(l.parsed.ok && !l.parsed.zoned))) return l.parsed;
+  const parsed = parseDate(value, timeZone);
+  lastDate = { value, timeZone, parsed };
+  return parsed;
+}
+
+let lastDate: { value: string; timeZone: string; parsed: ParsedDate } | undefined;
+
+function parseDate(value: string, timeZone: string): ParsedDate {
   const m = DATE_RE.exec(value.trim());
   if (!m) {
     return {

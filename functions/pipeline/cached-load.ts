@@ -13,7 +13,7 @@ import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } fr
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import {
-  entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, sameEntry, toEntry,
+  entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, contentHash, sameEntry, toEntry,
   type CacheData, type CacheDelta, type DecodedCache,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
@@ -195,13 +195,13 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   // sources read site.yaml first; an article met before it waits.
   const early: ContentFile[] = [];
   const article = (f: ContentFile) => {
-    const hash = md5(f.bytes);
+    const hash = contentHash(f.bytes);
     fingerprints.set(f.path, f.fingerprint);
     hashes.set(f.path, hash);
     const e = usable ? entries!.get(f.path) : undefined;
     // Known bytes (a new change marker, e.g. after a checkout): reuse. An entry without HTML (an
     // item in no current document) is read again only if a document it is in must be rendered.
-    if (e && e.md5 === hash) {
+    if (e && e.sha256 === hash) {
       const r = entryResult(f.path, e);
       results.set(f.path, r);
       if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
@@ -251,7 +251,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       const r = entryResult(u.path, e);
       results.set(u.path, r);
       fingerprints.set(u.path, u.fingerprint);
-      hashes.set(u.path, e.md5);
+      hashes.set(u.path, e.sha256);
       if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
       reused++;
     }
@@ -283,7 +283,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         for (const a of reread) {
           const f = byPath.get(a.file);
           // The bytes must be those the cached entry was made from: its metadata is in the model.
-          const fresh = f && md5(f.bytes) === hashes.get(a.file) ? bodyOf(f.bytes) : undefined;
+          const fresh = f && contentHash(f.bytes) === hashes.get(a.file) ? bodyOf(f.bytes) : undefined;
           if (!fresh) {
             out.push({ file: a.file, field: "file", severity: "error", message: "changed or was removed while the build ran: build again" });
             continue;
@@ -332,7 +332,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       // What each entry will tell (cache.ts sameEntry), without making it: entries are made only
       // as they are encoded (cache.ts cacheChunks), so they are never all in memory.
       const html = (a: Article) => (keepHtml(a) ? a.contentHtml : undefined);
-      const marker = (path: string) => ({ md5: hashes.get(path)!, fingerprint: fingerprints.get(path), html: html(results.get(path)!.article!) });
+      const marker = (path: string) => ({ sha256: hashes.get(path)!, fingerprint: fingerprints.get(path), html: html(results.get(path)!.article!) });
       const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!, keepHtml(results.get(path)!.article!));
       const same =
         usable && entries!.size === keys.length && JSON.stringify(prevDocuments) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries!.get(p), marker(p)));

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseArticle, renderBody, slugFromFile } from "../../functions/core/article.ts";
+import { articleUrl, parseArticle, renderBody, slugFromFile } from "../../functions/core/article.ts";
+import { asBase, joinUrl } from "../../functions/core/urls.ts";
+import fc from "fast-check";
 import { formatIssue } from "../../functions/core/errors.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
 import { siteSchema } from "../../functions/core/schema.ts";
@@ -206,6 +208,22 @@ describe("parseArticle: rejected", () => {
     expect(found).toHaveLength(2);
     expect(found).toEqual(
       expect.arrayContaining(["articles/a.md:2: title: must not be empty", expect.stringMatching(/^articles\/a\.md:4: warning: extra: unknown field/)]),
+    );
+  });
+});
+
+describe("articleUrl", () => {
+  it("is URL resolution of articles/<slug> against the site's URL, for any site URL and slug", () => {
+    const siteUrls = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.constantFrom("https://Example.COM", "https://example.com:443/news", "http://example.com:8080/a/b/", "https://xn--tst-qla.example/é/", "https://example.com/a%20b/", "https://example.com/./x/../"),
+    );
+    const slugs = fc.oneof(fc.stringMatching(/^[a-z0-9]+(?:-[a-z0-9]+)*$/), fc.string(), fc.constantFrom("..", ".", "a/b", "a?b", "%41", "é"));
+    fc.assert(
+      fc.property(siteUrls, slugs, (site, slug) => {
+        expect(articleUrl(site, slug)).toBe(joinUrl(asBase(site), `articles/${slug}`));
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -418,7 +418,7 @@ describe("build cache", () => {
   it("encodes, slice by slice, the same JSON as the data itself", () => {
     const data = {
       format: CACHE_FORMAT, context: "c", documents: { "feed.xml": { input: "i", sha256: "s" } },
-      entries: Object.fromEntries(Array.from({ length: 2_345 }, (_, i) => [`articles/a${i}.md`, { md5: "0".repeat(32), issues: [], html: i % 2 ? "<p>ş \"q\"</p>" : undefined }])),
+      entries: Object.fromEntries(Array.from({ length: 2_345 }, (_, i) => [`articles/a${i}.md`, { sha256: "0".repeat(64), issues: [], html: i % 2 ? "<p>ş \"q\"</p>" : undefined }])),
     };
     const text = encodeCache(data, false).toString("utf8");
     const payload = text.slice(0, text.lastIndexOf("\n", text.length - 2));
@@ -447,15 +447,15 @@ describe("build cache", () => {
   });
 
   it("looks entries up through a delta without copying or changing the base", () => {
-    const e = (n: number) => ({ md5: String(n).repeat(32).slice(0, 32), issues: [] });
+    const e = (n: number) => ({ sha256: String(n).repeat(64), issues: [] });
     const base = { format: CACHE_FORMAT, context: "c", entries: { "articles/a.md": e(1), "articles/b.md": e(2), "articles/c.md": e(3) } };
     const before = JSON.stringify(base);
     const view = entriesOf(base, { format: CACHE_FORMAT, context: "c", base: "0".repeat(64), entries: { "articles/b.md": e(4), "articles/c.md": null, "articles/d.md": e(5), "articles/gone.md": null } });
-    expect(["articles/a.md", "articles/b.md", "articles/c.md", "articles/d.md", "articles/gone.md", "constructor", "__proto__"].map((p) => view.get(p)?.md5.slice(0, 1))).toEqual(["1", "4", undefined, "5", undefined, undefined, undefined]);
+    expect(["articles/a.md", "articles/b.md", "articles/c.md", "articles/d.md", "articles/gone.md", "constructor", "__proto__"].map((p) => view.get(p)?.sha256.slice(0, 1))).toEqual(["1", "4", undefined, "5", undefined, undefined, undefined]);
     expect(view.size).toBe(3); // a, b (replaced), d (added); c removed, gone was never there
     expect(JSON.stringify(base)).toBe(before);
     expect(entriesOf(base).size).toBe(3);
-    expect(entriesOf(base).get("articles/c.md")?.md5.slice(0, 1)).toBe("3");
+    expect(entriesOf(base).get("articles/c.md")?.sha256.slice(0, 1)).toBe("3");
   });
 
   it("ignores a cache in the format before (checksum line first) as stale, not corrupt", () => {

@@ -34,6 +34,18 @@ describe("parseContentDate", () => {
     expect(parsed("2020-06-19T10:30:00", "Europe/Istanbul")).toMatchObject({ ms: ms("2020-06-19T07:30:00Z"), zoned: false, dateOnly: false });
   });
 
+  it("reads the same value again in another time zone (the last result is reused only where the zone cannot matter)", () => {
+    expect(parsed("2020-06-19T10:30:00", "UTC").ms).toBe(ms("2020-06-19T10:30:00Z"));
+    expect(parsed("2020-06-19T10:30:00", "Europe/Istanbul").ms).toBe(ms("2020-06-19T07:30:00Z"));
+    expect(parsed("2020-06-19T10:30:00", "UTC").ms).toBe(ms("2020-06-19T10:30:00Z"));
+    expect(parsed("2020-06-19", "UTC").ms).toBe(ms("2020-06-19T00:00:00Z"));
+    expect(parsed("2020-06-19", "America/New_York").ms).toBe(ms("2020-06-19T04:00:00Z"));
+    expect(parsed("2020-06-19T10:30:00+03:00", "UTC").ms).toBe(parsed("2020-06-19T10:30:00+03:00", "Asia/Tokyo").ms);
+    const bad = parseContentDate("2021-02-30", "UTC");
+    expect(bad.ok).toBe(false);
+    expect(parseContentDate("2021-02-30", "Europe/Istanbul")).toEqual(bad);
+  });
+
   it("applies summer time to a zone-less date-time in summer", () => {
     expect(parsed("2021-07-01T12:00:00", "America/New_York").ms).toBe(ms("2021-07-01T16:00:00Z"));
   });
