@@ -12,7 +12,6 @@
  * would triple the cache's size for nothing.
  */
 import * as crypto from "node:crypto";
-import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync, constants } from "node:zlib";
 import * as z from "zod";
 import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
@@ -24,7 +23,7 @@ export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
 export const CACHE_FORMAT = 5;
 
-export const md5 = (bytes: Uint8Array) => createHash("md5").update(bytes).digest("hex");
+export const md5 = (bytes: Uint8Array) => crypto.createHash("md5").update(bytes).digest("hex");
 
 // One-shot hashing (node >= 20.12): a content file is hashed once per full build, and for files
 // of a few kilobytes a hash object's set-up costs as much as the hashing.
@@ -33,7 +32,7 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
  * A content file's hash, the cache's key for its parse result: SHA-256, which with the CPU's SHA
  * instructions is about twice as fast as MD5 here (10,000 files of ~4 KB: ~20 against ~45 ms).
  */
-export const contentHash = (bytes: Uint8Array): string => (oneShot ? oneShot("sha256", bytes, "hex") : createHash("sha256").update(bytes).digest("hex"));
+export const contentHash = (bytes: Uint8Array): string => (oneShot ? oneShot("sha256", bytes, "hex") : crypto.createHash("sha256").update(bytes).digest("hex"));
 
 export interface CacheEntry {
   /** The source's cheap change marker (a directory's stat, a bucket's ETag): read nothing when equal. */
@@ -111,7 +110,7 @@ const deltaEnvelope = z.object({
 
 /** What the cache depends on besides each file: code version and site settings. */
 export function cacheContext(codeVersion: string, siteBytes: Uint8Array | undefined): string {
-  return createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
+  return crypto.createHash("sha256").update(`${CACHE_FORMAT}\u0000${codeVersion}\u0000`).update(siteBytes ?? new Uint8Array()).digest("hex");
 }
 
 /**
@@ -151,7 +150,7 @@ export interface CacheChunks {
 export function cacheChunks(head: Omit<CacheData, "entries"> | Omit<CacheDelta, "entries">, keys: readonly string[], entry: (key: string) => CacheEntry | null): CacheChunks {
   let sum: string | undefined;
   function* chunks(): Generator<Buffer> {
-    const hash = createHash("sha256");
+    const hash = crypto.createHash("sha256");
     const emit = (text: string) => {
       const b = Buffer.from(text, "utf8");
       hash.update(b);
@@ -210,7 +209,7 @@ function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType, known?: { 
   const m = nl < 0 ? null : /^syndicate-cache ([0-9a-f]{64})$/.exec(raw.subarray(nl + 1, raw.length - 1).toString("latin1"));
   if (!m) return { ok: false, reason: "corrupt (no checksum line)" };
   const payload = raw.subarray(0, nl);
-  if (createHash("sha256").update(payload).digest("hex") !== m[1]) return { ok: false, reason: "corrupt (checksum mismatch)" };
+  if (crypto.createHash("sha256").update(payload).digest("hex") !== m[1]) return { ok: false, reason: "corrupt (checksum mismatch)" };
   if (known?.sum === m[1]) return { ok: true, data: known.data, sum: m[1], held: true };
   let parsed: unknown;
   try {
