@@ -44,10 +44,12 @@ export function pipeline(storage: Storage) {
     architecture: ARCHITECTURE,
     // 1769 MB is one full vCPU: rendering is single-threaded and CPU-bound, so a full core makes
     // the build as fast as it gets at the same cost per build (CPU scales with memory). The bench
-    // peaks at 593 MiB for 10,000 articles with archives.
+    // (README "Performance", 2026-11-28) peaks at 385 MiB for 10,000 articles with archives and
+    // 894 MiB for 50,000 (368 MiB without archives).
     memory: "1769 MB",
-    // 10,000 articles build in 6–13 s of CPU here (npm run bench); reading them from S3 adds
-    // ~25 s (8 GETs in flight). Three minutes is ~4× the largest corpus we measured.
+    // 10,000 articles with archives build in ~4.7 s here, 50,000 in ~18 s (npm run bench);
+    // reading 10,000 from S3 adds ~25 s (8 GETs in flight). Three minutes is ~4× a first build
+    // of 10,000 articles from a bucket; later builds GET only the files whose ETag changed.
     timeout: `${BUILD_TIMEOUT_SECONDS} seconds`,
     concurrency: { reserved: 1 },
     // The runtime's AWS SDK v3: 1.1 MB instead of 1.5 MB (npm run bundle); a background build
