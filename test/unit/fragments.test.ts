@@ -25,6 +25,26 @@ describe("FragmentCache", () => {
     expect(cache.get("atom", "a", () => "<entry/>")).toBe("<entry/>");
     expect(cache.get("atom", "a", () => "again")).toBe("<entry/>");
   });
+
+  it("checks an item's fragment once per format while it is held, and again once it was let go", () => {
+    const cache = new FragmentCache();
+    const checks: string[] = [];
+    const check = (format: "rss" | "atom", id: string) => cache.checkOnce(format, id, () => checks.push(`${format} ${id}`));
+    cache.expect("rss", [{ id: "a" }]);
+    cache.expect("rss", [{ id: "a" }]);
+    check("rss", "a");
+    check("rss", "a");
+    check("atom", "a");
+    cache.done("rss", [{ id: "a" }]);
+    check("rss", "a"); // still expected by a second document: not checked again
+    cache.done("rss", [{ id: "a" }]);
+    check("rss", "a"); // let go: a new fragment would be rendered, so it is checked again
+    expect(checks).toEqual(["rss a", "atom a", "rss a"]);
+    // A failed check is not remembered: the next document's gate runs it again.
+    expect(() => cache.checkOnce("json", "b", () => { throw new Error("bad"); })).toThrow("bad");
+    cache.checkOnce("json", "b", () => checks.push("json b"));
+    expect(checks.at(-1)).toBe("json b");
+  });
 });
 
 describe("renderOutputs held", () => {
