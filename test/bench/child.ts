@@ -1,35 +1,21 @@
 /**
  * One measured run in a fresh process, so that peak memory (maxRSS) is this run's alone.
- * Modes: `build <content> <out>` runs the real pipeline into a directory; `floor <content> <out>
- * <bytes> <files>` only reads every content file and writes the same number of bytes in the same
- * number of files: the I/O the build cannot avoid; `warm <content> <out> <file> <rounds>` builds
- * once, then edits <file>'s title and builds again <rounds> times in this one process, as the
- * local stack's webhook rebuilds and a warm build Lambda do (the file is restored at the end);
+ * Modes: `build <content> <out>` runs the real pipeline into a directory (the I/O floor it is
+ * compared with is test/bench/floor.ts, a process that loads none of this code);
+ * `warm <content> <out> <file> <rounds>` builds once, then edits <file>'s title and builds again
+ * <rounds> times in this one process, as the local stack's webhook rebuilds and a warm build
+ * Lambda do (the file is restored at the end);
  * `rebuild <content> <out>` builds without the cache into an output an earlier build published
  * (what follows a deploy: new code makes the cache unusable, so every document is rendered again).
  * Prints one JSON line.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
 const [mode, content, out, bytesArg, filesArg] = process.argv.slice(2);
-
-async function floor(): Promise<Record<string, number | string | undefined>> {
-  // The fastest way node reads and writes many small files: synchronous calls (the content
-  // source reads the same way).
-  const names = readdirSync(join(content!, "articles")).map((n) => join(content!, "articles", n));
-  let read = readFileSync(join(content!, "site.yaml")).byteLength;
-  for (const p of names) read += readFileSync(p).byteLength;
-  const files = Number(filesArg), bytes = Number(bytesArg);
-  const chunk = Buffer.alloc(Math.ceil(bytes / files), 120);
-  mkdirSync(out!, { recursive: true });
-  for (let i = 0; i < files; i++) writeFileSync(join(out!, `f${i}`), chunk);
-  return { read_bytes: read, written_bytes: chunk.byteLength * files };
-}
 
 async function warm(): Promise<Record<string, number | string | number[] | undefined>> {
   const file = bytesArg!, rounds = Number(filesArg);
@@ -82,6 +68,6 @@ async function runBuild(cache = true): Promise<Record<string, number | string | 
 }
 
 const t0 = performance.now();
-const result = mode === "floor" ? await floor() : mode === "warm" ? await warm() : await runBuild(mode !== "rebuild");
+const result = mode === "warm" ? await warm() : await runBuild(mode !== "rebuild");
 const ms = performance.now() - t0;
 process.stdout.write(`${JSON.stringify({ mode, ms, max_rss_mib: process.resourceUsage().maxRSS / 1024, ...result })}\n`);
