@@ -2,7 +2,7 @@
  * Reads a content directory: site.yaml and articles/*.md. Symbolic links are followed only
  * when they stay inside the content directory; oversized files are reported, not read.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { lstat, readdir, realpath } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
@@ -63,25 +63,10 @@ function readOpen(fd: number, size: number): Buffer {
   return got === size ? bytes : bytes.subarray(0, got);
 }
 
-function tryRealpath(path: string): string | undefined {
+/** A synchronous file-system call's result, or undefined when it throws (missing, no access, a loop). */
+function attempt<T>(call: () => T): T | undefined {
   try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function tryLstat(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function tryStat(path: string): Stats | undefined {
-  try {
-    return statSync(path);
+    return call();
   } catch {
     return undefined;
   }
@@ -112,7 +97,7 @@ export class DirectoryContent implements ContentSource {
     // that is itself a link (its files are then no links at all). A regular file in a real
     // folder inside the content directory needs no check: one realpath per folder, not per file.
     const entries: { path: string; link: boolean; special?: boolean }[] = [];
-    const siteEntry = await lstat(join(this.root, SITE_FILE)).catch(() => undefined);
+    const siteEntry = !options.only || options.only.has(SITE_FILE) ? await lstat(join(this.root, SITE_FILE)).catch(() => undefined) : undefined;
     if (siteEntry) entries.push({ path: SITE_FILE, link: siteEntry.isSymbolicLink() });
     const articlesDir = join(this.root, "articles");
     const articlesReal = await realpath(articlesDir).catch(() => undefined);
@@ -122,7 +107,7 @@ export class DirectoryContent implements ContentSource {
       // by its name, not found in a listing of the whole folder (50,000 entries at 50,000 articles).
       for (const path of options.only) {
         if (!isContentPath(path) || path === SITE_FILE) continue;
-        const d = tryLstat(join(this.root, ...path.split("/")));
+        const d = attempt(() => lstatSync(join(this.root, ...path.split("/"))));
         if (d) entries.push({ path, link: d.isSymbolicLink() || !articlesInside, special: !d.isFile() && !d.isSymbolicLink() });
       }
     } else {
@@ -135,11 +120,10 @@ export class DirectoryContent implements ContentSource {
       }
     }
     entries.sort((a, b) => (a.path === SITE_FILE ? -1 : b.path === SITE_FILE ? 1 : a.path < b.path ? -1 : 1));
-    const wanted = options.only ? entries.filter((e) => options.only!.has(e.path)) : entries;
     // Synchronous reads on purpose: for many small files they are 6-10x faster than promise-based
     // ones (measured: 10,000 files in ~90 ms against 500-900 ms through the thread pool), and the
     // build that follows is CPU-bound on this thread anyway.
-    const files = wanted.map(({ path, link, special }): ContentFile | undefined => {
+    const files = entries.map(({ path, link, special }): ContentFile | undefined => {
       const full = join(this.root, ...path.split("/"));
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
@@ -147,7 +131,7 @@ export class DirectoryContent implements ContentSource {
         return undefined;
       }
       if (link) {
-        const target = tryRealpath(full);
+        const target = attempt(() => realpathSync(full));
         if (!target) {
           err(path, "is a symbolic link to nothing (its target does not exist): not read");
           return undefined;
@@ -156,13 +140,13 @@ export class DirectoryContent implements ContentSource {
           err(path, "is a symbolic link to a file outside the content directory: not read");
           return undefined;
         }
-        if (!tryStat(full)?.isFile()) {
+        if (!attempt(() => statSync(full))?.isFile()) {
           if (path.endsWith(".md")) err(path, "is not a regular file");
           return undefined;
         }
       }
       if (options.skip) {
-        const info = tryStat(full);
+        const info = attempt(() => statSync(full));
         if (info?.isFile() && !sizeProblem(path, info.size) && options.skip(path, statFingerprint(info))) {
           unchanged.push({ path, fingerprint: statFingerprint(info) });
           return undefined;

@@ -183,8 +183,8 @@ function interpret(
     slug: identity.slug,
     id: identity.id,
     lines: identity.lines,
-    // The URL a derived id is made of (identify), unless front matter gives one.
-    url: fm.url ?? (fm.id === undefined ? identity.id : joinUrl(site.site_url, `articles/${identity.slug}`)),
+    // Front matter's, else the one a derived id is (identify).
+    url: fm.url ?? articleUrl(site.site_url, identity.slug),
     title: fm.title,
     summary: fm.summary,
     markdown: split.body,

@@ -15,10 +15,10 @@ import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
-const [mode, content, out, bytesArg, filesArg] = process.argv.slice(2);
+const [mode, content, out, fileArg, roundsArg] = process.argv.slice(2);
 
 async function warm(): Promise<Record<string, number | string | number[] | undefined>> {
-  const file = bytesArg!, rounds = Number(filesArg);
+  const file = fileArg!, rounds = Number(roundsArg);
   const original = await readFile(file, "utf8");
   const once = async () => {
     const t = performance.now();

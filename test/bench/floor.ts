@@ -2,7 +2,7 @@
  * The I/O floor of one build, in a fresh process of its own: node reading every content file and
  * writing the same number of bytes in the same number of files, nothing else. A module of its
  * own, bundled apart from test/bench/child.ts, so that the floor does not load (compile and
- * evaluate) the pipeline's code: `floor <content> <out> <bytes> <files>`. Prints one JSON line.
+ * evaluate) the pipeline's code. Arguments: `<content> <out> <bytes> <files>`. Prints one JSON line.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
