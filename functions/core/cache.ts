@@ -14,14 +14,14 @@
 import * as crypto from "node:crypto";
 import { gunzipSync, gzipSync, constants } from "node:zlib";
 import * as z from "zod";
-import type { Article, ArticleIdentity, ArticleResult } from "./article.ts";
+import { articleUrl, slugFromFile, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
 
 /** The base cache. Gzip'd for a remote store (S3: fewer bytes to move), plain for a local one
  * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
 export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
-export const CACHE_FORMAT = 5;
+export const CACHE_FORMAT = 6;
 
 export const md5 = (bytes: Uint8Array) => crypto.createHash("md5").update(bytes).digest("hex");
 
@@ -34,17 +34,28 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
  */
 export const contentHash = (bytes: Uint8Array): string => (oneShot ? oneShot("sha256", bytes, "hex") : crypto.createHash("sha256").update(bytes).digest("hex"));
 
+/**
+ * An Article as an entry stores it: without the Markdown (re-read from the file when its HTML is
+ * needed and absent), without what the entry's key tells (file), and without what is derived the
+ * same way on reading (format 6): the slug its file name gives, the id and URL derived from the
+ * slug, empty lines, related links and issues, `draft: false`, a modification time equal to the
+ * publication time. A third fewer bytes to encode, hash, write, read and parse (~750 → ~520 bytes
+ * an entry in the generated corpus).
+ */
+export type StoredArticle = Omit<Article, "markdown" | "contentHtml" | "bodyLine" | "file" | "slug" | "id" | "url" | "lines" | "modified" | "related" | "draft"> &
+  Partial<Pick<Article, "slug" | "id" | "url" | "lines" | "modified" | "related" | "draft">>;
+
 export interface CacheEntry {
   /** The source's cheap change marker (a directory's stat, a bucket's ETag): read nothing when equal. */
   fingerprint?: string;
   /** The file's bytes' contentHash: reuse the result when equal, however the marker changed. */
   sha256: string;
-  /** The parse result without the Markdown (re-read from the file when its HTML is needed and
-   * absent) and without what the entry's key and the article itself tell (file, identity). */
-  article?: Omit<Article, "markdown" | "contentHtml" | "bodyLine" | "file">;
+  /** The parse result, as StoredArticle tells. */
+  article?: StoredArticle;
   /** Only for a file that gave no article (its identity still joins the duplicate checks). */
   identity?: ArticleIdentity;
-  issues: ContentIssue[];
+  /** Absent: none. */
+  issues?: ContentIssue[];
   html?: string;
   bodyLine?: number;
 }
@@ -72,7 +83,7 @@ const entries = (nullable: boolean) =>
       if (e === null && nullable) continue;
       if (e === null || typeof e !== "object") return false;
       const { sha256: h, issues } = e as { sha256?: unknown; issues?: unknown };
-      if (typeof h !== "string" || !SHA256_HEX.test(h) || !Array.isArray(issues)) return false;
+      if (typeof h !== "string" || !SHA256_HEX.test(h) || (issues !== undefined && !Array.isArray(issues))) return false;
     }
     return true;
   });
@@ -159,8 +170,12 @@ export function cacheChunks(head: Omit<CacheData, "entries"> | Omit<CacheDelta, 
     const top = JSON.stringify(head);
     yield emit(`${top.slice(0, -1)}${top.length > 2 ? "," : ""}"entries":{`);
     for (let i = 0; i < keys.length; i += 1000) {
-      const slice = keys.slice(i, i + 1000).map((k) => `${JSON.stringify(k)}:${JSON.stringify(entry(k))}`);
-      yield emit(`${i ? "," : ""}${slice.join(",")}`);
+      // One JSON.stringify of a thousand entries, not one per key and entry joined after: ~20%
+      // less time encoding (keys are content paths, never array indices, so their order stays).
+      const slice: Record<string, CacheEntry | null> = Object.create(null);
+      for (let j = i; j < keys.length && j < i + 1000; j++) slice[keys[j]!] = entry(keys[j]!);
+      const text = JSON.stringify(slice);
+      yield emit(`${i ? "," : ""}${text.slice(1, -1)}`);
     }
     yield emit("}}");
     sum = hash.digest("hex");
@@ -256,39 +271,64 @@ export function sameEntry(a: CacheEntry | undefined, b: Pick<CacheEntry, "sha256
   return a !== undefined && b !== undefined && a.sha256 === b.sha256 && a.fingerprint === b.fingerprint && (a.html === undefined) === (b.html === undefined);
 }
 
-/** A cached entry as a parse result; the Markdown is absent (empty) until re-read. */
-export function entryResult(path: string, e: CacheEntry): ArticleResult {
+/** A cached entry as a parse result; the Markdown is absent (empty) until re-read. `siteUrl`:
+ * the site's, which the cache's context ties it to (derived ids and URLs are made from it). */
+export function entryResult(path: string, e: CacheEntry, siteUrl: string): ArticleResult {
   const a = e.article;
+  const issues = e.issues ?? [];
+  if (!a) return { identity: e.identity, issues };
+  const slug = a.slug ?? slugFromFile(path);
+  const derived = a.id === undefined || a.url === undefined ? articleUrl(siteUrl, slug) : "";
+  const lines = a.lines ?? {};
   // Field by field, in parseArticle's order: the same object shape as a parsed article (a
   // spread over a parsed JSON object costs several times more, 10,000 times an incremental build).
-  const article: Article | undefined = a && {
+  const article: Article = {
     file: path,
-    slug: a.slug,
-    id: a.id,
-    lines: a.lines,
-    url: a.url,
+    slug,
+    id: a.id ?? derived,
+    lines,
+    url: a.url ?? derived,
     title: a.title,
     summary: a.summary,
     markdown: "",
     bodyLine: e.bodyLine ?? 1,
     published: a.published,
-    modified: a.modified,
+    modified: a.modified ?? a.published,
     authors: a.authors,
     tags: a.tags,
     image: a.image,
     language: a.language,
     source: a.source,
-    related: a.related,
-    draft: a.draft,
+    related: a.related ?? [],
+    draft: a.draft ?? false,
     contentHtml: e.html,
   };
-  return { identity: a ? { file: path, slug: a.slug, id: a.id, lines: a.lines } : e.identity, issues: e.issues, article };
+  return { identity: { file: path, slug, id: article.id, lines }, issues, article };
 }
 
-/** `keepHtml` false: the entry leaves the rendered HTML out (converted again when needed). */
-export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult, keepHtml = true): CacheEntry {
+/** `keepHtml` false: the entry leaves the rendered HTML out (converted again when needed).
+ * What entryResult derives the same way is left out (StoredArticle). */
+export function toEntry(fingerprint: string | undefined, hash: string, r: ArticleResult, keepHtml: boolean, siteUrl: string): CacheEntry {
   const a = r.article;
-  if (!a) return { fingerprint, sha256: hash, identity: r.identity, issues: r.issues };
-  const { markdown: _m, contentHtml, bodyLine, file: _f, ...rest } = a;
-  return { fingerprint, sha256: hash, article: rest, issues: r.issues, html: keepHtml ? contentHtml : undefined, bodyLine };
+  const issues = r.issues.length ? r.issues : undefined;
+  if (!a) return { fingerprint, sha256: hash, identity: r.identity, issues };
+  const derived = articleUrl(siteUrl, a.slug);
+  const article: StoredArticle = {
+    slug: a.slug === slugFromFile(a.file) ? undefined : a.slug,
+    id: a.id === derived ? undefined : a.id,
+    lines: a.lines.id === undefined && a.lines.slug === undefined ? undefined : a.lines,
+    url: a.url === derived ? undefined : a.url,
+    title: a.title,
+    summary: a.summary,
+    published: a.published,
+    modified: a.modified === a.published ? undefined : a.modified,
+    authors: a.authors,
+    tags: a.tags,
+    image: a.image,
+    language: a.language,
+    source: a.source,
+    related: a.related.length ? a.related : undefined,
+    draft: a.draft || undefined,
+  };
+  return { fingerprint, sha256: hash, article, issues, html: keepHtml ? a.contentHtml : undefined, bodyLine: a.bodyLine };
 }

@@ -202,7 +202,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
     // Known bytes (a new change marker, e.g. after a checkout): reuse. An entry without HTML (an
     // item in no current document) is read again only if a document it is in must be rendered.
     if (e && e.sha256 === hash) {
-      const r = entryResult(f.path, e);
+      const r = entryResult(f.path, e, site!.site_url);
       results.set(f.path, r);
       if (r.article && r.article.contentHtml === undefined) unread.add(r.article);
       reused++;
@@ -248,7 +248,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   if (usable) {
     for (const u of first.unchanged) {
       const e = entries!.get(u.path)!;
-      const r = entryResult(u.path, e);
+      const r = entryResult(u.path, e, site!.site_url);
       results.set(u.path, r);
       fingerprints.set(u.path, u.fingerprint);
       hashes.set(u.path, e.sha256);
@@ -333,7 +333,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       // as they are encoded (cache.ts cacheChunks), so they are never all in memory.
       const html = (a: Article) => (keepHtml(a) ? a.contentHtml : undefined);
       const marker = (path: string) => ({ sha256: hashes.get(path)!, fingerprint: fingerprints.get(path), html: html(results.get(path)!.article!) });
-      const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!, keepHtml(results.get(path)!.article!));
+      const entryAt = (path: string) => toEntry(fingerprints.get(path), hashes.get(path)!, results.get(path)!, keepHtml(results.get(path)!.article!), settings.site_url);
       const same =
         usable && entries!.size === keys.length && JSON.stringify(prevDocuments) === JSON.stringify(documents) && keys.every((p) => sameEntry(entries!.get(p), marker(p)));
       if (same) return (stats.saved = false);

@@ -402,8 +402,31 @@ describe("build cache", () => {
     );
     expect(r.issues).toEqual([]);
     renderBody(r.article!);
-    const back = entryResult("articles/full.md", JSON.parse(JSON.stringify(toEntry("fp", "0".repeat(32), r))) as ReturnType<typeof toEntry>);
+    const back = entryResult("articles/full.md", JSON.parse(JSON.stringify(toEntry("fp", "0".repeat(32), r, true, TEST_SITE.site_url))) as ReturnType<typeof toEntry>, TEST_SITE.site_url);
     expect(back).toEqual({ ...r, article: { ...r.article, markdown: "" } });
+  });
+
+  it("gives back what it leaves out of an entry, derived as the parse derives it (format 6)", () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ["articles/plain-one.md", { title: "Plain", date: "2020-06-19T10:00:00Z" }],
+      // A file name that is no slug: the slug is made from it, then the id and URL from that.
+      ["articles/Ankara Talks Ş.md", { title: "Named", date: "2020-06-19T10:00:00Z", tags: ["Libya"] }],
+      // An explicit id equal to the derived one: left out, but its line is kept.
+      ["articles/same-id.md", { title: "Same", date: "2020-06-19", id: `${TEST_SITE.site_url}articles/same-id` }],
+      // An explicit URL with a derived id, an explicit slug with a derived id and URL.
+      ["articles/url-only.md", { title: "Url", date: "2020-06-19", url: "https://example.com/x?y=1" }],
+      ["articles/slug-only.md", { title: "Slug", date: "2020-06-19", slug: "other-slug", updated: "2020-06-21" }],
+    ];
+    for (const [file, fields] of cases) {
+      const r = parseArticle(file, bytes(articleText(fields, "Body.")), TEST_SITE);
+      expect(r.issues, file).toEqual([]);
+      const entry = toEntry(undefined, "0".repeat(64), r, false, TEST_SITE.site_url);
+      const back = entryResult(file, JSON.parse(JSON.stringify(entry)) as typeof entry, TEST_SITE.site_url);
+      expect(back, file).toEqual({ ...r, article: { ...r.article, markdown: "" } });
+      // What is derived is not stored.
+      expect(entry.article!.url === undefined, file).toBe(r.article!.url === `${TEST_SITE.site_url}articles/${r.article!.slug}`);
+      expect(entry.issues).toBeUndefined();
+    }
   });
 
   it("reads a gzip'd cache (as stored in a bucket) as well as a plain one", async () => {
