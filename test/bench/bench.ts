@@ -14,6 +14,8 @@
  *   BENCH_SIZES=1000,10000,50000 BENCH_ROUNDS=3 npm run bench
  *   BENCH_HUGO=0 npm run bench                        # without Hugo
  *   BENCH_HTTP=0 npm run bench                        # without GET /latest against nginx (test/bench/http.ts)
+ *   BENCH_NODE=/path/to/node npm run bench            # our build and the floor under another node, e.g. the
+ *                                                     # build Lambda's Node 24 (README "Performance" tells how to get it)
  */
 import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -29,6 +31,9 @@ const sizes = (process.env.BENCH_SIZES ?? "1000,10000").split(",").map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const withHugo = process.env.BENCH_HUGO !== "0";
 const PER_FEED = 50;
+// Our build and the floor run under this node (both, so that their ratio compares like with like).
+const nodeBin = process.env.BENCH_NODE || process.execPath;
+const nodeVersion = nodeBin === process.execPath ? process.version : execFileSync(nodeBin, ["--version"], { encoding: "utf8" }).trim();
 
 interface Run { wall: number; ms: number; max_rss_mib: number; written_bytes?: number; files?: number; documents_written?: number; documents_rendered?: number; cache_parsed?: number; cache_saved_as?: string }
 
@@ -45,7 +50,7 @@ await esbuild({
 function child(args: string[], env: Record<string, string> = {}, bundle = childBundle): Run {
   const t0 = performance.now();
   // The same young-generation size as bin/syndicate.js and the build Lambda.
-  const out = execFileSync(process.execPath, ["--max-semi-space-size=32", bundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, ...env } });
+  const out = execFileSync(nodeBin, ["--max-semi-space-size=32", bundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const wall = performance.now() - t0;
   return { wall, ...(JSON.parse(out.trim().split("\n").pop()!) as Omit<Run, "wall">) };
 }
@@ -55,7 +60,7 @@ const range = (xs: number[]) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).
 const peak = (runs: { max_rss_mib: number }[]) => `${Math.max(...runs.map((r) => r.max_rss_mib)).toFixed(0)} MiB`;
 
 const hugo = withHugo ? ensureHugo() : undefined;
-console.log(`Syndicate bench ${new Date().toISOString()}, node ${process.version}, ${rounds} rounds, ${PER_FEED} items per feed`);
+console.log(`Syndicate bench ${new Date().toISOString()}, node ${nodeVersion} (our build and the floor), ${rounds} rounds, ${PER_FEED} items per feed`);
 if (hugo) console.log(hugoVersion(hugo));
 
 for (const n of sizes) {
