@@ -227,6 +227,10 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   };
   const first = await source.read({
     onFile,
+    // An article is read straight into the parse pool's shared buffer (once site.yaml made the
+    // pool). Each one onFile is given is either added to the pool or, when the cache knows its
+    // bytes, let go: the room is then given out again.
+    into: (path, size) => (pool && isArticlePath(path) ? pool.space(size) : undefined),
     ...(entries && { skip: (path: string, fp: string) => path !== SITE_FILE && isArticlePath(path) && entries.get(path)?.fingerprint === fp }),
   });
   // Without valid settings nothing is parsed here: loadContent reports every file's problems.

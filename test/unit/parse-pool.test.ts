@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { ParsePool } from "../../functions/pipeline/parse-pool.ts";
+import { BUFFER_BYTES, ParsePool } from "../../functions/pipeline/parse-pool.ts";
 import { bodyOf, type Article, type ArticleResult } from "../../functions/core/article.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -82,7 +82,8 @@ describe("parse pool", () => {
   it("lets bytes beyond keepBytes go: those articles are unkept, their bodies left for the caller to read again", async () => {
     const some = files.slice(0, 600);
     const kept = await parseAndRender(some, 0);
-    const pool = new ParsePool(SITE, SITE_BYTES, { workers: 0, keepBytes: 300_000 });
+    // The first chunk (250 files of ~2.9 KB) fits the limit; the chunks after it do not.
+    const pool = new ParsePool(SITE, SITE_BYTES, { workers: 0, keepBytes: 800_000 });
     for (const f of some) pool.add(f.path, f.bytes);
     const parsed = await pool.finish();
     const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
@@ -92,7 +93,7 @@ describe("parse pool", () => {
     for (const a of parsed.unkept) Object.assign(a, bodyOf(some.find((f) => f.path === a.file)!.bytes));
     await parsed.renderBodies(articles);
     articles.forEach((a, n) => expect(a.contentHtml).toBe(kept.html[n]));
-    // Past the keep limit, closing asks for a full collection: the kept shared buffers (~300 KB
+    // Past the keep limit, closing asks for a full collection: the kept shared buffers (~1 MB
     // here) are freed now, not at some later collection (at 50,000 articles: the build's peak).
     // V8 releases the backing stores of collected buffers on a background thread, a moment after
     // the collection: waited for (a few milliseconds; without the collection they stay).
@@ -101,6 +102,40 @@ describe("parse pool", () => {
     const freed = () => before - process.memoryUsage().arrayBuffers;
     for (let waited = 0; freed() <= 250_000 && waited < 2_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     expect(freed()).toBeGreaterThan(250_000);
+  });
+
+  it("parses files read straight into its shared buffer as it parses copies, and gives room not taken out again", async () => {
+    const some = files.slice(0, 300);
+    const copied = await parseAndRender(some, 0);
+    const pool = new ParsePool(SITE, SITE_BYTES, { workers: 0 });
+    const big = bytes(articleText({ title: "Big", date: "2020-06-19" }, "word ".repeat(BUFFER_BYTES / 4)));
+    const views: Uint8Array[] = [];
+    for (const f of [...some, { path: "articles/zz-big.md", bytes: big }]) {
+      // Room asked for and not taken (as for a file the cache knows): the same room comes back.
+      const unused = pool.space(f.bytes.byteLength);
+      unused.fill(0x78);
+      const room = pool.space(f.bytes.byteLength);
+      expect(room.buffer).toBe(unused.buffer);
+      expect(room.byteOffset).toBe(unused.byteOffset);
+      expect(room.buffer).toBeInstanceOf(SharedArrayBuffer);
+      room.set(f.bytes);
+      views.push(room);
+      pool.add(f.path, room);
+    }
+    // A file larger than a buffer gets one of its own size.
+    expect(views.at(-1)!.buffer.byteLength).toBe(big.byteLength);
+    expect(new Set(views.slice(0, -1).map((v) => v.buffer)).size).toBeGreaterThan(0);
+    const parsed = await pool.finish();
+    try {
+      const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
+      await parsed.renderBodies(articles);
+      expect(parsed.results.slice(0, -1).map((r) => ({ path: r.path, result: comparable(r.result) }))).toEqual(copied.results);
+      expect(articles.map((a) => a.contentHtml)).toEqual(copied.html);
+      // The big file was read whole (a buffer is as large as the file limit): it is over the limit.
+      expect(parsed.results.at(-1)!.result.issues[0]).toMatchObject({ file: "articles/zz-big.md", field: "file", message: expect.stringMatching(/at most/) });
+    } finally {
+      await parsed.close();
+    }
   });
 
   it("builds byte-identical outputs with and without workers", async () => {
