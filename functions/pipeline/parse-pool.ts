@@ -3,7 +3,8 @@
  * deliverable 3), in bounded memory.
  *
  * Files are handed over one by one while the content source reads them (`add`), gathered in
- * chunks of CHUNK files packed into one SharedArrayBuffer each. A full chunk is parsed on the
+ * chunks of CHUNK files, whose bytes are in shared buffers (SharedArrayBuffer): a directory
+ * source reads them straight into one (`space`), others are copied in. A full chunk is parsed on the
  * main thread, or posted to a worker (parse-worker.ts) when one is up and has fewer than two
  * chunks waiting: the buffer is shared, not copied, and the worker reports progress through
  * shared counters, which the main thread reads without waiting. So reading, parsing here and
