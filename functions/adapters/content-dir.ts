@@ -19,9 +19,9 @@ export interface ReadOptions {
    * left out of `files` (so a large tree is never all in memory). site.yaml is read first. */
   onFile?: (file: ContentFile) => boolean;
   /** Where to read a file of `size` bytes (the parse pool's shared buffer: ParsePool.space), if
-   * the caller has room for it; otherwise the file gets a buffer of its own. Only asked for
-   * files `onFile` takes over whenever it is given room (sources without reads of their own, like
-   * a bucket's, ignore it). */
+   * the caller has room for it; otherwise the file gets a buffer of its own. The room is the
+   * caller's to reuse: a caller that gives it must, in `onFile`, take over each file read into it
+   * or let its bytes go. Sources that do not read files themselves (a bucket's) ignore it. */
   into?: (path: string, size: number) => Uint8Array | undefined;
 }
 
