@@ -10,7 +10,7 @@ import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
 import { parseContentDate } from "./dates.ts";
 import { renderMarkdown } from "./markdown.ts";
-import { articleHtml, feedSafeHtml } from "./html.ts";
+import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
 
@@ -30,7 +30,7 @@ export interface Article {
   markdown: string;
   bodyLine: number;
   /** Sanitised body HTML with the image figure, related links and source line around it. */
-  contentHtml?: string;
+  contentHtml?: FeedSafeHtml;
   published: number;
   modified: number;
   authors: Author[];

@@ -16,6 +16,7 @@ import { gunzipSync, gzipSync, constants } from "node:zlib";
 import * as z from "zod";
 import { articleUrl, slugFromFile, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
+import type { FeedSafeHtml } from "./html.ts";
 
 /** The base cache. Gzip'd for a remote store (S3: fewer bytes to move), plain for a local one
  * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
@@ -301,7 +302,8 @@ export function entryResult(path: string, e: CacheEntry, siteUrl: string): Artic
     source: a.source,
     related: a.related ?? [],
     draft: a.draft ?? false,
-    contentHtml: e.html,
+    // What renderBody made with this very code (the cache is keyed on it, and checksummed).
+    contentHtml: e.html as FeedSafeHtml | undefined,
   };
   return { identity: { file: path, slug, id: article.id, lines }, issues, article };
 }

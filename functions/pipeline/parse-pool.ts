@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import type { ContentIssue } from "../core/errors.ts";
+import type { FeedSafeHtml } from "../core/html.ts";
 import type { Site } from "../core/schema.ts";
 
 /**
@@ -300,7 +301,8 @@ export class ParsePool {
             continue;
           }
           for (const r of out) {
-            if ("html" in r) part[r.n]!.contentHtml = r.html;
+            // renderBody's output on the worker (feedSafeHtml), as on this thread.
+            if ("html" in r) part[r.n]!.contentHtml = r.html as FeedSafeHtml;
             else issues.push(r.issue);
           }
         }

@@ -5,6 +5,7 @@
  */
 import { expect, it } from "vitest";
 import type { Article } from "../../functions/core/article.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 import { renderOne } from "./model.ts";
 import { xmllintText } from "./parsers.ts";
 
@@ -28,7 +29,7 @@ export const XML_ESCAPING_CASES: XmlEscapingCase[] = [
   { name: "a less-than sign", item: { summary: "x < y" }, contains: ["x &lt; y"], rssContains: ["x &amp;lt; y"], notContains: ["x < y"] },
   {
     name: "]]> twice in title, summary and content",
-    item: { title: "a ]]> b ]]> c", summary: "s ]]> t ]]> u", contentHtml: "<p>p ]]&gt; q ]]> r</p>" },
+    item: { title: "a ]]> b ]]> c", summary: "s ]]> t ]]> u", contentHtml: feedSafeHtml("<p>p ]]&gt; q ]]> r</p>") },
     // Text is escaped; HTML content is CDATA with every "]]>" split across two sections.
     contains: ["a ]]&gt; b ]]&gt; c", "s ]]&gt; t ]]&gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],
     rssContains: ["a ]]&gt; b ]]&gt; c", "s ]]&amp;gt; t ]]&amp;gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],

@@ -4,6 +4,7 @@
  * (contentHtml already rendered), so each renderer can be tested on its own.
  */
 import type { Article } from "../../functions/core/article.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 import type { Site } from "../../functions/core/schema.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { planDocuments, type Format } from "../../functions/core/documents.ts";
@@ -43,7 +44,7 @@ export function testArticle(n: number, overrides: Partial<Article> = {}): Articl
     summary: `Summary ${n}.`,
     markdown: `Body ${n}.`,
     bodyLine: 5,
-    contentHtml: `<p>Body ${n}.</p>`,
+    contentHtml: feedSafeHtml(`<p>Body ${n}.</p>`),
     published,
     modified: published,
     authors: [{ name: "Ayşe Yılmaz" }],

@@ -4,6 +4,7 @@ import { outputBytes, renderOutputs, wasRendered } from "../../functions/core/re
 import { planDocuments } from "../../functions/core/documents.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { TEST_NOW, testArticle, testSite } from "../support/model.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 
 describe("FragmentCache", () => {
   it("renders an item's fragment once for all the documents that expect it, and lets it go after the last", () => {
@@ -49,7 +50,7 @@ describe("FragmentCache", () => {
 
 describe("renderOutputs held", () => {
   it("keeps the body only of the documents it is told to hold; the others keep their size and checksum", () => {
-    const articles = Array.from({ length: 7 }, (_, n) => ({ ...testArticle(n), contentHtml: `<p>Body ${n}</p>` }));
+    const articles = Array.from({ length: 7 }, (_, n) => ({ ...testArticle(n), contentHtml: feedSafeHtml(`<p>Body ${n}</p>`) }));
     const model = buildModel(testSite({ items_per_feed: 2, archives: true }), articles, TEST_NOW);
     const specs = planDocuments(model);
     const all = renderOutputs(model, specs);

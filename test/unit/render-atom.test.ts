@@ -1,6 +1,7 @@
 import { xmllintXpath } from "../support/parsers.ts";
 import { describe, expect, it } from "vitest";
 import { render, renderOne, testArticle, testSite } from "../support/model.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 import { xmlEscapingTests } from "../support/escaping.ts";
 
 const entryOf = (doc: string) => doc.slice(doc.indexOf("<entry"), doc.indexOf("</entry>") + "</entry>".length);
@@ -34,12 +35,12 @@ describe("Atom 1.0 renderer", () => {
   });
 
   it("declares the content as HTML and carries it in CDATA", () => {
-    expect(renderOne("atom", { contentHtml: "<p>A &amp; B</p>" })).toContain('<content type="html"><![CDATA[<p>A &amp; B</p>]]></content>');
+    expect(renderOne("atom", { contentHtml: feedSafeHtml("<p>A &amp; B</p>") })).toContain('<content type="html"><![CDATA[<p>A &amp; B</p>]]></content>');
   });
 
   it("gives content with ]]> twice back intact to an XML parser", () => {
     const html = "<p>a ]]> b ]]&gt; c ]]> d</p>";
-    const doc = renderOne("atom", { contentHtml: html });
+    const doc = renderOne("atom", { contentHtml: feedSafeHtml(html) });
     expect(xmllintXpath(doc, "string(//*[local-name()='entry']/*[local-name()='content'])").value).toBe(html);
   });
 

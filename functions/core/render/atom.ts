@@ -7,7 +7,7 @@ import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elHtml, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
+import { el, elFeedSafe, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
 
 const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
 
@@ -25,7 +25,7 @@ export function atomEntry(item: Article): string {
     ...item.authors.map(author),
     ...item.tags.map((t) => empty("category", { term: t.name })),
     el("summary", item.summary, { type: "text" }),
-    elHtml("content", item.contentHtml ?? "", { type: "html" }),
+    elFeedSafe("content", item.contentHtml ?? NO_HTML, { type: "html" }),
     ...item.related.map((r) => empty("link", { rel: "related", type: "text/html", href: r.url, title: r.title })),
   ];
   if (item.image) {

@@ -8,7 +8,7 @@ import { escapeHtmlText } from "../html.ts";
 import { rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elHtml, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
+import { el, elFeedSafe, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
 
 /**
  * RSS `description` is HTML to readers (RSS 2.0 "description": "entity-encoded HTML is
@@ -31,7 +31,7 @@ export function rssItem(item: Article): string {
     el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
     el("pubDate", rfc822(item.published)),
     el("description", textAsHtml(item.summary)),
-    elHtml("content:encoded", item.contentHtml ?? ""),
+    elFeedSafe("content:encoded", item.contentHtml ?? NO_HTML),
   ];
   for (const a of item.authors) parts.push(el("dc:creator", a.name));
   // RSS 2.0 has one <author> per item, an e-mail address: the first author who has one.

@@ -7,7 +7,7 @@
  */
 import { escapeUTF8 } from "entities";
 import { stripXmlIllegal } from "../text.ts";
-import { feedSafeHtml } from "../html.ts";
+import { feedSafeHtml, type FeedSafeHtml } from "../html.ts";
 import type { Article } from "../article.ts";
 
 /**
@@ -32,10 +32,16 @@ const NEEDS_ESCAPE = /[&<>"'\r]/;
  * `&#13;`), which an item's content already is (renderBody) but any HTML given here is not.
  */
 export function elHtml(name: string, html: string, attrs?: Record<string, string | number | undefined>): string {
-  let s = feedSafeHtml(html);
-  if (s.includes("]]>")) s = s.replaceAll("]]>", "]]]]><![CDATA[>");
+  return elFeedSafe(name, feedSafeHtml(html), attrs);
+}
+
+/** elHtml for HTML feedSafeHtml already made (an item's content): not scanned again. */
+export function elFeedSafe(name: string, html: FeedSafeHtml, attrs?: Record<string, string | number | undefined>): string {
+  const s = html.includes("]]>") ? html.replaceAll("]]>", "]]]]><![CDATA[>") : html;
   return `<${name}${attributes(attrs)}><![CDATA[${s}]]></${name}>`;
 }
+
+export const NO_HTML = "" as FeedSafeHtml;
 
 /** An attribute value: as x(), and tab and line feed as references, which attribute-value
  * normalisation (XML 1.0 §3.3.3) would otherwise turn into spaces. */
