@@ -1,9 +1,9 @@
 /**
  * The build cache (issue 6): what a build learned about each article — its parsed front matter
- * (the Article), its issues (warnings) and its rendered HTML — keyed by the file's content hash
- * (MD5: S3's ETag for a simple upload is the same hash, so a content bucket's listing tells
- * what changed without reading a byte). It is stored beside the outputs (`.syndicate/` in the
- * directory or bucket), so a cold Lambda reuses it.
+ * (the Article), its issues (warnings) and its rendered HTML — keyed by the SHA-256 of the file's
+ * bytes (`contentHash`), with the source's cheap change marker beside it (a directory file's stat,
+ * a bucket object's ETag) so that a known file is not read at all. It is stored beside the outputs
+ * (`.syndicate/` in the directory or bucket), so a cold Lambda reuses it.
  *
  * Never trusted: the file ends with a SHA-256 of its payload, and carries a format number, and a context key
  * (this code's version and the bytes of site.yaml, which every article's URL, id, default

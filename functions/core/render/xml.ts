@@ -7,7 +7,7 @@
  */
 import { escapeUTF8 } from "entities";
 import { stripXmlIllegal } from "../text.ts";
-import { feedSafeHtml, type FeedSafeHtml } from "../html.ts";
+import type { FeedSafeHtml } from "../html.ts";
 import type { Article } from "../article.ts";
 
 /**
@@ -27,15 +27,10 @@ const NEEDS_ESCAPE = /[&<>"'\r]/;
 
 /**
  * HTML as element content: a CDATA section. Escaping a 5 KB body costs ~15x more than copying it,
- * and bodies are most of a feed's bytes. Made feed-safe first (html.ts feedSafeHtml: no character
- * XML cannot carry, a literal CR, which a CDATA section would carry as LF (XML 1.0 §2.11), as
- * `&#13;`), which an item's content already is (renderBody) but any HTML given here is not.
+ * and bodies are most of a feed's bytes. Only HTML feedSafeHtml made (an item's content) comes
+ * here, so it is not scanned again: no character XML cannot carry, and a literal CR, which a CDATA
+ * section would carry as LF (XML 1.0 §2.11), already written as `&#13;`.
  */
-export function elHtml(name: string, html: string, attrs?: Record<string, string | number | undefined>): string {
-  return elFeedSafe(name, feedSafeHtml(html), attrs);
-}
-
-/** elHtml for HTML feedSafeHtml already made (an item's content): not scanned again. */
 export function elFeedSafe(name: string, html: FeedSafeHtml, attrs?: Record<string, string | number | undefined>): string {
   const s = html.includes("]]>") ? html.replaceAll("]]>", "]]]]><![CDATA[>") : html;
   return `<${name}${attributes(attrs)}><![CDATA[${s}]]></${name}>`;
