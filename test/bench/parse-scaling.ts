@@ -89,8 +89,8 @@ async function main(): Promise<void> {
   const out = join(root, "parse-scaling");
   await build({ entryPoints: { "parse-scaling": join("test", "bench", "parse-scaling.ts") }, outdir: out, ...NODE_ESM, external: [...NODE_ESM.external, "esbuild"] });
   const bundle = join(out, "parse-scaling.mjs");
-  const args = (mode: string, threads = 1) => ["--max-semi-space-size=32", bundle, mode, dir, String(count), String(threads)];
-  const run = (mode: string, threads = 1) => JSON.parse(execFileSync(process.execPath, args(mode, threads), { encoding: "utf8" }).trim()) as { wall: number; result: unknown };
+  const args = (mode: string, threads = 1, n = count) => ["--max-semi-space-size=32", bundle, mode, dir, String(n), String(threads)];
+  const run = (mode: string, threads = 1, n = count) => JSON.parse(execFileSync(process.execPath, args(mode, threads, n), { encoding: "utf8" }).trim()) as { wall: number; result: unknown };
   const concurrently = (k: number) =>
     Promise.all(
       Array.from({ length: k }, () => {
@@ -105,11 +105,13 @@ async function main(): Promise<void> {
 
   console.log(`parse scaling ${new Date().toISOString()}, node ${process.version}, ${count} articles in memory, ${rounds} rounds (medians)`);
   const curves: number[][] = [], one: number[] = [], threads: Record<number, { wall: number[]; each: number[] }> = { 1: { wall: [], each: [] }, 2: { wall: [], each: [] } };
-  const solo: number[] = [], pair: number[] = [];
+  const solo: number[] = [], pair: number[] = [], half: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const o = run("one") as { wall: number; result: { ms: number; batches: number[] } };
     curves.push(o.result.batches);
     one.push(o.result.ms);
+    // What one thread's share of two costs when it runs alone: the first half, on one worker.
+    half.push((run("threads", 1, Math.floor(count / 2)) as { result: { ms: number }[] }).result[0]!.ms);
     for (const k of [1, 2]) {
       const t = run("threads", k) as { wall: number; result: { ms: number }[] };
       threads[k]!.wall.push(t.wall);
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
   const us = (ms: number) => ((1000 * ms) / BATCH).toFixed(0);
   console.log(`one thread: ${median(one).toFixed(0)} ms; per article ${us(batches[0]!)} µs in the first ${BATCH}, ${us(steady)} µs once warm (median of the later half); warm-up ${excess.toFixed(0)} ms above the steady rate`);
   console.log(`  batches of ${BATCH} (ms): ${batches.map((b) => b.toFixed(0)).join(" ")}`);
+  console.log(`1 worker thread, the first ${Math.floor(count / 2)} articles alone: ${median(half).toFixed(0)} ms`);
   for (const k of [1, 2]) {
     console.log(`${k} worker thread${k > 1 ? "s" : ""}, ${count / k} articles each: slowest thread ${median(threads[k]!.each).toFixed(0)} ms, process ${median(threads[k]!.wall).toFixed(0)} ms (start-up of the workers included)`);
   }
