@@ -9,7 +9,7 @@
  *     process runs cold code (interpreted, then compiled and optimised as it gets hot): what the
  *     first thousands of articles cost above the steady rate is paid again by every new thread;
  *   - threads: the articles split between 1 or 2 worker threads of one process, each parsing
- *     its share (nothing sent back but a count), against the same work on one thread;
+ *     its share (nothing sent back but a count), against the first half alone on one worker;
  *   - processes: two processes each parsing every article at the same time, against one alone.
  *
  *   npm run bench:parse                       # 10,000 articles, 3 rounds
