@@ -8,7 +8,9 @@
  * alternation, each cold, in a fresh process, several rounds; medians, min–max and peak memory.
  * Times are wall-clock around each process (start-up included for everyone: our build runs as
  * an esbuild bundle under plain node, as it does on Lambda). The machine is shared and noisy:
- * compare the ratios of one run, not absolute times across runs.
+ * compare the ratios of one run, not absolute times across runs. Each ratio is printed as the
+ * ratio of the medians and as the median of each round's ratio ("paired by round": the runs of a
+ * round are seconds apart, so drift of the machine over the run moves both alike).
  *
  *   npm run bench                                     # 1,000 and 10,000 articles, 5 rounds
  *   BENCH_SIZES=1000,10000,50000 BENCH_ROUNDS=3 npm run bench
@@ -56,6 +58,12 @@ function child(args: string[], env: Record<string, string> = {}, bundle = childB
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/**
+ * The median of each round's ratio a[i] / b[i]: the two runs of a round are seconds apart, so a
+ * machine that slows down or speeds up over the run moves both alike (the ratio of the medians
+ * can pair a quiet run of one with a noisy run of the other).
+ */
+const pairedRatio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
 const range = (xs: number[]) => `${median(xs).toFixed(0)} ms (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
 const peak = (runs: { max_rss_mib: number }[]) => `${Math.max(...runs.map((r) => r.max_rss_mib)).toFixed(0)} MiB`;
 
@@ -99,9 +107,9 @@ for (const n of sizes) {
       `${String(n).padStart(6)} articles, archives ${archives ? "on " : "off"}:`,
       `ours ${range(w(ours))} peak ${peak(ours)};`,
       `floor ${range(w(floors))};`,
-      `ours/floor ${(median(w(ours)) / median(w(floors))).toFixed(2)}x`,
+      `ours/floor ${(median(w(ours)) / median(w(floors))).toFixed(2)}x (paired by round ${pairedRatio(w(ours), w(floors)).toFixed(2)}x)`,
     ];
-    if (compareHugo) line.push(`; hugo ${range(w(hugos))} peak ${peak(hugos)}; ours/hugo ${(median(w(ours)) / median(w(hugos))).toFixed(2)}x`);
+    if (compareHugo) line.push(`; hugo ${range(w(hugos))} peak ${peak(hugos)}; ours/hugo ${(median(w(ours)) / median(w(hugos))).toFixed(2)}x (paired by round ${pairedRatio(w(ours), w(hugos)).toFixed(2)}x)`);
     line.push(`; ${ours[0]!.files} files, ${((ours[0]!.written_bytes ?? 0) / 1048576).toFixed(1)} MiB`);
     console.log(line.join(" "));
     if (archives) console.log(`${String(n).padStart(6)} articles, archives on, rebuilt without the cache into the same output (as after a deploy): ${range(w(rebuilds))} peak ${peak(rebuilds)}; wrote ${rebuilds[0]!.documents_written} objects`);
@@ -150,7 +158,7 @@ async function incremental(n: number, content: string): Promise<string> {
   const w = (runs: Run[]) => runs.map((x) => x.wall);
   return (
     `${String(n).padStart(6)} articles, one edited: full ${range(w(fulls))}, after one edit ${range(w(edits))} ` +
-    `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full; rendered ${edits[0]!.documents_rendered} documents, wrote ${edits[0]!.documents_written} objects, ` +
+    `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full (paired by round ${(100 * pairedRatio(w(edits), w(fulls))).toFixed(1)}%); rendered ${edits[0]!.documents_rendered} documents, wrote ${edits[0]!.documents_written} objects, ` +
     `parsed ${edits[0]!.cache_parsed} article(s), cache stored ${edits[0]!.cache_saved_as ?? "not"}\n` +
     `${String(n).padStart(6)} articles, one edited, in one warm process (serve, a warm Lambda): after one edit ${range(warm.edits)} ` +
     `= ${((100 * median(warm.edits)) / median(w(fulls))).toFixed(1)}% of the full build above (the first edit, which parses the cache the full build stored, ` +
