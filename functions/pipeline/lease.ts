@@ -248,16 +248,27 @@ async function claimObject(store: ObjectStore, token: string, s: Settings): Prom
   return { renew: write, release: () => store.delete([mine]) };
 }
 
+/** Tries at writing a staged lock file whose folder keeps vanishing (each release removes it once). */
+const STAGE_ATTEMPTS = 5;
+
 async function lockDirectory(root: string, token: string, s: Settings): Promise<Renewal> {
   const lock = join(root, ...LOCK_FILE.split("/"));
   const made = await mkdir(dirname(lock), { recursive: true });
   const acquiredAt = new Date().toISOString();
   const staged = async () => {
-    // Again each time: a holder that released may have removed the folders it created.
-    await mkdir(dirname(lock), { recursive: true });
     const tmp = `${lock}.${token}.${randomBytes(4).toString("hex")}`;
-    await writeFile(tmp, JSON.stringify(record(token, s, acquiredAt)));
-    return tmp;
+    // The folder is made again each time, and again when it is gone between making it and
+    // writing into it: a holder releasing removes the folders it created once they are empty
+    // (release, below), and may do so at that very moment.
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(lock), { recursive: true });
+      try {
+        await writeFile(tmp, JSON.stringify(record(token, s, acquiredAt)));
+        return tmp;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || attempt === STAGE_ATTEMPTS) throw err;
+      }
+    }
   };
   const read = async (path: string) => parseRecord(await readFile(path).catch(() => undefined));
   const deadline = Date.now() + s.waitMs;
