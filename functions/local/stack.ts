@@ -11,6 +11,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
 import { pushContent } from "../commands/push.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
+import { holdStoredCache } from "../pipeline/cached-load.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
 import { pingHub, publishedLinks, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
 import { ContentError } from "../core/errors.ts";
@@ -48,6 +49,8 @@ export interface LocalStack {
   builds: Coalescer<BuildReport>;
   /** Resolves when the first build has finished (either way). */
   firstBuild: Promise<BuildRun<BuildReport>>;
+  /** The last read-back of a cache a build stored whole (holdStoredCache): true once it is held. */
+  cacheHeld(): Promise<boolean>;
   watching: boolean;
   stop(): Promise<void>;
 }
@@ -95,6 +98,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     // Hub and base URL as the published feed.json states them, for the Link headers.
     let links: FeedLinks | undefined = await readFeedLinks(feeds).catch(() => undefined);
     let pings: Promise<unknown> = Promise.resolve();
+    let holding: Promise<boolean> = Promise.resolve(false);
 
     const builds = new Coalescer<BuildReport>({
       now,
@@ -114,14 +118,20 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         pings = pings.then(() => pingHub(published, report.written, { log }));
         return report;
       },
-      onFinish: (run) => o.onBuild?.(run, (run.finished_at ?? 0) - (run.started_at ?? 0)),
+      onFinish: (run) => {
+        o.onBuild?.(run, (run.finished_at ?? 0) - (run.started_at ?? 0));
+        // The cache a build stored whole is read back and held while the stack waits for the
+        // next change, so that the next build need not parse it (cached-load.ts holdStoredCache);
+        // not when another build has started already (it reads the cache itself).
+        if (run.result?.cache.savedAs === "full" && !builds.running) holding = holdStoredCache(feeds).catch(() => false);
+      },
     });
 
     // Runs after the server and the watcher are closed (cleanup runs in reverse).
     cleanup.push(async () => {
       // Let a running build finish (it may be publishing) and the hub pings go out, within reason.
       let wait: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([builds.idle(), pings]), new Promise((r) => (wait = setTimeout(r, STOP_BUILD_WAIT_MS)))]);
+      await Promise.race([Promise.all([builds.idle(), pings, holding]), new Promise((r) => (wait = setTimeout(r, STOP_BUILD_WAIT_MS)))]);
       clearTimeout(wait);
     });
 
@@ -171,6 +181,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       s3: { endpoint: s3.endpoint, pid: s3.pid },
       builds,
       firstBuild,
+      cacheHeld: () => holding,
       watching: watcher !== undefined,
       stop: stopAll,
     };

@@ -146,12 +146,13 @@ async function incremental(n: number, content: string): Promise<string> {
     await writeFile(file, original);
     await rm(out, { recursive: true, force: true });
   }
-  // The same edits in one warm process (the local stack's webhook rebuilds, a warm build
-  // Lambda): no start-up, no module loading. The first edit after the full build parses the
-  // cache that build stored (a cache stored whole is not held: cached-load.ts); the edits after
-  // it use the copy held in memory. At least 9 edits, so that the median is the steady state
-  // (with 3 to 5, it moved with how many of the first, slower ones it counted); the first is
-  // printed apart.
+  // The same edits in one warm process (the local stack's rebuilds; a warm build Lambda's after
+  // its first): no start-up, no module loading. The edits use the cache held in memory: the
+  // stack reads back the cache the full build stored while it waits (cached-load.ts
+  // holdStoredCache), and so does the warm mode, untimed. A warm Lambda does not, so its first
+  // edit after a build that stored the cache whole parses it (README "Performance"). At least 9
+  // edits, so that the median is the steady state (with 3 to 5, it moved with how many of the
+  // first, slower ones it counted); the first is printed apart.
   await rm(out, { recursive: true, force: true });
   const warm = child(["warm", content, out, file, String(Math.max(rounds, 9))]) as Run & { edits: number[] };
   await rm(out, { recursive: true, force: true });
@@ -160,8 +161,8 @@ async function incremental(n: number, content: string): Promise<string> {
     `${String(n).padStart(6)} articles, one edited: full ${range(w(fulls))}, after one edit ${range(w(edits))} ` +
     `= ${((100 * median(w(edits))) / median(w(fulls))).toFixed(1)}% of full (paired by round ${(100 * pairedRatio(w(edits), w(fulls))).toFixed(1)}%); rendered ${edits[0]!.documents_rendered} documents, wrote ${edits[0]!.documents_written} objects, ` +
     `parsed ${edits[0]!.cache_parsed} article(s), cache stored ${edits[0]!.cache_saved_as ?? "not"}\n` +
-    `${String(n).padStart(6)} articles, one edited, in one warm process (serve, a warm Lambda): after one edit ${range(warm.edits)} ` +
-    `= ${((100 * median(warm.edits)) / median(w(fulls))).toFixed(1)}% of the full build above (the first edit, which parses the cache the full build stored, ` +
+    `${String(n).padStart(6)} articles, one edited, in one warm process (serve; a warm Lambda after its first edit): after one edit ${range(warm.edits)} ` +
+    `= ${((100 * median(warm.edits)) / median(w(fulls))).toFixed(1)}% of the full build above (the first edit, the stored cache read back while waiting, ` +
     `${warm.edits[0]!.toFixed(0)} ms = ${((100 * warm.edits[0]!) / median(w(fulls))).toFixed(1)}%); rendered ${warm.documents_rendered} documents, wrote ${warm.documents_written} objects`
   );
 }

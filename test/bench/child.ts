@@ -3,8 +3,9 @@
  * Modes: `build <content> <out>` runs the real pipeline into a directory (the I/O floor it is
  * compared with is test/bench/floor.ts, a process that loads none of this code);
  * `warm <content> <out> <file> <rounds>` builds once, then edits <file>'s title and builds again
- * <rounds> times in this one process, as the local stack's webhook rebuilds and a warm build
- * Lambda do (the file is restored at the end);
+ * <rounds> times in this one process, as the local stack's rebuilds do (the file is restored at
+ * the end); like the stack, it reads back and holds the cache the full build stored before the
+ * first edit (cached-load.ts holdStoredCache), untimed, as the stack does it while it waits;
  * `rebuild <content> <out>` builds without the cache into an output an earlier build published
  * (what follows a deploy: new code makes the cache unusable, so every document is rendered again).
  * Prints one JSON line.
@@ -12,6 +13,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "../../functions/pipeline/build.ts";
+import { holdStoredCache } from "../../functions/pipeline/cached-load.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
@@ -26,6 +28,7 @@ async function warm(): Promise<Record<string, number | string | number[] | undef
     return { ms: performance.now() - t, rendered: r.documents.rendered, written: r.documents.written };
   };
   const first = await once();
+  await holdStoredCache(new DirectoryStore(out!));
   const edits: number[] = [];
   let last: Awaited<ReturnType<typeof once>> | undefined;
   try {

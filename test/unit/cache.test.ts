@@ -3,7 +3,7 @@ import { readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promis
 import { gunzipSync, gzipSync } from "node:zlib";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { codeFiles, codeKey, codeKeyOf } from "../../functions/pipeline/cached-load.ts";
+import { codeFiles, codeKey, codeKeyOf, holdStoredCache } from "../../functions/pipeline/cached-load.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -108,6 +108,25 @@ describe("build cache", () => {
     expect(sixth.cache.held).toBeUndefined();
     expect(sixth.cache.state).toMatch(/^corrupt/);
     expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("holds a cache a build stored whole once it is read back (holdStoredCache), so the next build does not parse it", async () => {
+    const { content, out } = await setup(articles(12));
+    const first = await run(content, out);
+    expect(first.cache).toMatchObject({ savedAs: "full" });
+    expect(await holdStoredCache(new DirectoryStore(out))).toBe(true);
+    await writeFile(join(content, "articles", "a5.md"), articleText({ title: "Edited", date: "2020-01-06T00:00:00Z", tags: ["T2"] }));
+    const second = await run(content, out);
+    expect(second.cache).toMatchObject({ state: "used", held: true, parsed: 1, reused: 11, savedAs: "delta" });
+    expect(await outputs(out)).toEqual(await clean(content));
+    // A cache that does not check out is not held; nor is one that is absent.
+    const cachePath = keyPath(out, CACHE_KEY);
+    const bad = Buffer.from(await readFile(cachePath));
+    bad[bad.length - 5]! ^= 1;
+    await writeFile(cachePath, bad);
+    expect(await holdStoredCache(new DirectoryStore(out))).toBe(false);
+    await rm(cachePath);
+    expect(await holdStoredCache(new DirectoryStore(out))).toBe(false);
   });
 
   it("renders only the documents an edit changes, and keeps the rest as published", async () => {
