@@ -124,7 +124,8 @@ describe("parse pool", () => {
     }
     // A file larger than a buffer gets one of its own size.
     expect(views.at(-1)!.buffer.byteLength).toBe(big.byteLength);
-    expect(new Set(views.slice(0, -1).map((v) => v.buffer)).size).toBeGreaterThan(0);
+    // The others (~870 KB in all, two chunks) share one buffer: consecutive chunks share a buffer until it is full.
+    expect(new Set(views.slice(0, -1).map((v) => v.buffer)).size).toBe(1);
     const parsed = await pool.finish();
     try {
       const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
