@@ -4,10 +4,11 @@
  *
  * Archives are paged from the oldest item: page 1 holds the oldest `items_per_feed` items,
  * page 2 the next, and so on; the newest `items_per_feed` items are in the current (main)
- * documents. A full page's items never change when new items arrive, so full pages are
- * served as immutable. Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older page
- * exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
- * newer page appears would change an immutable document.
+ * documents. A full page's items never change when new items arrive (a full page changes only
+ * when one of its items is edited or removed, or items_per_feed changes: served for a day,
+ * render/index.ts CACHE.archive). Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older
+ * page exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
+ * newer page appears would change each full page once more, after it filled.
  */
 import type { Article, Tag } from "./article.ts";
 import type { FeedModel } from "./model.ts";

@@ -2,17 +2,28 @@ import { describe, expect, it } from "vitest";
 import { buildModel } from "../../functions/core/model.ts";
 import { loadContent } from "../../functions/core/content.ts";
 import { planDocuments, type FeedDocumentSpec } from "../../functions/core/documents.ts";
+import { renderBody } from "../../functions/core/article.ts";
+import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
 import { contentFiles, tree, type Fields } from "../support/content-tree.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
 
-/** `count` articles n0…n{count-1}, one a day from 2020-01-01, n0 the oldest. */
-function plan(count: number, site: Fields = {}) {
+/** `count` articles n0…n{count-1}, one a day from 2020-01-01, n0 the oldest (`edit`: fields over some). */
+function model(count: number, site: Fields = {}, edit: Record<string, Fields> = {}) {
   const specs: Record<string, Fields> = {};
-  for (let i = 0; i < count; i++) specs[`n${i}`] = { date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+  for (let i = 0; i < count; i++) specs[`n${i}`] = { date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString(), ...edit[`n${i}`] };
   const loaded = loadContent(contentFiles(tree(specs, site)));
   if (!loaded.site) throw new Error(JSON.stringify(loaded.issues));
-  return planDocuments(buildModel(loaded.site, loaded.articles, NOW));
+  return buildModel(loaded.site, loaded.articles, NOW);
+}
+
+const plan = (count: number, site: Fields = {}) => planDocuments(model(count, site));
+
+/** Every output's body and Cache-Control by key. */
+function rendered(count: number, site: Fields, edit: Record<string, Fields> = {}) {
+  const m = model(count, site, edit);
+  for (const a of m.items) renderBody(a);
+  return new Map(renderOutputs(m).map((o) => [o.key, o]));
 }
 
 const archives = (specs: FeedDocumentSpec[]) => specs.filter((s) => s.kind === "archive");
@@ -51,6 +62,18 @@ describe("archives", () => {
     const specs = plan(11, { items_per_feed: 4 });
     const all = [specs[0]!, ...archives(specs)].flatMap((s) => slugs(s) ?? []);
     expect(all.sort()).toEqual(Array.from({ length: 11 }, (_, i) => `n${i}`).sort());
+  });
+
+  it("serves a full page for a day, not as immutable: it changes when one of its items is corrected", () => {
+    const before = rendered(7, { items_per_feed: 3 });
+    const after = rendered(7, { items_per_feed: 3 }, { n0: { title: "Corrected title" } });
+    for (const file of ["feed.xml", "atom.xml", "feed.json"]) {
+      // archive/1 is full (n0-n2), archive/2 partial (n3)
+      expect([before.get(`archive/1/${file}`)?.cacheControl, before.get(`archive/2/${file}`)?.cacheControl]).toEqual([CACHE.archive, CACHE.current]);
+      expect(after.get(`archive/1/${file}`)?.sha256).not.toBe(before.get(`archive/1/${file}`)?.sha256);
+      expect(after.get(`archive/2/${file}`)?.sha256).toBe(before.get(`archive/2/${file}`)?.sha256);
+    }
+    expect(CACHE.archive).toBe("public, max-age=86400");
   });
 
   it("makes no archive when everything fits the main documents", () => {

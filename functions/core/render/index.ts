@@ -75,10 +75,15 @@ export function documentInput(context: string, key: string, spec: FeedDocumentSp
     .digest("hex");
 }
 
-/** Cache lifetimes: current documents are short-lived; full archive pages never change. */
+/**
+ * Cache lifetimes: current documents are short-lived. A full archive page keeps its items when
+ * new ones arrive, but it does change when one of them is corrected, removed or made a draft
+ * (or items_per_feed changes): a day, not a year and `immutable`, so that readers and the CDN
+ * see a correction the next day.
+ */
 export const CACHE = {
   current: "public, max-age=300",
-  immutable: "public, max-age=31536000, immutable",
+  archive: "public, max-age=86400",
   latest: "public, max-age=60",
   manifest: "no-cache",
 } as const;
@@ -104,7 +109,7 @@ function renderDocument(model: FeedModel, spec: FeedDocumentSpec, format: Format
     for (const i of spec.items) fragments.checkOnce(format, i.id, () => checkXmlFragment(key, i.id, fragments.get(format, i.id, () => itemFragment(i))));
   }
   fragments.done(format, spec.items);
-  const cache = spec.kind === "archive" && spec.complete ? CACHE.immutable : CACHE.current;
+  const cache = spec.kind === "archive" && spec.complete ? CACHE.archive : CACHE.current;
   return output(key, text, FORMATS[format].contentType, cache);
 }
 
