@@ -253,13 +253,27 @@ export function bodyOf(bytes: Uint8Array): { markdown: string; bodyLine: number 
 export function renderBody(article: Article): ContentIssue | undefined {
   if (article.contentHtml !== undefined) return undefined;
   const body = renderMarkdown(article.markdown, article.url);
-  if (!body.ok) {
-    const line = body.line === undefined ? article.bodyLine : body.line + article.bodyLine - 1;
-    return { file: article.file, line, field: "body", message: body.message, severity: "error" };
-  }
+  if (!body.ok) return bodyIssue(article.file, article.bodyLine, body);
   // The whole content, caption and source line included, the same in every format.
   article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));
   return undefined;
+}
+
+function bodyIssue(file: string, bodyLine: number, failed: { message: string; line?: number }): ContentIssue {
+  const line = failed.line === undefined ? bodyLine : failed.line + bodyLine - 1;
+  return { file, line, field: "body", message: failed.message, severity: "error" };
+}
+
+/**
+ * The body's problem, if any, of a file whose front matter gave no article: `validate` reports
+ * every problem in every file, not only the first one a file has. Nothing is kept of the HTML.
+ */
+export function checkBody(file: string, bytes: Uint8Array, siteUrl: string): ContentIssue | undefined {
+  if (bytes.byteLength > LIMITS.articleFileBytes) return undefined; // reported as too large, not read further
+  const body = bodyOf(bytes);
+  if (!body) return undefined;
+  const r = renderMarkdown(body.markdown, articleUrl(siteUrl, slugFromFile(file)));
+  return r.ok ? undefined : bodyIssue(file, body.bodyLine, r);
 }
 
 function dedupeTags(names: string[]): Tag[] {

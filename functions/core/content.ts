@@ -107,7 +107,8 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
   return { site, articles, issues };
 }
 
-const PLACEHOLDER_SITE: Site = {
+/** The settings articles are checked against when site.yaml is invalid (nothing is built then). */
+export const PLACEHOLDER_SITE: Site = {
   title: "-", description: "-", site_url: "https://placeholder.invalid/", feed_url: "https://placeholder.invalid/",
   language: "en", items_per_feed: 50, archives: true, timezone: "UTC",
 };

@@ -4,13 +4,13 @@
  */
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore, RequestStats } from "../adapters/store.ts";
-import { loadContent, hasErrors } from "../core/content.ts";
+import { loadContent, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
-import { renderBody, type Article } from "../core/article.ts";
+import { checkBody, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { alreadyPublished, publish, readPublished } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
@@ -23,13 +23,19 @@ export interface ValidateResult {
   issues: ContentIssue[];
 }
 
-/** Every problem in every file, bodies included. */
+/** Every problem in every file, bodies included (also of drafts, scheduled articles and files whose front matter failed). */
 export async function validate(source: ContentSource): Promise<ValidateResult> {
   const { files, issues: readIssues } = await source.read();
   const loaded = loadContent(files);
   const issues = [...readIssues, ...loaded.issues];
   for (const a of loaded.articles) {
     const issue = renderBody(a);
+    if (issue) issues.push(issue);
+  }
+  const parsed = new Set(loaded.articles.map((a) => a.file));
+  for (const f of files) {
+    if (!isArticlePath(f.path) || parsed.has(f.path)) continue;
+    const issue = checkBody(f.path, f.bytes, loaded.site?.site_url ?? PLACEHOLDER_SITE.site_url);
     if (issue) issues.push(issue);
   }
   sortIssues(issues);
@@ -121,6 +127,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // article renders again; an item only in archive pages (which seldom change) is converted again
   // if its page ever is. With archives on at 50,000 articles, keeping every item's HTML made the
   // cache ~250 MB larger, to be parsed by every later build.
+  const published = new Set(model.items);
   const currentSpecs = specs.filter((s) => s.kind !== "archive");
   const current = new Set(currentSpecs.flatMap((s) => s.items));
   // Only the bodies the store does not hold already are kept until publishing (renderOutputs `held`).
@@ -136,6 +143,11 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     options.onPhase?.("converting Markdown");
     const bodies = new Set<Article>();
     for (const spec of group) if (toRender(spec)) for (const item of spec.items) bodies.add(item);
+    // Drafts and scheduled articles are converted too (they are few, and parsed again every
+    // build), so that a body which cannot be published fails the build now, as `validate`
+    // reports it, not the first build after its publication time (or after `draft: false`),
+    // when nobody is watching. Their HTML is let go below, with the archive-only items'.
+    if (n === 0) for (const a of loaded.articles) if (!published.has(a)) bodies.add(a);
     issues.push(...(await input.renderBodies(bodies)));
     if (n === groups.length - 1) await input.close(); // every body converted: the files' kept bytes and any workers can go
     if (hasErrors(issues)) continue;
@@ -154,7 +166,6 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.
   options.onPhase?.("storing the cache");
-  const published = new Set(model.items);
   let saveError: string | undefined;
   const cacheSaved = await input.save(options.store, (a) => published.has(a), outputs, (a) => current.has(a)).catch((err: unknown) => {
     saveError = (err as Error).message;

@@ -46,8 +46,13 @@ const VALID: Tree = tree({
   "ankara-brief": { title: "Ankara brief", date: "2023-06-01T10:00:00+03:00", tags: ["Türkiye"] },
 });
 
+/** Lists nested 40 deep (the limit is 32), from the body's first line. */
+const TOO_DEEP = Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- item`).join("\n");
+
 const INVALID: Tree = {
-  ...tree({ a: { title: "", url: "javascript:alert(1)" }, b: { date: "2021-02-30" }, c: { slug: "a" } }, { items_per_feed: 0 }),
+  ...tree({ a: { title: "", url: "javascript:alert(1)" }, c: { slug: "a" } }, { items_per_feed: 0 }),
+  // Its front matter fails, and its body is checked all the same: every problem of every file.
+  "articles/b.md": articleText({ date: "2021-02-30" }, TOO_DEEP),
   "articles/d.md": "no front matter\n",
 };
 /** Sorted by file, then line. */
@@ -55,6 +60,7 @@ const INVALID_ERRORS = [
   "content/articles/a.md:2: title: must not be empty",
   "content/articles/a.md:4: url: must be an absolute http(s) URL, like https://example.com/page",
   expect.stringMatching(/^content\/articles\/b\.md:3: date: "2021-02-30" is not a real date/),
+  "content/articles/b.md:37: body: nested deeper than 32 levels (lists or blockquotes)",
   'content/articles/c.md:4: slug: "a" is also the slug of content/articles/a.md (from its file name); each article needs its own',
   expect.stringMatching(/^content\/articles\/d\.md:1: front matter: the file must start with a line '---'/),
   "content/site.yaml:6: items_per_feed: must be at least 1",
