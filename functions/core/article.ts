@@ -3,7 +3,7 @@
  * Pure: bytes in, model out; no I/O and no clock.
  */
 import * as z from "zod";
-import { articleSchema, ARTICLE_KEYS, SLUG_RE, type Author, type Site } from "./schema.ts";
+import { articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, SLUG_RE, unknownNestedKeys, type Author, type Site } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
@@ -105,7 +105,8 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
   if (quick) {
     // Lines are looked up only for keys that draw an issue: see interpret.
     const keys = Object.keys(quick).map((key) => ({ key, line: 0 }));
-    const lineOf = (path: readonly PropertyKey[]) => (path.length ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
+    // A nested path has no line here: a warning about one sends the article to the careful parser.
+    const lineOf = (path: readonly PropertyKey[]) => (path.length === 1 ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
     const fast = interpret(file, split, quick, keys, lineOf, site, []);
     if (fast.issues.every((i) => i.severity === "warning" && i.line !== undefined)) return fast;
   }
@@ -140,6 +141,7 @@ function interpret(
   for (const { key, line } of keys) {
     if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line || lineOf([key])));
   }
+  for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), `unknown field, ignored (known: ${[...known].join(", ")})`, fmLine(lineOf(path)));
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
   // Without reportInput first (a third faster); an invalid article is parsed again with it.

@@ -2,7 +2,7 @@
  * A whole content tree → site settings + articles, with every issue in every file found in
  * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
  */
-import { siteSchema, SITE_KEYS, type Site } from "./schema.ts";
+import { siteSchema, SITE_KEYS, SITE_NESTED, unknownNestedKeys, type Site } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
@@ -56,6 +56,9 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
     if (!SITE_KEYS.has(key)) {
       issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})` });
     }
+  }
+  for (const { path, known } of unknownNestedKeys(value as Record<string, unknown>, SITE_NESTED)) {
+    issues.push({ file: SITE_FILE, field: path.join("."), line: parsed.yaml.lineOf(path), severity: "warning", message: `unknown setting, ignored (known: ${[...known].join(", ")})` });
   }
   // reportInput: without it zod 4 omits `input`, and every wrong-typed setting read "is required".
   const result = siteSchema.safeParse(value, { reportInput: true });

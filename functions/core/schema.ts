@@ -54,17 +54,15 @@ const httpUrl = z
 
 const email = z.email({ error: "must be an e-mail address like name@example.com" });
 
-const authorSchema = z.preprocess(
-  (v) => (typeof v === "string" ? { name: v } : v),
-  z.object(
-    {
-      name: line(200, "the author's name"),
-      url: httpUrl.optional(),
-      email: email.optional(),
-    },
-    { error: "expected an author: a name, or {name, url?, email?}" },
-  ),
+const authorObject = z.object(
+  {
+    name: line(200, "the author's name"),
+    url: httpUrl.optional(),
+    email: email.optional(),
+  },
+  { error: "expected an author: a name, or {name, url?, email?}" },
 );
+const authorSchema = z.preprocess((v) => (typeof v === "string" ? { name: v } : v), authorObject);
 
 const listOf = <T extends z.ZodType>(item: T, max: number, what: string) =>
   z.preprocess(
@@ -174,3 +172,28 @@ export type Image = z.infer<typeof imageSchema>;
 
 export const SITE_KEYS = new Set(Object.keys(siteSchema.shape));
 export const ARTICLE_KEYS = new Set(Object.keys(articleSchema.shape));
+
+/** The fields whose value is an object, or a list of objects, with known keys (by field). */
+export type NestedKeys = Readonly<Record<string, ReadonlySet<string>>>;
+const AUTHOR_KEYS: ReadonlySet<string> = new Set(Object.keys(authorObject.shape));
+export const ARTICLE_NESTED: NestedKeys = { authors: AUTHOR_KEYS, image: new Set(Object.keys(imageSchema.shape)), related: new Set(Object.keys(relatedSchema.shape)) };
+export const SITE_NESTED: NestedKeys = { authors: AUTHOR_KEYS };
+
+/**
+ * The keys of nested objects that the schema does not know (zod drops them without a word), as
+ * paths like ["image", "captoin"] or ["authors", 0, "emial"]: they warn like an unknown
+ * top-level field, since a misspelt `caption` or `email` is otherwise silently not published.
+ */
+export function unknownNestedKeys(value: Record<string, unknown>, nested: NestedKeys): { path: (string | number)[]; known: ReadonlySet<string> }[] {
+  const found: { path: (string | number)[]; known: ReadonlySet<string> }[] = [];
+  const check = (v: unknown, path: (string | number)[], known: ReadonlySet<string>) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return;
+    for (const key of Object.keys(v)) if (!known.has(key)) found.push({ path: [...path, key], known });
+  };
+  for (const field in nested) {
+    const v = value[field];
+    if (Array.isArray(v)) v.forEach((item, i) => check(item, [field, i], nested[field]!));
+    else check(v, [field], nested[field]!);
+  }
+  return found;
+}

@@ -86,6 +86,27 @@ describe("parseArticle: warnings", () => {
     expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:4: warning: colour: unknown field, ignored/)]);
   });
 
+  it("warns about unknown keys of the image, an author and a related link, each with its line", () => {
+    const text = [
+      "---", "title: T", "date: 2020-06-19T10:00:00Z",
+      "image:", "  url: https://news.example.com/a.jpg", "  alt: A", "  captoin: Misspelt",
+      "authors:", "  - Desk", "  - name: Ayşe", "    emial: a@example.com",
+      "related:", "  - title: R", "    link: https://news.example.com/r", "    url: https://news.example.com/r2",
+      "---", "Body",
+    ].join("\n");
+    // The fast path has no line for a nested key: the careful parser gives it (the default), and
+    // both paths give the same issues.
+    for (const fastPath of [true, false]) {
+      const r = parseArticle(FILE, bytes(text), TEST_SITE, { fastPath });
+      expect(r.article).toMatchObject({ image: { alt: "A" }, authors: [{ name: "Desk" }, { name: "Ayşe" }], related: [{ title: "R" }] });
+      expect(r.issues.map(formatIssue).sort()).toEqual([
+        "articles/a.md:11: warning: authors.1.emial: unknown field, ignored (known: name, url, email)",
+        "articles/a.md:14: warning: related.0.link: unknown field, ignored (known: title, url)",
+        "articles/a.md:7: warning: image.captoin: unknown field, ignored (known: url, alt, caption, credit, type, length)",
+      ]);
+    }
+  });
+
   it("removes NUL and other control characters with a warning naming the line", () => {
     const r = parse(`---\ntitle: A\u0000B\ndate: 2020-01-01\n---\nx\u0007y\n`);
     expect(r.article?.title).toBe("AB");

@@ -232,6 +232,12 @@ describe("parseSite", () => {
     expect(issues).toEqual([expect.objectContaining({ field: "colour", severity: "warning", line: 6 })]);
   });
 
+  it("warns about an unknown key of an author, with its line", () => {
+    const { site, issues } = parseSite(bytes(`${siteYaml()}authors:\n  - name: Desk\n    urll: https://desk.example.com/\n`));
+    expect(site?.authors).toEqual([{ name: "Desk" }]);
+    expect(issues.map(formatIssue)).toEqual(["site.yaml:8: warning: authors.0.urll: unknown setting, ignored (known: name, url, email)"]);
+  });
+
   it("reports a missing site.yaml", () => {
     expect(parseSite(undefined).issues.map(formatIssue)).toEqual([expect.stringMatching(/^site\.yaml: file: is missing/)]);
   });
