@@ -28,6 +28,10 @@ export const CONTENT_BUCKET = "syndicate-content";
 export const WATCH_DEBOUNCE_MS = 250;
 /** On stop, how long a running build may take to finish before the store is shut anyway. */
 const STOP_BUILD_WAIT_MS = 10_000;
+/** The longest delay setTimeout takes (~24.8 days); a later publication is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A scheduled build starts this long after the publication time, so the article is due by then. */
+const SCHEDULE_MARGIN_MS = 1_000;
 
 export interface StackOptions {
   contentDir: string;
@@ -99,6 +103,27 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     let links: FeedLinks | undefined = await readFeedLinks(feeds).catch(() => undefined);
     let pings: Promise<unknown> = Promise.resolve();
     let holding: Promise<boolean> = Promise.resolve(false);
+    // The next scheduled publication, built when it falls due (the cloud's schedule runs every
+    // 5 minutes, stacks/pipeline.ts; here the stack knows the time and waits for it).
+    let scheduled: { at: number; timer?: NodeJS.Timeout } | undefined;
+    const schedule = (at: number | undefined) => {
+      if (scheduled?.at === at) return;
+      clearTimeout(scheduled?.timer);
+      scheduled = undefined;
+      if (at === undefined) return;
+      const entry: { at: number; timer?: NodeJS.Timeout } = { at };
+      const arm = () => {
+        const left = at + SCHEDULE_MARGIN_MS - now();
+        if (left > 0) {
+          entry.timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS)).unref();
+          return;
+        }
+        if (scheduled === entry) scheduled = undefined;
+        builds.request({ trigger: "schedule", received_at: new Date(now()).toISOString() });
+      };
+      scheduled = entry;
+      arm();
+    };
 
     const builds = new Coalescer<BuildReport>({
       now,
@@ -124,11 +149,14 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         // next change, so that the next build need not parse it (cached-load.ts holdStoredCache);
         // not when another build has started already (it reads the cache itself).
         if (run.result?.cache.savedAs === "full" && !builds.running) holding = holdStoredCache(feeds).catch(() => false);
+        // A failed build tells nothing new: the schedule the last good one set stays.
+        if (run.result) schedule(run.result.next_publication === null ? undefined : Date.parse(run.result.next_publication));
       },
     });
 
     // Runs after the server and the watcher are closed (cleanup runs in reverse).
     cleanup.push(async () => {
+      schedule(undefined);
       // Let a running build finish (it may be publishing) and the hub pings go out, within reason.
       let wait: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all([builds.idle(), pings, holding]), new Promise((r) => (wait = setTimeout(r, STOP_BUILD_WAIT_MS)))]);

@@ -56,7 +56,7 @@ export interface BuildOptions {
   onProgress?: (done: number, total: number) => void;
   /** Use and update the build cache (default true); false rebuilds everything from the sources. */
   cache?: boolean;
-  /** Worker threads for parsing and Markdown (parse-pool.ts); default: SYNDICATE_WORKERS, else cores − 1. */
+  /** Worker threads for parsing and Markdown (parse-pool.ts); default: SYNDICATE_WORKERS (at most cores − 1), else none. */
   workers?: number;
   /** Fewest files to parse for workers to be used (default parse-pool.ts PARALLEL_MIN). */
   parallelMin?: number;
