@@ -1,7 +1,9 @@
 /**
  * RSS, Atom and JSON Feed, each read by an outside parser, agree item by item (count, order,
  * ids, titles, links, dates) for every main, archive and tag document. RSS 2.0 has no item
- * modification date, so `updated` is compared between Atom and JSON Feed only.
+ * modification date; ours carry dcterms:modified, which feedparser reads and
+ * @rowanmanning/feed-parser does not (it gives the publication date), so RSS `updated` is
+ * compared through feedparser only.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { TREES, xmlPaths, type BuiltTree } from "../support/built.ts";
@@ -23,10 +25,8 @@ describe.each(TREES)("the three formats built from %s", (_name, make) => {
     for (const p of tree.prefixes) expect(fpItems(dump[tree.path(`${p}atom.xml`)]!, true), p || "main").toEqual(await json(p));
   });
 
-  it("feedparser's RSS items equal the JSON Feed items (ids, titles, links, published)", async () => {
-    for (const p of tree.prefixes) {
-      expect(fpItems(dump[tree.path(`${p}feed.xml`)]!, false), p || "main").toEqual(withoutUpdated(await json(p)));
-    }
+  it("feedparser's RSS items equal the JSON Feed items, dates included (dcterms:modified)", async () => {
+    for (const p of tree.prefixes) expect(fpItems(dump[tree.path(`${p}feed.xml`)]!, true), p || "main").toEqual(await json(p));
   });
 
   it("@rowanmanning/feed-parser's Atom items equal the JSON Feed items, dates included", async () => {

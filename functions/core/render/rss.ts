@@ -1,11 +1,12 @@
 /**
  * RSS 2.0 (https://www.rssboard.org/rss-specification) with the namespaces readers know:
  * atom:link for self/hub/alternates and RFC 5005 archives, content:encoded for full HTML,
- * dc:creator for author names (RSS <author> must be an e-mail address), Media RSS for images.
+ * dc:creator for author names (RSS <author> must be an e-mail address), dcterms:modified for an
+ * item's modification time, Media RSS for images.
  */
 import type { Article } from "../article.ts";
 import { escapeHtmlText } from "../html.ts";
-import { rfc822 } from "../dates.ts";
+import { rfc3339, rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
 import { el, elFeedSafe, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
@@ -21,7 +22,7 @@ const textAsHtml = (text: string | undefined) => (text === undefined ? undefined
 
 const NS =
   ' xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
-  ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/"' +
+  ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:media="http://search.yahoo.com/mrss/"' +
   ' xmlns:fh="http://purl.org/syndication/history/1.0"';
 
 export function rssItem(item: Article): string {
@@ -30,6 +31,10 @@ export function rssItem(item: Article): string {
     el("link", item.url),
     el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
     el("pubDate", rfc822(item.published)),
+    // RSS 2.0 has no modification date: DCMI's dcterms:modified (W3CDTF), which feedparser and
+    // the W3C validator know, so that readers can tell an item was corrected (Atom <updated>,
+    // JSON Feed date_modified carry the same time).
+    el("dcterms:modified", rfc3339(item.modified)),
     el("description", textAsHtml(item.summary)),
     elFeedSafe("content:encoded", item.contentHtml ?? NO_HTML),
   ];
