@@ -9,6 +9,25 @@ import { JSONFEED_VALIDATOR, jsonFeedValidatorText } from "../../scripts/jsonfee
 import { checkJsonFeed, checkLatest, checkXml, checkXmlFragment } from "../../functions/core/check.ts";
 import { RenderCheckError } from "../../functions/core/errors.ts";
 import { jsonFeedValidator } from "../support/parsers.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadContent } from "../../functions/core/content.ts";
+import { buildModel } from "../../functions/core/model.ts";
+import { planDocuments } from "../../functions/core/documents.ts";
+import { renderBody } from "../../functions/core/article.ts";
+import { documentContext, PLACEHOLDERS } from "../../functions/core/render/context.ts";
+import { renderRss, rssItem } from "../../functions/core/render/rss.ts";
+import { renderAtom, atomEntry } from "../../functions/core/render/atom.ts";
+import { article as corpusArticle, siteYaml as corpusSite } from "../support/corpus.ts";
+import { contentFiles, type Tree } from "../support/content-tree.ts";
+
+/** content/ as a tree. */
+function contentDirTree(): Tree {
+  const root = join(import.meta.dirname, "../../content");
+  const t: Tree = { "site.yaml": readFileSync(join(root, "site.yaml")) };
+  for (const n of readdirSync(join(root, "articles"))) t[`articles/${n}`] = readFileSync(join(root, "articles", n));
+  return t;
+}
 
 const feed = (extra: Record<string, unknown> = {}, item: Record<string, unknown> = {}) => ({
   version: "https://jsonfeed.org/version/1.1",
@@ -127,5 +146,39 @@ describe("latest.json check", () => {
     const bad = () => checkLatest("tags/x/latest.json", '{"version": 1,');
     expect(bad).toThrow(RenderCheckError);
     expect(bad).toThrow(/^tags\/x\/latest\.json: not valid JSON: /);
+  });
+});
+
+/**
+ * The gate checks each XML document as its skeleton (every item an empty element, PLACEHOLDERS)
+ * and each item's fragment once (render/index.ts). That proves the document well-formed only if
+ * the document is exactly its skeleton with each `<i/>` replaced by the item's fragment, in
+ * order. Checked here on every RSS and Atom document of a generated corpus (escaping cases,
+ * Turkish, right-to-left, emoji), archives and tag feeds included, and of content/.
+ */
+describe("the XML gate's premise: a document is its skeleton with the fragments put in", () => {
+  it.each([
+    ["a generated corpus", () => ({ ...Object.fromEntries(Array.from({ length: 130 }, (_, i) => [`articles/article-${i}.md`, corpusArticle(i, { articles: 130, itemsPerFeed: 20 })])), "site.yaml": corpusSite({ itemsPerFeed: 20, archives: true }) })],
+    ["content/", () => contentDirTree()],
+  ])("%s", (_name, make) => {
+    const loaded = loadContent(contentFiles(make()));
+    if (!loaded.site) throw new Error(JSON.stringify(loaded.issues));
+    const model = buildModel(loaded.site, loaded.articles, Date.UTC(2030, 0, 1));
+    for (const a of model.items) renderBody(a);
+    const specs = planDocuments(model);
+    expect(specs.filter((s) => s.kind === "archive").length + specs.filter((s) => s.kind === "tag").length).toBeGreaterThan(0);
+    let documents = 0;
+    for (const spec of specs) {
+      const ctx = documentContext(model.site, spec);
+      for (const [render, item] of [[renderRss, rssItem], [renderAtom, atomEntry]] as const) {
+        const fragments = spec.items.map((i) => item(i));
+        const real = render(ctx, { get: (_f, id) => fragments[spec.items.findIndex((i) => i.id === id)]! });
+        const parts = render(ctx, PLACEHOLDERS).split("<i/>");
+        expect(parts.length).toBe(spec.items.length + 1);
+        expect(parts.reduce((doc, part, n) => doc + fragments[n - 1]! + part)).toBe(real);
+        documents++;
+      }
+    }
+    expect(documents).toBe(specs.length * 2);
   });
 });
