@@ -9,7 +9,7 @@
  *   (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
  * A delivery id seen in the last 24 hours is answered 202 `duplicate: true` and starts nothing.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import type { BuildRequest, TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, readBodyLimited } from "./http.ts";
@@ -89,6 +89,17 @@ export interface WebhookOptions {
 
 const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
 
+/**
+ * The delivery id of a Standard Webhooks request: its `webhook-id` alone, which the signature
+ * covers (an unsigned header such as X-GitHub-Delivery beside it must not make a replay look
+ * new); one that is not a short printable token stands as its SHA-256, so that it is still
+ * remembered. (GitHub signs only the body: its X-GitHub-Delivery, or X-Request-Id, tells a
+ * redelivery, but a replayed body under a new id is a new delivery, as SECURITY.md says.)
+ */
+function signedDeliveryId(id: string): string {
+  return DELIVERY_ID.test(id) ? id : `sha256:${createHash("sha256").update(id).digest("hex")}`;
+}
+
 export function webhookHandler(o: WebhookOptions) {
   return async (c: Context): Promise<Response> => {
     const h = (name: string) => c.req.header(name);
@@ -112,7 +123,7 @@ export function webhookHandler(o: WebhookOptions) {
     if (!valid) throw new ApiError(401, "the signature does not match the body");
     if (!o.triggerBuild) throw new ApiError(503, "rebuilds are not configured on this deployment");
     const trigger = o.triggerBuild;
-    const delivery = [h("x-github-delivery"), id, h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
+    const delivery = standard ? signedDeliveryId(id!) : [h("x-github-delivery"), h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
     const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, received_at: new Date(o.now()).toISOString() };
     const start = async () => (await trigger(request)).id;
     const result = delivery ? await o.deliveries.claim(delivery, start) : { build_id: await start(), duplicate: false };

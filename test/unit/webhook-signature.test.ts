@@ -204,6 +204,29 @@ describe("POST /webhooks/rebuild, Standard Webhooks", () => {
     expect(t.requests).toHaveLength(0);
   });
 
+  it("knows a replay by its signed webhook-id, whatever unsigned delivery headers are added", async () => {
+    const t = await setup(whsec());
+    const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    expect((await t.post(h)).status).toBe(202);
+    const extras: Record<string, string>[] = [{ "x-github-delivery": "zzz" }, { "x-request-id": "other" }, { "x-github-delivery": "a", "x-request-id": "b" }];
+    for (const extra of extras) {
+      const res = await t.post({ ...h, ...extra });
+      expect([res.status, ((await res.json()) as { duplicate: boolean }).duplicate]).toEqual([202, true]);
+    }
+    expect(t.requests.map((r) => r.delivery_id)).toEqual([h["webhook-id"]]);
+  });
+
+  it("remembers a webhook-id that is long or has spaces (as its SHA-256)", async () => {
+    const t = await setup(whsec());
+    for (const id of ["m".repeat(300), "msg with spaces"]) {
+      const h = standardHeaders(t.secret, BODY, { id, timestamp: Math.floor(t.now() / 1000) });
+      expect(((await (await t.post(h)).json()) as { duplicate: boolean }).duplicate).toBe(false);
+      expect(((await (await t.post(h)).json()) as { duplicate: boolean }).duplicate).toBe(true);
+    }
+    expect(t.requests).toHaveLength(2);
+    expect(t.requests.map((r) => r.delivery_id)).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/), expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
+  });
+
   it("refuses a signature whose id was changed (the id is signed)", async () => {
     const t = await setup(whsec());
     const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
