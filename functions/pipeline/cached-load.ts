@@ -20,7 +20,7 @@ import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { ParsePool, type PoolOptions } from "./parse-pool.ts";
 import { buildModel } from "../core/model.ts";
-import type { PublishedState } from "./publish.ts";
+import { holdsAsRecorded, type PublishedState } from "./publish.ts";
 import { renderOutputs, type PublishedOutput, type Reuse } from "../core/render/index.ts";
 import type { Site } from "../core/schema.ts";
 
@@ -342,7 +342,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
           const d = documents[key];
           const m = state.previous?.outputs[key];
           // The same input gave these bytes, and the store holds them: keep them.
-          if (!d || d.input !== input || !m || m.sha256 !== d.sha256 || !state.existing.has(key)) return undefined;
+          if (!d || d.input !== input || !m || m.sha256 !== d.sha256 || !holdsAsRecorded(state, key)) return undefined;
           return { bytes: m.bytes, sha256: m.sha256, contentType: m.content_type, cacheControl: m.cache_control };
         },
       };

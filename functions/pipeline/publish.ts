@@ -3,11 +3,22 @@
  * manifest, then delete what the new manifest no longer lists. Nothing is deleted before the
  * new manifest is in place, so a failure at any point leaves every served object a complete
  * document of the old or the new build, and the next build converges.
+ *
+ * Archive pages are written before the documents that link them (a main feed's prev-archive
+ * never points at a page not yet there). And before the first object is changed, a journal
+ * (JOURNAL_KEY) names every key the publish may change; it is removed once the manifest is in
+ * place and the outdated objects are gone. A build that finds it (a publish that failed or was
+ * killed midway) trusts neither the old manifest nor the build cache for those keys: their
+ * bytes may be a newer build's, so they are written again, even when this build's content is
+ * what the old manifest describes (a bad edit that failed to publish, then reverted).
  */
 import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
 import type { Output, PublishedOutput } from "../core/render/index.ts";
 import { IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
+
+/** The publish journal (see above): `{"keys": [...]}`, in the store's private folder. */
+export const JOURNAL_KEY = ".syndicate/publishing.json";
 
 /** Keys this tool owns: only these are ever deleted from a store. */
 export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
@@ -39,6 +50,23 @@ const isBatchStore = (store: ObjectStore): store is BatchStore => typeof (store 
 export interface PublishedState {
   previous?: Manifest;
   existing: Set<string>;
+  /** Keys an interrupted publish may have changed (its journal), or "all" when the journal cannot be read. */
+  untrusted?: ReadonlySet<string> | "all";
+}
+
+/** Whether the store holds `key` with the bytes the last manifest records for it (as far as can be known). */
+export function holdsAsRecorded(state: PublishedState, key: string): boolean {
+  return state.existing.has(key) && state.untrusted !== "all" && !state.untrusted?.has(key);
+}
+
+/** The journal's keys; undefined when it cannot be read or does not parse. */
+function journalKeys(bytes: Uint8Array | undefined): Set<string> | undefined {
+  try {
+    const j = JSON.parse(Buffer.from(bytes ?? []).toString("utf8")) as { keys?: unknown };
+    return Array.isArray(j.keys) && j.keys.every((k) => typeof k === "string") ? new Set(j.keys as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readPublished(store: ObjectStore): Promise<PublishedState> {
@@ -57,13 +85,19 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
   } catch (err) {
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
   }
-  return { previous, existing };
+  // Read only when the listing has it: a publish that ended normally left none (no extra request).
+  if (!existing.has(JOURNAL_KEY)) return { previous, existing };
+  const journal = await store.get(JOURNAL_KEY).then(
+    (o) => journalKeys(o?.body),
+    () => undefined,
+  );
+  return { previous, existing, untrusted: journal ?? "all" };
 }
 
 /** Whether the store already holds exactly this object, by the last manifest and the listing. */
 export function alreadyPublished(state: PublishedState, o: { key: string; sha256: string; contentType: string; cacheControl: string }): boolean {
   const before = state.previous?.outputs[o.key];
-  return state.existing.has(o.key) && before !== undefined && before.sha256 === o.sha256 && before.content_type === o.contentType && before.cache_control === o.cacheControl;
+  return holdsAsRecorded(state, o.key) && before !== undefined && before.sha256 === o.sha256 && before.content_type === o.contentType && before.cache_control === o.cacheControl;
 }
 
 /**
@@ -78,28 +112,53 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
     if (!o.body) throw new PublishError(`${o.key} was to be kept as published, but ${store.description} no longer holds it: build again`);
     return o;
   });
+  // Archive pages first: the documents written after them link them.
+  changed.sort((a, b) => Number(!a.key.startsWith("archive/")) - Number(!b.key.startsWith("archive/")));
+  const archivePages = changed.filter((o) => o.key.startsWith("archive/")).length;
   const m = manifestOutput(manifest);
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
   const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
+  const keep = new Set(outputs.map((o) => o.key));
+  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
+  // The journal: what this publish may change, with what an earlier one left unsure.
+  const journaled = changed.length > 0 || state.untrusted !== undefined;
+  if (journaled) {
+    const keys = new Set([...changed.map((o) => o.key), ...(state.untrusted === "all" ? existing : (state.untrusted ?? []))]);
+    keys.delete(JOURNAL_KEY);
+    options.beforeCommit?.();
+    try {
+      await store.put(JOURNAL_KEY, Buffer.from(`${JSON.stringify({ keys: [...keys].sort() })}\n`, "utf8"), { contentType: "application/json", cacheControl: "no-store" });
+    } catch (err) {
+      throw new PublishError(`publishing to ${store.description} failed before anything was changed there: ${(err as Error).message}`, { cause: err });
+    }
+  }
   if (isBatchStore(store)) {
     options.beforeCommit?.();
     try {
       await store.putAll(batch, { concurrency, onProgress: options.onProgress });
     } catch (err) {
+      // putAll put everything back as it was: so is the journal (unless an earlier one was kept).
+      if (journaled && state.untrusted === undefined) await store.delete([JOURNAL_KEY]).catch(() => undefined);
       throw new PublishError(`publishing to ${store.description} failed; nothing was changed there: ${(err as Error).message}`, { cause: err });
     }
   } else {
     let done = 0;
+    const put = async (o: (typeof batch)[number]) => {
+      await store.put(o.key, o.body, o.meta);
+      // Not inside `onProgress?.(…)`: without a callback the increment would be skipped and a
+      // failure reported "after 0 of N objects" whatever had been written.
+      done++;
+      options.onProgress?.(done, changed.length);
+    };
     try {
-      await mapLimit(batch.slice(0, changed.length), concurrency, async (o) => {
-        await store.put(o.key, o.body, o.meta);
-        // Not inside `onProgress?.(…)`: without a callback the increment would be skipped and a
-        // failure reported "after 0 of N objects" whatever had been written.
-        done++;
-        options.onProgress?.(done, changed.length);
-      });
+      await mapLimit(batch.slice(0, archivePages), concurrency, put);
+      await mapLimit(batch.slice(archivePages, changed.length), concurrency, put);
     } catch (err) {
-      throw new PublishError(`publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest and documents are still served: ${(err as Error).message}`, { cause: err });
+      throw new PublishError(
+        `publishing to ${store.description} failed after ${done} of ${changed.length} objects; the previous manifest is still served, ` +
+          `and the next build writes again whatever this one may have changed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     options.beforeCommit?.();
     if (!oldManifestSame) {
@@ -111,8 +170,6 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
     }
   }
   const written = batch.map((o) => o.key);
-  const keep = new Set(outputs.map((o) => o.key));
-  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
   if (stale.length) {
     options.beforeCommit?.();
     try {
@@ -121,5 +178,8 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
       throw new PublishError(`the new build is published, but deleting ${stale.length} outdated objects failed (the next build retries): ${(err as Error).message}`, { cause: err });
     }
   }
+  // Everything is as the new manifest says: the journal goes (if this fails, the next build
+  // only writes those objects again).
+  if (journaled) await store.delete([JOURNAL_KEY]).catch(() => undefined);
   return { written, unchanged: outputs.length - changed.length, deleted: stale };
 }

@@ -36,7 +36,8 @@ describe("publishing to S3", () => {
     const keys = Object.keys(manifest.outputs);
     // Besides the outputs and the manifest, the bucket holds the build cache (.syndicate/).
     expect((await store.list()).sort()).toEqual([...keys, "manifest.json", CACHE_KEY].sort());
-    expect(report.requests).toMatchObject({ put: keys.length + 2, delete: 0 });
+    // Every document and the manifest, the build cache and the publish journal; the journal deleted after.
+    expect(report.requests).toMatchObject({ put: keys.length + 3, delete: 1 });
     // The same build into a directory gives the reference bytes.
     const dir = join(ctx.work, `reference-${n}`);
     await publishTo(content, new DirectoryStore(dir));
@@ -82,7 +83,9 @@ describe("publishing to S3", () => {
     const after = await manifestOf(store);
     const changed = Object.keys(after.outputs).filter((k) => after.outputs[k]!.sha256 !== before.outputs[k]?.sha256);
     expect(report.written.sort()).toEqual([...changed, "manifest.json"].sort());
-    expect(report.requests?.put).toBe(changed.length + 2); // + manifest + build cache
+    expect(report.requests?.put).toBe(changed.length + 3); // + manifest + build cache + the publish journal
+    expect(report.requests?.delete).toBe(1); // the journal, once the manifest is in place
+    expect(await store.list(".syndicate/publishing")).toEqual([]);
     expect(changed).toContain("feed.xml");
     expect(changed.some((k) => k.startsWith("archive/"))).toBe(false);
     expect(changed.length).toBeLessThan(Object.keys(after.outputs).length / 2);
@@ -101,7 +104,7 @@ describe("publishing to S3", () => {
     }
     const report = await publishTo(content, store);
     expect(report.deleted).toEqual([...tagKeys].sort());
-    expect(report.requests?.delete).toBe(1);
+    expect(report.requests?.delete).toBe(2); // the removed feeds (one batch), then the publish journal
     const left = await store.list();
     expect(left.filter((k) => k.startsWith("tags/topic-2/"))).toEqual([]);
     expect(left).toContain("tags/topic-1/feed.xml");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { publish } from "../../functions/pipeline/publish.ts";
+import { JOURNAL_KEY, publish } from "../../functions/pipeline/publish.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import type { ObjectMeta, ObjectStore } from "../../functions/adapters/store.ts";
 import { buildManifest } from "../../functions/core/manifest.ts";
@@ -53,7 +53,9 @@ describe("publish into a directory", () => {
     const rec = new Recording(s);
     const o = outputs(["libya", "italy"]);
     await publish(rec, o, manifestOf(o), { concurrency: 1 });
-    expect(rec.puts).toEqual(["feed.xml", "tags/libya/feed.xml", "tags/italy/feed.xml", "manifest.json"]);
+    // The journal first, removed once the manifest is in place.
+    expect(rec.puts).toEqual([JOURNAL_KEY, "feed.xml", "tags/libya/feed.xml", "tags/italy/feed.xml", "manifest.json"]);
+    expect(await s.list(".syndicate/")).toEqual([]);
   });
 
   it("writes a manifest with the sha256, size and content type of every output", async () => {
