@@ -4,11 +4,11 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { JOURNAL_KEY, publish } from "../../functions/pipeline/publish.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import type { ObjectMeta, ObjectStore } from "../../functions/adapters/store.ts";
 import { buildManifest } from "../../functions/core/manifest.ts";
 import { output, type Output } from "../../functions/core/render/index.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { snapshot, tempDir } from "../support/content-tree.ts";
+import { RecordingStore } from "../support/recording-store.ts";
 
 const XML = "application/rss+xml; charset=utf-8";
 
@@ -24,33 +24,10 @@ async function store() {
   return { root, store: new DirectoryStore(root) };
 }
 
-/** Records the order of puts and can fail on a chosen key. */
-class Recording implements ObjectStore {
-  readonly puts: string[] = [];
-  readonly description: string;
-  constructor(private readonly inner: ObjectStore, private readonly failOn?: string) {
-    this.description = inner.description;
-  }
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  list(prefix?: string) {
-    return this.inner.list(prefix);
-  }
-  delete(keys: string[]) {
-    return this.inner.delete(keys);
-  }
-  async put(key: string, body: Buffer, meta: ObjectMeta) {
-    if (key === this.failOn) throw new Error(`injected failure writing ${key}`);
-    await this.inner.put(key, body, meta);
-    this.puts.push(key);
-  }
-}
-
 describe("publish into a directory", () => {
   it("writes every output, then the manifest", async () => {
     const { store: s } = await store();
-    const rec = new Recording(s);
+    const rec = new RecordingStore(s);
     const o = outputs(["libya", "italy"]);
     await publish(rec, o, manifestOf(o), { concurrency: 1 });
     // The journal first, removed once the manifest is in place.

@@ -12,38 +12,16 @@ import { build } from "../../functions/pipeline/build.ts";
 import { JOURNAL_KEY } from "../../functions/pipeline/publish.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import type { ObjectMeta, ObjectStore } from "../../functions/adapters/store.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { siteYaml, tempDir, tree, writeTree, type Fields } from "../support/content-tree.ts";
+import { RecordingStore } from "../support/recording-store.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
-
-/** A store that puts object by object (as S3Store does), recording the order, failing on demand. */
-class OneByOne implements ObjectStore {
-  readonly description = "a one-by-one store";
-  readonly puts: string[] = [];
-  failOn?: string;
-  constructor(private readonly inner: DirectoryStore) {}
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  list(prefix?: string) {
-    return this.inner.list(prefix);
-  }
-  delete(keys: string[]) {
-    return this.inner.delete(keys);
-  }
-  async put(key: string, body: Buffer, meta: ObjectMeta) {
-    if (key === this.failOn) throw new Error(`injected failure writing ${key}`);
-    await this.inner.put(key, body, meta);
-    this.puts.push(key);
-  }
-}
 
 async function setUp(articles: Record<string, Fields> = { a: { title: "Item", date: "2020-01-01T00:00:00Z" } }, site: Fields = {}) {
   const dir = await tempDir();
   const content = await writeTree(join(dir, "content"), tree(articles, site));
-  const store = new OneByOne(new DirectoryStore(join(dir, "out")));
+  const store = new RecordingStore(new DirectoryStore(join(dir, "out")));
   const run = () => build({ source: new DirectoryContent(content), store, now: NOW });
   const title = async (key = "feed.xml") => /<title>([^<]*)<\/title>/.exec((await store.get(key))!.body.toString())![1];
   return { content, store, run, title };
