@@ -103,7 +103,7 @@ export class DirectoryContent implements ContentSource {
     // folder inside the content directory needs no check: one realpath per folder, not per file.
     const entries: { path: string; link: boolean; special?: boolean }[] = [];
     const siteEntry = !options.only || options.only.has(SITE_FILE) ? await lstat(join(this.root, SITE_FILE)).catch(() => undefined) : undefined;
-    if (siteEntry) entries.push({ path: SITE_FILE, link: siteEntry.isSymbolicLink() });
+    if (siteEntry) entries.push({ path: SITE_FILE, link: siteEntry.isSymbolicLink(), special: !siteEntry.isFile() && !siteEntry.isSymbolicLink() });
     const articlesDir = join(this.root, "articles");
     const articlesReal = await realpath(articlesDir).catch(() => undefined);
     const articlesInside = articlesReal !== undefined && inside(articlesReal);
@@ -120,8 +120,18 @@ export class DirectoryContent implements ContentSource {
         for (const d of await readdir(articlesDir, { withFileTypes: true })) {
           entries.push({ path: `articles/${d.name}`, link: d.isSymbolicLink() || !articlesInside, special: !d.isFile() && !d.isSymbolicLink() });
         }
-      } catch {
-        /* no articles yet */
+      } catch (e) {
+        // Never read as "no articles": that would publish empty feeds over the full ones (and
+        // `push` would delete every article in the bucket). A site with none yet has an empty folder.
+        const code = (e as NodeJS.ErrnoException).code;
+        err(
+          "articles/",
+          code === "ENOENT"
+            ? "is missing: the content directory needs an articles/ folder (an empty one for a site with no articles yet)"
+            : code === "ENOTDIR"
+              ? "is not a folder: articles go in an articles/ folder"
+              : `cannot be read (${code ?? (e as Error).message}): no article was read`,
+        );
       }
     }
     entries.sort((a, b) => (a.path === SITE_FILE ? -1 : b.path === SITE_FILE ? 1 : a.path < b.path ? -1 : 1));
@@ -132,7 +142,7 @@ export class DirectoryContent implements ContentSource {
       const full = join(this.root, ...path.split("/"));
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
-        if (path.endsWith(".md")) err(path, "is not a regular file");
+        if (path.endsWith(".md") || path === SITE_FILE) err(path, "is not a regular file");
         return undefined;
       }
       if (link) {
@@ -146,7 +156,7 @@ export class DirectoryContent implements ContentSource {
           return undefined;
         }
         if (!attempt(() => statSync(full))?.isFile()) {
-          if (path.endsWith(".md")) err(path, "is not a regular file");
+          if (path.endsWith(".md") || path === SITE_FILE) err(path, "is not a regular file");
           return undefined;
         }
       }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { loadContent } from "../../functions/core/content.ts";
+import { hasErrors, loadContent } from "../../functions/core/content.ts";
+import { execFileSync } from "node:child_process";
 import { formatIssue } from "../../functions/core/errors.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
@@ -120,6 +121,29 @@ describe("DirectoryContent", () => {
       ["site.yaml"],
       ["articles/secret.md: file: is a symbolic link to a file outside the content directory: not read"],
     ]);
+  });
+
+  it("reads an empty articles/ folder as no articles", async () => {
+    const r = await readDir(tree({}));
+    expect([r.files.map((f) => f.path), r.issues]).toEqual([["site.yaml"], []]);
+  });
+
+  it.each([
+    ["missing", (content: string) => rm(join(content, "articles"), { recursive: true }), "articles/: file: is missing: the content directory needs an articles/ folder"],
+    ["a file", async (content: string) => (await rm(join(content, "articles"), { recursive: true }), writeFile(join(content, "articles"), "")), "articles/: file: is not a folder"],
+  ])("reports an articles/ folder that is %s, never reads it as no articles (which would publish empty feeds)", async (_n, setup, message) => {
+    const r = await readDir(tree({}), setup);
+    expect(r.issues.map(formatIssue)).toEqual([expect.stringContaining(message)]);
+    expect(hasErrors(r.issues)).toBe(true);
+  });
+
+  it("reports a site.yaml that is a FIFO without opening it (opening one waits for a writer)", async () => {
+    const r = await readDir(tree({}), async (content) => {
+      await rm(join(content, "site.yaml"));
+      execFileSync("mkfifo", [join(content, "site.yaml")]);
+    });
+    expect(r.files.map((f) => f.path)).toEqual([]);
+    expect(r.issues.map(formatIssue)).toEqual(["site.yaml: file: is not a regular file"]);
   });
 
   it("follows a symbolic link that stays inside the content directory", async () => {
