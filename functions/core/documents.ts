@@ -11,6 +11,8 @@
  * newer page appears would change each full page once more, after it filled.
  */
 import type { Article, Tag } from "./article.ts";
+import type { ContentIssue } from "./errors.ts";
+import { LIMITS } from "./limits.ts";
 import type { FeedModel } from "./model.ts";
 import { groupByTag } from "./model.ts";
 
@@ -71,4 +73,25 @@ export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
     specs.push({ kind: "tag", prefix: `tags/${tag.slug}/`, title: `${site.title}: ${tag.name}`, items: tagged.slice(0, per), tag });
   }
   return specs;
+}
+
+/**
+ * A document that would carry more item content than LIMITS.documentItemChars (once its items'
+ * HTML is converted): an error naming it, items_per_feed and its largest items, before anything
+ * is rendered (three formats of it would be held at once).
+ */
+export function oversizedDocument(spec: FeedDocumentSpec, itemsPerFeed: number): ContentIssue | undefined {
+  const size = (a: Article) => (a.contentHtml?.length ?? 0) + (a.summary?.length ?? 0) + a.title.length;
+  let total = 0;
+  for (const a of spec.items) total += size(a);
+  if (total <= LIMITS.documentItemChars) return undefined;
+  const largest = [...spec.items].sort((a, b) => size(b) - size(a)).slice(0, 3).map((a) => `${a.file} (${size(a).toLocaleString("en")})`);
+  return {
+    file: "site.yaml",
+    field: "items_per_feed",
+    severity: "error",
+    message:
+      `${spec.prefix}${FORMATS.rss.file} and its formats would carry ${total.toLocaleString("en")} characters of item content; at most ` +
+      `${LIMITS.documentItemChars.toLocaleString("en")} are allowed per document: lower items_per_feed (now ${itemsPerFeed}) or shorten its largest items: ${largest.join(", ")}`,
+  };
 }

@@ -30,4 +30,10 @@ export const LIMITS = {
   htmlElementDepth: 100,
   /** items_per_feed bounds: at least 1, at most this many. */
   itemsPerFeedMax: 1_000,
+  /**
+   * The items' HTML content, summaries and titles one feed document may carry, in characters
+   * (~10 MB: readers refuse larger feeds, e.g. Miniflux past 15 MiB by default). Every article
+   * within its own limits, 50 of them of 1 MiB each made a 42 MB feed.xml and a ~900 MB build.
+   */
+  documentItemChars: 10 * 1024 * 1024,
 } as const;

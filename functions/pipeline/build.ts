@@ -7,7 +7,7 @@ import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
-import { planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
+import { oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
 import { checkBody, renderBody, type Article } from "../core/article.ts";
@@ -149,6 +149,10 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     // when nobody is watching. Their HTML is let go below, with the archive-only items'.
     if (n === 0) for (const a of loaded.articles) if (!published.has(a)) bodies.add(a);
     issues.push(...(await input.renderBodies(bodies)));
+    for (const spec of group) {
+      const issue = toRender(spec) ? oversizedDocument(spec, model.site.items_per_feed) : undefined;
+      if (issue) issues.push(issue);
+    }
     if (n === groups.length - 1) await input.close(); // every body converted: the files' kept bytes and any workers can go
     if (hasErrors(issues)) continue;
     options.onPhase?.("rendering");
