@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runStack, type StackRun } from "./harness.ts";
 import { byType, expectHandlers, expectRoutes, grants, one, plain } from "./expectations.ts";
 import { SCHEDULE_EVENT } from "../../functions/handlers/build.ts";
+import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
 
 let run: StackRun;
 beforeAll(async () => {
@@ -156,14 +157,13 @@ describe("cdn", () => {
 
   it("answers 404 at the edge for the bucket's internal objects (.syndicate/: build cache, lease)", () => {
     const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionRequest")!.inputs.code as string;
-    expect(code).toContain('event.request.uri.startsWith("/.syndicate/")');
+    expect(code).toContain(BLOCK_INTERNAL.trim());
     expect(code.indexOf("/.syndicate/")).toBeLessThan(code.indexOf("return event.request"));
   });
 
-  it("adds CORS to JSON responses at the edge", () => {
+  it("adds nosniff to every response and CORS to JSON responses at the edge", () => {
     const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionResponse")!.inputs.code as string;
-    expect(code).toContain('uri.endsWith(".json")');
-    expect(code).toContain('"access-control-allow-origin"] = { value: "*" }');
+    expect(code).toContain(RESPONSE_HEADERS.trim());
   });
 });
 

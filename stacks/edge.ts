@@ -1,0 +1,32 @@
+/**
+ * The CDN's edge functions (CloudFront Functions, injected into SST's Router: stacks/cdn.ts).
+ * Plain code in strings, with no SST in this module, so that test/unit/edge-functions.test.ts
+ * runs them as CloudFront would.
+ */
+
+/**
+ * The bucket's internal objects (`.syndicate/`: the build cache, the build lease, the publish
+ * journal) are not documents: the edge answers 404 for them, so only what the build publishes
+ * is served. The path is decoded first: S3 decodes `%2E` to `.`, so `/%2Esyndicate/…` names the
+ * same object.
+ */
+export const BLOCK_INTERNAL = `
+var path = event.request.uri;
+try { path = decodeURIComponent(path); } catch (e) {}
+if (path.indexOf("/.syndicate/") === 0) {
+  return { statusCode: 404, statusDescription: "Not Found" };
+}`;
+
+/**
+ * On every response, cached or not: \`X-Content-Type-Options: nosniff\` (a browser never reads a
+ * feed as another type), and CORS for the JSON documents (feed.json, latest.json…). S3's own CORS
+ * answer depends on the request's Origin, which is not part of the cache key, so a cached copy
+ * could lack it. A CORS header the origin set is kept.
+ */
+export const RESPONSE_HEADERS = `
+var uri = event.request.uri;
+event.response.headers["x-content-type-options"] = { value: "nosniff" };
+if ((uri.endsWith(".json") || uri === "/latest") && !event.response.headers["access-control-allow-origin"]) {
+  event.response.headers["access-control-allow-origin"] = { value: "*" };
+  event.response.headers["access-control-expose-headers"] = { value: "etag" };
+}`;
