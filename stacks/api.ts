@@ -7,7 +7,12 @@
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
 import { bucketPermissions, type Storage } from "./storage";
 
-export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild"] as const;
+/**
+ * The app's routes, and `$default`: every other request (HEAD, OPTIONS preflights, other methods,
+ * unknown paths) reaches the app too, which answers it as it does locally (405 with Allow, a
+ * JSON 404, CORS), instead of the gateway's own `{"message":"Not Found"}`.
+ */
+export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild", "$default"] as const;
 
 /** Per-second steady rate and burst for the whole stage (API Gateway's token bucket). */
 export const THROTTLE = { rateLimit: 50, burstLimit: 100 };
@@ -34,8 +39,10 @@ export function api(storage: Storage, pipeline: Pipeline) {
   });
 
   const gateway = new sst.aws.ApiGatewayV2("Api", {
-    // The API answers CORS for GET /latest itself at the gateway, preflight included.
-    cors: { allowOrigins: ["*"], allowMethods: ["GET"], allowHeaders: ["if-none-match"], exposeHeaders: ["etag"], maxAge: "1 day" },
+    // CORS is the app's (functions/handlers/app.ts: read routes only, never the webhook, preflight
+    // included through $default): a gateway CORS configuration would answer preflights itself and
+    // put its headers on every route's responses, the webhook's too.
+    cors: false,
     transform: {
       stage: (args) => {
         args.defaultRouteSettings = { throttlingRateLimit: THROTTLE.rateLimit, throttlingBurstLimit: THROTTLE.burstLimit };

@@ -126,8 +126,13 @@ describe("api", () => {
   it("routes the API's endpoints to the one API function", () => {
     expectRoutes(run);
     const targets = byType(run, "aws:apigatewayv2/integration:Integration").map((i) => plain(i.inputs.integrationUri));
-    expect(targets).toHaveLength(4);
+    expect(targets).toHaveLength(5);
     for (const t of targets) expect(t).toMatch(/ApiHandlerFunction$/);
+  });
+
+  it("leaves CORS to the app: no gateway CORS configuration (it would answer preflights and mark the webhook's responses)", () => {
+    // SST gives `cors: false` as an empty configuration: no origin, method or header allowed.
+    expect(one(run, "aws:apigatewayv2/api:Api", "ApiApi").inputs.corsConfiguration ?? {}).toEqual({});
   });
 
   it("throttles the stage", () => {
