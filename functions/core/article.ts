@@ -13,6 +13,7 @@ import { renderMarkdown } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
+import { holdsXmlIllegal } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -126,7 +127,7 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
 /** Validated front matter and the body → the Article, or the issues found (lines via `lineOf`). */
 function interpret(
   file: string,
-  split: { frontMatterLine: number; body: string; bodyLine: number },
+  split: { frontMatter: string; frontMatterLine: number; body: string; bodyLine: number },
   value: Record<string, unknown>,
   keys: { key: string; line: number }[],
   lineOf: (path: readonly PropertyKey[]) => number | undefined,
@@ -142,6 +143,9 @@ function interpret(
     if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line || lineOf([key])));
   }
   for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), `unknown field, ignored (known: ${[...known].join(", ")})`, fmLine(lineOf(path)));
+  // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
+  // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
+  if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, "characters XML cannot carry (control characters) were removed", fmLine(lineOf([key])));
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
   // Without reportInput first (a third faster); an invalid article is parsed again with it.

@@ -7,6 +7,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
+import { holdsXmlIllegal } from "./text.ts";
 import { parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
@@ -42,6 +43,9 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
     err("file", text.message, text.line);
     return { issues };
   }
+  if (text.removedIllegal) {
+    issues.push({ file: SITE_FILE, field: "file", line: text.removedIllegalLine, severity: "warning", message: "characters XML cannot carry (control characters) were removed" });
+  }
   const parsed = parseYaml(text.text);
   if (!parsed.ok) {
     for (const p of parsed.problems) err(p.field === "front matter" ? "file" : p.field, p.message, p.line);
@@ -51,6 +55,12 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     err("file", "must be a YAML mapping of settings (title: …, site_url: …)", 1);
     return { issues };
+  }
+  // As in front matter (article.ts): what a YAML escape wrote that XML cannot carry is removed.
+  if (text.text.includes("\\")) {
+    for (const { key, line } of parsed.yaml.keys) {
+      if (holdsXmlIllegal((value as Record<string, unknown>)[key])) issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: "characters XML cannot carry (control characters) were removed" });
+    }
   }
   for (const { key, line } of parsed.yaml.keys) {
     if (!SITE_KEYS.has(key)) {

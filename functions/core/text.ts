@@ -16,6 +16,13 @@ export function hasXmlIllegal(s: string): boolean {
   return CONTROL_OR_NONCHARACTER.test(s) || !s.isWellFormed();
 }
 
+/** Whether a parsed YAML value holds, in any string of it (up to 10 levels down), a character XML cannot carry. */
+export function holdsXmlIllegal(v: unknown, depth = 0): boolean {
+  if (typeof v === "string") return hasXmlIllegal(v);
+  if (depth > 10 || v === null || typeof v !== "object") return false;
+  return Object.values(v).some((x) => holdsXmlIllegal(x, depth + 1));
+}
+
 /** Where the first character XML 1.0 cannot carry is, or -1. */
 export function firstXmlIllegal(s: string): number {
   if (!hasXmlIllegal(s)) return -1;

@@ -232,6 +232,15 @@ describe("parseSite", () => {
     expect(issues).toEqual([expect.objectContaining({ field: "colour", severity: "warning", line: 6 })]);
   });
 
+  it("warns when it removes characters XML cannot carry, raw or written as YAML escapes, with the line", () => {
+    const raw = parseSite(bytes(`title: Wire\u0007 desk\n${siteYaml().split("\n").slice(1).join("\n")}`));
+    expect(raw.site?.title).toBe("Wire desk");
+    expect(raw.issues.map(formatIssue)).toEqual(["site.yaml:1: warning: file: characters XML cannot carry (control characters) were removed"]);
+    const escaped = parseSite(bytes(siteYaml({ title: "Wire\u0007 desk" })));
+    expect(escaped.site?.title).toBe("Wire desk");
+    expect(escaped.issues.map(formatIssue)).toEqual([expect.stringMatching(/^site\.yaml:\d+: warning: title: characters XML cannot carry \(control characters\) were removed$/)]);
+  });
+
   it("warns about an unknown key of an author, with its line", () => {
     const { site, issues } = parseSite(bytes(`${siteYaml()}authors:\n  - name: Desk\n    urll: https://desk.example.com/\n`));
     expect(site?.authors).toEqual([{ name: "Desk" }]);
