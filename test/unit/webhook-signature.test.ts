@@ -153,9 +153,15 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(res.headers.get("allow")).toBe("POST");
   });
 
-  it("never puts the secret in a response or a log line", async () => {
-    const t = await setup();
+  it("never puts the secret in a response or a log line, the error paths' included", async () => {
+    const queue = { down: false };
+    const t = await setup(randomSecret(), queue);
     const responses = [await t.post({}), await t.signed(), await t.post({ "x-hub-signature-256": "sha256=00" }), await t.post(standardHeaders(randomSecret(), BODY))];
+    // A build that cannot be started: a 500 whose detail goes to the log.
+    queue.down = true;
+    responses.push(await t.signed({ "x-github-delivery": "d-queue-down" }));
+    expect(responses.map((r) => r.status)).toEqual([401, 202, 401, 401, 500]);
+    expect(t.logs.length).toBeGreaterThan(0); // the log half of this test has lines to look at
     const text = (await Promise.all(responses.map((r) => r.text()))).join("\n") + t.logs.join("\n");
     expect(text).not.toContain(t.secret);
   });
