@@ -3,7 +3,7 @@
  * directory and renamed into place, so a reader sees the old bytes or the new, never a part;
  * a build's whole batch goes through putAll, which changes every file or none.
  */
-import { link, mkdir, open, readFile, rename, rm, rmdir, writeFile, readdir } from "node:fs/promises";
+import { link, mkdir, open, readFile, rename, rm, rmdir, writeFile, readdir, type FileHandle } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { assertSafeKey, type ObjectStore, type ObjectMeta, type StoredObject } from "./store.ts";
@@ -33,11 +33,19 @@ export class DirectoryStore implements ObjectStore {
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
+    let file: FileHandle;
     try {
-      return { body: await readFile(this.path(key)) };
+      file = await open(this.path(key), "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
+    }
+    // The modification time of the very file read (a rename may replace the path meanwhile).
+    try {
+      const [body, info] = await Promise.all([file.readFile(), file.stat()]);
+      return { body, lastModified: info.mtime };
+    } finally {
+      await file.close();
     }
   }
 

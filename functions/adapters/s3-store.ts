@@ -157,7 +157,7 @@ export class S3Store implements ObjectStore {
       try {
         const body = Buffer.from(await out.Body!.transformToByteArray());
         problem = bodyProblem(body, out);
-        if (!problem) return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
+        if (!problem) return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag, lastModified: out.LastModified };
       } catch (err) {
         problem = (err as Error).message;
       }

@@ -9,6 +9,8 @@ export interface StoredObject {
   contentType?: string;
   cacheControl?: string;
   etag?: string;
+  /** When the object was last written (S3's Last-Modified, a file's mtime), where the store tells it. */
+  lastModified?: Date;
 }
 
 /** Requests a store has sent, by kind (S3: HTTP requests, retries included). */

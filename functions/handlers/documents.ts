@@ -42,6 +42,8 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
       "content-type": obj.contentType ?? TYPE_BY_FILE[file] ?? "application/octet-stream",
       "cache-control": obj.cacheControl ?? CACHE.current,
       etag: obj.etag ?? strongEtag(obj.body),
+      // As S3 and the CDN give it: readers that revalidate with If-Modified-Since get their 304.
+      ...(obj.lastModified && { "last-modified": obj.lastModified.toUTCString() }),
     };
     const link = linkHeader(key, options.links?.());
     if (link) headers.link = link;

@@ -91,8 +91,22 @@ export function notModifiedHeaders(headers: Record<string, string>, always: Reco
 /** `always`: headers that every answer carries, 304 included (nosniff, CORS). */
 export function conditionalResponse(c: Context, body: Uint8Array, headers: Record<string, string>, always: Record<string, string> = {}): Response {
   const etag = headers.etag ?? headers.ETag;
-  if (etag && ifNoneMatchMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, notModifiedHeaders(headers, always));
+  const ifNoneMatch = c.req.header("if-none-match");
+  const notModified =
+    ifNoneMatch !== undefined ? etag !== undefined && ifNoneMatchMatches(ifNoneMatch, etag) : notModifiedSince(c.req.header("if-modified-since"), headers["last-modified"]);
+  if (notModified) return c.body(null, 304, notModifiedHeaders(headers, always));
   return c.body(body as Uint8Array<ArrayBuffer>, 200 as ContentfulStatusCode, { ...headers, ...always });
+}
+
+/**
+ * If-Modified-Since (RFC 9110 §13.1.3), only when the request has no If-None-Match (which takes
+ * precedence, §13.2.2): not modified when the representation's Last-Modified is at or before
+ * the date given (HTTP dates have whole seconds). An invalid date is ignored.
+ */
+function notModifiedSince(ifModifiedSince: string | undefined, lastModified: string | undefined): boolean {
+  if (ifModifiedSince === undefined || lastModified === undefined) return false;
+  const since = Date.parse(ifModifiedSince), modified = Date.parse(lastModified);
+  return !Number.isNaN(since) && !Number.isNaN(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000);
 }
 
 /**

@@ -1,0 +1,46 @@
+/**
+ * Served documents revalidate both ways feed readers do (issue 3: "the headers a CDN would
+ * give"): ETag / If-None-Match, and Last-Modified / If-Modified-Since, which some readers send
+ * alone. If-None-Match takes precedence when both are sent (RFC 9110 §13.2.2).
+ */
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { utimes } from "node:fs/promises";
+import { createApp } from "../../functions/handlers/app.ts";
+import { published } from "../support/api.ts";
+
+async function served() {
+  const { dir, store } = await published();
+  // A whole second, far enough back that "now" is after it.
+  const when = new Date(Date.UTC(2024, 4, 1, 12, 0, 0));
+  await utimes(join(dir, "out", "feed.xml"), when, when);
+  const app = createApp({ store, documents: {}, now: () => Date.now(), log: () => undefined });
+  return { app, when };
+}
+
+describe("document revalidation", () => {
+  it("sends Last-Modified: the stored object's modification time", async () => {
+    const { app, when } = await served();
+    const res = await app.request("/feed.xml");
+    expect([res.status, res.headers.get("last-modified")]).toEqual([200, when.toUTCString()]);
+  });
+
+  it("answers If-Modified-Since at or after it with 304, before it with 200", async () => {
+    const { app, when } = await served();
+    const at = (ms: number) => app.request("/feed.xml", { headers: { "if-modified-since": new Date(ms).toUTCString() } });
+    const [same, later, earlier] = await Promise.all([at(when.getTime()), at(when.getTime() + 60_000), at(when.getTime() - 1000)]);
+    expect([same.status, later.status, earlier.status]).toEqual([304, 304, 200]);
+    expect(same.headers.get("etag")).toBeTruthy();
+    expect(await same.text()).toBe("");
+  });
+
+  it("ignores If-Modified-Since when If-None-Match is sent, and an invalid date", async () => {
+    const { app, when } = await served();
+    const ims = new Date(when.getTime() + 60_000).toUTCString();
+    const stale = await app.request("/feed.xml", { headers: { "if-none-match": '"not-this"', "if-modified-since": ims } });
+    expect(stale.status).toBe(200);
+    const etag = stale.headers.get("etag")!;
+    expect((await app.request("/feed.xml", { headers: { "if-none-match": etag, "if-modified-since": "Thu, 01 Jan 1970 00:00:00 GMT" } })).status).toBe(304);
+    expect((await app.request("/feed.xml", { headers: { "if-modified-since": "yesterday-ish" } })).status).toBe(200);
+  });
+});
