@@ -6,9 +6,8 @@
  */
 import type { Hono } from "hono";
 import type { ObjectStore } from "../adapters/store.ts";
-import { OWNED_KEY } from "../pipeline/publish.ts";
 import { ApiError } from "./http.ts";
-import { documentHandler, type DocumentOptions } from "./documents.ts";
+import { documentHandler, isServedKey, type DocumentOptions } from "./documents.ts";
 import { createApiApp, readCors, type ApiDeps } from "./routes.ts";
 
 export type { BuildRequest, BuildTicket, TriggerBuild } from "./routes.ts";
@@ -24,10 +23,10 @@ export function createApp(deps: AppDeps): Hono {
   const app = createApiApp(deps);
   if (deps.documents) {
     // As a bucket's CORS rule would: JSON documents are readable from any origin, preflight included.
-    app.use("*", (c, next) => (c.req.path.endsWith(".json") && OWNED_KEY.test(c.req.path.slice(1)) ? readCors(c, next) : next()));
+    app.use("*", (c, next) => (c.req.path.endsWith(".json") && isServedKey(c.req.path.slice(1)) ? readCors(c, next) : next()));
     app.get("*", documentHandler(deps.store, deps.documents));
     app.all("*", (c) => {
-      if (!OWNED_KEY.test(c.req.path.slice(1))) throw new ApiError(404, `no route for ${c.req.method} ${c.req.path}`);
+      if (!isServedKey(c.req.path.slice(1))) throw new ApiError(404, `no route for ${c.req.method} ${c.req.path}`);
       throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: "GET, HEAD" });
     });
   }

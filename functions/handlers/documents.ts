@@ -8,6 +8,7 @@
 import type { Context } from "hono";
 import type { ObjectStore } from "../adapters/store.ts";
 import { OWNED_KEY } from "../pipeline/publish.ts";
+import { MANIFEST_KEY } from "../core/manifest.ts";
 import type { FeedLinks } from "../pipeline/websub.ts";
 import { CACHE } from "../core/render/index.ts";
 import { FORMATS } from "../core/documents.ts";
@@ -16,6 +17,7 @@ import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 const TYPE_BY_FILE: Record<string, string> = {
   ...Object.fromEntries(Object.values(FORMATS).map((f) => [f.file, f.contentType])),
   "latest.json": "application/json",
+  "manifest.json": "application/json",
 };
 
 const FEED_FILE = /(?:^|\/)(?:feed\.xml|atom\.xml|feed\.json)$/;
@@ -31,11 +33,17 @@ export function linkHeader(key: string, links: FeedLinks | undefined): string | 
   return links.hub ? `<${links.hub}>; rel="hub", ${self}` : self;
 }
 
+/** What is served: the documents, and the manifest (an output of the contract's layout, as the CDN serves it). */
+export const isServedKey = (key: string): boolean => OWNED_KEY.test(key) || key === MANIFEST_KEY;
+
 export function documentHandler(store: ObjectStore, options: DocumentOptions = {}) {
   return async (c: Context): Promise<Response> => {
     const key = c.req.path.slice(1);
-    if (!OWNED_KEY.test(key)) throw new ApiError(404, `no document at ${c.req.path}`);
-    const obj = await store.get(key);
+    if (!isServedKey(key)) throw new ApiError(404, `no document at ${c.req.path}`);
+    // A store that cannot be read is a passing condition (as for /latest), not an internal error.
+    const obj = await store.get(key).catch(() => {
+      throw new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" });
+    });
     if (!obj) throw new ApiError(404, `no document at ${c.req.path}`);
     const file = key.slice(key.lastIndexOf("/") + 1);
     const headers: Record<string, string> = {

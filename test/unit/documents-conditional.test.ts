@@ -1,13 +1,14 @@
 /**
  * Served documents revalidate both ways feed readers do (issue 3: "the headers a CDN would
  * give"): ETag / If-None-Match, and Last-Modified / If-Modified-Since, which some readers send
- * alone. If-None-Match takes precedence when both are sent (RFC 9110 §13.2.2).
+ * alone. If-None-Match takes precedence when both are sent (RFC 9110 §13.2.2). Also what else
+ * the local stack serves as the CDN does: the manifest, and a 503 when the store cannot be read.
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { utimes } from "node:fs/promises";
 import { createApp } from "../../functions/handlers/app.ts";
-import { published } from "../support/api.ts";
+import { ProbeStore, published } from "../support/api.ts";
 
 async function served() {
   const { dir, store } = await published();
@@ -42,5 +43,27 @@ describe("document revalidation", () => {
     const etag = stale.headers.get("etag")!;
     expect((await app.request("/feed.xml", { headers: { "if-none-match": etag, "if-modified-since": "Thu, 01 Jan 1970 00:00:00 GMT" } })).status).toBe(304);
     expect((await app.request("/feed.xml", { headers: { "if-modified-since": "yesterday-ish" } })).status).toBe(200);
+  });
+});
+
+describe("document serving", () => {
+  it("serves manifest.json (an output of the contract's layout), JSON with CORS", async () => {
+    const { store } = await published();
+    const app = createApp({ store, documents: {}, now: () => Date.now(), log: () => undefined });
+    const res = await app.request("/manifest.json", { headers: { origin: "https://partner.example" } });
+    expect([res.status, res.headers.get("content-type"), res.headers.get("access-control-allow-origin")]).toEqual([200, "application/json", "*"]);
+    expect(((await res.json()) as { outputs: Record<string, unknown> }).outputs["feed.xml"]).toBeDefined();
+    expect((await app.request("/status.json")).status).toBe(404);
+  });
+
+  it("answers 503 with Retry-After, naming nothing internal, when the store cannot be read", async () => {
+    const { store } = await published();
+    const probe = new ProbeStore(store);
+    const logs: string[] = [];
+    const app = createApp({ store: probe, documents: {}, now: () => Date.now(), log: (l) => logs.push(l) });
+    probe.down = true;
+    const res = await app.request("/feed.xml");
+    expect([res.status, res.headers.get("retry-after"), res.headers.get("cache-control")]).toEqual([503, "5", "no-store"]);
+    expect(await res.text()).not.toContain("10.1.2.3");
   });
 });
