@@ -73,12 +73,17 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string, description: string) => ({ description, content: { "application/json": { schema: ref(id) } } });
 const error = (description: string) => json("Error", description);
 const etagHeader = { ETag: { description: "Strong validator over the response bytes", schema: { type: "string" } } };
+const retryAfter = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
+const header = (name: string, description: string) => ({ name, in: "header", required: false, schema: { type: "string" }, description });
+/** Every operation's answer to what it did not foresee (docs/api.md "Errors": nothing internal in it). */
+const unexpected = error("An unexpected error (code `internal`; the detail is only in the server's log)");
 
 export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
-    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md)." },
+    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md). Any other method on a path answers 405 with `Allow`; any other path a JSON 404." },
+    servers: [{ url: "/", description: "Where this document is served: the local stack (http://127.0.0.1:3000) or the deployed API" }],
     paths: {
       "/latest": {
         get: {
@@ -87,13 +92,15 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             { name: "tag", in: "query", required: false, schema: { type: "string", pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$", maxLength: 120 }, description: "Tag slug" },
             { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: LATEST_MAX, default: LATEST_MAX }, description: "Most items in `items`" },
+            header("If-None-Match", "An ETag of an earlier answer (weak comparison; lists and `*` accepted): 304 when it still matches"),
           ],
           responses: {
             200: { ...json("LatestDocument", "The latest document, `items` cut to `limit`"), headers: etagHeader },
             304: { description: "Not modified (If-None-Match matched)", headers: etagHeader },
             400: error("A bad query parameter"),
             404: error("Unknown tag, or nothing published yet"),
-            503: error("The feed store could not be read"),
+            503: { ...error("The feed store could not be read"), headers: retryAfter },
+            default: unexpected,
           },
         },
       },
@@ -101,7 +108,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           operationId: "getHealth",
           summary: "Store reachability, the published build and the last build",
-          responses: { 200: json("Health", "Healthy"), 503: json("Health", "The store is unreachable") },
+          responses: { 200: json("Health", "Healthy"), 503: json("Health", "The store is unreachable"), default: unexpected },
         },
       },
       "/openapi.json": { get: { operationId: "getOpenApi", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } } },
@@ -109,12 +116,27 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           operationId: "rebuild",
           summary: "Signed request to rebuild the feeds (GitHub X-Hub-Signature-256 or Standard Webhooks)",
+          description:
+            "Sign the raw body with the shared secret, one of two ways. GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`, " +
+            "with `X-GitHub-Delivery` (or `X-Request-Id`) as the delivery id. Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds, " +
+            "within 5 minutes) and `webhook-signature: v1,<base64 HMAC-SHA256(key, id.timestamp.body)>`, the key being the base64 after `whsec_`; " +
+            "the signed `webhook-id` is the delivery id. A delivery id accepted in the last 24 hours builds nothing more.",
+          parameters: [
+            header("X-Hub-Signature-256", "GitHub: `sha256=` and the hex HMAC-SHA256 of the raw body"),
+            header("X-GitHub-Delivery", "GitHub: the delivery id"),
+            header("X-Request-Id", "GitHub signature: the delivery id when X-GitHub-Delivery is absent"),
+            header("webhook-id", "Standard Webhooks: the message id (signed; the delivery id)"),
+            header("webhook-timestamp", "Standard Webhooks: Unix seconds, within 5 minutes of the server's clock"),
+            header("webhook-signature", "Standard Webhooks: space-separated `v1,<base64 signature>`; any match passes (key rotation)"),
+          ],
           requestBody: { required: false, content: { "*/*": { schema: {} } } },
           responses: {
             202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
             401: error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),
             404: error("The webhook route is not enabled (no secret configured)"),
             413: error("Body over 1 MiB"),
+            503: { ...error("Rebuilds are not configured here, or the build request could not be queued: retry the delivery"), headers: retryAfter },
+            default: unexpected,
           },
         },
       },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import * as z from "zod";
 import { createApp } from "../../functions/handlers/app.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
@@ -57,5 +58,18 @@ describe("GET /openapi.json", () => {
     expect(health(await (await app.request("/health")).json())).toBe(true);
     const error = ajv.compile({ $ref: "api#/components/schemas/Error" });
     expect(error(await (await app.request("/latest?limit=0")).json())).toBe(true);
+  });
+
+  it("is a valid OpenAPI 3.1 document by a validator no one here wrote (the official 3.1 schema)", async () => {
+    const { store } = await published();
+    const doc = (await (await createApp({ store }).request("/openapi.json")).json()) as Record<string, unknown>;
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
+    // The validator can say no: a document without its info, or a response code that is none.
+    expect((await new Validator().validate({ ...doc, info: undefined })).valid).toBe(false);
+    const paths = doc.paths as Record<string, { get?: { responses: Record<string, unknown> } }>;
+    const broken = { ...doc, paths: { ...paths, "/health": { get: { ...paths["/health"]!.get!, responses: { 2000: {} } } } } };
+    expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 });
