@@ -3,15 +3,21 @@
  * travel with their credit), the related links ("Read more") and the source line. Readers show
  * content, not our extension fields, so nothing of the article is lost in any of them.
  */
-import { escapeUTF8 as escapeHtml } from "entities";
 import { stripXmlIllegal } from "./text.ts";
-
-export { escapeHtml };
 
 /** Text as HTML text content: only `&`, `<` and `>` escaped (as sanitize-html re-escapes text;
  * quotes need no escaping outside attributes). */
 export function escapeHtmlText(s: string): string {
   return /[&<>]/.test(s) ? s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : s;
+}
+
+/**
+ * Text as a double-quoted HTML attribute value: `&`, `<`, `>` and `"` escaped. Not `'` (no need
+ * inside double quotes): `&apos;` is no HTML 4 entity, and readers with older HTML parsers
+ * showed it as it is ("France&apos;s").
+ */
+export function escapeHtmlAttr(s: string): string {
+  return /[&<>"]/.test(s) ? escapeHtmlText(s).replace(/"/g, "&quot;") : s;
 }
 
 export interface ArticleHtmlParts {
@@ -24,11 +30,11 @@ export interface ArticleHtmlParts {
 export function articleHtml({ body, image, related, source }: ArticleHtmlParts): string {
   const parts: string[] = [];
   if (image) {
-    const caption = [image.caption && escapeHtml(image.caption), image.credit && `<small>${escapeHtml(image.credit)}</small>`]
+    const caption = [image.caption && escapeHtmlText(image.caption), image.credit && `<small>${escapeHtmlText(image.credit)}</small>`]
       .filter(Boolean)
       .join(" ");
     parts.push(
-      `<figure><img src="${escapeHtml(image.url)}" alt="${escapeHtml(image.alt)}">` +
+      `<figure><img src="${escapeHtmlAttr(image.url)}" alt="${escapeHtmlAttr(image.alt)}">` +
         (caption ? `<figcaption>${caption}</figcaption>` : "") +
         `</figure>`,
     );
@@ -37,11 +43,11 @@ export function articleHtml({ body, image, related, source }: ArticleHtmlParts):
   if (related.length) {
     parts.push(
       `<aside><p><strong>Read more</strong></p><ul>` +
-        related.map((r) => `<li><a href="${escapeHtml(r.url)}">${escapeHtml(r.title)}</a></li>`).join("") +
+        related.map((r) => `<li><a href="${escapeHtmlAttr(r.url)}">${escapeHtmlText(r.title)}</a></li>`).join("") +
         `</ul></aside>`,
     );
   }
-  if (source) parts.push(`<p><em>Source: ${escapeHtml(source)}</em></p>`);
+  if (source) parts.push(`<p><em>Source: ${escapeHtmlText(source)}</em></p>`);
   return parts.join("\n");
 }
 

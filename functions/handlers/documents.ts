@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import type { ObjectStore } from "../adapters/store.ts";
 import { OWNED_KEY } from "../pipeline/publish.ts";
 import { MANIFEST_KEY } from "../core/manifest.ts";
-import type { FeedLinks } from "../pipeline/websub.ts";
+import { TOPIC_KEY, type FeedLinks } from "../pipeline/websub.ts";
 import { CACHE } from "../core/render/index.ts";
 import { FORMATS } from "../core/documents.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
@@ -30,7 +30,8 @@ export interface DocumentOptions {
 export function linkHeader(key: string, links: FeedLinks | undefined): string | undefined {
   if (!links || !FEED_FILE.test(key)) return undefined;
   const self = `<${new URL(key, links.base).href}>; rel="self"`;
-  return links.hub ? `<${links.hub}>; rel="hub", ${self}` : self;
+  // Archive pages name no hub (core/render/context.ts `hub`).
+  return links.hub && TOPIC_KEY.test(key) ? `<${links.hub}>; rel="hub", ${self}` : self;
 }
 
 /** What is served: the documents, and the manifest (an output of the contract's layout, as the CDN serves it). */

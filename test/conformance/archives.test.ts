@@ -94,12 +94,14 @@ describe("archives of the generated corpus", () => {
     }
   });
 
-  it("every document names the WebSub hub (RSS/Atom rel=hub, JSON Feed hubs)", async () => {
+  it("the main and tag documents name the WebSub hub (RSS/Atom rel=hub, JSON Feed hubs); archive pages, which are never pinged, do not", async () => {
+    expect(tree.prefixes.some((p) => p.startsWith("archive/"))).toBe(true);
     for (const p of tree.prefixes) {
-      expect(linkOf(`${p}feed.xml`, "hub")).toEqual([CORPUS_HUB]);
-      expect(linkOf(`${p}atom.xml`, "hub")).toEqual([CORPUS_HUB]);
+      const hubs = p.startsWith("archive/") ? [] : [CORPUS_HUB];
+      expect(linkOf(`${p}feed.xml`, "hub"), p).toEqual(hubs);
+      expect(linkOf(`${p}atom.xml`, "hub"), p).toEqual(hubs);
       const doc = JSON.parse(await tree.text(`${p}feed.json`)) as JsonFeedDoc;
-      expect(doc.hubs).toEqual([{ type: "WebSub", url: CORPUS_HUB }]);
+      expect(doc.hubs ?? [], p).toEqual(hubs.map((url) => ({ type: "WebSub", url })));
     }
   });
 
@@ -111,9 +113,10 @@ describe("archives of the generated corpus", () => {
     }
   });
 
-  it("JSON Feed documents name their own URL as feed_url", async () => {
+  it("JSON Feed documents name their own URL as feed_url, archive pages the main feed's (the feed's identifier, as Atom archive pages keep its id)", async () => {
     for (const p of tree.prefixes) {
-      expect((JSON.parse(await tree.text(`${p}feed.json`)) as JsonFeedDoc).feed_url).toBe(`${FEED_BASE}${p}feed.json`);
+      const own = p.startsWith("archive/") ? "" : p;
+      expect((JSON.parse(await tree.text(`${p}feed.json`)) as JsonFeedDoc).feed_url, p).toBe(`${FEED_BASE}${own}feed.json`);
     }
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { utimes } from "node:fs/promises";
 import { createApp } from "../../functions/handlers/app.ts";
+import { linkHeader } from "../../functions/handlers/documents.ts";
 import { ProbeStore, published } from "../support/api.ts";
 
 async function served() {
@@ -65,5 +66,15 @@ describe("document serving", () => {
     const res = await app.request("/feed.xml");
     expect([res.status, res.headers.get("retry-after"), res.headers.get("cache-control")]).toEqual([503, "5", "no-store"]);
     expect(await res.text()).not.toContain("10.1.2.3");
+  });
+});
+
+describe("WebSub Link headers", () => {
+  it("name the hub on the main and tag feeds, not on archive pages (which are never pinged), and self on all", () => {
+    const links = { hub: "http://127.0.0.1:9/hub", base: "https://news.example.com/feeds/" };
+    expect(linkHeader("feed.xml", links)).toBe('<http://127.0.0.1:9/hub>; rel="hub", <https://news.example.com/feeds/feed.xml>; rel="self"');
+    expect(linkHeader("tags/libya/feed.json", links)).toContain('rel="hub"');
+    expect(linkHeader("archive/1/atom.xml", links)).toBe('<https://news.example.com/feeds/archive/1/atom.xml>; rel="self"');
+    expect(linkHeader("latest.json", links)).toBeUndefined();
   });
 });

@@ -55,12 +55,13 @@ export function renderAtom(ctx: DocumentContext, fragments: Fragments): string {
     empty("link", { rel: "alternate", type: mime("rss"), href: ctx.url("rss") }),
     empty("link", { rel: "alternate", type: mime("json"), href: ctx.url("json") }),
   ];
-  if (site.websub_hub) head.push(empty("link", { rel: "hub", href: site.websub_hub }));
+  if (ctx.hub) head.push(empty("link", { rel: "hub", href: ctx.hub }));
   if (spec.kind === "archive") head.push("<fh:archive/>", empty("link", { rel: "current", href: ctx.currentUrl("atom") }));
   const prev = ctx.prevArchiveUrl("atom");
   if (prev) head.push(empty("link", { rel: "prev-archive", href: prev }));
+  // atom:icon is square (RFC 4287 §4.2.5); atom:logo SHOULD be 2:1 (§4.2.8), which neither of
+  // the site's square images is: no logo.
   if (site.favicon ?? site.icon) head.push(el("icon", (site.favicon ?? site.icon)!));
-  if (site.icon) head.push(el("logo", site.icon));
   head.push(el("rights", site.copyright, { type: "text" }), el("generator", GENERATOR.name, { version: GENERATOR.version }));
   const entries = spec.items.map((i) => fragments.get("atom", i.id, () => atomEntry(i)));
   return (

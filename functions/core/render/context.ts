@@ -18,6 +18,11 @@ export interface DocumentContext {
   prevArchiveUrl(format: Format): string | undefined;
   /** Newest modification among the items; the site's epoch start when there are none. */
   updated: number;
+  /**
+   * The WebSub hub this document names: the site's, except on archive pages, which are no
+   * topics (the build pings the hub for the main and tag feeds only: pipeline/websub.ts TOPIC_KEY).
+   */
+  hub: string | undefined;
 }
 
 export function documentContext(site: Site, spec: FeedDocumentSpec): DocumentContext {
@@ -30,6 +35,7 @@ export function documentContext(site: Site, spec: FeedDocumentSpec): DocumentCon
     prevArchiveUrl: (f) => (spec.prevArchive === undefined ? undefined : at(spec.prevArchive, f)),
     // An empty feed still needs a stable date: the Unix epoch keeps output byte-identical.
     updated: newestModified(spec.items) ?? 0,
+    hub: spec.kind === "archive" ? undefined : site.websub_hub,
   };
 }
 

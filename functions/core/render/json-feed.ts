@@ -41,13 +41,15 @@ export function renderJsonFeed(ctx: DocumentContext, fragments: Fragments): stri
     version: JSON_FEED_VERSION,
     title: spec.title,
     home_page_url: site.site_url,
-    feed_url: ctx.url("json"),
+    // The feed's identifier (JSON Feed 1.1): an archive page is a page of the main feed, as its
+    // Atom id is the current document's (RFC 5005 §4).
+    feed_url: spec.kind === "archive" ? ctx.currentUrl("json") : ctx.url("json"),
     description: site.description,
     icon: site.icon,
     favicon: site.favicon,
     authors: site.authors?.length ? site.authors.map(author) : undefined,
     language: site.language,
-    hubs: site.websub_hub ? [{ type: "WebSub", url: site.websub_hub }] : undefined,
+    hubs: ctx.hub ? [{ type: "WebSub", url: ctx.hub }] : undefined,
     // JSON Feed's pagination: next_url points at older items (the newest archive page first).
     next_url: ctx.prevArchiveUrl("json"),
   });

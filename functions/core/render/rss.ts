@@ -73,7 +73,7 @@ export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
     empty("atom:link", { rel: "alternate", type: FORMATS.atom.contentType.split(";")[0], href: ctx.url("atom") }),
     empty("atom:link", { rel: "alternate", type: FORMATS.json.contentType.split(";")[0], href: ctx.url("json") }),
   ];
-  if (site.websub_hub) head.push(empty("atom:link", { rel: "hub", href: site.websub_hub }));
+  if (ctx.hub) head.push(empty("atom:link", { rel: "hub", href: ctx.hub }));
   if (spec.kind === "archive") {
     head.push("<fh:archive/>", empty("atom:link", { rel: "current", href: ctx.currentUrl("rss") }));
   }
