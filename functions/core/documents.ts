@@ -91,7 +91,7 @@ export function oversizedDocument(spec: FeedDocumentSpec, itemsPerFeed: number):
     field: "items_per_feed",
     severity: "error",
     message:
-      `${spec.prefix}${FORMATS.rss.file} and its formats would carry ${total.toLocaleString("en")} characters of item content; at most ` +
+      `the documents at ${spec.prefix || "/"} (${Object.values(FORMATS).map((f) => f.file).join(", ")}) would each carry ${total.toLocaleString("en")} characters of item content; at most ` +
       `${LIMITS.documentItemChars.toLocaleString("en")} are allowed per document: lower items_per_feed (now ${itemsPerFeed}) or shorten its largest items: ${largest.join(", ")}`,
   };
 }

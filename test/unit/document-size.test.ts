@@ -29,7 +29,7 @@ describe("document size limit", () => {
     expect(failed).toBeInstanceOf(ContentError);
     const lines = (failed as ContentError).issues.map(formatIssue);
     expect(lines).toEqual([
-      expect.stringMatching(/^site\.yaml: items_per_feed: feed\.xml and its formats would carry [\d,]+ characters of item content; at most 10,485,760 are allowed per document: lower items_per_feed \(now 50\) or shorten its largest items: articles\/big-\d+\.md/),
+      expect.stringMatching(/^site\.yaml: items_per_feed: the documents at \/ \(feed\.xml, atom\.xml, feed\.json\) would each carry [\d,]+ characters of item content; at most 10,485,760 are allowed per document: lower items_per_feed \(now 50\) or shorten its largest items: articles\/big-\d+\.md/),
     ]);
     expect(await snapshot(out)).toEqual(before);
   });
