@@ -5,7 +5,9 @@
  */
 export default $config({
   app(input) {
-    const production = input?.stage === "production";
+    // "prod" too: the issue's own deploy command says `--stage prod`, and a production stage
+    // under that name lost its feeds and every content version to `sst remove`.
+    const production = input?.stage === "production" || input?.stage === "prod";
     return {
       name: "syndicate",
       // Production keeps its buckets on `sst remove` and refuses to be removed at all.

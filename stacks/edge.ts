@@ -8,24 +8,35 @@
  * The bucket's internal objects (`.syndicate/`: the build cache, the build lease, the publish
  * journal) are not documents: the edge answers 404 for them, so only what the build publishes
  * is served. The path is decoded first: S3 decodes `%2E` to `.`, so `/%2Esyndicate/…` names the
- * same object.
+ * same object. A document's query string is dropped: it is part of the cache key, so
+ * `/feed.xml?anything` would miss the cache and reach the bucket every time (only `/latest`
+ * reads one: `?tag=`, `?limit=`).
  */
 export const BLOCK_INTERNAL = `
 var path = event.request.uri;
 try { path = decodeURIComponent(path); } catch (e) {}
 if (path.indexOf("/.syndicate/") === 0) {
   return { statusCode: 404, statusDescription: "Not Found" };
+}
+if (event.request.uri !== "/latest" && event.request.uri.indexOf("/latest/") !== 0) {
+  event.request.querystring = {};
 }`;
 
 /**
- * On every response, cached or not: \`X-Content-Type-Options: nosniff\` (a browser never reads a
- * feed as another type), and CORS for the JSON documents (feed.json, latest.json…). S3's own CORS
- * answer depends on the request's Origin, which is not part of the cache key, so a cached copy
- * could lack it. A CORS header the origin set is kept.
+ * On every response, cached or not: `X-Content-Type-Options: nosniff` (a browser never reads a
+ * feed as another type); a 404 for a key the bucket does not hold (CloudFront may not list the
+ * bucket, so S3 answers 403 there: a removed tag's feed must read as gone, not as forbidden); and
+ * CORS for the JSON documents (feed.json, latest.json…). S3's own CORS answer depends on the
+ * request's Origin, which is not part of the cache key, so a cached copy could lack it. A CORS
+ * header the origin set is kept.
  */
 export const RESPONSE_HEADERS = `
 var uri = event.request.uri;
 event.response.headers["x-content-type-options"] = { value: "nosniff" };
+if (event.response.statusCode === 403 && uri !== "/latest" && uri.indexOf("/latest/") !== 0) {
+  event.response.statusCode = 404;
+  event.response.statusDescription = "Not Found";
+}
 if ((uri.endsWith(".json") || uri === "/latest") && !event.response.headers["access-control-allow-origin"]) {
   event.response.headers["access-control-allow-origin"] = { value: "*" };
   event.response.headers["access-control-expose-headers"] = { value: "etag" };

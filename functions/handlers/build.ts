@@ -30,17 +30,40 @@ const MAX_S3_RECORDS = 100;
 
 const s3NotificationSchema = z.object({
   Records: z
-    .array(z.object({ eventSource: z.literal("aws:s3"), eventName: z.string(), s3: z.object({ object: z.object({ key: z.string() }) }) }))
+    .array(
+      z.object({
+        eventSource: z.literal("aws:s3"),
+        eventName: z.string(),
+        s3: z.object({ bucket: z.object({ name: z.string() }).optional(), object: z.object({ key: z.string() }) }),
+      }),
+    )
     .min(1)
     .max(MAX_S3_RECORDS),
 });
+
+/** Where content notifications come from: the content bucket, under its prefix. */
+export interface ContentOrigin {
+  bucket: string;
+  prefix: string;
+}
 /** Sent once by S3 when the notification is configured; nothing to build. */
 const s3TestEventSchema = z.object({ Event: z.literal("s3:TestEvent") });
 
+function decodeKey(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, " "));
+  } catch {
+    return key;
+  }
+}
+
 export type Classified = { messageId: string; trigger: string } | { messageId: string | undefined; drop: string };
 
-/** What one SQS record asks for, or why it is dropped. Never throws. */
-export function classifyRecord(record: unknown): Classified {
+/**
+ * What one SQS record asks for, or why it is dropped. Never throws. `origin`: S3 notifications
+ * are taken only from it (the queue's policy, SST's, lets S3 of any account send to it).
+ */
+export function classifyRecord(record: unknown, origin?: ContentOrigin): Classified {
   const r = record as Partial<SQSRecord> | null;
   const messageId = typeof r?.messageId === "string" && r.messageId ? r.messageId : undefined;
   if (!messageId) return { messageId, drop: "not an SQS record (no messageId)" };
@@ -54,7 +77,12 @@ export function classifyRecord(record: unknown): Classified {
     return { messageId, drop: "body is not JSON" };
   }
   const s3 = s3NotificationSchema.safeParse(body);
-  if (s3.success) return { messageId, trigger: `s3 ${s3.data.Records.map((x) => `${x.eventName} ${x.s3.object.key}`).join(", ")}` };
+  if (s3.success) {
+    // S3 encodes the key in notifications (spaces as "+", the rest percent-encoded).
+    const foreign = origin && s3.data.Records.find((x) => x.s3.bucket?.name !== origin.bucket || !decodeKey(x.s3.object.key).startsWith(origin.prefix));
+    if (foreign) return { messageId, drop: `S3 notification for ${foreign.s3.bucket?.name ?? "an unnamed bucket"}/${foreign.s3.object.key}, not the content (${origin!.bucket}/${origin!.prefix})` };
+    return { messageId, trigger: `s3 ${s3.data.Records.map((x) => `${x.eventName} ${x.s3.object.key}`).join(", ")}` };
+  }
   const request = buildRequestSchema.safeParse(body);
   if (request.success) return { messageId, trigger: `${request.data.source} request ${request.data.id}` };
   if (s3TestEventSchema.safeParse(body).success) return { messageId, drop: "S3 test event" };
@@ -71,6 +99,21 @@ export interface BuildDeps {
   log?: (entry: Record<string, unknown>) => void;
   /** How WebSub hubs are pinged after a publish (tests give their own fetch). */
   ping?: PingOptions;
+  /** Where S3 notifications may come from (classifyRecord); any, when absent. */
+  origin?: ContentOrigin;
+}
+
+/**
+ * Of the invocation's remaining time, what a build keeps for itself beyond waiting for another
+ * build's lease (a full build of 50,000 articles takes ~20 s here; the timeout is 180 s). The
+ * lease's own default wait (5 minutes) is longer than the timeout: a build that waited that long
+ * was killed silently, recording nothing, instead of failing with the lease's error.
+ */
+export const BUILD_TIME_RESERVE_MS = 90_000;
+
+/** What the Lambda context tells of the time left; absent outside Lambda (tests). */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
 }
 
 type Log = (entry: Record<string, unknown>) => void;
@@ -101,7 +144,14 @@ async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): P
 
 /** One build, its status recorded; resolves to the error when it failed. */
 /** `previous`: the status already read (the schedule reads it to decide), else read here. */
-async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messages: number, lastAttempt: boolean, known?: { previous: Awaited<ReturnType<typeof readStatus>> }): Promise<Error | undefined> {
+async function runBuild(
+  deps: BuildDeps,
+  trigger: BuildOutcome["trigger"],
+  messages: number,
+  lastAttempt: boolean,
+  known?: { previous: Awaited<ReturnType<typeof readStatus>> },
+  context?: InvocationContext,
+): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
   const previous = known ? known.previous : await readStatus(deps.store, log);
@@ -109,7 +159,9 @@ async function runBuild(deps: BuildDeps, trigger: BuildOutcome["trigger"], messa
   let outcome: BuildOutcome;
   let failure: Error | undefined;
   try {
-    const report = await build({ source: deps.source, store: deps.store, now });
+    const left = context?.getRemainingTimeInMillis();
+    const lease = left === undefined ? undefined : { waitMs: Math.max(0, left - BUILD_TIME_RESERVE_MS) };
+    const report = await build({ source: deps.source, store: deps.store, now, ...(lease && { lease }) });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
     log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
     // The site's WebSub hub, when it has one, hears of the feeds that changed (never fails the build).
@@ -132,13 +184,13 @@ function isScheduleEvent(event: unknown): boolean {
 }
 
 export function createBuildHandler(getDeps: () => BuildDeps) {
-  return async (event: unknown): Promise<SQSBatchResponse> => {
+  return async (event: unknown, context?: InvocationContext): Promise<SQSBatchResponse> => {
     const deps = getDeps();
     const log = deps.log ?? jsonLog;
     if (isScheduleEvent(event)) {
       const now = (deps.clock ?? Date.now)();
       const previous = await readStatus(deps.store, log);
-      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { previous });
+      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { previous }, context);
       else log({ level: "info", msg: "schedule: nothing due" });
       return { batchItemFailures: [] };
     }
@@ -146,7 +198,7 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     if (!records.length) log({ level: "warn", msg: "dropped an event that is neither an SQS batch nor the schedule" });
     const valid: SQSRecord[] = [];
     for (const record of records) {
-      const c = classifyRecord(record);
+      const c = classifyRecord(record, deps.origin);
       if ("drop" in c) log({ level: "warn", msg: "dropped a message", messageId: c.messageId, reason: c.drop });
       else {
         log({ level: "info", msg: "build requested", messageId: c.messageId, trigger: c.trigger });
@@ -156,7 +208,7 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     if (!valid.length) return { batchItemFailures: [] };
     const receives = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? 1);
     const lastAttempt = valid.some((r) => receives(r) >= deps.maxReceive);
-    const failed = await runBuild(deps, "queue", valid.length, lastAttempt);
+    const failed = await runBuild(deps, "queue", valid.length, lastAttempt, undefined, context);
     return { batchItemFailures: failed ? valid.map((r) => ({ itemIdentifier: r.messageId })) : [] };
   };
 }
@@ -166,8 +218,11 @@ let cached: BuildDeps | undefined;
 export function linkedDeps(): BuildDeps {
   if (cached) return cached;
   const client = createS3Client({ endpoint: process.env.S3_ENDPOINT });
+  const source = new S3Content({ client, bucket: linked("Content", "name", "CONTENT_BUCKET"), prefix: linkedOptional("Content", "prefix", "CONTENT_PREFIX") });
   cached = {
-    source: new S3Content({ client, bucket: linked("Content", "name", "CONTENT_BUCKET"), prefix: linkedOptional("Content", "prefix", "CONTENT_PREFIX") }),
+    // The prefix as the store normalised it ("content/").
+    origin: { bucket: source.store.bucket, prefix: source.store.prefix },
+    source,
     store: new S3Store({ client, bucket: linked("Feeds", "name", "FEEDS_BUCKET") }),
     maxReceive: Number(process.env.BUILD_MAX_RECEIVE ?? 10),
   };

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBuildHandler, MAX_MESSAGE_BYTES, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
+import { BUILD_TIME_RESERVE_MS, createBuildHandler, MAX_MESSAGE_BYTES, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
+import { withLease } from "../../functions/pipeline/lease.ts";
 import { BUILD_REQUEST_TYPE } from "../../functions/handlers/queue.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -95,6 +96,25 @@ describe("build handler", () => {
     expect(logs.filter((l) => l.msg === "build published")).toHaveLength(1);
   });
 
+  it("takes S3 notifications only from the content bucket, under its prefix (the queue's policy lets any account's S3 send)", async () => {
+    const { handler, logs } = await setup({ origin: { bucket: "content", prefix: "content/" } });
+    const from = (bucket: string, key: string) => JSON.stringify({ Records: [{ eventSource: "aws:s3", eventName: "ObjectCreated:Put", s3: { bucket: { name: bucket }, object: { key } } }] });
+    const res = await handler({
+      Records: [
+        record("other-bucket", from("someone-elses", "content/articles/a.md")),
+        record("other-prefix", from("content", "elsewhere/articles/a.md")),
+        record("encoded", from("content", "content/articles/a+b%C3%A7.md")),
+        record("ours", s3Body("content/articles/a.md")),
+      ],
+    });
+    expect(res.batchItemFailures).toEqual([]);
+    expect(logs.filter((l) => l.msg === "dropped a message").map((l) => [l.messageId, String(l.reason).slice(0, 30)])).toEqual([
+      ["other-bucket", "S3 notification for someone-el"],
+      ["other-prefix", "S3 notification for content/el"],
+    ]);
+    expect(logs.filter((l) => l.msg === "build requested").map((l) => l.messageId)).toEqual(["encoded", "ours"]);
+  });
+
   it("does not build for a batch with nothing valid in it", async () => {
     const { handler, store, logs } = await setup();
     expect(await handler({ Records: [record("x", "[]")] })).toEqual({ batchItemFailures: [] });
@@ -117,6 +137,22 @@ describe("build handler", () => {
     const res = await handler({ Records: [record("a", requestBody("r"), 3)] });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
     expect(await status(base.store)).toMatchObject({ ok: false, dead_lettered: true });
+  });
+
+  it("waits for another build's lease only as long as the invocation leaves it (minus the build's reserve), then fails and records it", async () => {
+    const { handler, store } = await setup();
+    let release!: () => void;
+    const acquired = new Promise<void>((held) => {
+      void withLease(store, () => (held(), new Promise<void>((r) => (release = r))), { log: () => undefined });
+    });
+    await acquired;
+    const started = Date.now();
+    // 300 ms left beyond the reserve: the lease is waited for that long, not its default 5 minutes.
+    const res = await handler({ Records: [record("a", requestBody("r"))] }, { getRemainingTimeInMillis: () => BUILD_TIME_RESERVE_MS + 300 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
+    expect(await status(store)).toMatchObject({ ok: false, error: { retryable: true, message: expect.stringContaining("gave up after waiting 300 ms") } });
+    release();
   });
 
   it("acknowledges messages when the content is invalid: retrying cannot fix it", async () => {

@@ -7,16 +7,25 @@ import { describe, expect, it } from "vitest";
 import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
 
 type Headers = Record<string, { value: string }>;
-const viewerRequest = new Function("event", `${BLOCK_INTERNAL}\nreturn event.request;`) as (e: { request: { uri: string } }) => { statusCode?: number; uri?: string };
-const viewerResponse = new Function("event", `${RESPONSE_HEADERS}\nreturn event.response;`) as (e: { request: { uri: string }; response: { headers: Headers } }) => { headers: Headers };
+type Query = Record<string, { value: string }>;
+const viewerRequest = new Function("event", `${BLOCK_INTERNAL}\nreturn event.request;`) as (e: { request: { uri: string; querystring?: Query } }) => { statusCode?: number; uri?: string; querystring?: Query };
+const viewerResponse = new Function("event", `${RESPONSE_HEADERS}\nreturn event.response;`) as (e: { request: { uri: string }; response: { statusCode?: number; headers: Headers } }) => {
+  statusCode?: number;
+  headers: Headers;
+};
 
 describe("edge: viewer request", () => {
   it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache"])("answers 404 for %s", (uri) => {
     expect(viewerRequest({ request: { uri } })).toMatchObject({ statusCode: 404 });
   });
 
-  it.each(["/feed.xml", "/tags/libya/feed.json", "/archive/1/atom.xml", "/manifest.json", "/robots.txt", "/%ZZ", "/a/.syndicate/x"])("lets %s through", (uri) => {
-    expect(viewerRequest({ request: { uri } })).toEqual({ uri });
+  it.each(["/feed.xml", "/tags/libya/feed.json", "/archive/1/atom.xml", "/manifest.json", "/robots.txt", "/%ZZ", "/a/.syndicate/x"])("lets %s through, without its query string (one cache key per document)", (uri) => {
+    expect(viewerRequest({ request: { uri, querystring: { v: { value: "123" } } } })).toEqual({ uri, querystring: {} });
+  });
+
+  it("keeps /latest's query string (?tag=, ?limit=)", () => {
+    const querystring = { tag: { value: "libya" }, limit: { value: "5" } };
+    expect(viewerRequest({ request: { uri: "/latest", querystring } })).toEqual({ uri: "/latest", querystring });
   });
 });
 
@@ -25,6 +34,12 @@ describe("edge: viewer response", () => {
     for (const uri of ["/feed.xml", "/feed.json", "/latest", "/nothing-here"]) {
       expect(viewerResponse({ request: { uri }, response: { headers: {} } }).headers["x-content-type-options"]).toEqual({ value: "nosniff" });
     }
+  });
+
+  it("answers 404 where the bucket answers 403 (a key it does not hold: CloudFront may not list it), not for /latest", () => {
+    expect(viewerResponse({ request: { uri: "/tags/gone/feed.xml" }, response: { statusCode: 403, headers: {} } }).statusCode).toBe(404);
+    expect(viewerResponse({ request: { uri: "/feed.xml" }, response: { statusCode: 200, headers: {} } }).statusCode).toBe(200);
+    expect(viewerResponse({ request: { uri: "/latest" }, response: { statusCode: 403, headers: {} } }).statusCode).toBe(403);
   });
 
   it("adds CORS to JSON documents and /latest, not to XML, and keeps the origin's own", () => {
