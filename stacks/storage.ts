@@ -7,9 +7,23 @@
 export const CONTENT_PREFIX = "content/";
 
 export function storage() {
-  // "cloudfront": a bucket policy lets this account's CloudFront distributions read objects
-  // (Origin Access Control); S3 Block Public Access stays on.
-  const feeds = new sst.aws.Bucket("FeedsBucket", { access: "cloudfront" });
+  // "cloudfront": a bucket policy lets CloudFront read objects (Origin Access Control); S3 Block
+  // Public Access stays on. SST's grant names the service only, which any account's distribution
+  // could use (the confused deputy: the build cache and lease under .syndicate/ are not public):
+  // the deny below keeps the grant to this account's distributions.
+  const account = aws.getCallerIdentityOutput({}).accountId;
+  const feeds = new sst.aws.Bucket("FeedsBucket", {
+    access: "cloudfront",
+    policy: [
+      {
+        effect: "deny",
+        principals: [{ type: "service", identifiers: ["cloudfront.amazonaws.com"] }],
+        actions: ["s3:GetObject"],
+        paths: ["*"],
+        conditions: [{ test: "StringNotEquals", variable: "AWS:SourceAccount", values: [account] }],
+      },
+    ],
+  });
   // No `access`: private, public access blocked; SST adds a policy that denies plain HTTP.
   const content = new sst.aws.Bucket("ContentBucket", { versioning: true });
 

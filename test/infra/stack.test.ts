@@ -18,9 +18,17 @@ const fn = (name: string) => one(run, "aws:lambda/function:Function", `${name}Fu
 describe("storage", () => {
   it("serves the feeds bucket only through CloudFront, public access blocked", () => {
     const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "FeedsBucketPolicy").inputs.policy);
-    const reads = policy.statements.filter((s: any) => s.actions.includes("s3:GetObject"));
+    const reads = policy.statements.filter((s: any) => s.actions.includes("s3:GetObject") && (s.effect ?? "Allow") === "Allow");
     expect(reads).toHaveLength(1);
     expect(reads[0].principals).toEqual([{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }]);
+    // Only this account's distributions: SST's grant names the service alone.
+    const scoped = policy.statements.filter((s: any) => s.effect === "Deny" && s.actions.includes("s3:GetObject"));
+    expect(scoped).toEqual([
+      expect.objectContaining({
+        principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }],
+        conditions: [{ test: "StringNotEquals", variable: "AWS:SourceAccount", values: ["123456789012"] }],
+      }),
+    ]);
     expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
   });
 
