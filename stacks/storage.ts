@@ -5,6 +5,8 @@
 
 /** Content lives under this prefix of the content bucket; only changes under it trigger builds. */
 export const CONTENT_PREFIX = "content/";
+/** How long the content bucket keeps an overwritten or deleted version. */
+export const NONCURRENT_DAYS = 90;
 
 export function storage() {
   // "cloudfront": a bucket policy lets CloudFront read objects (Origin Access Control); S3 Block
@@ -26,6 +28,12 @@ export function storage() {
   });
   // No `access`: private, public access blocked; SST adds a policy that denies plain HTTP.
   const content = new sst.aws.Bucket("ContentBucket", { versioning: true });
+  // Versioning keeps what a push overwrote or deleted, for an undo; for 90 days, not for ever
+  // (every push and every removed article kept a version, and the bucket only grew).
+  new aws.s3.BucketLifecycleConfiguration("ContentVersions", {
+    bucket: content.name,
+    rules: [{ id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_DAYS } }],
+  });
 
   // What handlers read through `Resource` (functions/handlers/linked.ts). Linkables carry names
   // only; each function gets its IAM actions explicitly (least privilege), where linking the

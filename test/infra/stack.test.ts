@@ -32,6 +32,11 @@ describe("storage", () => {
     expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
   });
 
+  it("keeps the content bucket's old versions for 90 days, not for ever", () => {
+    const rules = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "ContentVersions").inputs.rules;
+    expect(rules).toEqual([expect.objectContaining({ status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 90 } })]);
+  });
+
   it("keeps the content bucket private: no one but the account is granted reads", () => {
     const policy = JSON.parse(one(run, "aws:s3/bucketPolicy:BucketPolicy", "ContentBucketPolicy").inputs.policy);
     expect(policy.statements.filter((s: any) => (s.effect ?? "Allow") === "Allow")).toEqual([]);
