@@ -48,8 +48,11 @@ export function isContentPath(path: string): boolean {
 }
 
 /** A content file past its size limit is reported, not read (LIMITS). */
+/** The most bytes a content file may have. */
+export const sizeLimit = (path: string): number => (path === SITE_FILE ? LIMITS.siteFileBytes : LIMITS.articleFileBytes);
+
 export function sizeProblem(path: string, size: number): string | undefined {
-  const limit = path === SITE_FILE ? LIMITS.siteFileBytes : LIMITS.articleFileBytes;
+  const limit = sizeLimit(path);
   return size > limit ? `is ${size} bytes; at most ${limit} bytes are allowed` : undefined;
 }
 

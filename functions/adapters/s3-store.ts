@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
 import { defaultRegion, localCredentials } from "./s3-local.ts";
-import { fileIssue, isContentPath, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
+import { fileIssue, isContentPath, sizeLimit, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 
@@ -131,6 +131,17 @@ export class S3Store implements ObjectStore {
   }
 
   /**
+   * At most `maxBytes` of the object (a Range request for one byte more): the object whole when
+   * it is no larger, else `{ tooLarge: size }` without the rest of it ever being sent. A content
+   * file named by a build (ReadOptions.only) has no listed size to check first, and may have
+   * been replaced by a huge object since the listing.
+   */
+  async getUpTo(key: string, maxBytes: number): Promise<StoredObject | { tooLarge: number } | undefined> {
+    const got = await this.read(key, undefined, maxBytes);
+    return got === "not-modified" ? undefined : got;
+  }
+
+  /**
    * Conditional GET (`If-None-Match: <etag>`): "not-modified" when the object's ETag is still
    * `etag` (S3 and s3rver answer 304, no body: a request but no transfer), the object when it
    * changed (its body checked and re-read as get's is), undefined when it is gone.
@@ -140,18 +151,28 @@ export class S3Store implements ObjectStore {
     return this.read(key, etag);
   }
 
-  /** get and getIfNoneMatch: one GET per body attempt, each counted in stats.get (SDK retries too). */
-  private async read(key: string, ifNoneMatch?: string): Promise<StoredObject | "not-modified" | undefined> {
+  /** get, getUpTo and getIfNoneMatch: one GET per body attempt, each counted in stats.get (SDK retries too). */
+  private async read(key: string, ifNoneMatch?: string): Promise<StoredObject | "not-modified" | undefined>;
+  private async read(key: string, ifNoneMatch: undefined, maxBytes: number): Promise<StoredObject | { tooLarge: number } | "not-modified" | undefined>;
+  private async read(key: string, ifNoneMatch?: string, maxBytes?: number): Promise<StoredObject | { tooLarge: number } | "not-modified" | undefined> {
     const Key = this.fullKey(key);
+    const Range = maxBytes === undefined ? undefined : `bytes=0-${maxBytes}`;
     for (let attempt = 1; ; attempt++) {
       let out: GetObjectCommandOutput;
       try {
-        out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, IfNoneMatch: ifNoneMatch })));
+        out = await this.call("get", "GET", key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, IfNoneMatch: ifNoneMatch, Range })));
       } catch (err) {
         // The SDK reports a 304 as an error whose status is 304 (../../../shared/notes/local-s3.md).
         if (ifNoneMatch !== undefined && err instanceof S3RequestError && err.status === 304) return "not-modified";
         if (isMissingKey(err)) return undefined;
         throw err;
+      }
+      // A ranged answer names the whole object's size ("bytes 0-N/TOTAL"): past the limit, the
+      // part is not read, and not checked against the whole object's ETag.
+      const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? "")?.[1] ?? NaN);
+      if (maxBytes !== undefined && total > maxBytes) {
+        await out.Body?.transformToByteArray().catch(() => undefined);
+        return { tooLarge: total };
       }
       let problem: string | undefined;
       try {
@@ -320,9 +341,11 @@ export class S3Content implements ContentSource {
         unchanged.push({ path: e.key, fingerprint: `etag:${e.etag}` });
         return undefined;
       }
-      const got = await this.store.get(e.key);
-      // Replaced since the listing (or not listed): the limit holds for the bytes actually read.
-      const grown = got && sizeProblem(e.key, got.body.byteLength);
+      // At most the limit and one byte more is read: a key named by the build has no listed
+      // size, and any key may have been replaced since the listing.
+      const upTo = await this.store.getUpTo(e.key, sizeLimit(e.key));
+      const got = upTo && "tooLarge" in upTo ? undefined : upTo;
+      const grown = upTo && ("tooLarge" in upTo ? sizeProblem(e.key, upTo.tooLarge) : sizeProblem(e.key, upTo.body.byteLength));
       if (grown) issues.push(fileIssue(e.key, grown));
       const fingerprint = `etag:${listed ? e.etag : (got?.etag ?? "").replaceAll('"', "")}`;
       const file = got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;
