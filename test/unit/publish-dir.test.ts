@@ -122,14 +122,7 @@ describe("publish into a directory", () => {
 });
 
 describe("DirectoryStore", () => {
-  it("puts the manifest in place after every other output", async () => {
-    const { root, store: s } = await store();
-    const o = outputs(["libya", "italy"]);
-    await publish(s, o, manifestOf(o));
-    const times = await snapshot(root);
-    const last = Math.max(...o.map((x) => times[x.key]!.mtimeMs));
-    expect(times["manifest.json"]!.mtimeMs).toBeGreaterThanOrEqual(last);
-  });
+  // The order files are put in place (renamed): test/unit/publish-dir-order.test.ts.
 
   it("leaves no temporary file after a build", async () => {
     const { root, store: s } = await store();
