@@ -217,6 +217,11 @@ describe("webhook replay window", () => {
     const res = await t.app.request("/webhooks/rebuild", { method: "POST", body: BODY, headers: { "x-hub-signature-256": githubSignature(t.secret, BODY) } });
     expect(res.status).toBe(202);
     expect(vi.mocked(timingSafeEqual).mock.calls.map(([a, b]) => [a.byteLength, b.byteLength])).toEqual([[32, 32]]);
+    // Standard Webhooks too: each v1 signature compared in constant time.
+    vi.mocked(timingSafeEqual).mockClear();
+    const standard = await t.app.request("/webhooks/rebuild", { method: "POST", body: BODY, headers: standardHeaders(t.secret, BODY) });
+    expect(standard.status).toBe(202);
+    expect(vi.mocked(timingSafeEqual).mock.calls.map(([a, b]) => [a.byteLength, b.byteLength])).toEqual([[32, 32]]);
   });
 });
 

@@ -101,9 +101,24 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
 
   it("refuses a declared Content-Length over 1 MiB before reading", async () => {
     const t = await setup();
-    const big = "x".repeat(WEBHOOK_BODY_LIMIT + 1);
-    const res = await t.signed({}, big);
+    // A body that counts what is pulled from it, with its length declared (a string body sends none).
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(64 * 1024));
+      },
+    });
+    const res = await t.app.request(URL_, {
+      method: "POST",
+      headers: { "x-hub-signature-256": githubSignature(t.secret, "x"), "content-length": String(WEBHOOK_BODY_LIMIT + 1) },
+      body,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(413);
+    // Not a byte of it asked for (a stream pulls once to fill its queue when it is made: at most that).
+    expect(pulled).toBeLessThanOrEqual(1);
+    expect(t.requests).toHaveLength(0);
   });
 
   it("accepts a body of exactly 1 MiB", async () => {
@@ -118,7 +133,11 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual({ accepted: true, build_id: (first as { build_id: string }).build_id, duplicate: true });
     expect(t.requests).toHaveLength(1);
-    t.advance(DELIVERY_TTL_MS);
+    // The contract's 24 hours, as a literal: still a duplicate a millisecond before, new at 24 h.
+    expect(DELIVERY_TTL_MS).toBe(86_400_000);
+    t.advance(86_400_000 - 1);
+    expect(((await (await t.signed({ "x-github-delivery": "same" })).json()) as { duplicate: boolean }).duplicate).toBe(true);
+    t.advance(1);
     expect(((await (await t.signed({ "x-github-delivery": "same" })).json()) as { duplicate: boolean }).duplicate).toBe(false);
     expect(t.requests).toHaveLength(2);
   });
@@ -193,11 +212,19 @@ describe("POST /webhooks/rebuild, Standard Webhooks", () => {
   });
 
   it.each([
-    ["expired", -(TIMESTAMP_TOLERANCE_S + 1)],
-    ["from the future", TIMESTAMP_TOLERANCE_S + 1],
+    // The contract's 5 minutes, as literals (TIMESTAMP_TOLERANCE_S is 300).
+    ["expired", -301],
+    ["from the future", 301],
   ])("refuses a timestamp outside the tolerance (%s), though signed", async (_n, offset) => {
     const t = await setup(whsec());
     await expect401(await t.post(standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) + offset })));
+  });
+
+  // ±299 s: the clock here has milliseconds, the timestamp whole seconds (so ±300 may read 300.4).
+  it.each([-299, 299])("accepts a timestamp %i s from the server's clock (just within 5 minutes)", async (offset) => {
+    const t = await setup(whsec());
+    expect(TIMESTAMP_TOLERANCE_S).toBe(300);
+    expect((await t.post(standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) + offset }))).status).toBe(202);
   });
 
   it("refuses a bad signature, a signature over another body, and a v2 signature", async () => {
