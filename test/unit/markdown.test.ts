@@ -100,7 +100,9 @@ describe("renderMarkdown", () => {
   });
 
   it("removes forms but keeps their text", () => {
-    expect(html('<form action="https://evil.example/"><input name="p">Log in</form>')).not.toMatch(/form|input|evil/);
+    const out = html('<form action="https://evil.example/"><input name="p">Log in</form>');
+    expect(out).not.toMatch(/form|input|evil/);
+    expect(out).toContain("Log in");
   });
 
   it("keeps an allowed language class on code", () => {

@@ -21,5 +21,10 @@ describe("build", () => {
     expect(second.build_id).toBe(first.build_id);
     expect(await readFile(join(dir, "out", "feed.xml"))).toEqual(feed);
     expect(first.written).toContain("archive/1/atom.xml");
+    // Rendered again from nothing (a fresh output, no cache): the very same bytes, every file.
+    const again = await build({ source: new DirectoryContent(content), store: new DirectoryStore(join(dir, "out2")), now, cache: false });
+    expect(again.build_id).toBe(first.build_id);
+    expect(again.documents.written).toBe(first.documents.written);
+    for (const key of first.written) expect((await readFile(join(dir, "out2", key))).equals(await readFile(join(dir, "out", key))), key).toBe(true);
   });
 });
