@@ -62,6 +62,8 @@ export interface BuildOptions {
   parallelMin?: number;
   /** Most bytes of files kept for converting bodies later (default parse-pool.ts KEEP_BYTES). */
   keepBytes?: number;
+  /** false: the workers parse every file, however slowly they start (parse-pool.ts; tests: they must take part). */
+  mainThread?: boolean;
   /** Most items of archive pages whose HTML is held at once (default ARCHIVE_GROUP_ITEMS). */
   archiveGroupItems?: number;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
@@ -99,7 +101,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
   options.onPhase?.("reading content");
-  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes });
+  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread });
   try {
     return await buildFrom(input, options, lease, started, statsBefore);
   } finally {
