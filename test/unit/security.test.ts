@@ -140,10 +140,13 @@ describe("document routes", () => {
   it("serve every published key with the Content-Type the build stored for it, never HTML", async () => {
     const t = await setup();
     expect(t.keys.length).toBeGreaterThan(5);
+    // The types the build recorded for each key (its manifest), compared exactly.
+    const manifest = (await (await t.app.request("/manifest.json")).json()) as { outputs: Record<string, { content_type: string }> };
     for (const key of t.keys) {
       const res = await t.app.request(`/${key}`);
       const type = res.headers.get("content-type") ?? "";
       expect([key, res.status, /html/i.test(type)]).toEqual([key, 200, false]);
+      expect(type, key).toBe(manifest.outputs[key]!.content_type);
       expect(type, key).toMatch(/^application\/(?:rss\+xml|atom\+xml|feed\+json|json)\b/);
     }
   });
