@@ -167,6 +167,9 @@ describe("persistent faults: the build fails clearly, nothing is lost or half-wr
       const r = await buildB(faulty, [{ op: "LIST", fault: "truncate-response-short" }]);
       expect(r.error).toBeInstanceOf(PublishError);
       tally.push(`every LIST cut short: ${r.injected} injected, build failed (${r.error!.message.slice(0, 200)}…)`);
+      // Before anything was written: the bucket still holds exactly A, and no document was put.
+      expect(faulty.stats.put).toBe(0);
+      expect(await publishedSet(direct)).toEqual(A.set);
       await intactThenConverges(direct);
     } finally {
       done();
