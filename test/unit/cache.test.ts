@@ -391,6 +391,15 @@ describe("build cache", () => {
     expect(raw).not.toContain("Embargoed title");
     const decoded = decodeCache(await readFile(keyPath(out, CACHE_KEY)));
     expect(decoded.ok && Object.keys(decoded.data.entries).sort()).toEqual(["articles/a0.md", "articles/a1.md", "articles/a2.md"]);
+    // A draft and an embargoed article added later, with an edit: stored as a delta, still without them.
+    await writeFile(join(content, "articles", "secret2.md"), articleText({ title: "Second draft title", date: "2020-01-02T00:00:00Z", draft: true }));
+    await writeFile(join(content, "articles", "later2.md"), articleText({ title: "Second embargoed title", date: "2099-02-01T00:00:00Z" }));
+    await writeFile(join(content, "articles", "a0.md"), articleText({ title: "A0 edited", date: "2020-06-01T00:00:00Z" }));
+    const second = await run(content, out);
+    expect(second.cache.savedAs).toBe("delta");
+    const delta = (await readFile(keyPath(out, CACHE_DELTA_KEY))).toString("utf8");
+    expect(delta).toContain("A0 edited");
+    for (const secret of ["Unpublished draft title", "Embargoed title", "Second draft title", "Second embargoed title"]) expect(delta).not.toContain(secret);
   });
 
   it("publishes a scheduled article when it becomes due, from a cache that never held it", async () => {
