@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
+import { ALLOWED_TAGS, renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
+import { DOCUMENTED_TAGS } from "../support/safe-html.ts";
 
 const BASE = "https://news.example.com/articles/talks";
 
@@ -146,5 +147,11 @@ describe("renderMarkdown", () => {
 describe("htmlDepth", () => {
   it("counts the deepest element nesting", () => {
     expect(htmlDepth("<p><em><b>x</b></em></p><p>y</p>")).toBe(3);
+  });
+});
+
+describe("the allow-list", () => {
+  it("is the documented one (test/support/safe-html.ts, written out apart from the code): widening it is a decision, not a side effect", () => {
+    expect([...ALLOWED_TAGS].sort()).toEqual([...DOCUMENTED_TAGS].sort());
   });
 });
