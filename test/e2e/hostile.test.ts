@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
+import { readdir } from "node:fs/promises";
 import { FAMILIES, hostileCases, type CaseSpec, type HostileCase } from "../fixtures/hostile/cases.ts";
 import { OWNED_KEY } from "../../functions/pipeline/publish.ts";
 import { build } from "../../functions/pipeline/build.ts";
@@ -106,9 +107,16 @@ function checkItem(b: BuiltCase, spec: CaseSpec): void {
 }
 
 async function publishes(c: HostileCase): Promise<void> {
-  const dir = await tempDir("syn-hostile-");
+  // A folder of its own inside the case's, so that a write escaping the output (a tag such as
+  // "../../etc" made into a path) would land where this test looks.
+  const dir = join(await tempDir("syn-hostile-"), "a", "b");
   await c.write(join(dir, "content"));
+  const contentFiles = await readdir(join(dir, "content"), { recursive: true });
   const b = await buildCase(join(dir, "content"), join(dir, "out"));
+  // Nothing was written outside the output: beside it only the content, unchanged in its names.
+  expect((await readdir(join(dir, "..", ".."), { recursive: true })).sort()).toEqual(
+    ["a", "a/b", "a/b/content", "a/b/out", ...contentFiles.map((f) => `a/b/content/${f}`), ...(await readdir(join(dir, "out"), { recursive: true })).map((f) => `a/b/out/${f}`)].sort(),
+  );
   expect([...new Set(b.report.warnings.map((w) => w.field))].sort()).toEqual(c.spec.warnings ?? []);
   expect(b.report.items).toBeGreaterThan(0);
   checkDocuments(b);
