@@ -15,8 +15,12 @@ describe("a build that waits for the lease", () => {
     const content = await writeTree(join(dir, "content"), tree({ a: { title: "Old title", date: "2020-01-01T00:00:00Z" } }));
     const store = new DirectoryStore(join(dir, "out"));
     const held = await acquireLease(store, { pollMs: 20, log: () => {} });
-    const waiting = build({ source: new DirectoryContent(content), store, now: NOW, lease: { pollMs: 20, log: () => {} } });
-    await new Promise((r) => setTimeout(r, 150));
+    // The edit comes once the build is waiting for the lease (its log says so), however slow the
+    // machine: a build that read the content before the lease would have the old title.
+    let isWaiting!: () => void;
+    const waitingSeen = new Promise<void>((r) => (isWaiting = r));
+    const waiting = build({ source: new DirectoryContent(content), store, now: NOW, lease: { pollMs: 20, log: (line) => line.includes("waiting for") && isWaiting() } });
+    await waitingSeen;
     await writeFile(join(content, "articles", "a.md"), articleText({ title: "New title", date: "2020-01-01T00:00:00Z" }));
     await held.release();
     const report = await waiting;
