@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { build } from "../../functions/pipeline/build.ts";
+import type { ObjectStore } from "../../functions/adapters/store.ts";
 import { acquireLease, LeaseError, LEASE_PREFIX, LOCK_FILE, type LeaseRecord } from "../../functions/pipeline/lease.ts";
 import type { ProxyEvent } from "../support/fault-proxy.ts";
 import { useTestS3 } from "../support/s3.ts";
@@ -86,13 +87,30 @@ describe("the build lease", () => {
 
   it("two in-process builds at once on one bucket (as serve's webhook build beside a CLI build): one after the other", async () => {
     const store = await ctx.s3.bucket("race2");
+    // Each build through its own view of the bucket, timing its document writes.
+    const writes: { who: string; started: number; ended: number }[] = [];
+    const timed = (who: string): ObjectStore => ({
+      description: store.description,
+      get: (key) => store.get(key),
+      list: (prefix) => store.list(prefix),
+      delete: (keys) => store.delete(keys),
+      put: async (key, body, meta) => {
+        const started = performance.now();
+        await store.put(key, body, meta);
+        if (!key.startsWith(".syndicate/")) writes.push({ who, started, ended: performance.now() });
+      },
+    });
     const [ra, rb] = await Promise.all([
-      build({ source: new DirectoryContent(A.content), store, now: NOW }),
-      build({ source: new DirectoryContent(B.content), store, now: NOW }),
+      build({ source: new DirectoryContent(A.content), store: timed("A"), now: NOW }),
+      build({ source: new DirectoryContent(B.content), store: timed("B"), now: NOW }),
     ]);
     expect([ra.build_id, rb.build_id].sort()).toEqual([A.build_id, B.build_id].sort());
-    const final = await publishedSet(store);
-    expect([A.set, B.set]).toContainEqual(final);
+    // Both wrote, and one's last write was answered before the other's first began.
+    const first = writes[0]!.who;
+    const mine = writes.filter((w) => w.who === first), theirs = writes.filter((w) => w.who !== first);
+    expect(mine.length > 0 && theirs.length > 0).toBe(true);
+    expect(Math.max(...mine.map((w) => w.ended))).toBeLessThanOrEqual(Math.min(...theirs.map((w) => w.started)));
+    expect(await publishedSet(store)).toEqual(first === "A" ? B.set : A.set);
   });
 
   it("a lease left by a killed build on this machine is taken over at once; a live one is waited for, then the build fails clearly", async () => {
