@@ -10,7 +10,7 @@
  * concurrency is the limit and `maximumConcurrency: 2` keeps throttled deliveries rare.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
  */
-import { bucketPermissions, type Storage } from "./storage";
+import { bucketPermissions, CONTENT_PREFIX, type Storage } from "./storage";
 
 /** Lambda runtime: Node 24 (Node 20's Lambda runtime is past end of support). */
 export const RUNTIME = "nodejs24.x";
@@ -60,7 +60,8 @@ export function pipeline(storage: Storage) {
     environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=32" },
     permissions: [
       ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] }),
-      ...bucketPermissions(storage.content, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }),
+      // Content objects only under the content prefix: the build reads nothing else of the bucket.
+      ...bucketPermissions(storage.content, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }, CONTENT_PREFIX),
       // What the SQS event source mapping needs from the function's role.
       { actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], resources: [queue.arn] },
     ],

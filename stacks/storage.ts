@@ -46,10 +46,10 @@ export function storage() {
 
 export type Storage = ReturnType<typeof storage>;
 
-/** IAM statements on a bucket: `bucket` actions on the bucket, `objects` actions on its keys. */
-export function bucketPermissions(bucket: sst.aws.Bucket, actions: { bucket?: string[]; objects?: string[] }) {
+/** IAM statements on a bucket: `bucket` actions on the bucket, `objects` actions on its keys (under `prefix`, if given). */
+export function bucketPermissions(bucket: sst.aws.Bucket, actions: { bucket?: string[]; objects?: string[] }, prefix = "") {
   return [
     ...(actions.bucket?.length ? [{ actions: actions.bucket, resources: [bucket.arn] }] : []),
-    ...(actions.objects?.length ? [{ actions: actions.objects, resources: [$interpolate`${bucket.arn}/*`] }] : []),
+    ...(actions.objects?.length ? [{ actions: actions.objects, resources: [$interpolate`${bucket.arn}/${prefix}*`] }] : []),
   ];
 }

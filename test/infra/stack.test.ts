@@ -76,7 +76,7 @@ describe("functions", () => {
   it("grants the build read/write on feeds, read on content, consume on the queue, nothing else", () => {
     expect(grants(run, "BuildRole")).toEqual([
       "s3:DeleteObject FeedsBucketBucket/*",
-      "s3:GetObject ContentBucketBucket/*",
+      "s3:GetObject ContentBucketBucket/content/*",
       "s3:GetObject FeedsBucketBucket/*",
       "s3:ListBucket ContentBucketBucket",
       "s3:ListBucket FeedsBucketBucket",
