@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import type { StoredObject } from "../adapters/store.ts";
 import type { LatestDocument } from "../core/latest.ts";
-import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, SLUG_RE } from "./contract.ts";
+import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, MANIFEST_KEY, SLUG_RE } from "./contract.ts";
 import { within, type ReadStore } from "./health.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 
@@ -69,10 +69,28 @@ export function latestAnswer({ doc, answers }: LatestEntry, limit: number): Late
   return answer;
 }
 
+/** The keys a published manifest lists (read by hand: the API bundle carries no zod); undefined when it is not one. */
+function manifestKeys(body: Buffer): Set<string> | undefined {
+  try {
+    const m = JSON.parse(body.toString("utf8")) as { outputs?: unknown };
+    return m.outputs !== null && typeof m.outputs === "object" && !Array.isArray(m.outputs) ? new Set(Object.keys(m.outputs)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class LatestReader {
   private readonly entries = new Map<string, LatestEntry>();
   /** One store read per key at a time: concurrent requests share it. */
   private readonly inflight = new Map<string, Promise<LatestEntry>>();
+  /**
+   * What the last manifest lists, revalidated like a document: a tag it does not list is
+   * answered 404 without a store read, and takes no place among the documents held (a request
+   * for each of many made-up tags cost a read each and pushed the real ones out). `keys`
+   * undefined: the manifest could not be read or parsed, and tags are read as they come.
+   */
+  private listing?: { checkedAt: number; version?: string; keys?: ReadonlySet<string> };
+  private listingRead?: Promise<void>;
   constructor(
     private readonly store: ReadStore,
     private readonly now: () => number = Date.now,
@@ -84,6 +102,31 @@ export class LatestReader {
   fresh(key: string): LatestEntry | undefined {
     const entry = this.entries.get(key);
     return entry && this.now() - entry.checkedAt < this.revalidateMs ? entry : undefined;
+  }
+
+  /** Whether the published manifest lists `key` (true when it cannot be told). */
+  async listed(key: string): Promise<boolean> {
+    const held = this.listing;
+    if (!held || this.now() - held.checkedAt >= this.revalidateMs) {
+      this.listingRead ??= this.readListing(held).finally(() => (this.listingRead = undefined));
+      await this.listingRead;
+    }
+    const keys = this.listing?.keys;
+    return keys === undefined || keys.has(key);
+  }
+
+  private async readListing(held: LatestReader["listing"]): Promise<void> {
+    try {
+      const read = held?.version && canRevalidate(this.store) ? this.store.getIfNoneMatch(MANIFEST_KEY, held.version) : this.store.get(MANIFEST_KEY);
+      const obj = await within(read, this.readTimeoutMs);
+      const checkedAt = this.now();
+      if (obj === "not-modified") this.listing = { ...held!, checkedAt };
+      // Nothing published yet: no tag is.
+      else if (!obj) this.listing = { checkedAt, keys: new Set() };
+      else this.listing = { checkedAt, version: obj.etag ?? strongEtag(obj.body), keys: manifestKeys(obj.body) };
+    } catch {
+      this.listing = { checkedAt: this.now() };
+    }
   }
 
   /** The document at `key` (null when none is published), from memory while fresh. */
@@ -194,6 +237,7 @@ export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
 export function latestHandler(reader: LatestReader, always: Record<string, string> = {}) {
   return async (c: Context): Promise<Response> => {
     const { tag, limit } = parseLatestQuery(c);
+    if (tag && !(await reader.listed(latestKey(tag)))) throw new ApiError(404, `no published feed for tag ${JSON.stringify(tag)}`);
     const entry = await reader.read(latestKey(tag));
     const answer = latestAnswer(entry, limit);
     if (!answer) throw new ApiError(404, tag ? `no published feed for tag ${JSON.stringify(tag)}` : "nothing has been published yet");

@@ -204,3 +204,25 @@ describe("GET /latest", () => {
     expect((await app.request("/feed.xml")).status).toBe(404);
   });
 });
+
+describe("GET /latest?tag= for tags nobody published", () => {
+  it("answers 404 from the manifest, one store read for all of them, and leaves the real tags' copies alone", async () => {
+    const { app, probe } = await setup();
+    expect((await app.request("/latest?tag=libya")).status).toBe(200);
+    const before = probe.gets;
+    for (let i = 0; i < 30; i++) {
+      const res = await app.request(`/latest?tag=made-up-${i}`);
+      expect(res.status).toBe(404);
+      expect((await errorOf(res)).message).toContain(`made-up-${i}`);
+    }
+    // The manifest, read once (then held like a document): no read per made-up tag.
+    expect(probe.gets - before).toBeLessThanOrEqual(1);
+    expect((await app.request("/latest?tag=energy-policy")).status).toBe(200);
+  });
+
+  it("reads a tag as it comes when the manifest cannot be read", async () => {
+    const { app, probe } = await setup();
+    probe.down = true;
+    expect((await app.request("/latest?tag=libya")).status).toBe(503);
+  });
+});
