@@ -7,8 +7,8 @@ import { UsageError } from "./commands/shared.ts";
 
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
-  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--ping]) [--json] [--now ISO] [--no-cache]
-  syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P] [--json]
+  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--region R] [--ping]) [--json] [--now ISO] [--no-cache]
+  syndicate push --bucket NAME [--endpoint URL] [--region R] [--content DIR] [--prefix P] [--json]
   syndicate serve [--port 3000] [--content DIR] [--data DIR] [--log text|json]   (local stack; npm start)
 
 Options:
@@ -16,6 +16,7 @@ Options:
   --out DIR       publish into a directory (atomic per file; manifest.json last)
   --bucket NAME   publish to (build) or upload content to (push) an S3 bucket; only changed objects are written
   --endpoint URL  an S3-compatible endpoint, e.g. the local s3rver at http://127.0.0.1:PORT
+  --region R      the bucket's AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1)
   --prefix P      push: the key prefix of the content tree in the bucket
   --ping          build --bucket: notify the WebSub hub (site.yaml websub_hub) of the feeds that changed
   --json          machine-readable output

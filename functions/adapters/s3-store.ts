@@ -284,8 +284,8 @@ function isMissingKey(err: unknown): boolean {
   return err instanceof S3RequestError && (err.code === "NoSuchKey" || err.code === "NotFound" || (err.status === 404 && err.code !== "NoSuchBucket"));
 }
 
-export function storeForBucket(bucket: string, endpoint?: string): S3Store {
-  return new S3Store({ client: createS3Client({ endpoint }), bucket });
+export function storeForBucket(bucket: string, endpoint?: string, region?: string): S3Store {
+  return new S3Store({ client: createS3Client({ endpoint, region }), bucket });
 }
 
 /** Creates the bucket unless it exists (local stack and tests; in the cloud, infra creates it). */

@@ -34,6 +34,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       out: { type: "string" },
       bucket: { type: "string" },
       endpoint: { type: "string" },
+      region: { type: "string" },
       json: { type: "boolean", default: false },
       now: { type: "string" },
       ping: { type: "boolean", default: false },
@@ -42,10 +43,11 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   });
   if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
   if (values.endpoint && !values.bucket) fail("--endpoint URL goes with --bucket NAME");
+  if (values.region && !values.bucket) fail("--region R goes with --bucket NAME");
   if (values.ping && !values.bucket) fail("--ping goes with --bucket NAME: the hub fetches the feeds from where they are served");
   const now = values.now ? Date.parse(values.now) : Date.now();
   if (Number.isNaN(now)) fail(`--now ${values.now} is not a date-time`);
-  const store: ObjectStore = values.out ? new DirectoryStore(values.out) : storeForBucket(values.bucket!, values.endpoint);
+  const store: ObjectStore = values.out ? new DirectoryStore(values.out) : storeForBucket(values.bucket!, values.endpoint, values.region);
   const bar = progress(!values.json && process.stderr.isTTY === true);
   try {
     const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], onPhase: bar.phase, onProgress: bar.count });

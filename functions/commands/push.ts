@@ -1,5 +1,5 @@
 /**
- * `syndicate push --bucket NAME [--endpoint URL] [--content DIR] [--prefix P]`: makes a content
+ * `syndicate push --bucket NAME [--endpoint URL] [--region R] [--content DIR] [--prefix P]`: makes a content
  * bucket (prefix) hold what the content directory holds (CONTRACT.md "CLI"). Only files whose MD5
  * differs from the object's ETag are uploaded; objects whose file is gone are deleted.
  */
@@ -56,13 +56,14 @@ export default async function cmdPush(args: string[]): Promise<number> {
     options: {
       bucket: { type: "string" },
       endpoint: { type: "string" },
+      region: { type: "string" },
       content: { type: "string", default: "content" },
       prefix: { type: "string", default: "" },
       json: { type: "boolean", default: false },
     },
   });
   if (!values.bucket) fail("push needs --bucket NAME");
-  const client = createS3Client({ endpoint: values.endpoint });
+  const client = createS3Client({ endpoint: values.endpoint, region: values.region });
   const store = new S3Store({ client, bucket: values.bucket, prefix: values.prefix });
   try {
     const result = await pushContent(values.content, store);

@@ -107,6 +107,7 @@ describe("usage errors exit 2", () => {
     ["build without --out or --bucket", ["build"]],
     ["build with both --out and --bucket", ["build", "--out", "x", "--bucket", "y"]],
     ["an unreadable --now", ["build", "--out", "x", "--now", "soon"]],
+    ["build --region without --bucket", ["build", "--out", "x", "--region", "eu-west-1"]],
   ])("%s", async (_, args) => {
     const r = await syndicate(await tempDir(), ...args);
     expect(r.code).toBe(2);
