@@ -344,8 +344,9 @@ export class S3Content implements ContentSource {
       // At most the limit and one byte more is read: a key named by the build has no listed
       // size, and any key may have been replaced since the listing.
       const upTo = await this.store.getUpTo(e.key, sizeLimit(e.key));
+      // A server that ignores the Range sends the whole object: its size is checked all the same.
       const got = upTo && "tooLarge" in upTo ? undefined : upTo;
-      const grown = upTo && ("tooLarge" in upTo ? sizeProblem(e.key, upTo.tooLarge) : sizeProblem(e.key, upTo.body.byteLength));
+      const grown = upTo && sizeProblem(e.key, got ? got.body.byteLength : (upTo as { tooLarge: number }).tooLarge);
       if (grown) issues.push(fileIssue(e.key, grown));
       const fingerprint = `etag:${listed ? e.etag : (got?.etag ?? "").replaceAll('"', "")}`;
       const file = got && !grown ? { path: e.key, bytes: got.body, fingerprint } : undefined;

@@ -13,7 +13,7 @@ import { renderMarkdown } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
-import { holdsXmlIllegal } from "./text.ts";
+import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -86,7 +86,7 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
       err("file", decoded.message, decoded.line);
       return { issues };
     }
-    if (decoded.removedIllegal) warn("file", "characters XML cannot carry (control characters) were removed", decoded.removedIllegalLine);
+    if (decoded.removedIllegal) warn("file", XML_ILLEGAL_REMOVED, decoded.removedIllegalLine);
     const whole = splitFrontMatter(decoded.text);
     if (!whole.ok) {
       err("front matter", whole.message, whole.line);
@@ -145,7 +145,7 @@ function interpret(
   for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), `unknown field, ignored (known: ${[...known].join(", ")})`, fmLine(lineOf(path)));
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
   // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
-  if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, "characters XML cannot carry (control characters) were removed", fmLine(lineOf([key])));
+  if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf([key])));
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
   // Without reportInput first (a third faster); an invalid article is parsed again with it.

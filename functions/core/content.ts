@@ -7,7 +7,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { holdsXmlIllegal } from "./text.ts";
+import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
 import { parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
@@ -43,9 +43,8 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
     err("file", text.message, text.line);
     return { issues };
   }
-  if (text.removedIllegal) {
-    issues.push({ file: SITE_FILE, field: "file", line: text.removedIllegalLine, severity: "warning", message: "characters XML cannot carry (control characters) were removed" });
-  }
+  const warn = (field: string, message: string, line?: number) => issues.push({ file: SITE_FILE, field, message, line, severity: "warning" });
+  if (text.removedIllegal) warn("file", XML_ILLEGAL_REMOVED, text.removedIllegalLine);
   const parsed = parseYaml(text.text);
   if (!parsed.ok) {
     for (const p of parsed.problems) err(p.field === "front matter" ? "file" : p.field, p.message, p.line);
@@ -56,20 +55,14 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
     err("file", "must be a YAML mapping of settings (title: …, site_url: …)", 1);
     return { issues };
   }
+  const settings = value as Record<string, unknown>;
   // As in front matter (article.ts): what a YAML escape wrote that XML cannot carry is removed.
-  if (text.text.includes("\\")) {
-    for (const { key, line } of parsed.yaml.keys) {
-      if (holdsXmlIllegal((value as Record<string, unknown>)[key])) issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: "characters XML cannot carry (control characters) were removed" });
-    }
-  }
+  const escapes = text.text.includes("\\");
   for (const { key, line } of parsed.yaml.keys) {
-    if (!SITE_KEYS.has(key)) {
-      issues.push({ file: SITE_FILE, field: key, line, severity: "warning", message: `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})` });
-    }
+    if (escapes && holdsXmlIllegal(settings[key])) warn(key, XML_ILLEGAL_REMOVED, line);
+    if (!SITE_KEYS.has(key)) warn(key, `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})`, line);
   }
-  for (const { path, known } of unknownNestedKeys(value as Record<string, unknown>, SITE_NESTED)) {
-    issues.push({ file: SITE_FILE, field: path.join("."), line: parsed.yaml.lineOf(path), severity: "warning", message: `unknown setting, ignored (known: ${[...known].join(", ")})` });
-  }
+  for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warn(path.join("."), `unknown setting, ignored (known: ${[...known].join(", ")})`, parsed.yaml.lineOf(path));
   // reportInput: without it zod 4 omits `input`, and every wrong-typed setting read "is required".
   const result = siteSchema.safeParse(value, { reportInput: true });
   if (!result.success) {

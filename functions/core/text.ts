@@ -16,6 +16,9 @@ export function hasXmlIllegal(s: string): boolean {
   return CONTROL_OR_NONCHARACTER.test(s) || !s.isWellFormed();
 }
 
+/** The warning for characters XML cannot carry, removed from a file or a value of it. */
+export const XML_ILLEGAL_REMOVED = "characters XML cannot carry (control characters) were removed";
+
 /** Whether a parsed YAML value holds, in any string of it (up to 10 levels down), a character XML cannot carry. */
 export function holdsXmlIllegal(v: unknown, depth = 0): boolean {
   if (typeof v === "string") return hasXmlIllegal(v);

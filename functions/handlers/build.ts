@@ -142,15 +142,17 @@ async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): P
   }
 }
 
-/** One build, its status recorded; resolves to the error when it failed. */
-/** `previous`: the status already read (the schedule reads it to decide), else read here. */
+/**
+ * One build, its status recorded; resolves to the error when it failed. `known.previous`: the
+ * status already read (the schedule reads it to decide), else read here; `context`: the Lambda
+ * invocation's, which bounds the wait for another build's lease.
+ */
 async function runBuild(
   deps: BuildDeps,
   trigger: BuildOutcome["trigger"],
   messages: number,
   lastAttempt: boolean,
-  known?: { previous: Awaited<ReturnType<typeof readStatus>> },
-  context?: InvocationContext,
+  { known, context }: { known?: { previous: Awaited<ReturnType<typeof readStatus>> }; context?: InvocationContext } = {},
 ): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
@@ -190,7 +192,7 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     if (isScheduleEvent(event)) {
       const now = (deps.clock ?? Date.now)();
       const previous = await readStatus(deps.store, log);
-      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { previous }, context);
+      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { known: { previous }, context });
       else log({ level: "info", msg: "schedule: nothing due" });
       return { batchItemFailures: [] };
     }
@@ -208,7 +210,7 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     if (!valid.length) return { batchItemFailures: [] };
     const receives = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? 1);
     const lastAttempt = valid.some((r) => receives(r) >= deps.maxReceive);
-    const failed = await runBuild(deps, "queue", valid.length, lastAttempt, undefined, context);
+    const failed = await runBuild(deps, "queue", valid.length, lastAttempt, { context });
     return { batchItemFailures: failed ? valid.map((r) => ({ itemIdentifier: r.messageId })) : [] };
   };
 }
