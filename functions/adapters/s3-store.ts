@@ -263,11 +263,6 @@ export class S3Store implements ObjectStore {
   }
 }
 
-/** `1 GET, 0 HEAD, 1 LIST, 0 PUT, 0 DELETE` */
-export function formatRequests(r: RequestStats): string {
-  return `${r.get} GET, ${r.head} HEAD, ${r.list} LIST, ${r.put} PUT, ${r.delete} DELETE`;
-}
-
 /** Reads (GET bodies) and writes (a body altered in transit) tried this many times. */
 const BODY_ATTEMPTS = 3;
 

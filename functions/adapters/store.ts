@@ -22,6 +22,11 @@ export interface RequestStats {
   head: number;
 }
 
+/** `1 GET, 0 HEAD, 1 LIST, 0 PUT, 0 DELETE` */
+export function formatRequests(r: RequestStats): string {
+  return `${r.get} GET, ${r.head} HEAD, ${r.list} LIST, ${r.put} PUT, ${r.delete} DELETE`;
+}
+
 export interface ObjectStore {
   /** For messages: `directory dist` or `s3://bucket`. */
   readonly description: string;

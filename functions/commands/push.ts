@@ -5,8 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { DirectoryContent, isContentPath } from "../adapters/content-dir.ts";
-import { S3RequestError, S3Store, createS3Client, formatRequests, md5 } from "../adapters/s3-store.ts";
-import { mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
+import { S3RequestError, S3Store, createS3Client, md5 } from "../adapters/s3-store.ts";
+import { formatRequests, mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
 import { hasErrors, SITE_FILE } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { fail, printIssues } from "./shared.ts";

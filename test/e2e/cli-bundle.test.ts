@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BUNDLE_DIR, BUNDLE_STAMP, CURRENT, freshBundle, sourceState } from "../../bin/fresh.js";
@@ -45,6 +45,24 @@ describe("bundled CLI", () => {
     expect([b.stdout, b.stderr]).toEqual([s.stdout, s.stderr]);
     expect(b.stdout).toMatch(/site\.yaml:1: description: /);
     expect(b.stdout).toMatch(/articles\/a\.md:2: front matter: /);
+  });
+
+  it("loads the AWS SDK only for a bucket: a build into a directory never does (~90 ms of every start)", async () => {
+    const dir = await tempDir();
+    const resolved = async (args: string[], name: string) => {
+      const log = join(dir, `${name}.log`);
+      await writeFile(log, "");
+      const r = await run(args, { RESOLVE_LOG: log, NODE_OPTIONS: `--import ${join(REPO, "test", "support", "resolve-log.mjs")}` });
+      return { ...r, specifiers: (await readFile(log, "utf8")).split("\n").filter(Boolean) };
+    };
+    const out = await resolved(["build", "--content", "content", "--out", join(dir, "out"), "--now", "2026-01-01T00:00:00Z"], "out");
+    expect(out.code).toBe(0);
+    expect(out.specifiers.length).toBeGreaterThan(3); // the hook saw the bundle's own chunks
+    expect(out.specifiers.filter((s) => s.includes("@aws-sdk") || s.includes("@smithy"))).toEqual([]);
+    // The same hook sees the SDK when a bucket needs it (nothing listens on port 9: the lease fails).
+    const bucket = await resolved(["build", "--content", "content", "--bucket", "b", "--endpoint", "http://127.0.0.1:9"], "bucket");
+    expect(bucket.code).toBe(1);
+    expect(bucket.specifiers).toContain("@aws-sdk/client-s3");
   });
 
   it("is used only while the sources are exactly as it was made from: edits, restored older files, deletions, the lockfile", async () => {

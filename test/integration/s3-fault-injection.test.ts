@@ -9,7 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
-import { createS3Client, formatRequests, S3Store } from "../../functions/adapters/s3-store.ts";
+import { createS3Client, S3Store } from "../../functions/adapters/s3-store.ts";
+import { formatRequests } from "../../functions/adapters/store.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import type { Fault, FaultRule } from "../support/fault-proxy.ts";
