@@ -9,7 +9,7 @@ const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
   syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--region R] [--ping]) [--json] [--now ISO] [--no-cache]
   syndicate push --bucket NAME [--endpoint URL] [--region R] [--content DIR] [--prefix P] [--json]
-  syndicate serve [--port 3000] [--content DIR] [--data DIR] [--log text|json]   (local stack; npm start)
+  syndicate serve [--port 3000] [--host 127.0.0.1] [--content DIR] [--data DIR] [--log text|json] [--no-watch]   (local stack; npm start)
 
 Options:
   --content DIR   content directory with site.yaml and articles/ (default: content)
@@ -22,6 +22,11 @@ Options:
   --json          machine-readable output
   --now ISO       the time to build at (default: now); future-dated articles wait
   --no-cache      build: ignore and do not update the build cache (.syndicate/ beside the outputs)
+  --port, --host  serve: where the local stack listens (default 127.0.0.1:3000; --port 0 picks a free port)
+  --data DIR      serve: where the local stack keeps its S3 store (default .data)
+  --log FORMAT    serve: request and build log lines as text or json
+  --no-watch      serve: do not rebuild when content changes
+  -h, --help      this text
 `;
 
 
@@ -36,10 +41,16 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE);
+    // Asked for: on stdout, exit 0. No command at all is a usage error: on stderr, exit 2.
+    (command ? process.stdout : process.stderr).write(USAGE);
     return command ? 0 : 2;
   }
   const load = COMMANDS[command];
+  // `syndicate build --help`: the usage, as for `syndicate --help`, not an unknown option.
+  if (load && (args.includes("--help") || args.includes("-h"))) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   try {
     if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     return await (await load()).default(args);

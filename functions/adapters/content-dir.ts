@@ -3,7 +3,7 @@
  * when they stay inside the content directory; oversized files are reported, not read.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
-import { lstat, readdir, realpath } from "node:fs/promises";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
@@ -28,6 +28,9 @@ export interface ReadOptions {
 export interface ContentRead {
   files: ContentFile[];
   issues: ContentIssue[];
+  /** The source itself could not be read (no such folder): its issue says so, and nothing
+   * else (a missing site.yaml, say) is worth reporting. */
+  unreadable?: boolean;
   /** Files `skip` said were known: not read. */
   unchanged: { path: string; fingerprint: string }[];
 }
@@ -42,10 +45,17 @@ function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeM
   return `stat:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
 }
 
-/** What every content source reads: site.yaml and the direct entries of articles/. */
+/**
+ * What every content source reads: site.yaml and the direct entries of articles/, except hidden
+ * ones (a name starting with "."): editors' lock files (Emacs's `.#name.md`, a link to nothing),
+ * macOS's `._name.md`, swap and backup files. A directory reports each it leaves out.
+ */
 export function isContentPath(path: string): boolean {
-  return path === SITE_FILE || /^articles\/[^/]+$/.test(path);
+  return path === SITE_FILE || /^articles\/[^/.][^/]*$/.test(path);
 }
+
+/** The warning for a hidden `.md` file in articles/, which is not read. */
+export const HIDDEN_FILE = "is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not";
 
 /** A content file past its size limit is reported, not read (LIMITS). */
 /** The most bytes a content file may have. */
@@ -95,7 +105,11 @@ export class DirectoryContent implements ContentSource {
       rootReal = await realpath(this.root);
     } catch {
       err(".", `content directory ${this.root} does not exist`);
-      return { files: [], issues, unchanged };
+      return { files: [], issues, unchanged, unreadable: true };
+    }
+    if (!(await stat(rootReal)).isDirectory()) {
+      err(".", `content directory ${this.root} is not a folder: give the folder that holds site.yaml and articles/`);
+      return { files: [], issues, unchanged, unreadable: true };
     }
     const inside = (target: string) => {
       const rel = relative(rootReal, target);
@@ -121,6 +135,11 @@ export class DirectoryContent implements ContentSource {
     } else {
       try {
         for (const d of await readdir(articlesDir, { withFileTypes: true })) {
+          if (d.name.startsWith(".")) {
+            // Said of what looks like an article; .DS_Store and the like pass without a word.
+            if (/\.md$/i.test(d.name)) issues.push({ file: `articles/${d.name}`, field: "file", severity: "warning", message: HIDDEN_FILE });
+            continue;
+          }
           entries.push({ path: `articles/${d.name}`, link: d.isSymbolicLink() || !articlesInside, special: !d.isFile() && !d.isSymbolicLink() });
         }
       } catch (e) {
@@ -149,9 +168,12 @@ export class DirectoryContent implements ContentSource {
         return undefined;
       }
       if (link) {
-        const target = attempt(() => realpathSync(full));
-        if (!target) {
-          err(path, "is a symbolic link to nothing (its target does not exist): not read");
+        let target: string;
+        try {
+          target = realpathSync(full);
+        } catch (e) {
+          const loop = (e as NodeJS.ErrnoException).code === "ELOOP";
+          err(path, loop ? "is a symbolic link that loops (its chain of links leads back to itself): not read" : "is a symbolic link to nothing (its target does not exist): not read");
           return undefined;
         }
         if (!inside(target)) {

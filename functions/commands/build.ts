@@ -5,7 +5,8 @@ import { formatRequests, type ObjectStore } from "../adapters/store.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { pingAfterPublish } from "../pipeline/websub.ts";
 import { ContentError, RenderCheckError, PublishError, formatIssue } from "../core/errors.ts";
-import { displayIssue, fail, printIssues, progress } from "./shared.ts";
+import { contentOption, displayIssue, fail, printIssues, progress } from "./shared.ts";
+import { parseContentDate } from "../core/dates.ts";
 
 function summary(report: BuildReport, target: string): string {
   const extra = [
@@ -44,8 +45,11 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   if (values.endpoint && !values.bucket) fail("--endpoint URL goes with --bucket NAME");
   if (values.region && !values.bucket) fail("--region R goes with --bucket NAME");
   if (values.ping && !values.bucket) fail("--ping goes with --bucket NAME: the hub fetches the feeds from where they are served");
-  const now = values.now ? Date.parse(values.now) : Date.now();
-  if (Number.isNaN(now)) fail(`--now ${values.now} is not a date-time`);
+  contentOption(values.content);
+  // As strict as an article's date (Date.parse would take "1" as 2001 and publish empty feeds).
+  const at = values.now === undefined ? undefined : parseContentDate(values.now, "UTC");
+  if (at && !at.ok) fail(`--now: ${at.message} (a date-time without a zone is read as UTC)`);
+  const now = at?.ok ? at.ms : Date.now();
   // The AWS SDK (~90 ms to load) only for a bucket: a build into a directory never needs it.
   const store: ObjectStore = values.out
     ? new DirectoryStore(values.out)

@@ -8,7 +8,7 @@ import { startLocalStack } from "../local/stack.ts";
 import { formatBuildLog } from "../pipeline/log.ts";
 import type { BuildReport } from "../pipeline/build.ts";
 import type { BuildRun } from "../pipeline/coalesce.ts";
-import { fail } from "./shared.ts";
+import { contentOption, fail } from "./shared.ts";
 
 /** Signals this soon after the first are the same stop request, delivered twice. */
 const REPEAT_SIGNAL_MS = 1_000;
@@ -36,6 +36,7 @@ export default async function cmdServe(args: string[]): Promise<number> {
   });
   if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) fail(`--port ${values.port} is not a port number`);
   if (values.log !== "text" && values.log !== "json") fail("--log is text or json");
+  contentOption(values.content);
   const secret = process.env.WEBHOOK_SECRET?.trim() || undefined;
   let stack;
   try {

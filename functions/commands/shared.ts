@@ -1,5 +1,5 @@
 /** What the commands share: usage errors, and issues printed the way editors read them. */
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 
 export class UsageError extends Error {}
@@ -8,9 +8,16 @@ export function fail(message: string): never {
   throw new UsageError(message);
 }
 
-/** Paths as the user can open them: relative to the working directory, not the content root. */
+/** --content as given, refused when empty (`--content ""`: no folder at all). */
+export function contentOption(dir: string): string {
+  if (dir.trim() === "") fail("--content needs a folder (the one that holds site.yaml and articles/)");
+  return dir;
+}
+
+/** Paths as the user can open them: from the content folder as given (relative to the working
+ * directory, or absolute when it was given so), not the content root. */
 export function displayIssue(contentDir: string, issue: ContentIssue): ContentIssue {
-  const shown = (file: string) => relative(process.cwd(), join(contentDir, file)) || file;
+  const shown = (file: string) => (isAbsolute(contentDir) ? join(contentDir, file) : relative(process.cwd(), join(contentDir, file)) || file);
   if (!issue.other) return { ...issue, file: shown(issue.file) };
   const other = { ...issue.other, file: shown(issue.other.file) };
   return { ...issue, file: shown(issue.file), other, message: issue.message.replace(issue.other.file, other.file) };

@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { DirectoryContent } from "../adapters/content-dir.ts";
 import { validate } from "../pipeline/build.ts";
-import { printIssues } from "./shared.ts";
+import { contentOption, printIssues } from "./shared.ts";
 
 export default async function cmdValidate(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { content: { type: "string", default: "content" }, json: { type: "boolean", default: false } } });
+  contentOption(values.content);
   const result = await validate(new DirectoryContent(values.content));
   printIssues(values.content, result.issues, values.json);
   if (!values.json) {

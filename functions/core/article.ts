@@ -2,14 +2,13 @@
  * One article file → a validated Article, or every issue found in it with file, line and field.
  * Pure: bytes in, model out; no I/O and no clock.
  */
-import * as z from "zod";
-import { articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, SLUG_RE, unknownNestedKeys, type Author, type Site } from "./schema.ts";
+import { articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, issueMessage, SLUG_RE, unknownNestedKeys, type Author, type Site } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
 import { parseContentDate } from "./dates.ts";
-import { renderMarkdown } from "./markdown.ts";
+import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
@@ -146,6 +145,12 @@ function interpret(
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
   // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
   if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf([key])));
+  // `tags: Turkey, Diplomacy` is one tag in YAML (a lone string becomes a one-tag list): most
+  // likely meant as two. Said, not refused: a tag may hold a comma.
+  if (typeof value.tags === "string" && value.tags.includes(",")) {
+    const names = value.tags.split(",").map((t) => t.trim()).filter(Boolean);
+    warn("tags", `is one tag, "${value.tags.trim()}"; for ${names.length} tags write a list: tags: [${names.join(", ")}]`, fmLine(lineOf(["tags"])));
+  }
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
   // Without reportInput first (a third faster); an invalid article is parsed again with it.
@@ -256,13 +261,13 @@ export function bodyOf(bytes: Uint8Array): { markdown: string; bodyLine: number 
  * Markdown → the item's HTML, once per article (the result is kept on it). Separate from parsing
  * so that validation reads front matter only and a build converts just the bodies it publishes.
  */
-export function renderBody(article: Article): ContentIssue | undefined {
-  if (article.contentHtml !== undefined) return undefined;
+export function renderBody(article: Article): ContentIssue[] {
+  if (article.contentHtml !== undefined) return [];
   const body = renderMarkdown(article.markdown, article.url);
-  if (!body.ok) return bodyIssue(article.file, article.bodyLine, body);
+  if (!body.ok) return [bodyIssue(article.file, article.bodyLine, body)];
   // The whole content, caption and source line included, the same in every format.
   article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));
-  return undefined;
+  return removedWarnings(article.file, article.bodyLine, body.removed);
 }
 
 function bodyIssue(file: string, bodyLine: number, failed: { message: string; line?: number }): ContentIssue {
@@ -270,16 +275,29 @@ function bodyIssue(file: string, bodyLine: number, failed: { message: string; li
   return { file, line, field: "body", message: failed.message, severity: "error" };
 }
 
+/** Warnings per file about raw HTML the allow-list removed: at most this many, then a count. */
+export const REMOVED_HTML_WARNINGS = 10;
+
+/** A warning for each piece of raw HTML the allow-list removed (markdown.ts removedHtml). */
+function removedWarnings(file: string, bodyLine: number, removed: readonly RemovedHtml[] | undefined): ContentIssue[] {
+  if (!removed?.length) return [];
+  const warn = (line: number, message: string): ContentIssue => ({ file, line: line + bodyLine - 1, field: "body", message, severity: "warning" });
+  const shown = removed.slice(0, REMOVED_HTML_WARNINGS).map((r) => warn(r.line, `not published: ${r.what}; README "What HTML an article may contain" lists what is kept`));
+  const more = removed.length - shown.length;
+  if (more > 0) shown.push(warn(removed[REMOVED_HTML_WARNINGS]!.line, `not published: ${more} more piece${more === 1 ? "" : "s"} from here on`));
+  return shown;
+}
+
 /**
  * The body's problem, if any, of a file whose front matter gave no article: `validate` reports
  * every problem in every file, not only the first one a file has. Nothing is kept of the HTML.
  */
-export function checkBody(file: string, bytes: Uint8Array, siteUrl: string): ContentIssue | undefined {
-  if (bytes.byteLength > LIMITS.articleFileBytes) return undefined; // reported as too large, not read further
+export function checkBody(file: string, bytes: Uint8Array, siteUrl: string): ContentIssue[] {
+  if (bytes.byteLength > LIMITS.articleFileBytes) return []; // reported as too large, not read further
   const body = bodyOf(bytes);
-  if (!body) return undefined;
+  if (!body) return [];
   const r = renderMarkdown(body.markdown, articleUrl(siteUrl, slugFromFile(file)));
-  return r.ok ? undefined : bodyIssue(file, body.bodyLine, r);
+  return r.ok ? removedWarnings(file, body.bodyLine, r.removed) : [bodyIssue(file, body.bodyLine, r)];
 }
 
 function dedupeTags(names: string[]): Tag[] {
@@ -289,10 +307,5 @@ function dedupeTags(names: string[]): Tag[] {
     if (!seen.has(slug)) seen.set(slug, { name, slug });
   }
   return [...seen.values()];
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
-  return issue.message;
 }
 

@@ -2,7 +2,7 @@
  * A whole content tree → site settings + articles, with every issue in every file found in
  * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
  */
-import { siteSchema, SITE_KEYS, SITE_NESTED, unknownNestedKeys, type Site } from "./schema.ts";
+import { issueMessage, siteSchema, SITE_KEYS, SITE_NESTED, unknownNestedKeys, type Site } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
@@ -67,8 +67,7 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
   const result = siteSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
-      const required = issue.code === "invalid_type" && issue.input === undefined;
-      err(issue.path.map(String).join(".") || "file", required ? "is required" : issue.message, parsed.yaml.lineOf(issue.path as PropertyKey[]) ?? 1);
+      err(issue.path.map(String).join(".") || "file", issueMessage(issue), parsed.yaml.lineOf(issue.path as PropertyKey[]) ?? 1);
     }
     return { issues };
   }
@@ -109,8 +108,39 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
     if (r.article) articles.push(r.article);
     if (r.identity) identities.push(r.identity);
   }
-  issues.push(...duplicates(identities, "slug"), ...duplicates(identities, "id"));
+  issues.push(...duplicates(identities, "slug"), ...duplicates(identities, "id"), ...tagSpellings(articles));
   return { site, articles, issues };
+}
+
+/**
+ * One warning per tag written more than one way (`Turkey`, `turkey`; `Türkiye`, `Turkiye`):
+ * the spellings share a slug, so they are one tag with one feed, titled after the newest item's
+ * spelling, which then changes with whichever article came last. Named on the first file that
+ * wrote it differently, with every spelling and the first file of each.
+ */
+function tagSpellings(articles: readonly Article[]): ContentIssue[] {
+  const bySlug = new Map<string, Map<string, string>>();
+  for (const a of articles) {
+    for (const t of a.tags) {
+      let names = bySlug.get(t.slug);
+      if (!names) bySlug.set(t.slug, (names = new Map()));
+      if (!names.has(t.name)) names.set(t.name, a.file);
+    }
+  }
+  const issues: ContentIssue[] = [];
+  for (const [slug, names] of bySlug) {
+    if (names.size < 2) continue;
+    const spellings = [...names];
+    const shown = spellings.slice(0, 5).map(([name, file]) => `"${name}" (${file})`);
+    if (spellings.length > 5) shown.push(`${spellings.length - 5} more`);
+    issues.push({
+      file: spellings[1]![1],
+      field: "tags",
+      severity: "warning",
+      message: `${shown.join(", ")} are one tag, tags/${slug}/, whose feeds take the newest article's spelling: write it one way`,
+    });
+  }
+  return issues;
 }
 
 /** The settings articles are checked against when site.yaml is invalid (nothing is built then). */
@@ -130,14 +160,16 @@ function duplicates(articles: ArticleIdentity[], key: "slug" | "id"): ContentIss
     }
     // Two derived ids collide only because their slugs do: that is reported once, as the slug.
     if (key === "id" && a.lines.id === undefined && prev.lines.id === undefined) continue;
+    // Told in the file that wrote the value (it has a line), whichever comes first.
+    const [here, there] = a.lines[key] === undefined && prev.lines[key] !== undefined ? [prev, a] : [a, prev];
     const origin = (x: ArticleIdentity) => (x.lines[key] ? `:${x.lines[key]}` : key === "slug" ? " (from its file name)" : " (derived from its slug)");
     issues.push({
-      file: a.file,
-      line: a.lines[key],
+      file: here.file,
+      line: here.lines[key],
       field: key,
       severity: "error",
-      message: `${JSON.stringify(a[key])}${a.lines[key] ? "" : origin(a)} is also the ${key} of ${prev.file}${origin(prev)}; each article needs its own`,
-      other: { file: prev.file, line: prev.lines[key] },
+      message: `${JSON.stringify(here[key])}${here.lines[key] ? "" : origin(here)} is also the ${key} of ${there.file}${origin(there)}; each article needs its own`,
+      other: { file: there.file, line: there.lines[key] },
     });
   }
   return issues;

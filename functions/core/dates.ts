@@ -37,14 +37,14 @@ function parseDate(value: string, timeZone: string): ParsedDate {
   const second = s === undefined ? 0 : Number(s);
   const millis = frac === undefined ? 0 : Math.floor(Number(`0.${frac}`) * 1000);
   const probe = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1970) return { ok: false, message: `${JSON.stringify(value)} is before 1970: dates from 1970 on are accepted` };
   if (
-    year < 1970 ||
     probe.getUTCFullYear() !== year ||
     probe.getUTCMonth() !== month - 1 ||
     probe.getUTCDate() !== day ||
     hour > 23 || minute > 59 || second > 59
   ) {
-    return { ok: false, message: `${JSON.stringify(value)} is not a real date and time (from 1970 on)` };
+    return { ok: false, message: `${JSON.stringify(value)} is not a real date and time: no such day in that month, or a time past 23:59:59` };
   }
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   if (zone) {

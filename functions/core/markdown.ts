@@ -170,6 +170,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
   for (const t of tokens) {
     if (t.children) cleanAttributes(t.children, baseUrl);
     if (!t.attrs) continue;
+    // A refused URL is dropped here and reported to the editor by refusedLinks.
     const allowed = ALLOWED_ATTRIBUTES[t.tag];
     const kept: [string, string][] = [];
     for (const [name, raw] of t.attrs) {
@@ -229,7 +230,124 @@ const NESTING_CONTAINERS = new Set([
   "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close", "blockquote_open", "blockquote_close",
 ]);
 
-export type MarkdownResult = { ok: true; html: string } | { ok: false; message: string; line?: number };
+/** Raw HTML the allow-list removes: what, and the body line it is on (1-based). */
+export interface RemovedHtml {
+  line: number;
+  what: string;
+}
+
+export type MarkdownResult = { ok: true; html: string; removed?: RemovedHtml[] } | { ok: false; message: string; line?: number };
+
+/** Elements without content: nothing of theirs is kept, or lost, but the element. */
+const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]);
+
+/** An element or attribute name as a message shows it: on one line, nothing odd in it. */
+const shown = (name: string) => (/^[a-z][\w:.-]{0,40}$/i.test(name) ? name : "(malformed)");
+
+/** A refused URL's scheme as sanitize-html reads it (white space and control characters ignored). */
+function schemeOf(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  const scheme = /^([a-zA-Z][a-zA-Z0-9.+-]{0,30}):/.exec(url.replace(/[\x00-\x20]+/g, ""));
+  return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";
+}
+
+/** Content sanitize-html drops with the element (nonTextTags in `sanitize`). */
+const DROPPED_WITH_CONTENT = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
+
+/**
+ * What `sanitize` will remove of the body's raw HTML (html_block and html_inline tokens), so that
+ * an editor is told instead of finding an embed, a script or a link gone from the feed: elements
+ * outside the allow-list, attributes outside it (event handlers, style), and links and images
+ * whose URL scheme is refused. Elements sanitize-html's parser adds or drops on its own (closing
+ * tags, comments) are not reported.
+ */
+function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []): RemovedHtml[] {
+  const seen = new Set<string>();
+  const note = (line: number, what: string) => {
+    const key = `${line}\u0000${what}`;
+    if (!seen.has(key)) (seen.add(key), found.push({ line, what }));
+  };
+  // Inside an element dropped with its content nothing more is reported: it is gone with it.
+  // Counted across tokens (an inline `<iframe>` and its `</iframe>` are two); closes the parser
+  // implies at the end of a token's text do not count.
+  let inDropped = 0;
+  const drops = (name: string) => DROPPED_WITH_CONTENT.has(name) && !VOID.has(name);
+  const scan = (html: string, firstLine: number) => {
+    // A token that is only a closing tag (`</iframe>` after an inline `<iframe>`): the parser
+    // below would ignore it, having seen no opening tag.
+    const lone = /^<\/([a-zA-Z][\w:-]*)\s*>$/.exec(html.trim());
+    if (lone) {
+      if (inDropped > 0 && drops(lone[1]!.toLowerCase())) inDropped--;
+      return;
+    }
+    const parser: Parser = new Parser(
+      {
+        onopentag(name, attribs) {
+          if (inDropped > 0) {
+            if (drops(name)) inDropped++;
+            return;
+          }
+          // The tag's own line: its block's first line plus the lines before it in the block.
+          let line = firstLine;
+          for (let i = html.indexOf("\n"); i !== -1 && i < parser.startIndex; i = html.indexOf("\n", i + 1)) line++;
+          const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
+          if (!ALLOWED_TAG_SET.has(name)) {
+            if (drops(name)) inDropped++;
+            note(line, drops(name) ? `${tag} and its content` : VOID.has(name) ? tag : `${tag} (its text is kept)`);
+            return;
+          }
+          const allowed = ALLOWED_ATTRIBUTES[name];
+          for (const [attr, value] of Object.entries(attribs)) {
+            if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
+            else if ((name === "a" && attr === "href") || (name === "img" && attr === "src")) {
+              if (naughtyUrl(absolutise(value, baseUrl), name === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES)) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
+            } else if (name === "code" && attr === "class" && !value.split(/\s+/).filter(Boolean).every((c) => CODE_CLASS.test(c))) {
+              note(line, `the class of <code> (only language-… is kept)`);
+            }
+          }
+        },
+        onclosetag(name, implied) {
+          if (!implied && inDropped > 0 && drops(name)) inDropped--;
+        },
+      },
+      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    );
+    parser.write(html);
+    parser.end();
+  };
+  const visit = (list: Token[], line: number) => {
+    // A token without a map (a table cell's, an inline child) is on the last line seen.
+    for (const t of list) {
+      const at = (line = t.map ? t.map[0] + 1 : line);
+      if (t.type === "html_block" || t.type === "html_inline") scan(t.content, at);
+      if (t.children) visit(t.children, at);
+    }
+  };
+  visit(tokens, 1);
+  return found;
+}
+
+/**
+ * Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
+ * `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
+ * the URL): the body line of each. Only walked when a body has a `:` inside a link's URL.
+ */
+function refusedLinks(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []): RemovedHtml[] {
+  const visit = (list: Token[], line: number) => {
+    for (const t of list) {
+      const at = (line = t.map ? t.map[0] + 1 : line);
+      if (t.children) visit(t.children, at);
+      const attr = t.type === "link_open" ? "href" : t.type === "image" ? "src" : undefined;
+      const raw = attr && t.attrGet(attr);
+      const url = raw === undefined || raw === null ? "" : String(raw);
+      if (url && naughtyUrl(absolutise(url, baseUrl), t.type === "image" ? IMG_SCHEMES : ALLOWED_SCHEMES)) {
+        found.push({ line: at, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
+      }
+    }
+  };
+  visit(tokens, 1);
+  return found.sort((a, b) => a.line - b.line);
+}
 
 /** `direct: false` always takes the sanitize-html path (tests compare the two). */
 export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean } = {}): MarkdownResult {
@@ -250,11 +368,17 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  if (directMax >= 0) return { ok: true, html: renderDirect(tokens, baseUrl) };
+  // Refused link URLs, looked for only where a link could hold a scheme: ](x: or ]: x: or <x:
+  const links = /\]\(\s*<?[a-zA-Z][\w+.-]*:|\]:\s*<?[a-zA-Z][\w+.-]*:|<[a-zA-Z][\w+.-]*:/.test(markdown) ? refusedLinks(tokens, baseUrl) : [];
+  if (directMax >= 0) {
+    const html = renderDirect(tokens, baseUrl);
+    return links.length ? { ok: true, html, removed: links } : { ok: true, html };
+  }
   const html = sanitize(md.renderer.render(tokens, md.options, {}), baseUrl);
   const depth = htmlDepth(html);
   if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);
-  return { ok: true, html };
+  const removed = removedHtml(tokens, baseUrl, links).sort((a, b) => a.line - b.line);
+  return removed.length ? { ok: true, html, removed } : { ok: true, html };
 }
 
 function tooDeep(depth: number): MarkdownResult {

@@ -80,8 +80,14 @@ const bcp47 = z
     } catch {
       // not a well-formed tag: the issue below
     }
-    if (tags.length === 1) return tags[0] as string;
-    ctx.addIssue({ code: "custom", message: "must be a BCP 47 language tag like en, en-GB or tr", input: v });
+    // Well-formed is not enough: `english` is (a 5-8 letter language subtag is reserved for
+    // registration, and none is registered), but no reader knows it. A language is 2 or 3 letters.
+    if (tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!)) return tags[0] as string;
+    ctx.addIssue({
+      code: "custom",
+      message: `must be a BCP 47 language tag like en, en-GB or tr${tags.length === 1 ? ": it starts with a language code of 2 or 3 letters (ISO 639)" : ""}`,
+      input: v,
+    });
     return z.NEVER;
   });
 
@@ -130,12 +136,12 @@ const imageSchema = z.object(
     /** Extension: size in bytes, for RSS enclosures. */
     length: z.number().int().min(0).optional(),
   },
-  { error: "expected an image: {url, alt, caption?, credit?}" },
+  { error: "expected an image: its url and alt (and optionally caption and credit), each on its own line indented below image:" },
 );
 
 const relatedSchema = z.object(
   { title: line(LIMITS.titleChars, "the link's title"), url: httpUrl },
-  { error: "expected a related link: {title, url}" },
+  { error: "expected a related link: its title and url, like - title: …, then url: … indented below it" },
 );
 
 export const articleSchema = z.object(
@@ -196,4 +202,14 @@ export function unknownNestedKeys(value: Record<string, unknown>, nested: Nested
     else check(v, [field], nested[field]!);
   }
   return found;
+}
+
+/** A schema issue in words for an editor (zod 4 needs `reportInput` for the input to be known). */
+export function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  // `title: 2020` or `id: 12345`: text to the editor, a number (or true/false) to YAML.
+  if (issue.code === "invalid_type" && issue.expected === "string" && (typeof issue.input === "number" || typeof issue.input === "boolean")) {
+    return `${issue.message}: YAML reads ${String(issue.input)} as a ${typeof issue.input === "number" ? "number" : "true/false value"}; put it in quotes, like "${String(issue.input)}"`;
+  }
+  return issue.message;
 }

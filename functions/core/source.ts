@@ -31,7 +31,8 @@ export type SplitSource =
 export function splitFrontMatter(text: string): SplitSource {
   const firstEnd = text.indexOf("\n");
   if ((firstEnd < 0 ? text : text.slice(0, firstEnd)).trimEnd() !== "---") {
-    return { ok: false, message: "the file must start with a line '---', then YAML fields (title, date…), then '---'", line: 1 };
+    const empty = text.trim() === "";
+    return { ok: false, message: `${empty ? "the file is empty: it " : "the file "}must start with a line '---', then YAML fields (title, date…), then '---'`, line: 1 };
   }
   // Walk line starts with indexOf rather than splitting a long body into lines.
   let line = 2;

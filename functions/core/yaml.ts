@@ -174,7 +174,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
           line: lineAtOffset(failingAlias(doc)?.range?.[0]),
           field: "front matter",
           message: /excessive alias/i.test(msg)
-            ? `too many YAML aliases (at most ${LIMITS.yamlAliases}): ${msg}`
+            ? `too many YAML aliases (*name): at most ${LIMITS.yamlAliases} are allowed; write the values out instead`
             : `YAML could not be read: ${msg}`,
         },
       ],

@@ -5,7 +5,7 @@
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
-import { ContentError, type ContentIssue } from "../core/errors.ts";
+import { ContentError, formatIssue, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
@@ -25,18 +25,15 @@ export interface ValidateResult {
 
 /** Every problem in every file, bodies included (also of drafts, scheduled articles and files whose front matter failed). */
 export async function validate(source: ContentSource): Promise<ValidateResult> {
-  const { files, issues: readIssues } = await source.read();
+  const { files, issues: readIssues, unreadable } = await source.read();
+  if (unreadable) return { ok: false, files: 0, articles: 0, issues: readIssues };
   const loaded = loadContent(files);
   const issues = [...readIssues, ...loaded.issues];
-  for (const a of loaded.articles) {
-    const issue = renderBody(a);
-    if (issue) issues.push(issue);
-  }
+  for (const a of loaded.articles) issues.push(...renderBody(a));
   const parsed = new Set(loaded.articles.map((a) => a.file));
   for (const f of files) {
     if (!isArticlePath(f.path) || parsed.has(f.path)) continue;
-    const issue = checkBody(f.path, f.bytes, loaded.site?.site_url ?? PLACEHOLDER_SITE.site_url);
-    if (issue) issues.push(issue);
+    issues.push(...checkBody(f.path, f.bytes, loaded.site?.site_url ?? PLACEHOLDER_SITE.site_url));
   }
   sortIssues(issues);
   return { ok: !hasErrors(issues), files: files.length, articles: loaded.articles.length, issues };
@@ -150,7 +147,9 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     // reports it, not the first build after its publication time (or after `draft: false`),
     // when nobody is watching. Their HTML is let go below, with the archive-only items'.
     if (n === 0) for (const a of loaded.articles) if (!published.has(a)) bodies.add(a);
-    issues.push(...(await input.renderBodies(bodies)));
+    // A body's warning may have come from the cache already (cached-load.ts renderBodies).
+    const shown = new Set(issues.filter((i) => i.severity === "warning").map(formatIssue));
+    for (const i of await input.renderBodies(bodies)) if (i.severity !== "warning" || !shown.has(formatIssue(i))) issues.push(i);
     for (const spec of group) {
       const issue = toRender(spec) ? oversizedDocument(spec, model.site.items_per_feed) : undefined;
       if (issue) issues.push(issue);

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
-import type { ContentIssue } from "../core/errors.ts";
+import { formatIssue, type ContentIssue } from "../core/errors.ts";
 import {
   entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, contentHash, sameEntry, toEntry,
   type CacheData, type CacheDelta, type DecodedCache,
@@ -289,7 +289,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   for (const a of parsed?.unkept ?? []) unread.add(a);
   stats.parsed = parsed?.results.length ?? 0;
   if (parsed?.workers) stats.workers = parsed.workers;
-  const loaded = settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results) : loadContent(files);
+  const loaded = first.unreadable ? { articles: [], issues: [] } : settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results) : loadContent(files);
   issues.push(...loaded.issues);
 
   return {
@@ -319,9 +319,13 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       }
       const ready = wanted.filter((x) => !unread.has(x));
       if (parsed) out.push(...(await parsed.renderBodies(ready)));
-      else for (const a of ready) {
-        const issue = renderBody(a);
-        if (issue) out.push(issue);
+      else for (const a of ready) out.push(...renderBody(a));
+      // A body's warnings (raw HTML removed) go with its parse result, so that the cache keeps
+      // them and later builds, which reuse the HTML instead of converting the body, report them
+      // like the front matter's (build.ts leaves out a repeat of one already reported).
+      for (const w of out) {
+        const r = w.severity === "warning" ? results.get(w.file) : undefined;
+        if (r && !r.issues.some((i) => formatIssue(i) === formatIssue(w))) r.issues.push(w);
       }
       return out;
     },

@@ -68,7 +68,8 @@ export interface ChunkBytes {
 
 /** What renderBody needs of an article besides its body (which the worker reads from `at`). */
 export type RenderItem = Pick<Article, "file" | "url" | "image" | "related" | "source"> & { at: ChunkBytes; i: number; n: number };
-type Rendered = { n: number; html: string } | { n: number; issue: ContentIssue };
+/** A body converted on a worker: its HTML, if it converted, and its issues (an error, or warnings). */
+type Rendered = { n: number; html?: string; issues: ContentIssue[] };
 
 export type ToWorker = { type: "parse"; chunk: number; at: ChunkBytes; paths: string[] } | { type: "render"; items: RenderItem[] };
 export type FromWorker = { type: "parsed"; chunk: number; results: ArticleResult[] } | { type: "rendered"; out: Rendered[] };
@@ -302,8 +303,8 @@ export class ParsePool {
           }
           for (const r of out) {
             // renderBody's output on the worker (feedSafeHtml), as on this thread.
-            if ("html" in r) part[r.n]!.contentHtml = r.html as FeedSafeHtml;
-            else issues.push(r.issue);
+            if (r.html !== undefined) part[r.n]!.contentHtml = r.html as FeedSafeHtml;
+            issues.push(...r.issues);
           }
         }
         return issues;
@@ -357,9 +358,8 @@ function renderHere(articles: Article[], body: (a: Article) => { markdown: strin
       a.markdown = b.markdown;
       a.bodyLine = b.bodyLine;
     }
-    const issue = renderBody(a);
+    issues.push(...renderBody(a));
     a.markdown = ""; // converted: the text can go (a body read again from the source too)
-    if (issue) issues.push(issue);
   }
   return issues;
 }

@@ -24,10 +24,10 @@ port.on("message", (m: ToWorker) => {
   }
   const out = m.items.map(({ at, i, n, ...item }) => {
     const body = bodyOf(fileBytes(at, i));
-    if (!body) return { n, issue: { file: item.file, field: "body", severity: "error" as const, message: "could not be read again" } };
+    if (!body) return { n, issues: [{ file: item.file, field: "body", severity: "error" as const, message: "could not be read again" }] };
     const a = { ...item, ...body } as Article;
-    const issue = renderBody(a);
-    return issue ? { n, issue } : { n, html: a.contentHtml! };
+    const issues = renderBody(a);
+    return { n, html: a.contentHtml, issues };
   });
   port.postMessage({ type: "rendered", out } satisfies FromWorker);
 });

@@ -90,6 +90,19 @@ describe("syndicate validate", () => {
     expect([r.code, r.stdout, r.stderr]).toEqual([0, "", expect.stringContaining("content/articles/a.md:4: warning: colour: unknown field")]);
   });
 
+  it("warns of raw HTML the allow-list removes, in valid files and in files whose front matter failed", async () => {
+    const r = await syndicate(
+      await project({ ...tree({ e: articleText({}, "Text\n\n<iframe src=\"https://v.example.com/\"></iframe>") }), "articles/f.md": articleText({ date: "someday" }, '<a href="javascript:x()">k</a>') }),
+      "validate",
+      "--content",
+      "content",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^content\/articles\/f\.md:3: date: /);
+    expect(r.stderr).toContain('content/articles/e.md:7: warning: body: not published: <iframe> and its content; README "What HTML an article may contain" lists what is kept');
+    expect(r.stderr).toContain("content/articles/f.md:5: warning: body: not published: the href of <a> (javascript: URLs are not allowed)");
+  });
+
   it("rejects an article linked from outside the content directory", async () => {
     const cwd = await project(VALID);
     await writeFile(join(cwd, "secret.md"), articleText());
@@ -107,10 +120,47 @@ describe("usage errors exit 2", () => {
     ["build without --out or --bucket", ["build"]],
     ["build with both --out and --bucket", ["build", "--out", "x", "--bucket", "y"]],
     ["an unreadable --now", ["build", "--out", "x", "--now", "soon"]],
+    // Date.parse reads "1" as 2001 and "June 2020" as a day in it: either would publish feeds
+    // that leave out every later article. --now is ISO 8601, as an article's date is.
+    ["--now 1", ["build", "--out", "x", "--now", "1"]],
+    ["--now June 2020", ["build", "--out", "x", "--now", "June 2020"]],
+    ["an empty --content", ["validate", "--content", ""]],
     ["build --region without --bucket", ["build", "--out", "x", "--region", "eu-west-1"]],
   ])("%s", async (_, args) => {
     const r = await syndicate(await tempDir(), ...args);
     expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Usage:");
+  });
+
+  it("but --help after a command prints the usage and exits 0", async () => {
+    for (const command of ["validate", "build", "push", "serve"]) {
+      const r = await syndicate(await tempDir(), command, "--help");
+      expect([command, r.code, r.stdout]).toEqual([command, 0, expect.stringContaining("syndicate serve [--port 3000] [--host 127.0.0.1]")]);
+    }
+  });
+});
+
+describe("a content folder that is not one", () => {
+  it("says a missing folder is missing, and nothing else", async () => {
+    const r = await syndicate(await tempDir(), "validate", "--content", "nope");
+    expect([r.code, r.stdout]).toEqual([1, "nope: file: content directory nope does not exist\n"]);
+  });
+
+  it("says a file given as the folder is not a folder", async () => {
+    const cwd = await project(VALID);
+    const r = await syndicate(cwd, "build", "--content", "content/site.yaml", "--out", "out");
+    expect([r.code, r.stdout]).toEqual([1, "content/site.yaml: file: content directory content/site.yaml is not a folder: give the folder that holds site.yaml and articles/\n"]);
+  });
+
+  it("shows paths under an absolute --content as absolute paths", async () => {
+    const cwd = await project(tree({ a: { colour: "blue" } }));
+    const r = await syndicate(cwd, "validate", "--content", join(cwd, "content"));
+    expect(r.stderr).toContain(`${join(cwd, "content", "articles", "a.md")}:4: warning: colour: unknown field`);
+  });
+
+  it("takes a --now that is ISO 8601, with or without a zone", async () => {
+    const cwd = await project(VALID);
+    for (const now of ["2024-01-01", "2024-01-01T00:00:00", "2024-01-01T03:00:00+03:00"]) expect((await build(cwd.toString(), "--now", now)).code, now).toBe(0);
   });
 });
 

@@ -53,6 +53,20 @@ describe("syndicate push", () => {
     expect((await remote.get("site.yaml"))!.contentType).toBe("application/yaml; charset=utf-8");
   });
 
+  it("neither uploads hidden files nor reads hidden keys: an editor's lock file is no article", async () => {
+    const content = await writeCorpus(join(ctx.work, "hidden"), { articles: 2 });
+    await writeFile(join(content, "articles", ".#article-000000.md"), "lock");
+    const store = await ctx.s3.bucket("hidden");
+    const r = await push(store.bucket, content);
+    expect(r.uploaded.sort()).toEqual(["articles/article-000000.md", "articles/article-000001.md", "site.yaml"]);
+    // One put there by other means is left alone, and not read as an article.
+    await store.put("articles/._article-000001.md", Buffer.from([0, 5, 22, 7]), { contentType: "application/octet-stream", cacheControl: "no-cache" });
+    expect((await push(store.bucket, content)).deleted).toEqual([]);
+    const read = await new S3Content({ client: ctx.s3.client, bucket: store.bucket }).read();
+    expect(read.files.map((f) => f.path).sort()).toEqual(["articles/article-000000.md", "articles/article-000001.md", "site.yaml"]);
+    expect(read.issues).toEqual([]);
+  });
+
   it("leaves keys under the prefix that are not content files alone", async () => {
     const content = await writeCorpus(join(ctx.work, "b"), { articles: 3 });
     const store = await ctx.s3.bucket("foreign");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { articleUrl, parseArticle, renderBody, slugFromFile } from "../../functions/core/article.ts";
+import { articleUrl, parseArticle, REMOVED_HTML_WARNINGS, renderBody, slugFromFile } from "../../functions/core/article.ts";
 import { asBase, joinUrl } from "../../functions/core/urls.ts";
 import fc from "fast-check";
 import { formatIssue } from "../../functions/core/errors.ts";
@@ -86,6 +86,16 @@ describe("parseArticle: warnings", () => {
     expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:4: warning: colour: unknown field, ignored/)]);
   });
 
+  it("warns that `tags: A, B` is one tag, with its line, by both parsers; a list or a lone tag draws nothing", () => {
+    const text = "---\ntitle: T\ndate: 2020-06-19T10:00:00Z\ntags: Turkey, Diplomacy\n---\nBody\n";
+    for (const r of [parse(text), parseArticle(FILE, bytes(text), TEST_SITE, { fastPath: false })]) {
+      expect(r.article?.tags).toEqual([{ name: "Turkey, Diplomacy", slug: "turkey-diplomacy" }]);
+      expect(r.issues.map(formatIssue)).toEqual(['articles/a.md:4: warning: tags: is one tag, "Turkey, Diplomacy"; for 2 tags write a list: tags: [Turkey, Diplomacy]']);
+    }
+    expect(parse(articleText({ tags: ["Smith, John", "Turkey"] })).issues).toEqual([]);
+    expect(parse(articleText({ tags: "Turkey" })).issues).toEqual([]);
+  });
+
   it("warns about unknown keys of the image, an author and a related link, each with its line", () => {
     const text = [
       "---", "title: T", "date: 2020-06-19T10:00:00Z",
@@ -135,6 +145,13 @@ describe("parseArticle: rejected", () => {
 
   it("names a missing required field", () => {
     expect(lines(articleText({ title: undefined }))).toEqual(["articles/a.md:2: title: is required"]);
+    // Text to an editor, a number or true/false to YAML: say so, and how to quote it.
+    expect(lines(articleText({ title: 2020 }))).toEqual(['articles/a.md:2: title: expected the title as text: YAML reads 2020 as a number; put it in quotes, like "2020"']);
+    expect(lines(articleText({ source: true }))).toEqual(['articles/a.md:4: source: expected the source line as text: YAML reads true as a true/false value; put it in quotes, like "true"']);
+    expect(lines("")).toEqual(["articles/a.md:1: front matter: the file is empty: it must start with a line '---', then YAML fields (title, date…), then '---'"]);
+    expect(lines(articleText({ image: "https://news.example.com/a.jpg" }))).toEqual([
+      "articles/a.md:4: image: expected an image: its url and alt (and optionally caption and credit), each on its own line indented below image:",
+    ]);
   });
 
   it("names the line of a nested field", () => {
@@ -270,21 +287,74 @@ describe("slugFromFile", () => {
 describe("renderBody", () => {
   it("renders the body once, with image, related links and source around it", () => {
     const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", credit: "AA" }, related: [{ title: "R", url: "https://news.example.com/r" }], source: "Wire" }, "Text");
-    expect(renderBody(a)).toBeUndefined();
+    expect(renderBody(a)).toEqual([]);
     expect(a.contentHtml).toMatch(/^<figure><img src="https:\/\/news\.example\.com\/p\.png" alt="Alt"><figcaption><small>AA<\/small><\/figcaption><\/figure>\n<p>Text<\/p>\n<aside>.*<a href="https:\/\/news\.example\.com\/r">R<\/a>.*<\/aside>\n<p><em>Source: Wire<\/em><\/p>$/s);
   });
 
   it("gives every format the same HTML: no character XML cannot carry, a CR as &#13;, caption included", () => {
     const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", caption: "Cap\rtion" } }, "<p>a&#1;b</p>\n\nc&#13;d");
-    expect(renderBody(a)).toBeUndefined();
+    expect(renderBody(a)).toEqual([]);
     expect(a.contentHtml).not.toMatch(/[\u0001\r]/);
     expect(a.contentHtml).toContain("Cap&#13;tion");
     expect(a.contentHtml).toContain("<p>ab</p>");
   });
 
+  it("warns of each piece of raw HTML the allow-list removes, on its own line; allowed HTML draws none", () => {
+    // Body from line 5 (articleText: three fields, then the fence).
+    const body = [
+      "Intro with <b>bold</b> and <abbr title=\"t\">abbr</abbr>.", // 5: allowed
+      "",
+      "<iframe src=\"https://video.example.com/x\"></iframe>", // 7
+      "",
+      "A <a href=\"javascript:alert(1)\" onclick=\"steal()\">link</a> and <font color=red>old</font>.", // 9
+      "",
+      "<div>", // 11
+      "<script>alert(1)</script>", // 12: inside the block, on its own line
+      "<img src=\"data:image/png;base64,AAAA\" alt=\"x\" style=\"width:1px\">", // 13
+      "</div>",
+    ].join("\n");
+    const a = article({}, body);
+    const issues = renderBody(a);
+    expect(issues.map((i) => [i.line, i.severity, i.message.replace(/; README.*$/, "")])).toEqual([
+      [7, "warning", "not published: <iframe> and its content"],
+      [9, "warning", "not published: the href of <a> (javascript: URLs are not allowed)"],
+      [9, "warning", "not published: the onclick attribute of <a>"],
+      [9, "warning", "not published: <font> (its text is kept)"],
+      [12, "warning", "not published: <script> and its content"],
+      [13, "warning", "not published: the src of <img> (data: URLs are not allowed)"],
+      [13, "warning", "not published: the style attribute of <img>"],
+    ]);
+    expect(issues.every((i) => i.file === FILE && i.field === "body")).toBe(true);
+    // The HTML is as before: the warnings tell, they change nothing.
+    expect(a.contentHtml).not.toMatch(/iframe|script|onclick|javascript|data:|style=|font/);
+    expect(a.contentHtml).toContain("<abbr title=\"t\">abbr</abbr>");
+    expect(renderBody(article({}, "Only <b>allowed</b> <em>HTML</em> and <a href=\"https://x.example/\">links</a>."))).toEqual([]);
+  });
+
+  it("warns of a Markdown link or image whose URL is refused, with or without raw HTML in the body", () => {
+    const links = "[file](ftp://files.example.com/a)\n\n![pixel](data:image/png;base64,AAAA)\n\n[ref]\n\n[ref]: ftp://x.example.com/\n\n[fine](https://x.example.com/) [mail](mailto:a@x.example.com)";
+    const expected = [
+      [5, "not published: the link's URL (ftp: URLs are not allowed)"],
+      [7, "not published: the image's URL (data: URLs are not allowed)"],
+      [9, "not published: the link's URL (ftp: URLs are not allowed)"],
+    ];
+    const view = (body: string) => renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+    expect(view(links)).toEqual(expected);
+    // With raw HTML the body takes the sanitize-html path: the same warnings, in line order.
+    expect(view(`${links}\n\n<font>x</font>`)).toEqual([...expected, [15, "not published: <font> (its text is kept)"]]);
+  });
+
+  it("caps the raw-HTML warnings of one file, counting the rest", () => {
+    const a = article({}, Array.from({ length: 15 }, (_, i) => `<font>${i}</font>`).join("\n\n"));
+    const issues = renderBody(a);
+    expect(issues).toHaveLength(REMOVED_HTML_WARNINGS + 1);
+    expect(issues.at(-1)!.message).toBe("not published: 5 more pieces from here on");
+    expect(issues.at(-1)!.line).toBe(5 + 2 * REMOVED_HTML_WARNINGS);
+  });
+
   it("names the body line of the first list nested too deep", () => {
     // Body from line 5: "Intro", a blank line, then one list level per line from line 7.
     const a = article({}, `Intro\n\n${Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- x`).join("\n")}`);
-    expect(renderBody(a)).toMatchObject({ file: FILE, field: "body", line: 7 + LIMITS.bodyNestingDepth, message: expect.stringContaining("nested deeper than") });
+    expect(renderBody(a)).toMatchObject([{ file: FILE, field: "body", line: 7 + LIMITS.bodyNestingDepth, severity: "error", message: expect.stringContaining("nested deeper than") }]);
   });
 });

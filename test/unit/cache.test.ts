@@ -69,6 +69,37 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("reports a body's raw-HTML warning on every build, once, though later builds reuse its HTML from the cache", async () => {
+    const embed = articleText({ title: "Embed", date: "2020-03-01T00:00:00Z" }, "Text\n\n<iframe src=\"https://video.example.com/x\"></iframe>");
+    const { content, out } = await setup(articles(3, {}), {});
+    await writeFile(join(content, "articles", "embed.md"), embed);
+    const bodyWarnings = (r: BuildReport) => r.warnings.filter((w) => w.field === "body").map((w) => `${w.file}:${w.line}: ${w.message.replace(/;.*$/, "")}`);
+    const expected = ["articles/embed.md:7: not published: <iframe> and its content"];
+    const first = await run(content, out);
+    expect(bodyWarnings(first)).toEqual(expected);
+    const second = await run(content, out);
+    expect(second.cache).toMatchObject({ state: "used", parsed: 0, reused: 4 });
+    expect(bodyWarnings(second)).toEqual(expected);
+    // Another article edited: the embed's body is reused again, its warning still told once.
+    await writeFile(join(content, "articles", "a1.md"), articleText({ title: "Edited", date: "2020-01-02T00:00:00Z" }));
+    expect(bodyWarnings(await run(content, out))).toEqual(expected);
+    // Without the cache the body is converted again: the same one warning.
+    expect(bodyWarnings(await run(content, out, false))).toEqual(expected);
+    // An archived body converted again when its page is rendered again (its HTML is not kept):
+    // the warning from the cache and the conversion's are one warning.
+    const archived = await setup(articles(8, { embed: { title: "Embed", date: "2020-01-01T12:00:00Z" } }), { items_per_feed: 2, archives: true });
+    await writeFile(join(archived.content, "articles", "embed.md"), articleText({ title: "Embed", date: "2020-01-01T12:00:00Z" }, "Text\n\n<iframe></iframe>"));
+    expect(bodyWarnings(await run(archived.content, archived.out))).toEqual(expected);
+    await writeFile(join(archived.content, "articles", "a0.md"), articleText({ title: "Archived, edited", date: "2020-01-01T00:00:00Z" }));
+    const again = await run(archived.content, archived.out);
+    expect(again.written).toContain("archive/1/feed.xml");
+    expect(bodyWarnings(again)).toEqual(expected);
+    // The raw HTML gone: no warning, from the cache or otherwise.
+    await writeFile(join(content, "articles", "embed.md"), articleText({ title: "Embed", date: "2020-03-01T00:00:00Z" }, "Text"));
+    expect(bodyWarnings(await run(content, out))).toEqual([]);
+    expect(bodyWarnings(await run(content, out))).toEqual([]);
+  });
+
   it("in a warm process, reuses the cache it read without parsing it again, once its bytes check out", async () => {
     const { content, out } = await setup(articles(12, { a20: { title: "Big", date: "2020-02-01T00:00:00Z", tags: ["T0"] } }));
     const first = await run(content, out);

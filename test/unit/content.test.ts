@@ -23,8 +23,10 @@ describe("loadContent", () => {
     ]);
   });
 
-  it("reports a slug set in front matter that another file's name gives", () => {
-    expect(errors(tree({ a: { slug: "b" }, b: {} }))).toEqual(['articles/b.md: slug: "b" (from its file name) is also the slug of articles/a.md:4; each article needs its own']);
+  it("reports a slug set in front matter that another file's name gives, in the file that set it, with its line", () => {
+    // a.md sets it and comes first; z.md sets it and comes last: either way the setter is told.
+    expect(errors(tree({ a: { slug: "b" }, b: {} }))).toEqual(['articles/a.md:4: slug: "b" is also the slug of articles/b.md (from its file name); each article needs its own']);
+    expect(errors(tree({ b: {}, z: { slug: "b" } }))).toEqual(['articles/z.md:4: slug: "b" is also the slug of articles/b.md (from its file name); each article needs its own']);
   });
 
   it("reports a duplicate id naming both files", () => {
@@ -73,6 +75,20 @@ describe("loadContent", () => {
     const t = tree({ a: { title: "" } });
     delete t["site.yaml"];
     expect(errors(t)).toEqual([expect.stringMatching(/^site\.yaml: file: is missing/), "articles/a.md:2: title: must not be empty"]);
+  });
+
+  it("tells an editor to quote a number written where site.yaml wants text", () => {
+    expect(errors(tree({}, { title: 2020 }))).toEqual(['site.yaml:1: title: expected the feed title as text: YAML reads 2020 as a number; put it in quotes, like "2020"']);
+  });
+
+  it("warns once per tag written more than one way, naming each spelling and its first file", () => {
+    const r = load(tree({ a: { tags: ["Turkey", "Libya"] }, b: { tags: ["turkey"] }, c: { tags: ["Türkiye"] }, d: { tags: ["Turkiye", "Turkey"] }, e: { tags: ["Libya"] } }));
+    expect(r.issues.map(formatIssue)).toEqual([
+      'articles/b.md: warning: tags: "Turkey" (articles/a.md), "turkey" (articles/b.md) are one tag, tags/turkey/, whose feeds take the newest article\'s spelling: write it one way',
+      'articles/d.md: warning: tags: "Türkiye" (articles/c.md), "Turkiye" (articles/d.md) are one tag, tags/turkiye/, whose feeds take the newest article\'s spelling: write it one way',
+    ]);
+    expect(r.articles).toHaveLength(5);
+    expect(load(tree({ a: { tags: ["Libya", "Italy"] }, b: { tags: ["Libya"] } })).issues).toEqual([]);
   });
 
   it("warns about a file that is neither site.yaml nor an article", () => {
@@ -146,14 +162,34 @@ describe("DirectoryContent", () => {
     expect(r.issues.map(formatIssue)).toEqual(["site.yaml: file: is not a regular file"]);
   });
 
+  it("leaves hidden files in articles/ unread: an Emacs lock (a link to nothing) and ._x.md warn, .DS_Store passes unsaid", async () => {
+    const r = await readDir(tree({ a: {} }), async (content) => {
+      await symlink("root@host.1234:1700000000", join(content, "articles", ".#a.md"));
+      await writeFile(join(content, "articles", "._a.md"), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]));
+      await writeFile(join(content, "articles", ".DS_Store"), "\u0000\u0000\u0000\u0001Bud1");
+    });
+    expect(r.files.map((f) => f.path)).toEqual(["site.yaml", "articles/a.md"]);
+    expect(r.issues.map(formatIssue)).toEqual([
+      "articles/.#a.md: warning: file: is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not",
+      "articles/._a.md: warning: file: is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not",
+    ]);
+    expect(hasErrors(r.issues)).toBe(false);
+  });
+
   it("follows a symbolic link that stays inside the content directory", async () => {
     const r = await readDir(tree({ a: {} }), (content) => symlink(join(content, "articles", "a.md"), join(content, "articles", "b.md")));
     expect(r.files.map((f) => f.path)).toEqual(["site.yaml", "articles/a.md", "articles/b.md"]);
   });
 
-  it("reports a dangling symbolic link", async () => {
-    const r = await readDir(tree({}), (content) => symlink(join(content, "nowhere.md"), join(content, "articles", "gone.md")));
-    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/gone\.md: file: /)]);
+  it("reports a dangling symbolic link, and one that loops, each in its own words", async () => {
+    const r = await readDir(tree({}), async (content) => {
+      await symlink(join(content, "nowhere.md"), join(content, "articles", "gone.md"));
+      await symlink(join(content, "articles", "loop.md"), join(content, "articles", "loop.md"));
+    });
+    expect(r.issues.map(formatIssue)).toEqual([
+      "articles/gone.md: file: is a symbolic link to nothing (its target does not exist): not read",
+      "articles/loop.md: file: is a symbolic link that loops (its chain of links leads back to itself): not read",
+    ]);
   });
 
   it(`reports an article over ${LIMITS.articleFileBytes} bytes without reading it`, async () => {

@@ -71,14 +71,14 @@ describe("parseContentDate", () => {
   });
 
   it.each([
-    ["2021-02-30", "not a real date"],
+    ["2021-02-30", "not a real date and time: no such day in that month, or a time past 23:59:59"],
     ["2021-02-29", "not a real date"],
     ["2021-13-01", "not a real date"],
     ["2021-04-31T10:00:00Z", "not a real date"],
     ["2021-01-01T25:00:00Z", "not a real date"],
     ["2021-01-01T23:60:00Z", "not a real date"],
     ["2021-01-01T23:59:60Z", "not a real date"],
-    ["1969-12-31", "from 1970 on"],
+    ["1969-12-31", '"1969-12-31" is before 1970: dates from 1970 on are accepted'],
     ["2021-01-01T10:00:00+25:00", "impossible UTC offset"],
     ["19 June 2020", "expected an ISO 8601"],
     ["2020-6-19", "expected an ISO 8601"],

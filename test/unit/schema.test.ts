@@ -131,6 +131,12 @@ describe("article schema", () => {
     expect(articleIssues({ language: "not a language" })).toEqual([expect.stringMatching(/^language: must be a BCP 47/)]);
   });
 
+  it("rejects a well-formed tag whose language is no 2- or 3-letter code (`english`), saying what a language code is", () => {
+    expect(articleIssues({ language: "english" })).toEqual(["language: must be a BCP 47 language tag like en, en-GB or tr: it starts with a language code of 2 or 3 letters (ISO 639)"]);
+    expect(articleIssues({ language: "Turkish-TR" })).toEqual([expect.stringMatching(/^language: must be a BCP 47 .*\(ISO 639\)$/)]);
+    for (const language of ["tr", "en-GB", "zh-Hant-TW", "es-419", "de-CH-1996", "tlh"]) expect(articleIssues({ language })).toEqual([]);
+  });
+
   it("canonicalises a language tag", () => {
     expect(articleSchema.parse({ ...ARTICLE, language: "EN-gb" }).language).toBe("en-GB");
   });
