@@ -129,6 +129,14 @@ const tooDeep = (line: number | undefined): { ok: false; problems: YamlProblem[]
   problems: [{ line, field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }],
 });
 
+/** The parser's errors an editor meets most, in an editor's words (by the `yaml` error code). */
+const YAML_ADVICE: Partial<Record<string, string>> = {
+  BLOCK_AS_IMPLICIT_KEY: 'a value with ": " in it needs quotes, like title: "Rome: the talks"',
+  MULTILINE_IMPLICIT_KEY:
+    "a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",
+  TAB_AS_INDENT: "indent with spaces, not tabs",
+};
+
 export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
   const deepFlow = tooDeepFlow(text);
   if (deepFlow !== undefined) return tooDeep(lineAt(text, deepFlow));
@@ -151,14 +159,20 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
   const lineAtOffset = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
   const problems: YamlProblem[] = [];
+  const told = new Set<string>();
   for (const e of [...doc.errors, ...doc.warnings]) {
+    const said = e.message.split(" at line")[0] ?? "";
     const message =
       e.code === "TAG_RESOLVE_FAILED"
-        ? `YAML tags are not allowed (${e.message.split(" at line")[0]?.replace("Unresolved tag: ", "")})`
+        ? `YAML tags are not allowed (${said.replace("Unresolved tag: ", "")})`
         : e.code === "DUPLICATE_KEY"
           ? duplicateKey(doc, text, e.pos[0])
-          : `invalid YAML: ${e.message.split(" at line")[0]}`;
-    problems.push({ line: lineAtOffset(e.pos[0]), field: "front matter", message });
+          : `invalid YAML: ${YAML_ADVICE[e.code] ?? (said.startsWith("Implicit map keys need") ? YAML_ADVICE.MULTILINE_IMPLICIT_KEY : said.startsWith("Missing closing") ? `a quoted value has no closing ${said.includes("'") ? "'" : '"'}: close it where the value ends (it may have begun lines earlier)` : said)}`;
+    // The parser may say one thing several times over (an error per key of one bad line).
+    const line = lineAtOffset(e.pos[0]);
+    if (told.has(`${line} ${message}`)) continue;
+    told.add(`${line} ${message}`);
+    problems.push({ line, field: "front matter", message });
   }
   if (problems.length) return { ok: false, problems };
 

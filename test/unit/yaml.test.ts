@@ -72,6 +72,18 @@ describe("parseYaml", () => {
     expect(problems("title: ok\nlist: [a, b\n")[0]?.message).toMatch(/invalid YAML/);
   });
 
+  it("says the common mistakes in an editor's words, each problem once", () => {
+    const said = (text: string) => problems(text).map((p) => `${p.line}: ${p.message}`);
+    // One bad line draws two identical errors from the parser (one per key): told once.
+    expect(said("title: a: b: c\n")).toEqual(['1: invalid YAML: a value with ": " in it needs quotes, like title: "Rome: the talks"']);
+    // Body text before a closing fence that is missing (the next `---` rule closed it).
+    expect(said("title: x\ndate: 2020-01-01\n\nSome body text.\n")).toEqual([
+      "4: invalid YAML: a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",
+    ]);
+    expect(said("title: x\n\tdate: y\n")).toEqual(["2: invalid YAML: indent with spaces, not tabs"]);
+    expect(said('title: "unclosed\ndate: 2020\n')).toEqual(['3: invalid YAML: a quoted value has no closing ": close it where the value ends (it may have begun lines earlier)']);
+  });
+
   it("accepts a few aliases", () => {
     expect(value("a: &x hello\nb: *x\nc: *x\n").value).toEqual({ a: "hello", b: "hello", c: "hello" });
   });
