@@ -4,7 +4,7 @@ import { DirectoryStore } from "../adapters/dir-store.ts";
 import { formatRequests, type ObjectStore } from "../adapters/store.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { pingAfterPublish } from "../pipeline/websub.ts";
-import { ContentError, RenderCheckError, PublishError, formatIssue } from "../core/errors.ts";
+import { ContentError, RenderCheckError, PublishError, formatIssue, type ContentIssue } from "../core/errors.ts";
 import { contentOption, displayIssue, fail, printIssues, progress } from "./shared.ts";
 import { parseContentDate } from "../core/dates.ts";
 
@@ -67,14 +67,26 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     return 0;
   } catch (err) {
     bar.end();
+    // With --json, every failure is one object on stdout: {ok: false, error: {name, message}},
+    // and for invalid content its issues too (README "CLI").
+    const json = (error: { name: string; message: string }, issues?: ContentIssue[]) =>
+      process.stdout.write(`${JSON.stringify({ ok: false, error, ...(issues && { issues: issues.map((i) => displayIssue(values.content, i)) }) }, null, 2)}\n`);
     if (err instanceof ContentError) {
-      printIssues(values.content, err.issues, values.json);
-      if (!values.json) process.stderr.write(`Build stopped: invalid content; ${store.description} was left as it was.\n`);
+      if (values.json) json({ name: err.name, message: `invalid content; ${store.description} was left as it was` }, err.issues);
+      else {
+        printIssues(values.content, err.issues, false);
+        process.stderr.write(`Build stopped: invalid content; ${store.description} was left as it was.\n`);
+      }
       return 1;
     }
     if (err instanceof RenderCheckError || err instanceof PublishError) {
-      if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { name: err.name, message: err.message } }, null, 2)}\n`);
+      if (values.json) json({ name: err.name, message: err.message });
       else process.stderr.write(`Build failed: ${err.message}\n`);
+      return 1;
+    }
+    if (values.json) {
+      json({ name: "Error", message: (err as Error).message ?? String(err) });
+      process.stderr.write(`syndicate: ${(err as Error).stack ?? err}\n`);
       return 1;
     }
     throw err;

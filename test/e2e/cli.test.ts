@@ -224,6 +224,19 @@ describe("syndicate build --out", () => {
     expect(report).toMatchObject({ ok: true, items: 2, drafts: 0, scheduled: 0, next_publication: null, documents: { total: 17, written: 17, deleted: 0 } });
   });
 
+  it("prints every failure as one JSON object with --json: {ok: false, error}, and the issues of invalid content", async () => {
+    const invalid = await build(await project(INVALID), "--json");
+    const parsed = JSON.parse(invalid.stdout) as { ok: boolean; error: { name: string; message: string }; issues: ContentIssue[] };
+    expect([invalid.code, parsed.ok, parsed.error]).toEqual([1, false, { name: "ContentError", message: "invalid content; directory out was left as it was" }]);
+    // A build stops at the front matter's errors before converting any body (validate goes on).
+    expect(parsed.issues.filter((i) => i.severity === "error").map(formatIssue)).toEqual(INVALID_ERRORS.filter((e) => typeof e !== "string" || !e.includes(": body: ")));
+    // Publishing fails: the output is a file, not a folder.
+    const cwd = await project(VALID);
+    await writeFile(join(cwd, "out"), "a file");
+    const failed = await build(cwd, "--json");
+    expect([failed.code, JSON.parse(failed.stdout)]).toEqual([1, { ok: false, error: { name: expect.any(String), message: expect.any(String) } }]);
+  });
+
   it("writes nothing when built again from unchanged content", async () => {
     const cwd = await project(VALID);
     await build(cwd);
