@@ -230,7 +230,7 @@ const NESTING_CONTAINERS = new Set([
   "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close", "blockquote_open", "blockquote_close",
 ]);
 
-/** Raw HTML the allow-list removes: what, and the body line it is on (1-based). */
+/** What the allow-list removes (raw HTML, a refused link or image URL): what, and its body line (1-based). */
 export interface RemovedHtml {
   line: number;
   what: string;
@@ -330,9 +330,10 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
 /**
  * Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
  * `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
- * the URL): the body line of each. Only walked when a body has a `:` inside a link's URL.
+ * the URL): the body line of each, in line order.
  */
-function refusedLinks(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []): RemovedHtml[] {
+function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
+  const found: RemovedHtml[] = [];
   const visit = (list: Token[], line: number) => {
     for (const t of list) {
       const at = (line = t.map ? t.map[0] + 1 : line);
@@ -368,8 +369,7 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  // Refused link URLs, looked for only where a link could hold a scheme: ](x: or ]: x: or <x:
-  const links = /\]\(\s*<?[a-zA-Z][\w+.-]*:|\]:\s*<?[a-zA-Z][\w+.-]*:|<[a-zA-Z][\w+.-]*:/.test(markdown) ? refusedLinks(tokens, baseUrl) : [];
+  const links = refusedLinks(tokens, baseUrl);
   if (directMax >= 0) {
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };

@@ -340,6 +340,11 @@ describe("renderBody", () => {
     ];
     const view = (body: string) => renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
     expect(view(links)).toEqual(expected);
+    // A scheme written as a character reference (markdown-it decodes it: still refused, still told).
+    expect(view("[a](&#x66;tp://x.example.com/) and <ftp://y.example.com/>")).toEqual([
+      [5, "not published: the link's URL (ftp: URLs are not allowed)"],
+      [5, "not published: the link's URL (ftp: URLs are not allowed)"],
+    ]);
     // With raw HTML the body takes the sanitize-html path: the same warnings, in line order.
     expect(view(`${links}\n\n<font>x</font>`)).toEqual([...expected, [15, "not published: <font> (its text is kept)"]]);
   });
