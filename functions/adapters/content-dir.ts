@@ -48,14 +48,14 @@ function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeM
 /**
  * What every content source reads: site.yaml and the direct entries of articles/, except hidden
  * ones (a name starting with "."): editors' lock files (Emacs's `.#name.md`, a link to nothing),
- * macOS's `._name.md`, swap and backup files. A directory reports each it leaves out.
+ * macOS's `._name.md`, swap and backup files. A directory warns of each hidden `.md` file.
  */
 export function isContentPath(path: string): boolean {
   return path === SITE_FILE || /^articles\/[^/.][^/]*$/.test(path);
 }
 
 /** The warning for a hidden `.md` file in articles/, which is not read. */
-export const HIDDEN_FILE = "is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not";
+export const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
 
 /** A content file past its size limit is reported, not read (LIMITS). */
 /** The most bytes a content file may have. */

@@ -275,10 +275,10 @@ function bodyIssue(file: string, bodyLine: number, failed: { message: string; li
   return { file, line, field: "body", message: failed.message, severity: "error" };
 }
 
-/** Warnings per file about raw HTML the allow-list removed: at most this many, then a count. */
+/** Warnings per file about what the allow-list removed (raw HTML, refused URLs): at most this many, then a count. */
 export const REMOVED_HTML_WARNINGS = 10;
 
-/** A warning for each piece of raw HTML the allow-list removed (markdown.ts removedHtml). */
+/** A warning for each thing the allow-list removed (markdown.ts removedHtml, refusedLinks). */
 function removedWarnings(file: string, bodyLine: number, removed: readonly RemovedHtml[] | undefined): ContentIssue[] {
   if (!removed?.length) return [];
   const warn = (line: number, message: string): ContentIssue => ({ file, line: line + bodyLine - 1, field: "body", message, severity: "warning" });

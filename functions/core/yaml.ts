@@ -129,13 +129,19 @@ const tooDeep = (line: number | undefined): { ok: false; problems: YamlProblem[]
   problems: [{ line, field: "front matter", message: `nested deeper than ${LIMITS.yamlDepth} levels` }],
 });
 
-/** The parser's errors an editor meets most, in an editor's words (by the `yaml` error code). */
-const YAML_ADVICE: Partial<Record<string, string>> = {
-  BLOCK_AS_IMPLICIT_KEY: 'a value with ": " in it needs quotes, like title: "Rome: the talks"',
-  MULTILINE_IMPLICIT_KEY:
-    "a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",
-  TAB_AS_INDENT: "indent with spaces, not tabs",
-};
+const NOT_A_FIELD =
+  "a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting";
+
+/** The parser's errors an editor meets most, in an editor's words; any other in the parser's. */
+function yamlAdvice(code: string, said: string): string {
+  if (code === "BLOCK_AS_IMPLICIT_KEY") return 'a value with ": " in it needs quotes, like title: "Rome: the talks"';
+  if (code === "MULTILINE_IMPLICIT_KEY" || said.startsWith("Implicit map keys need")) return NOT_A_FIELD;
+  if (code === "TAB_AS_INDENT") return "indent with spaces, not tabs";
+  if (said.startsWith("Missing closing")) {
+    return `a quoted value has no closing ${said.includes("'") ? "'" : '"'}: close it where the value ends (it may have begun lines earlier)`;
+  }
+  return said;
+}
 
 export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
   const deepFlow = tooDeepFlow(text);
@@ -167,7 +173,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
         ? `YAML tags are not allowed (${said.replace("Unresolved tag: ", "")})`
         : e.code === "DUPLICATE_KEY"
           ? duplicateKey(doc, text, e.pos[0])
-          : `invalid YAML: ${YAML_ADVICE[e.code] ?? (said.startsWith("Implicit map keys need") ? YAML_ADVICE.MULTILINE_IMPLICIT_KEY : said.startsWith("Missing closing") ? `a quoted value has no closing ${said.includes("'") ? "'" : '"'}: close it where the value ends (it may have begun lines earlier)` : said)}`;
+          : `invalid YAML: ${yamlAdvice(e.code, said)}`;
     // The parser may say one thing several times over (an error per key of one bad line).
     const line = lineAtOffset(e.pos[0]);
     if (told.has(`${line} ${message}`)) continue;

@@ -170,8 +170,8 @@ describe("DirectoryContent", () => {
     });
     expect(r.files.map((f) => f.path)).toEqual(["site.yaml", "articles/a.md"]);
     expect(r.issues.map(formatIssue)).toEqual([
-      "articles/.#a.md: warning: file: is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not",
-      "articles/._a.md: warning: file: is a hidden file (its name starts with '.'): not read, as editors' lock and backup files are not",
+      "articles/.#a.md: warning: file: is a hidden file (its name starts with '.', as editors' lock and backup files do): not read",
+      "articles/._a.md: warning: file: is a hidden file (its name starts with '.', as editors' lock and backup files do): not read",
     ]);
     expect(hasErrors(r.issues)).toBe(false);
   });
