@@ -20,13 +20,15 @@ export interface ContentFile {
 
 export interface LoadedContent {
   site?: Site;
+  /** The line of each top-level setting in site.yaml, for issues about one found later. */
+  siteLines?: Readonly<Record<string, number>>;
   articles: Article[];
   issues: ContentIssue[];
 }
 
 export const SITE_FILE = "site.yaml";
 
-export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues: ContentIssue[] } {
+export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?: Record<string, number>; issues: ContentIssue[] } {
   const issues: ContentIssue[] = [];
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file: SITE_FILE, field, message, line, severity: "error" });
@@ -71,7 +73,7 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; issues:
     }
     return { issues };
   }
-  return { site: result.data, issues };
+  return { site: result.data, lines: Object.fromEntries(parsed.yaml.keys.map(({ key, line }) => [key, line])), issues };
 }
 
 export function isArticlePath(path: string): boolean {
@@ -84,7 +86,7 @@ export function isArticlePath(path: string): boolean {
  */
 export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, ArticleResult> = new Map()): LoadedContent {
   const siteFile = files.find((f) => f.path === SITE_FILE);
-  const { site, issues } = parseSite(siteFile?.bytes);
+  const { site, lines: siteLines, issues } = parseSite(siteFile?.bytes);
   const articleFiles: (ContentFile | { path: string; bytes?: undefined })[] = files.filter((f) => isArticlePath(f.path) && !reused.has(f.path));
   for (const path of reused.keys()) articleFiles.push({ path });
   articleFiles.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -95,7 +97,7 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
   }
   if (articleFiles.length > LIMITS.articles) {
     issues.push({ file: "articles/", field: "file", severity: "error", message: `${articleFiles.length} articles; at most ${LIMITS.articles} are allowed` });
-    return { site, articles: [], issues };
+    return { site, siteLines, articles: [], issues };
   }
   // Without valid site settings, articles are still checked (against placeholder settings) so
   // that one run reports everything; nothing is built from them.
@@ -109,7 +111,7 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
     if (r.identity) identities.push(r.identity);
   }
   issues.push(...duplicates(identities, "slug"), ...duplicates(identities, "id"), ...tagSpellings(articles));
-  return { site, articles, issues };
+  return { site, siteLines, articles, issues };
 }
 
 /**

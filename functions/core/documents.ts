@@ -80,7 +80,7 @@ export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
  * HTML is converted): an error naming it, items_per_feed and its largest items, before anything
  * is rendered (three formats of it would be held at once).
  */
-export function oversizedDocument(spec: FeedDocumentSpec, itemsPerFeed: number): ContentIssue | undefined {
+export function oversizedDocument(spec: FeedDocumentSpec, itemsPerFeed: number, line?: number): ContentIssue | undefined {
   const size = (a: Article) => (a.contentHtml?.length ?? 0) + (a.summary?.length ?? 0) + a.title.length;
   let total = 0;
   for (const a of spec.items) total += size(a);
@@ -88,6 +88,8 @@ export function oversizedDocument(spec: FeedDocumentSpec, itemsPerFeed: number):
   const largest = [...spec.items].sort((a, b) => size(b) - size(a)).slice(0, 3).map((a) => `${a.file} (${size(a).toLocaleString("en")})`);
   return {
     file: "site.yaml",
+    // The setting's line when site.yaml has it; its default (50) is on no line.
+    line,
     field: "items_per_feed",
     severity: "error",
     message:

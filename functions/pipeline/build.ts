@@ -151,7 +151,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     const shown = new Set(issues.filter((i) => i.severity === "warning").map(formatIssue));
     for (const i of await input.renderBodies(bodies)) if (i.severity !== "warning" || !shown.has(formatIssue(i))) issues.push(i);
     for (const spec of group) {
-      const issue = toRender(spec) ? oversizedDocument(spec, model.site.items_per_feed) : undefined;
+      const issue = toRender(spec) ? oversizedDocument(spec, model.site.items_per_feed, loaded.siteLines?.items_per_feed) : undefined;
       if (issue) issues.push(issue);
     }
     if (n === groups.length - 1) await input.close(); // every body converted: the files' kept bytes and any workers can go

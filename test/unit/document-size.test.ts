@@ -9,7 +9,7 @@ import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { ContentError, formatIssue } from "../../functions/core/errors.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
-import { articleText, snapshot, tempDir, tree, writeTree } from "../support/content-tree.ts";
+import { articleText, siteYaml, snapshot, tempDir, tree, writeTree } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
 
@@ -32,6 +32,13 @@ describe("document size limit", () => {
       expect.stringMatching(/^site\.yaml: items_per_feed: the documents at \/ \(feed\.xml, atom\.xml, feed\.json\) would each carry [\d,]+ characters of item content; at most 10,485,760 are allowed per document: lower items_per_feed \(now 50\) or shorten its largest items: articles\/big-\d+\.md/),
     ]);
     expect(await snapshot(out)).toEqual(before);
+    // items_per_feed written in site.yaml: the error has its line.
+    const site = siteYaml({ items_per_feed: 40 });
+    await writeTree(content, { "site.yaml": site });
+    const line = site.split("\n").findIndex((l) => l.startsWith("items_per_feed:")) + 1;
+    const again = await build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW }).catch((e: unknown) => e);
+    expect((again as ContentError).issues.map(formatIssue)).toEqual([expect.stringMatching(new RegExp(`^site\\.yaml:${line}: items_per_feed: .*\\(now 40\\)`))]);
+    expect(line).toBeGreaterThan(1);
   });
 
   it("lets a large feed under the limit through (20 items, ~1.4 million characters)", async () => {
