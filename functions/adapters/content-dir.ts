@@ -54,6 +54,8 @@ export function isContentPath(path: string): boolean {
   return path === SITE_FILE || /^articles\/[^/.][^/]*$/.test(path);
 }
 
+const ARTICLES_PREFIX = "articles/";
+
 /** The warning for a hidden `.md` file in articles/, which is not read. */
 export const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
 
@@ -161,7 +163,9 @@ export class DirectoryContent implements ContentSource {
     // ones (measured: 10,000 files in ~90 ms against 500-900 ms through the thread pool), and the
     // build that follows is CPU-bound on this thread anyway.
     const files = entries.map(({ path, link, special }): ContentFile | undefined => {
-      const full = join(this.root, ...path.split("/"));
+      // An article's path by concatenation (a readdir name holds no separator): path.join per
+      // file was ~1 µs, ~9 ms of a one-edit build at 10,000 articles.
+      const full = path === SITE_FILE ? join(this.root, SITE_FILE) : `${articlesDir}${sep}${path.slice(ARTICLES_PREFIX.length)}`;
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
         if (path.endsWith(".md") || path === SITE_FILE) err(path, "is not a regular file");
