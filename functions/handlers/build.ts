@@ -111,6 +111,14 @@ export interface BuildDeps {
  */
 export const BUILD_TIME_RESERVE_MS = 90_000;
 
+/**
+ * Of the invocation's remaining time, what publishing, storing the cache and recording the
+ * outcome keep for themselves: a build not publishing by then stops (BuildDeadlineError), and
+ * its failure is recorded and retried, instead of the build being killed by the timeout with
+ * nothing recorded (status.json and /health would still show the build before).
+ */
+export const PUBLISH_TIME_RESERVE_MS = 30_000;
+
 /** What the Lambda context tells of the time left; absent outside Lambda (tests). */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
@@ -162,8 +170,9 @@ async function runBuild(
   let failure: Error | undefined;
   try {
     const left = context?.getRemainingTimeInMillis();
-    const lease = left === undefined ? undefined : { waitMs: Math.max(0, left - BUILD_TIME_RESERVE_MS) };
-    const report = await build({ source: deps.source, store: deps.store, now, ...(lease && { lease }) });
+    const limits =
+      left === undefined ? {} : { lease: { waitMs: Math.max(0, left - BUILD_TIME_RESERVE_MS) }, deadline: Date.now() + left - PUBLISH_TIME_RESERVE_MS };
+    const report = await build({ source: deps.source, store: deps.store, now, ...limits });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
     log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
     // The site's WebSub hub, when it has one, hears of the feeds that changed (never fails the build).

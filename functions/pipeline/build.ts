@@ -50,6 +50,12 @@ export interface BuildOptions {
   now: number;
   concurrency?: number;
   onPhase?: (phase: string) => void;
+  /**
+   * When (Date.now() ms) the build must have begun publishing: past it, the build stops at its
+   * next phase before publishing, with a BuildDeadlineError, writing nothing (the build Lambda:
+   * its invocation's time limit, less what publishing and recording the outcome need).
+   */
+  deadline?: number;
   onProgress?: (done: number, total: number) => void;
   /** Use and update the build cache (default true); false rebuilds everything from the sources. */
   cache?: boolean;
@@ -90,6 +96,19 @@ export interface BuildReport {
  * two builds never interleave their writes, and a build that had to wait reads the content as
  * it is when it starts, so an older build can never publish over a newer one.
  */
+/** A build that ran past its deadline (BuildOptions.deadline) before publishing: nothing was written. */
+export class BuildDeadlineError extends Error {
+  override readonly name = "BuildDeadlineError";
+}
+
+/** Announces a phase up to publishing, first stopping the build if it is past its deadline. */
+function phase(options: BuildOptions, name: string): void {
+  if (options.deadline !== undefined && Date.now() > options.deadline) {
+    throw new BuildDeadlineError(`ran out of time before ${name}: the time limit was near, so nothing was published; a retry starts afresh`);
+  }
+  options.onPhase?.(name);
+}
+
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   return withLease(options.store, (lease) => buildHolding(options, lease, started), options.lease);
@@ -97,7 +116,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
-  options.onPhase?.("reading content");
+  phase(options, "reading content");
   const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread });
   try {
     return await buildFrom(input, options, lease, started, statsBefore);
@@ -107,7 +126,7 @@ async function buildHolding(options: BuildOptions, lease: Lease, started: number
 }
 
 async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease, started: number, statsBefore: RequestStats | undefined): Promise<BuildReport> {
-  options.onPhase?.("validating");
+  phase(options, "validating");
   const { loaded } = input;
   const issues = [...input.issues];
   if (hasErrors(issues) || !loaded.site) {
@@ -139,7 +158,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const outputs: PublishedOutput[] = [];
   const groups = [currentSpecs, ...archiveGroups(specs.filter((s) => s.kind === "archive"), options.archiveGroupItems ?? ARCHIVE_GROUP_ITEMS)];
   for (const [n, group] of groups.entries()) {
-    options.onPhase?.("converting Markdown");
+    phase(options, "converting Markdown");
     const bodies = new Set<Article>();
     for (const spec of group) if (toRender(spec)) for (const item of spec.items) bodies.add(item);
     // Drafts and scheduled articles are converted too (they are few, and parsed again every
@@ -156,7 +175,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     }
     if (n === groups.length - 1) await input.close(); // every body converted: the files' kept bytes and any workers can go
     if (hasErrors(issues)) continue;
-    options.onPhase?.("rendering");
+    phase(options, "rendering");
     outputs.push(...renderOutputs(model, group, reuse, held));
     for (const item of bodies) if (!current.has(item)) item.contentHtml = undefined;
   }
@@ -165,7 +184,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     throw new ContentError(issues);
   }
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
-  options.onPhase?.("publishing");
+  phase(options, "publishing");
   const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILD_TIME_RESERVE_MS, createBuildHandler, MAX_MESSAGE_BYTES, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
+import { BUILD_TIME_RESERVE_MS, createBuildHandler, MAX_MESSAGE_BYTES, PUBLISH_TIME_RESERVE_MS, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
 import { withLease } from "../../functions/pipeline/lease.ts";
 import { BUILD_REQUEST_TYPE } from "../../functions/handlers/queue.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -153,6 +153,23 @@ describe("build handler", () => {
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
     expect(await status(store)).toMatchObject({ ok: false, error: { retryable: true, message: expect.stringContaining("gave up after waiting 300 ms") } });
     release();
+  });
+
+  it("stops a build that runs into the invocation's last PUBLISH_TIME_RESERVE_MS before publishing, records it, and leaves the message to retry", async () => {
+    const base = await setup();
+    // Reading the content takes 300 ms; the invocation leaves 100 ms beyond the reserve.
+    const slow = { description: "slow", read: async (o?: Parameters<DirectoryContent["read"]>[0]) => (await new Promise((r) => setTimeout(r, 300)), base.deps.source.read(o)) };
+    const { handler } = await setup({ store: base.store, source: slow });
+    const store = base.store;
+    const res = await handler({ Records: [record("a", requestBody("r"))] }, { getRemainingTimeInMillis: () => PUBLISH_TIME_RESERVE_MS + 100 });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
+    expect(await status(store)).toMatchObject({ ok: false, error: { name: "BuildDeadlineError", retryable: true, message: expect.stringContaining("ran out of time before validating") } });
+    expect(await store.get("manifest.json")).toBeUndefined(); // nothing published
+    // With time enough, the same build publishes.
+    const ok = await handler({ Records: [record("b", requestBody("r2"))] }, { getRemainingTimeInMillis: () => PUBLISH_TIME_RESERVE_MS + 60_000 });
+    expect(ok.batchItemFailures).toEqual([]);
+    expect(await status(store)).toMatchObject({ ok: true });
+    expect(await store.get("manifest.json")).toBeDefined();
   });
 
   it("acknowledges messages when the content is invalid: retrying cannot fix it", async () => {
