@@ -115,9 +115,9 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
 }
 
 /**
- * One warning per tag written more than one way (`Turkey`, `turkey`; `Türkiye`, `Turkiye`):
- * the spellings share a slug, so they are one tag with one feed, titled after the newest item's
- * spelling, which then changes with whichever article came last. Named on the first file that
+ * One warning per tag written more than one way (`Turkey`, `turkey`; `Türkiye`, `Turkiye`), or
+ * two tags whose slugs meet (`C++` and `C#` are both `c`): they are one tag with one feed, titled
+ * after the newest item's spelling, which then changes with whichever article came last. Named on the first file that
  * wrote it differently, with every spelling and the first file of each.
  */
 function tagSpellings(articles: readonly Article[]): ContentIssue[] {
@@ -139,7 +139,7 @@ function tagSpellings(articles: readonly Article[]): ContentIssue[] {
       file: spellings[1]![1],
       field: "tags",
       severity: "warning",
-      message: `${shown.join(", ")} are one tag, tags/${slug}/, whose feeds take the newest article's spelling: write it one way`,
+      message: `${shown.join(", ")} share one slug, so one tag and one feed, tags/${slug}/, titled after the newest article's spelling: write the tag one way, or, if they are different tags, name one differently`,
     });
   }
   return issues;

@@ -84,8 +84,8 @@ describe("loadContent", () => {
   it("warns once per tag written more than one way, naming each spelling and its first file", () => {
     const r = load(tree({ a: { tags: ["Turkey", "Libya"] }, b: { tags: ["turkey"] }, c: { tags: ["Türkiye"] }, d: { tags: ["Turkiye", "Turkey"] }, e: { tags: ["Libya"] } }));
     expect(r.issues.map(formatIssue)).toEqual([
-      'articles/b.md: warning: tags: "Turkey" (articles/a.md), "turkey" (articles/b.md) are one tag, tags/turkey/, whose feeds take the newest article\'s spelling: write it one way',
-      'articles/d.md: warning: tags: "Türkiye" (articles/c.md), "Turkiye" (articles/d.md) are one tag, tags/turkiye/, whose feeds take the newest article\'s spelling: write it one way',
+      'articles/b.md: warning: tags: "Turkey" (articles/a.md), "turkey" (articles/b.md) share one slug, so one tag and one feed, tags/turkey/, titled after the newest article\'s spelling: write the tag one way, or, if they are different tags, name one differently',
+      'articles/d.md: warning: tags: "Türkiye" (articles/c.md), "Turkiye" (articles/d.md) share one slug, so one tag and one feed, tags/turkiye/, titled after the newest article\'s spelling: write the tag one way, or, if they are different tags, name one differently',
     ]);
     expect(r.articles).toHaveLength(5);
     expect(load(tree({ a: { tags: ["Libya", "Italy"] }, b: { tags: ["Libya"] } })).issues).toEqual([]);
