@@ -12,17 +12,21 @@ import { joinUrl } from "./urls.ts";
 export const LATEST_MAX = 50;
 export const LATEST_VERSION = 1;
 
+// Formats (date-time, uri) for clients generated from /openapi.json, and checked at every build.
+const dateTime = z.iso.datetime();
+const url = z.url({ protocol: /^https?$/ });
+
 export const latestItemSchema = z.object({
   id: z.string(),
-  url: z.string(),
+  url,
   title: z.string(),
   summary: z.string().optional(),
-  date_published: z.string(),
-  date_modified: z.string(),
-  authors: z.array(z.object({ name: z.string(), url: z.string().optional() })),
+  date_published: dateTime,
+  date_modified: dateTime,
+  authors: z.array(z.object({ name: z.string(), url: url.optional() })),
   tags: z.array(z.object({ name: z.string(), slug: z.string() })),
   image: z
-    .object({ url: z.string(), alt: z.string(), caption: z.string().optional(), credit: z.string().optional(), mime_type: z.string() })
+    .object({ url, alt: z.string(), caption: z.string().optional(), credit: z.string().optional(), mime_type: z.string() })
     .optional(),
   language: z.string(),
   source: z.string().optional(),
@@ -31,12 +35,12 @@ export const latestItemSchema = z.object({
 export const latestDocumentSchema = z.object({
   version: z.literal(LATEST_VERSION),
   title: z.string(),
-  home_page_url: z.string(),
-  feed_url: z.string(),
+  home_page_url: url,
+  feed_url: url,
   /** Tag slug when this is a tag's latest document. */
   tag: z.string().optional(),
   /** Newest modification among the items (RFC 3339), or null for an empty feed. */
-  updated: z.string().nullable(),
+  updated: dateTime.nullable(),
   /** The newest item, or null when nothing is published. */
   item: latestItemSchema.nullable(),
   /** Up to LATEST_MAX newest items, newest first. */

@@ -66,7 +66,18 @@ registry.add(errorSchema, { id: "Error" });
 function componentSchemas(): Record<string, unknown> {
   const { schemas } = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}` });
   // `$id`/`$schema` per component would re-base `$ref`s; OpenAPI 3.1 sets the dialect once.
-  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, $schema: _s, ...rest }]) => [id, rest]));
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, $schema: _s, ...rest }]) => [id, open(rest)]));
+}
+
+/**
+ * A response schema open to fields added later: zod writes `additionalProperties: false` for every
+ * object, and a client generated or validating strictly from it would break on the first field a
+ * version 1 document gains (README "latest.json": fields may be added). The properties stay listed.
+ */
+function open(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(open);
+  if (schema === null || typeof schema !== "object") return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([k, v]) => !(k === "additionalProperties" && v === false)).map(([k, v]) => [k, open(v)]));
 }
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });

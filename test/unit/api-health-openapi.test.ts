@@ -54,6 +54,14 @@ describe("GET /openapi.json", () => {
     const latest = await (await app.request("/latest?limit=2")).json();
     expect(validate(latest), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...(latest as object), version: 2 })).toBe(false);
+    // Open to fields a version 1 document may gain (README "latest.json"): a strict client
+    // generated from it must not break on the first one.
+    expect(validate({ ...(latest as object), next_field: "added later", item: { ...(latest as { item: object }).item, also_new: 1 } })).toBe(true);
+    expect(JSON.stringify(doc.components)).not.toContain('"additionalProperties":false');
+    // Dates and URLs carry their formats, for generated clients; a wrong one is refused.
+    const item = doc.components.schemas.LatestItem as { properties: Record<string, { format?: string }> };
+    expect([item.properties.date_published!.format, item.properties.date_modified!.format, item.properties.url!.format]).toEqual(["date-time", "date-time", "uri"]);
+    expect(validate({ ...(latest as object), updated: "19 June 2020" })).toBe(false);
     const health = ajv.compile({ $ref: "api#/components/schemas/Health" });
     expect(health(await (await app.request("/health")).json())).toBe(true);
     const error = ajv.compile({ $ref: "api#/components/schemas/Error" });
