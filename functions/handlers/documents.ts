@@ -13,6 +13,8 @@ import { TOPIC_KEY, type FeedLinks } from "../pipeline/websub.ts";
 import { CACHE } from "../core/render/index.ts";
 import { FORMATS } from "../core/documents.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
+import { within } from "./health.ts";
+import { STORE_READ_TIMEOUT_MS } from "./latest.ts";
 
 const TYPE_BY_FILE: Record<string, string> = {
   ...Object.fromEntries(Object.values(FORMATS).map((f) => [f.file, f.contentType])),
@@ -25,6 +27,8 @@ const FEED_FILE = /(?:^|\/)(?:feed\.xml|atom\.xml|feed\.json)$/;
 export interface DocumentOptions {
   /** Hub and public base URL for the `Link` headers, as the last build published them. */
   links?: () => FeedLinks | undefined;
+  /** How long a read may take before the answer is a 503 (default STORE_READ_TIMEOUT_MS, as /latest). */
+  readTimeoutMs?: number;
 }
 
 export function linkHeader(key: string, links: FeedLinks | undefined): string | undefined {
@@ -41,8 +45,9 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
   return async (c: Context): Promise<Response> => {
     const key = c.req.path.slice(1);
     if (!isServedKey(key)) throw new ApiError(404, `no document at ${c.req.path}`);
-    // A store that cannot be read is a passing condition (as for /latest), not an internal error.
-    const obj = await store.get(key).catch(() => {
+    // A store that cannot be read, or stalls (the S3 client's own retries take minutes), is a
+    // passing condition (as for /latest): a 503 within the read timeout, not a hung request.
+    const obj = await within(store.get(key), options.readTimeoutMs ?? STORE_READ_TIMEOUT_MS).catch(() => {
       throw new ApiError(503, "the feed store could not be read; try again shortly", { "retry-after": "5" });
     });
     if (!obj) throw new ApiError(404, `no document at ${c.req.path}`);

@@ -95,7 +95,8 @@ export function conditionalResponse(c: Context, body: Uint8Array, headers: Recor
   const notModified =
     ifNoneMatch !== undefined ? etag !== undefined && ifNoneMatchMatches(ifNoneMatch, etag) : notModifiedSince(c.req.header("if-modified-since"), headers["last-modified"]);
   if (notModified) return c.body(null, 304, notModifiedHeaders(headers, always));
-  return c.body(body as Uint8Array<ArrayBuffer>, 200 as ContentfulStatusCode, { ...headers, ...always });
+  // Content-Length given, not left to the server: a HEAD answer (the same headers, no body) keeps it.
+  return c.body(body as Uint8Array<ArrayBuffer>, 200 as ContentfulStatusCode, { ...headers, ...always, "content-length": String(body.byteLength) });
 }
 
 /**

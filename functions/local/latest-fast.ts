@@ -34,17 +34,18 @@ interface Prepared {
  * lowercase here), and @hono/node-server adds `Content-Length` after them when there is a body.
  */
 function headerList(headers: Record<string, string>, contentLength?: number): string[] {
-  const list = Object.keys(headers)
+  const all = contentLength === undefined ? headers : { ...headers, "content-length": String(contentLength) };
+  return Object.keys(all)
     .sort()
-    .flatMap((name) => [name, headers[name]!]);
-  return contentLength === undefined ? list : [...list, "Content-Length", String(contentLength)];
+    .flatMap((name) => [name, all[name]!]);
 }
 
 function prepare(answer: LatestAnswer): Prepared {
   const headers = { ...latestHeaders(answer.etag), ...READ_HEADERS };
   return {
     get: headerList(headers, answer.body.length),
-    head: headerList(headers),
+    // HEAD: the headers of GET, Content-Length included (RFC 9110 §9.3.2), and no body.
+    head: headerList(headers, answer.body.length),
     notModified: headerList(notModifiedHeaders(latestHeaders(answer.etag), READ_HEADERS)),
   };
 }

@@ -51,6 +51,8 @@ describe("the API over HTTP", () => {
     const head = await fetch(`${ctx.base}/latest`, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe("");
+    // Over real HTTP: HEAD carries GET's Content-Length.
+    expect(head.headers.get("content-length")).toBe(String((await (await fetch(`${ctx.base}/latest`)).arrayBuffer()).byteLength));
     const pre = await fetch(`${ctx.base}/latest`, { method: "OPTIONS", headers: { origin: "https://partner.example", "access-control-request-method": "GET" } });
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe("*");

@@ -100,6 +100,7 @@ describe("GET /latest", () => {
     expect(await head.text()).toBe("");
     expect(head.headers.get("etag")).toBe(get.headers.get("etag"));
     expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+    expect(head.headers.get("content-length")).toBe(String((await get.arrayBuffer()).byteLength));
   });
 
   it("answers a CORS preflight from any origin", async () => {

@@ -27,6 +27,13 @@ describe("document revalidation", () => {
     expect([res.status, res.headers.get("last-modified")]).toEqual([200, when.toUTCString()]);
   });
 
+  it("answers HEAD with GET's headers, Content-Length included, and no body", async () => {
+    const { app } = await served();
+    const get = await app.request("/feed.xml");
+    const head = await app.request("/feed.xml", { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length"), head.headers.get("etag"), await head.text()]).toEqual([200, String((await get.arrayBuffer()).byteLength), get.headers.get("etag"), ""]);
+  });
+
   it("answers If-Modified-Since at or after it with 304, before it with 200", async () => {
     const { app, when } = await served();
     const at = (ms: number) => app.request("/feed.xml", { headers: { "if-modified-since": new Date(ms).toUTCString() } });
@@ -66,6 +73,16 @@ describe("document serving", () => {
     const res = await app.request("/feed.xml");
     expect([res.status, res.headers.get("retry-after"), res.headers.get("cache-control")]).toEqual([503, "5", "no-store"]);
     expect(await res.text()).not.toContain("10.1.2.3");
+  });
+
+  it("answers 503 within the read timeout when the store stalls, instead of hanging on the S3 client's retries", async () => {
+    const { store } = await published();
+    const stalled = Object.assign(Object.create(store) as typeof store, { get: () => new Promise<never>(() => undefined) });
+    const app = createApp({ store: stalled, documents: { readTimeoutMs: 200 }, now: () => Date.now(), log: () => undefined });
+    const started = Date.now();
+    const res = await app.request("/feed.json");
+    expect([res.status, res.headers.get("retry-after")]).toEqual([503, "5"]);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
 
