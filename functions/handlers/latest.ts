@@ -20,6 +20,13 @@ export const REVALIDATE_MS = 5_000;
  * every /latest request waits on the one shared read (found by latest-under-load.test.ts).
  */
 export const STORE_READ_TIMEOUT_MS = 5_000;
+/**
+ * With a copy held, how long a request waits for its revalidation before the copy is answered;
+ * the read goes on, and what it brings (within STORE_READ_TIMEOUT_MS) is held for the next
+ * request. A store that stalls then costs a request this much, not the whole read timeout (an
+ * audit paused s3rver: /latest took 5 s, `?tag=` 10 s, every revalidation interval).
+ */
+export const HELD_WAIT_MS = 250;
 /** Documents kept in memory (main + tags); the oldest is dropped past this. */
 const MAX_ENTRIES = 512;
 const TAG_MAX_CHARS = 120;
@@ -96,6 +103,7 @@ export class LatestReader {
     private readonly now: () => number = Date.now,
     private readonly revalidateMs = REVALIDATE_MS,
     private readonly readTimeoutMs = STORE_READ_TIMEOUT_MS,
+    private readonly heldWaitMs = HELD_WAIT_MS,
   ) {}
 
   /** The entry held for `key` while it is fresh, without any store read; else undefined. */
@@ -109,7 +117,7 @@ export class LatestReader {
     const held = this.listing;
     if (!held || this.now() - held.checkedAt >= this.revalidateMs) {
       this.listingRead ??= this.readListing(held).finally(() => (this.listingRead = undefined));
-      await this.listingRead;
+      await (held ? orAfter(this.listingRead, this.heldWaitMs, undefined) : this.listingRead);
     }
     const keys = this.listing?.keys;
     return keys === undefined || keys.has(key);
@@ -139,7 +147,7 @@ export class LatestReader {
       pending = this.revalidate(key, entry).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
-    return pending;
+    return entry ? orAfter(pending, this.heldWaitMs, entry) : pending;
   }
 
   private async revalidate(key: string, entry: LatestEntry | undefined): Promise<LatestEntry> {
@@ -185,6 +193,16 @@ export class LatestReader {
     this.entries.delete(key);
     this.entries.set(key, next);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/** `work`'s result, or `fallback` if it has not come after `ms` (work goes on; the timer never outlives the race). */
+async function orAfter<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -169,4 +169,37 @@ describe("a store read that never settles", () => {
     expect((await reader.read("latest.json")).doc?.title).toBe("T");
     await expect(reader.read("tags/none/latest.json")).rejects.toMatchObject({ status: 503 });
   });
+
+  it("with a copy held, answers it after HELD_WAIT_MS while a slow read goes on, and holds what the read brings", async () => {
+    const doc = (title: string) => Buffer.from(JSON.stringify({ version: 1, title, home_page_url: "https://x.example/", feed_url: "https://x.example/f.json", updated: null, item: null, items: [] }));
+    let answer!: (o: { body: Buffer; etag: string }) => void;
+    let slow = false;
+    const store = {
+      get: (key: string) => (slow ? new Promise<{ body: Buffer; etag: string }>((r) => (answer = r)) : Promise.resolve(key === "latest.json" ? { body: doc("v1"), etag: '"v1"' } : undefined)),
+    };
+    let now = 0;
+    // A read may take 10 s before it counts as failed; a request with a copy held waits 50 ms.
+    const reader = new LatestReader(store, () => now, 100, 10_000, 50);
+    expect((await reader.read("latest.json")).doc?.title).toBe("v1");
+    slow = true;
+    now += 1_000;
+    const started = Date.now();
+    expect((await reader.read("latest.json")).doc?.title).toBe("v1");
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // The read comes back: its document is held, and answered while fresh, with no new read.
+    answer({ body: doc("v2"), etag: '"v2"' });
+    await new Promise((r) => setTimeout(r, 10));
+    slow = false;
+    expect((await reader.read("latest.json")).doc?.title).toBe("v2");
+    // The manifest's listing (for ?tag=) likewise: a stalled revalidation costs 50 ms, the listing held answers.
+    const manifest = Buffer.from(JSON.stringify({ outputs: { "tags/a/latest.json": {} } }));
+    const listingStore = { get: (key: string) => (slow ? new Promise<never>(() => undefined) : Promise.resolve(key === "manifest.json" ? { body: manifest, etag: '"m1"' } : undefined)) };
+    const tags = new LatestReader(listingStore, () => now, 100, 10_000, 50);
+    expect([await tags.listed("tags/a/latest.json"), await tags.listed("tags/b/latest.json")]).toEqual([true, false]);
+    slow = true;
+    now += 1_000;
+    const at = Date.now();
+    expect([await tags.listed("tags/a/latest.json"), await tags.listed("tags/b/latest.json")]).toEqual([true, false]);
+    expect(Date.now() - at).toBeLessThan(1_000);
+  });
 });
