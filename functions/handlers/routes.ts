@@ -46,7 +46,7 @@ const ALLOW: Record<string, string> = {
   "/webhooks/rebuild": "POST",
 };
 
-const preflight = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag", "Link"], maxAge: 86_400 });
+const preflight = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag", "Link", "Retry-After"], maxAge: 86_400 });
 
 /**
  * CORS of the read routes (and, locally, of the JSON documents): any origin, no credentials.
@@ -67,7 +67,8 @@ export const readCors: MiddlewareHandler = async (c, next) => {
 export const READ_HEADERS = {
   "x-content-type-options": "nosniff",
   "access-control-allow-origin": "*",
-  "access-control-expose-headers": "ETag,Link",
+  // Retry-After: a browser script can read when to try a 503 again.
+  "access-control-expose-headers": "ETag,Link,Retry-After",
 } as const;
 
 export function createApiApp(deps: ApiDeps): Hono {

@@ -299,7 +299,7 @@ const NODE_BASELINE = `
 const body = require("node:fs").readFileSync(process.argv[1]);
 const etag = '"' + require("node:crypto").createHash("sha256").update(body).digest("base64url").slice(0, 32) + '"';
 const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=60", etag,
-  "access-control-allow-origin": "*", "access-control-expose-headers": "ETag,Link", "x-content-type-options": "nosniff", "content-length": body.length };
+  "access-control-allow-origin": "*", "access-control-expose-headers": "ETag,Link,Retry-After", "x-content-type-options": "nosniff", "content-length": body.length };
 const server = require("node:http").createServer((req, res) => { res.writeHead(200, headers); res.end(body); });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
 `;

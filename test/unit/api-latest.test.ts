@@ -175,8 +175,10 @@ describe("GET /latest", () => {
   it("answers 503 without internals when the store cannot be read and nothing is cached", async () => {
     const { app, probe } = await setup();
     probe.down = true;
-    const res = await app.request("/latest");
+    const res = await app.request("/latest", { headers: { origin: "https://partner.example" } });
     expect(res.status).toBe(503);
+    // A browser script may read when to try again (Retry-After is exposed).
+    expect([res.headers.get("retry-after"), res.headers.get("access-control-allow-origin"), res.headers.get("access-control-expose-headers")]).toEqual(["5", "*", "ETag,Link,Retry-After"]);
     const text = await res.text();
     expect(text).not.toContain("ECONNREFUSED");
     expect(text).not.toContain("10.1.2.3");
