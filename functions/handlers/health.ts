@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import type { StoredObject } from "../adapters/store.ts";
 import type { BuildStatus } from "../core/status.ts";
 import { MANIFEST_KEY, MANIFEST_VERSION, STATUS_KEY, STATUS_VERSION } from "./contract.ts";
+import { JSON_UTF8 } from "./http.ts";
 import type { BuildState, Health } from "./openapi.ts";
 
 /** How long `/health` waits for the store before calling it unreachable. */
@@ -131,5 +132,5 @@ export async function healthResponse(c: Context, deps: HealthDeps): Promise<Resp
     last_build: lastBuild,
     webhook: { configured: deps.webhookConfigured },
   };
-  return c.json(body, reachable ? 200 : 503, { "cache-control": "no-store" });
+  return c.json(body, reachable ? 200 : 503, { "content-type": JSON_UTF8, "cache-control": "no-store" });
 }

@@ -40,6 +40,9 @@ export class ApiError extends HTTPException {
   }
 }
 
+/** Every JSON answer of the API: the same media type and charset (errors, /latest, /health, the webhook's 202). */
+export const JSON_UTF8 = "application/json; charset=utf-8";
+
 export function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });
 }
@@ -64,7 +67,7 @@ export function errorResponse(err: unknown, log: (line: string) => void): Respon
   }
   return new Response(errorBody(code, message), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...extra },
+    headers: { "content-type": JSON_UTF8, "cache-control": "no-store", ...extra },
   });
 }
 

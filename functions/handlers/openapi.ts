@@ -122,7 +122,17 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: json("Health", "Healthy"), 503: json("Health", "The store is unreachable"), default: unexpected },
         },
       },
-      "/openapi.json": { get: { operationId: "getOpenApi", summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } } },
+      "/openapi.json": {
+        get: {
+          operationId: "getOpenApi",
+          summary: "This document",
+          parameters: [header("If-None-Match", "An ETag of this document: 304 when it still matches")],
+          responses: {
+            200: { description: "OpenAPI 3.1 document", headers: etagHeader, content: { "application/json": { schema: { type: "object" } } } },
+            304: { description: "Not modified", headers: etagHeader },
+          },
+        },
+      },
       "/webhooks/rebuild": {
         post: {
           operationId: "rebuild",
@@ -143,7 +153,10 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: { required: false, content: { "*/*": { schema: {} } } },
           responses: {
             202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
-            401: error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),
+            401: {
+              ...error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),
+              headers: { "WWW-Authenticate": { description: "The two ways to sign: `X-Hub-Signature-256 realm=\"webhooks\", Standard-Webhooks realm=\"webhooks\"`", schema: { type: "string" } } },
+            },
             404: error("The webhook route is not enabled (no secret configured)"),
             413: error("Body over 1 MiB"),
             503: { ...error("Rebuilds are not configured here, or the build request could not be queued: retry the delivery"), headers: retryAfter },

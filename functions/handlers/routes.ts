@@ -7,7 +7,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
-import { ApiError, errorResponse } from "./http.ts";
+import { ApiError, conditionalResponse, errorResponse, JSON_UTF8, strongEtag } from "./http.ts";
 import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
 import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
 import { DeliveryLog, webhookHandler } from "./webhook.ts";
@@ -94,7 +94,14 @@ export function createApiApp(deps: ApiDeps): Hono {
     }
   });
   app.onError((err) => errorResponse(err, log));
-  app.notFound((c) => errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`), log));
+  // With CORS, like the read routes: a partner's browser script that asks for a wrong path reads
+  // the JSON 404, not a CORS failure.
+  app.notFound((c) => {
+    const res = errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`), log);
+    res.headers.set("access-control-allow-origin", READ_HEADERS["access-control-allow-origin"]);
+    res.headers.set("access-control-expose-headers", READ_HEADERS["access-control-expose-headers"]);
+    return res;
+  });
   app.use("*", async (c, next) => {
     await next();
     c.res.headers.set("x-content-type-options", "nosniff");
@@ -102,7 +109,9 @@ export function createApiApp(deps: ApiDeps): Hono {
   for (const path of ["/latest", "/health", "/openapi.json"]) app.use(path, readCors);
 
   app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, webhookConfigured: Boolean(deps.webhookSecret) }));
-  app.get("/openapi.json", (c) => c.body(openapi, 200, { "content-type": "application/json; charset=utf-8", "cache-control": "public, max-age=300" }));
+  // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
+  const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
+  app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));
   if (deps.webhookSecret) {
     app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret, triggerBuild: deps.triggerBuild, deliveries, now }));
   } else {

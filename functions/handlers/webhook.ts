@@ -12,7 +12,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import type { BuildRequest, TriggerBuild } from "../pipeline/coalesce.ts";
-import { ApiError, readBodyLimited } from "./http.ts";
+import { ApiError, JSON_UTF8, readBodyLimited } from "./http.ts";
 
 /** Bodies past this are refused with 413 without being read further. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -100,33 +100,40 @@ function signedDeliveryId(id: string): string {
   return DELIVERY_ID.test(id) ? id : `sha256:${createHash("sha256").update(id).digest("hex")}`;
 }
 
+/**
+ * A 401 with the challenge RFC 9110 §15.5.2 requires: the two ways a delivery may be signed (no
+ * registered HTTP scheme names an HMAC over the body, so the scheme is named after its header).
+ */
+const CHALLENGE = 'X-Hub-Signature-256 realm="webhooks", Standard-Webhooks realm="webhooks"';
+const unauthorized = (message: string) => new ApiError(401, message, { "www-authenticate": CHALLENGE });
+
 export function webhookHandler(o: WebhookOptions) {
   return async (c: Context): Promise<Response> => {
     const h = (name: string) => c.req.header(name);
     const standard = h("webhook-signature");
     const github = h("x-hub-signature-256");
     if (!standard && !github) {
-      throw new ApiError(401, h("x-hub-signature")
+      throw unauthorized(h("x-hub-signature")
         ? "X-Hub-Signature (SHA-1) is not accepted: send X-Hub-Signature-256"
         : "missing signature: send X-Hub-Signature-256 or the Standard Webhooks headers");
     }
     const id = h("webhook-id");
     const timestamp = h("webhook-timestamp");
     if (standard) {
-      if (!id || !timestamp) throw new ApiError(401, "webhook-signature needs webhook-id and webhook-timestamp");
+      if (!id || !timestamp) throw unauthorized("webhook-signature needs webhook-id and webhook-timestamp");
       if (!/^\d{1,12}$/.test(timestamp) || Math.abs(o.now() / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) {
-        throw new ApiError(401, `webhook-timestamp is not within ${TIMESTAMP_TOLERANCE_S} seconds of now`);
+        throw unauthorized(`webhook-timestamp is not within ${TIMESTAMP_TOLERANCE_S} seconds of now`);
       }
     }
     const body = await readBodyLimited(c.req.raw, WEBHOOK_BODY_LIMIT);
     const valid = standard ? verifyStandard(o.secret, body, id!, timestamp!, standard) : verifyGithub(o.secret, body, github!);
-    if (!valid) throw new ApiError(401, "the signature does not match the body");
+    if (!valid) throw unauthorized("the signature does not match the body");
     if (!o.triggerBuild) throw new ApiError(503, "rebuilds are not configured on this deployment");
     const trigger = o.triggerBuild;
     const delivery = standard ? signedDeliveryId(id!) : [h("x-github-delivery"), h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
     const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, received_at: new Date(o.now()).toISOString() };
     const start = async () => (await trigger(request)).id;
     const result = delivery ? await o.deliveries.claim(delivery, start) : { build_id: await start(), duplicate: false };
-    return c.json({ accepted: true, ...result }, 202, { "cache-control": "no-store" });
+    return c.json({ accepted: true, ...result }, 202, { "content-type": JSON_UTF8, "cache-control": "no-store" });
   };
 }

@@ -14,6 +14,8 @@ describe("GET /health", () => {
     const res = await app.request("/health");
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
+    // The same media type and charset as every other JSON answer of the API.
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(await res.json()).toEqual({
       status: "degraded",
       store: { reachable: true },
@@ -36,6 +38,22 @@ describe("GET /health", () => {
 });
 
 describe("GET /openapi.json", () => {
+  it("carries an ETag and answers its revalidation with 304", async () => {
+    const { store } = await published();
+    const app = createApp({ store });
+    const first = await app.request("/openapi.json");
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{32}"$/);
+    const again = await app.request("/openapi.json", { headers: { "if-none-match": etag } });
+    expect([again.status, await again.text(), again.headers.get("access-control-allow-origin")]).toEqual([304, "", "*"]);
+  });
+
+  it("an unknown path: a JSON 404 a partner's browser script can read (CORS)", async () => {
+    const { store } = await published();
+    const res = await createApp({ store }).request("/no/such/route", { method: "POST", headers: { origin: "https://partner.example" } });
+    expect([res.status, res.headers.get("access-control-allow-origin"), res.headers.get("content-type")]).toEqual([404, "*", "application/json; charset=utf-8"]);
+  });
+
   it("is an OpenAPI 3.1 document whose LatestDocument schema is latest.ts's, and /latest conforms to it", async () => {
     const { store } = await published();
     const app = createApp({ store });

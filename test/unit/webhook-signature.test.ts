@@ -32,6 +32,8 @@ async function setup(secret = randomSecret(), queue = { down: false }) {
 
 async function expect401(res: Response) {
   expect(res.status).toBe(401);
+  // RFC 9110 §15.5.2: a 401 names how to authenticate.
+  expect(res.headers.get("www-authenticate")).toBe('X-Hub-Signature-256 realm="webhooks", Standard-Webhooks realm="webhooks"');
   const body = (await res.json()) as { error: { code: string } };
   expect(body.error.code).toBe("unauthorized");
 }
@@ -41,6 +43,7 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     const t = await setup();
     const res = await t.signed({ "x-github-delivery": "d-1" });
     expect(res.status).toBe(202);
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(await res.json()).toEqual({ accepted: true, build_id: "build-1", duplicate: false });
     expect(t.requests).toHaveLength(1);
     expect(t.requests[0]).toMatchObject({ trigger: "webhook", delivery_id: "d-1" });
