@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import * as z from "zod";
 import { createApp } from "../../functions/handlers/app.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
 import { ProbeStore, published, randomSecret } from "../support/api.ts";
+
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
 
 describe("GET /health", () => {
   it("reports a reachable store, the published build, the last build and whether the webhook is on", async () => {
@@ -67,6 +70,7 @@ describe("GET /openapi.json", () => {
     const fromZod = z.toJSONSchema(latestDocumentSchema) as { properties: object };
     expect(Object.keys(doc.components.schemas.LatestDocument!.properties!)).toEqual(Object.keys(fromZod.properties));
     const ajv = new Ajv2020({ strict: false });
+    addFormats(ajv); // the formats the document names (date-time, uri) checked, not ignored
     ajv.addSchema({ $id: "api", components: doc.components });
     const validate = ajv.compile({ $ref: "api#/components/schemas/LatestDocument" });
     const latest = await (await app.request("/latest?limit=2")).json();

@@ -6,6 +6,7 @@
 import { createServer } from "node:http";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
 import { createHandler, createLambdaApp } from "../../functions/handlers/api.ts";
 import { createApp } from "../../functions/handlers/app.ts";
 import { classifyRecord } from "../../functions/handlers/build.ts";
@@ -15,6 +16,8 @@ import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { tempDir } from "../support/content-tree.ts";
 import { githubSignature, published, randomSecret } from "../support/api.ts";
 import { invokeGet } from "../support/lambda.ts";
+
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
 
 let close: (() => void) | undefined;
 beforeEach(() => {
@@ -111,6 +114,7 @@ describe("webhooks on the API Lambda", () => {
 
 const healthSchema = (() => {
   const ajv = new Ajv2020({ strict: false });
+  addFormats(ajv); // the formats the document names (date-time, uri) checked, not ignored
   ajv.addSchema({ $id: "api", components: openapi.components });
   return ajv.compile({ $ref: "api#/components/schemas/Health" });
 })();
