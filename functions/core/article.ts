@@ -148,8 +148,9 @@ function interpret(
   // `tags: Turkey, Diplomacy` is one tag in YAML (a lone string becomes a one-tag list): most
   // likely meant as two. Said, not refused: a tag may hold a comma.
   if (typeof value.tags === "string" && value.tags.includes(",")) {
-    const names = value.tags.split(",").map((t) => t.trim()).filter(Boolean);
-    warn("tags", `is one tag, "${value.tags.trim()}"; for ${names.length} tags write a list: tags: [${names.join(", ")}]`, fmLine(lineOf(["tags"])));
+    // On one line whatever the value held (a block scalar may hold line breaks).
+    const names = value.tags.split(",").map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
+    warn("tags", `is one tag, "${names.join(", ")}"; for ${names.length} tags write a list: tags: [${names.join(", ")}]`, fmLine(lineOf(["tags"])));
   }
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
@@ -279,8 +280,12 @@ function bodyIssue(file: string, bodyLine: number, failed: { message: string; li
 export const REMOVED_HTML_WARNINGS = 10;
 
 /** A warning for each thing the allow-list removed (markdown.ts removedHtml, refusedLinks). */
-function removedWarnings(file: string, bodyLine: number, removed: readonly RemovedHtml[] | undefined): ContentIssue[] {
-  if (!removed?.length) return [];
+function removedWarnings(file: string, bodyLine: number, all: readonly RemovedHtml[] | undefined): ContentIssue[] {
+  if (!all?.length) return [];
+  // The same thing on one line said once (two ftp: links, an onclick on two tags): the build
+  // cache keeps warnings by their text, so a first build and a cached one tell the same.
+  const seen = new Set<string>();
+  const removed = all.filter((r) => !seen.has(`${r.line} ${r.what}`) && seen.add(`${r.line} ${r.what}`));
   const warn = (line: number, message: string): ContentIssue => ({ file, line: line + bodyLine - 1, field: "body", message, severity: "warning" });
   const shown = removed.slice(0, REMOVED_HTML_WARNINGS).map((r) => warn(r.line, `not published: ${r.what}; README "What HTML an article may contain" lists what is kept`));
   const more = removed.length - shown.length;

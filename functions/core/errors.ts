@@ -12,11 +12,14 @@ export interface ContentIssue {
   other?: { file: string; line?: number };
 }
 
-/** `articles/x.md:12: image.url: must be an absolute http(s) URL` */
+/**
+ * `articles/x.md:12: image.url: must be an absolute http(s) URL`: one line, always (an issue per
+ * line is the contract's output), whatever line breaks a quoted value or a file name held.
+ */
 export function formatIssue(issue: ContentIssue): string {
   const where = issue.line ? `${issue.file}:${issue.line}` : issue.file;
   const prefix = issue.severity === "warning" ? "warning: " : "";
-  return `${where}: ${prefix}${issue.field}: ${issue.message}`;
+  return `${where}: ${prefix}${issue.field}: ${issue.message}`.replace(/[\r\n\u2028\u2029]+/g, " ");
 }
 
 /** Invalid content: carries every issue found, so one run reports them all. */

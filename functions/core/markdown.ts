@@ -262,17 +262,20 @@ const DROPPED_WITH_CONTENT = new Set(["script", "style", "textarea", "option", "
  * tags, comments) are not reported.
  */
 function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []): RemovedHtml[] {
-  const seen = new Set<string>();
-  const note = (line: number, what: string) => {
-    const key = `${line}\u0000${what}`;
-    if (!seen.has(key)) (seen.add(key), found.push({ line, what }));
-  };
+  const note = (line: number, what: string) => found.push({ line, what });
   // Inside an element dropped with its content nothing more is reported: it is gone with it.
   // Counted across tokens (an inline `<iframe>` and its `</iframe>` are two); closes the parser
   // implies at the end of a token's text do not count.
   let inDropped = 0;
   const drops = (name: string) => DROPPED_WITH_CONTENT.has(name) && !VOID.has(name);
   const scan = (html: string, firstLine: number) => {
+    // The line of the parser's position, moved forward only (startIndex only grows): counting
+    // from the block's start for every tag was quadratic in a long HTML block.
+    let line = firstLine, counted = 0;
+    const lineAt = (index: number) => {
+      for (let i = html.indexOf("\n", counted); i !== -1 && i < index; i = html.indexOf("\n", i + 1)) (line++, (counted = i + 1));
+      return line;
+    };
     // A token that is only a closing tag (`</iframe>` after an inline `<iframe>`): the parser
     // below would ignore it, having seen no opening tag.
     const lone = /^<\/([a-zA-Z][\w:-]*)\s*>$/.exec(html.trim());
@@ -288,8 +291,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
             return;
           }
           // The tag's own line: its block's first line plus the lines before it in the block.
-          let line = firstLine;
-          for (let i = html.indexOf("\n"); i !== -1 && i < parser.startIndex; i = html.indexOf("\n", i + 1)) line++;
+          const line = lineAt(parser.startIndex);
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
           if (!ALLOWED_TAG_SET.has(name)) {
             if (drops(name)) inDropped++;
@@ -315,16 +317,27 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
     parser.write(html);
     parser.end();
   };
-  const visit = (list: Token[], line: number) => {
-    // A token without a map (a table cell's, an inline child) is on the last line seen.
+  walkLines(tokens, (t, line) => {
+    if (t.type === "html_block" || t.type === "html_inline") scan(t.content, line);
+  });
+  return found;
+}
+
+/**
+ * Every token with its body line (1-based): a block's from its map; a token without one (an
+ * inline child, a table cell's) the line before it, one more after each line break among the
+ * inline children. A token is visited before its children.
+ */
+function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): void {
+  const walk = (list: Token[], line: number) => {
     for (const t of list) {
-      const at = (line = t.map ? t.map[0] + 1 : line);
-      if (t.type === "html_block" || t.type === "html_inline") scan(t.content, at);
-      if (t.children) visit(t.children, at);
+      if (t.map) line = t.map[0] + 1;
+      else if (t.type === "softbreak" || t.type === "hardbreak") line++;
+      visit(t, line);
+      if (t.children) walk(t.children, line);
     }
   };
-  visit(tokens, 1);
-  return found;
+  walk(tokens, 1);
 }
 
 /**
@@ -334,19 +347,14 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
  */
 function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
   const found: RemovedHtml[] = [];
-  const visit = (list: Token[], line: number) => {
-    for (const t of list) {
-      const at = (line = t.map ? t.map[0] + 1 : line);
-      if (t.children) visit(t.children, at);
-      const attr = t.type === "link_open" ? "href" : t.type === "image" ? "src" : undefined;
-      const raw = attr && t.attrGet(attr);
-      const url = raw === undefined || raw === null ? "" : String(raw);
-      if (url && naughtyUrl(absolutise(url, baseUrl), t.type === "image" ? IMG_SCHEMES : ALLOWED_SCHEMES)) {
-        found.push({ line: at, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
-      }
+  walkLines(tokens, (t, line) => {
+    const attr = t.type === "link_open" ? "href" : t.type === "image" ? "src" : undefined;
+    const raw = attr && t.attrGet(attr);
+    const url = raw === undefined || raw === null ? "" : String(raw);
+    if (url && naughtyUrl(absolutise(url, baseUrl), t.type === "image" ? IMG_SCHEMES : ALLOWED_SCHEMES)) {
+      found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
     }
-  };
-  visit(tokens, 1);
+  });
   return found.sort((a, b) => a.line - b.line);
 }
 

@@ -157,6 +157,9 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // one fails, so that every problem is reported in one run; nothing is rendered after a failure.
   const outputs: PublishedOutput[] = [];
   const groups = [currentSpecs, ...archiveGroups(specs.filter((s) => s.kind === "archive"), options.archiveGroupItems ?? ARCHIVE_GROUP_ITEMS)];
+  // The warnings told so far, made once (not once per archive group): a body's warning may have
+  // come from the cache already (cached-load.ts renderBodies), and is told once.
+  let told: Set<string> | undefined;
   for (const [n, group] of groups.entries()) {
     phase(options, "converting Markdown");
     const bodies = new Set<Article>();
@@ -166,9 +169,15 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     // reports it, not the first build after its publication time (or after `draft: false`),
     // when nobody is watching. Their HTML is let go below, with the archive-only items'.
     if (n === 0) for (const a of loaded.articles) if (!published.has(a)) bodies.add(a);
-    // A body's warning may have come from the cache already (cached-load.ts renderBodies).
-    const shown = new Set(issues.filter((i) => i.severity === "warning").map(formatIssue));
-    for (const i of await input.renderBodies(bodies)) if (i.severity !== "warning" || !shown.has(formatIssue(i))) issues.push(i);
+    for (const i of await input.renderBodies(bodies)) {
+      if (i.severity === "warning") {
+        told ??= new Set(issues.filter((w) => w.severity === "warning").map(formatIssue));
+        const key = formatIssue(i);
+        if (told.has(key)) continue;
+        told.add(key);
+      }
+      issues.push(i);
+    }
     for (const spec of group) {
       const issue = toRender(spec) ? oversizedDocument(spec, model.site.items_per_feed, loaded.siteLines?.items_per_feed) : undefined;
       if (issue) issues.push(issue);
