@@ -251,6 +251,9 @@ function schemeOf(url: string): string {
   return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";
 }
 
+/** A closing tag at the start of a piece of HTML, white space before it allowed. */
+const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
+
 /** Content sanitize-html drops with the element (nonTextTags in `sanitize`). */
 const DROPPED_WITH_CONTENT = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 
@@ -276,13 +279,13 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
       for (let i = html.indexOf("\n", counted); i !== -1 && i < index; i = html.indexOf("\n", i + 1)) (line++, (counted = i + 1));
       return line;
     };
-    // A token that is only a closing tag (`</iframe>` after an inline `<iframe>`): the parser
-    // below would ignore it, having seen no opening tag.
-    const lone = /^<\/([a-zA-Z][\w:-]*)\s*>$/.exec(html.trim());
-    if (lone) {
-      if (inDropped > 0 && drops(lone[1]!.toLowerCase())) inDropped--;
-      return;
+    // Closing tags a token starts with (`</iframe>` after an inline `<iframe>`, or opening an
+    // HTML block): the parser below would ignore them, having seen no opening tag.
+    let start = 0;
+    for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) {
+      if (inDropped > 0 && drops(m[1]!.toLowerCase())) inDropped--;
     }
+    if (start >= html.length) return;
     const parser: Parser = new Parser(
       {
         onopentag(name, attribs) {
@@ -291,7 +294,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
             return;
           }
           // The tag's own line: its block's first line plus the lines before it in the block.
-          const line = lineAt(parser.startIndex);
+          const line = lineAt(start + parser.startIndex);
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
           if (!ALLOWED_TAG_SET.has(name)) {
             if (drops(name)) inDropped++;
@@ -314,7 +317,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
       },
       { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
     );
-    parser.write(html);
+    parser.write(start ? html.slice(start) : html);
     parser.end();
   };
   walkLines(tokens, (t, line) => {

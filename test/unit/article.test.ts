@@ -373,6 +373,16 @@ describe("renderBody", () => {
     ]);
   });
 
+  it("counts a closing tag that opens an HTML block: what follows the dropped element is told again", () => {
+    // An <iframe> left open in one block and closed at the start of a later one: sanitize-html
+    // drops what lies between; the <font> after the close is removed with its text kept.
+    const body = ["<iframe src=\"https://v.example.com/\">", "", "fallback", "", "</iframe>", "<font>after</font>"].join("\n");
+    expect(renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
+      [5, "not published: <iframe> and its content"],
+      [10, "not published: <font> (its text is kept)"],
+    ]);
+  });
+
   it("caps the raw-HTML warnings of one file, counting the rest", () => {
     const a = article({}, Array.from({ length: 15 }, (_, i) => `<font>${i}</font>`).join("\n\n"));
     const issues = renderBody(a);
