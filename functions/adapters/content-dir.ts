@@ -56,6 +56,9 @@ export function isContentPath(path: string): boolean {
 
 const ARTICLES_PREFIX = "articles/";
 
+/** A file whose problems are told (site.yaml, an article); any other in articles/ is ignored with a warning (content.ts). */
+const reported = (path: string): boolean => path === SITE_FILE || path.endsWith(".md");
+
 /** The warning for a hidden `.md` file in articles/, which is not read. */
 export const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
 
@@ -168,7 +171,7 @@ export class DirectoryContent implements ContentSource {
       const full = path === SITE_FILE ? join(this.root, SITE_FILE) : `${articlesDir}${sep}${path.slice(ARTICLES_PREFIX.length)}`;
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
-        if (path.endsWith(".md") || path === SITE_FILE) err(path, "is not a regular file");
+        if (reported(path)) err(path, "is not a regular file");
         return undefined;
       }
       if (link) {
@@ -185,7 +188,7 @@ export class DirectoryContent implements ContentSource {
           return undefined;
         }
         if (!attempt(() => statSync(full))?.isFile()) {
-          if (path.endsWith(".md") || path === SITE_FILE) err(path, "is not a regular file");
+          if (reported(path)) err(path, "is not a regular file");
           return undefined;
         }
       }
@@ -200,13 +203,13 @@ export class DirectoryContent implements ContentSource {
       try {
         fd = openSync(full, "r");
       } catch {
-        if (path.endsWith(".md")) err(path, "could not be opened");
+        if (reported(path)) err(path, "could not be opened");
         return undefined;
       }
       try {
         const info = fstatSync(fd);
         if (!info.isFile()) {
-          if (path.endsWith(".md")) err(path, "is not a regular file");
+          if (reported(path)) err(path, "is not a regular file");
           return undefined;
         }
         const tooBig = sizeProblem(path, info.size);

@@ -117,8 +117,8 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
 /**
  * One warning per tag written more than one way (`Turkey`, `turkey`; `Türkiye`, `Turkiye`), or
  * two tags whose slugs meet (`C++` and `C#` are both `c`): they are one tag with one feed, titled
- * after the newest item's spelling, which then changes with whichever article came last. Named on the first file that
- * wrote it differently, with every spelling and the first file of each.
+ * after the newest item's spelling, which then changes with whichever article came last. Named
+ * on the first file that wrote it differently, with every spelling and the first file of each.
  */
 function tagSpellings(articles: readonly Article[]): ContentIssue[] {
   const bySlug = new Map<string, Map<string, string>>();

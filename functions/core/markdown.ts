@@ -41,6 +41,8 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
 
 const ALLOWED_SCHEMES = ["http", "https", "mailto"];
 const IMG_SCHEMES = ["http", "https"];
+/** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml). */
+const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 const CODE_CLASS = /^language-[a-z0-9+#-]+$/;
 
 function absolutise(value: string, base: string): string {
@@ -61,7 +63,7 @@ export function sanitize(html: string, baseUrl: string): string {
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
     // Content of these is dropped with the tag, not shown as text.
-    nonTextTags: ["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"],
+    nonTextTags: [...DROPPED_WITH_CONTENT],
     transformTags: {
       a: (tagName, attribs) => ({
         tagName,
@@ -89,6 +91,9 @@ function finish(html: string): string {
  * characters and spaces ignored, HTML comments removed, then the scheme must be allowed;
  * protocol-relative URLs are refused, scheme-less ones pass.
  */
+/** The URL schemes an element keeps: images http(s) only, links mailto too. */
+const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
+
 function naughtyUrl(url: string, schemes: readonly string[]): boolean {
   // eslint-disable-next-line no-control-regex
   let href = url.replace(/[\x00-\x20]+/g, "");
@@ -178,7 +183,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
       let value = String(raw);
       if ((t.tag === "a" && name === "href") || (t.tag === "img" && name === "src")) {
         value = absolutise(value, baseUrl);
-        if (naughtyUrl(value, t.tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES)) continue;
+        if (naughtyUrl(value, schemesFor(t.tag))) continue;
       }
       if (value === "" && name !== "alt") continue;
       kept.push([name, value]);
@@ -254,8 +259,6 @@ function schemeOf(url: string): string {
 /** A closing tag at the start of a piece of HTML, white space before it allowed. */
 const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
 
-/** Content sanitize-html drops with the element (nonTextTags in `sanitize`). */
-const DROPPED_WITH_CONTENT = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 
 /**
  * What `sanitize` will remove of the body's raw HTML (html_block and html_inline tokens), so that
@@ -305,7 +308,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           for (const [attr, value] of Object.entries(attribs)) {
             if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if ((name === "a" && attr === "href") || (name === "img" && attr === "src")) {
-              if (naughtyUrl(absolutise(value, baseUrl), name === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES)) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
+              if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
             } else if (name === "code" && attr === "class" && !value.split(/\s+/).filter(Boolean).every((c) => CODE_CLASS.test(c))) {
               note(line, `the class of <code> (only language-… is kept)`);
             }
@@ -346,7 +349,7 @@ function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): vo
 /**
  * Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
  * `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
- * the URL): the body line of each, in line order.
+ * the URL): the body line of each, in line order (the walk's).
  */
 function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
   const found: RemovedHtml[] = [];
@@ -354,11 +357,11 @@ function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
     const attr = t.type === "link_open" ? "href" : t.type === "image" ? "src" : undefined;
     const raw = attr && t.attrGet(attr);
     const url = raw === undefined || raw === null ? "" : String(raw);
-    if (url && naughtyUrl(absolutise(url, baseUrl), t.type === "image" ? IMG_SCHEMES : ALLOWED_SCHEMES)) {
+    if (url && naughtyUrl(absolutise(url, baseUrl), schemesFor(t.tag))) {
       found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
     }
   });
-  return found.sort((a, b) => a.line - b.line);
+  return found;
 }
 
 /** `direct: false` always takes the sanitize-html path (tests compare the two). */

@@ -211,8 +211,9 @@ export function issueMessage(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.expected === "string" && (typeof issue.input === "number" || typeof issue.input === "boolean")) {
     // `date: 2020`: quoting would not make it a date.
     const field = issue.path.at(-1);
-    if (field === "date" || field === "updated") return `expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: YAML read ${String(issue.input)} as a number`;
-    return `${issue.message}: YAML reads ${String(issue.input)} as a ${typeof issue.input === "number" ? "number" : "true/false value"}; put it in quotes, like "${String(issue.input)}"`;
+    const read = `YAML reads ${String(issue.input)} as a ${typeof issue.input === "number" ? "number" : "true/false value"}`;
+    if (field === "date" || field === "updated") return `expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: ${read}`;
+    return `${issue.message}: ${read}; put it in quotes, like "${String(issue.input)}"`;
   }
   return issue.message;
 }

@@ -117,7 +117,8 @@ export class LatestReader {
     const held = this.listing;
     if (!held || this.now() - held.checkedAt >= this.revalidateMs) {
       this.listingRead ??= this.readListing(held).finally(() => (this.listingRead = undefined));
-      await (held ? orAfter(this.listingRead, this.heldWaitMs, undefined) : this.listingRead);
+      // With a listing held, it answers after heldWaitMs while the read goes on (which never rejects).
+      await (held ? within(this.listingRead, this.heldWaitMs).catch(() => undefined) : this.listingRead);
     }
     const keys = this.listing?.keys;
     return keys === undefined || keys.has(key);
@@ -147,7 +148,9 @@ export class LatestReader {
       pending = this.revalidate(key, entry).finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
     }
-    return entry ? orAfter(pending, this.heldWaitMs, entry) : pending;
+    // With a copy held, it answers after heldWaitMs while the read goes on (which, with a copy
+    // held, never rejects: unreadable answers the copy).
+    return entry ? within(pending, this.heldWaitMs).catch(() => entry) : pending;
   }
 
   private async revalidate(key: string, entry: LatestEntry | undefined): Promise<LatestEntry> {
@@ -193,16 +196,6 @@ export class LatestReader {
     this.entries.delete(key);
     this.entries.set(key, next);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-  }
-}
-
-/** `work`'s result, or `fallback` if it has not come after `ms` (work goes on; the timer never outlives the race). */
-async function orAfter<T>(work: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

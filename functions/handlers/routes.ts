@@ -59,9 +59,14 @@ const preflight = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], 
 export const readCors: MiddlewareHandler = async (c, next) => {
   if (c.req.method === "OPTIONS") return preflight(c, next);
   await next();
-  c.res.headers.set("access-control-allow-origin", READ_HEADERS["access-control-allow-origin"]);
-  c.res.headers.set("access-control-expose-headers", READ_HEADERS["access-control-expose-headers"]);
+  setReadCors(c.res.headers);
 };
+
+/** The CORS headers of the read routes, on a response already made. */
+function setReadCors(headers: Headers): void {
+  headers.set("access-control-allow-origin", READ_HEADERS["access-control-allow-origin"]);
+  headers.set("access-control-expose-headers", READ_HEADERS["access-control-expose-headers"]);
+}
 
 /** What every answer of a read route carries: nosniff (every response) and CORS (read routes). */
 export const READ_HEADERS = {
@@ -98,8 +103,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   // the JSON 404, not a CORS failure.
   app.notFound((c) => {
     const res = errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`), log);
-    res.headers.set("access-control-allow-origin", READ_HEADERS["access-control-allow-origin"]);
-    res.headers.set("access-control-expose-headers", READ_HEADERS["access-control-expose-headers"]);
+    setReadCors(res.headers);
     return res;
   });
   app.use("*", async (c, next) => {

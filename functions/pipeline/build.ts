@@ -91,11 +91,6 @@ export interface BuildReport {
   requests?: RequestStats;
 }
 
-/**
- * One build at a time per store (lease.ts), held from reading the content to the last write:
- * two builds never interleave their writes, and a build that had to wait reads the content as
- * it is when it starts, so an older build can never publish over a newer one.
- */
 /** A build that ran past its deadline (BuildOptions.deadline) before publishing: nothing was written. */
 export class BuildDeadlineError extends Error {
   override readonly name = "BuildDeadlineError";
@@ -109,6 +104,11 @@ function phase(options: BuildOptions, name: string): void {
   options.onPhase?.(name);
 }
 
+/**
+ * One build at a time per store (lease.ts), held from reading the content to the last write:
+ * two builds never interleave their writes, and a build that had to wait reads the content as
+ * it is when it starts, so an older build can never publish over a newer one.
+ */
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   return withLease(options.store, (lease) => buildHolding(options, lease, started), options.lease);

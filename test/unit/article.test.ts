@@ -150,7 +150,8 @@ describe("parseArticle: rejected", () => {
     expect(lines(articleText({ title: undefined }))).toEqual(["articles/a.md:2: title: is required"]);
     // Text to an editor, a number or true/false to YAML: say so, and how to quote it.
     expect(lines(articleText({ title: 2020 }))).toEqual(['articles/a.md:2: title: expected the title as text: YAML reads 2020 as a number; put it in quotes, like "2020"']);
-    expect(lines(articleText({ date: 2020 }))).toEqual(["articles/a.md:3: date: expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: YAML read 2020 as a number"]);
+    expect(lines(articleText({ date: 2020 }))).toEqual(["articles/a.md:3: date: expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: YAML reads 2020 as a number"]);
+    expect(lines(articleText({ updated: true }))).toEqual(["articles/a.md:4: updated: expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: YAML reads true as a true/false value"]);
     expect(lines(articleText({ source: true }))).toEqual(['articles/a.md:4: source: expected the source line as text: YAML reads true as a true/false value; put it in quotes, like "true"']);
     expect(lines("")).toEqual(["articles/a.md:1: front matter: the file is empty: it must start with a line '---', then YAML fields (title, date…), then '---'"]);
     expect(lines(articleText({ image: "https://news.example.com/a.jpg" }))).toEqual([
