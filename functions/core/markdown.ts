@@ -335,13 +335,15 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
  * inline children. A token is visited before its children.
  */
 function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): void {
-  const walk = (list: Token[], line: number) => {
+  // Returns the line it ended on: a break inside an image's alt text moves its siblings on too.
+  const walk = (list: Token[], line: number): number => {
     for (const t of list) {
       if (t.map) line = t.map[0] + 1;
       else if (t.type === "softbreak" || t.type === "hardbreak") line++;
       visit(t, line);
-      if (t.children) walk(t.children, line);
+      if (t.children) line = walk(t.children, line);
     }
+    return line;
   };
   walk(tokens, 1);
 }
@@ -349,7 +351,7 @@ function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): vo
 /**
  * Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
  * `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
- * the URL): the body line of each, in line order (the walk's).
+ * the URL): the body line of each, in line order.
  */
 function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
   const found: RemovedHtml[] = [];
@@ -361,7 +363,7 @@ function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
       found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
     }
   });
-  return found;
+  return found.sort((a, b) => a.line - b.line);
 }
 
 /** `direct: false` always takes the sanitize-html path (tests compare the two). */

@@ -64,6 +64,11 @@ describe("direct path = sanitize-html path, byte for byte", () => {
     for (const f of files) check(bodyOf(readFileSync(new URL(f, dir), "utf8")));
   });
 
+  it("with a line break inside an image's alt text before a refused link (fast-check's case): the same warnings, in line order", () => {
+    const r = check("![[\\\n [](a:b/c) []](<javascript:alert(1)>)](<https://x.example/(a)>) <irc://x>](javascript:alert(1))");
+    expect(r.ok && r.removed?.map((x) => x.line)).toEqual([2, 2]);
+  });
+
   it("over a generated corpus", () => {
     for (let i = 0; i < 300; i++) {
       const body = bodyOf(article(i, { articles: 300 }));
