@@ -2,10 +2,13 @@
  * The published documents served at their keys (`/feed.xml`, `/tags/x/atom.xml`, `/archive/1/…`)
  * the way a CDN in front of the bucket serves them: the object's Content-Type and Cache-Control,
  * its ETag with 304 on If-None-Match, CORS for the JSON documents, and for feeds the WebSub
- * discovery `Link` headers (W3C WebSub §4: `rel="hub"` and `rel="self"`). Local stack only; on
- * AWS the CDN serves the bucket directly.
+ * discovery `Link` headers (W3C WebSub §4: `rel="hub"` and `rel="self"`), and gzip for readers
+ * that ask for it, as the CDN compresses (stacks/cdn.ts). Local stack only; on AWS the CDN serves
+ * the bucket directly.
  */
+import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
+import { accepts } from "hono/accepts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { OWNED_KEY } from "../pipeline/publish.ts";
 import { MANIFEST_KEY } from "../core/manifest.ts";
@@ -23,6 +26,14 @@ const TYPE_BY_FILE: Record<string, string> = {
 };
 
 const FEED_FILE = /(?:^|\/)(?:feed\.xml|atom\.xml|feed\.json)$/;
+
+/**
+ * Compression as CloudFront's (docs "Serve compressed files"): objects of 1,000 bytes to 10 MB,
+ * for a reader whose Accept-Encoding names gzip; the ETag made weak, since the bytes differ.
+ */
+export const GZIP_MIN_BYTES = 1000, GZIP_MAX_BYTES = 10_000_000;
+/** Gzip'd documents kept by key (the newest bytes of each), so a poll costs no compression. */
+const GZIP_KEPT = 64;
 
 export interface DocumentOptions {
   /** Hub and public base URL for the `Link` headers, as the last build published them. */
@@ -42,6 +53,16 @@ export function linkHeader(key: string, links: FeedLinks | undefined): string | 
 export const isServedKey = (key: string): boolean => OWNED_KEY.test(key) || key === MANIFEST_KEY;
 
 export function documentHandler(store: ObjectStore, options: DocumentOptions = {}) {
+  const gzipped = new Map<string, { etag: string; bytes: Buffer }>();
+  const gzipOf = (key: string, etag: string, body: Uint8Array): Buffer => {
+    const kept = gzipped.get(key);
+    if (kept?.etag === etag) return kept.bytes;
+    const bytes = gzipSync(body);
+    gzipped.delete(key);
+    if (gzipped.size >= GZIP_KEPT) gzipped.delete(gzipped.keys().next().value!);
+    gzipped.set(key, { etag, bytes });
+    return bytes;
+  };
   return async (c: Context): Promise<Response> => {
     const key = c.req.path.slice(1);
     if (!isServedKey(key)) throw new ApiError(404, `no document at ${c.req.path}`);
@@ -52,15 +73,25 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
     });
     if (!obj) throw new ApiError(404, `no document at ${c.req.path}`);
     const file = key.slice(key.lastIndexOf("/") + 1);
+    const etag = obj.etag ?? strongEtag(obj.body);
     const headers: Record<string, string> = {
       "content-type": obj.contentType ?? TYPE_BY_FILE[file] ?? "application/octet-stream",
       "cache-control": obj.cacheControl ?? CACHE.current,
-      etag: obj.etag ?? strongEtag(obj.body),
+      etag,
       // As S3 and the CDN give it: readers that revalidate with If-Modified-Since get their 304.
       ...(obj.lastModified && { "last-modified": obj.lastModified.toUTCString() }),
     };
     const link = linkHeader(key, options.links?.());
     if (link) headers.link = link;
+    // Every document (all are XML or JSON) is served compressed or not by Accept-Encoding, so
+    // each answer says so to caches, a 304 included (RFC 9110 §15.4.5 keeps Vary).
+    headers.vary = "Accept-Encoding";
+    const size = obj.body.byteLength;
+    if (size >= GZIP_MIN_BYTES && size <= GZIP_MAX_BYTES && accepts(c, { header: "Accept-Encoding", supports: ["gzip"], default: "identity" }) === "gzip") {
+      headers.etag = `W/${etag.replace(/^W\//, "")}`;
+      headers["content-encoding"] = "gzip";
+      return conditionalResponse(c, gzipOf(key, etag, obj.body), headers);
+    }
     return conditionalResponse(c, obj.body, headers);
   };
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { utimes } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import { createApp } from "../../functions/handlers/app.ts";
 import { linkHeader } from "../../functions/handlers/documents.ts";
 import { ProbeStore, published } from "../support/api.ts";
@@ -17,7 +18,7 @@ async function served() {
   const when = new Date(Date.UTC(2024, 4, 1, 12, 0, 0));
   await utimes(join(dir, "out", "feed.xml"), when, when);
   const app = createApp({ store, documents: {}, now: () => Date.now(), log: () => undefined });
-  return { app, when };
+  return { app, when, dir };
 }
 
 describe("document revalidation", () => {
@@ -83,6 +84,54 @@ describe("document serving", () => {
     const res = await app.request("/feed.json");
     expect([res.status, res.headers.get("retry-after")]).toEqual([503, "5"]);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe("compression, as the CDN gives it", () => {
+  const gzip = { "accept-encoding": "gzip, deflate, br" };
+
+  it("gzips a document for a reader that asks, with a weak ETag and Vary, and the same bytes inside", async () => {
+    const { app } = await served();
+    const plain = await app.request("/feed.xml");
+    const zipped = await app.request("/feed.xml", { headers: gzip });
+    const bytes = Buffer.from(await zipped.arrayBuffer());
+    expect([zipped.status, zipped.headers.get("content-encoding"), zipped.headers.get("vary"), zipped.headers.get("content-length")]).toEqual([200, "gzip", "Accept-Encoding", String(bytes.byteLength)]);
+    expect(zipped.headers.get("etag")).toBe(`W/${plain.headers.get("etag")}`);
+    expect(gunzipSync(bytes).equals(Buffer.from(await plain.arrayBuffer()))).toBe(true);
+    expect(bytes.byteLength).toBeLessThan(Number(plain.headers.get("content-length")) / 2);
+    // The plain answer says it varies too, so a cache never hands it to a gzip reader or back.
+    expect([plain.headers.get("content-encoding"), plain.headers.get("vary")]).toEqual([null, "Accept-Encoding"]);
+  });
+
+  it("revalidates either ETag (weak comparison), and the 304 keeps Vary and the ETag the 200 had", async () => {
+    const { app } = await served();
+    const zipped = await app.request("/feed.xml", { headers: gzip });
+    const weak = zipped.headers.get("etag")!;
+    expect(weak).toMatch(/^W\/"/);
+    const again = await app.request("/feed.xml", { headers: { ...gzip, "if-none-match": weak } });
+    expect([again.status, again.headers.get("etag"), again.headers.get("vary"), again.headers.get("content-encoding")]).toEqual([304, weak, "Accept-Encoding", null]);
+    const plain = await app.request("/feed.xml", { headers: { "if-none-match": weak } });
+    expect([plain.status, plain.headers.get("etag")]).toEqual([304, weak.slice(2)]);
+  });
+
+  it("sends identity when gzip is refused or not named, for HEAD as for GET, and below 1,000 bytes", async () => {
+    const { app } = await served();
+    for (const ae of ["gzip;q=0", "br", "identity", "*;q=0.5"]) {
+      const res = await app.request("/atom.xml", { headers: { "accept-encoding": ae } });
+      expect([ae, res.headers.get("content-encoding")]).toEqual([ae, null]);
+    }
+    const get = await app.request("/atom.xml", { headers: gzip });
+    const head = await app.request("/atom.xml", { method: "HEAD", headers: gzip });
+    expect([head.headers.get("content-encoding"), head.headers.get("content-length"), head.headers.get("etag")]).toEqual(["gzip", String((await get.arrayBuffer()).byteLength), get.headers.get("etag")]);
+    // A document of 999 bytes, as CloudFront leaves it.
+    const { store } = await published();
+    const feed = (await store.get("feed.xml"))!;
+    expect(feed.body.byteLength).toBeGreaterThan(999);
+    const tiny = Object.assign(Object.create(store) as typeof store, { get: async () => ({ ...feed, body: feed.body.subarray(0, 999), etag: undefined }) });
+    const small = createApp({ store: tiny, documents: {}, now: () => Date.now(), log: () => undefined });
+    const res = await small.request("/feed.xml", { headers: gzip });
+    expect([res.status, res.headers.get("content-encoding"), res.headers.get("content-length")]).toEqual([200, null, "999"]);
+    expect(res.headers.get("vary")).toBe("Accept-Encoding");
   });
 });
 
