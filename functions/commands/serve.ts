@@ -9,6 +9,7 @@ import { formatBuildLog } from "../pipeline/log.ts";
 import type { BuildReport } from "../pipeline/build.ts";
 import type { BuildRun } from "../pipeline/coalesce.ts";
 import { contentOption, fail } from "./shared.ts";
+import { webhookSecretFrom, webhookSecretProblem } from "../handlers/webhook.ts";
 
 /** Signals this soon after the first are the same stop request, delivered twice. */
 const REPEAT_SIGNAL_MS = 1_000;
@@ -37,7 +38,9 @@ export default async function cmdServe(args: string[]): Promise<number> {
   if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535) fail(`--port ${values.port} is not a port number`);
   if (values.log !== "text" && values.log !== "json") fail("--log is text or json");
   contentOption(values.content);
-  const secret = process.env.WEBHOOK_SECRET?.trim() || undefined;
+  const secret = webhookSecretFrom(process.env.WEBHOOK_SECRET);
+  const secretProblem = secret === undefined ? undefined : webhookSecretProblem(secret);
+  if (secretProblem) fail(`WEBHOOK_SECRET cannot be used: ${secretProblem}`);
   let stack;
   try {
     stack = await startLocalStack({

@@ -17,6 +17,7 @@ import { SignedS3Reader } from "../adapters/s3-fetch.ts";
 import { lastBuildFromStore, type ReadStore } from "./health.ts";
 import { linked, linkedOptional } from "./linked.ts";
 import { SqsBuildQueue, queueTrigger } from "./queue.ts";
+import { webhookSecretFrom } from "./webhook.ts";
 import { createApiApp, type TriggerBuild } from "./routes.ts";
 
 export type { BuildRequest, BuildTicket, TriggerBuild } from "./routes.ts";
@@ -34,7 +35,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   return {
     // Throws "Feeds.name is not linked to this function and FEEDS_BUCKET is not set".
     feedsBucket: linked("Feeds", "name", "FEEDS_BUCKET", env),
-    webhookSecret: linkedOptional("WebhookSecret", "value", "WEBHOOK_SECRET", env),
+    webhookSecret: webhookSecretFrom(linkedOptional("WebhookSecret", "value", "WEBHOOK_SECRET", env)),
     queueUrl: linkedOptional("BuildRequests", "url", "BUILD_QUEUE_URL", env),
     endpoint: env.S3_ENDPOINT || undefined,
   };

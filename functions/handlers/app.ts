@@ -26,7 +26,8 @@ export function createApp(deps: AppDeps): Hono {
     app.use("*", (c, next) => (c.req.path.endsWith(".json") && isServedKey(c.req.path.slice(1)) ? readCors(c, next) : next()));
     app.get("*", documentHandler(deps.store, deps.documents));
     app.all("*", (c) => {
-      if (!isServedKey(c.req.path.slice(1))) throw new ApiError(404, `no route for ${c.req.method} ${c.req.path}`);
+      // The API's own 404 (routes.ts notFound), which carries CORS like the Lambda's.
+      if (!isServedKey(c.req.path.slice(1))) return c.notFound();
       throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: "GET, HEAD" });
     });
   }

@@ -65,7 +65,7 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
   };
   return async (c: Context): Promise<Response> => {
     const key = c.req.path.slice(1);
-    if (!isServedKey(key)) throw new ApiError(404, `no document at ${c.req.path}`);
+    if (!isServedKey(key)) return c.notFound();
     // A store that cannot be read, or stalls (the S3 client's own retries take minutes), is a
     // passing condition (as for /latest): a 503 within the read timeout, not a hung request.
     const obj = await within(store.get(key), options.readTimeoutMs ?? STORE_READ_TIMEOUT_MS).catch(() => {

@@ -10,7 +10,7 @@ import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, conditionalResponse, errorResponse, JSON_UTF8, strongEtag } from "./http.ts";
 import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
 import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
-import { DeliveryLog, webhookHandler } from "./webhook.ts";
+import { DeliveryLog, webhookHandler, webhookSecretProblem } from "./webhook.ts";
 // Generated from the zod schemas of openapi.ts at build time (scripts/openapi.ts).
 import openApiDocument from "./openapi.gen.json" with { type: "json" };
 
@@ -112,14 +112,24 @@ export function createApiApp(deps: ApiDeps): Hono {
   });
   for (const path of ["/latest", "/health", "/openapi.json"]) app.use(path, readCors);
 
-  app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, webhookConfigured: Boolean(deps.webhookSecret) }));
+  // A secret that cannot be used (webhook.ts webhookSecretProblem) leaves the route closed, told
+  // once in the log and on every delivery, never enabled with a key anyone could sign with.
+  const secretProblem = deps.webhookSecret === undefined ? undefined : webhookSecretProblem(deps.webhookSecret);
+  if (secretProblem) log(JSON.stringify({ level: "error", msg: "the webhook is closed: its secret is not usable", reason: secretProblem }));
+  const webhookOn = deps.webhookSecret !== undefined && !secretProblem;
+  app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, webhookConfigured: webhookOn }));
   // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
   const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
   app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));
-  if (deps.webhookSecret) {
-    app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret, triggerBuild: deps.triggerBuild, deliveries, now }));
-  } else {
+  if (webhookOn) {
+    app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret!, triggerBuild: deps.triggerBuild, deliveries, now }));
+  } else if (secretProblem) {
     app.post("/webhooks/rebuild", () => {
+      throw new ApiError(503, "the webhook's secret is not usable on this deployment; its log says why");
+    });
+  } else {
+    // Every method: a route that is off has no methods to advertise in a 405's Allow.
+    app.all("/webhooks/rebuild", () => {
       throw new ApiError(404, "the webhook route is not enabled: no webhook secret is configured");
     });
   }

@@ -7,11 +7,13 @@
  * - Standard Webhooks: `webhook-signature: v1,<base64 HMAC(key, "<id>.<timestamp>.<body>")>`,
  *   key = base64 after `whsec_`, timestamps within 5 minutes
  *   (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
- * A delivery id seen in the last 24 hours is answered 202 `duplicate: true` and starts nothing.
+ * A delivery id seen in the last 24 hours is answered 202 `duplicate: true` and starts nothing,
+ * unless the build it started is known to have failed (then the redelivery is a new delivery).
+ * The secret is checked once, when the app is made (`webhookSecretProblem`).
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
-import type { BuildRequest, TriggerBuild } from "../pipeline/coalesce.ts";
+import type { BuildRequest, BuildTicket, TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, JSON_UTF8, readBodyLimited } from "./http.ts";
 
 /** Bodies past this are refused with 413 without being read further. */
@@ -39,29 +41,77 @@ export function verifyGithub(secret: string, body: Buffer, header: string): bool
   return m !== null && same(Buffer.from(m[1]!, "hex"), hmac(secret, body));
 }
 
-/** The Standard Webhooks key: base64 after `whsec_`; any other secret is used as its UTF-8 bytes. */
-export function standardWebhooksKey(secret: string): Buffer {
-  return secret.startsWith("whsec_") ? Buffer.from(secret.slice(6), "base64") : Buffer.from(secret, "utf8");
+/** Shortest secrets taken: a plain one in characters; a `whsec_` key in bytes (the Standard Webhooks spec: 24 to 64). */
+export const SECRET_MIN_CHARS = 16, WHSEC_MIN_BYTES = 24;
+
+/** Canonical base64 (the alphabet, padding, nothing skipped), decoded; undefined for anything else. */
+function strictBase64(text: string): Buffer | undefined {
+  if (text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, "base64");
+  return bytes.toString("base64") === text ? bytes : undefined;
+}
+
+/**
+ * The secret as the environment gives it (WEBHOOK_SECRET, or the SST secret): surrounding white
+ * space dropped (a pasted value's newline), blank meaning none. One rule for the local stack and
+ * the Lambda.
+ */
+export function webhookSecretFrom(raw: string | undefined): string | undefined {
+  return raw?.trim() || undefined;
+}
+
+/**
+ * Why a secret cannot be used, or undefined when it can. A `whsec_` key must be canonical base64
+ * of at least 24 bytes: Buffer's lenient decoding of `whsec_` alone, or of text that is not
+ * base64, gives an empty or guessable HMAC key, with which anyone could sign a delivery. The
+ * message never contains the secret.
+ */
+export function webhookSecretProblem(secret: string): string | undefined {
+  if (secret.startsWith("whsec_")) {
+    const key = strictBase64(secret.slice(6));
+    if (!key) return "a whsec_ secret must be base64 after the prefix (as the Standard Webhooks libraries make it)";
+    if (key.length < WHSEC_MIN_BYTES) return `a whsec_ secret must decode to at least ${WHSEC_MIN_BYTES} bytes (it gives ${key.length})`;
+    return undefined;
+  }
+  if (secret.length < SECRET_MIN_CHARS) return `the secret must be at least ${SECRET_MIN_CHARS} characters (it has ${secret.length}); make one with openssl rand -hex 32`;
+  return undefined;
+}
+
+/**
+ * The Standard Webhooks keys a secret stands for: base64 after `whsec_`; any other secret as its
+ * UTF-8 bytes and, when it is also canonical base64 (a hex secret is), as the bytes it decodes to,
+ * which is how the spec's reference libraries read a secret without the prefix.
+ */
+export function standardWebhooksKeys(secret: string): Buffer[] {
+  if (secret.startsWith("whsec_")) return [strictBase64(secret.slice(6)) ?? Buffer.alloc(0)];
+  const decoded = strictBase64(secret);
+  return decoded ? [Buffer.from(secret, "utf8"), decoded] : [Buffer.from(secret, "utf8")];
 }
 
 export function verifyStandard(secret: string, body: Buffer, id: string, timestamp: string, header: string): boolean {
-  const expected = hmac(standardWebhooksKey(secret), `${id}.${timestamp}.`, body);
-  // Space-delimited `version,signature` pairs; any v1 match passes (key rotation sends several).
+  const expected = standardWebhooksKeys(secret).map((key) => Buffer.from(hmac(key, `${id}.${timestamp}.`, body).toString("base64")));
+  // Space-delimited `v1,<base64>` pairs; any match passes (key rotation sends several). The
+  // signature's text is compared as sent, as the reference libraries do: nothing trailing, no
+  // characters a lenient decoder would skip.
   return header.split(" ").some((pair) => {
-    const [version, sig] = pair.split(",", 2);
-    return version === "v1" && sig !== undefined && same(Buffer.from(sig, "base64"), expected);
+    const comma = pair.indexOf(",");
+    if (comma < 0 || pair.slice(0, comma) !== "v1") return false;
+    const sig = Buffer.from(pair.slice(comma + 1));
+    return expected.some((e) => same(sig, e));
   });
 }
 
 /**
  * Delivery ids already accepted, for 24 hours. A repeat waits for and shares the first
- * delivery's build id; a delivery whose build could not be started is forgotten, so a retry works.
+ * delivery's build id. A delivery is forgotten, so that the sender's retry or redelivery starts
+ * a build, when its build could not be started, and when the build is known to have failed
+ * (`BuildTicket.done`).
  */
 export class DeliveryLog {
   private readonly seen = new Map<string, { at: number; build: Promise<string> }>();
   constructor(private readonly now: () => number = Date.now) {}
 
-  async claim(id: string, start: () => Promise<string>): Promise<{ build_id: string; duplicate: boolean }> {
+  async claim(id: string, start: () => Promise<BuildTicket>): Promise<{ build_id: string; duplicate: boolean }> {
     const now = this.now();
     for (const [key, v] of this.seen) {
       if (now - v.at < DELIVERY_TTL_MS && this.seen.size <= DELIVERY_MAX) break;
@@ -69,12 +119,20 @@ export class DeliveryLog {
     }
     const earlier = this.seen.get(id);
     if (earlier) return { build_id: await earlier.build, duplicate: true };
-    const build = start();
-    this.seen.set(id, { at: now, build });
+    const ticket = start();
+    const entry = { at: now, build: ticket.then((t) => t.id) };
+    // Its failure is this call's to report (below); a concurrent repeat awaiting it gets it too.
+    entry.build.catch(() => undefined);
+    this.seen.set(id, entry);
+    const forget = () => {
+      if (this.seen.get(id) === entry) this.seen.delete(id);
+    };
     try {
-      return { build_id: await build, duplicate: false };
+      const { id: buildId, done } = await ticket;
+      void done?.then((succeeded) => succeeded || forget(), forget);
+      return { build_id: buildId, duplicate: false };
     } catch (err) {
-      this.seen.delete(id);
+      forget();
       throw err;
     }
   }
@@ -132,8 +190,8 @@ export function webhookHandler(o: WebhookOptions) {
     const trigger = o.triggerBuild;
     const delivery = standard ? signedDeliveryId(id!) : [h("x-github-delivery"), h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
     const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, received_at: new Date(o.now()).toISOString() };
-    const start = async () => (await trigger(request)).id;
-    const result = delivery ? await o.deliveries.claim(delivery, start) : { build_id: await start(), duplicate: false };
+    const start = () => trigger(request);
+    const result = delivery ? await o.deliveries.claim(delivery, start) : { build_id: (await start()).id, duplicate: false };
     return c.json({ accepted: true, ...result }, 202, { "content-type": JSON_UTF8, "cache-control": "no-store" });
   };
 }

@@ -16,6 +16,12 @@ export interface BuildRequest {
 /** The answer to a build request: the id of the build that will include it. */
 export interface BuildTicket {
   id: string;
+  /**
+   * Settles when that build has finished: true when it succeeded. Given where the builder is in
+   * this process (the local stack), so the webhook can forget a delivery whose build failed and
+   * take the sender's redelivery as new; a queued build (AWS) has none, and retries on its own.
+   */
+  done?: Promise<boolean>;
 }
 
 /**
@@ -79,7 +85,10 @@ export class Coalescer<R> {
   }
 
   /** As a `TriggerBuild`, for the HTTP app. */
-  readonly trigger: TriggerBuild = async (request) => ({ id: this.request(request).id });
+  readonly trigger: TriggerBuild = async (request) => {
+    const { id, done } = this.request(request);
+    return { id, done: done.then((run) => run.state === "succeeded") };
+  };
 
   get running(): BuildRun<R> | undefined {
     return this.current;

@@ -21,9 +21,9 @@ interface Run {
   stderr: string;
 }
 
-function exec(file: string, args: string[], cwd: string): Promise<Run> {
+function exec(file: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    execFile(file, args, { cwd, env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       done({ code, stdout, stderr });
     });
@@ -130,6 +130,14 @@ describe("usage errors exit 2", () => {
     const r = await syndicate(await tempDir(), ...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Usage:");
+  });
+
+  it("serve refuses a WEBHOOK_SECRET that cannot be used, before starting anything, without printing it", async () => {
+    for (const secret of ["whsec_", "whsec_not-base64!!", "short"]) {
+      const r = await exec(process.execPath, [BIN, "serve", "--port", "0"], await project(VALID), { WEBHOOK_SECRET: secret });
+      expect([secret, r.code, r.stderr]).toEqual([secret, 2, expect.stringContaining("WEBHOOK_SECRET cannot be used: ")]);
+      expect(r.stderr.replace("WEBHOOK_SECRET", "").replace(/a whsec_ secret/g, "")).not.toContain(secret);
+    }
   });
 
   it("but --help after a command prints the usage and exits 0", async () => {

@@ -87,6 +87,16 @@ describe("document serving", () => {
   });
 });
 
+describe("unknown paths on the local stack", () => {
+  it("answer the API's JSON 404 with CORS, as the Lambda's do, for any method", async () => {
+    const { app } = await served();
+    for (const [path, method] of [["/nope", "GET"], ["/tags/x/feed.xml.bak", "GET"], ["/nope", "POST"], ["/tags/gone/feed.json", "GET"]] as const) {
+      const res = await app.request(path, { method, headers: { origin: "https://partner.example" } });
+      expect([path, method, res.status, res.headers.get("access-control-allow-origin"), res.headers.get("content-type")]).toEqual([path, method, 404, "*", "application/json; charset=utf-8"]);
+    }
+  });
+});
+
 describe("compression, as the CDN gives it", () => {
   const gzip = { "accept-encoding": "gzip, deflate, br" };
 

@@ -220,11 +220,14 @@ describe("webhook replay window", () => {
     const res = await t.app.request("/webhooks/rebuild", { method: "POST", body: BODY, headers: { "x-hub-signature-256": githubSignature(t.secret, BODY) } });
     expect(res.status).toBe(202);
     expect(vi.mocked(timingSafeEqual).mock.calls.map(([a, b]) => [a.byteLength, b.byteLength])).toEqual([[32, 32]]);
-    // Standard Webhooks too: each v1 signature compared in constant time.
+    // Standard Webhooks too: each v1 signature's base64 text (44 characters) compared in
+    // constant time, with the key's signature (a hex secret stands for two keys: webhook.ts).
     vi.mocked(timingSafeEqual).mockClear();
     const standard = await t.app.request("/webhooks/rebuild", { method: "POST", body: BODY, headers: standardHeaders(t.secret, BODY) });
     expect(standard.status).toBe(202);
-    expect(vi.mocked(timingSafeEqual).mock.calls.map(([a, b]) => [a.byteLength, b.byteLength])).toEqual([[32, 32]]);
+    const calls = vi.mocked(timingSafeEqual).mock.calls.map(([a, b]) => [a.byteLength, b.byteLength]);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every(([a, b]) => a === 44 && b === 44)).toBe(true);
   });
 });
 

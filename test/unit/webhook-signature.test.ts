@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { createApp } from "../../functions/handlers/app.ts";
-import { DELIVERY_TTL_MS, TIMESTAMP_TOLERANCE_S, WEBHOOK_BODY_LIMIT } from "../../functions/handlers/webhook.ts";
+import { DELIVERY_TTL_MS, TIMESTAMP_TOLERANCE_S, WEBHOOK_BODY_LIMIT, webhookSecretFrom } from "../../functions/handlers/webhook.ts";
+import { readConfig } from "../../functions/handlers/api.ts";
 import type { BuildRequest } from "../../functions/pipeline/coalesce.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { tempDir } from "../support/content-tree.ts";
@@ -162,10 +163,68 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(await retry.json()).toEqual({ accepted: true, build_id: "build-1", duplicate: false });
   });
 
-  it("answers 404 when no secret is configured", async () => {
+  it("answers 404 when no secret is configured, to every method (no Allow for a route that is off)", async () => {
     const app = createApp({ store: new DirectoryStore(await tempDir()), triggerBuild: async () => ({ id: "x" }) });
     const res = await app.request(URL_, { method: "POST", headers: { "x-hub-signature-256": githubSignature("", BODY) }, body: BODY });
     expect(res.status).toBe(404);
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const other = await app.request(URL_, { method });
+      expect([method, other.status, other.headers.get("allow")]).toEqual([method, 404, null]);
+    }
+  });
+
+  it("forgets a delivery whose build failed, so the sender's redelivery (same id) starts a build", async () => {
+    const secret = randomSecret();
+    const builds: { id: string; finish: (ok: boolean) => void }[] = [];
+    const app = createApp({
+      store: new DirectoryStore(await tempDir()),
+      webhookSecret: secret,
+      triggerBuild: async () => {
+        let finish!: (ok: boolean) => void;
+        const done = new Promise<boolean>((r) => (finish = r));
+        builds.push({ id: `b${builds.length + 1}`, finish });
+        return { id: builds.at(-1)!.id, done };
+      },
+    });
+    const send = async (delivery: string) =>
+      (await app.request(URL_, { method: "POST", body: BODY, headers: { "x-hub-signature-256": githubSignature(secret, BODY), "x-github-delivery": delivery } })).json();
+    expect(await send("g-1")).toEqual({ accepted: true, build_id: "b1", duplicate: false });
+    // While it runs, and after it succeeds, a redelivery is the same delivery.
+    expect(await send("g-1")).toEqual({ accepted: true, build_id: "b1", duplicate: true });
+    builds[0]!.finish(true);
+    await new Promise((r) => setImmediate(r));
+    expect(await send("g-1")).toEqual({ accepted: true, build_id: "b1", duplicate: true });
+    // A build that failed: the redelivery starts another.
+    expect(await send("g-2")).toEqual({ accepted: true, build_id: "b2", duplicate: false });
+    builds[1]!.finish(false);
+    await new Promise((r) => setImmediate(r));
+    expect(await send("g-2")).toEqual({ accepted: true, build_id: "b3", duplicate: false });
+    expect(builds).toHaveLength(3);
+  });
+
+  it.each([
+    ["whsec_ alone (an empty key)", "whsec_"],
+    ["whsec_ and text that is not base64", "whsec_éééé-not/base64!!"],
+    ["whsec_ and a short key", `whsec_${Buffer.alloc(16, 7).toString("base64")}`],
+    ["a short plain secret", "abc123"],
+  ])("keeps the route closed (503) with a secret that cannot be used: %s", async (_name, bad) => {
+    const logs: string[] = [];
+    const app = createApp({ store: new DirectoryStore(await tempDir()), webhookSecret: bad, log: (l) => logs.push(l), triggerBuild: async () => ({ id: "x" }) });
+    // Signed as a lenient decoder reads the secret: with whsec_ alone, an empty HMAC key.
+    const key = bad.startsWith("whsec_") ? Buffer.from(bad.slice(6), "base64") : Buffer.from(bad);
+    const ts = String(Math.floor(Date.now() / 1000));
+    const sig = createHmac("sha256", key).update(`m1.${ts}.${BODY}`).digest("base64");
+    const res = await app.request(URL_, { method: "POST", body: BODY, headers: { "webhook-id": "m1", "webhook-timestamp": ts, "webhook-signature": `v1,${sig}` } });
+    expect(res.status).toBe(503);
+    expect(logs.join("\n")).toContain("the webhook is closed: its secret is not usable");
+    expect(logs.join("\n") + (await res.text())).not.toContain(bad.slice(6) || "whsec_ alone never logged");
+    expect(((await (await app.request("/health")).json()) as { webhook: { configured: boolean } }).webhook.configured).toBe(false);
+  });
+
+  it("reads a secret the same way on the Lambda as locally: trimmed, blank is none", () => {
+    expect([webhookSecretFrom("  s3cret-s3cret-s3cret\n"), webhookSecretFrom("   "), webhookSecretFrom(undefined)]).toEqual(["s3cret-s3cret-s3cret", undefined, undefined]);
+    expect(readConfig({ FEEDS_BUCKET: "f", WEBHOOK_SECRET: " \n" }).webhookSecret).toBeUndefined();
+    expect(readConfig({ FEEDS_BUCKET: "f", WEBHOOK_SECRET: "0123456789abcdef0123\n" }).webhookSecret).toBe("0123456789abcdef0123");
   });
 
   it("answers GET with 405 and Allow: POST", async () => {
@@ -205,6 +264,21 @@ describe("POST /webhooks/rebuild, Standard Webhooks", () => {
   it("accepts a plain secret as its UTF-8 bytes", async () => {
     const t = await setup();
     expect((await t.post(standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) }))).status).toBe(202);
+  });
+
+  it("accepts a plain secret read as the reference libraries read one without whsec_ (base64-decoded)", async () => {
+    const t = await setup(); // 48 hex characters: canonical base64 too
+    const ts = String(Math.floor(t.now() / 1000));
+    const sig = createHmac("sha256", Buffer.from(t.secret, "base64")).update(`m-ref.${ts}.${BODY}`).digest("base64");
+    expect((await t.post({ "webhook-id": "m-ref", "webhook-timestamp": ts, "webhook-signature": `v1,${sig}` })).status).toBe(202);
+  });
+
+  it("compares a signature's text as sent: nothing trailing, no characters a lenient decoder skips", async () => {
+    const t = await setup(whsec());
+    const h = standardHeaders(t.secret, BODY, { timestamp: Math.floor(t.now() / 1000) });
+    const sig = h["webhook-signature"];
+    for (const bad of [`${sig},junk`, `${sig}!!!`, sig.replace(/=+$/, ""), `${sig.slice(0, 3)} ${sig.slice(3)}`]) await expect401(await t.post({ ...h, "webhook-signature": bad }));
+    expect((await t.post(h)).status).toBe(202);
   });
 
   it("accepts when any of several signatures matches (key rotation)", async () => {
