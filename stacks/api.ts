@@ -1,11 +1,12 @@
 /**
  * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app's API routes) behind API
- * Gateway v2. Least privilege: it reads the feeds bucket (latest.json, manifest.json,
- * status.json, by signed GET) and sends build requests to the queue (signed SendMessage); it
+ * Gateway v2. Least privilege: it reads the feeds bucket's latest.json documents, manifest.json
+ * and status.json (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed SendMessage); it
  * cannot write objects or read content.
  */
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
 import { bucketPermissions, type Storage } from "./storage";
+import { API_READ_KEYS } from "./access";
 
 /**
  * The app's routes, and `$default`: every other request (HEAD, OPTIONS preflights, other methods,
@@ -33,7 +34,8 @@ export function api(storage: Storage, pipeline: Pipeline) {
     link: [storage.feedsLink, pipeline.buildRequests, secret],
     permissions: [
       // ListBucket: a missing object then answers 404 rather than 403.
-      ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }),
+      ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"] }),
+      { actions: ["s3:GetObject"], resources: API_READ_KEYS.map((key) => $interpolate`${storage.feeds.arn}/${key}`) },
       { actions: ["sqs:SendMessage"], resources: [pipeline.queue.arn] },
     ],
   });

@@ -6,21 +6,34 @@
 
 /**
  * The bucket's internal objects (`.syndicate/`: the build cache, the build lease, the publish
- * journal) are not documents: the edge answers 404 for them, so only what the build publishes
- * is served. The path is decoded first: S3 decodes `%2E` to `.`, so `/%2Esyndicate/…` names the
- * same object. A document's query string is dropped: it is part of the cache key, so
- * `/feed.xml?anything` would miss the cache and reach the bucket every time (only `/latest`
- * reads one: `?tag=`, `?limit=`).
+ * journal) and the build status (`status.json`, the last build's errors, which the API's /health
+ * reads) are not documents: the edge answers 404 for them, so only what the build publishes is
+ * served, as on the local stack (the bucket policy denies CloudFront them too, stacks/storage.ts). The path is decoded first: S3 decodes `%2E` to `.`, so `/%2Esyndicate/…` names the
+ * same object.
+ *
+ * The cache key is what the request may vary, nothing more, so that no request can miss the
+ * cache on purpose and reach the bucket or the API (whose throttle the webhook shares):
+ * - a document's query string is dropped (`/feed.xml?anything`), and `/latest` keeps only what
+ *   it reads, `tag` and `limit`;
+ * - SST's cache policy keys on two headers, `x-open-next-cache-key` and `x-forwarded-host`,
+ *   which the viewer could send; they are dropped here, before the router's own code (which
+ *   sets `x-forwarded-host` again for the API's route, from the Host).
  */
 export const BLOCK_INTERNAL = `
 var path = event.request.uri;
 try { path = decodeURIComponent(path); } catch (e) {}
-if (path.indexOf("/.syndicate/") === 0) {
+if (path.indexOf("/.syndicate/") === 0 || path === "/status.json") {
   return { statusCode: 404, statusDescription: "Not Found" };
 }
-if (event.request.uri !== "/latest" && event.request.uri.indexOf("/latest/") !== 0) {
-  event.request.querystring = {};
-}`;
+delete event.request.headers["x-open-next-cache-key"];
+delete event.request.headers["x-forwarded-host"];
+var query = event.request.querystring || {};
+var kept = {};
+if (event.request.uri === "/latest" || event.request.uri.indexOf("/latest/") === 0) {
+  if (query.tag) kept.tag = query.tag;
+  if (query.limit) kept.limit = query.limit;
+}
+event.request.querystring = kept;`;
 
 /**
  * On every response, cached or not: `X-Content-Type-Options: nosniff` (a browser never reads a

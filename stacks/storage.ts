@@ -2,6 +2,7 @@
  * Storage: the feeds bucket, readable only by the CDN (stacks/cdn.ts) and written only by the
  * build; the content bucket, private, written by `syndicate push` and read by the build.
  */
+import { UNPUBLISHED_KEYS } from "./access";
 
 /** Content lives under this prefix of the content bucket; only changes under it trigger builds. */
 export const CONTENT_PREFIX = "content/";
@@ -12,7 +13,10 @@ export function storage() {
   // "cloudfront": a bucket policy lets CloudFront read objects (Origin Access Control); S3 Block
   // Public Access stays on. SST's grant names the service only, which any account's distribution
   // could use (the confused deputy: the build cache and lease under .syndicate/ are not public):
-  // the deny below keeps the grant to this account's distributions.
+  // the first deny keeps the grant to this account's distributions. The second keeps CloudFront
+  // from what is not published, whatever the edge function does: the build's own objects under
+  // .syndicate/ (the cache holds every article's HTML, drafts' included) and status.json (the
+  // last build's errors, for /health and the operator, not the public).
   const account = aws.getCallerIdentityOutput({}).accountId;
   const feeds = new sst.aws.Bucket("FeedsBucket", {
     access: "cloudfront",
@@ -23,6 +27,12 @@ export function storage() {
         actions: ["s3:GetObject"],
         paths: ["*"],
         conditions: [{ test: "StringNotEquals", variable: "AWS:SourceAccount", values: [account] }],
+      },
+      {
+        effect: "deny",
+        principals: [{ type: "service", identifiers: ["cloudfront.amazonaws.com"] }],
+        actions: ["s3:GetObject"],
+        paths: [...UNPUBLISHED_KEYS],
       },
     ],
   });

@@ -39,9 +39,15 @@ export interface StackRun {
   resources: Recorded[];
   builds: Built[];
   outputs: Record<string, any>;
+  /** `type name` of every resource created with `retainOnDelete` (SST sets it from `$app.removal`). */
+  retained: string[];
+  /** The app settings the run used: sst.config.ts `app()` for `stage`. */
+  app: Record<string, any>;
 }
 
 export interface RunOptions {
+  /** The stage, given to sst.config.ts `app()` as `sst deploy --stage` does; default "test". */
+  stage?: string;
   /** sst.config.ts to run; default: the repository's. */
   config?: string;
   /** Rewrites a source file while handlers are bundled (planted errors). */
@@ -152,20 +158,33 @@ export async function runStack(options: RunOptions = {}): Promise<StackRun> {
     const g = globalThis as any;
     const shim = await import(pathToFileURL(join(PLATFORM, "src/shim/run.js")).href);
     for (const [k, v] of Object.entries(shim)) g[k] = v;
-    g.$app = { name: "syndicate", stage: "test", removal: "remove", protect: false, providers: { aws: { version: "7.20.0", region: "us-east-1" } } };
+    const config = (await import(pathToFileURL(options.config ?? join(ROOT, "sst.config.ts")).href)).default;
+    // $app as the CLI makes it: the config's app() for the stage (removal, protect, providers).
+    const stage = options.stage ?? "test";
+    const app = { stage, ...config.app({ stage }) };
+    g.$app = app;
     g.$dev = false;
     g.$cli = { command: "deploy", rpc: process.env.SST_SERVER, paths: { home: work, root: ROOT, work, platform: PLATFORM }, state: { version: {} } };
     g.aws = await import(pathToFileURL(join(PLATFORM, "node_modules/@pulumi/aws/index.js")).href);
     g.sst = await import(pathToFileURL(join(PLATFORM, "src/components/index.ts")).href);
     const { run } = await import(pathToFileURL(join(PLATFORM, "src/auto/run.ts")).href);
-    const config = (await import(pathToFileURL(options.config ?? join(ROOT, "sst.config.ts")).href)).default;
-    const outputs = await pulumi.runtime.runInPulumiStack(() => run(config.run));
+    const retained: string[] = [];
+    const outputs = await pulumi.runtime.runInPulumiStack(() =>
+      run(async () => {
+        // After SST's own transformations (run() registers them before calling the program).
+        pulumi.runtime.registerStackTransformation((a: { type: string; name: string; opts: { retainOnDelete?: boolean } }) => {
+          if (a.opts.retainOnDelete) retained.push(`${a.type} ${a.name}`);
+          return undefined;
+        });
+        return config.run();
+      }),
+    );
     await settings.waitForRPCs();
     // Let stray rejections from apply() callbacks surface before deciding.
     await new Promise((r) => setTimeout(r, 50));
     if (buildErrors.length) throw buildErrors[0];
     if (failures.length) throw failures[0];
-    return { resources, builds, outputs };
+    return { resources, builds, outputs, retained, app };
   } finally {
     process.off("unhandledRejection", onRejection);
     await new Promise((ok) => server.close(ok));

@@ -7,6 +7,9 @@ import { runStack, type StackRun } from "./harness.ts";
 import { byType, expectHandlers, expectRoutes, grants, one, plain } from "./expectations.ts";
 import { SCHEDULE_EVENT } from "../../functions/handlers/build.ts";
 import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
+import { API_READ_KEYS } from "../../stacks/access.ts";
+import { latestKey } from "../../functions/handlers/latest.ts";
+import { MANIFEST_KEY, STATUS_KEY } from "../../functions/handlers/contract.ts";
 
 let run: StackRun;
 beforeAll(async () => {
@@ -21,14 +24,18 @@ describe("storage", () => {
     const reads = policy.statements.filter((s: any) => s.actions.includes("s3:GetObject") && (s.effect ?? "Allow") === "Allow");
     expect(reads).toHaveLength(1);
     expect(reads[0].principals).toEqual([{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }]);
-    // Only this account's distributions: SST's grant names the service alone.
+    // Only this account's distributions: SST's grant names the service alone. And never what is
+    // not published: the build's objects (the cache holds drafts' HTML) and the build status.
     const scoped = policy.statements.filter((s: any) => s.effect === "Deny" && s.actions.includes("s3:GetObject"));
     expect(scoped).toEqual([
       expect.objectContaining({
         principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }],
         conditions: [{ test: "StringNotEquals", variable: "AWS:SourceAccount", values: ["123456789012"] }],
       }),
+      expect.objectContaining({ principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }] }),
     ]);
+    expect(scoped[1].conditions ?? []).toEqual([]);
+    expect(scoped[1].resources.map((r: string) => r.replace(/^.*FeedsBucketBucket/, ""))).toEqual(["/.syndicate/*", "/status.json"]);
     expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
   });
 
@@ -88,8 +95,19 @@ describe("functions", () => {
     ]);
   });
 
-  it("grants the API read on feeds and send on the queue, nothing more", () => {
-    expect(grants(run, "ApiHandlerRole")).toEqual(["s3:GetObject FeedsBucketBucket/*", "s3:ListBucket FeedsBucketBucket", "sqs:SendMessage BuildQueueQueue"]);
+  it("grants the API read on the feeds keys it reads (not the build cache) and send on the queue, nothing more", () => {
+    expect(grants(run, "ApiHandlerRole")).toEqual([
+      "s3:GetObject FeedsBucketBucket/latest.json",
+      "s3:GetObject FeedsBucketBucket/manifest.json",
+      "s3:GetObject FeedsBucketBucket/status.json",
+      "s3:GetObject FeedsBucketBucket/tags/*/latest.json",
+      "s3:ListBucket FeedsBucketBucket",
+      "sqs:SendMessage BuildQueueQueue",
+    ]);
+    // Every key the API's code reads is within them (IAM's * spans slashes).
+    const granted = API_READ_KEYS.map((k) => new RegExp(`^${k.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`));
+    for (const key of [latestKey(undefined), latestKey("libya"), MANIFEST_KEY, STATUS_KEY]) expect([key, granted.some((g) => g.test(key))]).toEqual([key, true]);
+    expect(granted.some((g) => g.test(".syndicate/build-cache"))).toBe(false);
   });
 });
 
@@ -188,4 +206,20 @@ describe("cdn", () => {
 it("returns the useful outputs", () => {
   expect(Object.keys(run.outputs).sort()).toEqual(["_protect", "api", "buildQueue", "cdn", "contentBucket", "contentPrefix", "deadLetterQueue", "feedsBucket"]);
   expect(run.outputs.contentPrefix).toBe("content/");
+});
+
+describe("removal", () => {
+  it("keeps production's buckets on `sst remove` and protects the stage, under either name; other stages are removable", () => {
+    expect(run.app).toMatchObject({ stage: "test", removal: "remove", protect: false });
+    expect(run.retained.filter((r) => r.startsWith("aws:s3/bucket:"))).toEqual([]);
+  });
+
+  it.each(["production", "prod"])("stage %s: both buckets are created retainOnDelete, and the stage protected", async (stage) => {
+    const prod = await runStack({ stage });
+    expect(prod.app).toMatchObject({ stage, removal: "retain", protect: true });
+    expect(prod.outputs._protect).toBe(true);
+    const buckets = byType(prod, "aws:s3/bucket:Bucket").map((b) => `aws:s3/bucket:Bucket ${b.name}`).sort();
+    expect(buckets).toEqual(["aws:s3/bucket:Bucket ContentBucketBucket", "aws:s3/bucket:Bucket FeedsBucketBucket"]);
+    expect(prod.retained.filter((r) => r.startsWith("aws:s3/bucket:")).sort()).toEqual(buckets);
+  });
 });

@@ -8,24 +8,38 @@ import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
 
 type Headers = Record<string, { value: string }>;
 type Query = Record<string, { value: string }>;
-const viewerRequest = new Function("event", `${BLOCK_INTERNAL}\nreturn event.request;`) as (e: { request: { uri: string; querystring?: Query } }) => { statusCode?: number; uri?: string; querystring?: Query };
+const viewerRequest = new Function("event", `${BLOCK_INTERNAL}\nreturn event.request;`) as (e: { request: { uri: string; querystring?: Query; headers?: Headers } }) => {
+  statusCode?: number;
+  uri?: string;
+  querystring?: Query;
+  headers?: Headers;
+};
 const viewerResponse = new Function("event", `${RESPONSE_HEADERS}\nreturn event.response;`) as (e: { request: { uri: string }; response: { statusCode?: number; headers: Headers } }) => {
   statusCode?: number;
   headers: Headers;
 };
 
 describe("edge: viewer request", () => {
-  it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache"])("answers 404 for %s", (uri) => {
+  it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache", "/status.json", "/%73tatus.json"])("answers 404 for %s", (uri) => {
     expect(viewerRequest({ request: { uri } })).toMatchObject({ statusCode: 404 });
   });
 
-  it.each(["/feed.xml", "/tags/libya/feed.json", "/archive/1/atom.xml", "/manifest.json", "/robots.txt", "/%ZZ", "/a/.syndicate/x"])("lets %s through, without its query string (one cache key per document)", (uri) => {
-    expect(viewerRequest({ request: { uri, querystring: { v: { value: "123" } } } })).toEqual({ uri, querystring: {} });
+  it.each(["/feed.xml", "/tags/libya/feed.json", "/archive/1/atom.xml", "/manifest.json", "/robots.txt", "/%ZZ", "/a/.syndicate/x", "/tags/x/status.json"])("lets %s through, without its query string (one cache key per document)", (uri) => {
+    expect(viewerRequest({ request: { uri, querystring: { v: { value: "123" } }, headers: {} } })).toEqual({ uri, querystring: {}, headers: {} });
   });
 
-  it("keeps /latest's query string (?tag=, ?limit=)", () => {
+  it("keeps /latest's query string (?tag=, ?limit=), and nothing else of it", () => {
     const querystring = { tag: { value: "libya" }, limit: { value: "5" } };
-    expect(viewerRequest({ request: { uri: "/latest", querystring } })).toEqual({ uri: "/latest", querystring });
+    expect(viewerRequest({ request: { uri: "/latest", querystring, headers: {} } })).toEqual({ uri: "/latest", querystring, headers: {} });
+    expect(viewerRequest({ request: { uri: "/latest", querystring: { ...querystring, bust: { value: "1" } }, headers: {} } }).querystring).toEqual(querystring);
+    expect(viewerRequest({ request: { uri: "/latest", querystring: { cb: { value: "2" } }, headers: {} } }).querystring).toEqual({});
+  });
+
+  it("drops the headers SST's cache policy keys on, which a viewer could send to miss the cache", () => {
+    for (const uri of ["/feed.xml", "/latest"]) {
+      const headers = { "x-open-next-cache-key": { value: "bust-456" }, "x-forwarded-host": { value: "random-123" }, host: { value: "feeds.example.com" }, "accept-encoding": { value: "gzip" } };
+      expect(viewerRequest({ request: { uri, querystring: {}, headers } }).headers).toEqual({ host: { value: "feeds.example.com" }, "accept-encoding": { value: "gzip" } });
+    }
   });
 });
 
