@@ -60,7 +60,7 @@ export function pipeline(storage: Storage) {
     environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=32" },
     permissions: [
       ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] }),
-      // Content objects only under the content prefix: the build reads nothing else of the bucket.
+      // Content objects (under the content prefix, if one is set): the build only reads them.
       ...bucketPermissions(storage.content, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject"] }, CONTENT_PREFIX),
       // What the SQS event source mapping needs from the function's role.
       { actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], resources: [queue.arn] },
@@ -74,7 +74,7 @@ export function pipeline(storage: Storage) {
 
   storage.content.notify({
     notifications: [
-      { name: "ContentChanged", queue, events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], filterPrefix: storage.contentLink.properties.prefix },
+      { name: "ContentChanged", queue, events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], ...(CONTENT_PREFIX ? { filterPrefix: CONTENT_PREFIX } : {}) },
     ],
   });
 

@@ -4,8 +4,13 @@
  */
 import { UNPUBLISHED_KEYS } from "./access";
 
-/** Content lives under this prefix of the content bucket; only changes under it trigger builds. */
-export const CONTENT_PREFIX = "content/";
+/**
+ * Where content lives in the content bucket: at its root, where the contract's
+ * `syndicate push --bucket <contentBucket>` puts it (and the local stack keeps it). Under a
+ * prefix, that command uploaded beside what the build reads, and no build ever ran. The bucket
+ * holds nothing else, so every change to it queues a build.
+ */
+export const CONTENT_PREFIX = "";
 /** How long the content bucket keeps an overwritten or deleted version. */
 export const NONCURRENT_DAYS = 90;
 

@@ -1,6 +1,6 @@
 /**
  * The build Lambda. Two triggers, one build each:
- * - an SQS batch from the build queue (S3 notifications of the content prefix, webhook build
+ * - an SQS batch from the build queue (S3 notifications of the content bucket, webhook build
  *   requests from queue.ts): every valid message in it is covered by one build;
  * - the schedule's tick (`SCHEDULE_EVENT`), which builds only when the last recorded status says
  *   a future-dated article has become due (or a retryable failure needs another attempt).

@@ -73,7 +73,8 @@ describe("functions", () => {
     const links = Object.fromEntries(run.builds.map((b) => [b.functionID, Object.keys(b.links).sort()]));
     expect(links).toEqual({ Build: ["Content", "Feeds"], ApiHandler: ["BuildRequests", "Feeds", "WebhookSecret"] });
     const build = run.builds.find((b) => b.functionID === "Build")!;
-    expect(build.links.Content.prefix).toBe("content/");
+    // The bucket's root: where the contract's `syndicate push --bucket` puts content.
+    expect(build.links.Content.prefix).toBe("");
     expect(build.links.Feeds.name).toMatch(/feedsbucket/);
     const apiLinks = run.builds.find((b) => b.functionID === "ApiHandler")!.links;
     expect(apiLinks.WebhookSecret.value).toBe("test-secret-not-real");
@@ -83,7 +84,7 @@ describe("functions", () => {
   it("grants the build read/write on feeds, read on content, consume on the queue, nothing else", () => {
     expect(grants(run, "BuildRole")).toEqual([
       "s3:DeleteObject FeedsBucketBucket/*",
-      "s3:GetObject ContentBucketBucket/content/*",
+      "s3:GetObject ContentBucketBucket/*",
       "s3:GetObject FeedsBucketBucket/*",
       "s3:ListBucket ContentBucketBucket",
       "s3:ListBucket FeedsBucketBucket",
@@ -112,9 +113,9 @@ describe("functions", () => {
 });
 
 describe("queue", () => {
-  it("sends content-prefix changes of the content bucket to the build queue", () => {
+  it("sends every change of the content bucket to the build queue", () => {
     const n = one(run, "aws:s3/bucketNotification:BucketNotification", "ContentBucketNotificationsNotification").inputs;
-    expect(n.queues).toEqual([{ id: "ContentChanged", events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], filterPrefix: "content/", queueArn: expect.stringMatching(/BuildQueueQueue$/) }]);
+    expect(n.queues).toEqual([{ id: "ContentChanged", events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], queueArn: expect.stringMatching(/BuildQueueQueue$/) }]);
     expect(n.lambdaFunctions).toEqual([]);
     const policy = JSON.parse(one(run, "aws:sqs/queuePolicy:QueuePolicy", "ContentBucketNotificationsNotificationContentChangedPolicy").inputs.policy);
     expect(policy.statements[0].actions).toEqual(["sqs:SendMessage"]);
@@ -205,7 +206,7 @@ describe("cdn", () => {
 
 it("returns the useful outputs", () => {
   expect(Object.keys(run.outputs).sort()).toEqual(["_protect", "api", "buildQueue", "cdn", "contentBucket", "contentPrefix", "deadLetterQueue", "feedsBucket"]);
-  expect(run.outputs.contentPrefix).toBe("content/");
+  expect(run.outputs.contentPrefix).toBe("");
 });
 
 describe("removal", () => {
