@@ -159,7 +159,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
             404: error("The webhook route is not enabled (no secret configured)"),
             413: error("Body over 1 MiB"),
-            503: { ...error("Rebuilds are not configured here, or the build request could not be queued: retry the delivery"), headers: retryAfter },
+            503: { ...error("Rebuilds are not configured here, the configured secret is not usable (the server log says why), or the build request could not be queued: retry the delivery"), headers: retryAfter },
             default: unexpected,
           },
         },
