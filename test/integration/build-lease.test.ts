@@ -12,6 +12,7 @@ import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import type { ObjectStore } from "../../functions/adapters/store.ts";
+import { pausesAsked } from "../support/clock.ts";
 import { acquireLease, LeaseError, LEASE_PREFIX, LOCK_FILE, type LeaseRecord } from "../../functions/pipeline/lease.ts";
 import type { ProxyEvent } from "../support/fault-proxy.ts";
 import { useTestS3 } from "../support/s3.ts";
@@ -124,8 +125,12 @@ describe("the build lease", () => {
     // Held by another machine's build that keeps it live: wait (bounded), then a LeaseError naming it.
     const held = await acquireLease(store, { owner: "another build" });
     try {
-      const failure = await build({ source: new DirectoryContent(B.content), store, now: NOW, lease: { waitMs: 600, pollMs: 100, log: () => undefined } }).catch((e: unknown) => e);
+      // Waited for 600 ms: the pauses (100 ms jittered, at most 150 each; a claim's 100 ms settle)
+      // add up to at most the wait and its last pause, however slow the machine.
+      const { result: failure, total } = await pausesAsked(() => build({ source: new DirectoryContent(B.content), store, now: NOW, lease: { waitMs: 600, pollMs: 100, log: () => undefined } }).catch((e: unknown) => e), 150);
       expect(failure).toBeInstanceOf(LeaseError);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(600 + 150);
       expect((failure as Error).message).toMatch(/is being published by another build \(pid \d+ .*gave up after waiting 600 ms/);
       expect(await publishedSet(store)).toEqual(A.set);
     } finally {

@@ -16,6 +16,7 @@ import { parseManifest } from "../../functions/core/manifest.ts";
 import { corpusVersion } from "../support/published-set.ts";
 import { freePort, isRunning, runCli, sha256, snapshot, startTestS3, type TestS3 } from "../support/s3.ts";
 import type { ObjectMeta } from "../../functions/adapters/store.ts";
+import { timeoutsAsked } from "../support/clock.ts";
 
 /** An S3 store whose writes wait for `gate` once it is set. */
 class GatedStore extends S3Store {
@@ -68,7 +69,7 @@ describe("S3 endpoint failing or down", () => {
     try {
       const store = new S3Store({ client: createS3Client({ endpoint: stub.endpoint, maxAttempts: 3 }), bucket: "syn-slow" });
       const source = new DirectoryContent(await corpus("slow"));
-      const failure = await build({ source, store, now: NOW }).catch((e: unknown) => e);
+      const { result: failure, asked: timers } = await timeoutsAsked(() => build({ source, store, now: NOW }).catch((e: unknown) => e));
       expect(failure).toBeInstanceOf(PublishError);
       expect((failure as Error).message).toMatch(/after 3 attempts/);
       // Publishing starts with the build lease's look at the claims (a LIST): 3 attempts, then
@@ -77,9 +78,13 @@ describe("S3 endpoint failing or down", () => {
       // Exactly the 3 attempts of that one request, then nothing more.
       expect(stub.requests()).toBe(3);
       expect(store.stats).toMatchObject({ list: 0, put: 0, delete: 0 });
-      // Backoff between the attempts (the SDK's, with jitter: more than nothing).
+      // Backoff between the attempts: the SDK's standard retry asks for a jittered pause, the
+      // first under 1 s (0 ms only by a chance of ~1e-3); the other timers are the HTTP
+      // handler's socket timeouts (1 s and more). Without backoff no pause is asked.
+      const pauses = timers.filter((ms) => ms > 0 && ms < 1000);
+      expect(pauses.length).toBeGreaterThan(0);
       const gaps = stub.times.slice(1).map((t, i) => t - stub.times[i]!);
-      expect(gaps.reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+      expect(gaps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(pauses.reduce((a, b) => a + b, 0) - 5);
     } finally {
       await stub.close();
     }

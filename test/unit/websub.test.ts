@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { timeoutsAsked } from "../support/clock.ts";
 import { join } from "node:path";
 import { notifyHub, pingAfterPublish, readFeedLinks } from "../../functions/pipeline/websub.ts";
 import { build } from "../../functions/pipeline/build.ts";
@@ -40,7 +41,15 @@ describe("WebSub pings", () => {
   it("retries a failing hub with backoff, then succeeds", async () => {
     const hub = await startHub();
     hub.failures.push(503, 500);
-    const result = await notifyHub(hub.url, ["https://news.example.com/feeds/feed.xml"], fast);
+    // Pauses of 7 then 14 ms (exponential from baseDelayMs) before the 2nd and 3rd attempts.
+    const sent: number[] = [];
+    const timedFetch: typeof fetch = (input, init) => (sent.push(performance.now()), fetch(input, init));
+    const { result, asked } = await timeoutsAsked(() => notifyHub(hub.url, ["https://news.example.com/feeds/feed.xml"], { ...fast, baseDelayMs: 7, fetch: timedFetch }));
+    expect(asked.filter((ms) => ms < 1000)).toEqual([7, 14]);
+    // And waited for: a pause lasts at least what it asked (a slow machine only lengthens it).
+    const gaps = sent.slice(1).map((t, i) => t - sent[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(6);
+    expect(gaps[1]).toBeGreaterThanOrEqual(13);
     expect(hub.pings).toHaveLength(3);
     expect(result.notified).toEqual(["https://news.example.com/feeds/feed.xml"]);
   });
