@@ -110,7 +110,8 @@ describe("the seed article", () => {
   });
 
   it.each(FORMATS)("%s: content ends with the source line", (f) => {
-    expect(views[f].html).toContain(`Source: ${SOURCE}`);
+    // Its last element, as each parser gives the content back (trailing white space aside).
+    expect(views[f].html.trimEnd()).toMatch(new RegExp(`<p><em>Source: ${SOURCE.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}</em></p>$`));
   });
 
   it.each(FORMATS)("%s: carries the tags as categories", (f) => {

@@ -2,7 +2,7 @@
  * The API through a real HTTP server (@hono/node-server on 127.0.0.1) over the real local S3
  * server: conditional reads against s3rver, and what only a socket shows (early 413, bad requests).
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -36,9 +36,15 @@ describe("the API over HTTP", () => {
   it("revalidates with the store by a conditional GET that s3rver answers 304", async () => {
     const first = await (await fetch(`${ctx.base}/latest`)).text();
     const gets = ctx.store.stats.get;
+    const conditional = vi.spyOn(ctx.store, "getIfNoneMatch");
     now += REVALIDATE_MS;
     expect(await (await fetch(`${ctx.base}/latest`)).text()).toBe(first);
     expect(ctx.store.stats.get).toBe(gets + 1);
+    // That one GET was conditional, on the copy's ETag, and s3rver answered it 304.
+    expect(conditional.mock.calls.map(([key]) => key)).toEqual(["latest.json"]);
+    expect(conditional.mock.calls[0]![1]).toMatch(/^"[^"]+"$/);
+    expect(await conditional.mock.results[0]!.value).toBe("not-modified");
+    conditional.mockRestore();
     // A new latest.json is seen on the next revalidation.
     const doc = JSON.parse(first);
     await ctx.store.put("latest.json", Buffer.from(JSON.stringify({ ...doc, title: "Renamed" })), { contentType: "application/json", cacheControl: "public, max-age=60" });

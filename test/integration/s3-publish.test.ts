@@ -102,9 +102,23 @@ describe("publishing to S3", () => {
       const path = join(content, "articles", name);
       await writeFile(path, (await readFile(path, "utf8")).replace('"Topic 2"', '"Topic 1"'));
     }
+    // The order of what the bucket was asked: each put once answered, each delete as asked.
+    const events: string[] = [];
+    const put = store.put.bind(store), del = store.delete.bind(store);
+    store.put = async (key, body, meta) => {
+      await put(key, body, meta);
+      events.push(`put ${key}`);
+    };
+    store.delete = async (keys) => {
+      events.push(`delete ${keys.join(" ")}`);
+      return del(keys);
+    };
     const report = await publishTo(content, store);
     expect(report.deleted).toEqual([...tagKeys].sort());
     expect(report.requests?.delete).toBe(2); // the removed feeds (one batch), then the publish journal
+    const manifestPut = events.indexOf("put manifest.json"), tagsDeleted = events.findIndex((e) => e.startsWith("delete tags/topic-2/"));
+    expect(manifestPut).toBeGreaterThanOrEqual(0);
+    expect(tagsDeleted).toBeGreaterThan(manifestPut);
     const left = await store.list();
     expect(left.filter((k) => k.startsWith("tags/topic-2/"))).toEqual([]);
     expect(left).toContain("tags/topic-1/feed.xml");
