@@ -11,8 +11,20 @@ import { join, resolve } from "node:path";
 import { tempDir, articleText } from "../support/content-tree.ts";
 import { githubSignature, randomSecret } from "../support/api.ts";
 import { isRunning } from "../support/s3.ts";
+import { DEBIAN_PYTHON } from "../support/parsers.ts";
 
 const REPO = resolve(import.meta.dirname, "../..");
+
+/** Polls each feed twice as a reader does, keeping the validators: [status, bozo, encoding, has entries], then [status, entries]. */
+const FEEDPARSER_POLL = `
+import feedparser, json, sys
+out = []
+for path in ["/feed.xml", "/atom.xml", "/tags/libya/feed.xml"]:
+    d = feedparser.parse(sys.argv[1] + path)
+    again = feedparser.parse(sys.argv[1] + path, etag=d.get("etag"), modified=d.get("modified"))
+    out.append({"path": path, "first": [d.status, int(d.bozo), d.headers.get("content-encoding"), len(d.entries) > 0], "again": [again.status, len(again.entries)]})
+print(json.dumps(out))
+`;
 const DEADLINE_MS = 60_000;
 
 
@@ -78,6 +90,10 @@ describe("npm start", () => {
         expect(text.startsWith("<?xml") || text.startsWith("{"), path).toBe(true);
         expect((await fetch(base + path, { headers: { "if-none-match": etag } })).status, path).toBe(304);
       }
+      // As a feed reader polls: Debian's feedparser (urllib, gzip, ETag and Last-Modified kept
+      // between polls) gets every feed compressed and well-formed, then a 304 with nothing.
+      const polled = execFileSync(DEBIAN_PYTHON, ["-c", FEEDPARSER_POLL, base], { encoding: "utf8" });
+      expect(JSON.parse(polled)).toEqual(["/feed.xml", "/atom.xml", "/tags/libya/feed.xml"].map((path) => ({ path, first: [200, 0, "gzip", true], again: [304, 0] })));
       expect((await fetch(`${base}/feed.json`)).headers.get("access-control-allow-origin")).toBe("*");
       expect((await fetch(`${base}/feed.xml`)).headers.get("link")).toBe('<https://news.example.com/feeds/feed.xml>; rel="self"');
 
