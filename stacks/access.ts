@@ -1,6 +1,6 @@
 /**
  * Which keys of the feeds bucket each reader may have: plain constants, with no SST in this
- * module, so that the unit and infra tests check them against the keys the code reads.
+ * module, so that the infra tests check them against the keys the code reads.
  */
 
 /**

@@ -1,8 +1,8 @@
 /**
  * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app's API routes) behind API
  * Gateway v2. Least privilege: it reads the feeds bucket's latest.json documents, manifest.json
- * and status.json (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed SendMessage); it
- * cannot write objects or read content.
+ * and status.json (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed
+ * SendMessage); it cannot write objects or read content.
  */
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
 import { bucketPermissions, type Storage } from "./storage";

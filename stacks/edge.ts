@@ -8,8 +8,9 @@
  * The bucket's internal objects (`.syndicate/`: the build cache, the build lease, the publish
  * journal) and the build status (`status.json`, the last build's errors, which the API's /health
  * reads) are not documents: the edge answers 404 for them, so only what the build publishes is
- * served, as on the local stack (the bucket policy denies CloudFront them too, stacks/storage.ts). The path is decoded first: S3 decodes `%2E` to `.`, so `/%2Esyndicate/…` names the
- * same object.
+ * served, as on the local stack (the bucket policy denies CloudFront them too,
+ * stacks/storage.ts). The path is decoded first: S3 decodes `%2E` to `.`, so
+ * `/%2Esyndicate/…` names the same object.
  *
  * The cache key is what the request may vary, nothing more, so that no request can miss the
  * cache on purpose and reach the bucket or the API (whose throttle the webhook shares):

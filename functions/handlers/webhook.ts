@@ -78,12 +78,17 @@ export function webhookSecretProblem(secret: string): string | undefined {
 }
 
 /**
- * The Standard Webhooks keys a secret stands for: base64 after `whsec_`; any other secret as its
+ * The Standard Webhooks keys a secret stands for: the base64 after `whsec_`; any other secret as its
  * UTF-8 bytes and, when it is also canonical base64 (a hex secret is), as the bytes it decodes to,
  * which is how the spec's reference libraries read a secret without the prefix.
  */
 export function standardWebhooksKeys(secret: string): Buffer[] {
-  if (secret.startsWith("whsec_")) return [strictBase64(secret.slice(6)) ?? Buffer.alloc(0)];
+  if (secret.startsWith("whsec_")) {
+    // None for a key that is not canonical base64 (webhookSecretProblem keeps such a secret out
+    // of the app): never the empty key a lenient decoder would make of it.
+    const key = strictBase64(secret.slice(6));
+    return key ? [key] : [];
+  }
   const decoded = strictBase64(secret);
   return decoded ? [Buffer.from(secret, "utf8"), decoded] : [Buffer.from(secret, "utf8")];
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createHmac, randomBytes } from "node:crypto";
 import { createApp } from "../../functions/handlers/app.ts";
-import { DELIVERY_TTL_MS, TIMESTAMP_TOLERANCE_S, WEBHOOK_BODY_LIMIT, webhookSecretFrom } from "../../functions/handlers/webhook.ts";
+import { DELIVERY_TTL_MS, TIMESTAMP_TOLERANCE_S, WEBHOOK_BODY_LIMIT, standardWebhooksKeys, verifyStandard, webhookSecretFrom } from "../../functions/handlers/webhook.ts";
 import { readConfig } from "../../functions/handlers/api.ts";
 import type { BuildRequest } from "../../functions/pipeline/coalesce.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -219,6 +219,14 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(logs.join("\n")).toContain("the webhook is closed: its secret is not usable");
     expect(logs.join("\n") + (await res.text())).not.toContain(bad.slice(6) || "whsec_ alone never logged");
     expect(((await (await app.request("/health")).json()) as { webhook: { configured: boolean } }).webhook.configured).toBe(false);
+  });
+
+  it("verifies nothing with a whsec_ secret that is not canonical base64, even when called directly (no empty key)", () => {
+    const body = Buffer.from(BODY);
+    const sig = createHmac("sha256", Buffer.alloc(0)).update(`m1.1.${BODY}`).digest("base64");
+    expect(standardWebhooksKeys("whsec_")).toEqual([]);
+    expect(verifyStandard("whsec_", body, "m1", "1", `v1,${sig}`)).toBe(false);
+    expect(verifyStandard("whsec_!!!!", body, "m1", "1", `v1,${sig}`)).toBe(false);
   });
 
   it("reads a secret the same way on the Lambda as locally: trimmed, blank is none", () => {
