@@ -14,16 +14,21 @@ export interface XmlEscapingCase {
   item: Partial<Article>;
   contains: string[];
   notContains: string[];
-  /** RSS only, replacing `contains`: its description is HTML, so a plain-text summary is HTML-escaped first. */
+  /**
+   * RSS only, replacing `contains`: its description is HTML, so a plain-text summary is
+   * HTML-escaped first; its plain-text elements (title, category, dc:creator) write `&`, `<` and
+   * `>` as hexadecimal references, as the RSS Best Practices Profile advises (render/xml.ts elText).
+   */
   rssContains?: string[];
 }
 
 export const XML_ESCAPING_CASES: XmlEscapingCase[] = [
-  { name: "an ampersand (AT&T)", item: { title: "AT&T & friends" }, contains: ["AT&amp;T &amp; friends"], notContains: ["AT&T"] },
+  { name: "an ampersand (AT&T)", item: { title: "AT&T & friends" }, contains: ["AT&amp;T &amp; friends"], rssContains: ["<title>AT&#x26;T &#x26; friends</title>"], notContains: ["AT&T"] },
   {
     name: "a literal <b> in a title",
     item: { title: "Use <b> for bold" },
     contains: ["Use &lt;b&gt; for bold"],
+    rssContains: ["<title>Use &#x3C;b&#x3E; for bold</title>"],
     notContains: ["<b>"],
   },
   { name: "a less-than sign", item: { summary: "x < y" }, contains: ["x &lt; y"], rssContains: ["x &amp;lt; y"], notContains: ["x < y"] },
@@ -32,7 +37,7 @@ export const XML_ESCAPING_CASES: XmlEscapingCase[] = [
     item: { title: "a ]]> b ]]> c", summary: "s ]]> t ]]> u", contentHtml: feedSafeHtml("<p>p ]]&gt; q ]]> r</p>") },
     // Text is escaped; HTML content is CDATA with every "]]>" split across two sections.
     contains: ["a ]]&gt; b ]]&gt; c", "s ]]&gt; t ]]&gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],
-    rssContains: ["a ]]&gt; b ]]&gt; c", "s ]]&amp;gt; t ]]&amp;gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],
+    rssContains: ["a ]]&#x3E; b ]]&#x3E; c", "s ]]&amp;gt; t ]]&amp;gt; u", "<![CDATA[<p>p ]]&gt; q ]]]]><![CDATA[> r</p>]]>"],
     notContains: ["a ]]> b", "s ]]> t", "q ]]> r"],
   },
   {

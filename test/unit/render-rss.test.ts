@@ -20,10 +20,15 @@ describe("RSS 2.0 renderer", () => {
 
   xmlEscapingTests("rss", itemOf);
 
-  it("escapes a tag feed's title and a category with < and &", () => {
-    const doc = render("rss", testSite(), [testArticle(1, { tags: [{ name: "R&D <lab>", slug: "r-d-lab" }] })], "tags/r-d-lab/");
-    expect(doc).toContain("<title>Test Wire: R&amp;D &lt;lab&gt;</title>");
-    expect(doc).toContain("<category>R&amp;D &lt;lab&gt;</category>");
+  it("escapes a tag feed's title, a category and an author's name with < and &, as hexadecimal references (RSS Best Practices Profile)", () => {
+    const doc = render("rss", testSite({ copyright: "© R&D" }), [testArticle(1, { tags: [{ name: "R&D <lab>", slug: "r-d-lab" }], authors: [{ name: "Smith & <Jones>", email: "s@example.com" }] })], "tags/r-d-lab/");
+    expect(doc).toContain("<title>Test Wire: R&#x26;D &#x3C;lab&#x3E;</title>");
+    expect(doc).toContain("<category>R&#x26;D &#x3C;lab&#x3E;</category>");
+    expect(doc).toContain("<dc:creator>Smith &#x26; &#x3C;Jones&#x3E;</dc:creator>");
+    expect(doc).toContain("<author>s@example.com (Smith &#x26; &#x3C;Jones&#x3E;)</author>");
+    expect(doc).toContain("<copyright>© R&#x26;D</copyright>");
+    // Not the named entities anywhere in those elements; the HTML description keeps its own escaping.
+    expect(doc).not.toMatch(/<(?:title|category|dc:creator|author|copyright)>[^<]*&(?:amp|lt|gt);/);
   });
 
   it("writes <author> only for an author with an e-mail address", () => {

@@ -9,7 +9,7 @@ import { escapeHtmlText } from "../html.ts";
 import { rfc3339, rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elFeedSafe, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
+import { el, elFeedSafe, elText, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
 
 /**
  * RSS `description` is HTML to readers (RSS 2.0 "description": "entity-encoded HTML is
@@ -27,7 +27,7 @@ const NS =
 
 export function rssItem(item: Article): string {
   const parts = [
-    el("title", item.title),
+    elText("title", item.title),
     el("link", item.url),
     el("guid", item.id, { isPermaLink: item.id === item.url ? "true" : "false" }),
     el("pubDate", rfc822(item.published)),
@@ -38,11 +38,11 @@ export function rssItem(item: Article): string {
     el("description", textAsHtml(item.summary)),
     elFeedSafe("content:encoded", item.contentHtml ?? NO_HTML),
   ];
-  for (const a of item.authors) parts.push(el("dc:creator", a.name));
+  for (const a of item.authors) parts.push(elText("dc:creator", a.name));
   // RSS 2.0 has one <author> per item, an e-mail address: the first author who has one.
   const withEmail = item.authors.find((a) => a.email);
-  if (withEmail) parts.push(el("author", `${withEmail.email} (${withEmail.name})`));
-  for (const t of item.tags) parts.push(el("category", t.name));
+  if (withEmail) parts.push(elText("author", `${withEmail.email} (${withEmail.name})`));
+  for (const t of item.tags) parts.push(elText("category", t.name));
   if (item.language) parts.push(el("dc:language", item.language));
   if (item.image) {
     const img = item.image;
@@ -60,11 +60,11 @@ export function rssItem(item: Article): string {
 export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
   const { site, spec } = ctx;
   const head = [
-    el("title", spec.title),
+    elText("title", spec.title),
     el("link", site.site_url),
     el("description", textAsHtml(site.description)),
     el("language", site.language),
-    el("copyright", site.copyright),
+    elText("copyright", site.copyright),
     // An empty feed has no newest item to date it by: no lastBuildDate rather than a made-up one.
     el("lastBuildDate", ctx.spec.items.length ? rfc822(ctx.updated) : undefined),
     el("generator", `${GENERATOR.name} ${GENERATOR.version}`),
@@ -80,7 +80,7 @@ export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
   const prev = ctx.prevArchiveUrl("rss");
   if (prev) head.push(empty("atom:link", { rel: "prev-archive", href: prev }));
   if (site.icon ?? site.favicon) {
-    head.push(`<image>${el("url", (site.icon ?? site.favicon)!)}${el("title", spec.title)}${el("link", site.site_url)}</image>`);
+    head.push(`<image>${el("url", (site.icon ?? site.favicon)!)}${elText("title", spec.title)}${el("link", site.site_url)}</image>`);
   }
   const items = spec.items.map((i) => fragments.get("rss", i.id, () => rssItem(i)));
   return `${XML_DECLARATION}<rss version="2.0"${NS}><channel>${head.join("")}\n${items.join("\n")}\n</channel></rss>\n`;

@@ -38,6 +38,24 @@ export function elFeedSafe(name: string, html: FeedSafeHtml, attrs?: Record<stri
 
 export const NO_HTML = "" as FeedSafeHtml;
 
+/**
+ * Plain text in an RSS element that readers may take for HTML (RSS 2.0 says nothing of whether
+ * `title`, `category` and the like may carry it): `&`, `<` and `>` as hexadecimal character
+ * references, "the form of encoding that works in the widest number of aggregators" (RSS Best
+ * Practices Profile, "Character Data": a publisher "should encode "&" and "<" in plain text using
+ * hexadecimal character references", and `>` as `&#x3E;`). An XML parser reads the same text as
+ * from `&amp;`/`&lt;`. Illegal characters removed and CR kept, as x().
+ */
+export function elText(name: string, text: string | undefined): string {
+  if (text === undefined) return "";
+  let s = stripXmlIllegal(text);
+  if (PLAIN_NEEDS_ESCAPE.test(s)) s = s.replace(/[&<>\r]/g, (c) => PLAIN_REFS[c]!);
+  return `<${name}>${s}</${name}>`;
+}
+
+const PLAIN_NEEDS_ESCAPE = /[&<>\r]/;
+const PLAIN_REFS: Record<string, string> = { "&": "&#x26;", "<": "&#x3C;", ">": "&#x3E;", "\r": "&#13;" };
+
 /** An attribute value: as x(), and tab and line feed as references, which attribute-value
  * normalisation (XML 1.0 §3.3.3) would otherwise turn into spaces. */
 function attr(value: string | number): string {
