@@ -9,6 +9,12 @@
  * render/index.ts CACHE.archive). Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older
  * page exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
  * newer page appears would change each full page once more, after it filled.
+ *
+ * The newest page fills as items arrive, so its key names how many items it holds
+ * (`archive/3-2/` for page 3 with 2 items; `archive/3/` once full): a document at a URL keeps
+ * its items, as RFC 5005 §4 wants of archive documents ("SHOULD NOT change"), and a reader that
+ * stops walking at a page it has seen never misses the item that arrived in it (it walks to the
+ * new URL). The page it replaces is deleted with the build that supersedes it.
  */
 import type { Article, Tag } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -20,7 +26,7 @@ export type FeedKind = "main" | "tag" | "archive";
 
 export interface FeedDocumentSpec {
   kind: FeedKind;
-  /** Key prefix of the three documents: "", "tags/<slug>/", "archive/<n>/". */
+  /** Key prefix of the three documents: "", "tags/<slug>/", "archive/<n>/" (a full page), "archive/<n>-<count>/" (the newest, filling). */
   prefix: string;
   title: string;
   items: Article[];
@@ -40,7 +46,8 @@ export const FORMATS = {
 } as const;
 export type Format = keyof typeof FORMATS;
 
-const archivePrefix = (page: number) => `archive/${page}/`;
+/** A full page's prefix, or the filling page's, which names its count (above). */
+const archivePrefix = (page: number, count: number, per: number) => (count === per ? `archive/${page}/` : `archive/${page}-${count}/`);
 
 export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
   const { site, items } = model;
@@ -48,25 +55,27 @@ export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
   const current = items.slice(0, per);
   const older = items.slice(per).reverse(); // oldest first
   const pages = site.archives ? Math.ceil(older.length / per) : 0;
+  // Every page but the newest is full.
+  const prefixOf = (p: number) => archivePrefix(p, p < pages ? per : older.length - (pages - 1) * per, per);
   const specs: FeedDocumentSpec[] = [
     {
       kind: "main",
       prefix: "",
       title: site.title,
       items: current,
-      prevArchive: pages > 0 ? archivePrefix(pages) : undefined,
+      prevArchive: pages > 0 ? prefixOf(pages) : undefined,
     },
   ];
   for (let p = 1; p <= pages; p++) {
     const pageItems = older.slice((p - 1) * per, p * per).reverse(); // newest first within a page
     specs.push({
       kind: "archive",
-      prefix: archivePrefix(p),
+      prefix: prefixOf(p),
       title: `${site.title} (archive ${p})`,
       items: pageItems,
       page: p,
       complete: pageItems.length === per,
-      prevArchive: p > 1 ? archivePrefix(p - 1) : undefined,
+      prevArchive: p > 1 ? prefixOf(p - 1) : undefined,
     });
   }
   for (const { tag, items: tagged } of groupByTag(items)) {

@@ -21,7 +21,7 @@ import { PublishError } from "../core/errors.ts";
 export const JOURNAL_KEY = ".syndicate/publishing.json";
 
 /** Keys this tool owns: only these are ever deleted from a store. */
-export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
+export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*(?:-[1-9]\d*)?)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
 
 export interface PublishResult {
   written: string[];

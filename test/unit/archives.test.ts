@@ -49,7 +49,19 @@ describe("archives", () => {
 
   it("links the main documents to the newest archive page, and each page to the next older", () => {
     const specs = plan(10, { items_per_feed: 3 });
-    expect([specs[0]?.prevArchive, ...archives(specs).map((s) => s.prevArchive)]).toEqual(["archive/3/", undefined, "archive/1/", "archive/2/"]);
+    expect([specs[0]?.prevArchive, ...archives(specs).map((s) => s.prevArchive)]).toEqual(["archive/3-1/", undefined, "archive/1/", "archive/2/"]);
+  });
+
+  it("names the filling page's count in its key, so no archive document ever gains items at its URL (RFC 5005 §4)", () => {
+    const byPrefix = new Map<string, string[] | undefined>();
+    for (let count = 4; count <= 12; count++) {
+      for (const s of archives(plan(count, { items_per_feed: 3 }))) {
+        const seen = byPrefix.get(s.prefix);
+        if (seen) expect([s.prefix, slugs(s)]).toEqual([s.prefix, seen]);
+        else byPrefix.set(s.prefix, slugs(s));
+      }
+    }
+    expect([...byPrefix.keys()].sort()).toEqual(["archive/1-1/", "archive/1-2/", "archive/1/", "archive/2-1/", "archive/2-2/", "archive/2/", "archive/3-1/", "archive/3-2/", "archive/3/"]);
   });
 
   it("never changes a full page when new items arrive", () => {
@@ -68,10 +80,10 @@ describe("archives", () => {
     const before = rendered(7, { items_per_feed: 3 });
     const after = rendered(7, { items_per_feed: 3 }, { n0: { title: "Corrected title" } });
     for (const file of ["feed.xml", "atom.xml", "feed.json"]) {
-      // archive/1 is full (n0-n2), archive/2 partial (n3)
-      expect([before.get(`archive/1/${file}`)?.cacheControl, before.get(`archive/2/${file}`)?.cacheControl]).toEqual([CACHE.archive, CACHE.current]);
+      // archive/1 is full (n0-n2), archive/2-1 filling (n3)
+      expect([before.get(`archive/1/${file}`)?.cacheControl, before.get(`archive/2-1/${file}`)?.cacheControl]).toEqual([CACHE.archive, CACHE.current]);
       expect(after.get(`archive/1/${file}`)?.sha256).not.toBe(before.get(`archive/1/${file}`)?.sha256);
-      expect(after.get(`archive/2/${file}`)?.sha256).toBe(before.get(`archive/2/${file}`)?.sha256);
+      expect(after.get(`archive/2-1/${file}`)?.sha256).toBe(before.get(`archive/2-1/${file}`)?.sha256);
     }
     expect(CACHE.archive).toBe("public, max-age=86400");
   });

@@ -72,7 +72,7 @@ describe("Atom 1.0 renderer", () => {
 
   it("marks an archive page and links the current feed and the older page", () => {
     const articles = [1, 2, 3, 4, 5].map((n) => testArticle(n));
-    const doc = render("atom", testSite({ items_per_feed: 2 }), articles, "archive/2/");
+    const doc = render("atom", testSite({ items_per_feed: 2 }), articles, "archive/2-1/");
     expect(doc).toContain("<fh:archive/>");
     expect(doc).toContain('<link rel="current" href="https://news.example.com/feeds/atom.xml"/>');
     expect(doc).toContain('<link rel="prev-archive" href="https://news.example.com/feeds/archive/1/atom.xml"/>');

@@ -51,7 +51,7 @@ describe("JSON Feed 1.1 renderer", () => {
 
   it("points next_url at the newest archive page when archives exist", () => {
     const articles = [1, 2, 3, 4, 5].map((n) => testArticle(n));
-    expect(parse(render("json", testSite({ items_per_feed: 2 }), articles)).next_url).toBe("https://news.example.com/feeds/archive/2/feed.json");
+    expect(parse(render("json", testSite({ items_per_feed: 2 }), articles)).next_url).toBe("https://news.example.com/feeds/archive/2-1/feed.json");
   });
 
   it("has no next_url when archives are off", () => {

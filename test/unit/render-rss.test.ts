@@ -80,9 +80,11 @@ describe("RSS 2.0 renderer", () => {
   });
 
   it("links the older archive page from the main feed", () => {
-    const articles = [1, 2, 3].map((n) => testArticle(n));
-    const doc = render("rss", testSite({ items_per_feed: 2 }), articles);
-    expect(doc).toContain('<atom:link rel="prev-archive" href="https://news.example.com/feeds/archive/1/feed.xml"/>');
+    // A filling page (1 item of 2): its key names its count; a full one has none.
+    const doc = render("rss", testSite({ items_per_feed: 2 }), [1, 2, 3].map((n) => testArticle(n)));
+    expect(doc).toContain('<atom:link rel="prev-archive" href="https://news.example.com/feeds/archive/1-1/feed.xml"/>');
+    const full = render("rss", testSite({ items_per_feed: 2 }), [1, 2, 3, 4].map((n) => testArticle(n)));
+    expect(full).toContain('<atom:link rel="prev-archive" href="https://news.example.com/feeds/archive/1/feed.xml"/>');
   });
 
   it("gives the same bytes for the same input", () => {
