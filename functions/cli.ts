@@ -24,7 +24,7 @@ Options:
   --no-cache      build: ignore and do not update the build cache (.syndicate/ beside the outputs)
   --port, --host  serve: where the local stack listens (default 127.0.0.1:3000; --port 0 picks a free port)
   --data DIR      serve: where the local stack keeps its S3 store (default .data)
-  --log FORMAT    serve: request and build log lines as text or json
+  --log FORMAT    serve: one build log line per build, as text or json
   --no-watch      serve: do not rebuild when content changes
   -h, --help      this text
 `;

@@ -40,7 +40,11 @@ export default async function cmdServe(args: string[]): Promise<number> {
   contentOption(values.content);
   const secret = webhookSecretFrom(process.env.WEBHOOK_SECRET);
   const secretProblem = secret === undefined ? undefined : webhookSecretProblem(secret);
-  if (secretProblem) fail(`WEBHOOK_SECRET cannot be used: ${secretProblem}`);
+  if (secretProblem) {
+    // A setting, not the command line: the reason alone, without the usage text.
+    process.stderr.write(`syndicate serve: WEBHOOK_SECRET cannot be used: ${secretProblem}\n`);
+    return 2;
+  }
   let stack;
   try {
     stack = await startLocalStack({

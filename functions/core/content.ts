@@ -81,6 +81,15 @@ export function isArticlePath(path: string): boolean {
 }
 
 /**
+ * The load's issues that the reader's do not already tell: when the reader said why site.yaml
+ * has no bytes (too large, unreadable), not also that it is missing.
+ */
+export function loadIssuesBeside(read: readonly ContentIssue[], loaded: readonly ContentIssue[]): ContentIssue[] {
+  const siteTold = read.some((i) => i.file === SITE_FILE && i.severity === "error");
+  return siteTold ? loaded.filter((i) => !(i.file === SITE_FILE && i.field === "file" && i.message.startsWith("is missing"))) : [...loaded];
+}
+
+/**
  * `reused`: results already known for article paths (the build cache), for files that were
  * not read or whose bytes did not change; they join the duplicate checks like the rest.
  */

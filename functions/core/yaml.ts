@@ -6,6 +6,14 @@ import { parseDocument, visit, Lexer, LineCounter, isAlias, isMap, isPair, isSca
 import { LIMITS } from "./limits.ts";
 import { lineAt } from "./text.ts";
 
+/**
+ * yaml's maxAliasCount counts the anchored node as one use of its value, beside each alias: with
+ * LIMITS.yamlAliases itself, 49 aliases of a value passed and the 50th failed, under a message
+ * that said "at most 50". One more, so LIMITS.yamlAliases aliases of a value pass, as it says;
+ * aliases of values that themselves hold aliases still multiply against it ("billion laughs").
+ */
+const MAX_ALIAS_COUNT = LIMITS.yamlAliases + 1;
+
 export interface YamlProblem {
   line?: number;
   field: string;
@@ -91,7 +99,7 @@ function failingAlias(doc: Document.Parsed): Alias | undefined {
     },
   });
   try {
-    doc.toJS({ maxAliasCount: LIMITS.yamlAliases });
+    doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
     // expected: the same failure as before
   }
@@ -184,7 +192,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
 
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: LIMITS.yamlAliases });
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     const msg = (err as Error).message;
     return {

@@ -4,7 +4,7 @@
  */
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore, RequestStats } from "../adapters/store.ts";
-import { loadContent, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
+import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, formatIssue, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
@@ -28,7 +28,7 @@ export async function validate(source: ContentSource): Promise<ValidateResult> {
   const { files, issues: readIssues, unreadable } = await source.read();
   if (unreadable) return { ok: false, files: 0, articles: 0, issues: readIssues };
   const loaded = loadContent(files);
-  const issues = [...readIssues, ...loaded.issues];
+  const issues = [...readIssues, ...loadIssuesBeside(readIssues, loaded.issues)];
   for (const a of loaded.articles) issues.push(...renderBody(a));
   const parsed = new Set(loaded.articles.map((a) => a.file));
   for (const f of files) {

@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
-import { isArticlePath, loadContent, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
+import { isArticlePath, loadContent, loadIssuesBeside, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 import {
   entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, contentHash, sameEntry, toEntry,
@@ -290,7 +290,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   stats.parsed = parsed?.results.length ?? 0;
   if (parsed?.workers) stats.workers = parsed.workers;
   const loaded = first.unreadable ? { articles: [], issues: [] } : settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results) : loadContent(files);
-  issues.push(...loaded.issues);
+  issues.push(...loadIssuesBeside(issues, loaded.issues));
 
   return {
     loaded,

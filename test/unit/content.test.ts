@@ -5,6 +5,9 @@ import { hasErrors, loadContent } from "../../functions/core/content.ts";
 import { execFileSync } from "node:child_process";
 import { formatIssue } from "../../functions/core/errors.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { build, validate } from "../../functions/pipeline/build.ts";
+import type { ContentError } from "../../functions/core/errors.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
 import { articleText, contentFiles, tempDir, tree, writeTree, type Tree } from "../support/content-tree.ts";
 
@@ -195,6 +198,15 @@ describe("DirectoryContent", () => {
   it(`reports an article over ${LIMITS.articleFileBytes} bytes without reading it`, async () => {
     const r = await readDir(tree({ big: articleText({}, "x".repeat(LIMITS.articleFileBytes)) }));
     expect([r.files.map((f) => f.path), r.issues.map(formatIssue)]).toEqual([["site.yaml"], [expect.stringMatching(/^articles\/big\.md: file: is \d+ bytes; at most/)]]);
+  });
+
+  it(`reports a site.yaml over ${LIMITS.siteFileBytes} bytes once, not also as missing, in validate and in a build`, async () => {
+    const t = tree({ a: articleText({}) });
+    const content = await writeTree(join(await tempDir(), "content"), { ...t, "site.yaml": `${t["site.yaml"]}#${"x".repeat(LIMITS.siteFileBytes)}\n` });
+    const told = [expect.stringMatching(/^site\.yaml: file: is \d+ bytes; at most \d+ bytes are allowed$/)];
+    expect((await validate(new DirectoryContent(content))).issues.map(formatIssue)).toEqual(told);
+    const failure = await build({ source: new DirectoryContent(content), store: new DirectoryStore(join(content, "..", "out")), now: Date.UTC(2030, 0, 1) }).catch((e: unknown) => e);
+    expect((failure as ContentError).issues.map(formatIssue)).toEqual(told);
   });
 
   it("reports a content directory that does not exist", async () => {

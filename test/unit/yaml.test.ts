@@ -95,8 +95,10 @@ describe("parseYaml", () => {
 
   it("rejects more aliases than the limit even when they do not multiply, with the line of the alias over it", () => {
     const text = `a: &x v\nb: 1\nl:\n${Array(LIMITS.yamlAliases * 3).fill("  - *x").join("\n")}\n`;
-    // The anchored node counts as one: the 50th alias (line 53) makes 51.
-    expect(problems(text)[0]).toMatchObject({ line: 3 + LIMITS.yamlAliases, message: expect.stringMatching(/too many YAML aliases/) });
+    // The 51st alias, on line 54, is one over "at most 50".
+    expect(problems(text)[0]).toMatchObject({ line: 4 + LIMITS.yamlAliases, message: `too many YAML aliases (*name): at most ${LIMITS.yamlAliases} are allowed; write the values out instead` });
+    // As many as the message allows pass.
+    expect(parseYaml(`a: &x v\nl:\n${Array(LIMITS.yamlAliases).fill("  - *x").join("\n")}\n`).ok).toBe(true);
   });
 
   it("does not call an alias without its anchor too many aliases, and gives its line", () => {
