@@ -39,6 +39,14 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   code: ["class"],
 };
 
+/**
+ * The URL attribute of each element that has one: made absolute against the article's URL, and
+ * dropped (with a warning) when its scheme is not allowed. `cite` too: no browser follows it, but
+ * a reader or page that links it must not get a `javascript:` URL (sanitize-html passed
+ * `java&#xFFFF;script:` there as a relative URL, which feedSafeHtml then joined back).
+ */
+const URL_ATTRS: Readonly<Record<string, string>> = { a: "href", img: "src", q: "cite", blockquote: "cite" };
+
 const ALLOWED_SCHEMES = ["http", "https", "mailto"];
 const IMG_SCHEMES = ["http", "https"];
 /** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml). */
@@ -64,16 +72,15 @@ export function sanitize(html: string, baseUrl: string): string {
     disallowedTagsMode: "discard",
     // Content of these is dropped with the tag, not shown as text.
     nonTextTags: [...DROPPED_WITH_CONTENT],
-    transformTags: {
-      a: (tagName, attribs) => ({
-        tagName,
-        attribs: attribs.href === undefined ? attribs : { ...attribs, href: absolutise(attribs.href, baseUrl) },
-      }),
-      img: (tagName, attribs) => ({
-        tagName,
-        attribs: attribs.src === undefined ? attribs : { ...attribs, src: absolutise(attribs.src, baseUrl) },
-      }),
-    },
+    transformTags: Object.fromEntries(
+      Object.entries(URL_ATTRS).map(([tag, attr]) => [
+        tag,
+        (tagName: string, attribs: sanitizeHtml.Attributes) => ({
+          tagName,
+          attribs: attribs[attr] === undefined ? attribs : { ...attribs, [attr]: absolutise(attribs[attr], baseUrl) },
+        }),
+      ]),
+    ),
   });
   return finish(clean);
 }
@@ -181,7 +188,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
     for (const [name, raw] of t.attrs) {
       if (!allowed?.includes(name)) continue;
       let value = String(raw);
-      if ((t.tag === "a" && name === "href") || (t.tag === "img" && name === "src")) {
+      if (URL_ATTRS[t.tag] === name) {
         value = absolutise(value, baseUrl);
         if (naughtyUrl(value, schemesFor(t.tag))) continue;
       }
@@ -256,6 +263,12 @@ function schemeOf(url: string): string {
   return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";
 }
 
+/** Openings that hide the rest of a body when never closed. */
+const UNCLOSED: readonly (readonly [string, string, string])[] = [
+  ["<!--", "-->", "everything after an HTML comment that is never closed (<!-- without -->)"],
+  ["<![CDATA[", "]]>", "everything after a <![CDATA[ section that is never closed (no ]]>)"],
+];
+
 /** A closing tag at the start of a piece of HTML, white space before it allowed. */
 const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
 
@@ -307,7 +320,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           const allowed = ALLOWED_ATTRIBUTES[name];
           for (const [attr, value] of Object.entries(attribs)) {
             if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
-            else if ((name === "a" && attr === "href") || (name === "img" && attr === "src")) {
+            else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
             } else if (name === "code" && attr === "class" && !value.split(/\s+/).filter(Boolean).every((c) => CODE_CLASS.test(c))) {
               note(line, `the class of <code> (only language-… is kept)`);
@@ -322,6 +335,13 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
     );
     parser.write(start ? html.slice(start) : html);
     parser.end();
+    // A comment or CDATA section never closed runs to the end of the body (markdown-it's HTML
+    // block does), and sanitize-html drops it with everything after it. Nothing is parsed after
+    // it, so its line is past every tag's above (lineAt only moves forward).
+    for (const [open, close, what] of UNCLOSED) {
+      const at = html.indexOf(open, start);
+      if (at !== -1 && html.indexOf(close, at + open.length) === -1) note(lineAt(at), what);
+    }
   };
   walkLines(tokens, (t, line) => {
     if (t.type === "html_block" || t.type === "html_inline") scan(t.content, line);

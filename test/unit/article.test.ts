@@ -336,6 +336,34 @@ describe("renderBody", () => {
     expect(renderBody(article({}, "Only <b>allowed</b> <em>HTML</em> and <a href=\"https://x.example/\">links</a>."))).toEqual([]);
   });
 
+  it("treats cite (<q>, <blockquote>) as a URL: made absolute, a refused scheme dropped and told, no scheme rejoined after an illegal character", () => {
+    const view = (body: string) => {
+      const a = article({}, body);
+      const told = renderBody(a).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+      return { html: a.contentHtml, told };
+    };
+    const rel = view('<q cite="rel.html">q</q> <blockquote cite="/abs.html">b</blockquote>');
+    expect(rel.html).toContain('<q cite="https://news.example.com/articles/rel.html">');
+    expect(rel.html).toContain('<blockquote cite="https://news.example.com/abs.html">');
+    expect(rel.told).toEqual([]);
+    // U+FFFF is no URL character (sanitize-html saw no scheme) and feedSafeHtml removes it, which
+    // joined "javascript:" back together: now the URL is resolved first, so it stays a path.
+    for (const sneaky of ['<q cite="java&#xFFFF;script:alert(1)">q</q>', '<blockquote cite="da&#xFFFE;ta:text/html,x">b</blockquote>', '<q cite="&#xFFFF;//evil.example/x">q</q>']) {
+      const { html } = view(sneaky);
+      expect(html).not.toMatch(/cite="(?:javascript:|data:|\/\/)/);
+      expect(html).toMatch(/cite="https:\/\/news\.example\.com\//);
+    }
+    const refused = view('<q cite="javascript:alert(1)">q</q>');
+    expect([refused.html, refused.told]).toEqual(["<p><q>q</q></p>", [[5, "not published: the cite of <q> (javascript: URLs are not allowed)"]]]);
+  });
+
+  it("warns that an HTML comment or CDATA section never closed hides the rest of the body", () => {
+    const told = (body: string) => renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+    expect(told("Intro paragraph.\n\n<!-- editor note\n\nRest of the article.")).toEqual([[7, "not published: everything after an HTML comment that is never closed (<!-- without -->)"]]);
+    expect(told("Intro.\n\n<![CDATA[\n\nRest")).toEqual([[7, "not published: everything after a <![CDATA[ section that is never closed (no ]]>)"]]);
+    expect(told("Ok <!-- closed --> fine\n\n<!--\nblock\n-->\n\nand <b>bold</b>")).toEqual([]);
+  });
+
   it("warns of a Markdown link or image whose URL is refused, with or without raw HTML in the body", () => {
     const links = "[file](ftp://files.example.com/a)\n\n![pixel](data:image/png;base64,AAAA)\n\n[ref]\n\n[ref]: ftp://x.example.com/\n\n[fine](https://x.example.com/) [mail](mailto:a@x.example.com)";
     const expected = [
