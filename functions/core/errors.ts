@@ -54,7 +54,10 @@ export class RenderCheckError extends Error {
 /** Writing or reading published output failed (I/O, S3). Previously published output is intact. */
 export class PublishError extends Error {
   override readonly name = "PublishError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The build whose manifest was written before the failure: its outputs are live (only the cleanup after it failed). */
+  readonly committed?: string;
+  constructor(message: string, options?: { cause?: unknown; committed?: string }) {
     super(message, options);
+    if (options?.committed !== undefined) this.committed = options.committed;
   }
 }

@@ -58,6 +58,8 @@ export interface BuildOutcome {
   report?: { build_id: string; items: number; next_publication: string | null };
   error?: { name: string; message: string; retryable: boolean };
   dead_lettered?: boolean;
+  /** A failed build whose manifest was written first (its outputs are live; the cleanup after failed). */
+  committed?: string;
 }
 
 /** The status to record after a build, carrying the last success and, on failure, the schedule. */
@@ -70,14 +72,17 @@ export function nextStatus(previous: BuildStatus | undefined, outcome: BuildOutc
     at,
     trigger: outcome.trigger,
     messages: outcome.messages,
-    build_id: report?.build_id ?? null,
+    build_id: report?.build_id ?? outcome.committed ?? null,
     items: report?.items ?? null,
     // A failed build publishes nothing: what is due stays what the last success computed.
     next_publication: report ? report.next_publication : (previous?.next_publication ?? null),
     duration_ms: outcome.duration_ms,
     error: outcome.error ?? null,
-    dead_lettered: Boolean(outcome.error && outcome.dead_lettered),
-    last_success: report ? { at, build_id: report.build_id } : (previous?.last_success ?? null),
+    // Messages in the dead-letter queue stay there until a redrive: said until a build succeeds
+    // (a failing schedule tick in between, which covers no message, does not clear it).
+    dead_lettered: Boolean(outcome.error && (outcome.dead_lettered || (previous && !previous.ok && previous.dead_lettered))),
+    // A build whose manifest was written is what readers get, though its cleanup failed.
+    last_success: report ? { at, build_id: report.build_id } : outcome.committed ? { at, build_id: outcome.committed } : (previous?.last_success ?? null),
   };
 }
 

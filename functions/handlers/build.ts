@@ -16,7 +16,7 @@ import { build } from "../pipeline/build.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../adapters/s3-store.ts";
-import { ContentError, RenderCheckError } from "../core/errors.ts";
+import { ContentError, PublishError, RenderCheckError } from "../core/errors.ts";
 import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
 import { buildRequestSchema } from "./build-request.ts";
 import { linked, linkedOptional } from "./linked.ts";
@@ -132,14 +132,18 @@ function isRetryable(err: unknown): boolean {
   return !(err instanceof ContentError || err instanceof RenderCheckError);
 }
 
-async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | undefined> {
+/** The last recorded status; "unreadable" when the store failed (not the same as none recorded). */
+async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | undefined | "unreadable"> {
   try {
     return parseStatus((await store.get(STATUS_KEY))?.body);
   } catch (err) {
     log({ level: "warn", msg: "could not read the last build status", error: (err as Error).message });
-    return undefined;
+    return "unreadable";
   }
 }
+
+/** How long the WebSub pings may take, after the status is recorded, of the invocation's time left. */
+export const PING_TIME_RESERVE_MS = 5_000;
 
 async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): Promise<void> {
   try {
@@ -164,29 +168,43 @@ async function runBuild(
 ): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
-  const previous = known ? known.previous : await readStatus(deps.store, log);
+  let previous = known ? known.previous : await readStatus(deps.store, log);
   const started = performance.now();
+  const left = context?.getRemainingTimeInMillis();
   let outcome: BuildOutcome;
   let failure: Error | undefined;
+  let published: string[] = [];
   try {
-    const left = context?.getRemainingTimeInMillis();
     const limits =
       left === undefined ? {} : { lease: { waitMs: Math.max(0, left - BUILD_TIME_RESERVE_MS) }, deadline: Date.now() + left - PUBLISH_TIME_RESERVE_MS };
     const report = await build({ source: deps.source, store: deps.store, now, ...limits });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
+    published = report.written;
     log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
-    // The site's WebSub hub, when it has one, hears of the feeds that changed (never fails the build).
-    await pingAfterPublish(deps.store, report.written, { ...deps.ping, log: (line) => log(JSON.parse(line) as Record<string, unknown>) }).catch((err: unknown) =>
-      log({ level: "error", msg: "websub: ping failed", error: (err as Error).message }),
-    );
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const retryable = isRetryable(err);
-    outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), error: { name: err.name, message: err.message, retryable }, dead_lettered: retryable && lastAttempt };
-    log({ level: "error", msg: "build failed", trigger, messages, retryable, dead_lettered: outcome.dead_lettered, error: err.message });
-    failure = retryable ? err : undefined;
+    // Published, then the cleanup failed: the content is live, so the messages are done (the
+    // schedule's next tick, seeing a retryable failure, builds again and deletes what is left).
+    const committed = err instanceof PublishError ? err.committed : undefined;
+    outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), error: { name: err.name, message: err.message, retryable }, dead_lettered: retryable && lastAttempt && !committed, committed };
+    log({ level: "error", msg: "build failed", trigger, messages, retryable, dead_lettered: outcome.dead_lettered, committed, error: err.message });
+    failure = retryable && !committed ? err : undefined;
   }
-  await writeStatus(deps.store, nextStatus(previous, outcome), log);
+  // A status that could not be read is read again before it is replaced: a passing fault must
+  // not erase the last success and the schedule it carries.
+  if (previous === "unreadable") previous = await readStatus(deps.store, log);
+  await writeStatus(deps.store, nextStatus(previous === "unreadable" ? undefined : previous, outcome), log);
+  // Recorded first, then the site's WebSub hub hears of the feeds that changed, within what is
+  // left of the invocation (a hub that never answers cannot make the function time out after
+  // publishing). Never fails the build.
+  if (published.length) {
+    const leftNow = context?.getRemainingTimeInMillis();
+    const deadline = leftNow === undefined ? undefined : Date.now() + leftNow - PING_TIME_RESERVE_MS;
+    await pingAfterPublish(deps.store, published, { ...deps.ping, deadline, log: (line) => log(JSON.parse(line) as Record<string, unknown>) }).catch((err: unknown) =>
+      log({ level: "error", msg: "websub: ping failed", error: (err as Error).message }),
+    );
+  }
   return failure;
 }
 
@@ -201,7 +219,7 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     if (isScheduleEvent(event)) {
       const now = (deps.clock ?? Date.now)();
       const previous = await readStatus(deps.store, log);
-      if (isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { known: { previous }, context });
+      if (previous === "unreadable" || isBuildDue(previous, now)) await runBuild(deps, "schedule", 0, false, { known: { previous }, context });
       else log({ level: "info", msg: "schedule: nothing due" });
       return { batchItemFailures: [] };
     }

@@ -175,7 +175,7 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
     try {
       await store.delete(stale);
     } catch (err) {
-      throw new PublishError(`the new build is published, but deleting ${stale.length} outdated objects failed (the next build retries): ${(err as Error).message}`, { cause: err });
+      throw new PublishError(`the new build is published, but deleting ${stale.length} outdated objects failed (the next build retries): ${(err as Error).message}`, { cause: err, committed: manifest.build_id });
     }
   }
   // Everything is as the new manifest says: the journal goes (if this fails, the next build

@@ -49,6 +49,8 @@ export interface PingOptions {
   baseDelayMs?: number;
   timeoutMs?: number;
   concurrency?: number;
+  /** Epoch ms after which no attempt starts, no pause waits and no request runs on (a Lambda's time left). */
+  deadline?: number;
   log?: (line: string) => void;
 }
 
@@ -61,15 +63,20 @@ export interface PingResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const retryable = (status: number) => status >= 500 || status === 408 || status === 429;
 
-async function pingOne(hub: string, url: string, o: Required<Omit<PingOptions, "log">> & Pick<PingOptions, "log">): Promise<string | undefined> {
+async function pingOne(hub: string, url: string, o: Required<Omit<PingOptions, "log" | "deadline">> & Pick<PingOptions, "log" | "deadline">): Promise<string | undefined> {
   let error = "";
+  const timeLeft = () => (o.deadline === undefined ? Infinity : o.deadline - Date.now());
   for (let attempt = 1; attempt <= o.attempts; attempt++) {
+    if (timeLeft() <= 0) {
+      error = error ? `${error}; no time left to try again` : "no time left to ping";
+      break;
+    }
     try {
       const res = await o.fetch(hub, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ "hub.mode": "publish", "hub.url": url }).toString(),
-        signal: AbortSignal.timeout(o.timeoutMs),
+        signal: AbortSignal.timeout(Math.max(1, Math.min(o.timeoutMs, timeLeft()))),
       });
       await res.body?.cancel().catch(() => undefined);
       if (res.ok) return undefined;
@@ -79,7 +86,12 @@ async function pingOne(hub: string, url: string, o: Required<Omit<PingOptions, "
       error = (err as Error).message;
     }
     o.log?.(JSON.stringify({ level: "warn", msg: "websub ping failed", hub: new URL(hub).origin, url, attempt, error }));
-    if (attempt < o.attempts) await sleep(o.baseDelayMs * 2 ** (attempt - 1));
+    const pause = o.baseDelayMs * 2 ** (attempt - 1);
+    if (attempt < o.attempts && pause < timeLeft()) await sleep(pause);
+    else if (attempt < o.attempts) {
+      error = `${error}; no time left to try again`;
+      break;
+    }
   }
   return error;
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILD_TIME_RESERVE_MS, createBuildHandler, MAX_MESSAGE_BYTES, PUBLISH_TIME_RESERVE_MS, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
+import { BUILD_TIME_RESERVE_MS, createBuildHandler, MAX_MESSAGE_BYTES, PING_TIME_RESERVE_MS, PUBLISH_TIME_RESERVE_MS, SCHEDULE_EVENT, type BuildDeps } from "../../functions/handlers/build.ts";
 import { withLease } from "../../functions/pipeline/lease.ts";
 import { BUILD_REQUEST_TYPE } from "../../functions/handlers/queue.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -11,6 +11,7 @@ import type { ObjectStore } from "../../functions/adapters/store.ts";
 import { STATUS_KEY, parseStatus } from "../../functions/core/status.ts";
 import { writeCorpus } from "../support/corpus.ts";
 import { pausesAsked } from "../support/clock.ts";
+import { articleText } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
 
@@ -74,6 +75,25 @@ describe("build handler, WebSub", () => {
     await handler({ Records: [record("b", requestBody("req-2"))] });
     expect(pinged.length).toBe(before);
   });
+
+  it("records the status before pinging, and gives a hub that never answers no more than the invocation's time left", async () => {
+    const base = await setup();
+    await writeFile(join(base.content, "site.yaml"), `${await readFile(join(base.content, "site.yaml"), "utf8")}websub_hub: https://hub.invalid/\n`);
+    let statusAtFirstPing: unknown, pings = 0;
+    // A hub that accepts and never answers: only the request's abort ends it.
+    const fetch = (async (_url: string | URL, init?: RequestInit) => {
+      if (pings++ === 0) statusAtFirstPing = await status(base.store);
+      return new Promise<Response>((_, reject) => init?.signal?.addEventListener("abort", () => reject(new Error("aborted"))));
+    }) as typeof globalThis.fetch;
+    const handler = createBuildHandler(() => ({ ...base.deps, ping: { fetch } }));
+    // The invocation has a minute while it builds, and 300 ms beyond the ping reserve once it
+    // has published. Without the bound, 4 attempts of 10 s per feed: the test would time out.
+    let asked = 0;
+    const res = await handler({ Records: [record("a", requestBody("r"))] }, { getRemainingTimeInMillis: () => (asked++ === 0 ? 60_000 : PING_TIME_RESERVE_MS + 300) });
+    expect(res.batchItemFailures).toEqual([]);
+    expect(statusAtFirstPing).toMatchObject({ ok: true, build_id: expect.any(String) });
+    expect(base.logs.some((l) => l.msg === "websub" && (l.failed as number) > 0)).toBe(true);
+  });
 });
 
 describe("build handler", () => {
@@ -114,6 +134,45 @@ describe("build handler", () => {
       ["other-prefix", "S3 notification for content/el"],
     ]);
     expect(logs.filter((l) => l.msg === "build requested").map((l) => l.messageId)).toEqual(["encoded", "ours"]);
+  });
+
+  it("when only the cleanup after publishing fails, records the published build as the last success and acknowledges the messages", async () => {
+    const base = await setup();
+    await base.handler({ Records: [record("a", requestBody("r1"))] });
+    // Every article loses its tags: their feeds are to be deleted, and deleting fails.
+    for (const name of await readdir(join(base.content, "articles"))) {
+      const path = join(base.content, "articles", name);
+      await writeFile(path, (await readFile(path, "utf8")).replace(/^tags:.*$/m, "tags: []"));
+    }
+    const noDeletes: ObjectStore = Object.assign(Object.create(base.store) as ObjectStore, { delete: async () => Promise.reject(new Error("S3 DeleteObjects: AccessDenied")) });
+    const handler = createBuildHandler(() => ({ ...base.deps, store: noDeletes }));
+    const res = await handler({ Records: [record("b", requestBody("r2"), 3)] });
+    const manifest = JSON.parse((await base.store.get("manifest.json"))!.body.toString()) as { build_id: string };
+    expect(res.batchItemFailures).toEqual([]);
+    expect(await status(base.store)).toMatchObject({ ok: false, build_id: manifest.build_id, last_success: { build_id: manifest.build_id }, dead_lettered: false, error: { name: "PublishError", retryable: true } });
+  });
+
+  it("keeps saying the messages were dead-lettered through a failing schedule tick, until a build succeeds", async () => {
+    const base = await setup();
+    const handler = createBuildHandler(() => ({ ...base.deps, store: failingWrites(base.store) }));
+    await handler({ Records: [record("m1", requestBody("r1"), 3)] });
+    expect(await status(base.store)).toMatchObject({ ok: false, trigger: "queue", dead_lettered: true });
+    await handler(SCHEDULE_EVENT); // retryable: the tick builds, fails again, covers no message
+    expect(await status(base.store)).toMatchObject({ ok: false, trigger: "schedule", messages: 0, dead_lettered: true });
+    await base.handler(SCHEDULE_EVENT); // the store writes again: success clears it
+    expect(await status(base.store)).toMatchObject({ ok: true, dead_lettered: false });
+  });
+
+  it("does not erase the last success when status.json could not be read before a failing build", async () => {
+    const base = await setup();
+    await base.handler({ Records: [record("a", requestBody("r1"))] });
+    const before = (await status(base.store))!;
+    let reads = 0;
+    const flaky = failingWrites(base.store);
+    const once: ObjectStore = { ...flaky, get: async (k) => (k === STATUS_KEY && reads++ === 0 ? Promise.reject(new Error("503 SlowDown")) : flaky.get(k)) };
+    await writeFile(join(base.content, "articles", "new.md"), articleText({ title: "New", date: "2029-06-01T00:00:00Z" }));
+    await createBuildHandler(() => ({ ...base.deps, store: once }))({ Records: [record("b", requestBody("r2"))] });
+    expect(await status(base.store)).toMatchObject({ ok: false, last_success: before.last_success, next_publication: before.next_publication });
   });
 
   it("does not build for a batch with nothing valid in it", async () => {
