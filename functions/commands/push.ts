@@ -7,9 +7,9 @@ import { parseArgs } from "node:util";
 import { DirectoryContent, isContentPath } from "../adapters/content-dir.ts";
 import { S3RequestError, S3Store, createS3Client, md5 } from "../adapters/s3-store.ts";
 import { formatRequests, mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
-import { hasErrors, SITE_FILE } from "../core/content.ts";
+import { hasErrors, isArticlePath, SITE_FILE } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
-import { contentOption, fail, printIssues } from "./shared.ts";
+import { contentOption, displayIssue, fail, printIssues } from "./shared.ts";
 
 export interface PushResult {
   /** Set when the content directory could not be read as a whole: then nothing was changed. */
@@ -30,8 +30,16 @@ function metaFor(path: string): ObjectMeta {
  * the remote copies of the files that could not be read.
  */
 export async function pushContent(contentDir: string, store: S3Store, concurrency = 8): Promise<PushResult> {
-  const { files, issues } = await new DirectoryContent(contentDir).read();
+  const read = await new DirectoryContent(contentDir).read();
+  const issues = [...read.issues];
   if (hasErrors(issues)) return { issues, uploaded: [], deleted: [], unchanged: 0 };
+  // What a build reads, and nothing else: an editor's backup or autosave beside an article
+  // (`x.md~`, `#x.md#`, `x.md.bak`, vim's `4913`) would only be ignored there (and, in a bucket,
+  // each upload queues a build). Told, and deleted from the bucket if an earlier push put it there.
+  const files = read.files.filter((f) => f.path === SITE_FILE || isArticlePath(f.path));
+  for (const f of read.files) {
+    if (!files.includes(f)) issues.push({ file: f.path, field: "file", severity: "warning", message: "not pushed: not site.yaml or articles/<slug>.md (an editor's backup?)" });
+  }
   // Only keys a content source would read are compared and deleted; anything else under the
   // prefix is left alone.
   const remote = new Map((await store.listEntries()).filter((e) => isContentPath(e.key)).map((e) => [e.key, e.etag]));
@@ -74,9 +82,12 @@ export default async function cmdPush(args: string[]): Promise<number> {
       return 1;
     }
     if (values.json) {
-      const { issues: _, ...rest } = result;
-      process.stdout.write(`${JSON.stringify({ ok: true, target: store.description, ...rest, requests: store.stats }, null, 2)}\n`);
-    } else process.stdout.write(summary(result, store.description, store.stats));
+      const issues = result.issues.map((i) => displayIssue(values.content, i));
+      process.stdout.write(`${JSON.stringify({ ok: true, target: store.description, ...result, issues, requests: store.stats }, null, 2)}\n`);
+    } else {
+      if (result.issues.length) printIssues(values.content, result.issues, false);
+      process.stdout.write(summary(result, store.description, store.stats));
+    }
     return 0;
   } catch (err) {
     if (!(err instanceof S3RequestError)) throw err;

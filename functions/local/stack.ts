@@ -4,7 +4,7 @@
  * API and the published documents on one port, and rebuilds on content change, all through the
  * same code the cloud runs (S3Store, S3Content, build, the Hono app). `stop()` ends all of it.
  */
-import { watch, type FSWatcher } from "node:fs";
+import { watch as chokidar, type FSWatcher } from "chokidar";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -14,7 +14,7 @@ import { build, type BuildReport } from "../pipeline/build.ts";
 import { holdStoredCache } from "../pipeline/cached-load.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
 import { pingHub, publishedLinks, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
-import { ContentError } from "../core/errors.ts";
+import { ContentError, type ContentIssue } from "../core/errors.ts";
 import { hasErrors } from "../core/content.ts";
 import { createApp } from "../handlers/app.ts";
 import { LatestReader } from "../handlers/latest.ts";
@@ -26,6 +26,8 @@ export const FEEDS_BUCKET = "syndicate-feeds";
 export const CONTENT_BUCKET = "syndicate-content";
 /** File events closer together than this make one rebuild (editors write a file in several steps). */
 export const WATCH_DEBOUNCE_MS = 250;
+/** However often the content changes, a rebuild starts at most this long after the first change. */
+export const WATCH_MAX_WAIT_MS = 2_000;
 /** On stop, how long a running build may take to finish before the store is shut anyway. */
 const STOP_BUILD_WAIT_MS = 10_000;
 /** The longest delay setTimeout takes (~24.8 days); a later publication is waited for in steps. */
@@ -130,11 +132,15 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       run: async (run) => {
         // File changes (and the first build) push content/ first; a webhook builds what the
         // content bucket holds, as in the cloud.
+        let notPushed: ContentIssue[] = [];
         if (run.requests.some((r) => r.trigger !== "webhook")) {
           const pushed = await pushContent(o.contentDir, contentStore);
           if (hasErrors(pushed.issues)) throw new ContentError(pushed.issues);
+          notPushed = pushed.issues;
         }
         const report = await build({ source, store: feeds, now: now() });
+        // Files the push left out (an editor's backups) are told with the build's own warnings.
+        if (notPushed.length) report.warnings = [...notPushed, ...report.warnings];
         // feed.json read once per build, for the Link headers and the hub pings (a failed read
         // keeps the last links for the headers and pings nothing, as pingAfterPublish would).
         const published = await publishedLinks(feeds, log);
@@ -189,18 +195,40 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
 
     let watcher: FSWatcher | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let firstPending: number | undefined;
     if (o.watch ?? true) {
+      // chokidar, not fs.watch: Node 20's recursive fs.watch on Linux watches each file's inode
+      // by its path and never re-attaches it, so after one save by rename (vim, sed -i, git
+      // checkout) every later edit or deletion of that file went unseen, and the feed stale.
+      const w = chokidar(o.contentDir, { ignoreInitial: true, followSymlinks: true });
+      const ready = new Promise<void>((resolve, reject) => {
+        w.once("ready", resolve);
+        w.once("error", reject);
+      });
       try {
-        watcher = watch(o.contentDir, { recursive: true }, () => {
+        await ready;
+        watcher = w;
+        // Debounced, and at most WATCH_MAX_WAIT_MS after the first change: saves every 200 ms
+        // must not put off the rebuild for as long as they go on.
+        w.on("all", () => {
+          const at = Date.now();
+          firstPending ??= at;
           clearTimeout(timer);
-          timer = setTimeout(() => builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() }), WATCH_DEBOUNCE_MS);
+          timer = setTimeout(
+            () => {
+              firstPending = undefined;
+              builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() });
+            },
+            Math.max(0, Math.min(WATCH_DEBOUNCE_MS, firstPending + WATCH_MAX_WAIT_MS - at)),
+          );
         });
-        watcher.on("error", (err) => log(`watching ${o.contentDir} stopped: ${err.message}`));
-        cleanup.push(() => {
+        w.on("error", (err) => log(`watching ${o.contentDir}: ${(err as Error).message}`));
+        cleanup.push(async () => {
           clearTimeout(timer);
-          watcher?.close();
+          await w.close();
         });
       } catch (err) {
+        await w.close();
         log(`cannot watch ${o.contentDir} (${(err as Error).message}); rebuilds on change are off`);
       }
     }

@@ -67,6 +67,23 @@ describe("syndicate push", () => {
     expect(read.issues).toEqual([]);
   });
 
+  it("uploads only what a build reads: editors' backups beside an article are told and left out, and removed where an earlier push put them", async () => {
+    const content = await writeCorpus(join(ctx.work, "backups"), { articles: 2 });
+    const backups = ["article-000000.md~", "#article-000000.md#", "article-000001.md.bak", "4913"];
+    for (const name of backups) await writeFile(join(content, "articles", name), "backup");
+    const store = await ctx.s3.bucket("backups");
+    // As an earlier push (before this rule) left one.
+    await store.put("articles/article-000000.md~", Buffer.from("old backup"), { contentType: "application/octet-stream", cacheControl: "no-cache" });
+    const r = (await push(store.bucket, content)) as PushJson & { issues: { file: string; severity: string; message: string }[] };
+    expect(r.uploaded.sort()).toEqual(["articles/article-000000.md", "articles/article-000001.md", "site.yaml"]);
+    expect(r.deleted).toEqual(["articles/article-000000.md~"]);
+    expect(r.issues.map((i) => [i.file.replace(/^.*?articles\//, ""), i.severity]).sort()).toEqual(backups.map((b) => [b, "warning"]).sort());
+    expect((await store.list()).sort()).toEqual(["articles/article-000000.md", "articles/article-000001.md", "site.yaml"]);
+    // In text: the warnings on stderr, the summary on stdout, exit 0.
+    const text = await runCli(["push", "--bucket", store.bucket, "--endpoint", ctx.s3.endpoint, "--content", content]);
+    expect([text.code, text.stderr.split("\n").filter((l) => l.includes("not pushed")).length]).toEqual([0, 4]);
+  });
+
   it("leaves keys under the prefix that are not content files alone", async () => {
     const content = await writeCorpus(join(ctx.work, "b"), { articles: 3 });
     const store = await ctx.s3.bucket("foreign");

@@ -1,0 +1,86 @@
+/**
+ * The local stack rebuilds on every way an editor saves, and the feed ends as the content is:
+ * a save by rename (vim, `sed -i`, `git checkout`) and then edits in place and a deletion of the
+ * same file (Node 20's recursive fs.watch lost such a file after its first rename: later edits
+ * went unseen and the feed stayed stale); a broken save fixed in place; an editor's backup file,
+ * which is told and never pushed. Real watcher, real s3rver, the feed read over HTTP.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { startLocalStack, type LocalStack } from "../../functions/local/stack.ts";
+import { CONTENT_BUCKET } from "../../functions/local/stack.ts";
+import { articleText, tempDir, tree, writeTree } from "../support/content-tree.ts";
+import { ARTICLES } from "../support/api.ts";
+
+let stack: LocalStack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+/** Polls the served feed until `check` holds (the watcher's debounce and a build: seconds). */
+async function until(what: string, check: (titles: string[]) => boolean): Promise<string[]> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(`${stack!.url}/feed.json`).catch(() => undefined);
+    const titles = res?.ok ? ((await res.json()) as { items: { title: string }[] }).items.map((i) => i.title) : [];
+    if (check(titles)) return titles;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; the feed has ${JSON.stringify(titles)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("local stack watcher", () => {
+  it("follows saves by rename, then edits in place and a deletion of the same file, and a broken save fixed in place", async () => {
+    const dir = await tempDir("syn-stack-watch-");
+    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, log: () => undefined });
+    expect(stack.watching).toBe(true);
+    expect((await stack.firstBuild).state).toBe("succeeded");
+    await until("the first build", (t) => t.includes("Third"));
+
+    const third = join(content, "articles", "third.md");
+    const save = (title: string) => articleText({ title, date: "2020-06-03T10:00:00Z" });
+    // A save by rename, as vim and sed -i make it.
+    await writeFile(`${third}.tmp`, save("Third (renamed in)"));
+    await rename(`${third}.tmp`, third);
+    await until("the save by rename", (t) => t.includes("Third (renamed in)"));
+    // Then the same file written in place, twice.
+    await writeFile(third, save("Third (in place)"));
+    await until("the edit in place after a rename", (t) => t.includes("Third (in place)"));
+    await writeFile(third, save("Third (in place again)"));
+    await until("a second edit in place", (t) => t.includes("Third (in place again)"));
+    // A broken save by rename, then the fix written in place.
+    const whole = await readFile(third, "utf8");
+    await writeFile(`${third}.tmp`, whole.slice(0, 20));
+    await rename(`${third}.tmp`, third);
+    const end = Date.now() + 30_000;
+    while (stack.builds.last?.state !== "failed" && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(stack.builds.last?.state).toBe("failed");
+    await writeFile(third, save("Third (fixed)"));
+    await until("the fix in place", (t) => t.includes("Third (fixed)"));
+    // Published before its run ends (the cache is stored after): the run then finishes ok.
+    await stack.builds.idle();
+    expect(stack.builds.last?.state).toBe("succeeded");
+    // Deleted after all that: gone from the feed.
+    await rm(third);
+    await until("the deletion", (t) => t.length === 2 && !t.some((x) => x.startsWith("Third")));
+  });
+
+  it("leaves an editor's backup beside an article out of the content bucket, and says so", async () => {
+    const dir = await tempDir("syn-stack-backup-");
+    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, log: () => undefined });
+    await stack.firstBuild;
+    await writeFile(join(content, "articles", "first.md~"), articleText({ title: "Backup", date: "2020-06-01T10:00:00Z" }));
+    await writeFile(join(content, "articles", "first.md"), articleText({ title: "First, edited", date: "2020-06-01T10:00:00Z", tags: ["Libya"] }));
+    await until("the edit", (t) => t.includes("First, edited"));
+    await stack.builds.idle();
+    const last = stack.builds.last!;
+    expect(last.result?.warnings.map((w) => [w.file, w.message])).toContainEqual(["articles/first.md~", "not pushed: not site.yaml or articles/<slug>.md (an editor's backup?)"]);
+    const listed = await fetch(`${stack.s3.endpoint}/${CONTENT_BUCKET}?list-type=2`).then((r) => r.text());
+    expect(listed).toContain("<Key>articles/first.md</Key>");
+    expect(listed).not.toContain("first.md~");
+  });
+});
