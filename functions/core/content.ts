@@ -27,13 +27,14 @@ export interface LoadedContent {
 }
 
 export const SITE_FILE = "site.yaml";
+const SITE_MISSING = "is missing: the content directory needs a site.yaml with title, description, site_url, feed_url and language";
 
 export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?: Record<string, number>; issues: ContentIssue[] } {
   const issues: ContentIssue[] = [];
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file: SITE_FILE, field, message, line, severity: "error" });
   if (!bytes) {
-    err("file", "is missing: the content directory needs a site.yaml with title, description, site_url, feed_url and language");
+    err("file", SITE_MISSING);
     return { issues };
   }
   if (bytes.byteLength > LIMITS.siteFileBytes) {
@@ -86,7 +87,7 @@ export function isArticlePath(path: string): boolean {
  */
 export function loadIssuesBeside(read: readonly ContentIssue[], loaded: readonly ContentIssue[]): ContentIssue[] {
   const siteTold = read.some((i) => i.file === SITE_FILE && i.severity === "error");
-  return siteTold ? loaded.filter((i) => !(i.file === SITE_FILE && i.field === "file" && i.message.startsWith("is missing"))) : [...loaded];
+  return siteTold ? loaded.filter((i) => !(i.file === SITE_FILE && i.message === SITE_MISSING)) : [...loaded];
 }
 
 /**

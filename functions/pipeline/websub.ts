@@ -68,7 +68,7 @@ async function pingOne(hub: string, url: string, o: Required<Omit<PingOptions, "
   const timeLeft = () => (o.deadline === undefined ? Infinity : o.deadline - Date.now());
   for (let attempt = 1; attempt <= o.attempts; attempt++) {
     if (timeLeft() <= 0) {
-      error = error ? `${error}; no time left to try again` : "no time left to ping";
+      error ||= "no time left to ping";
       break;
     }
     try {
@@ -86,12 +86,13 @@ async function pingOne(hub: string, url: string, o: Required<Omit<PingOptions, "
       error = (err as Error).message;
     }
     o.log?.(JSON.stringify({ level: "warn", msg: "websub ping failed", hub: new URL(hub).origin, url, attempt, error }));
+    if (attempt === o.attempts) break;
     const pause = o.baseDelayMs * 2 ** (attempt - 1);
-    if (attempt < o.attempts && pause < timeLeft()) await sleep(pause);
-    else if (attempt < o.attempts) {
+    if (pause >= timeLeft()) {
       error = `${error}; no time left to try again`;
       break;
     }
+    await sleep(pause);
   }
   return error;
 }
