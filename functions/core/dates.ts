@@ -44,19 +44,27 @@ function parseDate(value: string, timeZone: string): ParsedDate {
     probe.getUTCDate() !== day ||
     hour > 23 || minute > 59 || second > 59
   ) {
-    return { ok: false, message: `${JSON.stringify(value)} is not a real date and time: no such day in that month, or a time past 23:59:59` };
+    // Second 60 too: RFC 3339 allows it at a real leap second, but JavaScript time (and every
+    // feed date written from it) has none.
+    return { ok: false, message: `${JSON.stringify(value)} is not a real date and time: no such day in that month, or a time past 23:59:59 (leap seconds are not taken: write :59)` };
   }
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  if (zone) {
-    if (zone.toUpperCase() === "Z") return { ok: true, ms: wall, zoned: true, dateOnly: false };
+  let ms: number;
+  if (zone && zone.toUpperCase() !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;
     const digits = zone.slice(1).replace(":", "");
     const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2, 4));
     if (offH > 23 || offM > 59) return { ok: false, message: `${JSON.stringify(value)} has an impossible UTC offset` };
-    return { ok: true, ms: wall - sign * (offH * 60 + offM) * 60_000, zoned: true, dateOnly: false };
-  }
-  return { ok: true, ms: wallTimeToUtc(wall, timeZone), zoned: false, dateOnly: h === undefined };
+    ms = wall - sign * (offH * 60 + offM) * 60_000;
+  } else ms = zone ? wall : wallTimeToUtc(wall, timeZone);
+  // The instant decides, not the year as written: 1970-01-01 in Berlin is 1969 in UTC.
+  if (ms < 0) return { ok: false, message: `${JSON.stringify(value)} is before 1970 (in UTC): dates from 1970 on are accepted` };
+  if (ms >= LAST_INSTANT) return { ok: false, message: `${JSON.stringify(value)} is after 9999 (in UTC): RFC 3339 dates have four-digit years` };
+  return { ok: true, ms, zoned: zone !== undefined, dateOnly: zone === undefined && h === undefined };
 }
+
+/** The first instant feeds cannot write (RFC 3339 and RFC 822 years have four digits). */
+const LAST_INSTANT = Date.UTC(10000, 0, 1);
 
 // One formatter per time zone: making one costs ~120 µs, using it ~6 µs, and every date written
 // without a zone in a site with a time zone other than UTC goes through here twice.
@@ -82,13 +90,21 @@ function offsetAt(ms: number, timeZone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/** A wall-clock time in `timeZone` (given as if it were UTC) → the UTC instant. */
+const DAY_MS = 86_400_000;
+
+/**
+ * A wall-clock time in `timeZone` (given as if it were UTC) → the UTC instant, as Temporal's
+ * "compatible" disambiguation resolves it: a time the clocks show twice (the hour repeated in
+ * autumn) is the earlier of the two; a time they skip (the spring gap, or a whole day skipped, as
+ * Samoa did) is read with the offset in force before the change, so it moves forward, never onto
+ * the day before (a plain date whose midnight was skipped is the first instant of that day).
+ */
 export function wallTimeToUtc(wall: number, timeZone: string): number {
   if (timeZone === "UTC") return wall;
-  // Two passes settle the offset across a DST change.
-  let guess = wall - offsetAt(wall, timeZone);
-  guess = wall - offsetAt(guess, timeZone);
-  return guess;
+  const before = offsetAt(wall - DAY_MS, timeZone), after = offsetAt(wall + DAY_MS, timeZone);
+  const shows = (ms: number) => ms + offsetAt(ms, timeZone) === Math.floor(wall / 1000) * 1000 + (ms % 1000);
+  const candidates = [wall - before, wall - after].filter(shows);
+  return candidates.length ? Math.min(...candidates) : wall - before;
 }
 
 export function isTimeZone(tz: string): boolean {

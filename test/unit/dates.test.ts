@@ -91,6 +91,37 @@ describe("parseContentDate", () => {
 });
 
 describe("wallTimeToUtc", () => {
+  it("resolves a time the clocks skip forward, never onto the day before, and a repeated one to the earlier reading (Temporal's \"compatible\")", () => {
+    const utc = (v: string, tz: string) => new Date(parsed(v, tz).ms).toISOString();
+    // Midnight skipped: the first instant of the day (01:00 local), not 23:00 the day before.
+    expect(utc("2018-11-04", "America/Sao_Paulo")).toBe("2018-11-04T03:00:00.000Z");
+    expect(utc("2020-09-06", "America/Santiago")).toBe("2020-09-06T04:00:00.000Z");
+    // A whole day skipped (Samoa, 2011-12-30): the first instant after it.
+    expect(utc("2011-12-30", "Pacific/Apia")).toBe("2011-12-30T10:00:00.000Z");
+    // The spring gap: 02:30 is read with the winter offset (03:30 summer time), west and east.
+    expect(utc("2021-03-14T02:30:00", "America/New_York")).toBe("2021-03-14T07:30:00.000Z");
+    expect(utc("2021-03-28T02:30:00", "Europe/Berlin")).toBe("2021-03-28T01:30:00.000Z");
+    // The autumn hour shown twice: the earlier instant, in both hemispheres' rules alike.
+    expect(utc("2021-10-31T02:30:00", "Europe/Berlin")).toBe("2021-10-31T00:30:00.000Z");
+    expect(utc("2021-11-07T01:30:00", "America/New_York")).toBe("2021-11-07T05:30:00.000Z");
+    // Ordinary times, and offsets of 45 minutes.
+    expect(utc("2020-06-19T10:30:00", "Europe/Istanbul")).toBe("2020-06-19T07:30:00.000Z");
+    expect(utc("2020-06-19", "Asia/Kathmandu")).toBe("2020-06-18T18:15:00.000Z");
+  });
+
+  it("refuses instants before 1970 or after 9999 in UTC, whatever the year as written", () => {
+    for (const [value, tz, message] of [
+      ["1970-01-01", "Europe/Berlin", "before 1970 (in UTC)"],
+      ["1970-01-01T00:30:00+01:00", "UTC", "before 1970 (in UTC)"],
+      ["9999-12-31T23:00:00-12:00", "UTC", "after 9999 (in UTC)"],
+    ]) {
+      const r = parseContentDate(value!, tz!);
+      expect([value, r.ok ? "accepted" : r.message]).toEqual([value, expect.stringContaining(message!)]);
+    }
+    expect(parsed("1970-01-01T00:00:00Z").ms).toBe(0);
+    expect(parsed("9999-12-31T23:59:59Z").ms).toBe(Date.UTC(9999, 11, 31, 23, 59, 59));
+  });
+
   it("is the identity in UTC", () => {
     expect(wallTimeToUtc(ms("2020-06-19T10:00:00Z"), "UTC")).toBe(ms("2020-06-19T10:00:00Z"));
   });
