@@ -134,6 +134,12 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     throw new ContentError(issues);
   }
   const model = buildModel(loaded.site, loaded.articles, options.now);
+  // A modification in the future would be the feed's own `updated`/`lastBuildDate` (RFC 4287
+  // §4.2.15: "the most recent instant" it changed), and a real correction made before that time
+  // would then look older than the feed: told, as a warning.
+  for (const a of model.items) {
+    if (a.modified > options.now) issues.push({ file: a.file, field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
+  }
   const specs = planDocuments(model);
   // What the store holds now: documents an earlier build rendered from the same input are kept
   // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
