@@ -7,7 +7,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
-import { parseContentDate } from "./dates.ts";
+import { offsetText, parseContentDate } from "./dates.ts";
 import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
@@ -171,7 +171,9 @@ function interpret(
   const dateOf = (value: string, field: string) => {
     const d = parseContentDate(value, site.timezone);
     if (d.ok && !d.zoned && !d.dateOnly) {
-      warn(field, `has no time zone; read as ${site.timezone} (add one, e.g. ${value}Z or ${value}+03:00)`, fmLine(lineOf([field])));
+      // The offset it was read with, so that writing it changes nothing (a `Z` would move it).
+      const offset = offsetText(d.ms, site.timezone);
+      warn(field, `has no time zone; read as ${site.timezone}, ${offset} on that day: write it, ${value}${offset}`, fmLine(lineOf([field])));
     }
     return d.ok ? d.ms : NaN;
   };

@@ -92,6 +92,13 @@ function offsetAt(ms: number, timeZone: string): number {
 
 const DAY_MS = 86_400_000;
 
+/** The UTC offset `timeZone` has at instant `ms`, as RFC 3339 writes it: `+03:00`, `-05:00`, `+05:45`. */
+export function offsetText(ms: number, timeZone: string): string {
+  const minutes = Math.round(offsetAt(ms, timeZone) / 60_000);
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+
 /**
  * A wall-clock time in `timeZone` (given as if it were UTC) → the UTC instant, as Temporal's
  * "compatible" disambiguation resolves it: a time the clocks show twice (the hour repeated in

@@ -131,7 +131,14 @@ describe("parseArticle: warnings", () => {
     const site = siteSchema.parse({ ...SITE_FIELDS, timezone: "Europe/Istanbul" });
     const r = parseArticle(FILE, bytes(articleText({ date: "2020-06-19T10:00:00" })), site);
     expect(r.article?.published).toBe(Date.parse("2020-06-19T07:00:00Z"));
-    expect(r.issues.map(formatIssue)).toEqual([expect.stringMatching(/^articles\/a\.md:3: warning: date: has no time zone; read as Europe\/Istanbul/)]);
+    expect(r.issues.map(formatIssue)).toEqual(["articles/a.md:3: warning: date: has no time zone; read as Europe/Istanbul, +03:00 on that day: write it, 2020-06-19T10:00:00+03:00"]);
+    // The advice is the offset it was read with, summer or winter, and following it changes nothing.
+    const berlin = siteSchema.parse({ ...SITE_FIELDS, timezone: "Europe/Berlin" });
+    for (const [date, offset] of [["2020-06-19T10:00:00", "+02:00"], ["2020-01-19T10:00:00", "+01:00"]] as const) {
+      const told = parseArticle(FILE, bytes(articleText({ date })), berlin);
+      expect(told.issues[0]?.message).toContain(`write it, ${date}${offset}`);
+      expect(parseArticle(FILE, bytes(articleText({ date: `${date}${offset}` })), berlin).article?.published).toBe(told.article?.published);
+    }
   });
 
   it("does not warn about a date without a time", () => {
