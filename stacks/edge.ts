@@ -3,6 +3,7 @@
  * Plain code in strings, with no SST in this module, so that test/unit/edge-functions.test.ts
  * runs them as CloudFront would.
  */
+import { UNPUBLISHED_KEYS } from "./access.ts";
 
 /**
  * The bucket's internal objects (`.syndicate/`: the build cache, the build lease, the publish
@@ -23,8 +24,10 @@
 export const BLOCK_INTERNAL = `
 var path = event.request.uri;
 try { path = decodeURIComponent(path); } catch (e) {}
-if (path.indexOf("/.syndicate/") === 0 || path === "/status.json") {
-  return { statusCode: 404, statusDescription: "Not Found" };
+var hidden = ${JSON.stringify(UNPUBLISHED_KEYS)};
+for (var i = 0; i < hidden.length; i++) {
+  var k = "/" + hidden[i];
+  if (k.endsWith("*") ? path.indexOf(k.slice(0, -1)) === 0 : path === k) return { statusCode: 404, statusDescription: "Not Found" };
 }
 delete event.request.headers["x-open-next-cache-key"];
 delete event.request.headers["x-forwarded-host"];

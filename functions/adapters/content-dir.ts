@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, sep } from "node:path";
-import { SITE_FILE, type ContentFile } from "../core/content.ts";
+import { isSourcePath, SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { LIMITS } from "../core/limits.ts";
 
@@ -57,10 +57,10 @@ export function isContentPath(path: string): boolean {
 const ARTICLES_PREFIX = "articles/";
 
 /** A file whose problems are told (site.yaml, an article); any other in articles/ is ignored with a warning (content.ts). */
-const reported = (path: string): boolean => path === SITE_FILE || path.endsWith(".md");
+const reported = isSourcePath;
 
 /** The warning for a hidden `.md` file in articles/, which is not read. */
-export const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
+const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
 
 /** A content file past its size limit is reported, not read (LIMITS). */
 /** The most bytes a content file may have. */

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { DirectoryContent, isContentPath } from "../adapters/content-dir.ts";
 import { S3RequestError, S3Store, createS3Client, md5 } from "../adapters/s3-store.ts";
 import { formatRequests, mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
-import { hasErrors, isArticlePath, SITE_FILE } from "../core/content.ts";
+import { hasErrors, isSourcePath, SITE_FILE } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { contentOption, displayIssue, fail, printIssues } from "./shared.ts";
 
@@ -36,9 +36,10 @@ export async function pushContent(contentDir: string, store: S3Store, concurrenc
   // What a build reads, and nothing else: an editor's backup or autosave beside an article
   // (`x.md~`, `#x.md#`, `x.md.bak`, vim's `4913`) would only be ignored there (and, in a bucket,
   // each upload queues a build). Told, and deleted from the bucket if an earlier push put it there.
-  const files = read.files.filter((f) => f.path === SITE_FILE || isArticlePath(f.path));
+  const files: typeof read.files = [];
   for (const f of read.files) {
-    if (!files.includes(f)) issues.push({ file: f.path, field: "file", severity: "warning", message: "not pushed: not site.yaml or articles/<slug>.md (an editor's backup?)" });
+    if (isSourcePath(f.path)) files.push(f);
+    else issues.push({ file: f.path, field: "file", severity: "warning", message: "not pushed: not site.yaml or articles/<slug>.md (an editor's backup?)" });
   }
   // Only keys a content source would read are compared and deleted; anything else under the
   // prefix is left alone.

@@ -81,6 +81,11 @@ export function isArticlePath(path: string): boolean {
   return /^articles\/[^/]+\.md$/i.test(path);
 }
 
+/** What a build reads: site.yaml and the articles (push uploads these alone; their problems are told). */
+export function isSourcePath(path: string): boolean {
+  return path === SITE_FILE || isArticlePath(path);
+}
+
 /**
  * The load's issues that the reader's do not already tell: when the reader said why site.yaml
  * has no bytes (too large, unreadable), not also that it is missing.

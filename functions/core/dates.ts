@@ -67,7 +67,8 @@ function parseDate(value: string, timeZone: string): ParsedDate {
 const LAST_INSTANT = Date.UTC(10000, 0, 1);
 
 // One formatter per time zone: making one costs ~120 µs, using it ~6 µs, and every date written
-// without a zone in a site with a time zone other than UTC goes through here twice.
+// without a zone in a site with a time zone other than UTC goes through here (twice, near a
+// change of offset).
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
@@ -109,6 +110,8 @@ export function offsetText(ms: number, timeZone: string): string {
 export function wallTimeToUtc(wall: number, timeZone: string): number {
   if (timeZone === "UTC") return wall;
   const before = offsetAt(wall - DAY_MS, timeZone), after = offsetAt(wall + DAY_MS, timeZone);
+  // No change of offset within a day either side (nearly every date): no gap, no repeat.
+  if (before === after) return wall - before;
   const shows = (ms: number) => ms + offsetAt(ms, timeZone) === Math.floor(wall / 1000) * 1000 + (ms % 1000);
   const candidates = [wall - before, wall - after].filter(shows);
   return candidates.length ? Math.min(...candidates) : wall - before;

@@ -93,14 +93,14 @@ function finish(html: string): string {
 
 // ---- The direct path: bodies without raw HTML ----
 
+/** The URL schemes an element keeps: images http(s) only, links mailto too. */
+const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
+
 /**
  * sanitize-html's URL test (launder's naughtyHref, as sanitize-html 2.17 calls it): control
  * characters and spaces ignored, HTML comments removed, then the scheme must be allowed;
  * protocol-relative URLs are refused, scheme-less ones pass.
  */
-/** The URL schemes an element keeps: images http(s) only, links mailto too. */
-const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
-
 function naughtyUrl(url: string, schemes: readonly string[]): boolean {
   // eslint-disable-next-line no-control-regex
   let href = url.replace(/[\x00-\x20]+/g, "");

@@ -31,7 +31,7 @@ const FEED_FILE = /(?:^|\/)(?:feed\.xml|atom\.xml|feed\.json)$/;
  * Compression as CloudFront's (docs "Serve compressed files"): objects of 1,000 bytes to 10 MB,
  * for a reader whose Accept-Encoding names gzip; the ETag made weak, since the bytes differ.
  */
-export const GZIP_MIN_BYTES = 1000, GZIP_MAX_BYTES = 10_000_000;
+const GZIP_MIN_BYTES = 1000, GZIP_MAX_BYTES = 10_000_000;
 /** Gzip'd documents kept by key (the newest bytes of each), so a poll costs no compression. */
 const GZIP_KEPT = 64;
 

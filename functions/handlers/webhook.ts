@@ -42,7 +42,7 @@ export function verifyGithub(secret: string, body: Buffer, header: string): bool
 }
 
 /** Shortest secrets taken: a plain one in characters; a `whsec_` key in bytes (the Standard Webhooks spec: 24 to 64). */
-export const SECRET_MIN_CHARS = 16, WHSEC_MIN_BYTES = 24;
+const SECRET_MIN_CHARS = 16, WHSEC_MIN_BYTES = 24;
 
 /** Canonical base64 (the alphabet, padding, nothing skipped), decoded; undefined for anything else. */
 function strictBase64(text: string): Buffer | undefined {

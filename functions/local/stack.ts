@@ -4,7 +4,7 @@
  * API and the published documents on one port, and rebuilds on content change, all through the
  * same code the cloud runs (S3Store, S3Content, build, the Hono app). `stop()` ends all of it.
  */
-import { watch as chokidar, type FSWatcher } from "chokidar";
+import { watch as chokidar } from "chokidar";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -27,7 +27,7 @@ export const CONTENT_BUCKET = "syndicate-content";
 /** File events closer together than this make one rebuild (editors write a file in several steps). */
 export const WATCH_DEBOUNCE_MS = 250;
 /** However often the content changes, a rebuild starts at most this long after the first change. */
-export const WATCH_MAX_WAIT_MS = 2_000;
+const WATCH_MAX_WAIT_MS = 2_000;
 /** On stop, how long a running build may take to finish before the store is shut anyway. */
 const STOP_BUILD_WAIT_MS = 10_000;
 /** The longest delay setTimeout takes (~24.8 days); a later publication is waited for in steps. */
@@ -193,7 +193,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     const address = await listen(server);
     const firstBuild = builds.request({ trigger: "start", received_at: new Date(now()).toISOString() }).done;
 
-    let watcher: FSWatcher | undefined;
+    let watching = false;
     let timer: NodeJS.Timeout | undefined;
     let firstPending: number | undefined;
     if (o.watch ?? true) {
@@ -207,7 +207,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       });
       try {
         await ready;
-        watcher = w;
+        watching = true;
         // Debounced, and at most WATCH_MAX_WAIT_MS after the first change: saves every 200 ms
         // must not put off the rebuild for as long as they go on.
         w.on("all", () => {
@@ -238,7 +238,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       builds,
       firstBuild,
       cacheHeld: () => holding,
-      watching: watcher !== undefined,
+      watching,
       stop: stopAll,
     };
   } catch (err) {

@@ -20,6 +20,9 @@ import { PublishError } from "../core/errors.ts";
 /** The publish journal (see above): `{"keys": [...]}`, in the store's private folder. */
 export const JOURNAL_KEY = ".syndicate/publishing.json";
 
+/** A document of the filling archive page, whose key names its item count (`archive/3-2/feed.xml`). */
+const FILLING_PAGE = /^archive\/[1-9]\d*-[1-9]\d*\//;
+
 /** Keys this tool owns: only these are ever deleted from a store. */
 export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*(?:-[1-9]\d*)?)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
 
@@ -119,7 +122,11 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
   const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
   const keep = new Set(outputs.map((o) => o.key));
-  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k)).sort();
+  // The filling archive page a new item superseded (core/documents.ts: its key names its count)
+  // stays one build longer: the main feeds the CDN and readers hold for up to 5 minutes still
+  // link it. It is deleted by the next build, which no longer finds it in the manifest before.
+  const justSuperseded = (k: string) => FILLING_PAGE.test(k) && previous?.outputs[k] !== undefined;
+  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && !justSuperseded(k)).sort();
   // The journal: what this publish may change, with what an earlier one left unsure.
   const journaled = changed.length > 0 || state.untrusted !== undefined;
   if (journaled) {

@@ -4,7 +4,11 @@ import { loadContent } from "../../functions/core/content.ts";
 import { planDocuments, type FeedDocumentSpec } from "../../functions/core/documents.ts";
 import { renderBody } from "../../functions/core/article.ts";
 import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
-import { contentFiles, tree, type Fields } from "../support/content-tree.ts";
+import { contentFiles, tempDir, tree, writeTree, type Fields } from "../support/content-tree.ts";
+import { join } from "node:path";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
 
@@ -104,5 +108,27 @@ describe("archives", () => {
     const loaded = loadContent(contentFiles(tree(specs, { items_per_feed: 2 })));
     const tag = planDocuments(buildModel(loaded.site!, loaded.articles, NOW)).find((s) => s.kind === "tag");
     expect([tag?.prefix, slugs(tag)]).toEqual(["tags/libya/", ["n4", "n3"]]);
+  });
+});
+
+describe("archives, published", () => {
+  it("keeps the filling page a new item superseded for one build, as the main feeds readers still hold link it", async () => {
+    const articles: Record<string, Fields> = {};
+    const add = (i: number) => (articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() });
+    for (let i = 0; i < 7; i++) add(i);
+    const dir = await tempDir("syn-arch-pub-");
+    const store = new DirectoryStore(join(dir, "out"));
+    const publish = async () => {
+      const content = await writeTree(join(dir, `content-${Object.keys(articles).length}`), tree(articles, { items_per_feed: 3 }));
+      await build({ source: new DirectoryContent(content), store, now: NOW });
+      return (await store.list()).filter((k) => k.startsWith("archive/2")).map((k) => k.split("/").slice(0, 2).join("/")).filter((k, i, all) => all.indexOf(k) === i).sort();
+    };
+    expect(await publish()).toEqual(["archive/2-1"]);
+    add(7);
+    expect(await publish()).toEqual(["archive/2-1", "archive/2-2"]); // the feeds of a minute ago link 2-1
+    add(8);
+    expect(await publish()).toEqual(["archive/2", "archive/2-2"]); // 2-1 gone; 2-2 kept one build
+    add(9);
+    expect(await publish()).toEqual(["archive/2"]);
   });
 });
