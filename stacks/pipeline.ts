@@ -5,9 +5,13 @@
  * Why a queue: S3 notifications and webhooks arrive in bursts (one `syndicate push` of 40 files
  * is 40 notifications). The event source mapping collects them for up to BATCH_WINDOW into one
  * invocation, and the handler runs one build for the whole batch.
- * Why reserved concurrency 1: builds publish into the same bucket and must not overlap; the SQS
- * event source's own `maximumConcurrency` cannot go below 2, so the function's reserved
- * concurrency is the limit and `maximumConcurrency: 2` keeps throttled deliveries rare.
+ * Concurrency: builds publish into the same bucket and must not overlap; the build lease
+ * (functions/pipeline/lease.ts) keeps them apart, held from reading the content to the last
+ * write, so a second build waits and then reads the newer content. The SQS event source invokes
+ * at most SQS_MAX_CONCURRENCY at once (it cannot go below 2), and the 5-minute tick one more: the
+ * function's reserved concurrency is their sum. Below it (it was 1), the poller's invocation is
+ * throttled and the batch goes back to the queue until its visibility timeout ends (18 minutes):
+ * an editor's change arriving during a build waited that long.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
  */
 import { bucketPermissions, CONTENT_PREFIX, type Storage } from "./storage";
@@ -19,10 +23,14 @@ export const ARCHITECTURE = "arm64";
 /** The tick functions/handlers/build.ts recognises (SCHEDULE_EVENT there; test/infra checks both agree). */
 export const SCHEDULE_EVENT = { type: "syndicate.schedule" };
 /**
- * Deliveries before a message is dead-lettered. Throttled deliveries count too (a poller that
- * hits reserved concurrency 1 returns the message), so more than AWS's minimum advice of 5.
+ * Deliveries before a message is dead-lettered. More than AWS's minimum advice of 5: a delivery
+ * whose build waited out the lease (another build, or a CLI `build --bucket`) counts too.
  */
 export const MAX_RECEIVE = 10;
+/** Invocations the SQS event source makes at once (its minimum). */
+export const SQS_MAX_CONCURRENCY = 2;
+/** The SQS event source's invocations and the schedule's tick, so that neither is throttled. */
+export const BUILD_RESERVED_CONCURRENCY = SQS_MAX_CONCURRENCY + 1;
 export const BUILD_TIMEOUT_SECONDS = 180;
 export const BATCH_WINDOW_SECONDS = 10;
 
@@ -52,7 +60,7 @@ export function pipeline(storage: Storage) {
     // reading 10,000 from S3 adds ~25 s (8 GETs in flight). Three minutes is ~4× a first build
     // of 10,000 articles from a bucket; later builds GET only the files whose ETag changed.
     timeout: `${BUILD_TIMEOUT_SECONDS} seconds`,
-    concurrency: { reserved: 1 },
+    concurrency: { reserved: BUILD_RESERVED_CONCURRENCY },
     // The runtime's AWS SDK v3: 1.1 MB instead of 1.5 MB (npm run bundle); a background build
     // does not feel the slower import. The API bundles its SDK instead (stacks/api.ts).
     nodejs: { esbuild: { external: ["@aws-sdk/*"] } },
@@ -69,7 +77,7 @@ export function pipeline(storage: Storage) {
 
   queue.subscribe(build.arn, {
     batch: { size: 1000, window: `${BATCH_WINDOW_SECONDS} seconds`, partialResponses: true },
-    transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: 2 } } },
+    transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: SQS_MAX_CONCURRENCY } } },
   });
 
   storage.content.notify({

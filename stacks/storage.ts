@@ -22,6 +22,11 @@ export function storage() {
   // from what is not published, whatever the edge function does: the build's own objects under
   // .syndicate/ (the cache holds every article's HTML, drafts' included) and status.json (the
   // last build's errors, for /health and the operator, not the public).
+  // The allow of s3:ListBucket (this account's distributions only) makes S3 answer 404 for a key
+  // it does not hold, where it answers 403 to a reader that may not list: a removed tag's feed
+  // must read as gone, not as forbidden. CloudFront runs no viewer-response function on an
+  // origin's 4xx, so the edge cannot turn that 403 into a 404 afterwards. The listing itself
+  // (GET /) is refused at the edge (stacks/edge.ts BLOCK_INTERNAL).
   const account = aws.getCallerIdentityOutput({}).accountId;
   const feeds = new sst.aws.Bucket("FeedsBucket", {
     access: "cloudfront",
@@ -38,6 +43,12 @@ export function storage() {
         principals: [{ type: "service", identifiers: ["cloudfront.amazonaws.com"] }],
         actions: ["s3:GetObject"],
         paths: [...UNPUBLISHED_KEYS],
+      },
+      {
+        principals: [{ type: "service", identifiers: ["cloudfront.amazonaws.com"] }],
+        actions: ["s3:ListBucket"],
+        paths: [""],
+        conditions: [{ test: "StringEquals", variable: "AWS:SourceAccount", values: [account] }],
       },
     ],
   });

@@ -9,6 +9,7 @@
 import { client as awsClient } from "sst/aws/client";
 import type { StoredObject } from "./store.ts";
 import { assertSafeKey } from "./store.ts";
+import { SERVED_TYPE_META } from "./cdn-types.ts";
 import { defaultRegion, localCredentials } from "./s3-local.ts";
 
 export interface SignedS3ReaderOptions {
@@ -102,7 +103,7 @@ export class SignedS3Reader {
       }
       const body = Buffer.from(await res.arrayBuffer());
       const header = (name: string) => res.headers.get(name) ?? undefined;
-      return { body, contentType: header("content-type"), cacheControl: header("cache-control"), etag: header("etag") };
+      return { body, contentType: header(`x-amz-meta-${SERVED_TYPE_META}`) ?? header("content-type"), cacheControl: header("cache-control"), etag: header("etag") };
     } catch (err) {
       if (err instanceof S3ReadError) throw err;
       const e = err as Error;

@@ -12,6 +12,7 @@ import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type Obj
 import { defaultRegion, localCredentials } from "./s3-local.ts";
 import { fileIssue, isContentPath, sizeLimit, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
+import { SERVED_TYPE_META, storedType } from "./cdn-types.ts";
 import type { ContentIssue } from "../core/errors.ts";
 
 export interface S3ClientOptions {
@@ -178,7 +179,7 @@ export class S3Store implements ObjectStore {
       try {
         const body = Buffer.from(await out.Body!.transformToByteArray());
         problem = bodyProblem(body, out);
-        if (!problem) return { body, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag, lastModified: out.LastModified };
+        if (!problem) return { body, contentType: out.Metadata?.[SERVED_TYPE_META] ?? out.ContentType, cacheControl: out.CacheControl, etag: out.ETag, lastModified: out.LastModified };
       } catch (err) {
         problem = (err as Error).message;
       }
@@ -192,7 +193,7 @@ export class S3Store implements ObjectStore {
     const Key = this.fullKey(key);
     try {
       const out = await this.call("head", "HEAD", key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key })));
-      return { size: out.ContentLength ?? 0, contentType: out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
+      return { size: out.ContentLength ?? 0, contentType: out.Metadata?.[SERVED_TYPE_META] ?? out.ContentType, cacheControl: out.CacheControl, etag: out.ETag };
     } catch (err) {
       if (isMissingKey(err)) return undefined;
       throw err;
@@ -201,10 +202,14 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: Buffer, meta: ObjectMeta): Promise<void> {
     const Key = this.fullKey(key);
-    // Content-MD5: S3 rejects the write (BadDigest) if the bytes arrive altered.
+    // Content-MD5: S3 rejects the write (BadDigest) if the bytes arrive altered. Atom and JSON
+    // Feed are stored as the generic type the CDN compresses, their own kept in the metadata
+    // (cdn-types.ts).
+    const type = storedType(meta.contentType);
     const command = new PutObjectCommand({
       Bucket: this.bucket, Key, Body: body, ContentLength: body.byteLength, ContentMD5: md5(body, "base64"),
-      ContentType: meta.contentType, CacheControl: meta.cacheControl,
+      ContentType: type.contentType, CacheControl: meta.cacheControl,
+      ...(type.servedType && { Metadata: { [SERVED_TYPE_META]: type.servedType } }),
     });
     // BadDigest / IncompleteBody: the bytes were altered or cut in transit and S3 stored nothing;
     // the SDK does not retry a 400, but sending the same bytes again is what fixes it.

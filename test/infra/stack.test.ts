@@ -36,6 +36,18 @@ describe("storage", () => {
     ]);
     expect(scoped[1].conditions ?? []).toEqual([]);
     expect(scoped[1].resources.map((r: string) => r.replace(/^.*FeedsBucketBucket/, ""))).toEqual(["/.syndicate/*", "/status.json"]);
+    // CloudFront (this account's) may list the bucket, so that S3 answers 404 for a key it does
+    // not hold (a removed tag's feed) instead of 403: no viewer-response function runs on a 4xx.
+    const lists = policy.statements.filter((s: any) => s.actions.includes("s3:ListBucket"));
+    expect(lists).toEqual([
+      expect.objectContaining({
+        principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }],
+        actions: ["s3:ListBucket"],
+        conditions: [{ test: "StringEquals", variable: "AWS:SourceAccount", values: ["123456789012"] }],
+      }),
+    ]);
+    expect(lists[0].effect ?? "Allow").toBe("Allow");
+    expect(lists[0].resources).toEqual([expect.stringMatching(/FeedsBucketBucket$/)]);
     expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
   });
 
@@ -64,8 +76,12 @@ describe("functions", () => {
     expect(external).toEqual({ Build: ["@aws-sdk/*"], ApiHandler: undefined });
   });
 
-  it("never runs two builds at once", () => {
-    expect(fn("Build").reservedConcurrentExecutions).toBe(1);
+  it("leaves room for every invocation the queue's poller and the schedule make, so none is throttled (the build lease keeps builds apart)", () => {
+    const esm = byType(run, "aws:lambda/eventSourceMapping:EventSourceMapping")[0]!.inputs;
+    const ticks = byType(run, "aws:scheduler/schedule:Schedule");
+    expect(ticks).toHaveLength(1);
+    // A throttled batch goes back to the queue for its whole visibility timeout (18 minutes).
+    expect(fn("Build").reservedConcurrentExecutions).toBe(esm.scalingConfig.maximumConcurrency + ticks.length);
     expect(fn("ApiHandler").reservedConcurrentExecutions).toBeUndefined();
   });
 

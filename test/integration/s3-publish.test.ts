@@ -10,6 +10,8 @@ import { parseManifest, type Manifest } from "../../functions/core/manifest.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { writeCorpus } from "../support/corpus.ts";
 import { sha256, useTestS3 } from "../support/s3.ts";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { cdnCompresses } from "../../functions/adapters/cdn-types.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
 const CORPUS = { articles: 90, itemsPerFeed: 20, tags: 3 };
@@ -59,6 +61,24 @@ describe("publishing to S3", () => {
     });
     expect((await store.get("feed.xml"))!.cacheControl).toBe("public, max-age=300");
     expect((await store.get("archive/1/atom.xml"))!.cacheControl).toBe("public, max-age=86400");
+  });
+
+  it("stores every document with a type the CDN compresses: Atom and JSON Feed as their generic twins, their own type in the metadata", async () => {
+    const content = await freshCorpus();
+    const store = await ctx.s3.bucket("types");
+    await publishTo(content, store);
+    const manifest = await manifestOf(store);
+    const raw = async (Key: string) => ctx.s3.client.send(new HeadObjectCommand({ Bucket: store.bucket, Key }));
+    // CloudFront decides from the origin's Content-Type: every published object must be on its list.
+    for (const key of [...Object.keys(manifest.outputs), "manifest.json"]) expect(cdnCompresses((await raw(key)).ContentType!), key).toBe(true);
+    expect(await raw("atom.xml")).toMatchObject({ ContentType: "application/xml; charset=utf-8", Metadata: { "served-type": "application/atom+xml; charset=utf-8" } });
+    const tagFeed = Object.keys(manifest.outputs).find((k) => /^tags\/[^/]+\/feed\.json$/.test(k))!;
+    expect(await raw(tagFeed)).toMatchObject({ ContentType: "application/json; charset=utf-8", Metadata: { "served-type": "application/feed+json; charset=utf-8" } });
+    expect((await raw("feed.xml")).Metadata ?? {}).toEqual({});
+    // As S3 answers a GET (the CDN's origin request): the served type travels as x-amz-meta-served-type.
+    const got = await ctx.s3.client.send(new GetObjectCommand({ Bucket: store.bucket, Key: "archive/1/atom.xml" }));
+    await got.Body!.transformToByteArray();
+    expect(got.Metadata).toEqual({ "served-type": "application/atom+xml; charset=utf-8" });
   });
 
   it("republishes unchanged content with no PUT and no DELETE", async () => {

@@ -4,7 +4,8 @@
  * (test/infra/stack.test.ts checks that the deployed Router carries this very code.)
  */
 import { describe, expect, it } from "vitest";
-import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
+import { BLOCK_INTERNAL, RESPONSE_HEADERS, SERVED_TYPE_HEADER } from "../../stacks/edge.ts";
+import { SERVED_TYPE_META } from "../../functions/adapters/cdn-types.ts";
 
 type Headers = Record<string, { value: string }>;
 type Query = Record<string, { value: string }>;
@@ -22,6 +23,12 @@ const viewerResponse = new Function("event", `${RESPONSE_HEADERS}\nreturn event.
 describe("edge: viewer request", () => {
   it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache", "/status.json", "/%73tatus.json"])("answers 404 for %s", (uri) => {
     expect(viewerRequest({ request: { uri } })).toMatchObject({ statusCode: 404 });
+  });
+
+  // CloudFront may list the bucket (so that a missing key is S3's 404, not 403): GET / would be that listing.
+  it("answers 404 for the bucket's root (a listing)", () => {
+    const uri = "/";
+    expect(viewerRequest({ request: { uri, querystring: { "list-type": { value: "2" } }, headers: {} } })).toMatchObject({ statusCode: 404 });
   });
 
   it.each(["/feed.xml", "/tags/libya/feed.json", "/archive/1/atom.xml", "/manifest.json", "/robots.txt", "/%ZZ", "/a/.syndicate/x", "/tags/x/status.json"])("lets %s through, without its query string (one cache key per document)", (uri) => {
@@ -50,10 +57,16 @@ describe("edge: viewer response", () => {
     }
   });
 
-  it("answers 404 where the bucket answers 403 (a key it does not hold: CloudFront may not list it), not for /latest", () => {
-    expect(viewerResponse({ request: { uri: "/tags/gone/feed.xml" }, response: { statusCode: 403, headers: {} } }).statusCode).toBe(404);
-    expect(viewerResponse({ request: { uri: "/feed.xml" }, response: { statusCode: 200, headers: {} } }).statusCode).toBe(200);
-    expect(viewerResponse({ request: { uri: "/latest" }, response: { statusCode: 403, headers: {} } }).statusCode).toBe(403);
+  it("serves a document stored as the generic type the CDN compresses with its own type, and drops the metadata header", () => {
+    expect(SERVED_TYPE_HEADER).toBe(`x-amz-meta-${SERVED_TYPE_META}`);
+    const stored = { "content-type": { value: "application/xml; charset=utf-8" }, "x-amz-meta-served-type": { value: "application/atom+xml; charset=utf-8" }, "content-encoding": { value: "br" } };
+    expect(viewerResponse({ request: { uri: "/atom.xml" }, response: { statusCode: 200, headers: { ...stored } } }).headers).toEqual({
+      "content-type": { value: "application/atom+xml; charset=utf-8" },
+      "content-encoding": { value: "br" },
+      "x-content-type-options": { value: "nosniff" },
+    });
+    const rss = { "content-type": { value: "application/rss+xml; charset=utf-8" } };
+    expect(viewerResponse({ request: { uri: "/feed.xml" }, response: { statusCode: 200, headers: { ...rss } } }).headers["content-type"]).toEqual(rss["content-type"]);
   });
 
   it("adds CORS to JSON documents and /latest, not to XML, and keeps the origin's own", () => {
