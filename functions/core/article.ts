@@ -7,7 +7,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
-import { offsetText, parseContentDate } from "./dates.ts";
+import { offsetText, parseContentDate, zonedRfc3339 } from "./dates.ts";
 import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
@@ -171,9 +171,20 @@ function interpret(
   const dateOf = (value: string, field: string) => {
     const d = parseContentDate(value, site.timezone);
     if (d.ok && !d.zoned && !d.dateOnly) {
-      // The offset it was read with, so that writing it changes nothing (a `Z` would move it).
-      const offset = offsetText(d.ms, site.timezone);
-      warn(field, `has no time zone; read as ${site.timezone}, ${offset} on that day: write it, ${value}${offset}`, fmLine(lineOf([field])));
+      const tz = site.timezone;
+      // A time the clocks skipped or showed twice that day: the instant it was read as, with its
+      // offset, since the value written with that day's offset would be another instant (or either).
+      if (d.skipped) warn(field, `has no time zone, and ${value} does not exist in ${tz} on that day (the clocks skipped it): read as ${zonedRfc3339(d.ms, tz)}; write that, or the time meant with its offset`, fmLine(lineOf([field])));
+      else if (d.repeated !== undefined) warn(field, `has no time zone, and ${value} occurs twice in ${tz} on that day (the clocks went back): ${zonedRfc3339(d.ms, tz)} and ${zonedRfc3339(d.repeated, tz)}; read as the earlier, ${zonedRfc3339(d.ms, tz)}: write the one meant, with its offset`, fmLine(lineOf([field])));
+      else {
+        // The offset it was read with, so that writing it changes nothing (a `Z` would move it).
+        const offset = offsetText(d.ms, tz);
+        warn(field, `has no time zone; read as ${tz}, ${offset} on that day: write it, ${value}${offset}`, fmLine(lineOf([field])));
+      }
+    }
+    if (d.ok && d.colonOffset !== undefined) {
+      const written = value.trim();
+      warn(field, `has the UTC offset ${written.slice(-5)}: RFC 3339 requires ${d.colonOffset} (with a colon); read as ${d.colonOffset}: write it, ${written.slice(0, -5)}${d.colonOffset}`, fmLine(lineOf([field])));
     }
     return d.ok ? d.ms : NaN;
   };
@@ -258,6 +269,20 @@ export function bodyOf(bytes: Uint8Array): { markdown: string; bodyLine: number 
   const decoded = decodeText(bytes);
   const split = decoded.ok ? splitFrontMatter(decoded.text) : undefined;
   return split?.ok ? { markdown: split.body, bodyLine: split.bodyLine } : undefined;
+}
+
+/**
+ * The line in the file of a top-level front matter key (`updated:`), read from the same bytes
+ * as parseArticle reads them: for an issue found after parsing (build.ts, an `updated` later than
+ * the build's time), of an article that may come from the build cache, which keeps no lines.
+ */
+export function frontMatterKeyLine(bytes: Uint8Array, key: string): number | undefined {
+  const decoded = decodeText(bytes);
+  const split = decoded.ok ? splitFrontMatter(decoded.text) : undefined;
+  if (!split?.ok) return undefined;
+  const parsed = parseYaml(split.frontMatter);
+  const line = parsed.ok ? parsed.yaml.keys.find((k) => k.key === key)?.line : undefined;
+  return line === undefined ? undefined : line + split.frontMatterLine - 1;
 }
 
 /**

@@ -6,8 +6,14 @@
 const DATE_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
+/**
+ * `skipped`: a time without a zone that the site's zone skipped that day (the clocks jumped over
+ * it), read as `ms` all the same. `repeated`: one it showed twice, read as the earlier (`ms`);
+ * the value is the later instant. `colonOffset`: an offset written without a colon (`+0300`, not
+ * RFC 3339), read as this one (`+03:00`). Each is absent on ordinary dates.
+ */
 export type ParsedDate =
-  | { ok: true; ms: number; zoned: boolean; dateOnly: boolean }
+  | { ok: true; ms: number; zoned: boolean; dateOnly: boolean; skipped?: true; repeated?: number; colonOffset?: string }
   | { ok: false; message: string };
 
 export function parseContentDate(value: string, timeZone: string): ParsedDate {
@@ -50,17 +56,29 @@ function parseDate(value: string, timeZone: string): ParsedDate {
   }
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   let ms: number;
+  let resolved: number | Unusual | undefined;
   if (zone && zone.toUpperCase() !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;
     const digits = zone.slice(1).replace(":", "");
     const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2, 4));
     if (offH > 23 || offM > 59) return { ok: false, message: `${JSON.stringify(value)} has an impossible UTC offset` };
     ms = wall - sign * (offH * 60 + offM) * 60_000;
-  } else ms = zone ? wall : wallTimeToUtc(wall, timeZone);
+  } else if (zone) ms = wall;
+  else {
+    resolved = resolveWallTime(wall, timeZone);
+    ms = typeof resolved === "number" ? resolved : resolved.ms;
+  }
   // The instant decides, not the year as written: 1970-01-01 in Berlin is 1969 in UTC.
   if (ms < 0) return { ok: false, message: `${JSON.stringify(value)} is before 1970 (in UTC): dates from 1970 on are accepted` };
   if (ms >= LAST_INSTANT) return { ok: false, message: `${JSON.stringify(value)} is after 9999 (in UTC): RFC 3339 dates have four-digit years` };
-  return { ok: true, ms, zoned: zone !== undefined, dateOnly: zone === undefined && h === undefined };
+  const date: ParsedDate = { ok: true, ms, zoned: zone !== undefined, dateOnly: zone === undefined && h === undefined };
+  // `+0300` (ISO 8601's basic format) is read, but RFC 3339 (§5.6) writes `+03:00`.
+  if (zone?.length === 5) date.colonOffset = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  if (typeof resolved === "object") {
+    if (resolved.later === undefined) date.skipped = true;
+    else date.repeated = resolved.later;
+  }
+  return date;
 }
 
 /** The first instant feeds cannot write (RFC 3339 and RFC 822 years have four digits). */
@@ -95,9 +113,27 @@ const DAY_MS = 86_400_000;
 
 /** The UTC offset `timeZone` has at instant `ms`, as RFC 3339 writes it: `+03:00`, `-05:00`, `+05:45`. */
 export function offsetText(ms: number, timeZone: string): string {
-  const minutes = Math.round(offsetAt(ms, timeZone) / 60_000);
+  return formatOffset(offsetAt(ms, timeZone));
+}
+
+function formatOffset(offset: number): string {
+  const minutes = Math.round(offset / 60_000);
   const abs = Math.abs(minutes);
   return `${minutes < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+
+/** Instant `ms` as the clocks of `timeZone` showed it, in RFC 3339 with its offset: `2020-03-29T03:30:00+02:00`. */
+export function zonedRfc3339(ms: number, timeZone: string): string {
+  const offset = offsetAt(ms, timeZone);
+  const local = new Date(ms + offset).toISOString();
+  return `${local.endsWith(".000Z") ? local.slice(0, -5) : local.slice(0, -1)}${formatOffset(offset)}`;
+}
+
+/** A wall time near a change of offset that is not one instant: skipped (`later` absent), or shown twice. */
+interface Unusual {
+  ms: number;
+  /** Shown twice: the later instant (`ms` is the earlier). */
+  later?: number;
 }
 
 /**
@@ -108,13 +144,24 @@ export function offsetText(ms: number, timeZone: string): string {
  * the day before (a plain date whose midnight was skipped is the first instant of that day).
  */
 export function wallTimeToUtc(wall: number, timeZone: string): number {
+  const r = resolveWallTime(wall, timeZone);
+  return typeof r === "number" ? r : r.ms;
+}
+
+/**
+ * wallTimeToUtc, telling also a time skipped or shown twice (parseDate warns of both): a plain
+ * number for every other time, so that an ordinary date costs nothing more.
+ */
+function resolveWallTime(wall: number, timeZone: string): number | Unusual {
   if (timeZone === "UTC") return wall;
   const before = offsetAt(wall - DAY_MS, timeZone), after = offsetAt(wall + DAY_MS, timeZone);
   // No change of offset within a day either side (nearly every date): no gap, no repeat.
   if (before === after) return wall - before;
   const shows = (ms: number) => ms + offsetAt(ms, timeZone) === Math.floor(wall / 1000) * 1000 + (ms % 1000);
   const candidates = [wall - before, wall - after].filter(shows);
-  return candidates.length ? Math.min(...candidates) : wall - before;
+  if (!candidates.length) return { ms: wall - before };
+  const earlier = Math.min(...candidates), later = Math.max(...candidates);
+  return earlier === later ? earlier : { ms: earlier, later };
 }
 
 export function isTimeZone(tz: string): boolean {

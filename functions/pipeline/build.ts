@@ -10,7 +10,7 @@ import { buildModel } from "../core/model.ts";
 import { oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
-import { checkBody, renderBody, type Article } from "../core/article.ts";
+import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { alreadyPublished, publish, readPublished } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
@@ -137,8 +137,10 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // A modification in the future would be the feed's own `updated`/`lastBuildDate` (RFC 4287
   // §4.2.15: "the most recent instant" it changed), and a real correction made before that time
   // would then look older than the feed: told, as a warning.
-  for (const a of model.items) {
-    if (a.modified > options.now) issues.push({ file: a.file, field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
+  const future = model.items.filter((a) => a.modified > options.now);
+  if (future.length) {
+    const lines = await updatedLines(options.source, future);
+    for (const a of future) issues.push({ file: a.file, line: lines.get(a.file), field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
   }
   const specs = planDocuments(model);
   // What the store holds now: documents an earlier build rendered from the same input are kept
@@ -224,6 +226,21 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     duration_ms: Math.round(performance.now() - started),
     ...(statsBefore && { requests: requestsSince(statsBefore, options.store.stats!) }),
   };
+}
+
+/**
+ * The line of `updated:` in each of these files, read again (an article from the build cache
+ * carries no lines; and these are few: a line looked up for every article would cost each
+ * build). A file that cannot be read now has its warning without a line.
+ */
+async function updatedLines(source: ContentSource, articles: readonly Article[]): Promise<Map<string, number>> {
+  const lines = new Map<string, number>();
+  const read = await source.read({ only: new Set(articles.map((a) => a.file)) }).catch(() => undefined);
+  for (const f of read?.files ?? []) {
+    const line = frontMatterKeyLine(f.bytes, "updated");
+    if (line !== undefined) lines.set(f.path, line);
+  }
+  return lines;
 }
 
 function requestsSince(before: RequestStats, now: RequestStats): RequestStats {

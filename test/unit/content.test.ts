@@ -212,7 +212,7 @@ describe("DirectoryContent", () => {
   it("warns of an updated: later than the build's time (the feed would say it changed in the future), and builds", async () => {
     const content = await writeTree(join(await tempDir(), "content"), tree({ a: { title: "A", date: "2020-06-19T10:00:00Z", updated: "2030-01-01T00:00:00Z" }, b: { title: "B", date: "2020-06-18T10:00:00Z" } }));
     const report = await build({ source: new DirectoryContent(content), store: new DirectoryStore(join(content, "..", "out")), now: Date.UTC(2025, 0, 1) });
-    expect(report.warnings.map(formatIssue)).toEqual(["articles/a.md: warning: updated: is later than the time of this build (2025-01-01T00:00:00Z): readers would see the article, and the feed, modified in the future; write the time the correction was made"]);
+    expect(report.warnings.map(formatIssue)).toEqual(["articles/a.md:4: warning: updated: is later than the time of this build (2025-01-01T00:00:00Z): readers would see the article, and the feed, modified in the future; write the time the correction was made"]);
     const later = await build({ source: new DirectoryContent(content), store: new DirectoryStore(join(content, "..", "out2")), now: Date.UTC(2031, 0, 1) });
     expect(later.warnings).toEqual([]);
   });
