@@ -166,6 +166,10 @@ export class S3Store implements ObjectStore {
         // The SDK reports a 304 as an error whose status is 304 (../../../shared/notes/local-s3.md).
         if (ifNoneMatch !== undefined && err instanceof S3RequestError && err.status === 304) return "not-modified";
         if (isMissingKey(err)) return undefined;
+        // `bytes=0-N` is unsatisfiable only for an empty object (RFC 9110 §14.1.2): S3 answers
+        // 416 InvalidRange. Read it whole (it is empty; if it was replaced meanwhile, the size
+        // is checked as a server that ignores the Range is).
+        if (Range !== undefined && err instanceof S3RequestError && err.status === 416) return this.read(key, ifNoneMatch);
         throw err;
       }
       // A ranged answer names the whole object's size ("bytes 0-N/TOTAL"): past the limit, the
@@ -349,6 +353,13 @@ export class S3Content implements ContentSource {
       if (listed && options.skip?.(e.key, `etag:${e.etag}`)) {
         unchanged.push({ path: e.key, fingerprint: `etag:${e.etag}` });
         return undefined;
+      }
+      // An empty file (a new article saved before anything was typed in it) is read as empty,
+      // and reported by the parse like any file: no ranged GET, which S3 refuses for an empty
+      // object (416) and s3rver never answers.
+      if (listed && e.size === 0) {
+        const file = { path: e.key, bytes: Buffer.alloc(0), fingerprint: `etag:${e.etag}` };
+        return options.onFile?.(file) ? undefined : file;
       }
       // At most the limit and one byte more is read: a key named by the build has no listed
       // size, and any key may have been replaced since the listing.

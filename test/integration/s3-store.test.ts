@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { mapLimit } from "../../functions/adapters/store.ts";
-import { S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
+import { createS3Client, S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { build } from "../../functions/pipeline/build.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { formatIssue, type ContentError } from "../../functions/core/errors.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
 import { writeCorpus } from "../support/corpus.ts";
@@ -148,6 +153,54 @@ describe("S3Content", () => {
     await store.put("up/articles/big.md", Buffer.alloc(5 * 1024 * 1024, "a"), META);
     const r = await new S3Content({ client: s3.client, bucket: store.bucket, prefix: "up" }).read({ only: new Set(["articles/big.md"]) });
     expect([r.files, r.issues]).toEqual([[], [expect.objectContaining({ file: "articles/big.md", field: "file", message: `is ${5 * 1024 * 1024} bytes; at most ${LIMITS.articleFileBytes} bytes are allowed` })]]);
+  });
+
+  it("reads an empty file as empty, and the build names it, as for a directory (no ranged GET: S3 answers it 416, s3rver never)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "syn-content-"));
+    try {
+      const content = await writeCorpus(join(dir, "content"), { articles: 3 });
+      await writeFile(join(content, "articles", "empty.md"), "");
+      const local = await new DirectoryContent(content).read();
+      const store = await s3.bucket("content");
+      await uploadTree(store, "e", Object.fromEntries(local.files.map((f) => [f.path, Buffer.from(f.bytes)])));
+      const source = new S3Content({ client: s3.client, bucket: store.bucket, prefix: "e" });
+      const remote = await source.read();
+      expect(remote.files.find((f) => f.path === "articles/empty.md")?.bytes.byteLength).toBe(0);
+      expect(remote.files.map((f) => f.path)).toEqual(local.files.map((f) => f.path));
+      // The build fails on it with the same error naming the file, from either source.
+      const errorsOf = (source: S3Content | DirectoryContent) =>
+        build({ source, store: new DirectoryStore(join(dir, `out-${randomBytes(4).toString("hex")}`)), now: Date.UTC(2030, 0, 1), cache: false }).then(
+          () => [],
+          (e: ContentError) => e.issues.map(formatIssue),
+        );
+      const fromBucket = await errorsOf(source);
+      expect(fromBucket).toEqual(await errorsOf(new DirectoryContent(content)));
+      expect(fromBucket).toEqual([expect.stringMatching(/^articles\/empty\.md:/)]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads an object S3 refuses a Range for (416: an empty object) whole", async () => {
+    // S3's answer to `Range: bytes=0-N` on an empty object; s3rver hangs instead, so a server of our own.
+    const server = createServer((req, res) => {
+      if (req.headers.range) {
+        res.writeHead(416, { "content-type": "application/xml" });
+        res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message><ActualObjectSize>0</ActualObjectSize></Error>');
+      } else {
+        res.writeHead(200, { "content-length": "0", etag: '"d41d8cd98f00b204e9800998ecf8427e"', "content-type": "text/markdown" });
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const client = createS3Client({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, forcePathStyle: true, maxAttempts: 1 });
+      const got = await new S3Store({ client, bucket: "b" }).getUpTo("articles/empty.md", 1000);
+      expect(got && "body" in got ? got.body.byteLength : got).toBe(0);
+      client.destroy();
+    } finally {
+      server.close();
+    }
   });
 
   it("reports a missing content bucket as an issue", async () => {
