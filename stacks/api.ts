@@ -15,7 +15,10 @@ import { API_READ_KEYS } from "./access";
  */
 export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild", "$default"] as const;
 
-/** Per-second steady rate and burst for the whole stage (API Gateway's token bucket). */
+/**
+ * Per-second steady rate and burst of each route (API Gateway's token bucket): the stage's default
+ * route settings, which an HTTP API applies to every route of the stage separately.
+ */
 export const THROTTLE = { rateLimit: 50, burstLimit: 100 };
 
 export function api(storage: Storage, pipeline: Pipeline) {

@@ -22,7 +22,7 @@ export const SERVED_TYPE_HEADER = "x-amz-meta-served-type";
  * that S3 answers 404, not 403, for a key it does not hold), and `GET /` would be that listing.
  *
  * The cache key is what the request may vary, nothing more, so that no request can miss the
- * cache on purpose and reach the bucket or the API (whose throttle the webhook shares):
+ * cache on purpose and reach the bucket or the API (whose `/latest` throttle every partner site shares):
  * - a document's query string is dropped (`/feed.xml?anything`), and `/latest` keeps only what
  *   it reads, `tag` and `limit`;
  * - SST's cache policy keys on two headers, `x-open-next-cache-key` and `x-forwarded-host`,

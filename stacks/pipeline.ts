@@ -8,10 +8,12 @@
  * Concurrency: builds publish into the same bucket and must not overlap; the build lease
  * (functions/pipeline/lease.ts) keeps them apart, held from reading the content to the last
  * write, so a second build waits and then reads the newer content. The SQS event source invokes
- * at most SQS_MAX_CONCURRENCY at once (it cannot go below 2), and the 5-minute tick one more: the
- * function's reserved concurrency is their sum. Below it (it was 1), the poller's invocation is
- * throttled and the batch goes back to the queue until its visibility timeout ends (18 minutes):
- * an editor's change arriving during a build waited that long.
+ * at most SQS_MAX_CONCURRENCY at once (it cannot go below 2), the 5-minute tick one more. No
+ * reserved concurrency: reserved concurrency 1 (until 2026-11-28) throttled the poller's second
+ * invocation, and a throttled batch goes back to the queue until its visibility timeout ends
+ * (18 minutes: an editor's change arriving during a build waited that long); and reserving any
+ * needs an account whose unreserved pool stays at 100 or more after it (Lambda Developer Guide,
+ * "Configuring reserved concurrency"), which new accounts' quotas do not allow.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
  */
 import { bucketPermissions, CONTENT_PREFIX, type Storage } from "./storage";
@@ -29,8 +31,6 @@ export const SCHEDULE_EVENT = { type: "syndicate.schedule" };
 export const MAX_RECEIVE = 10;
 /** Invocations the SQS event source makes at once (its minimum). */
 export const SQS_MAX_CONCURRENCY = 2;
-/** The SQS event source's invocations and the schedule's tick, so that neither is throttled. */
-export const BUILD_RESERVED_CONCURRENCY = SQS_MAX_CONCURRENCY + 1;
 export const BUILD_TIMEOUT_SECONDS = 180;
 export const BATCH_WINDOW_SECONDS = 10;
 
@@ -60,7 +60,6 @@ export function pipeline(storage: Storage) {
     // reading 10,000 from S3 adds ~25 s (8 GETs in flight). Three minutes is ~4× a first build
     // of 10,000 articles from a bucket; later builds GET only the files whose ETag changed.
     timeout: `${BUILD_TIMEOUT_SECONDS} seconds`,
-    concurrency: { reserved: BUILD_RESERVED_CONCURRENCY },
     // The runtime's AWS SDK v3: 1.1 MB instead of 1.5 MB (npm run bundle); a background build
     // does not feel the slower import. The API bundles its SDK instead (stacks/api.ts).
     nodejs: { esbuild: { external: ["@aws-sdk/*"] } },

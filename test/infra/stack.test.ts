@@ -76,12 +76,13 @@ describe("functions", () => {
     expect(external).toEqual({ Build: ["@aws-sdk/*"], ApiHandler: undefined });
   });
 
-  it("leaves room for every invocation the queue's poller and the schedule make, so none is throttled (the build lease keeps builds apart)", () => {
+  it("bounds the builds by the queue poller's maximum concurrency, and throttles none of them (the build lease keeps builds apart)", () => {
     const esm = byType(run, "aws:lambda/eventSourceMapping:EventSourceMapping")[0]!.inputs;
-    const ticks = byType(run, "aws:scheduler/schedule:Schedule");
-    expect(ticks).toHaveLength(1);
-    // A throttled batch goes back to the queue for its whole visibility timeout (18 minutes).
-    expect(fn("Build").reservedConcurrentExecutions).toBe(esm.scalingConfig.maximumConcurrency + ticks.length);
+    expect(esm.scalingConfig.maximumConcurrency).toBe(2);
+    expect(byType(run, "aws:scheduler/schedule:Schedule")).toHaveLength(1);
+    // Reserved concurrency below the poller's 2 plus the tick throttled a batch back to the queue
+    // for its whole visibility timeout (18 minutes); any reservation needs 100 unreserved after it.
+    expect(fn("Build").reservedConcurrentExecutions).toBeUndefined();
     expect(fn("ApiHandler").reservedConcurrentExecutions).toBeUndefined();
   });
 
@@ -206,6 +207,11 @@ describe("cdn", () => {
     const cache = byType(run, "aws:cloudfront/cachePolicy:CachePolicy")[0]!.inputs;
     expect(cache).toMatchObject({ minTtl: 0, defaultTtl: 0 });
     expect(cache.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({ enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true, queryStringsConfig: { queryStringBehavior: "all" } });
+  });
+
+  it("keeps no server error (the API's 503, an origin's 5xx) for the default 10 seconds", () => {
+    const d = byType(run, "aws:cloudfront/distribution:Distribution")[0]!.inputs;
+    expect(d.customErrorResponses).toEqual([500, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })));
   });
 
   it("answers 404 at the edge for the bucket's internal objects (.syndicate/: build cache, lease)", () => {
