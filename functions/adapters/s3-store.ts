@@ -8,7 +8,7 @@ import {
   CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand,
   ListObjectsV2Command, PutObjectCommand, S3Client, type GetObjectCommandOutput, type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { assertSafeKey, IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
+import { assertSafeKey, IncompleteReadError, mapLimit, within, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
 import { defaultRegion, localCredentials } from "./s3-local.ts";
 import { fileIssue, isContentPath, sizeLimit, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
@@ -87,17 +87,20 @@ export class S3Store implements ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
   readonly stats: RequestStats = { get: 0, put: 0, delete: 0, list: 0, head: 0 };
+  /** How long a GET's body may take once its headers came (the client's timeout ends there). */
+  readonly bodyTimeoutMs: number;
 
-  constructor(opts: { client: S3Client; bucket: string; prefix?: string }) {
+  constructor(opts: { client: S3Client; bucket: string; prefix?: string; bodyTimeoutMs?: number }) {
     this.client = opts.client;
     this.bucket = opts.bucket;
+    this.bodyTimeoutMs = opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
     this.prefix = opts.prefix ? `${opts.prefix.replace(/^\/+|\/+$/g, "")}/` : "";
     this.description = `s3://${this.bucket}/${this.prefix}`;
   }
 
   /** The same bucket and client with its own request counts (the build lease's requests are not the build's). */
   sibling(): S3Store {
-    return new S3Store({ client: this.client, bucket: this.bucket, prefix: this.prefix });
+    return new S3Store({ client: this.client, bucket: this.bucket, prefix: this.prefix, bodyTimeoutMs: this.bodyTimeoutMs });
   }
 
   /** Sends one command, counting every HTTP attempt; failures become S3RequestError. */
@@ -181,7 +184,15 @@ export class S3Store implements ObjectStore {
       }
       let problem: string | undefined;
       try {
-        const body = Buffer.from(await out.Body!.transformToByteArray());
+        // The SDK's request timeout ends with the response's headers, and a body that stops
+        // arriving never ends nor fails (aws-sdk-js-v3 #8098; s3rver's answer to a Range on an
+        // empty object promises a byte it never sends): bounded here, then read again.
+        const body = Buffer.from(
+          await within(out.Body!.transformToByteArray(), this.bodyTimeoutMs).catch((err: unknown) => {
+            (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
+            throw err;
+          }),
+        );
         problem = bodyProblem(body, out);
         if (!problem) return { body, contentType: out.Metadata?.[SERVED_TYPE_META] ?? out.ContentType, cacheControl: out.CacheControl, etag: out.ETag, lastModified: out.LastModified };
       } catch (err) {
@@ -274,6 +285,8 @@ export class S3Store implements ObjectStore {
   }
 }
 
+/** A GET body's time once its headers came: the time the client gives a whole request (createS3Client). */
+const BODY_TIMEOUT_MS = 30_000;
 /** Reads (GET bodies) and writes (a body altered in transit) tried this many times. */
 const BODY_ATTEMPTS = 3;
 /** The pause before a GET whose body could not be checked is made again: 50, then 100 ms. */

@@ -79,3 +79,17 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   if (failure) throw failure.err;
   return results;
 }
+
+/** Resolves `work`, or rejects after `ms`; the timer never outlives the race (S3 bodies, the API's store reads). */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref?.(); // a read that never settles does not keep the process alive
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -16,7 +16,7 @@ import { TOPIC_KEY, type FeedLinks } from "../pipeline/websub.ts";
 import { CACHE } from "../core/render/index.ts";
 import { FORMATS } from "../core/documents.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
-import { within } from "./health.ts";
+import { within } from "../adapters/store.ts";
 import { STORE_READ_TIMEOUT_MS } from "./latest.ts";
 
 const TYPE_BY_FILE: Record<string, string> = {

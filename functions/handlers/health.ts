@@ -6,6 +6,7 @@
  * No zod here: these documents were written by our own build; a hand check of the fields we
  * show is enough, and anything else reads as "unknown" (null), never as a crash.
  */
+import { within } from "../adapters/store.ts";
 import type { Context } from "hono";
 import type { StoredObject } from "../adapters/store.ts";
 import type { BuildStatus } from "../core/status.ts";
@@ -101,20 +102,6 @@ export function lastBuildFromStore(store: ReadStore): LastBuild {
     const status = readStatus((await store.get(STATUS_KEY))?.body);
     return status ? buildStateFromStatus(status) : null;
   };
-}
-
-/** Resolves `work`, or rejects after `ms`; the timer never outlives the race (also latest.ts's store reads). */
-export async function within<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref?.(); // a read that never settles does not keep the process alive
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export async function healthResponse(c: Context, deps: HealthDeps): Promise<Response> {

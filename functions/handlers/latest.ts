@@ -9,7 +9,8 @@ import type { Context } from "hono";
 import type { StoredObject } from "../adapters/store.ts";
 import type { LatestDocument } from "../core/latest.ts";
 import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, MANIFEST_KEY, SLUG_RE } from "./contract.ts";
-import { within, type ReadStore } from "./health.ts";
+import { type ReadStore } from "./health.ts";
+import { within } from "../adapters/store.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
 
 /** How long a document read from the store is served before it is revalidated. */

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { mapLimit } from "../../functions/adapters/store.ts";
+import { IncompleteReadError, mapLimit } from "../../functions/adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -201,6 +201,17 @@ describe("S3Content", () => {
     } finally {
       server.close();
     }
+  });
+
+  it("gives up on a GET body that stops arriving, tries it again, then fails naming it (the SDK's timeout ends with the headers)", async () => {
+    const store = await s3.bucket("content");
+    await store.put("stall/empty.md", Buffer.alloc(0), META);
+    // s3rver answers a Range on an empty object with Content-Length: 1 and never sends the byte.
+    const bounded = new S3Store({ client: s3.client, bucket: store.bucket, bodyTimeoutMs: 100 });
+    const failure = await bounded.getUpTo("stall/empty.md", 100).then(() => undefined, (e: Error) => e);
+    expect(failure).toBeInstanceOf(IncompleteReadError);
+    expect(failure!.message).toMatch(/stall\/empty\.md: the body arrived incomplete 3 times \(no answer within 100 ms\)/);
+    expect(bounded.stats.get).toBe(3);
   });
 
   it("reports a missing content bucket as an issue", async () => {
