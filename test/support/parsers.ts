@@ -135,6 +135,8 @@ export interface JsonFeedDoc {
     date_modified?: string;
     tags?: string[];
     authors?: { name?: string; url?: string }[];
+    /** JSON Feed 1.0's single author (deprecated in 1.1, kept for readers that read only it). */
+    author?: { name?: string; url?: string };
     _syndicate?: { source?: string; related?: { title: string; url: string }[]; image?: Record<string, string> };
   }[];
 }

@@ -26,7 +26,6 @@ export function atomEntry(item: Article): string {
     ...item.tags.map((t) => empty("category", { term: t.name })),
     el("summary", item.summary, { type: "text" }),
     elFeedSafe("content", item.contentHtml ?? NO_HTML, { type: "html" }),
-    ...item.related.map((r) => empty("link", { rel: "related", type: "text/html", href: r.url, title: r.title })),
   ];
   if (item.image) {
     const img = item.image;

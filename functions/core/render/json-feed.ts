@@ -3,6 +3,13 @@
  * which writes 1.0 (no `authors`, `language`, `hubs` or `next_url`). Fields JSON Feed has no
  * place for (image alt/caption/credit, source, related) go in the `_syndicate` extension object
  * (spec: "Extensions"), and are also in content_html for readers that ignore extensions.
+ *
+ * Authors are an item's own only (the site's when the article names none: article.ts), never
+ * the feed's: JSON Feed 1.1 makes a feed's `authors` the fallback for items without any, but
+ * miniflux adds them to every item's (internal/reader/json/adapter.go), crediting the desk
+ * beside each article's author. Each item also has the deprecated 1.0 `author`, its first
+ * author, as the spec allows "for compatibility": feedparser and NetNewsWire's RSParser read
+ * only `author`.
  */
 import type { Article } from "../article.ts";
 import type { Author } from "../schema.ts";
@@ -29,6 +36,7 @@ function jsonItem(item: Article): string {
     date_published: rfc3339(item.published),
     date_modified: rfc3339(item.modified),
     authors: item.authors.length ? item.authors.map(author) : undefined,
+    author: item.authors.length ? author(item.authors[0]!) : undefined,
     tags: item.tags.length ? item.tags.map((t) => t.name) : undefined,
     language: item.language,
     _syndicate: ext.source || ext.related || ext.image ? ext : undefined,
@@ -47,7 +55,6 @@ export function renderJsonFeed(ctx: DocumentContext, fragments: Fragments): stri
     description: site.description,
     icon: site.icon,
     favicon: site.favicon,
-    authors: site.authors?.length ? site.authors.map(author) : undefined,
     language: site.language,
     hubs: ctx.hub ? [{ type: "WebSub", url: ctx.hub }] : undefined,
     // JSON Feed's pagination: next_url points at older items (the newest archive page first).
