@@ -59,6 +59,26 @@ const ARTICLES_PREFIX = "articles/";
 /** A file whose problems are told (site.yaml, an article); any other in articles/ is ignored with a warning (content.ts). */
 const reported = isSourcePath;
 
+/**
+ * Why a Markdown file that is not read would have been meant as an article, or undefined: a file
+ * outside articles/ (`content/geneva.md`) or in a folder inside it (`articles/2020/geneva.md`),
+ * which no source reads, published nothing and said nothing. (A file in articles/ with another
+ * extension is told by content.ts.) Both content sources tell it, the directory and the bucket.
+ */
+export function misplacedArticle(path: string): string | undefined {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  if (!/\.(?:md|markdown|mdx)$/i.test(name) || name.startsWith(".") || path.startsWith(".")) return undefined;
+  if (!path.startsWith(ARTICLES_PREFIX)) {
+    if (/^readme\b/i.test(name) && !path.includes("/")) return undefined; // the folder's own notes
+    return `is not read: articles are read from articles/<slug>.md only; move it to articles/${name.replace(/\.(?:markdown|mdx)$/i, ".md")} to publish it`;
+  }
+  // articles/<name> itself is read (or told by content.ts when not .md); a folder inside is not.
+  return path.indexOf("/", ARTICLES_PREFIX.length) === -1 ? undefined : `is in a folder inside articles/, which is not read: move it to articles/${name} to publish it`;
+}
+
+/** Files of one misplaced folder told one by one; the rest are counted. */
+const MISPLACED_TOLD = 20;
+
 /** The warning for a hidden `.md` file in articles/, which is not read. */
 const HIDDEN_FILE = "is a hidden file (its name starts with '.', as editors' lock and backup files do): not read";
 
@@ -99,6 +119,14 @@ export class DirectoryContent implements ContentSource {
   readonly description: string;
   constructor(readonly root: string) {
     this.description = `directory ${root}`;
+  }
+
+  /** The Markdown files in a folder inside articles/, which are not read: each told, up to MISPLACED_TOLD. */
+  private async tellMisplaced(folder: string, issues: ContentIssue[]): Promise<void> {
+    const names = await readdir(join(this.root, ...folder.split("/")), { recursive: true }).catch(() => [] as string[]);
+    const told = names.map((n) => `${folder}/${n.split(sep).join("/")}`).filter((p) => misplacedArticle(p)).sort();
+    for (const p of told.slice(0, MISPLACED_TOLD)) issues.push({ file: p, field: "file", severity: "warning", message: misplacedArticle(p)! });
+    if (told.length > MISPLACED_TOLD) issues.push({ file: `${folder}/`, field: "file", severity: "warning", message: `and ${told.length - MISPLACED_TOLD} more Markdown files in this folder are not read` });
   }
 
   async read(options: ReadOptions = {}): Promise<ContentRead> {
@@ -145,7 +173,19 @@ export class DirectoryContent implements ContentSource {
             if (/\.md$/i.test(d.name)) issues.push({ file: `articles/${d.name}`, field: "file", severity: "warning", message: HIDDEN_FILE });
             continue;
           }
+          // A folder inside articles/ (articles/2020/): told, with the articles it holds.
+          if (d.isDirectory() && !isSourcePath(`articles/${d.name}`)) {
+            await this.tellMisplaced(`articles/${d.name}`, issues);
+            continue;
+          }
           entries.push({ path: `articles/${d.name}`, link: d.isSymbolicLink() || !articlesInside, special: !d.isFile() && !d.isSymbolicLink() });
+        }
+        // Markdown files beside site.yaml (content/geneva.md) are read by no one: told.
+        for (const d of await readdir(this.root, { withFileTypes: true }).catch(() => [])) {
+          if (d.isFile() || d.isSymbolicLink()) {
+            const why = misplacedArticle(d.name);
+            if (why) issues.push({ file: d.name, field: "file", severity: "warning", message: why });
+          }
         }
       } catch (e) {
         // Never read as "no articles": that would publish empty feeds over the full ones (and

@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { assertSafeKey, IncompleteReadError, mapLimit, within, type ObjectMeta, type ObjectStore, type RequestStats, type StoredObject } from "./store.ts";
 import { defaultRegion, localCredentials } from "./s3-local.ts";
-import { fileIssue, isContentPath, sizeLimit, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
+import { fileIssue, isContentPath, misplacedArticle, sizeLimit, sizeProblem, type ContentRead, type ContentSource, type ReadOptions } from "./content-dir.ts";
 import { SITE_FILE, type ContentFile } from "../core/content.ts";
 import { SERVED_TYPE_META, storedType } from "./cdn-types.ts";
 import type { ContentIssue } from "../core/errors.ts";
@@ -355,6 +355,14 @@ export class S3Content implements ContentSource {
     const wanted = entries
       .filter((e) => isContentPath(e.key) && (!options.only || options.only.has(e.key)))
       .sort((a, b) => (a.key < b.key ? -1 : 1));
+    // Markdown put beside site.yaml or in a folder inside articles/ is read by no one: told, as a
+    // directory tells it (a CMS writing to the bucket, or an upload by hand).
+    if (!options.only) {
+      for (const e of entries.map((x) => x.key).filter((k) => !isContentPath(k)).sort()) {
+        const why = misplacedArticle(e);
+        if (why) issues.push({ file: e, field: "file", severity: "warning", message: why });
+      }
+    }
     const read = async (e: S3Entry): Promise<ContentFile | undefined> => {
       const tooBig = sizeProblem(e.key, e.size);
       if (tooBig) {

@@ -17,6 +17,12 @@ import { LIMITS } from "./limits.ts";
 const md = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
 const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
+// Every link and image is parsed as one, whatever its URL: markdown-it's own check refused
+// `javascript:`, `file:` and most `data:` links by leaving `[text](file:///C:/…)` as it was
+// written, published as text with no word to the editor. The URL is judged here instead, like
+// any other: dropped from the link by the allow-list (both paths), and told (refusedLinks).
+md.validateLink = () => true;
+direct.validateLink = () => true;
 
 /** The HTML allow-list. Documented in README.md ("What HTML an article may contain"). */
 export const ALLOWED_TAGS = [

@@ -1,8 +1,8 @@
 /** S3Store and S3Content against the real s3rver over HTTP (no mocked client). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, writeFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { IncompleteReadError, mapLimit } from "../../functions/adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
@@ -97,14 +97,26 @@ describe("S3Content", () => {
       const content = await writeCorpus(join(dir, "content"), { articles: 12 });
       const big = Buffer.alloc(LIMITS.articleFileBytes + 1, "a");
       await writeFile(join(content, "articles", "too-big.md"), big);
+      // Markdown no source reads, told by both; a README beside site.yaml and other files are not.
+      const misplaced = { "articles/nested/deep.md": "x", "articles/2020/06/old.md": "x", "geneva.md": "x", "README.md": "x", "README.txt": "x", "articles/nested/notes.txt": "x" };
+      for (const [path, body] of Object.entries(misplaced)) {
+        await mkdir(join(content, dirname(path)), { recursive: true });
+        await writeFile(join(content, path), body);
+      }
       const local = await new DirectoryContent(content).read();
       const store = await s3.bucket("content");
-      const files: Record<string, Buffer> = {};
+      const files: Record<string, Buffer | string> = { ...misplaced };
       for (const f of local.files) files[f.path] = Buffer.from(f.bytes);
-      await uploadTree(store, "tenant/one", { ...files, "articles/too-big.md": big, "articles/nested/deep.md": "x", "README.txt": "x" });
+      await uploadTree(store, "tenant/one", { ...files, "articles/too-big.md": big });
       const remote = await new S3Content({ client: s3.client, bucket: store.bucket, prefix: "tenant/one" }).read();
-      expect(remote.issues).toEqual(local.issues);
-      expect(remote.issues[0]).toMatchObject({ file: "articles/too-big.md", field: "file", severity: "error" });
+      const byFile = (issues: typeof local.issues) => [...issues].sort((a, b) => (a.file < b.file ? -1 : 1));
+      expect(byFile(remote.issues)).toEqual(byFile(local.issues));
+      expect(byFile(remote.issues).map((i) => [i.file, i.severity, i.message])).toEqual([
+        ["articles/2020/06/old.md", "warning", "is in a folder inside articles/, which is not read: move it to articles/old.md to publish it"],
+        ["articles/nested/deep.md", "warning", "is in a folder inside articles/, which is not read: move it to articles/deep.md to publish it"],
+        ["articles/too-big.md", "error", expect.stringContaining("bytes are allowed")],
+        ["geneva.md", "warning", "is not read: articles are read from articles/<slug>.md only; move it to articles/geneva.md to publish it"],
+      ]);
       // Both read site.yaml first, then the articles in order.
       expect(remote.files.map((f) => f.path)).toEqual(local.files.map((f) => f.path));
       expect(remote.files[0]?.path).toBe("site.yaml");

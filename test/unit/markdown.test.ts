@@ -60,6 +60,17 @@ describe("renderMarkdown", () => {
     expect(html(md)).not.toContain("href");
   });
 
+  it("tells of a Markdown link to file: or javascript: and keeps its text, not the Markdown as written (markdown-it's own check left `[x](file:…)` as text, untold)", () => {
+    for (const direct of [true, false]) {
+      const r = renderMarkdown("Intro.\n\nSee [the statement](file:///C:/Users/editor/s.pdf) and [this](javascript:alert(1)).", "https://news.example.com/articles/talks", { direct });
+      expect(r.ok && r.html).toBe("<p>Intro.</p>\n<p>See <a>the statement</a> and <a>this</a>.</p>");
+      expect(r.ok && r.removed).toEqual([
+        { line: 3, what: "the link's URL (file: URLs are not allowed)" },
+        { line: 3, what: "the link's URL (javascript: URLs are not allowed)" },
+      ]);
+    }
+  });
+
   it("removes a data: link", () => {
     expect(html('<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>')).not.toContain("data:");
   });
