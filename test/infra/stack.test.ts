@@ -209,6 +209,13 @@ describe("cdn", () => {
     expect(cache.parametersInCacheKeyAndForwardedToOrigin).toMatchObject({ enableAcceptEncodingGzip: true, enableAcceptEncodingBrotli: true, queryStringsConfig: { queryStringBehavior: "all" } });
   });
 
+  it("keeps each edge function within CloudFront Functions' 10 KB of code (SST's router code included)", () => {
+    for (const f of byType(run, "aws:cloudfront/function:Function")) {
+      const bytes = Buffer.byteLength(f.inputs.code as string);
+      expect(bytes, f.name).toBeLessThanOrEqual(10_240);
+    }
+  });
+
   it("keeps no server error (the API's 503, an origin's 5xx) for the default 10 seconds", () => {
     const d = byType(run, "aws:cloudfront/distribution:Distribution")[0]!.inputs;
     expect(d.customErrorResponses).toEqual([500, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })));
