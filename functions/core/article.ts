@@ -2,7 +2,10 @@
  * One article file → a validated Article, or every issue found in it with file, line and field.
  * Pure: bytes in, model out; no I/O and no clock.
  */
-import { articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, issueMessage, SLUG_RE, unknownNestedKeys, type Author, type Site } from "./schema.ts";
+import {
+  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, commentedOut, issueMessage, lineText, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
+  unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Site,
+} from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import { parseYaml } from "./yaml.ts";
@@ -64,8 +67,10 @@ export function slugFromFile(file: string): string {
 /**
  * `keepBody: false`: the Markdown is not kept (markdown ""), and for an ordinary file not even
  * decoded (source.ts quickSplit); bodyOf reads it from the same bytes when it is rendered.
+ * `placeholderSite`: `site` stands in for a site.yaml that is invalid (content.ts PLACEHOLDER_SITE):
+ * what would be said from its values (a date without a zone, read in its UTC) is not said.
  */
-export function parseArticle(file: string, bytes: Uint8Array, site: Site, options: { fastPath?: boolean; keepBody?: boolean } = {}): ArticleResult {
+export function parseArticle(file: string, bytes: Uint8Array, site: Site, options: { fastPath?: boolean; keepBody?: boolean; placeholderSite?: boolean } = {}): ArticleResult {
   const issues: ContentIssue[] = [];
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file, field, message, line, severity: "error" });
@@ -107,7 +112,7 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
     const keys = Object.keys(quick).map((key) => ({ key, line: 0 }));
     // A nested path has no line here: a warning about one sends the article to the careful parser.
     const lineOf = (path: readonly PropertyKey[]) => (path.length === 1 ? topLevelKeyLine(split.frontMatter, String(path[0])) : undefined);
-    const fast = interpret(file, split, quick, keys, lineOf, site, []);
+    const fast = interpret(file, split, quick, keys, lineOf, site, [], options.placeholderSite === true);
     if (fast.issues.every((i) => i.severity === "warning" && i.line !== undefined)) return fast;
   }
   const parsed = parseYaml(split.frontMatter);
@@ -120,7 +125,9 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
     err("front matter", "must be a YAML mapping of fields (title: …, date: …)", split.frontMatterLine);
     return { issues };
   }
-  return interpret(file, split, yaml.value as Record<string, unknown>, yaml.keys, yaml.lineOf, site, issues);
+  // What the careful parser noticed that parses all the same (a value cut short by " #").
+  for (const w of yaml.warnings) issues.push({ file, field: w.field, message: w.message, line: fmLine(w.line), severity: "warning" });
+  return interpret(file, split, yaml.value as Record<string, unknown>, yaml.keys, yaml.lineOf, site, issues, options.placeholderSite === true);
 }
 
 /** Validated front matter and the body → the Article, or the issues found (lines via `lineOf`). */
@@ -132,6 +139,7 @@ function interpret(
   lineOf: (path: readonly PropertyKey[]) => number | undefined,
   site: Site,
   issues: ContentIssue[],
+  placeholderSite: boolean,
 ): ArticleResult {
   const err = (field: string, message: string, line?: number) =>
     issues.push({ file, field, message, line, severity: "error" });
@@ -139,9 +147,13 @@ function interpret(
     issues.push({ file, field, message, line, severity: "warning" });
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
   for (const { key, line } of keys) {
-    if (!ARTICLE_KEYS.has(key)) warn(key, `unknown field, ignored (known: ${[...ARTICLE_KEYS].join(", ")})`, fmLine(line || lineOf([key])));
+    if (ARTICLE_KEYS.has(key)) continue;
+    const near = nearestKey(key, ARTICLE_KEYS);
+    // `darft: true`, `Draft: true`: the article meant to be held back would be published.
+    if (near === "draft" && value.draft === undefined) err(key, "did you mean draft? As written, the article would be published", fmLine(line || lineOf([key])));
+    else warn(key, unknownKeyMessage("field", near, ARTICLE_KEYS), fmLine(line || lineOf([key])));
   }
-  for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), `unknown field, ignored (known: ${[...known].join(", ")})`, fmLine(lineOf(path)));
+  for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), unknownKeyMessage("field", nearestKey(String(path.at(-1)), known), known), fmLine(lineOf(path)));
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
   // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
   if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf([key])));
@@ -152,16 +164,32 @@ function interpret(
     const names = value.tags.split(",").map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
     warn("tags", `is one tag, "${names.join(", ")}"; for ${names.length} tags write a list: tags: [${names.join(", ")}]`, fmLine(lineOf(["tags"])));
   }
+  // `authors: Jane Doe, John Smith`: likewise one author, named with both names.
+  const oneAuthor = oneAuthorOfMany(value.authors);
+  if (oneAuthor) warn("authors", oneAuthor, fmLine(lineOf(["authors"])));
   // reportInput: zod 4 leaves `input` off issues unless asked, and issueMessage needs it to
   // tell a missing field from one of the wrong type (`title: 123` is not "is required").
   // Without reportInput first (a third faster); an invalid article is parsed again with it.
   let result = articleSchema.safeParse(value);
   if (!result.success) {
-    result = articleSchema.safeParse(value, { reportInput: true });
+    // A field left empty (`tags:`, null in YAML) is read as left out (schema.ts emptyAsAbsent):
+    // only here, since it fails the first parse, so ordinary front matter is not looked through.
+    result = articleSchema.safeParse(withoutEmpty(value, ARTICLE_EMPTY_ABSENT), { reportInput: true });
+    // `tags: #Libya #Turkey`, `title: #1 in Ankara`: empty to YAML, the rest a comment (commentedOut).
+    const commented = new Map<string, string>();
+    for (const key in value) {
+      const advice = value[key] === null ? commentedOut(key, lineText(split.frontMatter, lineOf([key]))) : undefined;
+      if (advice) commented.set(key, advice);
+    }
     for (const issue of result.error?.issues ?? []) {
       const path = issue.path.map(String);
-      err(path.join(".") || "front matter", issueMessage(issue), fmLine(lineOf(issue.path as PropertyKey[])) ?? split.frontMatterLine);
+      const line = lineOf(issue.path as PropertyKey[]);
+      const advice = path.length === 1 ? commented.get(path[0]!) : undefined;
+      if (advice) commented.delete(path[0]!);
+      err(path.join(".") || "front matter", advice ?? issueMessage(issue, () => lineText(split.frontMatter, line)), fmLine(line) ?? split.frontMatterLine);
     }
+    // An optional field, read as left out: said, as a warning.
+    for (const [key, advice] of commented) warn(key, advice, fmLine(lineOf([key])));
   }
 
   const identity = identify(file, value, site, (key) => fmLine(lineOf([key])));
@@ -170,7 +198,8 @@ function interpret(
   const fm = result.data;
   const dateOf = (value: string, field: string) => {
     const d = parseContentDate(value, site.timezone);
-    if (d.ok && !d.zoned && !d.dateOnly) {
+    // Read in a placeholder's zone, not the site's: nothing to tell about that until site.yaml is valid.
+    if (d.ok && !d.zoned && !d.dateOnly && !placeholderSite) {
       const tz = site.timezone;
       // A time the clocks skipped or showed twice that day: the instant it was read as, with its
       // offset, since the value written with that day's offset would be another instant (or either).
@@ -198,6 +227,16 @@ function interpret(
     if (!type) err("image.type", "the image URL has no known extension (.jpg, .png, .webp…): give its MIME type, like image/jpeg", fmLine(lineOf(["image", "url"])));
     else image = { ...fm.image, type };
   }
+  // A URL of a local or staging copy (http://localhost:8080/…, a 192.168.x.x address) that
+  // readers of the feed cannot follow. Only a few string operations per URL (unreachableHost).
+  const local = (href: string, path: (string | number)[]) => {
+    const host = unreachableHost(href);
+    if (host !== undefined) warn(path.join("."), unreachableMessage(host), fmLine(lineOf(path)));
+  };
+  if (fm.url !== undefined) local(fm.url, ["url"]);
+  if (fm.image) local(fm.image.url, ["image", "url"]);
+  if (fm.related) for (let i = 0; i < fm.related.length; i++) local(fm.related[i]!.url, ["related", i, "url"]);
+  if (fm.authors) for (let i = 0; i < fm.authors.length; i++) if (fm.authors[i]!.url !== undefined) local(fm.authors[i]!.url!, ["authors", i, "url"]);
   const tags = dedupeTags(fm.tags ?? []);
   if (issues.some((i) => i.severity === "error")) return { identity, issues };
 

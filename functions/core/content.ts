@@ -2,13 +2,17 @@
  * A whole content tree → site settings + articles, with every issue in every file found in
  * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
  */
-import { issueMessage, siteSchema, SITE_KEYS, SITE_NESTED, unknownNestedKeys, type Site } from "./schema.ts";
+import {
+  commentedOut, issueMessage, lineText, nearestKey, oneAuthorOfMany, siteSchema, SITE_KEYS, SITE_NESTED, SITE_EMPTY_ABSENT, unknownKeyMessage, unknownNestedKeys,
+  unreachableHost, unreachableMessage, withoutEmpty, type Site,
+} from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
+import { isTimeZone } from "./dates.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
 import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
-import { parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
+import { frontMatterKeyLine, parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
 export interface ContentFile {
@@ -59,22 +63,82 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
     return { issues };
   }
   const settings = value as Record<string, unknown>;
+  for (const w of parsed.yaml.warnings) warn(w.field, w.message, w.line);
   // As in front matter (article.ts): what a YAML escape wrote that XML cannot carry is removed.
   const escapes = text.text.includes("\\");
   for (const { key, line } of parsed.yaml.keys) {
     if (escapes && holdsXmlIllegal(settings[key])) warn(key, XML_ILLEGAL_REMOVED, line);
-    if (!SITE_KEYS.has(key)) warn(key, `unknown setting, ignored (known: ${[...SITE_KEYS].join(", ")})`, line);
+    if (!SITE_KEYS.has(key)) warn(key, unknownKeyMessage("setting", nearestKey(key, SITE_KEYS), SITE_KEYS), line);
   }
-  for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warn(path.join("."), `unknown setting, ignored (known: ${[...known].join(", ")})`, parsed.yaml.lineOf(path));
+  for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warn(path.join("."), unknownKeyMessage("setting", nearestKey(String(path.at(-1)), known), known), parsed.yaml.lineOf(path));
+  // As in front matter (article.ts): `authors: Jane Doe, John Smith` is one author.
+  const oneAuthor = oneAuthorOfMany(settings.authors);
+  if (oneAuthor) warn("authors", oneAuthor, parsed.yaml.lineOf(["authors"]));
   // reportInput: without it zod 4 omits `input`, and every wrong-typed setting read "is required".
-  const result = siteSchema.safeParse(value, { reportInput: true });
+  // A setting left empty (`icon:`) is read as left out, as in front matter (schema.ts emptyAsAbsent).
+  const result = siteSchema.safeParse(withoutEmpty(settings, SITE_EMPTY_ABSENT), { reportInput: true });
+  // `copyright: #1 wire`: empty to YAML, the rest a comment (schema.ts commentedOut).
+  const commented = new Map<string, string>();
+  for (const { key, line } of parsed.yaml.keys) {
+    const advice = settings[key] === null ? commentedOut(key, lineText(text.text, line)) : undefined;
+    if (advice) commented.set(key, advice);
+  }
   if (!result.success) {
     for (const issue of result.error.issues) {
-      err(issue.path.map(String).join(".") || "file", issueMessage(issue), parsed.yaml.lineOf(issue.path as PropertyKey[]) ?? 1);
+      const line = parsed.yaml.lineOf(issue.path as PropertyKey[]);
+      const advice = issue.path.length === 1 ? commented.get(String(issue.path[0])) : undefined;
+      if (advice) commented.delete(String(issue.path[0]));
+      err(issue.path.map(String).join(".") || "file", advice ?? issueMessage(issue, () => lineText(text.text, line)), line ?? 1);
     }
-    return { issues };
   }
-  return { site: result.data, lines: Object.fromEntries(parsed.yaml.keys.map(({ key, line }) => [key, line])), issues };
+  for (const [key, advice] of commented) warn(key, advice, parsed.yaml.lineOf([key]));
+  if (!result.success) return { issues };
+  const site = result.data;
+  // URLs of a local or staging copy, which readers cannot follow.
+  const local = (href: string | undefined, path: (string | number)[]) => {
+    const host = href === undefined ? undefined : unreachableHost(href);
+    if (host !== undefined) warn(path.join("."), unreachableMessage(host), parsed.yaml.lineOf(path));
+  };
+  for (const key of ["site_url", "feed_url", "icon", "favicon"] as const) local(site[key], [key]);
+  site.authors?.forEach((a, i) => local(a.url, ["authors", i, "url"]));
+  const zone = timeZoneSurprise(site.timezone);
+  if (zone) warn("timezone", zone, parsed.yaml.lineOf(["timezone"]));
+  return { site, lines: Object.fromEntries(parsed.yaml.keys.map(({ key, line }) => [key, line])), issues };
+}
+
+/**
+ * A city's zone for each whole UTC offset that has one without daylight saving (for the advice
+ * on Etc/GMT±N): the place an editor who wrote one most likely meant.
+ */
+const CITY_AT_OFFSET: Readonly<Record<number, string>> = {
+  [-10]: "Pacific/Honolulu", [-7]: "America/Phoenix", [-5]: "America/Bogota", [-4]: "America/Puerto_Rico", [-3]: "America/Sao_Paulo",
+  1: "Africa/Lagos", 2: "Africa/Johannesburg", 3: "Europe/Istanbul", 4: "Asia/Dubai", 5: "Asia/Karachi", 6: "Asia/Dhaka", 7: "Asia/Bangkok",
+  8: "Asia/Singapore", 9: "Asia/Tokyo", 10: "Australia/Brisbane",
+};
+
+/** Zones of a fixed offset named like a region's: what they are, and the zone most likely meant. */
+const FIXED_ZONES: Readonly<Record<string, string>> = {
+  EST: "EST is a fixed -05:00 all year, no daylight saving; for New York write America/New_York",
+  MST: "MST is a fixed -07:00 all year, no daylight saving; for Denver write America/Denver (Arizona: America/Phoenix)",
+  HST: "HST is a fixed -10:00 all year, no daylight saving; write Pacific/Honolulu for Hawaii",
+};
+
+/**
+ * A valid time zone that does not do what its name suggests: `Etc/GMT+3` is UTC-03:00 (POSIX
+ * inverts the sign), and EST, MST and HST never change to daylight saving time.
+ */
+export function timeZoneSurprise(timezone: string): string | undefined {
+  const fixed = FIXED_ZONES[timezone.toUpperCase()];
+  if (fixed) return fixed;
+  const m = /^etc\/gmt([+-])(\d{1,2})$/i.exec(timezone);
+  if (!m || Number(m[2]) === 0) return undefined;
+  const n = Number(m[2]);
+  const hours = String(n).padStart(2, "0");
+  const [is, meant] = m[1] === "+" ? ["-", "+"] : ["+", "-"];
+  // Etc/GMT-14 exists, Etc/GMT+14 does not: the other sign is offered only where it is a zone.
+  const other = isTimeZone(`Etc/GMT${is}${n}`) ? `Etc/GMT${is}${n} or ` : "";
+  const city = CITY_AT_OFFSET[Number(`${meant}${n}`)];
+  return `${timezone} is UTC${is}${hours}:00 (the sign is inverted in these names); for UTC${meant}${hours}:00 write ${other}${city ? `a city zone such as ${city}` : "a city's zone (Area/City)"}`;
 }
 
 export function isArticlePath(path: string): boolean {
@@ -98,8 +162,9 @@ export function loadIssuesBeside(read: readonly ContentIssue[], loaded: readonly
 /**
  * `reused`: results already known for article paths (the build cache), for files that were
  * not read or whose bytes did not change; they join the duplicate checks like the rest.
+ * `now`: the clock, for a date more than a year ahead (FAR_AHEAD_MS), told as a likely typo.
  */
-export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, ArticleResult> = new Map()): LoadedContent {
+export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, ArticleResult> = new Map(), now = Date.now()): LoadedContent {
   const siteFile = files.find((f) => f.path === SITE_FILE);
   const { site, lines: siteLines, issues } = parseSite(siteFile?.bytes);
   const articleFiles: (ContentFile | { path: string; bytes?: undefined })[] = files.filter((f) => isArticlePath(f.path) && !reused.has(f.path));
@@ -117,12 +182,20 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
   // Without valid site settings, articles are still checked (against placeholder settings) so
   // that one run reports everything; nothing is built from them.
   const settings = site ?? PLACEHOLDER_SITE;
+  const options = site ? undefined : { placeholderSite: true };
   const articles: Article[] = [];
   const identities: ArticleIdentity[] = [];
   for (const f of articleFiles) {
-    const r = f.bytes ? parseArticle(f.path, f.bytes, settings) : reused.get(f.path)!;
+    const r = f.bytes ? parseArticle(f.path, f.bytes, settings, options) : reused.get(f.path)!;
     issues.push(...r.issues);
-    if (r.article) articles.push(r.article);
+    if (r.article) {
+      articles.push(r.article);
+      // A year typed wrong (2062 for 2026): the article waits for it, unpublished, without a word.
+      // Checked here, not in parseArticle: it depends on the clock, and parse results are cached.
+      if (r.article.published - now > FAR_AHEAD_MS) {
+        issues.push({ file: f.path, line: f.bytes && frontMatterKeyLine(f.bytes, "date"), field: "date", severity: "warning", message: "is more than a year ahead: a typo? The article stays unpublished until then" });
+      }
+    }
     if (r.identity) identities.push(r.identity);
   }
   issues.push(...duplicates(identities, "slug"), ...duplicates(identities, "id"), ...tagSpellings(articles));
@@ -159,6 +232,9 @@ function tagSpellings(articles: readonly Article[]): ContentIssue[] {
   }
   return issues;
 }
+
+/** How far ahead of now a date is told as likely mistyped (a year, leap day included). */
+export const FAR_AHEAD_MS = 366 * 86_400_000;
 
 /** The settings articles are checked against when site.yaml is invalid (nothing is built then). */
 export const PLACEHOLDER_SITE: Site = {

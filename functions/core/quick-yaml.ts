@@ -29,10 +29,17 @@ function depth(value: unknown, level = 0): number {
 // Quoted scalars are blanked before the test: "AT&T & co" or '*note*' are text, not YAML syntax.
 const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
 
+// `title: Libya talks #1 resume`: a `#` after a value and a space starts a comment, and the
+// value ends before it. The careful parser warns about it (yaml.ts commentWarnings); here any
+// ` #` after text on its line declines, quoted or not (a comment on its own line does not).
+const COMMENT_AFTER_VALUE = /\S[ \t]+#/;
+
 /** The front matter's value, or undefined when it must go through the careful parser. */
 export function quickYaml(text: string): Record<string, unknown> | undefined {
   // The blanking copy is made only when the text has a candidate at all (most front matter has none).
   if (CAREFUL.test(text) && CAREFUL.test(text.replace(QUOTED, '""'))) return undefined;
+  // The regular expression runs only on text with a "#" at all (one native scan, ~0.04 µs).
+  if (text.includes("#") && COMMENT_AFTER_VALUE.test(text)) return undefined;
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });

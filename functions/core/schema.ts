@@ -120,7 +120,7 @@ export const siteSchema = z.object({
   archives: z.boolean({ error: "expected true or false" }).default(true),
   /** Extension: the IANA time zone for dates written without one (default UTC). */
   timezone: z
-    .string()
+    .string({ error: "expected an IANA time zone like Europe/Istanbul or UTC" })
     .refine(isTimeZone, { message: "must be an IANA time zone like Europe/Istanbul or UTC" })
     .default("UTC"),
 });
@@ -179,6 +179,172 @@ export type Image = z.infer<typeof imageSchema>;
 export const SITE_KEYS = new Set(Object.keys(siteSchema.shape));
 export const ARTICLE_KEYS = new Set(Object.keys(articleSchema.shape));
 
+/**
+ * The fields for which a value written as nothing after the colon (`tags:`, null in YAML, as
+ * CMS exports write an unset field) counts as leaving the field out: an optional one is then
+ * absent, and a required one (`title:`) "is required". Not the fields with a default (`draft:`,
+ * `timezone:`): an editor who wrote the key meant to set it, and is told what to write.
+ */
+const emptyAsAbsent = (shape: Record<string, z.ZodType>): readonly string[] => Object.keys(shape).filter((k) => shape[k]!.def.type !== "default");
+export const ARTICLE_EMPTY_ABSENT: readonly string[] = emptyAsAbsent(articleSchema.shape);
+export const SITE_EMPTY_ABSENT: readonly string[] = emptyAsAbsent(siteSchema.shape);
+
+/** The value without the null fields of `keys` (see emptyAsAbsent); the same object when it has none (nearly always). */
+export function withoutEmpty(value: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  if (!keys.some((k) => value[k] === null)) return value;
+  const copy = { ...value };
+  for (const k of keys) if (copy[k] === null) delete copy[k];
+  return copy;
+}
+
+/**
+ * The advice for a field that YAML read as empty because its value starts with "#" (`tags:
+ * #Libya #Turkey`, `title: #1 in Ankara`): a "#" after a space starts a comment, so the whole
+ * value was dropped. Undefined when the line holds no such value (a comment after a space,
+ * `summary: # to do`, is a comment meant).
+ */
+export function commentedOut(key: string, line: string | undefined): string | undefined {
+  const m = line === undefined ? null : /:[ \t]+(#\S.*?)\s*$/.exec(line);
+  if (!m) return undefined;
+  const comment = m[1]!;
+  const advice = key === "tags"
+    ? `write tags: [${comment.split(/\s+/).map((w) => w.replace(/^#+/, "")).filter(Boolean).join(", ")}]`
+    : `put the value in quotes: ${key}: ${JSON.stringify(comment)}`;
+  return `is empty: "#" after a space starts a comment, so ${comment} is not read; ${advice}`;
+}
+
+/**
+ * Edit distance between two short strings, a swap of two neighbours counting as one edit
+ * (optimal string alignment): `darft` is one edit from `draft`.
+ */
+function editDistance(a: string, b: string): number {
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The known key an unknown one most likely meant: the same but for case (`Draft`), or within two
+ * edits when both have 5 letters or more (`darft`, `sumary`, `author`), else within one (`tag`,
+ * `data`, `urls`: two edits make `name` of `date`, `time` of `title`, `page` of `image`). For
+ * `draft` always two (`drat`, `dart`): a look-alike of it is an error (article.ts interpret).
+ * Only called for unknown keys.
+ */
+export function nearestKey(key: string, known: ReadonlySet<string>): string | undefined {
+  const k = key.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    if (candidate === k) return candidate;
+    const allowed = candidate === "draft" || Math.min(candidate.length, k.length) >= 5 ? 2 : 1;
+    if (Math.abs(candidate.length - k.length) > allowed) continue;
+    const d = editDistance(k, candidate);
+    if (d <= allowed && d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** The warning for an unknown key (`what`: field or setting), naming the key it most likely meant. */
+export function unknownKeyMessage(what: "field" | "setting", near: string | undefined, known: ReadonlySet<string>): string {
+  return near === undefined ? `unknown ${what}, ignored (known: ${[...known].join(", ")})` : `unknown ${what}, ignored: did you mean ${near}?`;
+}
+
+/**
+ * `authors: Jane Doe, John Smith` (or `Jane Doe and John Smith`) is one author in YAML, named
+ * with both names: the warning, with the list to write instead; undefined for one name.
+ */
+export function oneAuthorOfMany(value: unknown): string | undefined {
+  if (typeof value !== "string" || !(value.includes(", ") || value.includes(" and "))) return undefined;
+  const one = value.replace(/\s+/g, " ").trim();
+  const names = one.split(/, (?:and )?| and /).map((n) => n.trim()).filter(Boolean);
+  if (names.length < 2) return undefined;
+  return `is one author, "${one}"; for ${names.length} authors write a list: authors: [${names.join(", ")}]`;
+}
+
+/**
+ * The host of an http(s) URL (as the schema gives it: `new URL`'s href) when readers cannot reach
+ * it: localhost, a loopback, private or unspecified address, or a name reserved for local
+ * networks and tests (.local, .localhost, .internal, .test). With its port, as written.
+ * example.com and example.org are ordinary hosts (reserved for documentation, not local).
+ */
+export function unreachableHost(href: string): string | undefined {
+  // Read in place, without a string made for an ordinary host: this runs for every URL of every article.
+  let start = href.indexOf("//") + 2;
+  let end = href.indexOf("/", start);
+  if (end < 0) end = href.length;
+  const at = href.lastIndexOf("@", end);
+  if (at >= start) start = at + 1;
+  // The name: without the port, and without a final dot (`localhost.`).
+  let nameEnd = end;
+  const first = href.charCodeAt(start);
+  if (first === 91) nameEnd = href.indexOf("]", start) + 1;
+  else {
+    const colon = href.indexOf(":", start);
+    if (colon >= 0 && colon < end) nameEnd = colon;
+  }
+  if (href.charCodeAt(nameEnd - 1) === 46) nameEnd--;
+  let local: boolean;
+  if (first === 91) local = nameEnd - start === 5 && href.startsWith("[::1]", start);
+  // `new URL` writes every IPv4 address as four decimal numbers (`127.1` and `0x7f.1` included).
+  else if (first >= 48 && first <= 57) local = privateIPv4(href.slice(start, nameEnd));
+  else {
+    // The dot of `.local` is within the host: the character before the host is "/" or "@".
+    local =
+      (nameEnd - start === 9 && href.startsWith("localhost", start)) ||
+      href.endsWith(".local", nameEnd) || href.endsWith(".localhost", nameEnd) || href.endsWith(".internal", nameEnd) || href.endsWith(".test", nameEnd);
+  }
+  return local ? href.slice(start, end) : undefined;
+}
+
+function privateIPv4(name: string): boolean {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(name)) return false;
+  const [a, b] = name.split(".").map(Number) as [number, number];
+  return a === 0 || a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+/** The warning for a URL readers cannot reach (unreachableHost). */
+export const unreachableMessage = (host: string) => `points at ${host}, an address readers cannot reach (a staging or local copy?)`;
+
+/** Text of line `line` (1-based) of `text`, or undefined. */
+export function lineText(text: string, line: number | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  let start = 0;
+  for (let l = 1; l < line; l++) {
+    const next = text.indexOf("\n", start);
+    if (next < 0) return undefined;
+    start = next + 1;
+  }
+  const end = text.indexOf("\n", start);
+  return end < 0 ? text.slice(start) : text.slice(start, end);
+}
+
+/**
+ * The value as the line writes it that YAML read as `input` (a number or true/false): `3.10` for
+ * 3.1, `True` for true. Undefined when the line holds none (the caller then writes the value read).
+ */
+function writtenAs(line: string | undefined, input: number | boolean): string | undefined {
+  if (line === undefined) return undefined;
+  for (const token of line.split(/[\s,[\]{}]+/)) {
+    if (token.startsWith("#")) break;
+    if (token === "" || token.endsWith(":")) continue;
+    if (typeof input === "boolean" ? token.toLowerCase() === String(input) : Number(token.replace(/_/g, "")) === input) return token;
+  }
+  return undefined;
+}
+
 /** The fields whose value is an object, or a list of objects, with known keys (by field). */
 export type NestedKeys = Readonly<Record<string, ReadonlySet<string>>>;
 const AUTHOR_KEYS: ReadonlySet<string> = new Set(Object.keys(authorObject.shape));
@@ -204,16 +370,21 @@ export function unknownNestedKeys(value: Record<string, unknown>, nested: Nested
   return found;
 }
 
-/** A schema issue in words for an editor (zod 4 needs `reportInput` for the input to be known). */
-export function issueMessage(issue: z.core.$ZodIssue): string {
+/**
+ * A schema issue in words for an editor (zod 4 needs `reportInput` for the input to be known).
+ * `line`: the text of the line the value is on, asked for only when the value as written is
+ * quoted in the advice (`title: 3.10` is to be quoted as "3.10", not as the number read, "3.1").
+ */
+export function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined): string {
   if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
   // `title: 2020` or `id: 12345`: text to the editor, a number (or true/false) to YAML.
   if (issue.code === "invalid_type" && issue.expected === "string" && (typeof issue.input === "number" || typeof issue.input === "boolean")) {
     // `date: 2020`: quoting would not make it a date.
     const field = issue.path.at(-1);
-    const read = `YAML reads ${String(issue.input)} as a ${typeof issue.input === "number" ? "number" : "true/false value"}`;
+    const written = writtenAs(line?.(), issue.input) ?? String(issue.input);
+    const read = `YAML reads ${written} as a ${typeof issue.input === "number" ? "number" : "true/false value"}`;
     if (field === "date" || field === "updated") return `expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: ${read}`;
-    return `${issue.message}: ${read}; put it in quotes, like "${String(issue.input)}"`;
+    return `${issue.message}: ${read}; put it in quotes, like "${written}"`;
   }
   return issue.message;
 }

@@ -1,6 +1,7 @@
 /** From bytes to text an editor would recognise: UTF-8 checked, BOM dropped, CRLF → LF. */
 import { isUtf8 } from "node:buffer";
-import { firstXmlIllegal, stripXmlIllegal, lineAt } from "./text.ts";
+import { firstXmlIllegal, stripXmlIllegal, lineAt, LINE_KEY } from "./text.ts";
+import { ARTICLE_KEYS } from "./schema.ts";
 
 export type DecodedText =
   | { ok: true; text: string; removedIllegal: boolean; removedIllegalLine?: number }
@@ -30,28 +31,127 @@ export type SplitSource =
 /** `---\n<yaml>\n---\n<markdown>`; the closing fence may also be `...` (YAML's document end). */
 export function splitFrontMatter(text: string): SplitSource {
   const firstEnd = text.indexOf("\n");
-  if ((firstEnd < 0 ? text : text.slice(0, firstEnd)).trimEnd() !== "---") {
-    const empty = text.trim() === "";
-    return { ok: false, message: `${empty ? "the file is empty: it " : "the file "}must start with a line '---', then YAML fields (title, date…), then '---'`, line: 1 };
-  }
+  if ((firstEnd < 0 ? text : text.slice(0, firstEnd)).trimEnd() !== "---") return { ok: false, ...notOpened(text) };
   // Walk line starts with indexOf rather than splitting a long body into lines.
   let line = 2;
+  let blank = false; // a blank line (spaces or tabs at most) before the fence: see bodyInFrontMatter
   for (let start = firstEnd + 1; firstEnd >= 0 && start <= text.length; line++) {
     const end = text.indexOf("\n", start);
-    const l = (end < 0 ? text.slice(start) : text.slice(start, end)).trimEnd();
+    const raw = end < 0 ? text.slice(start) : text.slice(start, end);
+    const l = raw.trimEnd();
     if (l === "---" || l === "...") {
-      return {
-        ok: true,
-        frontMatter: text.slice(firstEnd + 1, Math.max(firstEnd + 1, start - 1)),
-        frontMatterLine: 2,
-        body: end < 0 ? "" : text.slice(end + 1),
-        bodyLine: line + 1,
-      };
+      const frontMatter = text.slice(firstEnd + 1, Math.max(firstEnd + 1, start - 1));
+      const unclosed = blank ? bodyInFrontMatter(frontMatter, 2) : undefined;
+      if (unclosed) return { ok: false, ...unclosed };
+      return { ok: true, frontMatter, frontMatterLine: 2, body: end < 0 ? "" : text.slice(end + 1), bodyLine: line + 1 };
     }
+    if (l === "" && !blank) blank = isWhite(raw);
     if (end < 0) break;
     start = end + 1;
   }
-  return { ok: false, message: "front matter is not closed: add a line '---' after the last field", line: 1 };
+  return { ok: false, ...notClosed(text, firstEnd) };
+}
+
+/**
+ * A line an editor may have meant as a fence: `—`, `–`, `___`, `----`, `- - -` (on the first
+ * line also after spaces, ` ---`). Only looked for once a file is found wrong, or in front
+ * matter with a blank line in it.
+ */
+const FENCE_LIKE = /^[-_\u2010-\u2015\u2212](?:[ \t]*[-_\u2010-\u2015\u2212])*[ \t]*$/;
+
+/** A line quoted for a message, cut short if long. */
+const shown = (l: string, max = 40) => JSON.stringify(l.length > max ? `${l.slice(0, max)}…` : l);
+
+const notFence = (line: number, l: string, where: string) => ({
+  message: `line ${line} ${shown(l.trimEnd())} is not '---': the front matter must ${where} with a line of exactly three hyphens`,
+  line,
+});
+
+/** Why a file that does not start with `---` is not read: the blank line or look-alike fence, if any. */
+function notOpened(text: string): { message: string; line: number } {
+  if (text.trim() === "") return { message: "the file is empty: it must start with a line '---', then YAML fields (title, date…), then '---'", line: 1 };
+  let line = 1;
+  let start = 0;
+  for (; ; line++) {
+    const end = text.indexOf("\n", start);
+    const l = end < 0 ? text.slice(start) : text.slice(start, end);
+    if (l.trim() !== "") {
+      if (line > 1 && l.trimEnd() === "---") return { message: `the file must start with '---' on line 1: delete the blank line${line > 2 ? "s" : ""} before it`, line: 1 };
+      if (FENCE_LIKE.test(l.trimStart())) return notFence(line, l, "start and end");
+      break;
+    }
+    start = end + 1;
+  }
+  return { message: "the file must start with a line '---', then YAML fields (title, date…), then '---'", line: 1 };
+}
+
+/** A line that can be front matter: a field, an indented line, a list item, a comment, a blank. */
+const yamlish = (l: string) => l.trim() === "" || /^[\s#]/.test(l) || /^-(?:\s|$)/.test(l) || LINE_KEY.test(l);
+
+/** Why front matter is not closed: a look-alike fence among the lines that can be front matter, if any. */
+function notClosed(text: string, firstEnd: number): { message: string; line: number } {
+  let line = 2;
+  for (let start = firstEnd + 1; firstEnd >= 0 && start < text.length; line++) {
+    const end = text.indexOf("\n", start);
+    const l = end < 0 ? text.slice(start) : text.slice(start, end);
+    if (FENCE_LIKE.test(l)) return notFence(line, l, "end");
+    if (!yamlish(l) || end < 0) break;
+    start = end + 1;
+  }
+  return { message: "front matter is not closed: add a line '---' after the last field", line: 1 };
+}
+
+/**
+ * A line of body text, not a field: a line at its start that has no `name:`, or whose name is
+ * neither a field of an article (any case: `Title:`) nor a lowercase name (`sumary:`, a field
+ * misspelt), before a sentence (`Update: the talks resumed on Thursday.`).
+ */
+function isBodyText(l: string): boolean {
+  if (/^[\s#[{"']|^-(?:\s|$)/.test(l)) return false;
+  const m = LINE_KEY.exec(l);
+  if (!m) return true;
+  const name = /^["']/.test(m[1]!) ? m[1]!.slice(1, -1) : m[1]!;
+  if (ARTICLE_KEYS.has(name.toLowerCase()) || /^[a-z_][a-z0-9_-]*$/.test(name)) return false;
+  const value = l.slice(m[0].length).trim();
+  return name.includes(" ") || /[.!?]$/.test(value) || value.split(/\s+/).length >= 3;
+}
+
+/** A blank line: spaces and tabs at most (the same bytes quickSplit looks for). */
+const isWhite = (l: string) => /^[ \t]*$/.test(l);
+
+/**
+ * A closing `---` that is missing, where a later `---` (a rule in the body) closed the front
+ * matter instead: the body's first paragraph was read as fields (`Update: the talks resumed.`
+ * as an unknown one, and the article published without it). Told when, after the fields, a
+ * line of body text follows a blank line, or ends the front matter before a blank line; and
+ * for a look-alike fence (`—`, `____`) among the fields. Only called for front matter with a
+ * blank line in it (the split notes one as it passes: most front matter has none, and costs
+ * nothing here). `firstLine`: the file line of the front matter's first line.
+ */
+export function bodyInFrontMatter(frontMatter: string, firstLine: number): { message: string; line: number } | undefined {
+  const lines = frontMatter.split("\n");
+  let lastField = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (isWhite(l)) continue;
+    if (FENCE_LIKE.test(l)) return notFence(firstLine + i, l, "end");
+    if (!isBodyText(l)) {
+      lastField = i;
+      continue;
+    }
+    if (lastField < 0) return undefined; // no field before it: the YAML parser tells what it finds
+    // A blank line before it; or it and the lines after it body text up to a blank line, and
+    // only blank lines from there to the fence (a `---` rule has a blank line before it).
+    let next = i + 1;
+    while (next < lines.length && !isWhite(lines[next]!)) next++;
+    const lastBlock = next < lines.length && lines.slice(next).every(isWhite) && lines.slice(i, next).every(isBodyText);
+    if (!isWhite(lines[i - 1]!) && !lastBlock) return undefined;
+    return {
+      message: `the closing '---' is probably missing after line ${firstLine + lastField}: ${shown(l.trim())} is not a field`,
+      line: firstLine + i,
+    };
+  }
+  return undefined;
 }
 
 const isControl = (c: number) => c < 0x20 && c !== 9 && c !== 10;
@@ -93,6 +193,7 @@ export function quickSplit(bytes: Uint8Array): { frontMatter: string; frontMatte
   const firstEnd = buf.indexOf(10);
   if (firstEnd < 0 || buf.toString("utf8", 0, firstEnd).trimEnd() !== "---") return undefined;
   let line = 2;
+  let blank = false; // as in splitFrontMatter: a line of spaces and tabs at most
   for (let start = firstEnd + 1; start <= buf.length; line++) {
     const end = buf.indexOf(10, start);
     const stop = end < 0 ? buf.length : end;
@@ -101,8 +202,14 @@ export function quickSplit(bytes: Uint8Array): { frontMatter: string; frontMatte
     if ((c === 0x2d || c === 0x2e) && stop - start >= 3) {
       const l = buf.toString("utf8", start, stop).trimEnd();
       if (l === "---" || l === "...") {
-        return { frontMatter: buf.toString("utf8", firstEnd + 1, Math.max(firstEnd + 1, start - 1)), frontMatterLine: 2, bodyLine: line + 1 };
+        const frontMatter = buf.toString("utf8", firstEnd + 1, Math.max(firstEnd + 1, start - 1));
+        // What splitFrontMatter refuses, it tells: the full path.
+        return blank && bodyInFrontMatter(frontMatter, 2) ? undefined : { frontMatter, frontMatterLine: 2, bodyLine: line + 1 };
       }
+    } else if (!blank && (start === stop || c === 0x20 || c === 0x09)) {
+      let i = start;
+      while (i < stop && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
+      blank = i === stop;
     }
     if (end < 0) break;
     start = end + 1;

@@ -58,3 +58,10 @@ export function lineAt(text: string, offset: number): number {
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;
 }
+
+/**
+ * `name:` at the start of a line, as a field of YAML front matter begins: the name plain or
+ * quoted (group 1, as written), then a colon and a space, a tab, a no-break space (a mistake
+ * told by yaml.ts) or the line's end.
+ */
+export const LINE_KEY = /^("[^"\n]*"|'[^'\n]*'|[^\s#"'[\]{},:-][^:\n]*?)[ \t]*:(?:[ \t\u00a0]|$)/;

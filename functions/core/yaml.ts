@@ -2,9 +2,9 @@
  * Safe YAML: the YAML 1.2 core schema (no timestamps, no custom or language-specific tags),
  * duplicate keys rejected, aliases and nesting bounded. Every problem comes back with its line.
  */
-import { parseDocument, visit, Lexer, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Alias, type Document, type Node, type Pair } from "yaml";
+import { parseDocument, visit, Lexer, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Alias, type Document, type Node, type Pair, type YAMLError } from "yaml";
 import { LIMITS } from "./limits.ts";
-import { lineAt } from "./text.ts";
+import { LINE_KEY, lineAt } from "./text.ts";
 
 /**
  * yaml's maxAliasCount counts the anchored node as one use of its value, beside each alias: with
@@ -26,6 +26,11 @@ export interface ParsedYaml {
   lineOf(path: readonly PropertyKey[]): number | undefined;
   /** Top-level keys with their lines, in order. */
   keys: { key: string; line: number }[];
+  /**
+   * What was read, but most likely not as meant (a value cut short by a ` #` comment), each with
+   * its field and line: for the caller to tell as warnings.
+   */
+  warnings: YamlProblem[];
 }
 
 function depthOf(value: unknown, limit: number, depth = 0): number {
@@ -82,6 +87,19 @@ function tooDeepNode(doc: Document.Parsed): number | undefined {
   return walk(doc.contents, 0, undefined);
 }
 
+/** Whether any node of the document has an anchor (`&name`). */
+function hasAnchor(doc: Document.Parsed): boolean {
+  let found = false;
+  visit(doc, {
+    Node(_, node) {
+      if (!("anchor" in node) || !node.anchor) return undefined;
+      found = true;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 /** The alias whose conversion failed (the alias limit, an unresolved anchor): converts again, watching every alias. */
 function failingAlias(doc: Document.Parsed): Alias | undefined {
   let failed: Alias | undefined;
@@ -112,6 +130,16 @@ function keyText(key: unknown, text: string): string {
   return JSON.stringify(raw.length > 100 ? `${raw.slice(0, 100)}…` : raw);
 }
 
+/** The dotted path (`related.1.title`) of a node from visit's ancestors of it. */
+function pathOf(ancestors: readonly unknown[], node: unknown): string[] {
+  const path: string[] = [];
+  for (const [i, a] of ancestors.entries()) {
+    if (isPair(a)) path.push(isScalar(a.key) ? String(a.key.value) : "?");
+    else if (isSeq(a)) path.push(String(a.items.indexOf((ancestors[i + 1] ?? node) as never)));
+  }
+  return path;
+}
+
 /** The message for a duplicate key whose error is at `offset`: names the key and, when nested, where it is. */
 function duplicateKey(doc: Document.Parsed, text: string, offset: number): string {
   let found: { start: number; key: unknown; path: string[] } | undefined;
@@ -120,12 +148,7 @@ function duplicateKey(doc: Document.Parsed, text: string, offset: number): strin
       const start = (pair.key as Node | null)?.range?.[0];
       // The error is at the key's start, or before it when the key has an anchor or a tag.
       if (start === undefined || start < offset || (found && start >= found.start)) return;
-      const path: string[] = [];
-      for (const [i, a] of ancestors.entries()) {
-        if (isPair(a)) path.push(isScalar(a.key) ? String(a.key.value) : "?");
-        else if (isSeq(a)) path.push(String(a.items.indexOf(ancestors[i + 1] ?? pair)));
-      }
-      found = { start, key: pair.key, path };
+      found = { start, key: pair.key, path: pathOf(ancestors, pair) };
     },
   });
   if (!found) return "a key appears twice";
@@ -151,6 +174,185 @@ function yamlAdvice(code: string, said: string): string {
   return said;
 }
 
+/** A line as an editor writes a field: `title: value`, `  - name: value`, `- value`. */
+const FIELD_LINE = /^([ \t]*)((?:-[ \t]+)*)(?:("[^"\n]*"|'[^'\n]*'|[^\s#"'[\]{},:-][^:\n]*?)[ \t]*:(?:[ \t]+|$))?(.*?)[ \t]*$/d;
+
+interface FieldLine {
+  /** List dashes before the key or value (`- `). */
+  item: boolean;
+  /** The key as written (quotes kept), if the line has one. */
+  key?: string;
+  value: string;
+  /** Column (0-based) where the value starts. */
+  valueAt: number;
+}
+
+function fieldLine(line: string): FieldLine {
+  const m = FIELD_LINE.exec(line);
+  if (!m) return { item: false, value: line.trim(), valueAt: 0 };
+  return { item: m[2] !== "", key: m[3], value: m[4] ?? "", valueAt: m.indices?.[4]?.[0] ?? 0 };
+}
+
+const unquote = (key: string) => (/^["']/.test(key) ? key.slice(1, -1) : key);
+
+/**
+ * The field a line belongs to, for the issue's field: its own key on a top-level line, else the
+ * top-level key above it (`tags` for a list item under `tags:`).
+ */
+function ownerField(lines: readonly string[], index: number): string {
+  for (let i = index; i >= 0; i--) {
+    const l = lines[i]!;
+    if (l.trim() === "" || /^[\s#-]/.test(l)) continue;
+    const m = LINE_KEY.exec(l);
+    return m ? unquote(m[1]!) : "front matter";
+  }
+  return "front matter";
+}
+
+/** A value written in quotes: "…", or '…' when it holds a " or a \ (where a ' is written ''). */
+const quote = (value: string) => (/["\\]/.test(value) ? `'${value.replaceAll("'", "''")}'` : `"${value}"`);
+/** What quote wrote, with a word on a ' written '' if there is one. */
+const SINGLE_NOTE = " (inside '…', a ' is written '')";
+const inQuotes = (value: string) => `${quote(value)}${/["\\]/.test(value) && value.includes("'") ? SINGLE_NOTE : ""}`;
+
+/** Curly (typographic) quotes and guillemets: text to YAML, not quotes. */
+const CURLY = "“”„‟‘’‚‛«»";
+const CURLY_ENDS = new RegExp(`^[${CURLY}]+|[${CURLY}]+$`, "g");
+/** Characters a plain (unquoted) value cannot start with, or that make it something else than text. */
+const SPECIAL_START = "[{*@&!%|>`";
+/** A flow list (`[…]`) with `#` at the start of an item: there, `#` starts a comment. */
+const FLOW_HASH = /[[{,][ \t]*#/;
+
+/**
+ * The advice for a parser error from the line it is on: the field (its key), and what to write
+ * instead, in the line's own words. Undefined when the line is not one of the mistakes known here.
+ */
+function lineAdvice(code: string, said: string, column: number, lines: readonly string[], index: number): { field: string; message: string } | undefined {
+  const line = lines[index];
+  if (line === undefined || code === "TAB_AS_INDENT") return undefined;
+  const f = fieldLine(line);
+  const field = ownerField(lines, index);
+  // `title:\u00a0Libya talks`: a no-break space after the colon (typed, or pasted from a word processor).
+  if (/^[^\s:#][^:]*:\u00a0/.test(line.trimStart().replace(/^(?:-[ \t]+)+/, ""))) return { field, message: 'the space after ":" is a no-break space: type an ordinary space' };
+  const write = (value: string) => `${f.item ? "- " : ""}${f.key !== undefined ? `${f.key}: ` : ""}${value}`;
+  // `-Turkey` for `- Turkey`: read as text, where a list item was meant.
+  const dash = /^[ \t]*-([^\s-].*?)[ \t]*$/.exec(line);
+  if (dash) return { field, message: `a list item needs a space after "-": write - ${dash[1]}` };
+  const v = f.value;
+  const c = v[0];
+  if (c === undefined) return undefined;
+  if (CURLY.includes(c)) {
+    return { field, message: `curly quotes “ ” ‘ ’ are not YAML quotes: use straight quotes: ${write(inQuotes(v.replace(CURLY_ENDS, "").trim()))}` };
+  }
+  if (code === "BLOCK_AS_IMPLICIT_KEY" && f.key !== undefined) return { field, message: `a value with ": " in it needs quotes: ${write(inQuotes(v))}` };
+  if ((c === '"' || c === "'") && /^Unexpected [\w-]*scalar at node end/.test(said)) {
+    // `"Libya "talks" resume"`, `'Libya's talks'`: the quote inside closed the value.
+    return v.length > 1 && v.endsWith(c)
+      ? { field, message: `a quote inside the value ends it early: write ${write(inQuotes(v.slice(1, -1)))}` }
+      : { field, message: `text after the closing quote is not part of the value: write ${write(inQuotes(v))}` };
+  }
+  if (!SPECIAL_START.includes(c)) return undefined;
+  if (code === "BAD_SCALAR_START" && column > f.valueAt) {
+    // Inside a flow list: `tags: [@UN, Libya]`.
+    const item = /^[^,\]}]*/.exec(line.slice(column))![0].trimEnd();
+    const at = column - f.valueAt;
+    const fixed = `${v.slice(0, at)}${quote(item)}${v.slice(at + item.length)}`;
+    return { field, message: `a value that starts with "${line[column]}" must be put in quotes: write ${write(fixed)}${/["\\]/.test(item) && item.includes("'") ? SINGLE_NOTE : ""}` };
+  }
+  // `[Update] Libya talks`, `*Breaking* news`, `@UN envoy`, `%`, a backtick, `>Breaking<`.
+  if (code === "BAD_SCALAR_START" || code === "UNEXPECTED_TOKEN" || code === "UNRESOLVED_ALIAS") {
+    return { field, message: `a value that starts with "${c}" must be put in quotes: ${write(inQuotes(v))}` };
+  }
+  return undefined;
+}
+
+/**
+ * The parser's errors as problems, each with its line: the common mistakes in an editor's words
+ * (lineAdvice, yamlAdvice), one problem per line for those, and no echoes of one mistake.
+ */
+function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string, lineCounter: LineCounter): YamlProblem[] {
+  const lines = text.split("\n");
+  const lineOf = (e: YAMLError) => lineCounter.linePos(e.pos[0]).line;
+  // A `#` at the start of a flow list's item comments out the rest of the line, the `]` with it:
+  // the errors from there on are that one mistake's.
+  let flowLine = Infinity;
+  if (text.includes("#")) {
+    for (let i = 0; i < lines.length; i++) {
+      const v = fieldLine(lines[i]!).value;
+      if ((v.startsWith("[") || v.startsWith("{")) && FLOW_HASH.test(v)) {
+        flowLine = i + 1;
+        break;
+      }
+    }
+  }
+  // A tab as indentation draws errors about the rest of its line too: the tab is the mistake.
+  const tabs = new Set(found.filter((e) => e.code === "TAB_AS_INDENT").map(lineOf));
+  const problems: (YamlProblem & { advice?: boolean })[] = [];
+  let flowTold = false;
+  for (const e of found) {
+    const line = lineOf(e);
+    if (line >= flowLine) {
+      if (flowTold) continue;
+      flowTold = true;
+      const v = fieldLine(lines[flowLine - 1]!);
+      const fixed = `${v.item ? "- " : ""}${v.key !== undefined ? `${v.key}: ` : ""}${v.value.replace(/([[{,][ \t]*)#+/g, "$1")}`;
+      problems.push({ line: flowLine, field: ownerField(lines, flowLine - 1), message: `write ${fixed} ("#" starts a comment)`, advice: true });
+      continue;
+    }
+    if (tabs.has(line) && e.code !== "TAB_AS_INDENT") continue;
+    const said = e.message.split(" at line")[0] ?? "";
+    if (e.code === "TAG_RESOLVE_FAILED") problems.push({ line, field: "front matter", message: `YAML tags are not allowed (${said.replace("Unresolved tag: ", "")})` });
+    else if (e.code === "DUPLICATE_KEY") problems.push({ line, field: "front matter", message: duplicateKey(doc, text, e.pos[0]) });
+    else {
+      const advice = lineAdvice(e.code, said, lineCounter.linePos(e.pos[0]).col - 1, lines, line - 1);
+      problems.push(advice ? { line, ...advice, advice: true } : { line, field: "front matter", message: `invalid YAML: ${yamlAdvice(e.code, said)}` });
+    }
+  }
+  // One problem per line the advice is for (the parser may say several things about it), and
+  // nothing said twice (an error per key of one bad line).
+  const advised = new Set(problems.filter((p) => p.advice).map((p) => p.line));
+  const told = new Set<string>();
+  const out: YamlProblem[] = [];
+  for (const { advice, ...p } of problems) {
+    if (advised.has(p.line) && !advice) continue;
+    const said = `${p.line} ${advice ? "" : p.message}`;
+    if (told.has(said)) continue;
+    told.add(said);
+    out.push(p);
+  }
+  return out;
+}
+
+/**
+ * `title: Libya talks #1 resume`: after a space, `#` starts a comment, so the title published
+ * would be "Libya talks". A warning for each plain (unquoted) value of text followed by a
+ * comment on its line; comments on their own line are not looked at, nor is an empty value
+ * (`tags: #Libya`: the caller tells it, schema.ts commentedOut).
+ */
+function commentWarnings(doc: Document.Parsed, text: string, lineCounter: LineCounter): YamlProblem[] {
+  const warnings: YamlProblem[] = [];
+  visit(doc, {
+    Scalar(key, node, ancestors) {
+      if (key === "key" || node.type !== "PLAIN" || typeof node.value !== "string" || !node.range) return;
+      const end = node.range[1];
+      const eol = text.indexOf("\n", end);
+      const comment = /^[ \t]+#.*/.exec(text.slice(end, eol < 0 ? undefined : eol));
+      if (!comment || ancestors.some((a) => isCollection(a) && a.flow)) return;
+      const parent = ancestors.at(-1);
+      const keyNode = isPair(parent) ? (parent.key as Node | null) : undefined;
+      const shownKey = keyNode?.range ? `${text.slice(keyNode.range[0], keyNode.range[1])}: ` : isSeq(parent) ? "- " : "";
+      const whole = text.slice(node.range[0], end) + comment[0].trimEnd();
+      warnings.push({
+        line: lineCounter.linePos(end).line,
+        field: pathOf(ancestors, node).join(".") || "front matter",
+        // A value over several lines: no example (it would be several lines too).
+        message: `the text after "#" was read as a YAML comment and left out; put the whole value in quotes${whole.includes("\n") ? "" : `: ${shownKey}${inQuotes(whole)}`}`,
+      });
+    },
+  });
+  return warnings;
+}
+
 export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
   const deepFlow = tooDeepFlow(text);
   if (deepFlow !== undefined) return tooDeep(lineAt(text, deepFlow));
@@ -172,34 +374,25 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
   }
   const lineAtOffset = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
-  const problems: YamlProblem[] = [];
-  const told = new Set<string>();
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    const said = e.message.split(" at line")[0] ?? "";
-    const message =
-      e.code === "TAG_RESOLVE_FAILED"
-        ? `YAML tags are not allowed (${said.replace("Unresolved tag: ", "")})`
-        : e.code === "DUPLICATE_KEY"
-          ? duplicateKey(doc, text, e.pos[0])
-          : `invalid YAML: ${yamlAdvice(e.code, said)}`;
-    // The parser may say one thing several times over (an error per key of one bad line).
-    const line = lineAtOffset(e.pos[0]);
-    if (told.has(`${line} ${message}`)) continue;
-    told.add(`${line} ${message}`);
-    problems.push({ line, field: "front matter", message });
-  }
-  if (problems.length) return { ok: false, problems };
+  const found = [...doc.errors, ...doc.warnings];
+  if (found.length) return { ok: false, problems: explain(found, doc, text, lineCounter) };
 
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     const msg = (err as Error).message;
+    const at = failingAlias(doc)?.range?.[0];
+    const line = lineAtOffset(at);
+    // `title: *Breaking*`: an alias in a document that sets no anchor at all, meant as text.
+    const pos = at === undefined || !/^Unresolved alias/.test(msg) || hasAnchor(doc) ? undefined : lineCounter.linePos(at);
+    const advice = pos && lineAdvice("UNRESOLVED_ALIAS", msg, pos.col - 1, text.split("\n"), pos.line - 1);
+    if (advice) return { ok: false, problems: [{ line, ...advice }] };
     return {
       ok: false,
       problems: [
         {
-          line: lineAtOffset(failingAlias(doc)?.range?.[0]),
+          line,
           field: "front matter",
           message: /excessive alias/i.test(msg)
             ? `too many YAML aliases (*name): at most ${LIMITS.yamlAliases} are allowed; write the values out instead`
@@ -225,5 +418,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
     }
     return undefined;
   };
-  return { ok: true, yaml: { value, lineOf, keys } };
+  // Only text with a `#` after a space or tab can hold a comment on the line of a value.
+  const warnings = text.includes("#") && /[ \t]#/.test(text) ? commentWarnings(doc, text, lineCounter) : [];
+  return { ok: true, yaml: { value, lineOf, keys, warnings } };
 }

@@ -117,7 +117,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
   phase(options, "reading content");
-  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread });
+  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread }, options.now);
   try {
     return await buildFrom(input, options, lease, started, statsBefore);
   } finally {

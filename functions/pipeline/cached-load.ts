@@ -186,7 +186,7 @@ export async function holdStoredCache(store: ObjectStore): Promise<boolean> {
   return true;
 }
 
-export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions): Promise<LoadedInput> {
+export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions, now = Date.now()): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
   const [prevBytes, deltaBytes] = useCache
     ? await Promise.all([CACHE_KEY, CACHE_DELTA_KEY].map(async (key) => (await store.get(key).catch(() => undefined))?.body))
@@ -289,7 +289,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   for (const a of parsed?.unkept ?? []) unread.add(a);
   stats.parsed = parsed?.results.length ?? 0;
   if (parsed?.workers) stats.workers = parsed.workers;
-  const loaded = first.unreadable ? { articles: [], issues: [] } : settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results) : loadContent(files);
+  const loaded = first.unreadable ? { articles: [], issues: [] } : settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results, now) : loadContent(files, undefined, now);
   issues.push(...loadIssuesBeside(issues, loaded.issues));
 
   return {

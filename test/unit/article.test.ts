@@ -113,9 +113,10 @@ describe("parseArticle: warnings", () => {
       const r = parseArticle(FILE, bytes(text), TEST_SITE, { fastPath });
       expect(r.article).toMatchObject({ image: { alt: "A" }, authors: [{ name: "Desk" }, { name: "Ayşe" }], related: [{ title: "R" }] });
       expect(r.issues.map(formatIssue).sort()).toEqual([
-        "articles/a.md:11: warning: authors.1.emial: unknown field, ignored (known: name, url, email)",
+        // A key near a known one names it; one near none (`link`) lists them.
+        "articles/a.md:11: warning: authors.1.emial: unknown field, ignored: did you mean email?",
         "articles/a.md:14: warning: related.0.link: unknown field, ignored (known: title, url)",
-        "articles/a.md:7: warning: image.captoin: unknown field, ignored (known: url, alt, caption, credit, type, length)",
+        "articles/a.md:7: warning: image.captoin: unknown field, ignored: did you mean caption?",
       ]);
     }
   });

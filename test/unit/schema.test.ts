@@ -250,7 +250,7 @@ describe("parseSite", () => {
   it("warns about an unknown key of an author, with its line", () => {
     const { site, issues } = parseSite(bytes(`${siteYaml()}authors:\n  - name: Desk\n    urll: https://desk.example.com/\n`));
     expect(site?.authors).toEqual([{ name: "Desk" }]);
-    expect(issues.map(formatIssue)).toEqual(["site.yaml:8: warning: authors.0.urll: unknown setting, ignored (known: name, url, email)"]);
+    expect(issues.map(formatIssue)).toEqual(["site.yaml:8: warning: authors.0.urll: unknown setting, ignored: did you mean url?"]);
   });
 
   it("reports a missing site.yaml", () => {

@@ -75,7 +75,7 @@ describe("parseYaml", () => {
   it("says the common mistakes in an editor's words, each problem once", () => {
     const said = (text: string) => problems(text).map((p) => `${p.line}: ${p.message}`);
     // One bad line draws two identical errors from the parser (one per key): told once.
-    expect(said("title: a: b: c\n")).toEqual(['1: invalid YAML: a value with ": " in it needs quotes, like title: "Rome: the talks"']);
+    expect(said("title: a: b: c\n")).toEqual(['1: a value with ": " in it needs quotes: title: "a: b: c"']);
     // Body text before a closing fence that is missing (the next `---` rule closed it).
     expect(said("title: x\ndate: 2020-01-01\n\nSome body text.\n")).toEqual([
       "4: invalid YAML: a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",

@@ -1,0 +1,337 @@
+/**
+ * Mistakes editors make in front matter and site.yaml (the editor-mistakes audit), each told
+ * through `validate` as the command prints it (path:line: [warning: ]field: message): a key that
+ * is a known one misspelt or capitalised (an error for `draft`, or the article meant to be held
+ * back would be published), empty values from CMS exports, two authors written as one, a number
+ * quoted as written, URLs of local copies, a date a year or more ahead, time zones that do not
+ * do what their names suggest, and no warning drawn from the placeholder settings.
+ */
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
+import { parseArticle } from "../../functions/core/article.ts";
+import { formatIssue } from "../../functions/core/errors.ts";
+import { build, validate } from "../../functions/pipeline/build.ts";
+import { TEST_SITE, bytes, siteYaml, tempDir, writeTree, type Fields } from "../support/content-tree.ts";
+
+const DAY = 86_400_000;
+
+/** An article file from its front matter lines (line 2 on). */
+const article = (...lines: string[]) => `---\n${lines.join("\n")}\n---\nThe talks resumed on Thursday.\n`;
+const TITLE = "title: Libya talks resume";
+const DATE = "date: 2020-06-25T10:00:00+03:00";
+
+async function contentDir(articles: Record<string, string>, site: string | Fields = {}): Promise<string> {
+  const t: Record<string, string> = { "site.yaml": typeof site === "string" ? site : siteYaml(site) };
+  for (const [slug, text] of Object.entries(articles)) t[`articles/${slug}.md`] = text;
+  return writeTree(join(await tempDir(), "content"), t);
+}
+
+/** What validate tells of the tree, as the command prints it (without the directory's path). */
+async function told(articles: Record<string, string>, site: string | Fields = {}): Promise<string[]> {
+  return (await validate(new DirectoryContent(await contentDir(articles, site)))).issues.map(formatIssue);
+}
+
+/** Ordinary content: none of these checks says anything of it. */
+const ORDINARY = {
+  full: article(
+    TITLE,
+    DATE,
+    "summary: Delegations met again.",
+    "updated: 2020-06-26T09:00:00+03:00",
+    "authors:",
+    "  - name: Jane Doe",
+    "    url: https://news.example.com/staff/jane",
+    "  - Ali Veli",
+    "tags: [Libya, Diplomacy]",
+    "image:",
+    "  url: https://news.example.com/images/a.jpg",
+    "  alt: Delegates at the table",
+    "related:",
+    "  - title: Earlier talks",
+    "    url: https://example.org/earlier",
+    "source: Wire desk",
+    "draft: false",
+    "language: en",
+    "url: https://news.example.com/2020/talks",
+  ),
+  plain: article(TITLE, "date: 2020-06-25", "authors: Jane Doe"),
+};
+
+describe("ordinary content", () => {
+  it("draws none of these warnings, in front matter or site.yaml", async () => {
+    const site = { authors: [{ name: "Desk", url: "https://example.com/about" }], icon: "https://example.com/i.png", timezone: "Europe/Istanbul" };
+    expect(await told(ORDINARY, site)).toEqual([]);
+  });
+});
+
+describe("1. a key that is a known key misspelt or capitalised", () => {
+  it("names the key meant in its warning", async () => {
+    expect(await told({ a: article(TITLE, DATE, "sumary: Delegations met again.", "author: Jane Doe", "Tags: [Libya]", "categroies: [Libya]") })).toEqual([
+      "articles/a.md:4: warning: sumary: unknown field, ignored: did you mean summary?",
+      "articles/a.md:5: warning: author: unknown field, ignored: did you mean authors?",
+      "articles/a.md:6: warning: Tags: unknown field, ignored: did you mean tags?",
+      // Not near a known key: the list of them.
+      "articles/a.md:7: warning: categroies: unknown field, ignored (known: title, date, id, slug, url, summary, updated, authors, tags, image, source, draft, language, related)",
+    ]);
+  });
+
+  it("is an error for a look-alike of draft: as written the article would be published", async () => {
+    expect(await told({ a: article(TITLE, DATE, "darft: true"), b: article(TITLE, DATE, "Draft: true"), c: article(TITLE, DATE, "DRAFTS: true"), d: article(TITLE, DATE, "dart: true") })).toEqual([
+      "articles/a.md:4: darft: did you mean draft? As written, the article would be published",
+      "articles/b.md:4: Draft: did you mean draft? As written, the article would be published",
+      "articles/c.md:4: DRAFTS: did you mean draft? As written, the article would be published",
+      "articles/d.md:4: dart: did you mean draft? As written, the article would be published",
+    ]);
+    // With draft itself set, the look-alike changes nothing: a warning.
+    expect(await told({ a: article(TITLE, DATE, "draft: true", "Draft: true") })).toEqual(["articles/a.md:5: warning: Draft: unknown field, ignored: did you mean draft?"]);
+  });
+
+  it("names the setting meant in site.yaml, and the nested key meant", async () => {
+    const site = `${siteYaml()}items_per_feeds: 20\nTimeZone: UTC\nauthors:\n  - name: Desk\n    emial: desk@example.com\n`;
+    expect(await told({ a: article(TITLE, DATE) }, site)).toEqual([
+      "site.yaml:6: warning: items_per_feeds: unknown setting, ignored: did you mean items_per_feed?",
+      "site.yaml:7: warning: TimeZone: unknown setting, ignored: did you mean timezone?",
+      "site.yaml:10: warning: authors.0.emial: unknown setting, ignored: did you mean email?",
+    ]);
+  });
+
+  it("suggests nothing for a key far from every known one, however short", async () => {
+    // Two edits from date or tags (name, time, page) is too far for so short a key.
+    const known = "unknown field, ignored (known: title, date, id, slug, url, summary, updated, authors, tags, image, source, draft, language, related)";
+    expect(await told({ a: article(TITLE, DATE, "ok: 1", "colour: red", "name: N", "time: T", "page: 2") })).toEqual(
+      ["ok", "colour", "name", "time", "page"].map((key, i) => `articles/a.md:${i + 4}: warning: ${key}: ${known}`),
+    );
+    expect(await told({ a: article(TITLE, DATE, "tag: Libya", "data: x") })).toEqual([
+      "articles/a.md:4: warning: tag: unknown field, ignored: did you mean tags?",
+      "articles/a.md:5: warning: data: unknown field, ignored: did you mean date?",
+    ]);
+  });
+});
+
+describe("2. an empty value from a CMS export", () => {
+  it("of an optional field is read as absent", async () => {
+    const a = article(TITLE, DATE, "tags:", "authors:", "related:", "summary:", "updated:", "source:", "image:", "id:", "slug:", "url:", "language:");
+    expect(await told({ a })).toEqual([]);
+    const dir = await contentDir({ a });
+    const report = await build({ source: new DirectoryContent(dir), store: new DirectoryStore(join(dir, "..", "out")), now: Date.UTC(2021, 0, 1) });
+    expect([report.items, report.warnings]).toEqual([1, []]);
+  });
+
+  it("of draft stays an error, and of title or date is required", async () => {
+    expect(await told({ a: article(TITLE, DATE, "draft:"), b: article("title:", "date:") })).toEqual([
+      "articles/a.md:4: draft: expected true or false",
+      "articles/b.md:2: title: is required",
+      "articles/b.md:3: date: is required",
+    ]);
+  });
+
+  it("in site.yaml: an optional setting is absent, a required one is required, timezone says what to write", async () => {
+    expect(await told({ a: article(TITLE, DATE) }, `${siteYaml()}authors:\ncopyright:\nicon:\nfavicon:\nwebsub_hub:\n`)).toEqual([]);
+    expect(await told({ a: article(TITLE, DATE) }, siteYaml({ title: null, timezone: null }))).toEqual([
+      "site.yaml:1: title: is required",
+      "site.yaml:6: timezone: expected an IANA time zone like Europe/Istanbul or UTC",
+    ]);
+  });
+});
+
+describe("2b. a value YAML read as empty because it starts with #", () => {
+  it("is told, with what to write: the value was a comment", async () => {
+    expect(await told({ a: article(TITLE, DATE, "tags: #Libya #Turkey", "summary: #TODO", "source: # a comment meant"), b: article("title: #1 in Ankara", DATE) })).toEqual([
+      'articles/a.md:4: warning: tags: is empty: "#" after a space starts a comment, so #Libya #Turkey is not read; write tags: [Libya, Turkey]',
+      'articles/a.md:5: warning: summary: is empty: "#" after a space starts a comment, so #TODO is not read; put the value in quotes: summary: "#TODO"',
+      'articles/b.md:2: title: is empty: "#" after a space starts a comment, so #1 in Ankara is not read; put the value in quotes: title: "#1 in Ankara"',
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, `${siteYaml()}copyright: #1 Wire\n`)).toEqual([
+      'site.yaml:6: warning: copyright: is empty: "#" after a space starts a comment, so #1 Wire is not read; put the value in quotes: copyright: "#1 Wire"',
+    ]);
+  });
+});
+
+describe("3. two authors written as one", () => {
+  it("warns with the list to write, like tags", async () => {
+    expect(
+      await told({
+        a: article(TITLE, DATE, "authors: Jane Doe, John Smith"),
+        b: article(TITLE, DATE, "authors: Jane Doe and John Smith"),
+        c: article(TITLE, DATE, "authors: Jane Doe, John Smith and Ali Veli"),
+        d: article(TITLE, DATE, "tags: Libya, Turkey"),
+      }),
+    ).toEqual([
+      'articles/a.md:4: warning: authors: is one author, "Jane Doe, John Smith"; for 2 authors write a list: authors: [Jane Doe, John Smith]',
+      'articles/b.md:4: warning: authors: is one author, "Jane Doe and John Smith"; for 2 authors write a list: authors: [Jane Doe, John Smith]',
+      'articles/c.md:4: warning: authors: is one author, "Jane Doe, John Smith and Ali Veli"; for 3 authors write a list: authors: [Jane Doe, John Smith, Ali Veli]',
+      'articles/d.md:4: warning: tags: is one tag, "Libya, Turkey"; for 2 tags write a list: tags: [Libya, Turkey]',
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, { authors: "Desk A, Desk B" })).toEqual([
+      'site.yaml:6: warning: authors: is one author, "Desk A, Desk B"; for 2 authors write a list: authors: [Desk A, Desk B]',
+    ]);
+  });
+
+  it("says nothing of one name, or of a list", async () => {
+    expect(await told({ a: article(TITLE, DATE, "authors: Anderson"), b: article(TITLE, DATE, "authors: [Jane Doe, John Smith]") })).toEqual([]);
+  });
+});
+
+describe("4. a number where text is expected", () => {
+  it("is to be quoted as written, not as the number YAML read", async () => {
+    expect(await told({ a: article("title: 3.10", DATE), b: article(TITLE, DATE, "tags: [Libya, 1.50]"), c: article(TITLE, DATE, "id: 0012  # the CMS number") })).toEqual([
+      'articles/a.md:2: title: expected the title as text: YAML reads 3.10 as a number; put it in quotes, like "3.10"',
+      'articles/b.md:4: tags.1: expected a tag as text: YAML reads 1.50 as a number; put it in quotes, like "1.50"',
+      'articles/c.md:4: id: expected the id as text: YAML reads 0012 as a number; put it in quotes, like "0012"',
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, `${siteYaml()}copyright: 2020.10\n`)).toEqual([
+      'site.yaml:6: copyright: expected the copyright line as text: YAML reads 2020.10 as a number; put it in quotes, like "2020.10"',
+    ]);
+  });
+});
+
+describe("5. a URL of a local or staging copy", () => {
+  it("warns in front matter, naming the host", async () => {
+    const a = article(
+      TITLE,
+      DATE,
+      "url: http://127.0.0.1:4000/talks",
+      "image:",
+      "  url: http://localhost:8080/a.jpg",
+      "  alt: A photo",
+      "related:",
+      "  - title: Earlier",
+      "    url: https://staging.newsroom.internal/earlier",
+      "authors:",
+      "  - name: Jane",
+      "    url: http://[::1]/jane",
+      "  - name: Ali",
+      "    url: http://192.168.1.20/ali",
+    );
+    const b = article(TITLE, DATE, "url: https://cms.local/b", "image:", "  url: http://10.1.2.3/b.png", "  alt: B");
+    const c = article(TITLE, DATE, "url: https://news.test/c", "related:", "  - title: X", "    url: http://172.20.0.5/x", "  - title: Y", "    url: http://172.32.0.5/y");
+    const d = article(TITLE, DATE, "url: http://0.0.0.0/d", "related:", "  - title: X", "    url: http://preview.localhost/x", "  - title: Y", "    url: http://127.1/y");
+    const warning = (where: string, host: string) => `${where}: warning: ${host}, an address readers cannot reach (a staging or local copy?)`;
+    expect(await told({ a, b, c, d })).toEqual([
+      warning("articles/a.md:4", "url: points at 127.0.0.1:4000"),
+      warning("articles/a.md:6", "image.url: points at localhost:8080"),
+      warning("articles/a.md:10", "related.0.url: points at staging.newsroom.internal"),
+      warning("articles/a.md:13", "authors.0.url: points at [::1]"),
+      warning("articles/a.md:15", "authors.1.url: points at 192.168.1.20"),
+      warning("articles/b.md:4", "url: points at cms.local"),
+      warning("articles/b.md:6", "image.url: points at 10.1.2.3"),
+      warning("articles/c.md:4", "url: points at news.test"),
+      warning("articles/c.md:7", "related.0.url: points at 172.20.0.5"),
+      warning("articles/d.md:4", "url: points at 0.0.0.0"),
+      warning("articles/d.md:7", "related.0.url: points at preview.localhost"),
+      warning("articles/d.md:9", "related.1.url: points at 127.0.0.1"),
+    ]);
+  });
+
+  it("warns in site.yaml", async () => {
+    const site = siteYaml({
+      site_url: "http://localhost:3000/",
+      feed_url: "http://localhost:3000/feeds/",
+      icon: "http://192.168.0.9/icon.png",
+      favicon: "https://assets.internal/favicon.png",
+      authors: [{ name: "Desk", url: "http://desk.local/" }],
+    });
+    expect(await told({ a: article(TITLE, DATE) }, site)).toEqual([
+      "site.yaml:3: warning: site_url: points at localhost:3000, an address readers cannot reach (a staging or local copy?)",
+      "site.yaml:4: warning: feed_url: points at localhost:3000, an address readers cannot reach (a staging or local copy?)",
+      "site.yaml:6: warning: icon: points at 192.168.0.9, an address readers cannot reach (a staging or local copy?)",
+      "site.yaml:7: warning: favicon: points at assets.internal, an address readers cannot reach (a staging or local copy?)",
+      "site.yaml:8: warning: authors.0.url: points at desk.local, an address readers cannot reach (a staging or local copy?)",
+    ]);
+  });
+
+  it("says nothing of public hosts, example.com and example.org included", async () => {
+    const a = article(TITLE, DATE, "url: https://example.com/a", "related:", "  - title: X", "    url: http://172.15.0.1/x", "  - title: Y", "    url: https://local.example.org/y", "  - title: Z", "    url: https://testing.com/z");
+    expect(await told({ a }, { site_url: "https://example.org/", feed_url: "https://example.org/feeds/" })).toEqual([]);
+  });
+});
+
+describe("6. a date more than a year ahead", () => {
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + "Z";
+  it("is told by validate and by a build, most likely a typo", async () => {
+    const far = article(TITLE, `date: ${iso(Date.now() + 400 * DAY)}`);
+    expect(await told({ far })).toEqual(["articles/far.md:3: warning: date: is more than a year ahead: a typo? The article stays unpublished until then"]);
+    const dir = await contentDir({ far, now: article(TITLE, DATE) });
+    const report = await build({ source: new DirectoryContent(dir), store: new DirectoryStore(join(dir, "..", "out")), now: Date.now() });
+    // The build reads its articles through the parse results (no lines kept there): file and field.
+    expect(report.warnings.map(formatIssue)).toEqual(["articles/far.md: warning: date: is more than a year ahead: a typo? The article stays unpublished until then"]);
+  });
+
+  it("is measured from the build's own clock (build --now), not the machine's", async () => {
+    const dir = await contentDir({ a: article(TITLE, "date: 2020-06-19T10:00:00Z"), b: article(TITLE, "date: 2019-01-01T10:00:00Z") });
+    const report = await build({ source: new DirectoryContent(dir), store: new DirectoryStore(join(dir, "..", "out")), now: Date.UTC(2019, 0, 2) });
+    expect(report.warnings.map(formatIssue)).toEqual(["articles/a.md: warning: date: is more than a year ahead: a typo? The article stays unpublished until then"]);
+  });
+
+  it("says nothing of a date scheduled within the year", async () => {
+    expect(await told({ soon: article(TITLE, `date: ${iso(Date.now() + 360 * DAY)}`) })).toEqual([]);
+  });
+});
+
+describe("7. a time zone that does not do what its name suggests", () => {
+  it("warns for Etc/GMT±N, whose sign is inverted", async () => {
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "Etc/GMT+3" })).toEqual([
+      "site.yaml:6: warning: timezone: Etc/GMT+3 is UTC-03:00 (the sign is inverted in these names); for UTC+03:00 write Etc/GMT-3 or a city zone such as Europe/Istanbul",
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "Etc/GMT-5" })).toEqual([
+      "site.yaml:6: warning: timezone: Etc/GMT-5 is UTC+05:00 (the sign is inverted in these names); for UTC-05:00 write Etc/GMT+5 or a city zone such as America/Bogota",
+    ]);
+    // Etc/GMT+14 does not exist: only a city's zone is offered.
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "Etc/GMT-14" })).toEqual([
+      "site.yaml:6: warning: timezone: Etc/GMT-14 is UTC+14:00 (the sign is inverted in these names); for UTC-14:00 write a city's zone (Area/City)",
+    ]);
+  });
+
+  it("warns for EST, MST and HST, which never change to daylight saving time", async () => {
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "EST" })).toEqual([
+      "site.yaml:6: warning: timezone: EST is a fixed -05:00 all year, no daylight saving; for New York write America/New_York",
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "MST" })).toEqual([
+      "site.yaml:6: warning: timezone: MST is a fixed -07:00 all year, no daylight saving; for Denver write America/Denver (Arizona: America/Phoenix)",
+    ]);
+    expect(await told({ a: article(TITLE, DATE) }, { timezone: "HST" })).toEqual([
+      "site.yaml:6: warning: timezone: HST is a fixed -10:00 all year, no daylight saving; write Pacific/Honolulu for Hawaii",
+    ]);
+  });
+
+  it("says nothing of city zones, UTC, Etc/GMT or zones that keep daylight saving", async () => {
+    for (const timezone of ["UTC", "Etc/UTC", "Etc/GMT", "Etc/GMT+0", "America/New_York", "EST5EDT", "Europe/Istanbul"]) {
+      expect(await told({ a: article(TITLE, DATE) }, { timezone })).toEqual([]);
+    }
+  });
+});
+
+describe("8. articles checked against the placeholder settings (site.yaml invalid)", () => {
+  it("draw no warning about a date without a zone, read in the placeholder's UTC", async () => {
+    const a = article(TITLE, "date: 2020-06-25T10:00:00");
+    expect(await told({ a }, { timezone: "Mars/Olympus" })).toEqual(["site.yaml:6: timezone: must be an IANA time zone like Europe/Istanbul or UTC"]);
+    // Their own mistakes are still told, and a date without a zone once site.yaml is valid.
+    expect(await told({ a, b: article("title: 3.10", DATE) }, { timezone: "Mars/Olympus" })).toEqual([
+      'articles/b.md:2: title: expected the title as text: YAML reads 3.10 as a number; put it in quotes, like "3.10"',
+      "site.yaml:6: timezone: must be an IANA time zone like Europe/Istanbul or UTC",
+    ]);
+    expect(await told({ a }, { timezone: "Europe/Istanbul" })).toEqual([
+      "articles/a.md:3: warning: date: has no time zone; read as Europe/Istanbul, +03:00 on that day: write it, 2020-06-25T10:00:00+03:00",
+    ]);
+  });
+});
+
+describe("the fast path and the careful parser", () => {
+  it("tell the same of each of these mistakes", () => {
+    const texts = [
+      article(TITLE, DATE, "darft: true", "sumary: S"),
+      article(TITLE, DATE, "tags:", "authors:", "image:"),
+      article(TITLE, DATE, "tags: #Libya #Turkey"),
+      article(TITLE, DATE, "authors: Jane Doe and John Smith"),
+      article("title: 3.10", DATE),
+      article(TITLE, DATE, "url: http://localhost/a", "image:", "  url: http://10.0.0.1/a.jpg", "  alt: A"),
+      ORDINARY.full,
+    ];
+    for (const text of texts) {
+      const fast = parseArticle("articles/a.md", bytes(text), TEST_SITE);
+      expect(parseArticle("articles/a.md", bytes(text), TEST_SITE, { fastPath: false }).issues).toEqual(fast.issues);
+    }
+  });
+});
