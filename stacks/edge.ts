@@ -32,7 +32,7 @@ export const SERVED_TYPE_HEADER = "x-amz-meta-served-type";
 export const BLOCK_INTERNAL = `
 var path = event.request.uri;
 try { path = decodeURIComponent(path); } catch (e) {}
-if (path === "/" || path === "") return { statusCode: 404, statusDescription: "Not Found" };
+if (path === "/") return { statusCode: 404, statusDescription: "Not Found" };
 var hidden = ${JSON.stringify(UNPUBLISHED_KEYS)};
 for (var i = 0; i < hidden.length; i++) {
   var k = "/" + hidden[i];

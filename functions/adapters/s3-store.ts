@@ -87,7 +87,7 @@ export class S3Store implements ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
   readonly stats: RequestStats = { get: 0, put: 0, delete: 0, list: 0, head: 0 };
-  /** How long a GET's body may take once its headers came (the client's timeout ends there). */
+  /** How long a GET's body may take once its headers came (the client's timeout ends there), plus 1 ms a KB. */
   readonly bodyTimeoutMs: number;
 
   constructor(opts: { client: S3Client; bucket: string; prefix?: string; bodyTimeoutMs?: number }) {
@@ -170,9 +170,9 @@ export class S3Store implements ObjectStore {
         if (ifNoneMatch !== undefined && err instanceof S3RequestError && err.status === 304) return "not-modified";
         if (isMissingKey(err)) return undefined;
         // `bytes=0-N` is unsatisfiable only for an empty object (RFC 9110 §14.1.2): S3 answers
-        // 416 InvalidRange. Read it whole (it is empty; if it was replaced meanwhile, the size
-        // is checked as a server that ignores the Range is).
-        if (Range !== undefined && err instanceof S3RequestError && err.status === 416) return this.read(key, ifNoneMatch);
+        // 416 InvalidRange. It is read as the empty object it is (not again without the Range:
+        // replaced meanwhile, it would be read whole, past the limit).
+        if (Range !== undefined && err instanceof S3RequestError && err.status === 416) return { body: Buffer.alloc(0) };
         throw err;
       }
       // A ranged answer names the whole object's size ("bytes 0-N/TOTAL"): past the limit, the
@@ -187,8 +187,11 @@ export class S3Store implements ObjectStore {
         // The SDK's request timeout ends with the response's headers, and a body that stops
         // arriving never ends nor fails (aws-sdk-js-v3 #8098; s3rver's answer to a Range on an
         // empty object promises a byte it never sends): bounded here, then read again.
+        // The time grows with the size (at least 1 MB/s after the first bodyTimeoutMs): a large
+        // body that is still arriving (the build cache) is not cut off.
+        const allowed = Math.round(this.bodyTimeoutMs + (out.ContentLength ?? 0) / 1000);
         const body = Buffer.from(
-          await within(out.Body!.transformToByteArray(), this.bodyTimeoutMs).catch((err: unknown) => {
+          await within(out.Body!.transformToByteArray(), allowed).catch((err: unknown) => {
             (out.Body as { destroy?: () => void } | undefined)?.destroy?.();
             throw err;
           }),

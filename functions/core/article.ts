@@ -3,7 +3,7 @@
  * Pure: bytes in, model out; no I/O and no clock.
  */
 import {
-  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, commentedOut, issueMessage, lineText, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
+  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, commentedOut, issueMessage, lineText, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
   unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -14,7 +14,7 @@ import { offsetText, parseContentDate, zonedRfc3339 } from "./dates.ts";
 import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
-import { decodeText, quickSplit, splitFrontMatter } from "./source.ts";
+import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
 import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
@@ -117,7 +117,11 @@ export function parseArticle(file: string, bytes: Uint8Array, site: Site, option
   }
   const parsed = parseYaml(split.frontMatter);
   if (!parsed.ok) {
-    for (const p of parsed.problems) err(p.field, p.message, fmLine(p.line) ?? split.frontMatterLine);
+    // Front matter that does not parse, with a look-alike fence (`—`) or a line of text after a
+    // blank line in it: most likely the closing `---` is missing, which says more than the parser.
+    const hidden = /\n[ \t]*\n|^[-_\u2010-\u2015\u2212]/m.test(split.frontMatter) ? bodyInFrontMatter(split.frontMatter, split.frontMatterLine) : undefined;
+    if (hidden) err("front matter", hidden.message, hidden.line);
+    else for (const p of parsed.problems) err(p.field, p.message, fmLine(p.line) ?? split.frontMatterLine);
     return { issues };
   }
   const { yaml } = parsed;
@@ -146,12 +150,19 @@ function interpret(
   const warn = (field: string, message: string, line?: number) =>
     issues.push({ file, field, message, line, severity: "warning" });
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
+  let unknown = false;
   for (const { key, line } of keys) {
     if (ARTICLE_KEYS.has(key)) continue;
-    const near = nearestKey(key, ARTICLE_KEYS);
+    unknown = true;
     // `darft: true`, `Draft: true`: the article meant to be held back would be published.
-    if (near === "draft" && value.draft === undefined) err(key, "did you mean draft? As written, the article would be published", fmLine(line || lineOf([key])));
-    else warn(key, unknownKeyMessage("field", near, ARTICLE_KEYS), fmLine(line || lineOf([key])));
+    if (value.draft === undefined && meantDraft(key, value[key])) err(key, "did you mean draft? As written, the article would be published", fmLine(line || lineOf([key])));
+    else warn(key, unknownKeyMessage("field", nearestKey(key, ARTICLE_KEYS), ARTICLE_KEYS), fmLine(line || lineOf([key])));
+  }
+  // An unknown key after a blank line may be the body's first paragraph, read as fields because
+  // the closing `---` is missing (a `---` rule further down closed the front matter instead).
+  if (unknown && /\n[ \t]*(?:\n|$)/.test(split.frontMatter)) {
+    const hidden = bodyInFrontMatter(split.frontMatter, split.frontMatterLine);
+    if (hidden) warn("front matter", hidden.message, hidden.line);
   }
   for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), unknownKeyMessage("field", nearestKey(String(path.at(-1)), known), known), fmLine(lineOf(path)));
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it

@@ -236,8 +236,7 @@ function editDistance(a: string, b: string): number {
 /**
  * The known key an unknown one most likely meant: the same but for case (`Draft`), or within two
  * edits when both have 5 letters or more (`darft`, `sumary`, `author`), else within one (`tag`,
- * `data`, `urls`: two edits make `name` of `date`, `time` of `title`, `page` of `image`). For
- * `draft` always two (`drat`, `dart`): a look-alike of it is an error (article.ts interpret).
+ * `data`, `urls`: two edits make `name` of `date`, `time` of `title`, `page` of `image`).
  * Only called for unknown keys.
  */
 export function nearestKey(key: string, known: ReadonlySet<string>): string | undefined {
@@ -246,7 +245,7 @@ export function nearestKey(key: string, known: ReadonlySet<string>): string | un
   let bestDistance = Infinity;
   for (const candidate of known) {
     if (candidate === k) return candidate;
-    const allowed = candidate === "draft" || Math.min(candidate.length, k.length) >= 5 ? 2 : 1;
+    const allowed = Math.min(candidate.length, k.length) >= 5 ? 2 : 1;
     if (Math.abs(candidate.length - k.length) > allowed) continue;
     const d = editDistance(k, candidate);
     if (d <= allowed && d < bestDistance) {
@@ -255,6 +254,18 @@ export function nearestKey(key: string, known: ReadonlySet<string>): string | un
     }
   }
   return best;
+}
+
+/**
+ * A key that can only have meant `draft`, holding a value that asks for the article to be held
+ * back (`Draft: true`, `darft: yes`): the same but for case, or one edit away. As written, the
+ * article would be published (article.ts makes it an error). `Draft: false`, or `craft: true`
+ * (two edits), is an unknown key like any other.
+ */
+export function meantDraft(key: string, value: unknown): boolean {
+  // Only called for unknown keys: `draft` itself is never one.
+  const held = value === true || (typeof value === "string" && /^(?:true|yes|on)$/i.test(value.trim()));
+  return held && editDistance(key.toLowerCase(), "draft") <= 1;
 }
 
 /** The warning for an unknown key (`what`: field or setting), naming the key it most likely meant. */

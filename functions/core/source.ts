@@ -34,18 +34,13 @@ export function splitFrontMatter(text: string): SplitSource {
   if ((firstEnd < 0 ? text : text.slice(0, firstEnd)).trimEnd() !== "---") return { ok: false, ...notOpened(text) };
   // Walk line starts with indexOf rather than splitting a long body into lines.
   let line = 2;
-  let blank = false; // a blank line (spaces or tabs at most) before the fence: see bodyInFrontMatter
   for (let start = firstEnd + 1; firstEnd >= 0 && start <= text.length; line++) {
     const end = text.indexOf("\n", start);
-    const raw = end < 0 ? text.slice(start) : text.slice(start, end);
-    const l = raw.trimEnd();
+    const l = (end < 0 ? text.slice(start) : text.slice(start, end)).trimEnd();
     if (l === "---" || l === "...") {
       const frontMatter = text.slice(firstEnd + 1, Math.max(firstEnd + 1, start - 1));
-      const unclosed = blank ? bodyInFrontMatter(frontMatter, 2) : undefined;
-      if (unclosed) return { ok: false, ...unclosed };
       return { ok: true, frontMatter, frontMatterLine: 2, body: end < 0 ? "" : text.slice(end + 1), bodyLine: line + 1 };
     }
-    if (l === "" && !blank) blank = isWhite(raw);
     if (end < 0) break;
     start = end + 1;
   }
@@ -54,10 +49,10 @@ export function splitFrontMatter(text: string): SplitSource {
 
 /**
  * A line an editor may have meant as a fence: `—`, `–`, `___`, `----`, `- - -` (on the first
- * line also after spaces, ` ---`). Only looked for once a file is found wrong, or in front
- * matter with a blank line in it.
+ * line also after spaces, ` ---`). Only looked for once a file is found wrong (no fence, front
+ * matter that does not parse), or in front matter with an unknown key and a blank line.
  */
-const FENCE_LIKE = /^[-_\u2010-\u2015\u2212](?:[ \t]*[-_\u2010-\u2015\u2212])*[ \t]*$/;
+const FENCE_LIKE = /^(?:[\u2010-\u2015\u2212]|[-_\u2010-\u2015\u2212](?:[ \t]*[-_\u2010-\u2015\u2212])+)[ \t]*$/;
 
 /** A line quoted for a message, cut short if long. */
 const shown = (l: string, max = 40) => JSON.stringify(l.length > max ? `${l.slice(0, max)}…` : l);
@@ -116,7 +111,7 @@ function isBodyText(l: string): boolean {
   return name.includes(" ") || /[.!?]$/.test(value) || value.split(/\s+/).length >= 3;
 }
 
-/** A blank line: spaces and tabs at most (the same bytes quickSplit looks for). */
+/** A blank line: spaces and tabs at most. */
 const isWhite = (l: string) => /^[ \t]*$/.test(l);
 
 /**
@@ -124,9 +119,11 @@ const isWhite = (l: string) => /^[ \t]*$/.test(l);
  * matter instead: the body's first paragraph was read as fields (`Update: the talks resumed.`
  * as an unknown one, and the article published without it). Told when, after the fields, a
  * line of body text follows a blank line, or ends the front matter before a blank line; and
- * for a look-alike fence (`—`, `____`) among the fields. Only called for front matter with a
- * blank line in it (the split notes one as it passes: most front matter has none, and costs
- * nothing here). `firstLine`: the file line of the front matter's first line.
+ * for a look-alike fence (`—`, `____`) among the fields. A guess, so a warning, and only looked
+ * for where the front matter has an unknown key and a blank line (article.ts): valid front
+ * matter with keys of its own (`linkTitle:`, `Category:`) must never be refused for it, and the
+ * article of every other editor pays nothing. `firstLine`: the file line of the front matter's
+ * first line.
  */
 export function bodyInFrontMatter(frontMatter: string, firstLine: number): { message: string; line: number } | undefined {
   const lines = frontMatter.split("\n");
@@ -147,7 +144,7 @@ export function bodyInFrontMatter(frontMatter: string, firstLine: number): { mes
     const lastBlock = next < lines.length && lines.slice(next).every(isWhite) && lines.slice(i, next).every(isBodyText);
     if (!isWhite(lines[i - 1]!) && !lastBlock) return undefined;
     return {
-      message: `the closing '---' is probably missing after line ${firstLine + lastField}: ${shown(l.trim())} is not a field`,
+      message: `${shown(l.trim())} is not a field: if it is the article's text, the closing '---' is missing after line ${firstLine + lastField}`,
       line: firstLine + i,
     };
   }
@@ -193,7 +190,6 @@ export function quickSplit(bytes: Uint8Array): { frontMatter: string; frontMatte
   const firstEnd = buf.indexOf(10);
   if (firstEnd < 0 || buf.toString("utf8", 0, firstEnd).trimEnd() !== "---") return undefined;
   let line = 2;
-  let blank = false; // as in splitFrontMatter: a line of spaces and tabs at most
   for (let start = firstEnd + 1; start <= buf.length; line++) {
     const end = buf.indexOf(10, start);
     const stop = end < 0 ? buf.length : end;
@@ -202,14 +198,8 @@ export function quickSplit(bytes: Uint8Array): { frontMatter: string; frontMatte
     if ((c === 0x2d || c === 0x2e) && stop - start >= 3) {
       const l = buf.toString("utf8", start, stop).trimEnd();
       if (l === "---" || l === "...") {
-        const frontMatter = buf.toString("utf8", firstEnd + 1, Math.max(firstEnd + 1, start - 1));
-        // What splitFrontMatter refuses, it tells: the full path.
-        return blank && bodyInFrontMatter(frontMatter, 2) ? undefined : { frontMatter, frontMatterLine: 2, bodyLine: line + 1 };
+        return { frontMatter: buf.toString("utf8", firstEnd + 1, Math.max(firstEnd + 1, start - 1)), frontMatterLine: 2, bodyLine: line + 1 };
       }
-    } else if (!blank && (start === stop || c === 0x20 || c === 0x09)) {
-      let i = start;
-      while (i < stop && (buf[i] === 0x20 || buf[i] === 0x09)) i++;
-      blank = i === stop;
     }
     if (end < 0) break;
     start = end + 1;

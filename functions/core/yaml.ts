@@ -323,9 +323,12 @@ function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string
   return out;
 }
 
+/** Fields of free text (articles' and site.yaml's), and tag names: where a " #" is likely meant as text. */
+const FREE_TEXT = new Set(["title", "summary", "source", "description", "copyright", "alt", "caption", "credit", "name", "tags"]);
+
 /**
  * `title: Libya talks #1 resume`: after a space, `#` starts a comment, so the title published
- * would be "Libya talks". A warning for each plain (unquoted) value of text followed by a
+ * would be "Libya talks". A warning for each plain (unquoted) value of free text (FREE_TEXT) followed by a
  * comment on its line; comments on their own line are not looked at, nor is an empty value
  * (`tags: #Libya`: the caller tells it, schema.ts commentedOut).
  */
@@ -334,6 +337,11 @@ function commentWarnings(doc: Document.Parsed, text: string, lineCounter: LineCo
   visit(doc, {
     Scalar(key, node, ancestors) {
       if (key === "key" || node.type !== "PLAIN" || typeof node.value !== "string" || !node.range) return;
+      // Text an editor writes, where " #1" is part of it; a comment after a slug, a language, a
+      // URL or a time zone (`timezone: Europe/Istanbul  # the desk's`) is a comment, and quoting
+      // it as advised would break the value.
+      const path = pathOf(ancestors, node);
+      if (!FREE_TEXT.has(path.findLast((p) => !/^\d+$/.test(p)) ?? "")) return;
       const end = node.range[1];
       const eol = text.indexOf("\n", end);
       const comment = /^[ \t]+#.*/.exec(text.slice(end, eol < 0 ? undefined : eol));
@@ -344,7 +352,7 @@ function commentWarnings(doc: Document.Parsed, text: string, lineCounter: LineCo
       const whole = text.slice(node.range[0], end) + comment[0].trimEnd();
       warnings.push({
         line: lineCounter.linePos(end).line,
-        field: pathOf(ancestors, node).join(".") || "front matter",
+        field: path.join(".") || "front matter",
         // A value over several lines: no example (it would be several lines too).
         message: `the text after "#" was read as a YAML comment and left out; put the whole value in quotes${whole.includes("\n") ? "" : `: ${shownKey}${inQuotes(whole)}`}`,
       });

@@ -77,12 +77,18 @@ describe("1. a key that is a known key misspelt or capitalised", () => {
     ]);
   });
 
-  it("is an error for a look-alike of draft: as written the article would be published", async () => {
-    expect(await told({ a: article(TITLE, DATE, "darft: true"), b: article(TITLE, DATE, "Draft: true"), c: article(TITLE, DATE, "DRAFTS: true"), d: article(TITLE, DATE, "dart: true") })).toEqual([
+  it("is an error for a look-alike of draft asking to hold the article back: as written it would be published", async () => {
+    expect(await told({ a: article(TITLE, DATE, "darft: true"), b: article(TITLE, DATE, "Draft: true"), c: article(TITLE, DATE, "DRAFTS: true"), d: article(TITLE, DATE, "drafts: yes") })).toEqual([
       "articles/a.md:4: darft: did you mean draft? As written, the article would be published",
       "articles/b.md:4: Draft: did you mean draft? As written, the article would be published",
       "articles/c.md:4: DRAFTS: did you mean draft? As written, the article would be published",
-      "articles/d.md:4: dart: did you mean draft? As written, the article would be published",
+      "articles/d.md:4: drafts: did you mean draft? As written, the article would be published",
+    ]);
+    // Asking for publication, or a word two edits away (a key of the editor's own): a warning.
+    expect(await told({ a: article(TITLE, DATE, "Draft: false"), b: article(TITLE, DATE, "grant: true"), c: article(TITLE, DATE, "dart: true") })).toEqual([
+      "articles/a.md:4: warning: Draft: unknown field, ignored: did you mean draft?",
+      "articles/b.md:4: warning: grant: unknown field, ignored: did you mean draft?",
+      "articles/c.md:4: warning: dart: unknown field, ignored (known: title, date, id, slug, url, summary, updated, authors, tags, image, source, draft, language, related)",
     ]);
     // With draft itself set, the look-alike changes nothing: a warning.
     expect(await told({ a: article(TITLE, DATE, "draft: true", "Draft: true") })).toEqual(["articles/a.md:5: warning: Draft: unknown field, ignored: did you mean draft?"]);
