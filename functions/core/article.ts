@@ -330,8 +330,7 @@ export function frontMatterKeyLine(bytes: Uint8Array, key: string): number | und
   const decoded = decodeText(bytes);
   const split = decoded.ok ? splitFrontMatter(decoded.text) : undefined;
   if (!split?.ok) return undefined;
-  const parsed = parseYaml(split.frontMatter);
-  const line = parsed.ok ? parsed.yaml.keys.find((k) => k.key === key)?.line : undefined;
+  const line = topLevelKeyLine(split.frontMatter, key);
   return line === undefined ? undefined : line + split.frontMatterLine - 1;
 }
 

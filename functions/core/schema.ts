@@ -281,7 +281,8 @@ export function oneAuthorOfMany(value: unknown): string | undefined {
   if (typeof value !== "string" || !(value.includes(", ") || value.includes(" and "))) return undefined;
   const one = value.replace(/\s+/g, " ").trim();
   const names = one.split(/, (?:and )?| and /).map((n) => n.trim()).filter(Boolean);
-  if (names.length < 2) return undefined;
+  // "Doe, Jane" is one name written surname first: two names are each of two words or more.
+  if (names.length < 2 || (!one.includes(" and ") && names.some((n) => !n.includes(" ")))) return undefined;
   return `is one author, "${one}"; for ${names.length} authors write a list: authors: [${names.join(", ")}]`;
 }
 

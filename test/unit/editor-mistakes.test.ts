@@ -175,8 +175,8 @@ describe("3. two authors written as one", () => {
     ]);
   });
 
-  it("says nothing of one name, or of a list", async () => {
-    expect(await told({ a: article(TITLE, DATE, "authors: Anderson"), b: article(TITLE, DATE, "authors: [Jane Doe, John Smith]") })).toEqual([]);
+  it("says nothing of one name (surname first too), or of a list", async () => {
+    expect(await told({ a: article(TITLE, DATE, "authors: Anderson"), b: article(TITLE, DATE, "authors: [Jane Doe, John Smith]"), c: article(TITLE, DATE, "authors: Doe, Jane") })).toEqual([]);
   });
 });
 
