@@ -3,7 +3,7 @@
  * Pure: bytes in, model out; no I/O and no clock.
  */
 import {
-  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, commentedOut, issueMessage, lineText, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
+  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, documentIssues, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
   unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -15,7 +15,7 @@ import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
-import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { holdsXmlIllegal, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -186,21 +186,11 @@ function interpret(
     // A field left empty (`tags:`, null in YAML) is read as left out (schema.ts emptyAsAbsent):
     // only here, since it fails the first parse, so ordinary front matter is not looked through.
     result = articleSchema.safeParse(withoutEmpty(value, ARTICLE_EMPTY_ABSENT), { reportInput: true });
-    // `tags: #Libya #Turkey`, `title: #1 in Ankara`: empty to YAML, the rest a comment (commentedOut).
-    const commented = new Map<string, string>();
-    for (const key in value) {
-      const advice = value[key] === null ? commentedOut(key, lineText(split.frontMatter, lineOf([key]))) : undefined;
-      if (advice) commented.set(key, advice);
-    }
-    for (const issue of result.error?.issues ?? []) {
-      const path = issue.path.map(String);
-      const line = lineOf(issue.path as PropertyKey[]);
-      const advice = path.length === 1 ? commented.get(path[0]!) : undefined;
-      if (advice) commented.delete(path[0]!);
-      err(path.join(".") || "front matter", advice ?? issueMessage(issue, () => lineText(split.frontMatter, line)), fmLine(line) ?? split.frontMatterLine);
-    }
-    // An optional field, read as left out: said, as a warning.
-    for (const [key, advice] of commented) warn(key, advice, fmLine(lineOf([key])));
+    // `tags: #Libya #Turkey`, `title: #1 in Ankara`: empty to YAML, the rest a comment; an
+    // optional field read as left out is said as a warning (schema.ts documentIssues).
+    const told = documentIssues(result.error, value, lineOf, (line) => lineText(split.frontMatter, line));
+    for (const e of told.errors) err(e.field || "front matter", e.message, fmLine(e.line) ?? split.frontMatterLine);
+    for (const w of told.warnings) warn(w.field, w.message, fmLine(w.line));
   }
 
   const identity = identify(file, value, site, (key) => fmLine(lineOf([key])));

@@ -3,7 +3,7 @@
  * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
  */
 import {
-  commentedOut, issueMessage, lineText, nearestKey, oneAuthorOfMany, siteSchema, SITE_KEYS, SITE_NESTED, SITE_EMPTY_ABSENT, unknownKeyMessage, unknownNestedKeys,
+  documentIssues, nearestKey, oneAuthorOfMany, siteSchema, SITE_KEYS, SITE_NESTED, SITE_EMPTY_ABSENT, unknownKeyMessage, unknownNestedKeys,
   unreachableHost, unreachableMessage, withoutEmpty, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -11,7 +11,7 @@ import { LIMITS } from "./limits.ts";
 import { isTimeZone } from "./dates.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { holdsXmlIllegal, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { holdsXmlIllegal, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
 import { frontMatterKeyLine, parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
@@ -77,21 +77,10 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
   // reportInput: without it zod 4 omits `input`, and every wrong-typed setting read "is required".
   // A setting left empty (`icon:`) is read as left out, as in front matter (schema.ts emptyAsAbsent).
   const result = siteSchema.safeParse(withoutEmpty(settings, SITE_EMPTY_ABSENT), { reportInput: true });
-  // `copyright: #1 wire`: empty to YAML, the rest a comment (schema.ts commentedOut).
-  const commented = new Map<string, string>();
-  for (const { key, line } of parsed.yaml.keys) {
-    const advice = settings[key] === null ? commentedOut(key, lineText(text.text, line)) : undefined;
-    if (advice) commented.set(key, advice);
-  }
-  if (!result.success) {
-    for (const issue of result.error.issues) {
-      const line = parsed.yaml.lineOf(issue.path as PropertyKey[]);
-      const advice = issue.path.length === 1 ? commented.get(String(issue.path[0])) : undefined;
-      if (advice) commented.delete(String(issue.path[0]));
-      err(issue.path.map(String).join(".") || "file", advice ?? issueMessage(issue, () => lineText(text.text, line)), line ?? 1);
-    }
-  }
-  for (const [key, advice] of commented) warn(key, advice, parsed.yaml.lineOf([key]));
+  // `copyright: #1 wire`: empty to YAML, the rest a comment (schema.ts documentIssues).
+  const told = documentIssues(result.error, settings, parsed.yaml.lineOf, (line) => lineText(text.text, line));
+  for (const e of told.errors) err(e.field || "file", e.message, e.line ?? 1);
+  for (const w of told.warnings) warn(w.field, w.message, w.line);
   if (!result.success) return { issues };
   const site = result.data;
   // URLs of a local or staging copy, which readers cannot follow.
@@ -127,7 +116,7 @@ const FIXED_ZONES: Readonly<Record<string, string>> = {
  * A valid time zone that does not do what its name suggests: `Etc/GMT+3` is UTC-03:00 (POSIX
  * inverts the sign), and EST, MST and HST never change to daylight saving time.
  */
-export function timeZoneSurprise(timezone: string): string | undefined {
+function timeZoneSurprise(timezone: string): string | undefined {
   const fixed = FIXED_ZONES[timezone.toUpperCase()];
   if (fixed) return fixed;
   const m = /^etc\/gmt([+-])(\d{1,2})$/i.exec(timezone);

@@ -203,7 +203,7 @@ export function withoutEmpty(value: Record<string, unknown>, keys: readonly stri
  * value was dropped. Undefined when the line holds no such value (a comment after a space,
  * `summary: # to do`, is a comment meant).
  */
-export function commentedOut(key: string, line: string | undefined): string | undefined {
+function commentedOut(key: string, line: string | undefined): string | undefined {
   const m = line === undefined ? null : /:[ \t]+(#\S.*?)\s*$/.exec(line);
   if (!m) return undefined;
   const comment = m[1]!;
@@ -330,18 +330,6 @@ function privateIPv4(name: string): boolean {
 /** The warning for a URL readers cannot reach (unreachableHost). */
 export const unreachableMessage = (host: string) => `points at ${host}, an address readers cannot reach (a staging or local copy?)`;
 
-/** Text of line `line` (1-based) of `text`, or undefined. */
-export function lineText(text: string, line: number | undefined): string | undefined {
-  if (line === undefined) return undefined;
-  let start = 0;
-  for (let l = 1; l < line; l++) {
-    const next = text.indexOf("\n", start);
-    if (next < 0) return undefined;
-    start = next + 1;
-  }
-  const end = text.indexOf("\n", start);
-  return end < 0 ? text.slice(start) : text.slice(start, end);
-}
 
 /**
  * The value as the line writes it that YAML read as `input` (a number or true/false): `3.10` for
@@ -387,7 +375,34 @@ export function unknownNestedKeys(value: Record<string, unknown>, nested: Nested
  * `line`: the text of the line the value is on, asked for only when the value as written is
  * quoted in the advice (`title: 3.10` is to be quoted as "3.10", not as the number read, "3.1").
  */
-export function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined): string {
+/**
+ * The schema's issues for one YAML document (front matter or site.yaml), where `error` is its
+ * parse's: each error with its message (issueMessage); a key that a YAML comment left empty
+ * (`tags: #Libya #Turkey`) said as that (commentedOut), as the error where the schema refused
+ * it, else as a warning. `keyLine`: a path's line in the YAML text; `textOf`: that line's text.
+ */
+export function documentIssues(
+  error: z.ZodError | undefined,
+  value: Record<string, unknown>,
+  keyLine: (path: readonly PropertyKey[]) => number | undefined,
+  textOf: (line: number | undefined) => string | undefined,
+): { errors: { field: string; message: string; line: number | undefined }[]; warnings: { field: string; message: string; line: number | undefined }[] } {
+  const commented = new Map<string, string>();
+  for (const key in value) {
+    const advice = value[key] === null ? commentedOut(key, textOf(keyLine([key]))) : undefined;
+    if (advice) commented.set(key, advice);
+  }
+  const errors = (error?.issues ?? []).map((issue) => {
+    const path = issue.path.map(String);
+    const line = keyLine(issue.path as PropertyKey[]);
+    const advice = path.length === 1 ? commented.get(path[0]!) : undefined;
+    if (advice) commented.delete(path[0]!);
+    return { field: path.join("."), message: advice ?? issueMessage(issue, () => textOf(line)), line };
+  });
+  return { errors, warnings: [...commented].map(([field, message]) => ({ field, message, line: keyLine([field]) })) };
+}
+
+function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined): string {
   if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
   // `title: 2020` or `id: 12345`: text to the editor, a number (or true/false) to YAML.
   if (issue.code === "invalid_type" && issue.expected === "string" && (typeof issue.input === "number" || typeof issue.input === "boolean")) {

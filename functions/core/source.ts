@@ -1,6 +1,6 @@
 /** From bytes to text an editor would recognise: UTF-8 checked, BOM dropped, CRLF → LF. */
 import { isUtf8 } from "node:buffer";
-import { firstXmlIllegal, stripXmlIllegal, lineAt, LINE_KEY } from "./text.ts";
+import { firstXmlIllegal, stripXmlIllegal, lineAt, LINE_KEY, unquoteKey } from "./text.ts";
 import { ARTICLE_KEYS } from "./schema.ts";
 
 export type DecodedText =
@@ -105,7 +105,7 @@ function isBodyText(l: string): boolean {
   if (/^[\s#[{"']|^-(?:\s|$)/.test(l)) return false;
   const m = LINE_KEY.exec(l);
   if (!m) return true;
-  const name = /^["']/.test(m[1]!) ? m[1]!.slice(1, -1) : m[1]!;
+  const name = unquoteKey(m[1]!);
   if (ARTICLE_KEYS.has(name.toLowerCase()) || /^[a-z_][a-z0-9_-]*$/.test(name)) return false;
   const value = l.slice(m[0].length).trim();
   return name.includes(" ") || /[.!?]$/.test(value) || value.split(/\s+/).length >= 3;

@@ -59,9 +59,29 @@ export function lineAt(text: string, offset: number): number {
   return line;
 }
 
+/** A key of YAML front matter as written: plain, or in quotes (the one pattern LINE_KEY and yaml.ts's FIELD_LINE share). */
+export const KEY_PATTERN = String.raw`("[^"\n]*"|'[^'\n]*'|[^\s#"'[\]{},:-][^:\n]*?)`;
+
 /**
  * `name:` at the start of a line, as a field of YAML front matter begins: the name plain or
  * quoted (group 1, as written), then a colon and a space, a tab, a no-break space (a mistake
  * told by yaml.ts) or the line's end.
  */
-export const LINE_KEY = /^("[^"\n]*"|'[^'\n]*'|[^\s#"'[\]{},:-][^:\n]*?)[ \t]*:(?:[ \t\u00a0]|$)/;
+export const LINE_KEY = new RegExp(String.raw`^${KEY_PATTERN}[ \t]*:(?:[ \t\u00a0]|$)`);
+
+/** A key as LINE_KEY gives it, without its quotes. */
+export const unquoteKey = (key: string) => (/^["']/.test(key) ? key.slice(1, -1) : key);
+
+/** Text of line `line` (1-based) of `text`, or undefined. */
+export function lineText(text: string, line: number | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  let start = 0;
+  for (let l = 1; l < line; l++) {
+    const next = text.indexOf("\n", start);
+    if (next < 0) return undefined;
+    start = next + 1;
+  }
+  const end = text.indexOf("\n", start);
+  return end < 0 ? text.slice(start) : text.slice(start, end);
+}
+

@@ -4,7 +4,7 @@
  */
 import { parseDocument, visit, Lexer, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, isCollection, type Alias, type Document, type Node, type Pair, type YAMLError } from "yaml";
 import { LIMITS } from "./limits.ts";
-import { LINE_KEY, lineAt } from "./text.ts";
+import { KEY_PATTERN, LINE_KEY, lineAt, unquoteKey } from "./text.ts";
 
 /**
  * yaml's maxAliasCount counts the anchored node as one use of its value, beside each alias: with
@@ -175,7 +175,7 @@ function yamlAdvice(code: string, said: string): string {
 }
 
 /** A line as an editor writes a field: `title: value`, `  - name: value`, `- value`. */
-const FIELD_LINE = /^([ \t]*)((?:-[ \t]+)*)(?:("[^"\n]*"|'[^'\n]*'|[^\s#"'[\]{},:-][^:\n]*?)[ \t]*:(?:[ \t]+|$))?(.*?)[ \t]*$/d;
+const FIELD_LINE = new RegExp(String.raw`^([ \t]*)((?:-[ \t]+)*)(?:${KEY_PATTERN}[ \t]*:(?:[ \t]+|$))?(.*?)[ \t]*$`, "d");
 
 interface FieldLine {
   /** List dashes before the key or value (`- `). */
@@ -193,7 +193,6 @@ function fieldLine(line: string): FieldLine {
   return { item: m[2] !== "", key: m[3], value: m[4] ?? "", valueAt: m.indices?.[4]?.[0] ?? 0 };
 }
 
-const unquote = (key: string) => (/^["']/.test(key) ? key.slice(1, -1) : key);
 
 /**
  * The field a line belongs to, for the issue's field: its own key on a top-level line, else the
@@ -204,7 +203,7 @@ function ownerField(lines: readonly string[], index: number): string {
     const l = lines[i]!;
     if (l.trim() === "" || /^[\s#-]/.test(l)) continue;
     const m = LINE_KEY.exec(l);
-    return m ? unquote(m[1]!) : "front matter";
+    return m ? unquoteKey(m[1]!) : "front matter";
   }
   return "front matter";
 }
