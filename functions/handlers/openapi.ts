@@ -56,11 +56,23 @@ export const webhookAcceptedSchema = z.object({
   duplicate: z.boolean(),
 });
 
+/**
+ * The answer to GitHub's `ping` event (sent when a webhook is created or tested): the signature
+ * was verified, and no build is started.
+ */
+export const webhookPingSchema = z.object({
+  accepted: z.literal(false),
+  event: z.literal("ping"),
+  /** What the sender's log shows: the signature matched, and pushes will start builds. */
+  message: z.string(),
+});
+
 const registry = z.registry<{ id: string }>();
 registry.add(latestItemSchema, { id: "LatestItem" });
 registry.add(latestDocumentSchema, { id: "LatestDocument" });
 registry.add(healthSchema, { id: "Health" });
 registry.add(webhookAcceptedSchema, { id: "WebhookAccepted" });
+registry.add(webhookPingSchema, { id: "WebhookPing" });
 registry.add(errorSchema, { id: "Error" });
 
 function componentSchemas(): Record<string, unknown> {
@@ -152,6 +164,7 @@ export function openApiDocument(): Record<string, unknown> {
           ],
           requestBody: { required: false, content: { "*/*": { schema: {} } } },
           responses: {
+            200: json("WebhookPing", "GitHub `X-GitHub-Event: ping` (a new or tested webhook): the signature matched; no build is started"),
             202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
             401: {
               ...error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),

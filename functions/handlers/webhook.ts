@@ -170,6 +170,8 @@ function signedDeliveryId(id: string): string {
 const CHALLENGE = 'X-Hub-Signature-256 realm="webhooks", Standard-Webhooks realm="webhooks"';
 const unauthorized = (message: string) => new ApiError(401, message, { "www-authenticate": CHALLENGE });
 
+const PING_ANSWER = "signature verified; a ping starts no build, other events do";
+
 export function webhookHandler(o: WebhookOptions) {
   return async (c: Context): Promise<Response> => {
     const h = (name: string) => c.req.header(name);
@@ -192,6 +194,12 @@ export function webhookHandler(o: WebhookOptions) {
     const valid = standard ? verifyStandard(o.secret, body, id!, timestamp!, standard) : verifyGithub(o.secret, body, github!);
     if (!valid) throw unauthorized("the signature does not match the body");
     if (!o.triggerBuild) throw new ApiError(503, "rebuilds are not configured on this deployment");
+    if (standard === undefined && h("x-github-event")?.trim().toLowerCase() === "ping") {
+      // GitHub sends a ping when the webhook is made (and on "Redeliver" of it): the answer proves
+      // the secret right (a deployment that cannot build says so: 503 above), and as nothing
+      // changed, nothing is built.
+      return c.json({ accepted: false, event: "ping", message: PING_ANSWER }, 200, { "content-type": JSON_UTF8, "cache-control": "no-store" });
+    }
     const trigger = o.triggerBuild;
     const delivery = standard ? signedDeliveryId(id!) : [h("x-github-delivery"), h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
     const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, received_at: new Date(o.now()).toISOString() };

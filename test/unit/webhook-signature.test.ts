@@ -50,6 +50,22 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(t.requests[0]).toMatchObject({ trigger: "webhook", delivery_id: "d-1" });
   });
 
+  it("answers GitHub's ping 200 without starting a build, and only when it is signed", async () => {
+    const t = await setup();
+    const ping = JSON.stringify({ zen: "Design for failure.", hook_id: 1 });
+    const res = await t.signed({ "x-github-event": "ping", "x-github-delivery": "p-1" }, ping);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toMatchObject({ accepted: false, event: "ping" });
+    expect(t.requests).toHaveLength(0);
+    // A ping with a wrong signature is refused like any delivery: the sender learns the secret is wrong.
+    await expect401(await t.post({ "x-github-event": "ping", "x-hub-signature-256": githubSignature(randomSecret(), ping) }, ping));
+    // Any other event builds, and the ping's delivery id was not taken.
+    const push = await t.signed({ "x-github-event": "push", "x-github-delivery": "p-1" });
+    expect(push.status).toBe(202);
+    expect(t.requests).toHaveLength(1);
+  });
+
   it("refuses a request with no signature", async () => {
     const t = await setup();
     await expect401(await t.post({}));
