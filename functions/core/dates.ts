@@ -142,15 +142,8 @@ interface Unusual {
  * autumn) is the earlier of the two; a time they skip (the spring gap, or a whole day skipped, as
  * Samoa did) is read with the offset in force before the change, so it moves forward, never onto
  * the day before (a plain date whose midnight was skipped is the first instant of that day).
- */
-export function wallTimeToUtc(wall: number, timeZone: string): number {
-  const r = resolveWallTime(wall, timeZone);
-  return typeof r === "number" ? r : r.ms;
-}
-
-/**
- * wallTimeToUtc, telling also a time skipped or shown twice (parseDate warns of both): a plain
- * number for every other time, so that an ordinary date costs nothing more.
+ * A plain number for every ordinary time, so that it costs nothing more; for a time skipped or
+ * shown twice, which parseDate warns of, the instant and what was unusual about it.
  */
 function resolveWallTime(wall: number, timeZone: string): number | Unusual {
   if (timeZone === "UTC") return wall;
