@@ -138,10 +138,8 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // §4.2.15: "the most recent instant" it changed), and a real correction made before that time
   // would then look older than the feed: told, as a warning.
   const future = model.items.filter((a) => a.modified > options.now);
-  if (future.length) {
-    const lines = await updatedLines(options.source, future);
-    for (const a of future) issues.push({ file: a.file, line: lines.get(a.file), field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
-  }
+  for (const a of future) issues.push({ file: a.file, field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
+  await clockWarningLines(options.source, issues);
   const specs = planDocuments(model);
   // What the store holds now: documents an earlier build rendered from the same input are kept
   // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
@@ -228,19 +226,26 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   };
 }
 
+/** The fields of the warnings that depend on the build's clock (a date far ahead, an `updated` in the future). */
+const CLOCK_FIELDS = new Set(["date", "updated"]);
+
 /**
- * The line of `updated:` in each of these files, read again (an article from the build cache
- * carries no lines; and these are few: a line looked up for every article would cost each
- * build). A file that cannot be read now has its warning without a line.
+ * The lines of the warnings checked against the clock, where they have none: an article the
+ * build cache gave back was not read, and a clock-dependent warning cannot be cached with it.
+ * Those files are read again (few: a line looked up for every article would cost each build);
+ * one that cannot be read now keeps its warning without a line.
  */
-async function updatedLines(source: ContentSource, articles: readonly Article[]): Promise<Map<string, number>> {
-  const lines = new Map<string, number>();
-  const read = await source.read({ only: new Set(articles.map((a) => a.file)) }).catch(() => undefined);
-  for (const f of read?.files ?? []) {
-    const line = frontMatterKeyLine(f.bytes, "updated");
-    if (line !== undefined) lines.set(f.path, line);
-  }
-  return lines;
+async function clockWarningLines(source: ContentSource, issues: ContentIssue[]): Promise<void> {
+  const lineless = (i: ContentIssue) => i.line === undefined && CLOCK_FIELDS.has(i.field) && isArticlePath(i.file);
+  const files = new Set(issues.filter(lineless).map((i) => i.file));
+  if (!files.size) return;
+  const read = await source.read({ only: files }).catch(() => undefined);
+  const bytes = new Map(read?.files.map((f) => [f.path, f.bytes]));
+  // Replaced, not changed: an issue may be the one a cached parse result holds.
+  issues.forEach((issue, n) => {
+    const b = lineless(issue) ? bytes.get(issue.file) : undefined;
+    if (b) issues[n] = { ...issue, line: frontMatterKeyLine(b, issue.field) };
+  });
 }
 
 function requestsSince(before: RequestStats, now: RequestStats): RequestStats {
