@@ -28,7 +28,8 @@ export function createApp(deps: AppDeps): Hono {
     app.all("*", (c) => {
       // The API's own 404 (routes.ts notFound), which carries CORS like the Lambda's.
       if (!isServedKey(c.req.path.slice(1))) return c.notFound();
-      throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: "GET, HEAD" });
+      // OPTIONS too for the JSON documents, which answer a CORS preflight (above).
+      throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: c.req.path.endsWith(".json") ? "GET, HEAD, OPTIONS" : "GET, HEAD" });
     });
   }
   return app;

@@ -8,14 +8,13 @@
  */
 import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
-import { accepts } from "hono/accepts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { OWNED_KEY } from "../pipeline/publish.ts";
 import { MANIFEST_KEY } from "../core/manifest.ts";
 import { TOPIC_KEY, type FeedLinks } from "../pipeline/websub.ts";
 import { CACHE } from "../core/render/index.ts";
 import { FORMATS } from "../core/documents.ts";
-import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
+import { ApiError, conditionalResponse, prefersGzip, strongEtag } from "./http.ts";
 import { within } from "../adapters/store.ts";
 import { STORE_READ_TIMEOUT_MS } from "./latest.ts";
 
@@ -87,7 +86,7 @@ export function documentHandler(store: ObjectStore, options: DocumentOptions = {
     // each answer says so to caches, a 304 included (RFC 9110 §15.4.5 keeps Vary).
     headers.vary = "Accept-Encoding";
     const size = obj.body.byteLength;
-    if (size >= GZIP_MIN_BYTES && size <= GZIP_MAX_BYTES && accepts(c, { header: "Accept-Encoding", supports: ["gzip"], default: "identity" }) === "gzip") {
+    if (size >= GZIP_MIN_BYTES && size <= GZIP_MAX_BYTES && prefersGzip(c.req.header("accept-encoding"))) {
       headers.etag = `W/${etag.replace(/^W\//, "")}`;
       headers["content-encoding"] = "gzip";
       return conditionalResponse(c, gzipOf(key, etag, obj.body), headers);

@@ -119,5 +119,7 @@ export async function healthResponse(c: Context, deps: HealthDeps): Promise<Resp
     last_build: lastBuild,
     webhook: { configured: deps.webhookConfigured },
   };
-  return c.json(body, reachable ? 200 : 503, { "content-type": JSON_UTF8, "cache-control": "no-store" });
+  const text = JSON.stringify(body);
+  // Content-Length given, so that a HEAD answer (no body) carries the length GET's would.
+  return c.body(text, reachable ? 200 : 503, { "content-type": JSON_UTF8, "cache-control": "no-store", "content-length": String(Buffer.byteLength(text)) });
 }

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   401: "unauthorized",
   404: "not_found",
   405: "method_not_allowed",
+  412: "precondition_failed",
   413: "payload_too_large",
   500: "internal",
   503: "unavailable",
@@ -65,9 +66,11 @@ export function errorResponse(err: unknown, log: (line: string) => void): Respon
     message = "internal error";
     log(JSON.stringify({ level: "error", msg: "unhandled error", error: { name: (err as Error)?.name, message: String((err as Error)?.message ?? err) } }));
   }
-  return new Response(errorBody(code, message), {
+  const body = errorBody(code, message);
+  // Content-Length given, so that a HEAD answer (no body) carries the length GET's would.
+  return new Response(body, {
     status,
-    headers: { "content-type": JSON_UTF8, "cache-control": "no-store", ...extra },
+    headers: { "content-type": JSON_UTF8, "cache-control": "no-store", ...extra, "content-length": String(Buffer.byteLength(body)) },
   });
 }
 
@@ -90,27 +93,109 @@ export function notModifiedHeaders(headers: Record<string, string>, always: Reco
   return { ...kept, ...always };
 }
 
-/** 200 with `body`, or 304 keeping the headers RFC 9110 §15.4.5 requires, when If-None-Match matches. */
-/** `always`: headers that every answer carries, 304 included (nosniff, CORS). */
+/**
+ * RFC 9110 §13.1.1: If-Match uses the strong comparison (a weak tag never matches); `*` matches
+ * the representation there is.
+ */
+function ifMatchMatches(header: string, etag: string | undefined): boolean {
+  if (header.trim() === "*") return true;
+  if (etag === undefined || etag.startsWith("W/")) return false;
+  return (header.match(/(?:W\/)?"[^"]*"/g) ?? []).some((t) => t === etag);
+}
+
+/**
+ * A GET or HEAD answered after RFC 9110 §13.2.2's order of preconditions: If-Match, else
+ * If-Unmodified-Since, false → 412; then If-None-Match, else If-Modified-Since, false → 304
+ * keeping the headers §15.4.5 requires; else 200 with `body`.
+ * `always`: headers that every answer carries, 304 included (nosniff, CORS).
+ */
 export function conditionalResponse(c: Context, body: Uint8Array, headers: Record<string, string>, always: Record<string, string> = {}): Response {
   const etag = headers.etag ?? headers.ETag;
+  const ifMatch = c.req.header("if-match");
+  const failed = ifMatch !== undefined ? !ifMatchMatches(ifMatch, etag) : modifiedSince(c.req.header("if-unmodified-since"), headers["last-modified"]);
+  if (failed) throw new ApiError(412, ifMatch !== undefined ? "If-Match names no current version of this resource" : "the resource was modified after If-Unmodified-Since", { ...always, ...(etag && { etag }) });
   const ifNoneMatch = c.req.header("if-none-match");
   const notModified =
-    ifNoneMatch !== undefined ? etag !== undefined && ifNoneMatchMatches(ifNoneMatch, etag) : notModifiedSince(c.req.header("if-modified-since"), headers["last-modified"]);
+    ifNoneMatch !== undefined ? etag !== undefined && ifNoneMatchMatches(ifNoneMatch, etag) : modifiedSince(c.req.header("if-modified-since"), headers["last-modified"]) === false;
   if (notModified) return c.body(null, 304, notModifiedHeaders(headers, always));
   // Content-Length given, not left to the server: a HEAD answer (the same headers, no body) keeps it.
   return c.body(body as Uint8Array<ArrayBuffer>, 200 as ContentfulStatusCode, { ...headers, ...always, "content-length": String(body.byteLength) });
 }
 
 /**
- * If-Modified-Since (RFC 9110 §13.1.3), only when the request has no If-None-Match (which takes
- * precedence, §13.2.2): not modified when the representation's Last-Modified is at or before
- * the date given (HTTP dates have whole seconds). An invalid date is ignored.
+ * If-Modified-Since and If-Unmodified-Since against Last-Modified (each only when the request
+ * has no If-None-Match or If-Match, which take precedence: RFC 9110 §13.2.2): whether the
+ * representation was modified after the date (HTTP dates have whole seconds); undefined when
+ * either date is missing or the request's is not an HTTP-date (§13.1.3, §13.1.4: then the field
+ * is ignored).
  */
-function notModifiedSince(ifModifiedSince: string | undefined, lastModified: string | undefined): boolean {
-  if (ifModifiedSince === undefined || lastModified === undefined) return false;
-  const since = Date.parse(ifModifiedSince), modified = Date.parse(lastModified);
-  return !Number.isNaN(since) && !Number.isNaN(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000);
+function modifiedSince(since: string | undefined, lastModified: string | undefined): boolean | undefined {
+  if (since === undefined || lastModified === undefined) return undefined;
+  const at = httpDate(since), modified = Date.parse(lastModified);
+  return at === undefined || Number.isNaN(modified) ? undefined : Math.floor(modified / 1000) > at / 1000;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const LONG_DAY = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
+const MONTH = `(${MONTHS.join("|")})`;
+const TIME = "(\\d\\d):(\\d\\d):(\\d\\d)";
+/** RFC 9110 §5.6.7's three forms, which a recipient MUST accept: IMF-fixdate, RFC 850's, asctime's. */
+const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d\\d) ${MONTH} (\\d{4}) ${TIME} GMT$`);
+const RFC850_DATE = new RegExp(`^${LONG_DAY}, (\\d\\d)-${MONTH}-(\\d\\d) ${TIME} GMT$`);
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
+
+/**
+ * An HTTP-date (RFC 9110 §5.6.7) → milliseconds since the epoch; undefined for anything else
+ * (`Date.parse` reads `2099` or an ISO date, which a conditional request must ignore). A two-digit
+ * year more than 50 years ahead is in the past century (§5.6.7). The day of the week is not
+ * checked against the date.
+ */
+export function httpDate(text: string, now = Date.now()): number | undefined {
+  const t = text.trim();
+  let day: string, month: string, year: number, time: string[];
+  let m = IMF_FIXDATE.exec(t);
+  if (m) [day, month, year, time] = [m[1]!, m[2]!, Number(m[3]), m.slice(4, 7)];
+  else if ((m = RFC850_DATE.exec(t))) {
+    const thisYear = new Date(now).getUTCFullYear();
+    year = Math.floor(thisYear / 100) * 100 + Number(m[3]);
+    if (year > thisYear + 50) year -= 100;
+    [day, month, time] = [m[1]!, m[2]!, m.slice(4, 7)];
+  } else if ((m = ASCTIME_DATE.exec(t))) [month, day, time, year] = [m[1]!, m[2]!.trim(), m.slice(3, 6), Number(m[6])];
+  else return undefined;
+  const [h, min, sec] = time.map(Number) as [number, number, number];
+  const d = Number(day);
+  const ms = Date.UTC(year, MONTHS.indexOf(month), d, h, min, sec);
+  const check = new Date(ms);
+  // 31 Feb or 25:00 are not dates (Date.UTC would roll them over).
+  if (check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== min || check.getUTCSeconds() !== sec) return undefined;
+  return ms;
+}
+
+/**
+ * Whether to send gzip (RFC 9110 §12.5.3): gzip's weight is that of `gzip` or `x-gzip`
+ * (§8.4.1.3), else 0 (`*` alone does not ask for it, as CloudFront compresses only for a coding
+ * named); identity's that of `identity`, else `*`'s, else 1. Gzip when its weight is above 0 and
+ * not below identity's. An element with a malformed weight is ignored.
+ */
+export function prefersGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  let gzip: number | undefined, identity: number | undefined, any: number | undefined;
+  for (const element of acceptEncoding.split(",")) {
+    const [coding = "", ...params] = element.split(";");
+    let q = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*(.*?)\s*$/i.exec(p);
+      if (m) q = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/.test(m[1]!) ? Number(m[1]) : NaN;
+    }
+    if (Number.isNaN(q)) continue;
+    const name = coding.trim().toLowerCase();
+    if (name === "gzip" || name === "x-gzip") gzip = Math.max(gzip ?? 0, q);
+    else if (name === "identity") identity = q;
+    else if (name === "*") any = q;
+  }
+  const g = gzip ?? 0;
+  return g > 0 && g >= (identity ?? any ?? 1);
 }
 
 /**

@@ -96,6 +96,18 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string, description: string) => ({ description, content: { "application/json": { schema: ref(id) } } });
 const error = (description: string) => json("Error", description);
 const etagHeader = { ETag: { description: "Strong validator over the response bytes", schema: { type: "string" } } };
+const cacheControl = (value: string) => ({ "Cache-Control": { description: `\`${value}\``, schema: { type: "string" } } });
+/** Headers every answer of a read route carries (routes.ts READ_HEADERS), 304 included. */
+const readHeaders = {
+  "Access-Control-Allow-Origin": { description: "`*`: any origin may read the answer (no credentials)", schema: { type: "string" } },
+  "Access-Control-Expose-Headers": { description: "`ETag,Link,Retry-After`, readable by a browser script", schema: { type: "string" } },
+};
+/** The preconditions a read answers after RFC 9110 §13.2.2 (http.ts conditionalResponse). */
+const preconditions = (what: string) => [
+  header("If-None-Match", `An ETag of ${what} (weak comparison; lists and \`*\` accepted): 304 when it still matches`),
+  header("If-Match", "ETags (strong comparison) or `*`: 412 when none is the current one"),
+];
+const preconditionFailed = error("If-Match named no current ETag (or If-Unmodified-Since is before the last modification)");
 const retryAfter = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
 const header = (name: string, description: string) => ({ name, in: "header", required: false, schema: { type: "string" }, description });
 /** Every operation's answer to what it did not foresee (docs/api.md "Errors": nothing internal in it). */
@@ -105,7 +117,7 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
-    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md). Any other method on a path answers 405 with `Allow`; any other path a JSON 404." },
+    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md). Each GET also answers HEAD (the same headers, no body); the read routes answer a CORS preflight (OPTIONS). Any other method on a path answers 405 with `Allow`; any other path a JSON 404." },
     servers: [{ url: "/", description: "Where this document is served: the local stack (http://127.0.0.1:3000) or the deployed API" }],
     paths: {
       "/latest": {
@@ -115,12 +127,13 @@ export function openApiDocument(): Record<string, unknown> {
           parameters: [
             { name: "tag", in: "query", required: false, schema: { type: "string", pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$", maxLength: 120 }, description: "Tag slug" },
             { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: LATEST_MAX, default: LATEST_MAX }, description: "Most items in `items`" },
-            header("If-None-Match", "An ETag of an earlier answer (weak comparison; lists and `*` accepted): 304 when it still matches"),
+            ...preconditions("an earlier answer"),
           ],
           responses: {
-            200: { ...json("LatestDocument", "The latest document, `items` cut to `limit`"), headers: etagHeader },
-            304: { description: "Not modified (If-None-Match matched)", headers: etagHeader },
+            200: { ...json("LatestDocument", "The latest document, `items` cut to `limit`"), headers: { ...etagHeader, ...cacheControl("public, max-age=60"), ...readHeaders } },
+            304: { description: "Not modified (If-None-Match matched)", headers: { ...etagHeader, ...cacheControl("public, max-age=60"), ...readHeaders } },
             400: error("A bad query parameter"),
+            412: preconditionFailed,
             404: error("Unknown tag, or nothing published yet"),
             503: { ...error("The feed store could not be read"), headers: retryAfter },
             default: unexpected,
@@ -131,17 +144,23 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           operationId: "getHealth",
           summary: "Store reachability, the published build and the last build",
-          responses: { 200: json("Health", "Healthy"), 503: json("Health", "The store is unreachable"), default: unexpected },
+          responses: {
+            200: { ...json("Health", "Healthy"), headers: { ...cacheControl("no-store"), ...readHeaders } },
+            503: { ...json("Health", "The store is unreachable"), headers: { ...cacheControl("no-store"), ...readHeaders } },
+            default: unexpected,
+          },
         },
       },
       "/openapi.json": {
         get: {
           operationId: "getOpenApi",
           summary: "This document",
-          parameters: [header("If-None-Match", "An ETag of this document: 304 when it still matches")],
+          parameters: preconditions("this document"),
           responses: {
-            200: { description: "OpenAPI 3.1 document", headers: etagHeader, content: { "application/json": { schema: { type: "object" } } } },
-            304: { description: "Not modified", headers: etagHeader },
+            200: { description: "OpenAPI 3.1 document", headers: { ...etagHeader, ...cacheControl("public, max-age=300"), ...readHeaders }, content: { "application/json": { schema: { type: "object" } } } },
+            304: { description: "Not modified", headers: { ...etagHeader, ...cacheControl("public, max-age=300"), ...readHeaders } },
+            412: preconditionFailed,
+            default: unexpected,
           },
         },
       },

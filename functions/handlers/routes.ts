@@ -100,9 +100,15 @@ export function createApiApp(deps: ApiDeps): Hono {
   });
   app.onError((err) => errorResponse(err, log));
   // With CORS, like the read routes: a partner's browser script that asks for a wrong path reads
-  // the JSON 404, not a CORS failure.
-  app.notFound((c) => {
-    const res = errorResponse(new ApiError(404, `no route for ${c.req.method} ${c.req.path}`), log);
+  // the JSON 404, not a CORS failure; and its preflight (a request with If-None-Match has one)
+  // is answered as on the read routes, since a preflight that is not a 2xx fails the request
+  // in the browser before the 404 can be read (Fetch standard, "CORS-preflight fetch").
+  app.notFound(async (c) => {
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+      return (await preflight(c, async () => undefined)) ?? c.body(null, 204);
+    }
+    // HEAD named as GET: its answer's Content-Length is then the one GET's has.
+    const res = errorResponse(new ApiError(404, `no route for ${c.req.method === "HEAD" ? "GET" : c.req.method} ${c.req.path}`), log);
     setReadCors(res.headers);
     return res;
   });

@@ -8,7 +8,7 @@
  * It answers only what it fully understands: GET or HEAD of `/latest` with no query, or with
  * `tag=<slug>` and/or `limit=<1-50>` each at most once and nothing else, while the document is
  * held, fresh and published. Everything else goes to the app unchanged: other paths and methods
- * (OPTIONS preflight included), any other query (400s, encoded or repeated parameters), a
+ * (OPTIONS preflight included), If-Match or If-Unmodified-Since, any other query (400s, encoded or repeated parameters), a
  * document due for revalidation (the app reads the store), nothing published (404), store
  * errors (503). The API Lambda (handlers/api.ts) keeps answering through the app alone.
  * test/integration/latest-fast-path.test.ts compares the two answer by answer.
@@ -76,6 +76,8 @@ export function latestFastPath(reader: LatestReader): FastPath {
     const method = req.method;
     const url = req.url;
     if ((method !== "GET" && method !== "HEAD") || url === undefined || !url.startsWith(PATH)) return false;
+    // Preconditions that can fail (412) are the app's to evaluate (http.ts conditionalResponse).
+    if (req.headers["if-match"] !== undefined || req.headers["if-unmodified-since"] !== undefined) return false;
     let query: { tag?: string; limit: number } | undefined = NO_QUERY;
     if (url.length > PATH.length) {
       if (url[PATH.length] !== "?") return false;

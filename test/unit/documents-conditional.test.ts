@@ -54,6 +54,38 @@ describe("document revalidation", () => {
     expect((await app.request("/feed.xml", { headers: { "if-none-match": etag, "if-modified-since": "Thu, 01 Jan 1970 00:00:00 GMT" } })).status).toBe(304);
     expect((await app.request("/feed.xml", { headers: { "if-modified-since": "yesterday-ish" } })).status).toBe(200);
   });
+
+  it("ignores an If-Modified-Since that is not an HTTP-date, however far ahead (RFC 9110 §13.1.3)", async () => {
+    const { app } = await served();
+    for (const ims of ["garbage 2099", "2099", "2099-01-01T00:00:00Z", "Sat, 01 Jan 2099 00:00:00 +0000", "Sat, 31 Feb 2099 00:00:00 GMT", "Sat, 01 Jan 2099 24:00:00 GMT"]) {
+      expect([ims, (await app.request("/feed.xml", { headers: { "if-modified-since": ims } })).status]).toEqual([ims, 200]);
+    }
+    // The three forms a recipient must accept (§5.6.7): IMF-fixdate, RFC 850's, asctime's.
+    for (const ims of ["Thu, 01 Jan 2099 00:00:00 GMT", "Wednesday, 01-Jan-70 00:00:00 GMT", "Thu Jan  1 00:00:00 2099"]) {
+      expect([ims, (await app.request("/feed.xml", { headers: { "if-modified-since": ims } })).status]).toEqual([ims, 304]);
+    }
+    // A two-digit year more than 50 years ahead is of the century before: 1999, before the feed.
+    expect((await app.request("/feed.xml", { headers: { "if-modified-since": "Friday, 01-Jan-99 00:00:00 GMT" } })).status).toBe(200);
+  });
+
+  it("answers a failed If-Match or If-Unmodified-Since with 412, before If-None-Match (RFC 9110 §13.2.2)", async () => {
+    const { app, when } = await served();
+    const etag = (await app.request("/feed.xml")).headers.get("etag")!;
+    const status = async (headers: Record<string, string>) => (await app.request("/feed.xml", { headers })).status;
+    expect(await status({ "if-match": '"nomatch"' })).toBe(412);
+    expect(await status({ "if-match": '"nomatch"', "if-none-match": etag })).toBe(412);
+    // Strong comparison: the weak form of the current ETag does not match.
+    expect(await status({ "if-match": `W/${etag}` })).toBe(412);
+    expect(await status({ "if-match": `"x", ${etag}` })).toBe(200);
+    expect(await status({ "if-match": "*" })).toBe(200);
+    expect(await status({ "if-match": etag, "if-none-match": etag })).toBe(304);
+    expect(await status({ "if-unmodified-since": new Date(when.getTime() - 1000).toUTCString() })).toBe(412);
+    expect(await status({ "if-unmodified-since": when.toUTCString() })).toBe(200);
+    // If-Match present: If-Unmodified-Since is not evaluated.
+    expect(await status({ "if-match": etag, "if-unmodified-since": new Date(when.getTime() - 1000).toUTCString() })).toBe(200);
+    const res = await app.request("/feed.xml", { headers: { "if-match": '"nomatch"' } });
+    expect([res.headers.get("content-type"), res.headers.get("etag"), ((await res.json()) as { error: { code: string } }).error.code]).toEqual(["application/json; charset=utf-8", etag, "precondition_failed"]);
+  });
 });
 
 describe("document serving", () => {
@@ -99,6 +131,32 @@ describe("unknown paths on the local stack", () => {
       expect([path, method, res.status, res.headers.get("access-control-allow-origin"), res.headers.get("content-type")]).toEqual([path, method, 404, "*", "application/json; charset=utf-8"]);
     }
   });
+
+  it("answer a CORS preflight 204, so that the browser goes on to read the 404 (a preflight that is not a 2xx fails the request)", async () => {
+    const { app } = await served();
+    const preflight = { origin: "https://partner.example", "access-control-request-method": "GET", "access-control-request-headers": "if-none-match" };
+    for (const path of ["/latest/", "/nope"]) {
+      const res = await app.request(path, { method: "OPTIONS", headers: preflight });
+      expect([path, res.status, res.headers.get("access-control-allow-origin"), res.headers.get("access-control-allow-headers")]).toEqual([path, 204, "*", "if-none-match"]);
+    }
+    // An OPTIONS that is not a preflight still has no route.
+    expect((await app.request("/nope", { method: "OPTIONS" })).status).toBe(404);
+  });
+
+  it("answer HEAD with the Content-Length GET's answer has, errors and /health included", async () => {
+    const { app } = await served();
+    for (const path of ["/nope", "/latest?limit=0", "/health"]) {
+      const get = await app.request(path);
+      const head = await app.request(path, { method: "HEAD" });
+      expect([path, head.status, head.headers.get("content-length")]).toEqual([path, get.status, String((await get.arrayBuffer()).byteLength)]);
+    }
+  });
+
+  it("list OPTIONS in a JSON document's Allow, which answers a preflight", async () => {
+    const { app } = await served();
+    expect((await app.request("/feed.json", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect((await app.request("/feed.xml", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD");
+  });
 });
 
 describe("compression, as the CDN gives it", () => {
@@ -130,9 +188,14 @@ describe("compression, as the CDN gives it", () => {
 
   it("sends identity when gzip is refused or not named, for HEAD as for GET, and below 1,000 bytes", async () => {
     const { app } = await served();
-    for (const ae of ["gzip;q=0", "br", "identity", "*;q=0.5"]) {
+    for (const ae of ["gzip;q=0", "br", "identity", "*;q=0.5", "gzip;q=0.1, identity;q=1", "gzip;q=0.5, *;q=0.9", "gzip;q=2", "gzip;q=abc", "*, gzip;q=0"]) {
       const res = await app.request("/atom.xml", { headers: { "accept-encoding": ae } });
       expect([ae, res.headers.get("content-encoding")]).toEqual([ae, null]);
+    }
+    // x-gzip is gzip (RFC 9110 §8.4.1.3); a tie with identity goes to gzip.
+    for (const ae of ["x-gzip", "gzip;q=0.5, identity;q=0.5", "identity;q=0, gzip;q=0.2", "GZIP;Q=1"]) {
+      const res = await app.request("/atom.xml", { headers: { "accept-encoding": ae } });
+      expect([ae, res.headers.get("content-encoding")]).toEqual([ae, "gzip"]);
     }
     const get = await app.request("/atom.xml", { headers: gzip });
     const head = await app.request("/atom.xml", { method: "HEAD", headers: gzip });
