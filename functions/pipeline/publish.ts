@@ -23,7 +23,7 @@ export const JOURNAL_KEY = ".syndicate/publishing.json";
 /** A document of the filling archive page, whose key names its item count (`archive/3-2/feed.xml`). */
 const FILLING_PAGE = /^archive\/[1-9]\d*-[1-9]\d*\//;
 
-/** Keys this tool owns: only these are ever deleted from a store. */
+/** Keys of the documents this tool writes: no other key is ever deleted from a store (see wroteEarlier). */
 export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*(?:-[1-9]\d*)?)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
 
 export interface PublishResult {
@@ -97,6 +97,19 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
   return { previous, existing, untrusted: journal ?? "all" };
 }
 
+/**
+ * Whether an earlier build of this tool may have written `key`, so that a build may delete it
+ * once no output has it: the last manifest lists it, or an interrupted publish's journal names
+ * it (or cannot be read), or it is a filling archive page a build kept one build longer (below:
+ * no manifest lists it then). A key the store held before any build (a first build into a
+ * folder or bucket that holds files of another tool, named as ours are) is left alone. Only a
+ * manifest that is there but cannot be read makes every document-named key one of ours.
+ */
+function wroteEarlier(state: PublishedState, key: string): boolean {
+  if (state.previous) return state.previous.outputs[key] !== undefined || FILLING_PAGE.test(key) || state.untrusted === "all" || state.untrusted?.has(key) === true;
+  return state.existing.has(MANIFEST_KEY) || state.untrusted === "all" || state.untrusted?.has(key) === true;
+}
+
 /** Whether the store already holds exactly this object, by the last manifest and the listing. */
 export function alreadyPublished(state: PublishedState, o: { key: string; sha256: string; contentType: string; cacheControl: string }): boolean {
   const before = state.previous?.outputs[o.key];
@@ -126,7 +139,7 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   // stays one build longer: the main feeds the CDN and readers hold for up to 5 minutes still
   // link it. It is deleted by the next build, which no longer finds it in the manifest before.
   const justSuperseded = (k: string) => FILLING_PAGE.test(k) && previous?.outputs[k] !== undefined;
-  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && !justSuperseded(k)).sort();
+  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && wroteEarlier(state, k) && !justSuperseded(k)).sort();
   // The journal: what this publish may change, with what an earlier one left unsure.
   const journaled = changed.length > 0 || state.untrusted !== undefined;
   if (journaled) {

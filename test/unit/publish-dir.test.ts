@@ -91,6 +91,29 @@ describe("publish into a directory", () => {
     expect((await s.list()).sort()).toEqual(["feed.xml", "index.html", "manifest.json", "tags/x/notes.txt"]);
   });
 
+  it("never deletes a document-named file no build of its own wrote (a first build into another tool's folder)", async () => {
+    const { root, store: s } = await store();
+    await mkdir(join(root, "tags", "old"), { recursive: true });
+    await mkdir(join(root, "archive", "1"), { recursive: true });
+    await writeFile(join(root, "tags", "old", "feed.xml"), "another tool's");
+    await writeFile(join(root, "archive", "1", "feed.xml"), "another tool's");
+    const o = outputs(["libya"]);
+    expect((await publish(s, o, manifestOf(o))).deleted).toEqual([]);
+    // Nor later: no manifest of its own ever listed them.
+    const o2 = outputs([]);
+    expect((await publish(s, o2, manifestOf(o2))).deleted).toEqual(["tags/libya/feed.xml"]);
+    expect((await s.list()).sort()).toEqual(["archive/1/feed.xml", "feed.xml", "manifest.json", "tags/old/feed.xml"]);
+  });
+
+  it("deletes every document-named file it no longer writes when its manifest is there but cannot be read", async () => {
+    const { root, store: s } = await store();
+    const o = outputs(["libya", "italy"]);
+    await publish(s, o, manifestOf(o));
+    await writeFile(join(root, "manifest.json"), "{ cut sho");
+    const o2 = outputs(["libya"]);
+    expect((await publish(s, o2, manifestOf(o2))).deleted).toEqual(["tags/italy/feed.xml"]);
+  });
+
   it("leaves the directory exactly as it was when a file cannot be put in place", async () => {
     const { root, store: s } = await store();
     await publish(s, outputs(["libya"]), manifestOf(outputs(["libya"])));
