@@ -7,6 +7,7 @@ import { pingAfterPublish } from "../pipeline/websub.ts";
 import { ContentError, RenderCheckError, PublishError, formatIssue, type ContentIssue } from "../core/errors.ts";
 import { contentOption, displayIssue, fail, printIssues, progress } from "./shared.ts";
 import { parseContentDate } from "../core/dates.ts";
+import { interruptGuard } from "./interrupt.ts";
 
 function summary(report: BuildReport, target: string): string {
   const extra = [
@@ -55,8 +56,14 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     ? new DirectoryStore(values.out)
     : (await import("../adapters/s3-store.ts")).storeForBucket(values.bucket!, values.endpoint, values.region);
   const bar = progress(!values.json && process.stderr.isTTY === true);
+  // Ctrl-C while publishing finishes the publish first: the output is never left a mix (interrupt.ts).
+  const guard = interruptGuard(store.description, bar.end);
+  const onPhase = (name: string) => {
+    guard.phase(name);
+    bar.phase(name);
+  };
   try {
-    const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], onPhase: bar.phase, onProgress: bar.count });
+    const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], onPhase, onProgress: bar.count });
     bar.end();
     if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);
@@ -90,6 +97,8 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    guard.dispose();
   }
 }
 
