@@ -7,7 +7,7 @@ import { UsageError } from "./commands/shared.ts";
 
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
-  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--region R] [--ping]) [--json] [--now ISO] [--no-cache]
+  syndicate build [--content DIR] (--out DIR | --bucket NAME [--endpoint URL] [--region R] [--ping]) [--json] [--now ISO] [--no-cache] [--allow-empty]
   syndicate push --bucket NAME [--endpoint URL] [--region R] [--content DIR] [--prefix P] [--json]
   syndicate serve [--port 3000] [--host 127.0.0.1] [--content DIR] [--data DIR] [--log text|json] [--no-watch]   (local stack; npm start)
 
@@ -22,6 +22,7 @@ Options:
   --json          machine-readable output
   --now ISO       the time to build at (default: now); future-dated articles wait
   --no-cache      build: ignore and do not update the build cache (.syndicate/ beside the outputs)
+  --allow-empty   build: publish no articles even though the published feeds hold items (refused otherwise)
   --port, --host  serve: where the local stack listens (default 127.0.0.1:3000; --port 0 picks a free port)
   --data DIR      serve: where the local stack keeps its S3 store (default .data)
   --log FORMAT    serve: one build log line per build, as text or json

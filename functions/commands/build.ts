@@ -40,6 +40,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       now: { type: "string" },
       ping: { type: "boolean", default: false },
       "no-cache": { type: "boolean", default: false },
+      "allow-empty": { type: "boolean", default: false },
     },
   });
   if (!values.out === !values.bucket) fail("build needs exactly one of --out DIR or --bucket NAME");
@@ -63,7 +64,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     bar.phase(name);
   };
   try {
-    const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], onPhase, onProgress: bar.count });
+    const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], allowEmpty: values["allow-empty"], onPhase, onProgress: bar.count });
     bar.end();
     if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);

@@ -71,6 +71,12 @@ export interface BuildOptions {
   archiveGroupItems?: number;
   /** The build lease's timings (lease.ts); the defaults suit CLI, serve and Lambda. */
   lease?: LeaseOptions;
+  /**
+   * Publish even when the content has no article at all while the store's feeds hold items
+   * (`build --allow-empty`). Without it that build is refused (emptyContentIssue): an unmounted
+   * volume, a checkout gone wrong or a wrong content prefix would empty every feed.
+   */
+  allowEmpty?: boolean;
 }
 
 export interface BuildReport {
@@ -145,6 +151,8 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
   // items that appear only in those are not converted.
   const state = await readPublished(options.store);
+  const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, issues, state.previous?.items ?? 0);
+  if (empty) throw new ContentError([empty]);
   const reuse = input.reuse(state);
   const toRender = (spec: FeedDocumentSpec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before);
   // HTML is kept for the items of current documents (main and tag feeds), which any new or edited
@@ -223,6 +231,20 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     warnings: issues.filter((i) => i.severity === "warning"),
     duration_ms: Math.round(performance.now() - started),
     ...(statsBefore && { requests: requestsSince(statsBefore, options.store.stats!) }),
+  };
+}
+
+/**
+ * The content has no article (no file under articles/, none that failed to parse) while the
+ * published feeds hold items: refused, naming the way to do it on purpose.
+ */
+function emptyContentIssue(articles: number, issues: readonly ContentIssue[], publishedItems: number): ContentIssue | undefined {
+  if (articles > 0 || publishedItems === 0 || issues.some((i) => isArticlePath(i.file))) return undefined;
+  return {
+    file: "articles/",
+    field: "file",
+    severity: "error",
+    message: `no articles, while the published feeds hold ${publishedItems} item${publishedItems === 1 ? "" : "s"}: this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty`,
   };
 }
 

@@ -6,14 +6,15 @@
  * quoted as written, URLs of local copies, a date a year or more ahead, time zones that do not
  * do what their names suggest, and no warning drawn from the placeholder settings.
  */
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { parseArticle } from "../../functions/core/article.ts";
-import { formatIssue } from "../../functions/core/errors.ts";
+import { ContentError, formatIssue } from "../../functions/core/errors.ts";
 import { build, validate } from "../../functions/pipeline/build.ts";
-import { TEST_SITE, bytes, siteYaml, tempDir, writeTree, type Fields } from "../support/content-tree.ts";
+import { TEST_SITE, bytes, siteYaml, snapshot, tempDir, writeTree, type Fields } from "../support/content-tree.ts";
 
 const DAY = 86_400_000;
 
@@ -340,5 +341,39 @@ describe("the fast path and the careful parser", () => {
       const fast = parseArticle("articles/a.md", bytes(text), TEST_SITE);
       expect(parseArticle("articles/a.md", bytes(text), TEST_SITE, { fastPath: false }).issues).toEqual(fast.issues);
     }
+  });
+});
+
+describe("8. every article gone while the feeds hold items", () => {
+  it("is refused, naming the way to do it on purpose, and the published feeds stay", async () => {
+    const dir = await contentDir({ a: article(TITLE, DATE), b: article(TITLE, "date: 2020-06-20T10:00:00Z") });
+    const out = join(dir, "..", "out");
+    const store = new DirectoryStore(out);
+    await build({ source: new DirectoryContent(dir), store, now: Date.now() });
+    const before = await snapshot(out);
+    await rm(join(dir, "articles"), { recursive: true });
+    await mkdir(join(dir, "articles"));
+    const err = await build({ source: new DirectoryContent(dir), store, now: Date.now() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContentError);
+    expect((err as ContentError).issues.map(formatIssue)).toEqual([
+      "articles/: file: no articles, while the published feeds hold 2 items: this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty",
+    ]);
+    expect(await snapshot(out)).toEqual(before);
+    // On purpose: published, no items.
+    expect((await build({ source: new DirectoryContent(dir), store, now: Date.now(), allowEmpty: true })).items).toBe(0);
+    // And from then on, an empty folder builds as any other (nothing left to lose).
+    expect((await build({ source: new DirectoryContent(dir), store, now: Date.now() })).items).toBe(0);
+  });
+
+  it("is no error for a new site, nor when the articles are all drafts", async () => {
+    const dir = await contentDir({});
+    await mkdir(join(dir, "articles"));
+    const store = new DirectoryStore(join(dir, "..", "out"));
+    expect((await build({ source: new DirectoryContent(dir), store, now: Date.now() })).items).toBe(0);
+    const drafts = await contentDir({ a: article(TITLE, DATE) });
+    const store2 = new DirectoryStore(join(drafts, "..", "out"));
+    await build({ source: new DirectoryContent(drafts), store: store2, now: Date.now() });
+    await writeFile(join(drafts, "articles", "a.md"), article(TITLE, DATE, "draft: true"));
+    expect((await build({ source: new DirectoryContent(drafts), store: store2, now: Date.now() })).drafts).toBe(1);
   });
 });
