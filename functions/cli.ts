@@ -4,6 +4,7 @@
  * loaded only when run.
  */
 import { UsageError } from "./commands/shared.ts";
+import packageJson from "../package.json" with { type: "json" };
 
 const USAGE = `Usage:
   syndicate validate [--content DIR] [--json]
@@ -28,7 +29,14 @@ Options:
   --log FORMAT    serve: one build log line per build, as text or json
   --no-watch      serve: do not rebuild when content changes
   -h, --help      this text
+  --version       the version of syndicate
 `;
+
+/** The usage of one command (its line above), for a usage error: the error stays in sight. */
+function commandUsage(command: string): string {
+  const line = USAGE.split("\n").find((l) => l.startsWith(`  syndicate ${command} `));
+  return line ? `Usage: ${line.trim()}\n(syndicate --help describes every option)\n` : USAGE;
+}
 
 
 type Command = (args: string[]) => Promise<number>;
@@ -46,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
     (command ? process.stdout : process.stderr).write(USAGE);
     return command ? 0 : 2;
   }
+  if (command === "--version" || command === "-v" || command === "version") {
+    process.stdout.write(`syndicate ${packageJson.version}\n`);
+    return 0;
+  }
   const load = COMMANDS[command];
   // `syndicate build --help`: the usage, as for `syndicate --help`, not an unknown option.
   if (load && (args.includes("--help") || args.includes("-h"))) {
@@ -57,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     return await (await load()).default(args);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`syndicate: ${(err as Error).message}\n\n${USAGE}`);
+      process.stderr.write(`syndicate: ${(err as Error).message}\n\n${load ? commandUsage(command) : USAGE}`);
       return 2;
     }
     process.stderr.write(`syndicate: ${(err as Error).stack ?? err}\n`);

@@ -5,7 +5,7 @@ import { formatRequests, type ObjectStore } from "../adapters/store.ts";
 import { build, type BuildReport } from "../pipeline/build.ts";
 import { pingAfterPublish } from "../pipeline/websub.ts";
 import { ContentError, RenderCheckError, PublishError, formatIssue, type ContentIssue } from "../core/errors.ts";
-import { contentOption, displayIssue, fail, printIssues, progress } from "./shared.ts";
+import { contentOption, displayIssue, endpointOption, fail, outProblem, printIssues, progress } from "./shared.ts";
 import { parseContentDate } from "../core/dates.ts";
 import { interruptGuard } from "./interrupt.ts";
 
@@ -48,6 +48,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   if (values.region && !values.bucket) fail("--region R goes with --bucket NAME");
   if (values.ping && !values.bucket) fail("--ping goes with --bucket NAME: the hub fetches the feeds from where they are served");
   contentOption(values.content);
+  endpointOption(values.endpoint);
   // As strict as an article's date (Date.parse would take "1" as 2001 and publish empty feeds).
   const at = values.now === undefined ? undefined : parseContentDate(values.now, "UTC");
   if (at && !at.ok) fail(`--now: ${at.message} (a date-time without a zone is read as UTC)`);
@@ -64,6 +65,9 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     bar.phase(name);
   };
   try {
+    // Where the output cannot go: told as a failed build (exit 1, JSON with --json), before the lease's own error.
+    const outWrong = values.out === undefined ? undefined : await outProblem(values.out, values.content);
+    if (outWrong) throw new PublishError(`${outWrong}; nothing was written`);
     const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], allowEmpty: values["allow-empty"], onPhase, onProgress: bar.count });
     bar.end();
     if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });

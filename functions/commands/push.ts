@@ -9,7 +9,7 @@ import { S3RequestError, S3Store, createS3Client, md5 } from "../adapters/s3-sto
 import { formatRequests, mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
 import { hasErrors, isSourcePath, SITE_FILE } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
-import { contentOption, displayIssue, fail, printIssues } from "./shared.ts";
+import { contentOption, displayIssue, endpointOption, fail, printIssues } from "./shared.ts";
 
 export interface PushResult {
   /** Set when the content directory could not be read as a whole: then nothing was changed. */
@@ -73,6 +73,7 @@ export default async function cmdPush(args: string[]): Promise<number> {
   });
   if (!values.bucket) fail("push needs --bucket NAME");
   contentOption(values.content);
+  endpointOption(values.endpoint);
   const client = createS3Client({ endpoint: values.endpoint, region: values.region });
   const store = new S3Store({ client, bucket: values.bucket, prefix: values.prefix });
   try {

@@ -1,11 +1,49 @@
-/** What the commands share: usage errors, and issues printed the way editors read them. */
-import { isAbsolute, join, relative } from "node:path";
+/** What the commands share: usage errors, options checked, and issues printed the way editors read them. */
+import { access, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 
 export class UsageError extends Error {}
 
 export function fail(message: string): never {
   throw new UsageError(message);
+}
+
+/**
+ * Why `--out DIR` cannot take the build, or undefined: inside the content folder (the outputs
+ * would be read as content), a file, or in a folder that cannot be written.
+ */
+export async function outProblem(out: string, content: string): Promise<string | undefined> {
+  const inside = relative(resolve(content), resolve(out));
+  if (inside === "") return `--out ${out} is the content folder itself: the outputs would be read as content; choose a folder outside it`;
+  if (!inside.startsWith("..") && !isAbsolute(inside)) return `--out ${out} is inside the content folder ${content}: the outputs would be read as content; choose a folder outside it`;
+  // The nearest folder that exists: where the output's folders would be made.
+  let dir = resolve(out);
+  for (;;) {
+    const st = await stat(dir).catch(() => undefined);
+    if (st) {
+      if (!st.isDirectory()) return dir === resolve(out) ? `--out ${out} is a file, not a folder` : `--out ${out}: ${dir} is a file, not a folder`;
+      break;
+    }
+    if (dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  const writable = await access(dir, constants.W_OK | constants.X_OK).then(() => true, () => false);
+  return writable ? undefined : `--out ${out}: ${dir} cannot be written (permission denied)`;
+}
+
+/** --endpoint as given: an http(s) URL, or a usage error. */
+export function endpointOption(endpoint: string | undefined): string | undefined {
+  if (endpoint === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) fail(`--endpoint ${endpoint} is not an http(s) URL, like http://127.0.0.1:4569`);
+  return endpoint;
 }
 
 /** --content as given, refused when empty (`--content ""`: no folder at all). */

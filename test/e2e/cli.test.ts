@@ -126,10 +126,29 @@ describe("usage errors exit 2", () => {
     ["--now June 2020", ["build", "--out", "x", "--now", "June 2020"]],
     ["an empty --content", ["validate", "--content", ""]],
     ["build --region without --bucket", ["build", "--out", "x", "--region", "eu-west-1"]],
+    ["an --endpoint that is not a URL", ["build", "--bucket", "b", "--endpoint", "notaurl"]],
+    ["a push --endpoint that is not http(s)", ["push", "--bucket", "b", "--endpoint", "ftp://127.0.0.1/"]],
   ])("%s", async (_, args) => {
     const r = await syndicate(await tempDir(), ...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Usage:");
+  });
+
+  it("names the mistake first, then the usage of that command only", async () => {
+    const r = await syndicate(await tempDir(), "build", "--bucket", "b", "--endpoint", "notaurl");
+    expect(r.stderr.split("\n")).toEqual([
+      "syndicate: --endpoint notaurl is not an http(s) URL, like http://127.0.0.1:4569",
+      "",
+      expect.stringMatching(/^Usage: syndicate build \[--content DIR\] \(--out DIR/),
+      "(syndicate --help describes every option)",
+      "",
+    ]);
+  });
+
+  it("prints the version", async () => {
+    const r = await syndicate(await tempDir(), "--version");
+    const { version } = JSON.parse(await readFile(join(REPO, "package.json"), "utf8")) as { version: string };
+    expect([r.code, r.stdout]).toEqual([0, `syndicate ${version}\n`]);
   });
 
   it("serve refuses a WEBHOOK_SECRET that cannot be used, before starting anything, without printing it", async () => {
@@ -145,6 +164,22 @@ describe("usage errors exit 2", () => {
       const r = await syndicate(await tempDir(), command, "--help");
       expect([command, r.code, r.stdout]).toEqual([command, 0, expect.stringContaining("syndicate serve [--port 3000] [--host 127.0.0.1]")]);
     }
+  });
+});
+
+describe("an --out that cannot take the build", () => {
+  it.each([
+    ["the content folder", ["--out", "content/"], "--out content/ is the content folder itself: the outputs would be read as content; choose a folder outside it; nothing was written"],
+    ["inside the content folder", ["--out", "content/public"], "--out content/public is inside the content folder content: the outputs would be read as content; choose a folder outside it; nothing was written"],
+    ["a file", ["--out", "afile"], "--out afile is a file, not a folder; nothing was written"],
+    ["below a file", ["--out", "afile/x"], "--out afile/x: CWD/afile is a file, not a folder; nothing was written"],
+  ])("fails naming why: %s (exit 1), and writes nothing", async (_, args, message) => {
+    const cwd = await project(VALID);
+    await writeFile(join(cwd, "afile"), "not a folder");
+    const before = await snapshot(cwd);
+    const r = await syndicate(cwd, "build", "--content", "content", ...args);
+    expect([r.code, r.stderr]).toEqual([1, `Build failed: ${message.replace("CWD", cwd)}\n`]);
+    expect(await snapshot(cwd)).toEqual(before);
   });
 });
 
