@@ -140,10 +140,12 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   // link it. It is deleted by the next build, which no longer finds it in the manifest before.
   const justSuperseded = (k: string) => FILLING_PAGE.test(k) && previous?.outputs[k] !== undefined;
   const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && wroteEarlier(state, k) && !justSuperseded(k)).sort();
-  // The journal: what this publish may change, with what an earlier one left unsure.
-  const journaled = changed.length > 0 || state.untrusted !== undefined;
+  // The journal: what this publish may change (writes and deletions: a key to delete that a
+  // failure leaves behind is then still known as one of ours, though the new manifest no longer
+  // lists it), with what an earlier one left unsure.
+  const journaled = changed.length > 0 || stale.length > 0 || state.untrusted !== undefined;
   if (journaled) {
-    const keys = new Set([...changed.map((o) => o.key), ...(state.untrusted === "all" ? existing : (state.untrusted ?? []))]);
+    const keys = new Set([...changed.map((o) => o.key), ...stale, ...(state.untrusted === "all" ? existing : (state.untrusted ?? []))]);
     keys.delete(JOURNAL_KEY);
     options.beforeCommit?.();
     try {
