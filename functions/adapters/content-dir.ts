@@ -4,8 +4,8 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
-import { isAbsolute, join, relative, sep } from "node:path";
-import { isSourcePath, SITE_FILE, type ContentFile } from "../core/content.ts";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
+import { isArticlePath, isSourcePath, SITE_FILE, type ContentFile } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import { LIMITS } from "../core/limits.ts";
 
@@ -226,6 +226,11 @@ export class DirectoryContent implements ContentSource {
         if (!inside(target)) {
           err(path, "is a symbolic link to a file outside the content directory: not read");
           return undefined;
+        }
+        // A link beside its target (`old-name.md` → `new-name.md`, kept for an old URL): both are
+        // read, so one article is published twice, under two slugs and two ids.
+        if (path !== SITE_FILE && articlesReal !== undefined && dirname(target) === articlesReal && isArticlePath(`${ARTICLES_PREFIX}${basename(target)}`)) {
+          issues.push({ file: path, field: "file", severity: "warning", message: `is a symbolic link to ${ARTICLES_PREFIX}${basename(target)}: the article is published twice, under two slugs (and two ids)` });
         }
         if (!attempt(() => statSync(full))?.isFile()) {
           if (reported(path)) err(path, "is not a regular file");

@@ -57,11 +57,33 @@ export interface ArticleResult {
   issues: ContentIssue[];
 }
 
+/** The file's name without its `.md`. */
+function fileBase(file: string): string {
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  return /\.md$/i.test(name) ? name.slice(0, -3) : name;
+}
+
 /** The slug a file name gives: `articles/Ankara Talks.md` → `ankara-talks`. */
 export function slugFromFile(file: string): string {
-  const name = file.slice(file.lastIndexOf("/") + 1);
-  const base = /\.md$/i.test(name) ? name.slice(0, -3) : name;
+  const base = fileBase(file);
   return SLUG_RE.test(base) && base.length <= LIMITS.slugChars ? base : slugify(base, LIMITS.slugChars);
+}
+
+/**
+ * What to tell of a file whose name is not its own slug (`Rome talks.md` → rome-talks,
+ * `日本語.md` → a hash), when no `slug:` is written: the slug is the article's URL, and its id
+ * unless `id:` is written, so a name that hides it surprises, and renaming the file later to
+ * "fix" it makes readers see a new item. Undefined for a name that is its slug.
+ */
+function fileNameNote(file: string): string | undefined {
+  const base = fileBase(file);
+  const slug = slugFromFile(file);
+  if (slug === base) return undefined;
+  const what = "the article's URL, and its id unless id: is written";
+  if (slugify(base, LIMITS.slugChars) === slug && /^t-[0-9a-f]{12}$/.test(slug) && !/[a-z0-9]/i.test(base.normalize("NFKD"))) {
+    return `the file name has nothing a URL slug keeps (Latin letters, digits), so the slug is ${slug}: ${what}. Write slug: in the front matter, or name the file in Latin letters`;
+  }
+  return `the file name is read as the slug ${slug}: ${what}. Name the file ${slug}.md (the same slug: readers see no change), so that its name shows it`;
 }
 
 /**
@@ -194,6 +216,8 @@ function interpret(
   }
 
   const identity = identify(file, value, site, (key) => fmLine(lineOf([key])));
+  const nameNote = value.slug === undefined ? fileNameNote(file) : undefined;
+  if (nameNote) warn("file", nameNote);
   if (!result.success) return { identity, issues };
 
   const fm = result.data;

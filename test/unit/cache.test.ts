@@ -478,13 +478,14 @@ describe("build cache", () => {
     ];
     for (const [file, fields] of cases) {
       const r = parseArticle(file, bytes(articleText(fields, "Body.")), TEST_SITE);
-      expect(r.issues, file).toEqual([]);
+      // The one warning: a file name read as another slug (told, kept with the entry).
+      expect(r.issues.map((i) => i.field), file).toEqual(file.includes(" ") ? ["file"] : []);
       const entry = toEntry(undefined, "0".repeat(64), r, false, TEST_SITE.site_url);
       const back = entryResult(file, JSON.parse(JSON.stringify(entry)) as typeof entry, TEST_SITE.site_url);
       expect(back, file).toEqual({ ...r, article: { ...r.article, markdown: "" } });
       // What is derived is not stored.
       expect(entry.article!.url === undefined, file).toBe(r.article!.url === `${TEST_SITE.site_url}articles/${r.article!.slug}`);
-      expect(entry.issues).toBeUndefined();
+      expect(entry.issues === undefined, file).toBe(r.issues.length === 0);
     }
   });
 

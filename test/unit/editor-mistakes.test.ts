@@ -6,7 +6,7 @@
  * quoted as written, URLs of local copies, a date a year or more ahead, time zones that do not
  * do what their names suggest, and no warning drawn from the placeholder settings.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -375,5 +375,26 @@ describe("8. every article gone while the feeds hold items", () => {
     await build({ source: new DirectoryContent(drafts), store: store2, now: Date.now() });
     await writeFile(join(drafts, "articles", "a.md"), article(TITLE, DATE, "draft: true"));
     expect((await build({ source: new DirectoryContent(drafts), store: store2, now: Date.now() })).drafts).toBe(1);
+  });
+});
+
+describe("9. a file name that is not its slug, and a link beside its target", () => {
+  it("tells the slug a file name is read as: the article's URL and id", async () => {
+    expect(await told({ "Rome talks": article(TITLE, DATE), "日本語": article(TITLE, "date: 2020-06-20T10:00:00Z"), ok: article(TITLE, "date: 2020-06-21T10:00:00Z") })).toEqual([
+      "articles/Rome talks.md: warning: file: the file name is read as the slug rome-talks: the article's URL, and its id unless id: is written. Name the file rome-talks.md (the same slug: readers see no change), so that its name shows it",
+      "articles/日本語.md: warning: file: the file name has nothing a URL slug keeps (Latin letters, digits), so the slug is t-77710aedc74e: the article's URL, and its id unless id: is written. Write slug: in the front matter, or name the file in Latin letters",
+    ]);
+  });
+
+  it("says nothing when slug: is written, whatever the file is named", async () => {
+    expect(await told({ "Rome talks": article(TITLE, DATE, "slug: rome-talks-2020") })).toEqual([]);
+  });
+
+  it("tells a symbolic link beside its target: one article published twice", async () => {
+    const dir = await contentDir({ "new-name": article(TITLE, DATE) });
+    await symlink("new-name.md", join(dir, "articles", "old-name.md"));
+    expect((await validate(new DirectoryContent(dir))).issues.map(formatIssue)).toEqual([
+      "articles/old-name.md: warning: file: is a symbolic link to articles/new-name.md: the article is published twice, under two slugs (and two ids)",
+    ]);
   });
 });
