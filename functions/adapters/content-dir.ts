@@ -91,6 +91,14 @@ export function sizeProblem(path: string, size: number): string | undefined {
   return size > limit ? `is ${size} bytes; at most ${limit} bytes are allowed` : undefined;
 }
 
+/** `articles/x.md/`: a folder named as an article. */
+const FOLDER_NOT_ARTICLE = "is a folder, not a file: an article is one Markdown file in articles/";
+
+/** `site.yml`, `Site.yaml` beside the content: read by no one (the settings are site.yaml). */
+function misnamedSettings(name: string): string | undefined {
+  return name !== SITE_FILE && /^site\.ya?ml$/i.test(name) ? `is not read: the settings file is named ${SITE_FILE} (rename it)` : undefined;
+}
+
 export function fileIssue(file: string, message: string): ContentIssue {
   return { file, field: "file", message, severity: "error" };
 }
@@ -137,7 +145,7 @@ export class DirectoryContent implements ContentSource {
     try {
       rootReal = await realpath(this.root);
     } catch {
-      err(".", `content directory ${this.root} does not exist`);
+      err(".", `content directory ${this.root} does not exist${this.root === "content" ? " (give the folder that holds site.yaml and articles/ with --content DIR)" : ""}`);
       return { files: [], issues, unchanged, unreadable: true };
     }
     if (!(await stat(rootReal)).isDirectory()) {
@@ -183,7 +191,7 @@ export class DirectoryContent implements ContentSource {
         // Markdown files beside site.yaml (content/geneva.md) are read by no one: told.
         for (const d of await readdir(this.root, { withFileTypes: true }).catch(() => [])) {
           if (d.isFile() || d.isSymbolicLink()) {
-            const why = misplacedArticle(d.name);
+            const why = misplacedArticle(d.name) ?? misnamedSettings(d.name);
             if (why) issues.push({ file: d.name, field: "file", severity: "warning", message: why });
           }
         }
@@ -194,7 +202,7 @@ export class DirectoryContent implements ContentSource {
         err(
           "articles/",
           code === "ENOENT"
-            ? "is missing: the content directory needs an articles/ folder (an empty one for a site with no articles yet)"
+            ? `is missing: the content directory needs an articles/ folder (an empty one for a site with no articles yet)${basename(rootReal) === "articles" ? `; ${this.root} is itself an articles/ folder: give its parent, the folder that holds site.yaml` : ""}`
             : code === "ENOTDIR"
               ? "is not a folder: articles go in an articles/ folder"
               : `cannot be read (${code ?? (e as Error).message}): no article was read`,
@@ -211,7 +219,7 @@ export class DirectoryContent implements ContentSource {
       const full = path === SITE_FILE ? join(this.root, SITE_FILE) : `${articlesDir}${sep}${path.slice(ARTICLES_PREFIX.length)}`;
       // Never open a folder, FIFO or device: opening a FIFO would wait for a writer.
       if (special && !link) {
-        if (reported(path)) err(path, "is not a regular file");
+        if (reported(path)) err(path, attempt(() => statSync(full))?.isDirectory() ? FOLDER_NOT_ARTICLE : "is not a regular file");
         return undefined;
       }
       if (link) {
@@ -247,8 +255,9 @@ export class DirectoryContent implements ContentSource {
       let fd: number;
       try {
         fd = openSync(full, "r");
-      } catch {
-        if (reported(path)) err(path, "could not be opened");
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (reported(path)) err(path, `could not be opened (${code === "EACCES" || code === "EPERM" ? `${code}: the build may not read it` : (code ?? (e as Error).message)})`);
         return undefined;
       }
       try {

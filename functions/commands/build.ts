@@ -57,7 +57,8 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   const store: ObjectStore = values.out
     ? new DirectoryStore(values.out)
     : (await import("../adapters/s3-store.ts")).storeForBucket(values.bucket!, values.endpoint, values.region);
-  const bar = progress(!values.json && process.stderr.isTTY === true);
+  // Not on a terminal that cannot move the cursor back (TERM=dumb: an editor's shell buffer).
+  const bar = progress(!values.json && process.stderr.isTTY === true && process.env.TERM !== "dumb");
   // Ctrl-C while publishing finishes the publish first: the output is never left a mix (interrupt.ts).
   const guard = interruptGuard(store.description, bar.end);
   const onPhase = (name: string) => {

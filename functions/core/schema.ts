@@ -413,5 +413,9 @@ function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined):
     if (field === "date" || field === "updated") return `expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: ${read}`;
     return `${issue.message}: ${read}; put it in quotes, like "${written}"`;
   }
+  // `draft: "false"` (or `'yes'`): the quotes make it text, and a text is neither.
+  if (issue.code === "invalid_type" && issue.expected === "boolean" && typeof issue.input === "string" && /^(?:true|false)$/i.test(issue.input.trim())) {
+    return `${issue.message}, without quotes: "${issue.input}" in quotes is text; write ${issue.input.trim().toLowerCase()}`;
+  }
   return issue.message;
 }

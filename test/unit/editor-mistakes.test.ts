@@ -398,3 +398,27 @@ describe("9. a file name that is not its slug, and a link beside its target", ()
     ]);
   });
 });
+
+describe("10. a content folder set up wrong", () => {
+  it("names site.yml as not read, and a folder named like an article as a folder", async () => {
+    const dir = await contentDir({ a: article(TITLE, DATE) });
+    await rm(join(dir, "site.yaml"));
+    await writeFile(join(dir, "site.yml"), siteYaml());
+    await mkdir(join(dir, "articles", "x.md"));
+    expect((await validate(new DirectoryContent(dir))).issues.map(formatIssue)).toEqual([
+      "articles/x.md: file: is a folder, not a file: an article is one Markdown file in articles/",
+      "site.yaml: file: is missing: the content directory needs a site.yaml with title, description, site_url, feed_url and language",
+      "site.yml: warning: file: is not read: the settings file is named site.yaml (rename it)",
+    ]);
+  });
+
+  it("points from an articles/ folder given as the content folder to its parent", async () => {
+    const dir = await contentDir({ a: article(TITLE, DATE) });
+    const issues = (await validate(new DirectoryContent(join(dir, "articles")))).issues.map(formatIssue);
+    expect(issues).toContain(`articles/: file: is missing: the content directory needs an articles/ folder (an empty one for a site with no articles yet); ${join(dir, "articles")} is itself an articles/ folder: give its parent, the folder that holds site.yaml`);
+  });
+
+  it('says of draft: "false" that the quotes make it text', async () => {
+    expect(await told({ a: article(TITLE, DATE, 'draft: "false"') })).toEqual(['articles/a.md:4: draft: expected true or false, without quotes: "false" in quotes is text; write false']);
+  });
+});
