@@ -377,7 +377,7 @@ function removedWarnings(file: string, bodyLine: number, all: readonly RemovedHt
   const seen = new Set<string>();
   const removed = all.filter((r) => !seen.has(`${r.line} ${r.what}`) && seen.add(`${r.line} ${r.what}`));
   const warn = (line: number, message: string): ContentIssue => ({ file, line: line + bodyLine - 1, field: "body", message, severity: "warning" });
-  const shown = removed.slice(0, REMOVED_HTML_WARNINGS).map((r) => warn(r.line, `not published: ${r.what}; README "What HTML an article may contain" lists what is kept`));
+  const shown = removed.slice(0, REMOVED_HTML_WARNINGS).map((r) => warn(r.line, r.message ?? `not published: ${r.what}; README "What HTML an article may contain" lists what is kept`));
   const more = removed.length - shown.length;
   if (more > 0) shown.push(warn(removed[REMOVED_HTML_WARNINGS]!.line, `not published: ${more} more piece${more === 1 ? "" : "s"} from here on`));
   return shown;

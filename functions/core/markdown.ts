@@ -12,9 +12,17 @@ import { escapeHtmlText, feedSafeHtml } from "./html.ts";
 import MarkdownIt, { type Token } from "markdown-it";
 import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
+import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 
-const md = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
+// linkify: bare http(s) URLs become links (GFM's autolinks), found before emphasis, so that
+// `https://example.org/_private_/file` is not read as emphasis inside the URL. Only with their
+// scheme: a fuzzy `file.py` would link Paraguay, and ftp: or `//` links would be refused anyway.
+const md = new MarkdownIt("default", { html: true, linkify: true, typographer: false });
+md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null);
+// The same without linkify, for a body with no "://" at all (most): linkify's scan of every
+// text token was a quarter of the conversion's time.
+const mdNoUrls = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
 const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
 // Every link and image is parsed as one, whatever its URL: markdown-it's own check refused
@@ -22,7 +30,53 @@ const direct = new MarkdownIt("default", { html: true, linkify: false, typograph
 // written, published as text with no word to the editor. The URL is judged here instead, like
 // any other: dropped from the link by the allow-list (both paths), and told (refusedLinks).
 md.validateLink = () => true;
+mdNoUrls.validateLink = () => true;
 direct.validateLink = () => true;
+
+const KNOWN_TAGS: ReadonlySet<string> = new Set(htmlTagNames);
+const INLINE_TAG_NAME = /^<\/?([A-Za-z][A-Za-z0-9-]*)/;
+
+/**
+ * `The <Ministry> said`, `Dear <NAME>`: a word in angle brackets that is no HTML element is text
+ * the editor wrote, not a tag to remove with nothing left of it (a custom element, named with a
+ * hyphen, stays a tag: an embed's).
+ */
+function wordsInAngleBrackets(state: { tokens: Token[] }): void {
+  for (const block of state.tokens) {
+    if (block.type !== "inline" || !block.children) continue;
+    for (const t of block.children) {
+      if (t.type !== "html_inline") continue;
+      const name = INLINE_TAG_NAME.exec(t.content)?.[1];
+      if (name && !name.includes("-") && !KNOWN_TAGS.has(name.toLowerCase())) t.type = "text";
+    }
+  }
+}
+
+/**
+ * An ordered list numbered as written where the numbers do not count up by one: `1974. Oil
+ * boom.` then `2011. Uprising.` is a list to Markdown, which a reader shows as 1974, 1975: each
+ * item whose number would be shown otherwise gets it as its `value`. `1. 1. 1.` (Markdown's lazy
+ * numbering, shown 1, 2, 3) and `1. 2. 3.` are left as they are.
+ */
+function writtenNumbers(state: { tokens: Token[] }): void {
+  const tokens = state.tokens;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.type !== "ordered_list_open") continue;
+    const level = tokens[i]!.level + 1;
+    const items: Token[] = [];
+    for (let j = i + 1; j < tokens.length && tokens[j]!.level >= level; j++) {
+      if (tokens[j]!.type === "list_item_open" && tokens[j]!.level === level) items.push(tokens[j]!);
+    }
+    const numbers = items.map((t) => Number(t.info));
+    if (numbers.some(Number.isNaN) || numbers.every((n) => n === numbers[0]) || numbers.every((n, k) => n === numbers[0]! + k)) continue;
+    for (let k = 1; k < items.length; k++) if (numbers[k] !== numbers[k - 1]! + 1) items[k]!.attrSet("value", String(numbers[k]));
+  }
+}
+
+for (const parser of [md, mdNoUrls]) {
+  parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
+  parser.core.ruler.push("written_numbers", writtenNumbers);
+}
 
 /** The HTML allow-list. Documented in README.md ("What HTML an article may contain"). */
 export const ALLOWED_TAGS = [
@@ -39,9 +93,11 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   q: ["cite"],
   blockquote: ["cite"],
   time: ["datetime"],
-  th: ["colspan", "rowspan", "scope"],
-  td: ["colspan", "rowspan"],
+  // style: only a table column's alignment (`|---:|`), the one style Markdown writes (TABLE_ALIGN).
+  th: ["colspan", "rowspan", "scope", "style"],
+  td: ["colspan", "rowspan", "style"],
   ol: ["start", "reversed"],
+  li: ["value"],
   code: ["class"],
 };
 
@@ -57,7 +113,10 @@ const ALLOWED_SCHEMES = ["http", "https", "mailto"];
 const IMG_SCHEMES = ["http", "https"];
 /** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml). */
 const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
-const CODE_CLASS = /^language-[a-z0-9+#-]+$/;
+const CODE_CLASS = /^language-[A-Za-z0-9+#-]+$/;
+/** The alignment of a table's column, as markdown-it writes it and sanitize-html keeps it. */
+const TABLE_ALIGN = /^text-align:(?:left|right|center)$/;
+const ALLOWED_STYLES = { "text-align": [/^(?:left|right|center)$/] };
 
 function absolutise(value: string, base: string): string {
   try {
@@ -72,6 +131,7 @@ export function sanitize(html: string, baseUrl: string): string {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: ALLOWED_ATTRIBUTES,
     allowedClasses: { code: [CODE_CLASS] },
+    allowedStyles: { th: ALLOWED_STYLES, td: ALLOWED_STYLES },
     allowedSchemes: ALLOWED_SCHEMES,
     allowedSchemesByTag: { img: IMG_SCHEMES },
     allowProtocolRelative: false,
@@ -198,6 +258,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
         value = absolutise(value, baseUrl);
         if (naughtyUrl(value, schemesFor(t.tag))) continue;
       }
+      if (name === "style" && !TABLE_ALIGN.test(value)) continue;
       if (value === "" && name !== "alt") continue;
       kept.push([name, value]);
     }
@@ -248,10 +309,14 @@ const NESTING_CONTAINERS = new Set([
   "bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close", "blockquote_open", "blockquote_close",
 ]);
 
-/** What the allow-list removes (raw HTML, a refused link or image URL): what, and its body line (1-based). */
+/**
+ * What the allow-list removes (raw HTML, a refused link or image URL): what, and its body line
+ * (1-based). `message`: a note on something kept but likely not meant (bodyNotes), said as is.
+ */
 export interface RemovedHtml {
   line: number;
   what: string;
+  message?: string;
 }
 
 export type MarkdownResult = { ok: true; html: string; removed?: RemovedHtml[] } | { ok: false; message: string; line?: number };
@@ -328,6 +393,8 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
             if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
+            } else if (attr === "style" && !TABLE_ALIGN.test(value.replace(/[\s;]+/g, ""))) {
+              note(line, `the style of ${tag} (only text-align is kept)`);
             } else if (name === "code" && attr === "class" && !value.split(/\s+/).filter(Boolean).every((c) => CODE_CLASS.test(c))) {
               note(line, `the class of <code> (only language-… is kept)`);
             }
@@ -392,9 +459,37 @@ function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
   return found.sort((a, b) => a.line - b.line);
 }
 
+/** `[text][label]` left as written: no `[label]: URL` line defines it. */
+const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
+/** A relative link to a Markdown file (`other.md`, `./other.md#part`): a file of the content, not an article's address. */
+const MARKDOWN_FILE_LINK = /^(?![a-z][a-z0-9+.-]*:|\/\/)[^?#]*\.md(?:[?#]|$)/i;
+
+/**
+ * What is published as written but most likely not meant so: lines indented by 4 spaces or a
+ * tab (Markdown's code, shown in a monospace box), a reference link whose label is defined
+ * nowhere (published as `[text][label]`), and a link to a `.md` file (readers get a URL of no
+ * page: an article's address is /articles/<slug>).
+ */
+function bodyNotes(tokens: Token[]): RemovedHtml[] {
+  const found: RemovedHtml[] = [];
+  walkLines(tokens, (t, line) => {
+    if (t.type === "code_block") {
+      found.push({ line, what: "indented code", message: "is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)" });
+    } else if (t.type === "inline" && t.children) {
+      const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");
+      const ref = UNDEFINED_REFERENCE.exec(text);
+      if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
+    } else if (t.type === "link_open") {
+      const href = String(t.attrGet("href") ?? "");
+      if (MARKDOWN_FILE_LINK.test(href)) found.push({ line, what: `link to ${href}`, message: `links to the file ${href}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)` });
+    }
+  });
+  return found;
+}
+
 /** `direct: false` always takes the sanitize-html path (tests compare the two). */
 export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean } = {}): MarkdownResult {
-  const tokens = md.parse(markdown, {});
+  const tokens = (markdown.includes("://") ? md : mdNoUrls).parse(markdown, {});
   // Count lists and blockquotes themselves: markdown-it's `level` also counts list items and
   // paragraphs, so it measures a list level as two and a blockquote level as one.
   let nesting = 0;
@@ -411,7 +506,7 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  const links = refusedLinks(tokens, baseUrl);
+  const links = [...refusedLinks(tokens, baseUrl), ...bodyNotes(tokens)].sort((a, b) => a.line - b.line);
   if (directMax >= 0) {
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };

@@ -166,3 +166,44 @@ describe("the allow-list", () => {
     expect([...ALLOWED_TAGS].sort()).toEqual([...DOCUMENTED_TAGS].sort());
   });
 });
+
+describe("what editors write that Markdown reads otherwise", () => {
+  const notes = (markdown: string) => {
+    const r = renderMarkdown(markdown, BASE);
+    return r.ok ? (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) : [r.message];
+  };
+
+  it("keeps paragraphs led by years as written: 1974, 2011, 2020, not 1974, 1975, 1976", () => {
+    expect(html("1974. Oil boom.\n\n2011. Uprising.\n\n2020. Berlin.")).toBe(
+      '<ol start="1974">\n<li>\n<p>Oil boom.</p>\n</li>\n<li value="2011">\n<p>Uprising.</p>\n</li>\n<li value="2020">\n<p>Berlin.</p>\n</li>\n</ol>',
+    );
+    // Markdown's own numbering is left alone: lazy 1. 1. 1., and counting 1. 2. 3.
+    expect(html("1. a\n1. b\n1. c")).toBe("<ol>\n<li>a</li>\n<li>b</li>\n<li>c</li>\n</ol>");
+    expect(html("1. a\n2. b\n3. c")).toBe("<ol>\n<li>a</li>\n<li>b</li>\n<li>c</li>\n</ol>");
+  });
+
+  it("links bare http(s) URLs, with nothing in them read as emphasis; not www. or a file name", () => {
+    expect(html("Source: https://example.org/_private_/file and file.py")).toBe('<p>Source: <a href="https://example.org/_private_/file">https://example.org/_private_/file</a> and file.py</p>');
+    expect(html("www.example.com and ftp://x.example/f")).toBe("<p>www.example.com and ftp://x.example/f</p>");
+  });
+
+  it("publishes a word in angle brackets as text, not as a tag removed with nothing left", () => {
+    expect(html("The <Ministry> said. Dear <NAME>, press <Enter>.")).toBe("<p>The &lt;Ministry&gt; said. Dear &lt;NAME&gt;, press &lt;Enter&gt;.</p>");
+    expect(notes("The <Ministry> said.")).toEqual([]);
+    // An element is still one: removed and told.
+    expect(notes("x <marquee>y</marquee>")).toEqual(["1: <marquee> (its text is kept)"]);
+  });
+
+  it("keeps a table's column alignment, and only that style", () => {
+    expect(html("| a |\n|--:|\n| 1 |")).toContain('<th style="text-align:right">a</th>');
+    expect(notes('<table><tr><td style="color:red">x</td></tr></table>')).toEqual(["1: the style of <td> (only text-align is kept)"]);
+  });
+
+  it("tells indented lines published as code, undefined reference links, and links to .md files", () => {
+    expect(notes("Para.\n\n    <!-- TODO: ask legal -->")).toEqual(["3: is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)"]);
+    expect(notes("See [the report][nope].\n\nAnd [this][ok].\n\n[ok]: https://x.example/")).toEqual(['1: [the report][nope] is published as written: no line "[nope]: https://…" defines that link']);
+    expect(notes("[earlier](./rome-talks.md) and [x](https://x.example/readme.md)")).toEqual(["1: links to the file ./rome-talks.md, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)"]);
+    // Fenced code is meant as code.
+    expect(notes("```\n    indented inside a fence\n```")).toEqual([]);
+  });
+});
