@@ -358,7 +358,11 @@ export function renderBody(article: Article): ContentIssue[] {
   if (!body.ok) return [bodyIssue(article.file, article.bodyLine, body)];
   // The whole content, caption and source line included, the same in every format.
   article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));
-  return removedWarnings(article.file, article.bodyLine, body.removed);
+  const told = removedWarnings(article.file, article.bodyLine, body.removed);
+  // Nothing for a reader to read but the title: most likely a body lost (a front matter never
+  // closed, a file cut short), said; a link post with a summary is fine.
+  if (article.contentHtml === "" && !article.summary) told.push({ file: article.file, line: article.bodyLine, field: "body", severity: "warning", message: "is empty, and there is no summary: readers show the title alone" });
+  return told;
 }
 
 function bodyIssue(file: string, bodyLine: number, failed: { message: string; line?: number }): ContentIssue {

@@ -86,6 +86,13 @@ export const ALLOWED_TAGS = [
   "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "span", "div", "details", "summary",
 ];
 
+/**
+ * Attributes every allowed element keeps: the writing direction and language of a passage
+ * (`<p dir="rtl" lang="ar">`), which readers need for Arabic or Hebrew inside an English article.
+ */
+const GLOBAL_ATTRIBUTES = ["dir", "lang"];
+const DIR_VALUES = ["ltr", "rtl", "auto"];
+
 const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   a: ["href", "title", "hreflang"],
   img: ["src", "alt", "title", "width", "height"],
@@ -126,10 +133,31 @@ function absolutise(value: string, base: string): string {
   }
 }
 
+/** sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by `transform`). */
+const SANITIZE_ATTRIBUTES = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
+
+/**
+ * Every allowed element's attributes before sanitize-html filters them: a `dir` other than ltr,
+ * rtl or auto dropped (sanitize-html's own value check leaves an empty `dir`), and the URL
+ * attribute made absolute against the article's URL.
+ */
+function transform(baseUrl: string) {
+  return (tagName: string, attribs: sanitizeHtml.Attributes) => {
+    let out = attribs;
+    if (out.dir !== undefined && !DIR_VALUES.includes(out.dir)) {
+      const { dir: _dir, ...rest } = out;
+      out = rest;
+    }
+    const attr = URL_ATTRS[tagName];
+    if (attr !== undefined && out[attr] !== undefined) out = { ...out, [attr]: absolutise(out[attr], baseUrl) };
+    return { tagName, attribs: out };
+  };
+}
+
 export function sanitize(html: string, baseUrl: string): string {
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
-    allowedAttributes: ALLOWED_ATTRIBUTES,
+    allowedAttributes: SANITIZE_ATTRIBUTES,
     allowedClasses: { code: [CODE_CLASS] },
     allowedStyles: { th: ALLOWED_STYLES, td: ALLOWED_STYLES },
     allowedSchemes: ALLOWED_SCHEMES,
@@ -138,15 +166,7 @@ export function sanitize(html: string, baseUrl: string): string {
     disallowedTagsMode: "discard",
     // Content of these is dropped with the tag, not shown as text.
     nonTextTags: [...DROPPED_WITH_CONTENT],
-    transformTags: Object.fromEntries(
-      Object.entries(URL_ATTRS).map(([tag, attr]) => [
-        tag,
-        (tagName: string, attribs: sanitizeHtml.Attributes) => ({
-          tagName,
-          attribs: attribs[attr] === undefined ? attribs : { ...attribs, [attr]: absolutise(attribs[attr], baseUrl) },
-        }),
-      ]),
-    ),
+    transformTags: { "*": transform(baseUrl) },
   });
   return finish(clean);
 }
@@ -390,7 +410,9 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           }
           const allowed = ALLOWED_ATTRIBUTES[name];
           for (const [attr, value] of Object.entries(attribs)) {
-            if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
+            if (GLOBAL_ATTRIBUTES.includes(attr)) {
+              if (attr === "dir" && !DIR_VALUES.includes(value)) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
+            } else if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
             } else if (attr === "style" && !TABLE_ALIGN.test(value.replace(/[\s;]+/g, ""))) {
@@ -473,7 +495,9 @@ const MARKDOWN_FILE_LINK = /^(?![a-z][a-z0-9+.-]*:|\/\/)[^?#]*\.md(?:[?#]|$)/i;
 function bodyNotes(tokens: Token[]): RemovedHtml[] {
   const found: RemovedHtml[] = [];
   walkLines(tokens, (t, line) => {
-    if (t.type === "code_block") {
+    if (t.type === "heading_open" && t.markup === "-") {
+      found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
+    } else if (t.type === "code_block") {
       found.push({ line, what: "indented code", message: "is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)" });
     } else if (t.type === "inline" && t.children) {
       const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");

@@ -422,3 +422,11 @@ describe("10. a content folder set up wrong", () => {
     expect(await told({ a: article(TITLE, DATE, 'draft: "false"') })).toEqual(['articles/a.md:4: draft: expected true or false, without quotes: "false" in quotes is text; write false']);
   });
 });
+
+describe("11. an article with nothing to read", () => {
+  it("is told when it has neither body nor summary; a summary is enough", async () => {
+    const empty = `---\ntitle: ${JSON.stringify("Talks")}\ndate: 2020-06-19T10:00:00Z\n---\n`;
+    expect(await told({ a: empty })).toEqual(["articles/a.md:5: warning: body: is empty, and there is no summary: readers show the title alone"]);
+    expect(await told({ a: `---\ntitle: Talks\ndate: 2020-06-19T10:00:00Z\nsummary: A link post.\n---\n` })).toEqual([]);
+  });
+});

@@ -199,6 +199,17 @@ describe("what editors write that Markdown reads otherwise", () => {
     expect(notes('<table><tr><td style="color:red">x</td></tr></table>')).toEqual(["1: the style of <td> (only text-align is kept)"]);
   });
 
+  it("keeps a passage's direction and language (Arabic, Hebrew), a dir other than ltr/rtl/auto dropped and told", () => {
+    expect(html('<p dir="rtl" lang="ar">مرحبا</p>')).toBe('<p dir="rtl" lang="ar">مرحبا</p>');
+    expect(html('<p dir="up">x</p>')).toBe("<p>x</p>");
+    expect(notes('<p dir="up">x</p>')).toEqual(["1: the dir of <p> (ltr, rtl or auto)"]);
+  });
+
+  it("tells a paragraph made a heading by a line of --- under it", () => {
+    expect(notes("The minister left.\n---\n\nNext.")).toEqual(["1: is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule"]);
+    expect(notes("The minister left.\n\n---\n\nNext.")).toEqual([]);
+  });
+
   it("tells indented lines published as code, undefined reference links, and links to .md files", () => {
     expect(notes("Para.\n\n    <!-- TODO: ask legal -->")).toEqual(["3: is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)"]);
     expect(notes("See [the report][nope].\n\nAnd [this][ok].\n\n[ok]: https://x.example/")).toEqual(['1: [the report][nope] is published as written: no line "[nope]: https://…" defines that link']);
