@@ -373,7 +373,7 @@ function bodyIssue(file: string, bodyLine: number, failed: { message: string; li
 /** Warnings per file about what the allow-list removed (raw HTML, refused URLs): at most this many, then a count. */
 export const REMOVED_HTML_WARNINGS = 10;
 
-/** A warning for each thing the allow-list removed (markdown.ts removedHtml, refusedLinks). */
+/** A warning for each thing the allow-list removed (markdown.ts removedHtml, bodyWarnings). */
 function removedWarnings(file: string, bodyLine: number, all: readonly RemovedHtml[] | undefined): ContentIssue[] {
   if (!all?.length) return [];
   // The same thing on one line said once (two ftp: links, an onclick on two tags): the build

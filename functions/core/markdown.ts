@@ -28,7 +28,7 @@ const direct = new MarkdownIt("default", { html: true, linkify: false, typograph
 // Every link and image is parsed as one, whatever its URL: markdown-it's own check refused
 // `javascript:`, `file:` and most `data:` links by leaving `[text](file:///C:/…)` as it was
 // written, published as text with no word to the editor. The URL is judged here instead, like
-// any other: dropped from the link by the allow-list (both paths), and told (refusedLinks).
+// any other: dropped from the link by the allow-list (both paths), and told (bodyWarnings).
 md.validateLink = () => true;
 mdNoUrls.validateLink = () => true;
 direct.validateLink = () => true;
@@ -268,7 +268,7 @@ function cleanAttributes(tokens: Token[], baseUrl: string): void {
   for (const t of tokens) {
     if (t.children) cleanAttributes(t.children, baseUrl);
     if (!t.attrs) continue;
-    // A refused URL is dropped here and reported to the editor by refusedLinks.
+    // A refused URL is dropped here and reported to the editor by bodyWarnings.
     const allowed = ALLOWED_ATTRIBUTES[t.tag];
     const kept: [string, string][] = [];
     for (const [name, raw] of t.attrs) {
@@ -331,7 +331,7 @@ const NESTING_CONTAINERS = new Set([
 
 /**
  * What the allow-list removes (raw HTML, a refused link or image URL): what, and its body line
- * (1-based). `message`: a note on something kept but likely not meant (bodyNotes), said as is.
+ * (1-based). `message`: a note on something kept but likely not meant (bodyWarnings), said as is.
  */
 export interface RemovedHtml {
   line: number;
@@ -464,18 +464,45 @@ function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): vo
 }
 
 /**
- * Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
- * `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
- * the URL): the body line of each, in line order.
+ * In one walk of the tokens, with the body line of each, in line order:
+ * - Markdown links and images whose URL the allow-list refuses (`[x](ftp://…)`,
+ *   `![x](data:image/png…)`: markdown-it lets them through, `sanitize` and the direct path drop
+ *   the URL);
+ * - what is published as written but most likely not meant so (a `message` each): lines indented
+ *   by 4 spaces or a tab (Markdown's code, shown in a monospace box), a paragraph made a heading
+ *   by a `---` under it, a reference link whose label is defined nowhere (published as
+ *   `[text][label]`), and a link to a `.md` file (readers get a URL of no page: an article's
+ *   address is /articles/<slug>).
  */
-function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
+function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
   const found: RemovedHtml[] = [];
   walkLines(tokens, (t, line) => {
-    const attr = t.type === "link_open" ? "href" : t.type === "image" ? "src" : undefined;
-    const raw = attr && t.attrGet(attr);
-    const url = raw === undefined || raw === null ? "" : String(raw);
-    if (url && naughtyUrl(absolutise(url, baseUrl), schemesFor(t.tag))) {
-      found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
+    switch (t.type) {
+      case "link_open":
+      case "image": {
+        const raw = t.attrGet(t.type === "image" ? "src" : "href");
+        const url = raw === undefined || raw === null ? "" : String(raw);
+        if (url && naughtyUrl(absolutise(url, baseUrl), schemesFor(t.tag))) {
+          found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
+        } else if (t.type === "link_open" && MARKDOWN_FILE_LINK.test(url)) {
+          found.push({ line, what: `link to ${url}`, message: `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)` });
+        }
+        break;
+      }
+      case "code_block":
+        found.push({ line, what: "indented code", message: "is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)" });
+        break;
+      case "heading_open":
+        if (t.markup === "-") found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
+        break;
+      case "inline": {
+        // The inline source first (one native scan): its text joined only where `][` appears.
+        if (!t.children || !t.content.includes("][")) break;
+        const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");
+        const ref = UNDEFINED_REFERENCE.exec(text);
+        if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
+        break;
+      }
     }
   });
   return found.sort((a, b) => a.line - b.line);
@@ -485,31 +512,6 @@ function refusedLinks(tokens: Token[], baseUrl: string): RemovedHtml[] {
 const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
 /** A relative link to a Markdown file (`other.md`, `./other.md#part`): a file of the content, not an article's address. */
 const MARKDOWN_FILE_LINK = /^(?![a-z][a-z0-9+.-]*:|\/\/)[^?#]*\.md(?:[?#]|$)/i;
-
-/**
- * What is published as written but most likely not meant so: lines indented by 4 spaces or a
- * tab (Markdown's code, shown in a monospace box), a reference link whose label is defined
- * nowhere (published as `[text][label]`), and a link to a `.md` file (readers get a URL of no
- * page: an article's address is /articles/<slug>).
- */
-function bodyNotes(tokens: Token[]): RemovedHtml[] {
-  const found: RemovedHtml[] = [];
-  walkLines(tokens, (t, line) => {
-    if (t.type === "heading_open" && t.markup === "-") {
-      found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
-    } else if (t.type === "code_block") {
-      found.push({ line, what: "indented code", message: "is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)" });
-    } else if (t.type === "inline" && t.children) {
-      const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");
-      const ref = UNDEFINED_REFERENCE.exec(text);
-      if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
-    } else if (t.type === "link_open") {
-      const href = String(t.attrGet("href") ?? "");
-      if (MARKDOWN_FILE_LINK.test(href)) found.push({ line, what: `link to ${href}`, message: `links to the file ${href}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)` });
-    }
-  });
-  return found;
-}
 
 /** `direct: false` always takes the sanitize-html path (tests compare the two). */
 export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean } = {}): MarkdownResult {
@@ -530,7 +532,7 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  const links = [...refusedLinks(tokens, baseUrl), ...bodyNotes(tokens)].sort((a, b) => a.line - b.line);
+  const links = bodyWarnings(tokens, baseUrl);
   if (directMax >= 0) {
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
