@@ -12,7 +12,7 @@ import { parseYaml } from "./yaml.ts";
 import { quickYaml, topLevelKeyLine } from "./quick-yaml.ts";
 import { offsetText, parseContentDate, zonedRfc3339 } from "./dates.ts";
 import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
-import { articleHtml, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
+import { articleHtml, escapeHtmlText, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
 import { holdsXmlIllegal, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
@@ -362,6 +362,10 @@ export function renderBody(article: Article): ContentIssue[] {
   // Nothing for a reader to read but the title: most likely a body lost (a front matter never
   // closed, a file cut short), said; a link post with a summary is fine.
   if (article.contentHtml === "" && !article.summary) told.push({ file: article.file, line: article.bodyLine, field: "body", severity: "warning", message: "is empty, and there is no summary: readers show the title alone" });
+  // `# Libya talks` first, the title again (a page's habit): readers show it twice.
+  if (body.html.startsWith(`<h1>${escapeHtmlText(article.title)}</h1>`)) {
+    told.push({ file: article.file, line: article.bodyLine + (article.markdown.match(/^\s*\n/)?.[0].split("\n").length ?? 1) - 1, field: "body", severity: "warning", message: "begins with the title as a heading: readers show the title above the content already, so it appears twice; remove the heading" });
+  }
   return told;
 }
 

@@ -496,11 +496,13 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
         if (t.markup === "-") found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
         break;
       case "inline": {
-        // The inline source first (one native scan): its text joined only where `][` appears.
-        if (!t.children || !t.content.includes("][")) break;
+        // The inline source first (one native scan each): its text joined only where `][` or `[^` appears.
+        if (!t.children || (!t.content.includes("][") && !t.content.includes("[^"))) break;
         const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");
         const ref = UNDEFINED_REFERENCE.exec(text);
         if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
+        const note = FOOTNOTE.exec(text);
+        if (note) found.push({ line, what: "footnote", message: `${note[0]} is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link` });
         break;
       }
     }
@@ -510,6 +512,8 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
 
 /** `[text][label]` left as written: no `[label]: URL` line defines it. */
 const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
+/** `[^1]` (a footnote mark or its definition in some Markdown dialects): text in CommonMark. */
+const FOOTNOTE = /\[\^[^\]\s]{1,40}\]/;
 /** A relative link to a Markdown file (`other.md`, `./other.md#part`): a file of the content, not an article's address. */
 const MARKDOWN_FILE_LINK = /^(?![a-z][a-z0-9+.-]*:|\/\/)[^?#]*\.md(?:[?#]|$)/i;
 

@@ -430,3 +430,11 @@ describe("11. an article with nothing to read", () => {
     expect(await told({ a: `---\ntitle: Talks\ndate: 2020-06-19T10:00:00Z\nsummary: A link post.\n---\n` })).toEqual([]);
   });
 });
+
+describe("12. the title again as the body's first heading", () => {
+  it("is told: readers show the title above the content already", async () => {
+    const a = `---\ntitle: Libya talks resume\ndate: 2020-06-19T10:00:00Z\n---\n\n# Libya talks resume\n\nThe talks resumed.\n`;
+    expect(await told({ a })).toEqual(["articles/a.md:6: warning: body: begins with the title as a heading: readers show the title above the content already, so it appears twice; remove the heading"]);
+    expect(await told({ a: a.replace("# Libya talks resume", "# Background") })).toEqual([]);
+  });
+});

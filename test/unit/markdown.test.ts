@@ -214,6 +214,10 @@ describe("what editors write that Markdown reads otherwise", () => {
     expect(notes("Para.\n\n    <!-- TODO: ask legal -->")).toEqual(["3: is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)"]);
     expect(notes("See [the report][nope].\n\nAnd [this][ok].\n\n[ok]: https://x.example/")).toEqual(['1: [the report][nope] is published as written: no line "[nope]: https://…" defines that link']);
     expect(notes("[earlier](./rome-talks.md) and [x](https://x.example/readme.md)")).toEqual(["1: links to the file ./rome-talks.md, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)"]);
+    expect(notes("As the ministry said.[^1]\n\n[^1]: Statement of 19 June.")).toEqual([
+      "1: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
+      "3: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
+    ]);
     // Fenced code is meant as code.
     expect(notes("```\n    indented inside a fence\n```")).toEqual([]);
   });
