@@ -60,7 +60,10 @@ export default async function cmdBuild(args: string[]): Promise<number> {
   // Not on a terminal that cannot move the cursor back (TERM=dumb: an editor's shell buffer).
   const bar = progress(!values.json && process.stderr.isTTY === true && process.env.TERM !== "dumb");
   // Ctrl-C while publishing finishes the publish first: the output is never left a mix (interrupt.ts).
-  const guard = interruptGuard(store.description, bar.end);
+  const guard = interruptGuard(store.description, {
+    beforeSay: bar.end,
+    onStop: values.json ? (message) => process.stdout.write(`${JSON.stringify({ ok: false, error: { name: "Interrupted", message } }, null, 2)}\n`) : undefined,
+  });
   const onPhase = (name: string) => {
     guard.phase(name);
     bar.phase(name);
@@ -70,6 +73,7 @@ export default async function cmdBuild(args: string[]): Promise<number> {
     const outWrong = values.out === undefined ? undefined : await outProblem(values.out, values.content);
     if (outWrong) throw new PublishError(`${outWrong}; nothing was written`);
     const report = await build({ source: new DirectoryContent(values.content), store, now, cache: !values["no-cache"], allowEmpty: values["allow-empty"], onPhase, onProgress: bar.count });
+    guard.dispose();
     bar.end();
     if (values.ping) await pingAfterPublish(store, report.written, { log: (line) => process.stderr.write(`${line}\n`) });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: true, ...report, warnings: report.warnings.map((w) => displayIssue(values.content, w)) }, null, 2)}\n`);
@@ -97,12 +101,11 @@ export default async function cmdBuild(args: string[]): Promise<number> {
       else process.stderr.write(`Build failed: ${err.message}\n`);
       return 1;
     }
-    if (values.json) {
-      json({ name: "Error", message: (err as Error).message ?? String(err) });
-      process.stderr.write(`syndicate: ${(err as Error).stack ?? err}\n`);
-      return 1;
-    }
-    throw err;
+    // The unforeseen: its stack on stderr (as the CLI's own handler writes it), told before a
+    // stop asked while publishing ends the process (the finally below).
+    if (values.json) json({ name: "Error", message: (err as Error).message ?? String(err) });
+    process.stderr.write(`syndicate: ${(err as Error).stack ?? err}\n`);
+    return 1;
   } finally {
     guard.dispose();
   }

@@ -31,15 +31,23 @@ const processDeps: InterruptDeps = {
 export interface InterruptGuard {
   /** The build's phase, as BuildOptions.onPhase tells it. */
   phase(name: string): void;
-  /** The build is over (done or failed): signals get their default action again. */
+  /**
+   * The build is over (done or failed): signals get their default action again (Ctrl-C while the
+   * report prints, or during `--ping`, stops at once: everything is published). A stop asked
+   * while publishing is made now, once a failed publish's error is told.
+   */
   dispose(): void;
 }
 
-/**
- * `target`: the output as the user knows it (the store's description). `beforeSay`: clears a
- * progress line before a message.
- */
-export function interruptGuard(target: string, beforeSay: () => void = () => undefined, deps: InterruptDeps = processDeps): InterruptGuard {
+export interface InterruptOptions {
+  /** Called before each message: clears a progress line. */
+  beforeSay?: () => void;
+  /** Called with the last message before the process stops (`build --json` prints it as its one JSON object). */
+  onStop?: (message: string) => void;
+}
+
+/** `target`: the output as the user knows it (the store's description). */
+export function interruptGuard(target: string, { beforeSay = () => undefined, onStop }: InterruptOptions = {}, deps: InterruptDeps = processDeps): InterruptGuard {
   let stage: "before" | "publishing" | "after" = "before";
   let pending: StopSignal | undefined;
   const say = (line: string) => {
@@ -48,6 +56,7 @@ export function interruptGuard(target: string, beforeSay: () => void = () => und
   };
   const stop = (signal: StopSignal, line: string): never => {
     say(line);
+    onStop?.(line);
     return deps.exit(EXIT_CODES[signal]);
   };
   const listeners = new Map<StopSignal, () => void>();

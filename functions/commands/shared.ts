@@ -1,7 +1,7 @@
 /** What the commands share: usage errors, options checked, and issues printed the way editors read them. */
-import { access, stat } from "node:fs/promises";
+import { access, realpath, stat } from "node:fs/promises";
 import { constants } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 
 export class UsageError extends Error {}
@@ -12,25 +12,29 @@ export function fail(message: string): never {
 
 /**
  * Why `--out DIR` cannot take the build, or undefined: inside the content folder (the outputs
- * would be read as content), a file, or in a folder that cannot be written.
+ * would be read as content), a file, or in a folder that cannot be written. Paths are compared
+ * as the file system resolves them (symbolic links followed), for the part of `--out` that exists.
  */
 export async function outProblem(out: string, content: string): Promise<string | undefined> {
-  const inside = relative(resolve(content), resolve(out));
-  if (inside === "") return `--out ${out} is the content folder itself: the outputs would be read as content; choose a folder outside it`;
-  if (!inside.startsWith("..") && !isAbsolute(inside)) return `--out ${out} is inside the content folder ${content}: the outputs would be read as content; choose a folder outside it`;
-  // The nearest folder that exists: where the output's folders would be made.
-  let dir = resolve(out);
+  // The nearest folder of --out that exists: where the output's folders would be made.
+  let existing = resolve(out);
+  let rest = "";
   for (;;) {
-    const st = await stat(dir).catch(() => undefined);
+    const st = await stat(existing).catch(() => undefined);
     if (st) {
-      if (!st.isDirectory()) return dir === resolve(out) ? `--out ${out} is a file, not a folder` : `--out ${out}: ${dir} is a file, not a folder`;
+      if (!st.isDirectory()) return existing === resolve(out) ? `--out ${out} is a file, not a folder` : `--out ${out}: ${existing} is a file, not a folder`;
       break;
     }
-    if (dirname(dir) === dir) break;
-    dir = dirname(dir);
+    if (dirname(existing) === existing) break;
+    rest = join(basename(existing), rest);
+    existing = dirname(existing);
   }
-  const writable = await access(dir, constants.W_OK | constants.X_OK).then(() => true, () => false);
-  return writable ? undefined : `--out ${out}: ${dir} cannot be written (permission denied)`;
+  const real = async (path: string) => realpath(path).catch(() => resolve(path));
+  const inside = relative(await real(content), join(await real(existing), rest));
+  if (inside === "") return `--out ${out} is the content folder itself: the outputs would be read as content; choose a folder outside it`;
+  if (inside !== ".." && !inside.startsWith(`..${sep}`) && !isAbsolute(inside)) return `--out ${out} is inside the content folder ${content}: the outputs would be read as content; choose a folder outside it`;
+  const writable = await access(existing, constants.W_OK | constants.X_OK).then(() => true, () => false);
+  return writable ? undefined : `--out ${out}: ${existing} cannot be written (permission denied)`;
 }
 
 /** --endpoint as given: an http(s) URL, or a usage error. */

@@ -80,7 +80,7 @@ function fileNameNote(file: string): string | undefined {
   const slug = slugFromFile(file);
   if (slug === base) return undefined;
   const what = "the article's URL, and its id unless id: is written";
-  if (slugify(base, LIMITS.slugChars) === slug && /^t-[0-9a-f]{12}$/.test(slug) && !/[a-z0-9]/i.test(base.normalize("NFKD"))) {
+  if (/^t-[0-9a-f]{12}$/.test(slug) && !/[a-z0-9]/i.test(base.normalize("NFKD"))) {
     return `the file name has nothing a URL slug keeps (Latin letters, digits), so the slug is ${slug}: ${what}. Write slug: in the front matter, or name the file in Latin letters`;
   }
   return `the file name is read as the slug ${slug}: ${what}. Name the file ${slug}.md (the same slug: readers see no change), so that its name shows it`;
@@ -387,7 +387,7 @@ function removedWarnings(file: string, bodyLine: number, all: readonly RemovedHt
   const warn = (line: number, message: string): ContentIssue => ({ file, line: line + bodyLine - 1, field: "body", message, severity: "warning" });
   const shown = removed.slice(0, REMOVED_HTML_WARNINGS).map((r) => warn(r.line, r.message ?? `not published: ${r.what}; README "What HTML an article may contain" lists what is kept`));
   const more = removed.length - shown.length;
-  if (more > 0) shown.push(warn(removed[REMOVED_HTML_WARNINGS]!.line, `not published: ${more} more piece${more === 1 ? "" : "s"} from here on`));
+  if (more > 0) shown.push(warn(removed[REMOVED_HTML_WARNINGS]!.line, removed.slice(REMOVED_HTML_WARNINGS).some((r) => r.message) ? `${more} more warning${more === 1 ? "" : "s"} on this body from here on` : `not published: ${more} more piece${more === 1 ? "" : "s"} from here on`));
   return shown;
 }
 

@@ -16,10 +16,11 @@ import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 
 // linkify: bare http(s) URLs become links (GFM's autolinks), found before emphasis, so that
-// `https://example.org/_private_/file` is not read as emphasis inside the URL. Only with their
-// scheme: a fuzzy `file.py` would link Paraguay, and ftp: or `//` links would be refused anyway.
+// `https://example.org/_private_/file` is not read as emphasis inside the URL. Only those: a
+// fuzzy `file.py` would link Paraguay, ftp: or `//` links would be refused anyway, and a bare
+// `mailto:` would be a link only in a body that also holds a "://" (mdNoUrls below).
 const md = new MarkdownIt("default", { html: true, linkify: true, typographer: false });
-md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null);
+md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
 // The same without linkify, for a body with no "://" at all (most): linkify's scan of every
 // text token was a quarter of the conversion's time.
 const mdNoUrls = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
@@ -122,8 +123,9 @@ const IMG_SCHEMES = ["http", "https"];
 const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 const CODE_CLASS = /^language-[A-Za-z0-9+#-]+$/;
 /** The alignment of a table's column, as markdown-it writes it and sanitize-html keeps it. */
-const TABLE_ALIGN = /^text-align:(?:left|right|center)$/;
-const ALLOWED_STYLES = { "text-align": [/^(?:left|right|center)$/] };
+const ALIGNMENT = /^(?:left|right|center)$/;
+const TABLE_ALIGN = new RegExp(`^text-align:${ALIGNMENT.source.slice(1)}`);
+const ALLOWED_STYLES = { "text-align": [ALIGNMENT] };
 
 function absolutise(value: string, base: string): string {
   try {
@@ -144,11 +146,12 @@ const SANITIZE_ATTRIBUTES = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
 function transform(baseUrl: string) {
   return (tagName: string, attribs: sanitizeHtml.Attributes) => {
     let out = attribs;
-    if (out.dir !== undefined && !DIR_VALUES.includes(out.dir)) {
-      const { dir: _dir, ...rest } = out;
-      out = rest;
+    if (out.dir !== undefined) {
+      // HTML reads the keyword in any case; written lower-case, in its place among the attributes.
+      out = { ...out, dir: out.dir.toLowerCase() };
+      if (!DIR_VALUES.includes(out.dir!)) delete out.dir;
     }
-    const attr = URL_ATTRS[tagName];
+    const attr = Object.hasOwn(URL_ATTRS, tagName) ? URL_ATTRS[tagName] : undefined;
     if (attr !== undefined && out[attr] !== undefined) out = { ...out, [attr]: absolutise(out[attr], baseUrl) };
     return { tagName, attribs: out };
   };
@@ -411,7 +414,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           const allowed = ALLOWED_ATTRIBUTES[name];
           for (const [attr, value] of Object.entries(attribs)) {
             if (GLOBAL_ATTRIBUTES.includes(attr)) {
-              if (attr === "dir" && !DIR_VALUES.includes(value)) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
+              if (attr === "dir" && !DIR_VALUES.includes(value.toLowerCase())) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
             } else if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);

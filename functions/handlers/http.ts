@@ -165,8 +165,10 @@ export function httpDate(text: string, now = Date.now()): number | undefined {
   else return undefined;
   const [h, min, sec] = time.map(Number) as [number, number, number];
   const d = Number(day);
-  const ms = Date.UTC(year, MONTHS.indexOf(month), d, h, min, sec);
-  const check = new Date(ms);
+  const check = new Date(Date.UTC(2000, MONTHS.indexOf(month), d, h, min, sec));
+  // Set apart: Date.UTC reads a year below 100 (`0094`) as 19xx.
+  check.setUTCFullYear(year, MONTHS.indexOf(month), d);
+  const ms = check.getTime();
   // 31 Feb or 25:00 are not dates (Date.UTC would roll them over).
   if (check.getUTCDate() !== d || check.getUTCHours() !== h || check.getUTCMinutes() !== min || check.getUTCSeconds() !== sec) return undefined;
   return ms;

@@ -107,7 +107,7 @@ const preconditions = (what: string) => [
   header("If-None-Match", `An ETag of ${what} (weak comparison; lists and \`*\` accepted): 304 when it still matches`),
   header("If-Match", "ETags (strong comparison) or `*`: 412 when none is the current one"),
 ];
-const preconditionFailed = error("If-Match named no current ETag (or If-Unmodified-Since is before the last modification)");
+const preconditionFailed = error("If-Match named no current ETag");
 const retryAfter = { "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer" } } };
 const header = (name: string, description: string) => ({ name, in: "header", required: false, schema: { type: "string" }, description });
 /** Every operation's answer to what it did not foresee (docs/api.md "Errors": nothing internal in it). */

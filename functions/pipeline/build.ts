@@ -151,7 +151,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
   // items that appear only in those are not converted.
   const state = await readPublished(options.store);
-  const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, issues, state.previous?.items ?? 0);
+  const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, state.previous?.items ?? 0);
   if (empty) throw new ContentError([empty]);
   const reuse = input.reuse(state);
   const toRender = (spec: FeedDocumentSpec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before);
@@ -235,11 +235,12 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
 }
 
 /**
- * The content has no article (no file under articles/, none that failed to parse) while the
- * published feeds hold items: refused, naming the way to do it on purpose.
+ * The content has no article while the published feeds hold items: refused, naming the way to
+ * do it on purpose. (An article that failed to parse has stopped the build before this; a hidden
+ * `._x.md` an unmounted volume leaves behind is no article.)
  */
-function emptyContentIssue(articles: number, issues: readonly ContentIssue[], publishedItems: number): ContentIssue | undefined {
-  if (articles > 0 || publishedItems === 0 || issues.some((i) => isArticlePath(i.file))) return undefined;
+function emptyContentIssue(articles: number, publishedItems: number): ContentIssue | undefined {
+  if (articles > 0 || publishedItems === 0) return undefined;
   return {
     file: "articles/",
     field: "file",

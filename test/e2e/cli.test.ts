@@ -173,9 +173,11 @@ describe("an --out that cannot take the build", () => {
     ["inside the content folder", ["--out", "content/public"], "--out content/public is inside the content folder content: the outputs would be read as content; choose a folder outside it; nothing was written"],
     ["a file", ["--out", "afile"], "--out afile is a file, not a folder; nothing was written"],
     ["below a file", ["--out", "afile/x"], "--out afile/x: CWD/afile is a file, not a folder; nothing was written"],
+    ["inside the content folder through a symbolic link", ["--out", "linked/public"], "--out linked/public is inside the content folder content: the outputs would be read as content; choose a folder outside it; nothing was written"],
   ])("fails naming why: %s (exit 1), and writes nothing", async (_, args, message) => {
     const cwd = await project(VALID);
     await writeFile(join(cwd, "afile"), "not a folder");
+    await symlink("content", join(cwd, "linked"));
     const before = await snapshot(cwd);
     const r = await syndicate(cwd, "build", "--content", "content", ...args);
     expect([r.code, r.stderr]).toEqual([1, `Build failed: ${message.replace("CWD", cwd)}\n`]);

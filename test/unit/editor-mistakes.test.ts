@@ -359,6 +359,10 @@ describe("8. every article gone while the feeds hold items", () => {
       "articles/: file: no articles, while the published feeds hold 2 items: this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty",
     ]);
     expect(await snapshot(out)).toEqual(before);
+    // What an unmounted volume may leave (macOS's ._ files, an editor's lock): no article, refused alike.
+    await writeFile(join(dir, "articles", "._a.md"), "\u0000\u0005\u0016\u0007");
+    expect(await build({ source: new DirectoryContent(dir), store, now: Date.now() }).catch((e: unknown) => e)).toBeInstanceOf(ContentError);
+    expect(await snapshot(out)).toEqual(before);
     // On purpose: published, no items.
     expect((await build({ source: new DirectoryContent(dir), store, now: Date.now(), allowEmpty: true })).items).toBe(0);
     // And from then on, an empty folder builds as any other (nothing left to lose).

@@ -38,7 +38,7 @@ describe("interruptGuard", () => {
   it("stops at once before publishing, 130 for SIGINT and 143 for SIGTERM", () => {
     for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const p = fakeProcess();
-      const g = interruptGuard("directory out", () => undefined, p.deps);
+      const g = interruptGuard("directory out", {}, p.deps);
       g.phase("reading content");
       expect(p.exitOf(() => p.send(signal))).toBe(code);
       expect(p.said).toEqual([`Interrupted (${signal}): nothing was published; directory out was left as it was.`]);
@@ -48,7 +48,8 @@ describe("interruptGuard", () => {
   it("while publishing, waits for the publish to end, then stops before the cache is stored", () => {
     const p = fakeProcess();
     const cleared: string[] = [];
-    const g = interruptGuard("directory out", () => void cleared.push("clear"), p.deps);
+    const stopped: string[] = [];
+    const g = interruptGuard("directory out", { beforeSay: () => void cleared.push("clear"), onStop: (m) => void stopped.push(m) }, p.deps);
     g.phase("rendering");
     g.phase("publishing");
     expect(p.exitOf(() => p.send("SIGTERM"))).toBeUndefined();
@@ -57,13 +58,14 @@ describe("interruptGuard", () => {
       "Interrupted (SIGTERM) while publishing: finishing it, so that directory out holds the new build whole, then stopping (SIGTERM again to stop at once).",
       "Stopped after publishing into directory out, as asked (SIGTERM); the build cache was not stored.",
     ]);
-    // The progress line is cleared before each message.
+    // The progress line is cleared before each message; the last one is handed to onStop (--json).
     expect(cleared).toEqual(["clear", "clear"]);
+    expect(stopped).toEqual([p.said[1]]);
   });
 
   it("stops at once on a second signal while publishing", () => {
     const p = fakeProcess();
-    const g = interruptGuard("bucket feeds", () => undefined, p.deps);
+    const g = interruptGuard("bucket feeds", {}, p.deps);
     g.phase("publishing");
     p.send("SIGINT");
     expect(p.exitOf(() => p.send("SIGINT"))).toBe(130);
@@ -72,7 +74,7 @@ describe("interruptGuard", () => {
 
   it("stops when the build ends, failed while publishing, once its error is told", () => {
     const p = fakeProcess();
-    const g = interruptGuard("directory out", () => undefined, p.deps);
+    const g = interruptGuard("directory out", {}, p.deps);
     g.phase("publishing");
     p.send("SIGINT");
     expect(p.exitOf(() => g.dispose())).toBe(130);
@@ -81,7 +83,7 @@ describe("interruptGuard", () => {
 
   it("after publishing, stops at once saying the build is published", () => {
     const p = fakeProcess();
-    const g = interruptGuard("directory out", () => undefined, p.deps);
+    const g = interruptGuard("directory out", {}, p.deps);
     g.phase("publishing");
     g.phase("storing the cache");
     expect(p.exitOf(() => p.send("SIGINT"))).toBe(130);
@@ -90,7 +92,7 @@ describe("interruptGuard", () => {
 
   it("lets go of the signals when the build is over, without stopping anything", () => {
     const p = fakeProcess();
-    const g = interruptGuard("directory out", () => undefined, p.deps);
+    const g = interruptGuard("directory out", {}, p.deps);
     expect(p.listening()).toBe(2);
     g.phase("publishing");
     g.phase("storing the cache");

@@ -185,6 +185,9 @@ describe("what editors write that Markdown reads otherwise", () => {
   it("links bare http(s) URLs, with nothing in them read as emphasis; not www. or a file name", () => {
     expect(html("Source: https://example.org/_private_/file and file.py")).toBe('<p>Source: <a href="https://example.org/_private_/file">https://example.org/_private_/file</a> and file.py</p>');
     expect(html("www.example.com and ftp://x.example/f")).toBe("<p>www.example.com and ftp://x.example/f</p>");
+    // A body with a "://" is read by another parser instance than one without: the same otherwise.
+    expect(html("Write to mailto:desk@example.org today.")).toBe("<p>Write to mailto:desk@example.org today.</p>");
+    expect(html("Write to mailto:desk@example.org today.\n\nSee https://example.org/.")).toBe('<p>Write to mailto:desk@example.org today.</p>\n<p>See <a href="https://example.org/">https://example.org/</a>.</p>');
   });
 
   it("publishes a word in angle brackets as text, not as a tag removed with nothing left", () => {
@@ -202,6 +205,7 @@ describe("what editors write that Markdown reads otherwise", () => {
   it("keeps a passage's direction and language (Arabic, Hebrew), a dir other than ltr/rtl/auto dropped and told", () => {
     expect(html('<p dir="rtl" lang="ar">مرحبا</p>')).toBe('<p dir="rtl" lang="ar">مرحبا</p>');
     expect(html('<p dir="up">x</p>')).toBe("<p>x</p>");
+    expect(html('<p dir="RTL">x</p>')).toBe('<p dir="rtl">x</p>');
     expect(notes('<p dir="up">x</p>')).toEqual(["1: the dir of <p> (ltr, rtl or auto)"]);
   });
 
@@ -218,6 +222,9 @@ describe("what editors write that Markdown reads otherwise", () => {
       "1: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
       "3: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
     ]);
+    // Past 10 warnings on a body, the count of the rest does not call published code "not published".
+    const many = Array.from({ length: 12 }, (_, i) => `Para ${i}.\n\n    code ${i}`).join("\n\n");
+    expect(notes(many)).toHaveLength(12);
     // Fenced code is meant as code.
     expect(notes("```\n    indented inside a fence\n```")).toEqual([]);
   });
