@@ -418,6 +418,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
             } else if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
+              else if (name === "a" && MARKDOWN_FILE_LINK.test(value)) found.push({ line, what: `link to ${value}`, message: markdownFileLink(value) });
             } else if (attr === "style" && !TABLE_ALIGN.test(value.replace(/[\s;]+/g, ""))) {
               note(line, `the style of ${tag} (only text-align is kept)`);
             } else if (name === "code" && attr === "class" && !value.split(/\s+/).filter(Boolean).every((c) => CODE_CLASS.test(c))) {
@@ -488,7 +489,7 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
         if (url && naughtyUrl(absolutise(url, baseUrl), schemesFor(t.tag))) {
           found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
         } else if (t.type === "link_open" && MARKDOWN_FILE_LINK.test(url)) {
-          found.push({ line, what: `link to ${url}`, message: `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)` });
+          found.push({ line, what: `link to ${url}`, message: markdownFileLink(url) });
         }
         break;
       }
@@ -515,6 +516,8 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
 
 /** `[text][label]` left as written: no `[label]: URL` line defines it. */
 const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
+const markdownFileLink = (url: string) => `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)`;
+
 /** `[^1]` (a footnote mark or its definition in some Markdown dialects): text in CommonMark. */
 const FOOTNOTE = /\[\^[^\]\s]{1,40}\]/;
 /** A relative link to a Markdown file (`other.md`, `./other.md#part`): a file of the content, not an article's address. */

@@ -222,6 +222,7 @@ describe("what editors write that Markdown reads otherwise", () => {
       "1: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
       "3: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
     ]);
+    expect(notes('<p><a href="./rome-talks.md">earlier</a></p>')).toEqual(["1: links to the file ./rome-talks.md, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)"]);
     // Past 10 warnings on a body, the count of the rest does not call published code "not published".
     const many = Array.from({ length: 12 }, (_, i) => `Para ${i}.\n\n    code ${i}`).join("\n\n");
     expect(notes(many)).toHaveLength(12);
