@@ -15,7 +15,7 @@ import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, escapeHtmlText, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
-import { holdsXmlIllegal, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { holdsXmlIllegal, lineAt, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -364,7 +364,8 @@ export function renderBody(article: Article): ContentIssue[] {
   if (article.contentHtml === "" && !article.summary) told.push({ file: article.file, line: article.bodyLine, field: "body", severity: "warning", message: "is empty, and there is no summary: readers show the title alone" });
   // `# Libya talks` first, the title again (a page's habit): readers show it twice.
   if (body.html.startsWith(`<h1>${escapeHtmlText(article.title)}</h1>`)) {
-    told.push({ file: article.file, line: article.bodyLine + (article.markdown.match(/^\s*\n/)?.[0].split("\n").length ?? 1) - 1, field: "body", severity: "warning", message: "begins with the title as a heading: readers show the title above the content already, so it appears twice; remove the heading" });
+    // Its line: the body's first line with text on it.
+    told.push({ file: article.file, line: article.bodyLine + lineAt(article.markdown, article.markdown.search(/\S/)) - 1, field: "body", severity: "warning", message: "begins with the title as a heading: readers show the title above the content already, so it appears twice; remove the heading" });
   }
   return told;
 }

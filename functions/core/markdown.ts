@@ -93,6 +93,8 @@ export const ALLOWED_TAGS = [
  */
 const GLOBAL_ATTRIBUTES = ["dir", "lang"];
 const DIR_VALUES = ["ltr", "rtl", "auto"];
+/** A `dir` HTML reads (its keyword in any case). */
+const validDir = (value: string) => DIR_VALUES.includes(value.toLowerCase());
 
 const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
   a: ["href", "title", "hreflang"],
@@ -149,7 +151,7 @@ function transform(baseUrl: string) {
     if (out.dir !== undefined) {
       // HTML reads the keyword in any case; written lower-case, in its place among the attributes.
       out = { ...out, dir: out.dir.toLowerCase() };
-      if (!DIR_VALUES.includes(out.dir!)) delete out.dir;
+      if (!validDir(out.dir!)) delete out.dir;
     }
     const attr = Object.hasOwn(URL_ATTRS, tagName) ? URL_ATTRS[tagName] : undefined;
     if (attr !== undefined && out[attr] !== undefined) out = { ...out, [attr]: absolutise(out[attr], baseUrl) };
@@ -414,7 +416,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           const allowed = ALLOWED_ATTRIBUTES[name];
           for (const [attr, value] of Object.entries(attribs)) {
             if (GLOBAL_ATTRIBUTES.includes(attr)) {
-              if (attr === "dir" && !DIR_VALUES.includes(value.toLowerCase())) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
+              if (attr === "dir" && !validDir(value)) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
             } else if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
               if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);

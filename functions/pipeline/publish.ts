@@ -106,8 +106,8 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
  * manifest that is there but cannot be read makes every document-named key one of ours.
  */
 function wroteEarlier(state: PublishedState, key: string): boolean {
-  if (state.previous) return state.previous.outputs[key] !== undefined || FILLING_PAGE.test(key) || state.untrusted === "all" || state.untrusted?.has(key) === true;
-  return state.existing.has(MANIFEST_KEY) || state.untrusted === "all" || state.untrusted?.has(key) === true;
+  if (state.untrusted === "all" || state.untrusted?.has(key)) return true;
+  return state.previous ? state.previous.outputs[key] !== undefined || FILLING_PAGE.test(key) : state.existing.has(MANIFEST_KEY);
 }
 
 /** Whether the store already holds exactly this object, by the last manifest and the listing. */
