@@ -4,9 +4,10 @@
  *
  * Archives are paged from the oldest item: page 1 holds the oldest `items_per_feed` items,
  * page 2 the next, and so on; the newest `items_per_feed` items are in the current (main)
- * documents. A full page's items never change when new items arrive (a full page changes only
- * when one of its items is edited or removed, or items_per_feed changes: served for a day,
- * render/index.ts CACHE.archive). Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older
+ * documents. A full page's items never change when new items arrive, even back-dated ones (the
+ * full pages an earlier build published keep their items: planDocuments `published`); a full
+ * page changes only when one of its items is edited or removed, or items_per_feed changes
+ * (served for a day, render/index.ts CACHE.archive). Pages carry `prev-archive` (RFC 5005 §4: MUST, when an older
  * page exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
  * newer page appears would change each full page once more, after it filled.
  *
@@ -20,7 +21,7 @@ import type { Article, Tag } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import type { FeedModel } from "./model.ts";
-import { groupByTag } from "./model.ts";
+import { groupByTag, oldestFirst } from "./model.ts";
 
 export type FeedKind = "main" | "tag" | "archive";
 
@@ -49,14 +50,49 @@ export type Format = keyof typeof FORMATS;
 /** A full page's prefix, or the filling page's, which names its count (above). */
 const archivePrefix = (page: number, count: number, per: number) => (count === per ? `archive/${page}/` : `archive/${page}-${count}/`);
 
-export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
+/**
+ * The full archive pages an earlier build published: each page's item ids, oldest page first,
+ * for the items_per_feed they were paged with (pipeline/archive-pages.ts stores them).
+ */
+export interface ArchivePages {
+  itemsPerFeed: number;
+  pages: string[][];
+}
+
+/**
+ * `published`: the full pages an earlier build published. Each keeps its items (those still
+ * published and older than the main documents' newest items_per_feed), whatever their dates: an
+ * item that arrives back-dated, or with the date and time of items already archived, goes to the
+ * filling page instead of shifting every full page after its date, where readers that walked the
+ * archives already would never see it (RFC 5005 §4: an archive document "SHOULD NOT change").
+ * The items in no full page are paged by date after them. Without it (a first build, a new
+ * items_per_feed), every page is by date.
+ */
+export function planDocuments(model: FeedModel, published?: ArchivePages): FeedDocumentSpec[] {
   const { site, items } = model;
   const per = site.items_per_feed;
   const current = items.slice(0, per);
   const older = items.slice(per).reverse(); // oldest first
-  const pages = site.archives ? Math.ceil(older.length / per) : 0;
-  // Every page but the newest is full.
-  const prefixOf = (p: number) => archivePrefix(p, p < pages ? per : older.length - (pages - 1) * per, per);
+  const pageItems: { items: Article[]; full: boolean }[] = [];
+  if (site.archives) {
+    const kept = new Set<Article>();
+    if (published?.itemsPerFeed === per && published.pages.length) {
+      const byId = new Map(older.map((a) => [a.id, a]));
+      for (const ids of published.pages) {
+        const page = ids.flatMap((id) => byId.get(id) ?? []).sort(oldestFirst);
+        for (const a of page) kept.add(a);
+        pageItems.push({ items: page, full: true });
+      }
+    }
+    const rest = kept.size ? older.filter((a) => !kept.has(a)) : older;
+    for (let i = 0; i < rest.length; i += per) pageItems.push({ items: rest.slice(i, i + per), full: i + per <= rest.length });
+  }
+  const pages = pageItems.length;
+  // Every page but the newest is full; a full page's key has no count.
+  const prefixOf = (p: number) => {
+    const { items: page, full } = pageItems[p - 1]!;
+    return archivePrefix(p, full ? per : page.length, per);
+  };
   const specs: FeedDocumentSpec[] = [
     {
       kind: "main",
@@ -67,14 +103,14 @@ export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
     },
   ];
   for (let p = 1; p <= pages; p++) {
-    const pageItems = older.slice((p - 1) * per, p * per).reverse(); // newest first within a page
+    const { items: page, full } = pageItems[p - 1]!;
     specs.push({
       kind: "archive",
       prefix: prefixOf(p),
       title: `${site.title} (archive ${p})`,
-      items: pageItems,
+      items: [...page].reverse(), // newest first within a page
       page: p,
-      complete: pageItems.length === per,
+      complete: full,
       prevArchive: p > 1 ? prefixOf(p - 1) : undefined,
     });
   }
@@ -82,6 +118,11 @@ export function planDocuments(model: FeedModel): FeedDocumentSpec[] {
     specs.push({ kind: "tag", prefix: `tags/${tag.slug}/`, title: `${site.title}: ${tag.name}`, items: tagged.slice(0, per), tag });
   }
   return specs;
+}
+
+/** What to store for the next build's planDocuments: the full pages of these documents. */
+export function archivePagesOf(specs: FeedDocumentSpec[], itemsPerFeed: number): ArchivePages {
+  return { itemsPerFeed, pages: specs.filter((s) => s.kind === "archive" && s.complete).map((s) => s.items.map((a) => a.id).reverse()) };
 }
 
 /**

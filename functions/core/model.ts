@@ -19,6 +19,9 @@ function newestFirst(a: Article, b: Article): number {
   return b.published - a.published || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** The reverse of the items' order (archive pages are filled from the oldest). */
+export const oldestFirst = (a: Article, b: Article): number => newestFirst(b, a);
+
 export function buildModel(site: Site, articles: Article[], now: number): FeedModel {
   let drafts = 0, scheduled = 0;
   let nextPublication: number | undefined;

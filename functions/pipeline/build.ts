@@ -7,13 +7,14 @@ import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, formatIssue, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
-import { oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
+import { archivePagesOf, oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
 import { buildManifest } from "../core/manifest.ts";
 import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { alreadyPublished, publish, readPublished } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
+import { ARCHIVE_PAGES_KEY, ARCHIVE_PAGES_META, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
 export interface ValidateResult {
@@ -146,11 +147,13 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const future = model.items.filter((a) => a.modified > options.now);
   for (const a of future) issues.push({ file: a.file, field: "updated", severity: "warning", message: `is later than the time of this build (${rfc3339(options.now)}): readers would see the article, and the feed, modified in the future; write the time the correction was made` });
   await clockWarningLines(options.source, issues);
-  const specs = planDocuments(model);
   // What the store holds now: documents an earlier build rendered from the same input are kept
   // as they are, neither rendered nor checked again (render/index.ts Reuse), and the bodies of
-  // items that appear only in those are not converted.
-  const state = await readPublished(options.store);
+  // items that appear only in those are not converted. And the full archive pages it published,
+  // which keep their items (documents.ts planDocuments).
+  const [state, archived] = await Promise.all([readPublished(options.store), model.site.archives ? readArchivePages(options.store) : undefined]);
+  const specs = planDocuments(model, archived?.pages);
+  const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site.items_per_feed));
   const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, state.previous?.items ?? 0);
   if (empty) throw new ContentError([empty]);
   const reuse = input.reuse(state);
@@ -209,6 +212,11 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const manifest = buildManifest(outputs, model.items.length, model.nextPublication);
   phase(options, "publishing");
   const result = await publish(options.store, outputs, manifest, { concurrency: options.concurrency, onProgress: options.onProgress, beforeCommit: lease.assertHeld, state });
+  // The full archive pages, for the next build (archive-pages.ts), once they are published. Not
+  // an output; a failed write only loses that: the next build writes it again (it differs).
+  if (archivedNow && !archived.bytes?.equals(archivedNow)) {
+    await options.store.put(ARCHIVE_PAGES_KEY, archivedNow, ARCHIVE_PAGES_META).catch(() => undefined);
+  }
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
   // an output: manifest.json stays the last output written.

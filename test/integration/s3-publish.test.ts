@@ -1,4 +1,5 @@
 /** Building into the real s3rver: what is written, what is not, and what reads back. */
+import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
 import { CACHE_KEY } from "../../functions/core/cache.ts";
 import { describe, expect, it } from "vitest";
 import { readdir, readFile, writeFile } from "node:fs/promises";
@@ -36,10 +37,10 @@ describe("publishing to S3", () => {
     const report = await publishTo(content, store);
     const manifest = await manifestOf(store);
     const keys = Object.keys(manifest.outputs);
-    // Besides the outputs and the manifest, the bucket holds the build cache (.syndicate/).
-    expect((await store.list()).sort()).toEqual([...keys, "manifest.json", CACHE_KEY].sort());
-    // Every document and the manifest, the build cache and the publish journal; the journal deleted after.
-    expect(report.requests).toMatchObject({ put: keys.length + 3, delete: 1 });
+    // Besides the outputs and the manifest, the bucket holds the build cache and the record of the full archive pages (.syndicate/).
+    expect((await store.list()).sort()).toEqual([...keys, "manifest.json", CACHE_KEY, ARCHIVE_PAGES_KEY].sort());
+    // Every document and the manifest, the build cache, the archive pages and the publish journal; the journal deleted after.
+    expect(report.requests).toMatchObject({ put: keys.length + 4, delete: 1 });
     // The same build into a directory gives the reference bytes.
     const dir = join(ctx.work, `reference-${n}`);
     await publishTo(content, new DirectoryStore(dir));
@@ -88,8 +89,8 @@ describe("publishing to S3", () => {
     const second = await publishTo(content, store);
     expect(second.build_id).toBe(first.build_id);
     expect(second.documents.written).toBe(0);
-    // Reads: the previous manifest, the build cache and its delta (absent: a 404); the listing; nothing written.
-    expect(second.requests).toEqual({ get: 3, head: 0, list: 1, put: 0, delete: 0 });
+    // Reads: the previous manifest, the build cache and its delta (absent: a 404), the full archive pages; the listing; nothing written.
+    expect(second.requests).toEqual({ get: 4, head: 0, list: 1, put: 0, delete: 0 });
   });
 
   it("rewrites only the documents an edited article appears in, then the manifest", async () => {

@@ -122,18 +122,18 @@ describe("syndicate push", () => {
 });
 
 describe("syndicate build --bucket", () => {
-  it("publishes, then reports an unchanged rebuild as 3 GET (manifest, build cache, its delta), 1 LIST and nothing written", async () => {
+  it("publishes, then reports an unchanged rebuild as 4 GET (manifest, build cache, its delta, the archive pages), 1 LIST and nothing written", async () => {
     const content = await writeCorpus(join(ctx.work, "e"), { articles: 20 });
     const bucket = (await ctx.s3.bucket("cli")).bucket;
     const args = ["build", "--content", content, "--bucket", bucket, "--endpoint", ctx.s3.endpoint, "--now", "2030-01-01T00:00:00Z"];
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     // The DELETE: the publish journal, once the manifest is in place (publish.ts JOURNAL_KEY).
-    expect(first.stdout).toMatch(/requests: 3 GET, 0 HEAD, 1 LIST, \d+ PUT, 1 DELETE/);
+    expect(first.stdout).toMatch(/requests: 4 GET, 0 HEAD, 1 LIST, \d+ PUT, 1 DELETE/);
     const second = await runCli([...args, "--json"]);
     expect(second.code).toBe(0);
     const report = JSON.parse(second.stdout) as { documents: { written: number }; requests: Record<string, number> };
     expect(report.documents.written).toBe(0);
-    expect(report.requests).toEqual({ get: 3, head: 0, list: 1, put: 0, delete: 0 });
+    expect(report.requests).toEqual({ get: 4, head: 0, list: 1, put: 0, delete: 0 });
   });
 });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { buildModel } from "../../functions/core/model.ts";
 import { loadContent } from "../../functions/core/content.ts";
-import { planDocuments, type FeedDocumentSpec } from "../../functions/core/documents.ts";
+import { archivePagesOf, planDocuments, type ArchivePages, type FeedDocumentSpec } from "../../functions/core/documents.ts";
 import { renderBody } from "../../functions/core/article.ts";
 import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
 import { contentFiles, tempDir, tree, writeTree, type Fields } from "../support/content-tree.ts";
 import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
+import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -111,6 +113,90 @@ describe("archives", () => {
   });
 });
 
+describe("archives, planned with the full pages an earlier build published", () => {
+  // Pages of 3; n0…n8 one a day: main n8-n6, archive/1 n0-n2 and archive/2 n3-n5, both full.
+  const per = 3;
+  const pagesOf = (count: number, edit: Record<string, Fields> = {}) => archivePagesOf(planDocuments(model(count, { items_per_feed: per }, edit)), per);
+  const planWith = (count: number, published: ArchivePages | undefined, edit: Record<string, Fields> = {}) => planDocuments(model(count, { items_per_feed: per }, edit), published);
+
+  it("records each full page's item ids, oldest page first, and not the filling page", () => {
+    const pages = pagesOf(10); // archive/1 n0-n2, archive/2 n3-n5, archive/3-1 n6
+    expect(pages.itemsPerFeed).toBe(per);
+    expect(pages.pages.map((p) => p.map((id) => id.match(/\/(n\d+)\/?$/)?.[1]))).toEqual([
+      ["n0", "n1", "n2"],
+      ["n3", "n4", "n5"],
+    ]);
+  });
+
+  it("puts an item that arrives back-dated in the filling page, and leaves every full page as it was", () => {
+    const published = pagesOf(9);
+    // n9 arrives dated before n1: by date it would land in archive/1 and push n2 into archive/2, and n5 out to a new page.
+    const back = { n9: { date: "2020-01-01T12:00:00Z" } };
+    const byDate = planDocuments(model(10, { items_per_feed: per }, back));
+    expect(slugs(page(byDate, 1))).toEqual(["n1", "n9", "n0"]);
+    const specs = planWith(10, published, back);
+    expect([1, 2, 3].map((n) => [page(specs, n)?.prefix, slugs(page(specs, n))])).toEqual([
+      ["archive/1/", ["n2", "n1", "n0"]],
+      ["archive/2/", ["n5", "n4", "n3"]],
+      ["archive/3-1/", ["n9"]],
+    ]);
+    expect(slugs(specs[0])).toEqual(["n8", "n7", "n6"]);
+  });
+
+  it("puts an item that arrives with the very date of archived items in the filling page", () => {
+    const published = pagesOf(9);
+    // Same date and time as n1; its id (explicit, sorting first) would otherwise put it among page 1's.
+    const specs = planWith(10, published, { n9: { date: new Date(Date.UTC(2020, 0, 2)).toISOString(), id: "urn:a:first" } });
+    expect([slugs(page(specs, 1)), slugs(page(specs, 2)), slugs(page(specs, 3))]).toEqual([["n2", "n1", "n0"], ["n5", "n4", "n3"], ["n9"]]);
+  });
+
+  it("leaves a removed item's page shorter, still full at its URL, and the pages after it as they were", () => {
+    const published = pagesOf(12); // archive/1 n0-n2, archive/2 n3-n5, archive/3 n6-n8; main n11-n9
+    const specs = planWith(12, published, { n1: { draft: true } });
+    expect(archives(specs).map((s) => [s.prefix, slugs(s), s.complete])).toEqual([
+      ["archive/1/", ["n2", "n0"], true],
+      ["archive/2/", ["n5", "n4", "n3"], true],
+      ["archive/3/", ["n8", "n7", "n6"], true],
+    ]);
+    expect(archivePagesOf(specs, per).pages.map((p) => p.length)).toEqual([2, 3, 3]);
+  });
+
+  it("pages the items no full page holds by date after the full pages, and records the pages that filled", () => {
+    const published = pagesOf(9);
+    // Four more arrive: n9, n10, n11 newest (n6-n8 move to the archive) and n12 back-dated.
+    const specs = planWith(13, published, { n12: { date: "2019-06-01T00:00:00Z" } });
+    expect(archives(specs).map((s) => [s.prefix, slugs(s)])).toEqual([
+      ["archive/1/", ["n2", "n1", "n0"]],
+      ["archive/2/", ["n5", "n4", "n3"]],
+      ["archive/3/", ["n7", "n6", "n12"]],
+      ["archive/4-1/", ["n8"]],
+    ]);
+    expect(archivePagesOf(specs, per).pages).toHaveLength(3);
+    expect(specs[0]?.prevArchive).toBe("archive/4-1/");
+  });
+
+  it("moves an archived item whose date became one of the newest to the main documents, out of its page", () => {
+    const published = pagesOf(9);
+    const specs = planWith(9, published, { n0: { date: "2021-01-01T00:00:00Z" } });
+    expect([slugs(specs[0]), slugs(page(specs, 1))]).toEqual([["n0", "n8", "n7"], ["n2", "n1"]]);
+    expect(slugs(page(specs, 3))).toEqual(["n6"]);
+  });
+
+  it("plans by date when the pages were made for another items_per_feed, or archives are off", () => {
+    const published = pagesOf(9);
+    const other = planDocuments(model(9, { items_per_feed: 2 }), published);
+    expect(slugs(page(other, 1))).toEqual(["n1", "n0"]);
+    expect(archives(planDocuments(model(9, { items_per_feed: per, archives: false }), published))).toEqual([]);
+  });
+
+  it("keeps every item reachable exactly once across main and archive documents", () => {
+    const published = pagesOf(12);
+    const specs = planWith(16, published, { n13: { date: "2019-01-01T00:00:00Z" }, n4: { draft: true }, n14: { date: "2020-01-05T00:00:00Z" } });
+    const all = [specs[0]!, ...archives(specs)].flatMap((s) => slugs(s) ?? []);
+    expect(all.sort()).toEqual(Array.from({ length: 16 }, (_, i) => `n${i}`).filter((n) => n !== "n4").sort());
+  });
+});
+
 describe("archives, published", () => {
   it("keeps the filling page a new item superseded for one build, as the main feeds readers still hold link it", async () => {
     const articles: Record<string, Fields> = {};
@@ -130,5 +216,38 @@ describe("archives, published", () => {
     expect(await publish()).toEqual(["archive/2", "archive/2-2"]); // 2-1 gone; 2-2 kept one build
     add(9);
     expect(await publish()).toEqual(["archive/2"]);
+  });
+
+  it("keeps a published full page's bytes when an article arrives back-dated, and tells its place to the next build through the store", async () => {
+    const articles: Record<string, Fields> = {};
+    for (let i = 0; i < 9; i++) articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+    const dir = await tempDir("syn-arch-back-");
+    const out = join(dir, "out");
+    const store = new DirectoryStore(out);
+    let n = 0;
+    const publish = async () => {
+      const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
+      return build({ source: new DirectoryContent(content), store, now: NOW });
+    };
+    const read = (key: string) => readFile(join(out, key), "utf8");
+    await publish();
+    const page1 = await read("archive/1/feed.json");
+    const stored = JSON.parse(await read(ARCHIVE_PAGES_KEY)) as { version: number; items_per_feed: number; pages: string[][] };
+    expect([stored.version, stored.items_per_feed, stored.pages.map((p) => p.length)]).toEqual([1, 3, [3, 3]]);
+    // Nothing changed: nothing written, the pages' object included.
+    const again = await publish();
+    expect(again.written).toEqual([]);
+    articles.late = { title: "Filed late", date: "2020-01-01T12:00:00Z" };
+    const report = await publish();
+    expect(await read("archive/1/feed.json")).toBe(page1);
+    expect(report.written.filter((k) => k.startsWith("archive/1/") || k.startsWith("archive/2/"))).toEqual([]);
+    expect(report.written).not.toContain(ARCHIVE_PAGES_KEY);
+    const filling = JSON.parse(await read("archive/3-1/feed.json")) as { items: { title: string }[] };
+    expect(filling.items.map((i) => i.title)).toEqual(["Filed late"]);
+    // An unreadable record of the pages: planned by date (the late article moves into page 1), and recorded again.
+    await writeFile(join(out, ARCHIVE_PAGES_KEY), "{not json");
+    await publish();
+    expect(await read("archive/1/feed.json")).not.toBe(page1);
+    expect(JSON.parse(await read(ARCHIVE_PAGES_KEY))).toMatchObject({ version: 1, items_per_feed: 3 });
   });
 });

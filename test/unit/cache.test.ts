@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { cp, readFile, rename, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { codeFiles, codeKey, codeKeyOf, holdStoredCache } from "../../functions/pipeline/cached-load.ts";
+import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
 import { build, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -30,9 +31,14 @@ async function outputs(dir: string): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(files).filter(([k]) => !k.startsWith(".syndicate/")).map(([k, v]) => [k, v.bytes]));
 }
 
-/** Builds `content` into a fresh directory without a cache and returns its outputs. */
-async function clean(content: string): Promise<Record<string, string>> {
+/**
+ * Builds `content` into a fresh directory without a cache and returns its outputs. `history`: an
+ * output directory whose record of the full archive pages the build starts from (they keep
+ * their items: documents.ts planDocuments), as a build into that directory does.
+ */
+async function clean(content: string, history?: string): Promise<Record<string, string>> {
   const out = join(await tempDir(), "clean");
+  if (history) await cp(keyPath(history, ARCHIVE_PAGES_KEY), keyPath(out, ARCHIVE_PAGES_KEY));
   await run(content, out, false);
   return outputs(out);
 }
@@ -238,7 +244,7 @@ describe("build cache", () => {
     const big = await run(many.content, many.out);
     expect(big.cache).toMatchObject({ saved: true, savedAs: "full" });
     await expect(readFile(keyPath(many.out, CACHE_DELTA_KEY))).rejects.toThrow();
-    expect(await outputs(many.out)).toEqual(await clean(many.content));
+    expect(await outputs(many.out)).toEqual(await clean(many.content, many.out));
   });
 
   it("ignores a delta that is corrupt or made for another base", async () => {

@@ -1,0 +1,42 @@
+/**
+ * The full archive pages a build published, kept for the next build (core/documents.ts
+ * planDocuments `published`): which items each full page holds, so that an item arriving
+ * back-dated goes to the filling page instead of shifting the full pages after its date.
+ *
+ * An object in the store's private folder (never served: stacks/access.ts UNPUBLISHED_KEYS),
+ * `{"version": 1, "items_per_feed": N, "pages": [[id, …], …]}`, the oldest page first. It is
+ * written once the documents are published, only when it changed. One that is missing or
+ * unreadable (a first build, a store emptied, a write that failed) is no loss of data: every
+ * page is then planned by date, as the pages were first made.
+ */
+import * as z from "zod";
+import type { ObjectStore } from "../adapters/store.ts";
+import type { ArchivePages } from "../core/documents.ts";
+import { parseJsonBytes } from "../core/json.ts";
+
+export const ARCHIVE_PAGES_KEY = ".syndicate/archive-pages.json";
+export const ARCHIVE_PAGES_META = { contentType: "application/json", cacheControl: "no-store" };
+
+const schema = z.object({
+  version: z.literal(1),
+  items_per_feed: z.number().int().positive(),
+  pages: z.array(z.array(z.string())),
+});
+
+export interface StoredArchivePages {
+  pages?: ArchivePages;
+  /** The bytes as stored, to write the object only when they change. */
+  bytes?: Buffer;
+}
+
+export async function readArchivePages(store: ObjectStore): Promise<StoredArchivePages> {
+  // A read that fails is as if there were none: the pages are planned by date, and the object
+  // is written again with this build's pages.
+  const bytes = (await store.get(ARCHIVE_PAGES_KEY).catch(() => undefined))?.body;
+  const read = parseJsonBytes(schema, bytes);
+  return { bytes, pages: read && { itemsPerFeed: read.items_per_feed, pages: read.pages } };
+}
+
+export function encodeArchivePages(pages: ArchivePages): Buffer {
+  return Buffer.from(`${JSON.stringify({ version: 1, items_per_feed: pages.itemsPerFeed, pages: pages.pages })}\n`, "utf8");
+}
