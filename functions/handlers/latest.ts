@@ -12,6 +12,7 @@ import { CACHE_LATEST, LATEST_MAX, LATEST_VERSION, MANIFEST_KEY, SLUG_RE } from 
 import { type ReadStore } from "./health.ts";
 import { within } from "../adapters/store.ts";
 import { ApiError, conditionalResponse, strongEtag } from "./http.ts";
+import { slugify } from "../core/urls.ts";
 
 /** How long a document read from the store is served before it is revalidated. */
 export const REVALIDATE_MS = 5_000;
@@ -234,16 +235,27 @@ export function validLimit(text: string): number | undefined {
 
 export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
   const tag = single(c, "tag");
-  const limitText = single(c, "limit");
-  if (tag !== undefined && !validTag(tag)) {
-    throw new ApiError(400, "tag must be a tag slug: lowercase letters, digits and single hyphens, like `energy-policy`");
+  return { tag: tag === undefined ? undefined : tagSlug(tag), limit: queryLimit(single(c, "limit")) };
+}
+
+/**
+ * A tag's slug, or a tag as articles write it (`Libya`, `European Union`, `Türkiye`) made into
+ * its slug as the build makes the key of its feeds (core/urls.ts slugify): a partner need not
+ * know the rule.
+ */
+function tagSlug(tag: string): string {
+  if (validTag(tag)) return tag;
+  if (tag.trim() === "" || tag.length > TAG_MAX_CHARS) {
+    throw new ApiError(400, `tag must be a tag's slug (lowercase letters, digits and single hyphens, like \`energy-policy\`) or its name, at most ${TAG_MAX_CHARS} characters`);
   }
-  let limit: number | undefined = LATEST_MAX;
-  if (limitText !== undefined) {
-    limit = validLimit(limitText);
-    if (limit === undefined) throw new ApiError(400, `limit must be a whole number from 1 to ${LATEST_MAX}`);
-  }
-  return { tag, limit };
+  return slugify(tag);
+}
+
+function queryLimit(limitText: string | undefined): number {
+  if (limitText === undefined) return LATEST_MAX;
+  const limit = validLimit(limitText);
+  if (limit === undefined) throw new ApiError(400, `limit must be a whole number from 1 to ${LATEST_MAX}`);
+  return limit;
 }
 
 export function latestHandler(reader: LatestReader, always: Record<string, string> = {}) {

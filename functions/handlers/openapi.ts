@@ -125,7 +125,7 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: "getLatest",
           summary: "The newest items' metadata (latest.json), optionally for one tag",
           parameters: [
-            { name: "tag", in: "query", required: false, schema: { type: "string", pattern: "^[a-z0-9]+(?:-[a-z0-9]+)*$", maxLength: 120 }, description: "Tag slug" },
+            { name: "tag", in: "query", required: false, schema: { type: "string", minLength: 1, maxLength: 120 }, description: "A tag's slug (`energy-policy`), or the tag as articles write it (`Energy Policy`), made into its slug as the build makes it" },
             { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: LATEST_MAX, default: LATEST_MAX }, description: "Most items in `items`" },
             ...preconditions("an earlier answer"),
           ],
@@ -186,10 +186,9 @@ export function openApiDocument(): Record<string, unknown> {
             200: json("WebhookPing", "GitHub `X-GitHub-Event: ping` (a new or tested webhook): the signature matched; no build is started"),
             202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
             401: {
-              ...error("Missing or bad signature, or a timestamp outside the 5-minute tolerance"),
+              ...error("Missing or bad signature, or a timestamp outside the 5-minute tolerance; or no webhook secret is configured (no signature can be verified)"),
               headers: { "WWW-Authenticate": { description: "The two ways to sign: `X-Hub-Signature-256 realm=\"webhooks\", Standard-Webhooks realm=\"webhooks\"`", schema: { type: "string" } } },
             },
-            404: error("The webhook route is not enabled (no secret configured)"),
             413: error("Body over 1 MiB"),
             503: { ...error("Rebuilds are not configured here, the configured secret is not usable (the server log says why), or the build request could not be queued: retry the delivery"), headers: retryAfter },
             default: unexpected,

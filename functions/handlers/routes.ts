@@ -10,7 +10,7 @@ import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, conditionalResponse, errorResponse, JSON_UTF8, strongEtag } from "./http.ts";
 import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
 import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
-import { DeliveryLog, webhookHandler, webhookSecretProblem } from "./webhook.ts";
+import { DeliveryLog, unauthorized, webhookHandler, webhookSecretProblem } from "./webhook.ts";
 // Generated from the zod schemas of openapi.ts at build time (scripts/openapi.ts).
 import openApiDocument from "./openapi.gen.json" with { type: "json" };
 
@@ -134,9 +134,10 @@ export function createApiApp(deps: ApiDeps): Hono {
       throw new ApiError(503, "the webhook's secret is not usable on this deployment; its log says why");
     });
   } else {
-    // Every method: a route that is off has no methods to advertise in a 405's Allow.
-    app.all("/webhooks/rebuild", () => {
-      throw new ApiError(404, "the webhook route is not enabled: no webhook secret is configured");
+    // No secret, so no signature can be valid: a delivery is refused as unsigned would be (401,
+    // CONTRACT.md "401 on a missing or bad signature"), saying why; other methods get the 405 below.
+    app.post("/webhooks/rebuild", () => {
+      throw unauthorized("no webhook secret is configured here, so no delivery can be verified: set WEBHOOK_SECRET (docs/api.md) and sign deliveries with it");
     });
   }
   for (const [path, allow] of Object.entries(ALLOW)) {

@@ -168,7 +168,7 @@ function signedDeliveryId(id: string): string {
  * registered HTTP scheme names an HMAC over the body, so the scheme is named after its header).
  */
 const CHALLENGE = 'X-Hub-Signature-256 realm="webhooks", Standard-Webhooks realm="webhooks"';
-const unauthorized = (message: string) => new ApiError(401, message, { "www-authenticate": CHALLENGE });
+export const unauthorized = (message: string) => new ApiError(401, message, { "www-authenticate": CHALLENGE });
 
 const PING_ANSWER = "signature verified; a ping starts no build, other events do";
 

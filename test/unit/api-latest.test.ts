@@ -52,7 +52,16 @@ describe("GET /latest", () => {
     expect(doc.items.map((i) => i.title)).toEqual(["Second"]);
   });
 
-  it.each(["limit=0", "limit=51", "limit=abc", "limit=1.5", "limit=", "limit=-1", "limit=1e1", "limit=1&limit=2", "tag=", "tag=Libya", "tag=a_b", "tag=-x", `tag=${"a".repeat(121)}`, "tag=a&tag=b"])(
+  it.each(["Energy%20Policy", "energy_policy", "ENERGY-POLICY", "-energy--policy-"])("answers ?tag=%s, a tag as articles write it, with its slug's document", async (written) => {
+    const { app } = await setup();
+    const bySlug = await app.request("/latest?tag=energy-policy");
+    const res = await app.request(`/latest?tag=${written}`);
+    expect(res.status).toBe(200);
+    expect(latestDocumentSchema.parse(await res.json()).tag).toBe("energy-policy");
+    expect(res.headers.get("etag")).toBe(bySlug.headers.get("etag"));
+  });
+
+  it.each(["limit=0", "limit=51", "limit=abc", "limit=1.5", "limit=", "limit=-1", "limit=1e1", "limit=1&limit=2", "tag=", "tag=%20%20", `tag=${"a".repeat(121)}`, `tag=${"É".repeat(121)}`, "tag=a&tag=b"])(
     "answers 400 with a JSON error for ?%s",
     async (query) => {
       const { app } = await setup();

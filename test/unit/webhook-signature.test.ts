@@ -179,14 +179,20 @@ describe("POST /webhooks/rebuild, GitHub signature", () => {
     expect(await retry.json()).toEqual({ accepted: true, build_id: "build-1", duplicate: false });
   });
 
-  it("answers 404 when no secret is configured, to every method (no Allow for a route that is off)", async () => {
-    const app = createApp({ store: new DirectoryStore(await tempDir()), triggerBuild: async () => ({ id: "x" }) });
-    const res = await app.request(URL_, { method: "POST", headers: { "x-hub-signature-256": githubSignature("", BODY) }, body: BODY });
-    expect(res.status).toBe(404);
+  it("answers 401 when no secret is configured (no signature can be verified: CONTRACT.md), saying why, and 405 to other methods", async () => {
+    let built = 0;
+    const app = createApp({ store: new DirectoryStore(await tempDir()), triggerBuild: async () => ({ id: `x${++built}` }) });
+    for (const headers of [{ "x-hub-signature-256": githubSignature("", BODY) }, {}] as Record<string, string>[]) {
+      const res = await app.request(URL_, { method: "POST", headers, body: BODY });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toContain("X-Hub-Signature-256");
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain("WEBHOOK_SECRET");
+    }
     for (const method of ["GET", "PUT", "DELETE"]) {
       const other = await app.request(URL_, { method });
-      expect([method, other.status, other.headers.get("allow")]).toEqual([method, 404, null]);
+      expect([method, other.status, other.headers.get("allow")]).toEqual([method, 405, "POST"]);
     }
+    expect(built).toBe(0);
   });
 
   it("forgets a delivery whose build failed, so the sender's redelivery (same id) starts a build", async () => {
