@@ -12,7 +12,7 @@ import { renderOutputs, reusable, specKeys, wasRendered, type Output, type Publi
 import { buildManifest } from "../core/manifest.ts";
 import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
-import { alreadyPublished, publish, readPublished } from "./publish.ts";
+import { alreadyPublished, OWNED_KEY, publish, readPublished, type PublishedState } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { ARCHIVE_PAGES_KEY, ARCHIVE_PAGES_META, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
@@ -154,7 +154,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const [state, archived] = await Promise.all([readPublished(options.store), model.site.archives ? readArchivePages(options.store) : undefined]);
   const specs = planDocuments(model, archived?.pages);
   const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site.items_per_feed));
-  const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, state.previous?.items ?? 0);
+  const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, publishedItems(state));
   if (empty) throw new ContentError([empty]);
   const reuse = input.reuse(state);
   const toRender = (spec: FeedDocumentSpec) => specKeys(spec).some((key) => !reusable(reuse, key, spec).before);
@@ -243,17 +243,29 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
 }
 
 /**
+ * How many items the published feeds hold, by the last manifest; when it cannot be read (cut,
+ * damaged, of another version), "some" if the store holds feed documents at all: the guard
+ * below must not fall silent because the manifest did.
+ */
+function publishedItems(state: PublishedState): number | "some" {
+  if (state.previous) return state.previous.items;
+  for (const key of state.existing) if (OWNED_KEY.test(key)) return "some";
+  return 0;
+}
+
+/**
  * The content has no article while the published feeds hold items: refused, naming the way to
  * do it on purpose. (An article that failed to parse has stopped the build before this; a hidden
  * `._x.md` an unmounted volume leaves behind is no article.)
  */
-function emptyContentIssue(articles: number, publishedItems: number): ContentIssue | undefined {
-  if (articles > 0 || publishedItems === 0) return undefined;
+function emptyContentIssue(articles: number, published: number | "some"): ContentIssue | undefined {
+  if (articles > 0 || published === 0) return undefined;
+  const held = published === "some" ? "the store holds published feeds (its manifest could not be read)" : `the published feeds hold ${published} item${published === 1 ? "" : "s"}`;
   return {
     file: "articles/",
     field: "file",
     severity: "error",
-    message: `no articles, while the published feeds hold ${publishedItems} item${publishedItems === 1 ? "" : "s"}: this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty`,
+    message: `no articles, while ${held}: this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty`,
   };
 }
 

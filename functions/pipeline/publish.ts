@@ -90,23 +90,29 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
   }
   // Read only when the listing has it: a publish that ended normally left none (no extra request).
   if (!existing.has(JOURNAL_KEY)) return { previous, existing };
-  const journal = await store.get(JOURNAL_KEY).then(
-    (o) => journalKeys(o?.body),
-    () => undefined,
-  );
+  let journal: Set<string> | undefined;
+  try {
+    journal = journalKeys((await store.get(JOURNAL_KEY))?.body);
+  } catch (err) {
+    // A read that failed says nothing of the journal: the build stops (a retry reads it), rather
+    // than guess. Bytes that keep arriving cut are a journal that cannot be read (below).
+    if (!(err instanceof IncompleteReadError)) throw new PublishError(`could not read the publish journal ${JOURNAL_KEY} in ${store.description}: ${(err as Error).message}`, { cause: err });
+  }
   return { previous, existing, untrusted: journal ?? "all" };
 }
 
 /**
  * Whether an earlier build of this tool may have written `key`, so that a build may delete it
  * once no output has it: the last manifest lists it, or an interrupted publish's journal names
- * it (or cannot be read), or it is a filling archive page a build kept one build longer (below:
+ * it, or it is a filling archive page a build kept one build longer (below:
  * no manifest lists it then). A key the store held before any build (a first build into a
  * folder or bucket that holds files of another tool, named as ours are) is left alone. Only a
  * manifest that is there but cannot be read makes every document-named key one of ours.
  */
 function wroteEarlier(state: PublishedState, key: string): boolean {
-  if (state.untrusted === "all" || state.untrusted?.has(key)) return true;
+  // A journal that cannot be read makes every object's bytes unsure (all written again), not
+  // every key one of ours: what the interrupted publish added beside the manifest may stay.
+  if (state.untrusted !== "all" && state.untrusted?.has(key)) return true;
   return state.previous ? state.previous.outputs[key] !== undefined || FILLING_PAGE.test(key) : state.existing.has(MANIFEST_KEY);
 }
 
@@ -145,7 +151,9 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   // lists it), with what an earlier one left unsure.
   const journaled = changed.length > 0 || stale.length > 0 || state.untrusted !== undefined;
   if (journaled) {
-    const keys = new Set([...changed.map((o) => o.key), ...stale, ...(state.untrusted === "all" ? existing : (state.untrusted ?? []))]);
+    // Not every key when the journal could not be read: that would make every key, another
+    // tool's too, one this tool wrote, should this publish fail (wroteEarlier).
+    const keys = new Set([...changed.map((o) => o.key), ...stale, ...(state.untrusted === "all" ? [] : (state.untrusted ?? []))]);
     keys.delete(JOURNAL_KEY);
     options.beforeCommit?.();
     try {

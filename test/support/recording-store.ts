@@ -1,11 +1,13 @@
 /**
  * A store that puts object by object (no putAll, as S3Store), recording the order of its puts,
- * and failing on a chosen key: for tests of the publish order and of failures midway.
+ * and failing on a chosen key (a write, or a read): for tests of the publish order and of failures midway.
  */
 import type { ObjectMeta, ObjectStore } from "../../functions/adapters/store.ts";
 
 export class RecordingStore implements ObjectStore {
   readonly puts: string[] = [];
+  /** A key whose reads fail (as a network error would), until cleared. */
+  failGet?: string;
   readonly description: string;
   constructor(
     private readonly inner: ObjectStore,
@@ -14,6 +16,7 @@ export class RecordingStore implements ObjectStore {
     this.description = inner.description;
   }
   get(key: string) {
+    if (key === this.failGet) return Promise.reject(new Error(`injected failure reading ${key}`));
     return this.inner.get(key);
   }
   list(prefix?: string) {

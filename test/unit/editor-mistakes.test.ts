@@ -369,6 +369,21 @@ describe("8. every article gone while the feeds hold items", () => {
     expect((await build({ source: new DirectoryContent(dir), store, now: Date.now() })).items).toBe(0);
   });
 
+  it("is refused too when the manifest cannot be read (cut, damaged, of another version) but the store holds feeds", async () => {
+    const dir = await contentDir({ a: article(TITLE, DATE) });
+    const out = join(dir, "..", "out");
+    const store = new DirectoryStore(out);
+    await build({ source: new DirectoryContent(dir), store, now: Date.now() });
+    await writeFile(join(out, "manifest.json"), '{"version": 1, "build_id": "cut sh');
+    const before = await snapshot(out);
+    await rm(join(dir, "articles", "a.md"));
+    const err = await build({ source: new DirectoryContent(dir), store, now: Date.now() }).catch((e: unknown) => e);
+    expect((err as ContentError).issues?.map(formatIssue)).toEqual([
+      "articles/: file: no articles, while the store holds published feeds (its manifest could not be read): this build would empty them (a content folder not mounted, a checkout gone wrong, a wrong content prefix?). To empty the feeds on purpose, run syndicate build --allow-empty",
+    ]);
+    expect(await snapshot(out)).toEqual(before);
+  });
+
   it("is no error for a new site, nor when the articles are all drafts", async () => {
     const dir = await contentDir({});
     await mkdir(join(dir, "articles"));

@@ -59,6 +59,39 @@ describe("the publish journal", () => {
     expect(store.puts).toContain("feed.xml");
   });
 
+  it("a journal that cannot be read makes no file of another tool one of ours: it is not deleted", async () => {
+    const { store, run } = await setUp();
+    await run();
+    // Another tool's file, named as a tag feed of ours, put beside the feeds after the first build.
+    await store.put("tags/foreign/feed.xml", Buffer.from("<rss/>"), { contentType: "application/rss+xml", cacheControl: "no-cache" });
+    await store.put(JOURNAL_KEY, Buffer.from("{ not json"), { contentType: "application/json", cacheControl: "no-store" });
+    const r = await run();
+    expect(r.deleted).toEqual([]);
+    expect((await store.get("tags/foreign/feed.xml"))?.body.toString()).toBe("<rss/>");
+    // Nor does the journal of a publish that fails next name it.
+    store.failOn = "feed.xml";
+    await store.put(JOURNAL_KEY, Buffer.from("{ not json"), { contentType: "application/json", cacheControl: "no-store" });
+    await expect(run()).rejects.toBeInstanceOf(PublishError);
+    expect(JSON.parse((await store.get(JOURNAL_KEY))!.body.toString()).keys).not.toContain("tags/foreign/feed.xml");
+    store.failOn = undefined;
+    expect((await run()).deleted).toEqual([]);
+    expect(await store.get("tags/foreign/feed.xml")).toBeDefined();
+  });
+
+  it("a journal that cannot be read for now (a network error) stops the build before anything is written", async () => {
+    const { store, run } = await setUp();
+    await run();
+    await store.put(JOURNAL_KEY, Buffer.from(`${JSON.stringify({ keys: ["feed.xml"] })}\n`), { contentType: "application/json", cacheControl: "no-store" });
+    store.failGet = JOURNAL_KEY;
+    store.puts.length = 0;
+    const err = await run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishError);
+    expect((err as Error).message).toContain("could not read the publish journal");
+    expect(store.puts.filter((k) => !k.startsWith(".syndicate/lease") && k !== ".syndicate/lock.json")).toEqual([]);
+    store.failGet = undefined;
+    expect((await run()).written).toContain("feed.xml");
+  });
+
   it("writes archive pages before the documents that link them", async () => {
     const articles = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`n${i}`, { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() }]));
     const { store, run } = await setUp(articles, { items_per_feed: 2 });
