@@ -12,7 +12,7 @@
  * bytes may be a newer build's, so they are written again, even when this build's content is
  * what the old manifest describes (a bad edit that failed to publish, then reverted).
  */
-import { MANIFEST_KEY, manifestOutput, parseManifest, type Manifest } from "../core/manifest.ts";
+import { MANIFEST_KEY, manifestOutput, parseManifest, STORAGE_VERSION, type Manifest } from "../core/manifest.ts";
 import type { Output, PublishedOutput } from "../core/render/index.ts";
 import { IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
@@ -57,9 +57,9 @@ export interface PublishedState {
   untrusted?: ReadonlySet<string> | "all";
 }
 
-/** Whether the store holds `key` with the bytes the last manifest records for it (as far as can be known). */
+/** Whether the store holds `key` with the bytes the last manifest records for it, stored as this version stores objects (as far as can be known). */
 export function holdsAsRecorded(state: PublishedState, key: string): boolean {
-  return state.existing.has(key) && state.untrusted !== "all" && !state.untrusted?.has(key);
+  return state.existing.has(key) && state.untrusted !== "all" && !state.untrusted?.has(key) && state.previous?.storage === STORAGE_VERSION;
 }
 
 /** The journal's keys; undefined when it cannot be read or does not parse. */

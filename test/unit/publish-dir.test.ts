@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { JOURNAL_KEY, publish } from "../../functions/pipeline/publish.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
-import { buildManifest } from "../../functions/core/manifest.ts";
+import { buildManifest, STORAGE_VERSION } from "../../functions/core/manifest.ts";
 import { output, type Output } from "../../functions/core/render/index.ts";
 import { PublishError } from "../../functions/core/errors.ts";
 import { snapshot, tempDir } from "../support/content-tree.ts";
@@ -63,6 +63,20 @@ describe("publish into a directory", () => {
     await publish(s, outputs(["libya"]), manifestOf(outputs(["libya"])));
     const next = [outputs([], "v2")[0]!, outputs(["libya"])[1]!];
     expect((await publish(s, next, manifestOf(next))).written).toEqual(["feed.xml", "manifest.json"]);
+  });
+
+  it("rewrites every object once when the manifest records another way of storing them (an upgrade), or none", async () => {
+    const { root, store: s } = await store();
+    const o = outputs(["libya"]);
+    await publish(s, o, manifestOf(o));
+    expect(JSON.parse(await readFile(join(root, "manifest.json"), "utf8")).storage).toBe(STORAGE_VERSION);
+    for (const storage of [STORAGE_VERSION - 1, undefined]) {
+      const older = { ...manifestOf(o), storage };
+      await writeFile(join(root, "manifest.json"), JSON.stringify(older));
+      // Same bytes, types and policies: only the way they were stored differs.
+      expect((await publish(s, o, manifestOf(o))).written).toEqual(["feed.xml", "tags/libya/feed.xml", "manifest.json"]);
+      expect((await publish(s, o, manifestOf(o))).written).toEqual([]);
+    }
   });
 
   it("rewrites an output deleted behind its back", async () => {
