@@ -94,7 +94,9 @@ export class S3Store implements ObjectStore {
     this.client = opts.client;
     this.bucket = opts.bucket;
     this.bodyTimeoutMs = opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
-    this.prefix = opts.prefix ? `${opts.prefix.replace(/^\/+|\/+$/g, "")}/` : "";
+    // `--prefix /` (or `//`) is no prefix, not keys starting with "/" that nothing reads.
+    const trimmed = opts.prefix?.replace(/^\/+|\/+$/g, "");
+    this.prefix = trimmed ? `${trimmed}/` : "";
     this.description = `s3://${this.bucket}/${this.prefix}`;
   }
 

@@ -9,6 +9,7 @@ import { S3RequestError, S3Store, createS3Client, md5 } from "../adapters/s3-sto
 import { formatRequests, mapLimit, type ObjectMeta, type RequestStats } from "../adapters/store.ts";
 import { hasErrors, isSourcePath, SITE_FILE } from "../core/content.ts";
 import type { ContentIssue } from "../core/errors.ts";
+import { MANIFEST_KEY } from "../core/manifest.ts";
 import { contentOption, displayIssue, endpointOption, fail, printIssues } from "./shared.ts";
 
 export interface PushResult {
@@ -17,6 +18,11 @@ export interface PushResult {
   uploaded: string[];
   deleted: string[];
   unchanged: number;
+}
+
+/** The bucket (prefix) given holds what is not content: published feeds. */
+export class WrongBucketError extends Error {
+  override readonly name = "WrongBucketError";
 }
 
 function metaFor(path: string): ObjectMeta {
@@ -43,7 +49,13 @@ export async function pushContent(contentDir: string, store: S3Store, concurrenc
   }
   // Only keys a content source would read are compared and deleted; anything else under the
   // prefix is left alone.
-  const remote = new Map((await store.listEntries()).filter((e) => isContentPath(e.key)).map((e) => [e.key, e.etag]));
+  const entries = await store.listEntries();
+  // The feeds bucket (a build published there): content pushed into it would be served to
+  // everyone, drafts included, and no build would read it.
+  if (entries.some((e) => e.key === MANIFEST_KEY)) {
+    throw new WrongBucketError(`${store.description} holds published feeds (${MANIFEST_KEY}): it is the feeds bucket, where builds publish, not a content bucket; nothing was pushed. Push to the bucket builds read content from`);
+  }
+  const remote = new Map(entries.filter((e) => isContentPath(e.key)).map((e) => [e.key, e.etag]));
   const changed = files.filter((f) => remote.get(f.path) !== md5(f.bytes, "hex"));
   await mapLimit(changed, concurrency, (f) => store.put(f.path, Buffer.from(f.bytes), metaFor(f.path)));
   const local = new Set(files.map((f) => f.path));
@@ -92,7 +104,7 @@ export default async function cmdPush(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (!(err instanceof S3RequestError)) throw err;
+    if (!(err instanceof S3RequestError || err instanceof WrongBucketError)) throw err;
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, error: { name: err.name, message: err.message } }, null, 2)}\n`);
     else process.stderr.write(`Push failed: ${err.message}\n`);
     return 1;

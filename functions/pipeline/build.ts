@@ -2,10 +2,10 @@
  * build = load → validate → model → render bodies → render documents → check → publish.
  * Nothing is written unless every step before publishing succeeded.
  */
-import type { ContentSource } from "../adapters/content-dir.ts";
+import { isContentPath, type ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore, RequestStats } from "../adapters/store.ts";
 import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
-import { ContentError, formatIssue, type ContentIssue } from "../core/errors.ts";
+import { ContentError, formatIssue, PublishError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { archivePagesOf, oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
@@ -154,6 +154,12 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const [state, archived] = await Promise.all([readPublished(options.store), model.site.archives ? readArchivePages(options.store) : undefined]);
   const specs = planDocuments(model, archived?.pages);
   const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site.items_per_feed));
+  // Content where the feeds would go (a content bucket given as the feeds bucket): the build would
+  // publish beside the sources, and a CDN serving it would serve them, drafts included.
+  const sources = [...state.existing].filter(isContentPath);
+  if (sources.length) {
+    throw new PublishError(`${options.store.description} holds content (${sources.slice(0, 3).join(", ")}${sources.length > 3 ? ", …" : ""}): it is where content is kept, not where feeds are published; publish to the feeds bucket or folder (or remove those files from it)`);
+  }
   const empty = options.allowEmpty ? undefined : emptyContentIssue(loaded.articles.length, publishedItems(state));
   if (empty) throw new ContentError([empty]);
   const reuse = input.reuse(state);

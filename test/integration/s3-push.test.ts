@@ -104,6 +104,28 @@ describe("syndicate push", () => {
     expect((await store.list()).sort()).toEqual(before);
   });
 
+  it("refuses the feeds bucket, and a build refuses the content bucket: neither writes beside the other's objects", async () => {
+    const content = await writeCorpus(join(ctx.work, "mixed"), { articles: 3 });
+    const feeds = await ctx.s3.bucket("mixed-feeds");
+    const sources = await ctx.s3.bucket("mixed-content");
+    expect((await runCli(["build", "--bucket", feeds.bucket, "--endpoint", ctx.s3.endpoint, "--content", content])).code).toBe(0);
+    await push(sources.bucket, content);
+    const feedKeys = (await feeds.list()).sort();
+    const contentKeys = (await sources.list()).sort();
+    const wrongPush = await runCli(["push", "--bucket", feeds.bucket, "--endpoint", ctx.s3.endpoint, "--content", content]);
+    expect([wrongPush.code, wrongPush.stderr]).toEqual([1, expect.stringContaining("holds published feeds (manifest.json): it is the feeds bucket, where builds publish, not a content bucket; nothing was pushed")]);
+    const wrongBuild = await runCli(["build", "--bucket", sources.bucket, "--endpoint", ctx.s3.endpoint, "--content", content]);
+    expect([wrongBuild.code, wrongBuild.stderr]).toEqual([1, expect.stringContaining("holds content (articles/")]);
+    expect([(await feeds.list()).sort(), (await sources.list()).sort()]).toEqual([feedKeys, contentKeys]);
+  });
+
+  it("takes --prefix / as no prefix", async () => {
+    const content = await writeCorpus(join(ctx.work, "slash"), { articles: 2 });
+    const store = await ctx.s3.bucket("slash");
+    expect((await push(store.bucket, content, "--prefix", "/")).uploaded).toHaveLength(3);
+    expect((await store.list()).sort()).toEqual(["articles/article-000000.md", "articles/article-000001.md", "site.yaml"]);
+  });
+
   it("exits 2 without --bucket", async () => {
     const r = await runCli(["push", "--endpoint", ctx.s3.endpoint]);
     expect(r.code).toBe(2);
