@@ -42,6 +42,8 @@ export interface ObjectStore {
   delete(keys: string[]): Promise<void>;
   /** Every key under a prefix, in any order. */
   list(prefix?: string): Promise<string[]>;
+  /** The same with each object's size, where the listing tells it at no cost (S3's does). */
+  listEntries?(prefix?: string): Promise<{ key: string; size: number }[]>;
 }
 
 /** A read whose bytes kept arriving incomplete (cut or shortened in transit): not the object. */

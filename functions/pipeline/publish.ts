@@ -53,13 +53,19 @@ const isBatchStore = (store: ObjectStore): store is BatchStore => typeof (store 
 export interface PublishedState {
   previous?: Manifest;
   existing: Set<string>;
+  /** Each key's size, where the store's listing tells it (S3): an object cut or damaged since is written again. */
+  sizes?: Map<string, number>;
   /** Keys an interrupted publish may have changed (its journal), or "all" when the journal cannot be read. */
   untrusted?: ReadonlySet<string> | "all";
 }
 
 /** Whether the store holds `key` with the bytes the last manifest records for it, stored as this version stores objects (as far as can be known). */
 export function holdsAsRecorded(state: PublishedState, key: string): boolean {
-  return state.existing.has(key) && state.untrusted !== "all" && !state.untrusted?.has(key) && state.previous?.storage === STORAGE_VERSION;
+  const size = state.sizes?.get(key);
+  return (
+    state.existing.has(key) && state.untrusted !== "all" && !state.untrusted?.has(key) && state.previous?.storage === STORAGE_VERSION &&
+    (size === undefined || size === state.previous.outputs[key]?.bytes)
+  );
 }
 
 /** The journal's keys; undefined when it cannot be read or does not parse. */
@@ -75,10 +81,12 @@ function journalKeys(bytes: Uint8Array | undefined): Set<string> | undefined {
 export async function readPublished(store: ObjectStore): Promise<PublishedState> {
   let previous: Manifest | undefined;
   let existing: Set<string>;
+  let sizes: Map<string, number> | undefined;
   try {
     // Two independent reads: over S3, one round trip instead of two. Both settle before a
     // failure is reported, so nothing of a failed build is still retrying behind it.
-    const [manifestRead, listRead] = await Promise.allSettled([store.get(MANIFEST_KEY), store.list()]);
+    const listing = store.listEntries ? store.listEntries().then((entries) => (sizes = new Map(entries.map((e) => [e.key, e.size]))).keys()) : store.list();
+    const [manifestRead, listRead] = await Promise.allSettled([store.get(MANIFEST_KEY), listing]);
     // A manifest whose bytes keep arriving cut counts as absent, like one that does not parse:
     // every output is then rewritten. Deleting never goes by it: only by the full listing.
     if (manifestRead.status === "rejected" && !(manifestRead.reason instanceof IncompleteReadError)) throw manifestRead.reason;
@@ -89,7 +97,7 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
   }
   // Read only when the listing has it: a publish that ended normally left none (no extra request).
-  if (!existing.has(JOURNAL_KEY)) return { previous, existing };
+  if (!existing.has(JOURNAL_KEY)) return { previous, existing, sizes };
   let journal: Set<string> | undefined;
   try {
     journal = journalKeys((await store.get(JOURNAL_KEY))?.body);
@@ -98,7 +106,7 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
     // than guess. Bytes that keep arriving cut are a journal that cannot be read (below).
     if (!(err instanceof IncompleteReadError)) throw new PublishError(`could not read the publish journal ${JOURNAL_KEY} in ${store.description}: ${(err as Error).message}`, { cause: err });
   }
-  return { previous, existing, untrusted: journal ?? "all" };
+  return { previous, existing, sizes, untrusted: journal ?? "all" };
 }
 
 /**

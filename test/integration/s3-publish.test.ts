@@ -113,6 +113,21 @@ describe("publishing to S3", () => {
     expect((await store.get("atom.xml"))!.body.toString()).toContain("An edited title");
   });
 
+  it("writes again an object cut or damaged in the bucket since (its size is not the manifest's), with or without the cache", async () => {
+    const content = await freshCorpus();
+    const store = await ctx.s3.bucket("damaged");
+    await publishTo(content, store);
+    const whole = (await store.get("tags/topic-1/feed.xml"))!;
+    for (const cache of [true, false]) {
+      await store.put("tags/topic-1/feed.xml", whole.body.subarray(0, 500), { contentType: whole.contentType!, cacheControl: whole.cacheControl! });
+      const report = await build({ source: new DirectoryContent(content), store, now: NOW, cache });
+      expect(report.written).toEqual(["tags/topic-1/feed.xml"]);
+      expect((await store.get("tags/topic-1/feed.xml"))!.body.equals(whole.body)).toBe(true);
+    }
+    // And nothing more once repaired.
+    expect((await publishTo(content, store)).written).toEqual([]);
+  });
+
   it("deletes a removed tag's feeds after the new manifest is in place", async () => {
     const content = await freshCorpus();
     const store = await ctx.s3.bucket("tag");
