@@ -15,7 +15,8 @@
  * (`archive/3-2/` for page 3 with 2 items; `archive/3/` once full): a document at a URL keeps
  * its items, as RFC 5005 §4 wants of archive documents ("SHOULD NOT change"), and a reader that
  * stops walking at a page it has seen never misses the item that arrived in it (it walks to the
- * new URL). The page it replaces is deleted with the build that supersedes it.
+ * new URL). The page it replaces is kept while main feeds readers may hold link it
+ * (publish.ts SUPERSEDED_KEPT_MS), then deleted.
  */
 import type { Article, Tag } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";

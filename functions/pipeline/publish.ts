@@ -23,6 +23,13 @@ export const JOURNAL_KEY = ".syndicate/publishing.json";
 /** A document of the filling archive page, whose key names its item count (`archive/3-2/feed.xml`). */
 const FILLING_PAGE = /^archive\/[1-9]\d*-[1-9]\d*\//;
 
+/**
+ * How long a superseded filling page is kept after the last manifest was written: the main
+ * feeds that link it are cached for 5 minutes (render/index.ts CACHE.current) by the CDN, and a
+ * reader may hold a copy it got from the CDN at the end of those for 5 more.
+ */
+export const SUPERSEDED_KEPT_MS = 2 * 300_000;
+
 /** Keys of the documents this tool writes: no other key is ever deleted from a store (see wroteEarlier). */
 export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*(?:-[1-9]\d*)?)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
 
@@ -53,6 +60,8 @@ const isBatchStore = (store: ObjectStore): store is BatchStore => typeof (store 
 export interface PublishedState {
   previous?: Manifest;
   existing: Set<string>;
+  /** When the last manifest was written (S3's Last-Modified, the file's mtime), where the store tells it. */
+  previousWrittenAt?: number;
   /** Each key's size, where the store's listing tells it (S3): an object cut or damaged since is written again. */
   sizes?: Map<string, number>;
   /** Keys an interrupted publish may have changed (its journal), or "all" when the journal cannot be read. */
@@ -82,6 +91,7 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
   let previous: Manifest | undefined;
   let existing: Set<string>;
   let sizes: Map<string, number> | undefined;
+  let previousWrittenAt: number | undefined;
   try {
     // Two independent reads: over S3, one round trip instead of two. Both settle before a
     // failure is reported, so nothing of a failed build is still retrying behind it.
@@ -92,12 +102,13 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
     if (manifestRead.status === "rejected" && !(manifestRead.reason instanceof IncompleteReadError)) throw manifestRead.reason;
     if (listRead.status === "rejected") throw listRead.reason;
     previous = manifestRead.status === "fulfilled" ? parseManifest(manifestRead.value?.body) : undefined;
+    previousWrittenAt = previous && manifestRead.status === "fulfilled" ? manifestRead.value?.lastModified?.getTime() : undefined;
     existing = new Set(listRead.value);
   } catch (err) {
     throw new PublishError(`could not read ${store.description}: ${(err as Error).message}`, { cause: err });
   }
   // Read only when the listing has it: a publish that ended normally left none (no extra request).
-  if (!existing.has(JOURNAL_KEY)) return { previous, existing, sizes };
+  if (!existing.has(JOURNAL_KEY)) return { previous, previousWrittenAt, existing, sizes };
   let journal: Set<string> | undefined;
   try {
     journal = journalKeys((await store.get(JOURNAL_KEY))?.body);
@@ -106,13 +117,13 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
     // than guess. Bytes that keep arriving cut are a journal that cannot be read (below).
     if (!(err instanceof IncompleteReadError)) throw new PublishError(`could not read the publish journal ${JOURNAL_KEY} in ${store.description}: ${(err as Error).message}`, { cause: err });
   }
-  return { previous, existing, sizes, untrusted: journal ?? "all" };
+  return { previous, previousWrittenAt, existing, sizes, untrusted: journal ?? "all" };
 }
 
 /**
  * Whether an earlier build of this tool may have written `key`, so that a build may delete it
  * once no output has it: the last manifest lists it, or an interrupted publish's journal names
- * it, or it is a filling archive page a build kept one build longer (below:
+ * it, or it is a filling archive page a build kept for readers (stillLinked below:
  * no manifest lists it then). A key the store held before any build (a first build into a
  * folder or bucket that holds files of another tool, named as ours are) is left alone. Only a
  * manifest that is there but cannot be read makes every document-named key one of ours.
@@ -150,10 +161,12 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
   const keep = new Set(outputs.map((o) => o.key));
   // The filling archive page a new item superseded (core/documents.ts: its key names its count)
-  // stays one build longer: the main feeds the CDN and readers hold for up to 5 minutes still
-  // link it. It is deleted by the next build, which no longer finds it in the manifest before.
-  const justSuperseded = (k: string) => FILLING_PAGE.test(k) && previous?.outputs[k] !== undefined;
-  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && wroteEarlier(state, k) && !justSuperseded(k)).sort();
+  // stays while the main feeds readers may hold still link it: the build that supersedes it, and
+  // any build while the last manifest is younger than SUPERSEDED_KEPT_MS (a page is superseded
+  // at the latest when that manifest was written). A later build deletes it.
+  const manifestRecent = state.previousWrittenAt !== undefined && Date.now() - state.previousWrittenAt < SUPERSEDED_KEPT_MS;
+  const stillLinked = (k: string) => FILLING_PAGE.test(k) && (previous?.outputs[k] !== undefined || manifestRecent);
+  const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && wroteEarlier(state, k) && !stillLinked(k)).sort();
   // The journal: what this publish may change (writes and deletions: a key to delete that a
   // failure leaves behind is then still known as one of ours, though the new manifest no longer
   // lists it), with what an earlier one left unsure.

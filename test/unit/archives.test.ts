@@ -6,7 +6,7 @@ import { renderBody } from "../../functions/core/article.ts";
 import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
 import { contentFiles, tempDir, tree, writeTree, type Fields } from "../support/content-tree.ts";
 import { join } from "node:path";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, utimes, writeFile } from "node:fs/promises";
 import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -198,24 +198,29 @@ describe("archives, planned with the full pages an earlier build published", () 
 });
 
 describe("archives, published", () => {
-  it("keeps the filling page a new item superseded for one build, as the main feeds readers still hold link it", async () => {
+  it("keeps the filling page a new item superseded while the main feeds readers may hold link it (10 minutes after the last manifest)", async () => {
     const articles: Record<string, Fields> = {};
     const add = (i: number) => (articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() });
     for (let i = 0; i < 7; i++) add(i);
     const dir = await tempDir("syn-arch-pub-");
-    const store = new DirectoryStore(join(dir, "out"));
-    const publish = async () => {
-      const content = await writeTree(join(dir, `content-${Object.keys(articles).length}`), tree(articles, { items_per_feed: 3 }));
+    const out = join(dir, "out");
+    const store = new DirectoryStore(out);
+    let n = 0;
+    const publish = async (minutesLater: number) => {
+      // As if the last build had been that long ago (its manifest's time is what counts).
+      const then = new Date(Date.now() - minutesLater * 60_000);
+      await utimes(join(out, "manifest.json"), then, then).catch(() => undefined);
+      const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
       await build({ source: new DirectoryContent(content), store, now: NOW });
       return (await store.list()).filter((k) => k.startsWith("archive/2")).map((k) => k.split("/").slice(0, 2).join("/")).filter((k, i, all) => all.indexOf(k) === i).sort();
     };
-    expect(await publish()).toEqual(["archive/2-1"]);
+    expect(await publish(0)).toEqual(["archive/2-1"]);
     add(7);
-    expect(await publish()).toEqual(["archive/2-1", "archive/2-2"]); // the feeds of a minute ago link 2-1
+    expect(await publish(60)).toEqual(["archive/2-1", "archive/2-2"]); // the feeds of a minute ago link 2-1
     add(8);
-    expect(await publish()).toEqual(["archive/2", "archive/2-2"]); // 2-1 gone; 2-2 kept one build
-    add(9);
-    expect(await publish()).toEqual(["archive/2"]);
+    expect(await publish(1)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]); // a minute later: both still linked from feeds readers hold
+    expect(await publish(9)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]);
+    expect(await publish(11)).toEqual(["archive/2"]); // no main feed readers may hold links them now
   });
 
   it("keeps a published full page's bytes when an article arrives back-dated, and tells its place to the next build through the store", async () => {
