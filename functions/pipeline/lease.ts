@@ -111,7 +111,7 @@ export function staleness(r: LeaseRecord, now: number, skewMs: number): string |
   return undefined;
 }
 
-const describe = (r: LeaseRecord) => `${r.owner} (pid ${r.pid} on ${r.host}, since ${r.acquired_at}, until ${r.expires_at})`;
+const describe = (r: LeaseRecord) => (r.pid === 0 ? r.owner : `${r.owner} (pid ${r.pid} on ${r.host}, since ${r.acquired_at}, until ${r.expires_at})`);
 
 interface Settings extends Required<Omit<LeaseOptions, "log">> {
   log: (line: string) => void;
@@ -219,8 +219,15 @@ async function claimObject(store: ObjectStore, token: string, s: Settings): Prom
       if (!r) {
         const first = unreadable.get(key) ?? Date.now();
         unreadable.set(key, first);
-        if (Date.now() - first > s.ttlMs + s.skewMs) stale.push(key);
-        else live.push({ version: 1, token: key, owner: "an unreadable claim", host: "?", boot_id: "", pid: 0, acquired_at: "?", expires_at: "?" });
+        const waitMs = s.ttlMs + s.skewMs;
+        if (Date.now() - first > waitMs) {
+          s.log(`build lease: deleting the claim ${key}, unreadable for ${Math.round(waitMs / 1000)} s`);
+          stale.push(key);
+        } else {
+          // Maybe read mid-write; if it stays unreadable, it is taken as stale (a record of no process).
+          const owner = `an unreadable claim, ${store.description}${key} (taken as stale once unreadable for ${Math.round(waitMs / 1000)} s)`;
+          live.push({ version: 1, token: key, owner, host: "?", boot_id: "", pid: 0, acquired_at: "?", expires_at: "?" });
+        }
         continue;
       }
       const why = staleness(r, Date.now(), s.skewMs);

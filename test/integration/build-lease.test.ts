@@ -144,6 +144,17 @@ describe("the build lease", () => {
     expect(await store.list(LEASE_PREFIX)).toEqual([]);
   });
 
+  it("an unreadable claim is waited for, named by its key, then deleted as stale, saying so", async () => {
+    const store = await ctx.s3.bucket("unreadable");
+    await store.put(`${LEASE_PREFIX}cut.json`, Buffer.from('{"version": 1, "tok'), { contentType: "application/json", cacheControl: "no-store" });
+    const logs: string[] = [];
+    await build({ source: new DirectoryContent(A.content), store, now: NOW, lease: { ttlMs: 1000, skewMs: 0, pollMs: 100, log: (l) => logs.push(l) } });
+    expect(logs[0]).toBe(`build lease: waiting for an unreadable claim, ${store.description}${LEASE_PREFIX}cut.json (taken as stale once unreadable for 1 s)`);
+    expect(logs).toContain(`build lease: deleting the claim ${LEASE_PREFIX}cut.json, unreadable for 1 s`);
+    expect(await publishedSet(store)).toEqual(A.set);
+    expect(await store.list(LEASE_PREFIX)).toEqual([]);
+  });
+
   it("a directory: two CLI builds at once end as one clean build; a dead build's lock is taken over; no lock is left", async () => {
     const out = join(ctx.work, "dir-race");
     const args = (c: CleanBuild) => ["build", "--content", c.content, "--out", out, "--now", new Date(NOW).toISOString()];
