@@ -238,7 +238,9 @@ function interpret(
     }
     if (d.ok && d.colonOffset !== undefined) {
       const written = value.trim();
-      warn(field, `has the UTC offset ${written.slice(-5)}: RFC 3339 requires ${d.colonOffset} (with a colon); read as ${d.colonOffset}: write it, ${written.slice(0, -5)}${d.colonOffset}`, fmLine(lineOf([field])));
+      const { rfc3339, as } = d.colonOffset;
+      const how = as.length === 3 ? "(hours and minutes, with a colon)" : "(with a colon)";
+      warn(field, `has the UTC offset ${as}: RFC 3339 requires ${rfc3339} ${how}; read as ${rfc3339}: write it, ${written.slice(0, -as.length)}${rfc3339}`, fmLine(lineOf([field])));
     }
     return d.ok ? d.ms : NaN;
   };

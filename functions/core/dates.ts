@@ -4,16 +4,16 @@
  * site.yaml, default UTC). Impossible dates (2021-02-30, 25:00) are rejected, not rolled over.
  */
 const DATE_RE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 
 /**
  * `skipped`: a time without a zone that the site's zone skipped that day (the clocks jumped over
  * it), read as `ms` all the same. `repeated`: one it showed twice, read as the earlier (`ms`);
- * the value is the later instant. `colonOffset`: an offset written without a colon (`+0300`, not
- * RFC 3339), read as this one (`+03:00`). Each is absent on ordinary dates.
+ * the value is the later instant. `colonOffset`: an offset written without a colon (`+0300` or
+ * `+03`, not RFC 3339: `as`), read as this one (`+03:00`). Each is absent on ordinary dates.
  */
 export type ParsedDate =
-  | { ok: true; ms: number; zoned: boolean; dateOnly: boolean; skipped?: true; repeated?: number; colonOffset?: string }
+  | { ok: true; ms: number; zoned: boolean; dateOnly: boolean; skipped?: true; repeated?: number; colonOffset?: { as: string; rfc3339: string } }
   | { ok: false; message: string };
 
 export function parseContentDate(value: string, timeZone: string): ParsedDate {
@@ -60,7 +60,7 @@ function parseDate(value: string, timeZone: string): ParsedDate {
   if (zone && zone.toUpperCase() !== "Z") {
     const sign = zone[0] === "-" ? -1 : 1;
     const digits = zone.slice(1).replace(":", "");
-    const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2, 4));
+    const offH = Number(digits.slice(0, 2)), offM = Number(digits.slice(2, 4) || "0");
     if (offH > 23 || offM > 59) return { ok: false, message: `${JSON.stringify(value)} has an impossible UTC offset` };
     ms = wall - sign * (offH * 60 + offM) * 60_000;
   } else if (zone) ms = wall;
@@ -72,8 +72,8 @@ function parseDate(value: string, timeZone: string): ParsedDate {
   if (ms < 0) return { ok: false, message: `${JSON.stringify(value)} is before 1970 (in UTC): dates from 1970 on are accepted` };
   if (ms >= LAST_INSTANT) return { ok: false, message: `${JSON.stringify(value)} is after 9999 (in UTC): RFC 3339 dates have four-digit years` };
   const date: ParsedDate = { ok: true, ms, zoned: zone !== undefined, dateOnly: zone === undefined && h === undefined };
-  // `+0300` (ISO 8601's basic format) is read, but RFC 3339 (§5.6) writes `+03:00`.
-  if (zone?.length === 5) date.colonOffset = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  // `+0300` (ISO 8601's basic format) and `+03` (hours alone) are read, but RFC 3339 (§5.6) writes `+03:00`.
+  if (zone?.length === 5 || zone?.length === 3) date.colonOffset = { as: zone, rfc3339: `${zone.slice(0, 3)}:${zone.slice(3) || "00"}` };
   if (typeof resolved === "object") {
     if (resolved.later === undefined) date.skipped = true;
     else date.repeated = resolved.later;

@@ -91,6 +91,21 @@ describe("ordinary dates", () => {
   });
 });
 
+describe("an offset of hours alone (ISO 8601 allows it)", () => {
+  it("is read as that many hours, and warns that RFC 3339 requires hours and minutes", () => {
+    expect(told({ date: "2020-06-19T10:30:00+03", updated: "2020-06-20T08:00-05" })).toEqual([
+      "articles/a.md:3: warning: date: has the UTC offset +03: RFC 3339 requires +03:00 (hours and minutes, with a colon); read as +03:00: write it, 2020-06-19T10:30:00+03:00",
+      "articles/a.md:4: warning: updated: has the UTC offset -05: RFC 3339 requires -05:00 (hours and minutes, with a colon); read as -05:00: write it, 2020-06-20T08:00-05:00",
+    ]);
+    const r = parseArticle(FILE, bytes(articleText({ date: "2020-06-19T10:30:00+03", updated: "2020-06-20T08:00-05" })), TEST_SITE);
+    expect([r.article?.published, r.article?.modified]).toEqual([Date.parse("2020-06-19T07:30:00Z"), Date.parse("2020-06-20T13:00:00Z")]);
+  });
+
+  it("refuses an impossible one", () => {
+    expect(parseContentDate("2020-06-19T10:30:00+24", "UTC")).toMatchObject({ ok: false, message: expect.stringContaining("impossible UTC offset") });
+  });
+});
+
 describe("an offset without a colon", () => {
   it("is read as written with one, and warns that RFC 3339 requires the colon", () => {
     expect(told({ date: "2020-06-19T10:30:00+0300" })).toEqual([
