@@ -130,6 +130,8 @@ export interface JsonFeedDoc {
     title?: string;
     summary?: string;
     content_html?: string;
+    /** Instead of content_html for an item without HTML: its summary, or "". */
+    content_text?: string;
     image?: string;
     date_published?: string;
     date_modified?: string;

@@ -38,6 +38,20 @@ describe("Atom 1.0 renderer", () => {
     expect(renderOne("atom", { contentHtml: feedSafeHtml("<p>A &amp; B</p>") })).toContain('<content type="html"><![CDATA[<p>A &amp; B</p>]]></content>');
   });
 
+  it("writes no content for an entry without HTML; the entry keeps its summary and its rel=alternate link (RFC 4287 §4.1.2)", () => {
+    const entry = entryOf(renderOne("atom", { contentHtml: feedSafeHtml("") }));
+    expect(entry).not.toContain("<content");
+    expect(entry).toContain('<summary type="text">Summary 1.</summary>');
+    expect(entry).toContain('<link rel="alternate" type="text/html" href="https://news.example.com/articles/item-1"/>');
+  });
+
+  it("lists the site's text/html alternate link before the self link (feed-extractor took the first for the site)", () => {
+    const doc = renderOne("atom");
+    const head = doc.slice(0, doc.indexOf("<entry"));
+    const links = [...head.matchAll(/<link rel="([^"]+)" type="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(links.slice(0, 2)).toEqual(["alternate text/html", "self application/atom+xml"]);
+  });
+
   it("gives content with ]]> twice back intact to an XML parser", () => {
     const html = "<p>a ]]> b ]]&gt; c ]]> d</p>";
     const doc = renderOne("atom", { contentHtml: feedSafeHtml(html) });

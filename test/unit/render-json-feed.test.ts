@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { render, renderOne, testArticle, testSite } from "../support/model.ts";
 import { jsonFeedValidator, type JsonFeedDoc } from "../support/parsers.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 
 const parse = (text: string) => JSON.parse(text) as JsonFeedDoc & Record<string, unknown>;
 
@@ -32,6 +33,27 @@ describe("JSON Feed 1.1 renderer", () => {
     expect(doc.items[0]!.author).toEqual({ name: "Ayşe Yılmaz" });
     const two = parse(renderOne("json", { authors: [{ name: "A" }, { name: "B", url: "https://b.example.com/" }] })).items[0]!;
     expect([two.authors, two.author]).toEqual([[{ name: "A" }, { name: "B", url: "https://b.example.com/" }], { name: "A" }]);
+  });
+
+  it("gives an item without HTML its summary as content_text, not an empty content_html, and stays valid", () => {
+    const doc = parse(renderOne("json", { contentHtml: feedSafeHtml("") }));
+    const item = doc.items[0] as Record<string, unknown>;
+    expect("content_html" in item).toBe(false);
+    expect(item.content_text).toBe("Summary 1.");
+    expect(jsonFeedValidator()(doc)).toEqual([]);
+  });
+
+  it("gives an item with neither HTML nor summary an empty content_text (JSON Feed 1.1 requires one of the two)", () => {
+    const doc = parse(renderOne("json", { contentHtml: feedSafeHtml(""), summary: undefined }));
+    expect(doc.items[0]).toMatchObject({ content_text: "" });
+    expect("content_html" in doc.items[0]!).toBe(false);
+    expect(jsonFeedValidator()(doc)).toEqual([]);
+  });
+
+  it("gives an item with HTML content_html and no content_text", () => {
+    const item = parse(renderOne("json")).items[0] as Record<string, unknown>;
+    expect(item.content_html).toBe("<p>Body 1.</p>");
+    expect("content_text" in item).toBe(false);
   });
 
   it("gives an author known only by e-mail a mailto: url", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { render, renderOne, testArticle, testSite } from "../support/model.ts";
 import { xmlEscapingTests } from "../support/escaping.ts";
+import { feedSafeHtml } from "../../functions/core/html.ts";
 
 const itemOf = (doc: string) => doc.slice(doc.indexOf("<item>"), doc.indexOf("</item>") + "</item>".length);
 
@@ -43,6 +44,19 @@ describe("RSS 2.0 renderer", () => {
     expect(doc.match(/<author>/g)).toHaveLength(1);
     expect(doc).toContain("<author>a@example.com (A)</author>");
     expect(doc).toContain("<dc:creator>B</dc:creator>");
+  });
+
+  it("writes no <author> when the first author has no e-mail address, though a later one has (readers take <author> for the item's author)", () => {
+    const doc = renderOne("rss", { authors: [{ name: "Lead" }, { name: "Second", email: "s@example.com" }] });
+    expect(doc).not.toContain("<author>");
+    expect(doc.match(/<dc:creator>[^<]*<\/dc:creator>/g)).toEqual(["<dc:creator>Lead</dc:creator>", "<dc:creator>Second</dc:creator>"]);
+  });
+
+  it("writes no content:encoded for an item without HTML, keeping its summary in the description", () => {
+    const item = itemOf(renderOne("rss", { contentHtml: feedSafeHtml("") }));
+    expect(item).not.toContain("content:encoded");
+    expect(item).toContain("<description>Summary 1.</description>");
+    expect(itemOf(renderOne("rss"))).toContain("<content:encoded><![CDATA[<p>Body 1.</p>]]></content:encoded>");
   });
 
   it("gives an empty feed no lastBuildDate", () => {

@@ -7,7 +7,7 @@ import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elFeedSafe, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
+import { el, elFeedSafe, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
 
@@ -25,7 +25,10 @@ export function atomEntry(item: Article): string {
     ...item.authors.map(author),
     ...item.tags.map((t) => empty("category", { term: t.name })),
     el("summary", item.summary, { type: "text" }),
-    elFeedSafe("content", item.contentHtml ?? NO_HTML, { type: "html" }),
+    // No content for an item without HTML: feedparser reads an empty one as content [{value: ""}],
+    // shown as an empty article, and RFC 4287 §4.1.1.1 advises "a non-empty atom:content element
+    // when that element is present". An entry without one needs a rel="alternate" link (§4.1.2): above.
+    item.contentHtml ? elFeedSafe("content", item.contentHtml, { type: "html" }) : "",
   ];
   if (item.image) {
     const img = item.image;
@@ -49,8 +52,10 @@ export function renderAtom(ctx: DocumentContext, fragments: Fragments): string {
     el("subtitle", site.description, { type: "text" }),
     el("updated", rfc3339(ctx.updated)),
     ...feedAuthors.map(author),
-    empty("link", { rel: "self", type: mime("atom"), href: ctx.url("atom") }),
+    // The site's page first: with rel="self" first, @extractus/feed-extractor gave the feed's own
+    // URL as the site's link. RFC 4287 gives the order of elements no meaning, so this costs nothing.
     empty("link", { rel: "alternate", type: "text/html", href: site.site_url }),
+    empty("link", { rel: "self", type: mime("atom"), href: ctx.url("atom") }),
     empty("link", { rel: "alternate", type: mime("rss"), href: ctx.url("rss") }),
     empty("link", { rel: "alternate", type: mime("json"), href: ctx.url("json") }),
   ];

@@ -30,7 +30,11 @@ function jsonItem(item: Article): string {
     id: item.id,
     url: item.url,
     title: item.title,
-    content_html: item.contentHtml ?? "",
+    // One of content_html and content_text is required (JSON Feed 1.1): an item without HTML
+    // gets its summary as content_text, not an empty content_html that readers preferring
+    // content show as an empty article (as RSS and Atom leave their content element out).
+    content_html: item.contentHtml || undefined,
+    content_text: item.contentHtml ? undefined : (item.summary ?? ""),
     summary: item.summary,
     image: item.image?.url,
     date_published: rfc3339(item.published),

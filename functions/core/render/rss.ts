@@ -9,7 +9,7 @@ import { escapeHtmlText } from "../html.ts";
 import { rfc3339, rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
 import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
-import { el, elFeedSafe, elText, empty, mediaContent, NO_HTML, x, XML_DECLARATION } from "./xml.ts";
+import { el, elFeedSafe, elText, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 /**
  * RSS `description` is HTML to readers (RSS 2.0 "description": "entity-encoded HTML is
@@ -36,19 +36,26 @@ export function rssItem(item: Article): string {
     // JSON Feed date_modified carry the same time).
     el("dcterms:modified", rfc3339(item.modified)),
     el("description", textAsHtml(item.summary)),
-    elFeedSafe("content:encoded", item.contentHtml ?? NO_HTML),
+    // No element for an item without HTML (a link post with a summary): feedparser reads an empty
+    // content:encoded as content [{value: ""}], and a reader that prefers content to the
+    // description shows an empty article.
+    item.contentHtml ? elFeedSafe("content:encoded", item.contentHtml) : "",
   ];
   for (const a of item.authors) parts.push(elText("dc:creator", a.name));
-  // RSS 2.0 has one <author> per item, an e-mail address: the first author who has one.
-  const withEmail = item.authors.find((a) => a.email);
-  if (withEmail) parts.push(elText("author", `${withEmail.email} (${withEmail.name})`));
+  // RSS 2.0 has one <author> per item, an e-mail address, which readers take for THE author
+  // (feedparser's entry.author, rss-parser): the first author's, or none, never a later
+  // author's credited as the item's. Every author is in dc:creator.
+  const first = item.authors[0];
+  if (first?.email) parts.push(elText("author", `${first.email} (${first.name})`));
   for (const t of item.tags) parts.push(elText("category", t.name));
   if (item.language) parts.push(el("dc:language", item.language));
   if (item.image) {
     const img = item.image;
-    parts.push(
-      mediaContent(img),
-    );
+    // feedparser reads media:description as the item's description, wherever Media RSS lets it
+    // stand (in media:content, media:group or the item): after description and content:encoded
+    // it overwrites summary_detail (and is the summary of an item without one); before them it
+    // takes the summary's place, and the description becomes a content. Last is the least harm.
+    parts.push(mediaContent(img));
     // length is required; "When an enclosure's size cannot be determined, a publisher should
     // use a length of 0" (RSS Best Practices Profile, "enclosure"). Readers that skip Media RSS
     // still get the photo and its MIME type.

@@ -36,8 +36,6 @@ export function elFeedSafe(name: string, html: FeedSafeHtml, attrs?: Record<stri
   return `<${name}${attributes(attrs)}><![CDATA[${s}]]></${name}>`;
 }
 
-export const NO_HTML = "" as FeedSafeHtml;
-
 /**
  * Plain text in an RSS element that readers may take for HTML (RSS 2.0 says nothing of whether
  * `title`, `category` and the like may carry it): `&`, `<` and `>` as hexadecimal character
