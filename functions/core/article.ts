@@ -3,7 +3,7 @@
  * Pure: bytes in, model out; no I/O and no clock.
  */
 import {
-  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, documentIssues, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
+  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, authorNamePath, documentIssues, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
   unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -15,7 +15,7 @@ import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, escapeHtmlText, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
-import { holdsXmlIllegal, lineAt, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { andList, holdsXmlIllegal, lineAt, lineText, typedEntitiesMessage, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -264,7 +264,22 @@ function interpret(
   if (fm.image) local(fm.image.url, ["image", "url"]);
   if (fm.related) for (let i = 0; i < fm.related.length; i++) local(fm.related[i]!.url, ["related", i, "url"]);
   if (fm.authors) for (let i = 0; i < fm.authors.length; i++) if (fm.authors[i]!.url !== undefined) local(fm.authors[i]!.url!, ["authors", i, "url"]);
-  const tags = dedupeTags(fm.tags ?? []);
+  // A list field written as a lone value (`tags: Libya`, `authors: Jane Doe`) is the list of it:
+  // its one item's path is then the field's, as the editor wrote it.
+  const itemPath = (field: string, i: number, ...rest: string[]) => (Array.isArray(value[field]) ? [field, i, ...rest] : [field, ...rest]);
+  const tags = dedupeTags(fm.tags ?? [], (i, message) => warn(`tags.${i}`, message, fmLine(lineOf(itemPath("tags", i)))));
+  // `Fish &amp; Chips` in a plain-text field: said, published as written (text.ts typedEntities).
+  const entities = (text: string | undefined, path: (string | number)[]) => {
+    const told = typedEntitiesMessage(text);
+    if (told) warn(path.join("."), told, fmLine(lineOf(path)));
+  };
+  entities(fm.title, ["title"]);
+  entities(fm.summary, ["summary"]);
+  entities(fm.source, ["source"]);
+  if (fm.image) for (const key of ["alt", "caption", "credit"] as const) entities(fm.image[key], ["image", key]);
+  fm.authors?.forEach((a, i) => entities(a.name, authorNamePath(value.authors, i)));
+  fm.tags?.forEach((t, i) => entities(t, itemPath("tags", i)));
+  fm.related?.forEach((r, i) => entities(r.title, itemPath("related", i, "title")));
   if (issues.some((i) => i.severity === "error")) return { identity, issues };
 
   // Written out field by field: a spread first and fields after it build the object through
@@ -406,11 +421,36 @@ export function checkBody(file: string, bytes: Uint8Array, siteUrl: string): Con
   return r.ok ? removedWarnings(file, body.bodyLine, r.removed) : [bodyIssue(file, body.bodyLine, r)];
 }
 
-function dedupeTags(names: string[]): Tag[] {
+/**
+ * What to do about tags whose slugs meet, in one article (dedupeTags) or across articles
+ * (content.ts tagSpellings): one slug is one tag, with one feed.
+ */
+export const MEETING_SLUGS_ADVICE = "write the tag one way, or, if they are different tags, name one differently";
+
+/**
+ * One tag per slug, the first written: an item is in one tag feed per slug and has one category
+ * for it. `told(index, message)` hears of each slug whose other spellings were dropped
+ * (`tags: [C++, C#, C]` are all `c`; `Node.js` and `node-js`), at the first one dropped; the
+ * same name written twice loses nothing and is not told.
+ */
+function dedupeTags(names: string[], told: (index: number, message: string) => void): Tag[] {
   const seen = new Map<string, Tag>();
-  for (const name of names) {
+  let dropped: Map<string, { index: number; names: string[] }> | undefined;
+  names.forEach((name, index) => {
     const slug = slugify(name);
-    if (!seen.has(slug)) seen.set(slug, { name, slug });
+    const kept = seen.get(slug);
+    if (!kept) seen.set(slug, { name, slug });
+    else if (kept.name !== name) {
+      const d = (dropped ??= new Map()).get(slug);
+      if (!d) dropped.set(slug, { index, names: [name] });
+      else if (!d.names.includes(name)) d.names.push(name);
+    }
+  });
+  for (const [slug, d] of dropped ?? []) {
+    told(
+      d.index,
+      `${andList(d.names.map((n) => JSON.stringify(n)))} ${d.names.length === 1 ? "is" : "are"} dropped: the slug ${slug} is also ${JSON.stringify(seen.get(slug)!.name)}'s, which is kept (one tag, and one feed, tags/${slug}/, per slug); ${MEETING_SLUGS_ADVICE}`,
+    );
   }
   return [...seen.values()];
 }

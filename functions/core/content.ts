@@ -3,7 +3,7 @@
  * one pass (CONTRACT.md "Content format"). Duplicate slugs and ids name both files.
  */
 import {
-  documentIssues, nearestKey, oneAuthorOfMany, siteSchema, SITE_KEYS, SITE_NESTED, SITE_EMPTY_ABSENT, unknownKeyMessage, unknownNestedKeys,
+  authorNamePath, documentIssues, nearestKey, oneAuthorOfMany, siteSchema, SITE_KEYS, SITE_NESTED, SITE_EMPTY_ABSENT, unknownKeyMessage, unknownNestedKeys,
   unreachableHost, unreachableMessage, withoutEmpty, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -11,8 +11,8 @@ import { LIMITS } from "./limits.ts";
 import { isTimeZone } from "./dates.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { holdsXmlIllegal, lineText, XML_ILLEGAL_REMOVED } from "./text.ts";
-import { frontMatterKeyLine, parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
+import { holdsXmlIllegal, lineText, typedEntitiesMessage, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { frontMatterKeyLine, MEETING_SLUGS_ADVICE, parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
 export interface ContentFile {
@@ -90,6 +90,13 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
   };
   for (const key of ["site_url", "feed_url", "icon", "favicon"] as const) local(site[key], [key]);
   site.authors?.forEach((a, i) => local(a.url, ["authors", i, "url"]));
+  // As in front matter (article.ts): `Fish &amp; Chips` in plain text is told, kept as written.
+  const entities = (text: string | undefined, path: (string | number)[]) => {
+    const told = typedEntitiesMessage(text);
+    if (told) warn(path.join("."), told, parsed.yaml.lineOf(path));
+  };
+  for (const key of ["title", "description", "copyright"] as const) entities(site[key], [key]);
+  site.authors?.forEach((a, i) => entities(a.name, authorNamePath(settings.authors, i)));
   const zone = timeZoneSurprise(site.timezone);
   if (zone) warn("timezone", zone, parsed.yaml.lineOf(["timezone"]));
   return { site, lines: Object.fromEntries(parsed.yaml.keys.map(({ key, line }) => [key, line])), issues };
@@ -196,6 +203,7 @@ export function loadContent(files: ContentFile[], reused: ReadonlyMap<string, Ar
  * two tags whose slugs meet (`C++` and `C#` are both `c`): they are one tag with one feed, titled
  * after the newest item's spelling, which then changes with whichever article came last. Named
  * on the first file that wrote it differently, with every spelling and the first file of each.
+ * Within one article, article.ts dedupeTags keeps the first and tells the rest.
  */
 function tagSpellings(articles: readonly Article[]): ContentIssue[] {
   const bySlug = new Map<string, Map<string, string>>();
@@ -216,7 +224,7 @@ function tagSpellings(articles: readonly Article[]): ContentIssue[] {
       file: spellings[1]![1],
       field: "tags",
       severity: "warning",
-      message: `${shown.join(", ")} share one slug, so one tag and one feed, tags/${slug}/, titled after the newest article's spelling: write the tag one way, or, if they are different tags, name one differently`,
+      message: `${shown.join(", ")} share one slug, so one tag and one feed, tags/${slug}/, titled after the newest article's spelling: ${MEETING_SLUGS_ADVICE}`,
     });
   }
   return issues;

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
-import { cleanLine, stripXmlIllegal } from "./text.ts";
+import { andList, cleanLine, stripXmlIllegal } from "./text.ts";
 
 /**
  * Text normalised by `clean`, then not empty and at most `max` characters. One transform that
@@ -98,6 +98,24 @@ const contentDate = z
     if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
   });
 
+/**
+ * The characters no IRI holds (RFC 3987 §2.2: outside its grammar, as in a URI; its ucschar
+ * leaves out the controls): `<`, `>`, `"`, `{`, `}`, `|`, `\`, `^`, a backtick, DEL and the C1
+ * controls. The C0 controls are removed at the boundary (cleanLine) and white space is refused
+ * by the id's pattern. Percent-encoding writes each (RFC 3987 §3.1), as encodeURIComponent does.
+ */
+const NOT_IN_IRI = /[<>"{}|\\^`\u007f-\u009f]/g;
+
+function notInIri(id: string, ctx: z.core.$RefinementCtx<string>): void {
+  const found = id.match(NOT_IN_IRI);
+  if (!found) return;
+  const shown = [...new Set(found)].map((c) => (c.charCodeAt(0) >= 0x7f ? `U+00${c.charCodeAt(0).toString(16).toUpperCase()}` : c));
+  ctx.addIssue({
+    code: "custom",
+    message: `has ${andList(shown)}, which an id cannot hold (it is an IRI, RFC 4287 §4.2.6): percent-encode ${shown.length === 1 ? "it" : "them"}, writing ${id.replace(NOT_IN_IRI, encodeURIComponent)}`,
+  });
+}
+
 export const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const siteSchema = z.object({
@@ -148,9 +166,10 @@ export const articleSchema = z.object(
   {
     title: line(LIMITS.titleChars, "the title"),
     date: contentDate,
-    // Atom requires atom:id to be an IRI (RFC 4287 §4.2.6): a scheme, then no white space.
+    // Atom requires atom:id to be an IRI (RFC 4287 §4.2.6): a scheme, then no white space, and
+    // none of the characters an IRI cannot hold (notInIri).
     id: line(LIMITS.idChars, "the id")
-      .pipe(z.string().regex(/^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]+$/, "must be a URI such as https://example.com/a/1, tag:example.com,2020:1 or urn:uuid:…, without spaces"))
+      .pipe(z.string().regex(/^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s]+$/, "must be a URI such as https://example.com/a/1, tag:example.com,2020:1 or urn:uuid:…, without spaces").superRefine(notInIri))
       .optional(),
     slug: z
       .string({ error: "expected a slug as text" })
@@ -284,6 +303,16 @@ export function oneAuthorOfMany(value: unknown): string | undefined {
   // "Doe, Jane" is one name written surname first: two names are each of two words or more.
   if (names.length < 2 || (!one.includes(" and ") && names.some((n) => !n.includes(" ")))) return undefined;
   return `is one author, "${one}"; for ${names.length} authors write a list: authors: [${names.join(", ")}]`;
+}
+
+/**
+ * Where author `i`'s name is written in `authors` as YAML read it (authorSchema takes a bare name
+ * for {name}, and a lone value for a list of it): for an issue about the name.
+ */
+export function authorNamePath(authors: unknown, i: number): (string | number)[] {
+  const list = Array.isArray(authors);
+  const raw: unknown = list ? authors[i] : authors;
+  return typeof raw !== "string" ? ["authors", i, "name"] : list ? ["authors", i] : ["authors"];
 }
 
 /**

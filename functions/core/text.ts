@@ -1,3 +1,5 @@
+import { decodeHTMLStrict } from "entities";
+
 /**
  * Characters XML 1.0 cannot carry (§2.2 Char): C0 controls other than tab, LF and CR, lone
  * surrogates, U+FFFE and U+FFFF. They are removed at the content boundary, so every format
@@ -85,3 +87,45 @@ export function lineText(text: string, line: number | undefined): string | undef
   return end < 0 ? text.slice(start) : text.slice(start, end);
 }
 
+
+/** Items in words: `a`, `a and b`, `a, b and c`. */
+export function andList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+// A named reference (`&amp;`, `&eacute;`) or a numeric one (`&#233;`, `&#xE9;`), with its `;`:
+// `R&D`, `AT&T` and `AT&T;` are no entity (entities knows no `&T;`: typedEntities asks it).
+const ENTITY = /&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});/g;
+
+/**
+ * The HTML entities typed into plain text (`Fish &amp; Chips`), each with the text it stands for
+ * as `entities` decodes it. Text without `&` (nearly all) costs one `includes`: this runs on every
+ * plain-text field of every article.
+ */
+function typedEntities(text: string): Map<string, string> | undefined {
+  if (!text.includes("&")) return undefined;
+  let found: Map<string, string> | undefined;
+  for (const [entity] of text.matchAll(ENTITY)) {
+    const decoded = decodeHTMLStrict(entity);
+    if (decoded !== entity) (found ??= new Map()).set(entity, decoded);
+  }
+  return found;
+}
+
+/**
+ * The warning for HTML entities typed into a plain-text field, undefined when it has none: RSS
+ * readers that read such text as HTML (feedparser) show the character, Atom (`type="text"`) and
+ * JSON Feed readers the entity as typed. The text is published as written; the editor is told
+ * what to write instead.
+ */
+export function typedEntitiesMessage(text: string | undefined): string | undefined {
+  const found = text === undefined ? undefined : typedEntities(text);
+  if (!found) return undefined;
+  // A character one cannot see (a no-break space, a control) by its code point.
+  const shown = (t: string) => (/^[\s\p{C}]$/u.test(t) ? `U+${t.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : t);
+  const one = found.size === 1;
+  return (
+    `has ${andList([...found.keys()])}, ${one ? "an HTML entity" : "HTML entities"} in plain text: Atom and JSON Feed readers show ${one ? "it" : "them"} as typed, ` +
+    `some RSS readers as the character; write ${andList([...found.values()].map(shown))} instead`
+  );
+}

@@ -335,6 +335,8 @@ describe("the fast path and the careful parser", () => {
       article(TITLE, DATE, "authors: Jane Doe and John Smith"),
       article("title: 3.10", DATE),
       article(TITLE, DATE, "url: http://localhost/a", "image:", "  url: http://10.0.0.1/a.jpg", "  alt: A"),
+      article(TITLE, DATE, "tags: [C++, C#, C]"),
+      article("title: Fish &amp; Chips", DATE, "authors:", "  - name: Ann &amp; Bo", "image:", "  url: https://news.example.com/a.jpg", "  alt: A &lt;b&gt; tag"),
       ORDINARY.full,
     ];
     for (const text of texts) {
@@ -455,5 +457,74 @@ describe("12. the title again as the body's first heading", () => {
     const a = `---\ntitle: Libya talks resume\ndate: 2020-06-19T10:00:00Z\n---\n\n# Libya talks resume\n\nThe talks resumed.\n`;
     expect(await told({ a })).toEqual(["articles/a.md:6: warning: body: begins with the title as a heading: readers show the title above the content already, so it appears twice; remove the heading"]);
     expect(await told({ a: a.replace("# Libya talks resume", "# Background") })).toEqual([]);
+  });
+});
+
+describe("13. tags of one article whose slugs meet", () => {
+  it("keeps the first and names the others dropped, the one kept and the slug, at the first dropped", async () => {
+    expect(await told({ a: article(TITLE, DATE, "tags: [C++, C#, C]") })).toEqual([
+      `articles/a.md:4: warning: tags.1: "C#" and "C" are dropped: the slug c is also "C++"'s, which is kept (one tag, and one feed, tags/c/, per slug); write the tag one way, or, if they are different tags, name one differently`,
+    ]);
+    const text = article(TITLE, DATE, "tags:", "  - Libya", "  - Node.js", "  - node-js");
+    expect(await told({ a: text })).toEqual([
+      `articles/a.md:7: warning: tags.2: "node-js" is dropped: the slug node-js is also "Node.js"'s, which is kept (one tag, and one feed, tags/node-js/, per slug); write the tag one way, or, if they are different tags, name one differently`,
+    ]);
+    // The behaviour is kept: one category per slug, the first spelling.
+    expect(parseArticle("articles/a.md", bytes(text), TEST_SITE).article!.tags.map((t) => t.name)).toEqual(["Libya", "Node.js"]);
+  });
+
+  it("says nothing of one tag written twice (nothing is lost), or of different slugs", async () => {
+    expect(await told({ a: article(TITLE, DATE, "tags: [Libya, Libya, Turkey]") })).toEqual([]);
+  });
+});
+
+describe("14. an HTML entity typed into plain text", () => {
+  it("is told in each plain-text field, with its line, the entity and the character to write; the text is kept", async () => {
+    const text = article(
+      "title: Fish &amp; Chips",
+      DATE,
+      "summary: Caf&eacute; talks &#8211; day two",
+      "authors:",
+      "  - name: Ann &amp; Bo",
+      "  - Li &amp; Wu",
+      "tags: [R&amp;D]",
+      "image:",
+      "  url: https://news.example.com/a.jpg",
+      "  alt: A &lt;b&gt; tag",
+      "  caption: Caption&nbsp;here",
+      "  credit: AT&amp;T",
+      "source: Wire &#x26; desk",
+      "related:",
+      "  - title: Earlier &quot;talks&quot;",
+      "    url: https://example.org/earlier",
+    );
+    const also = "HTML entity in plain text: Atom and JSON Feed readers show it as typed, some RSS readers as the character";
+    const both = "HTML entities in plain text: Atom and JSON Feed readers show them as typed, some RSS readers as the character";
+    expect(await told({ a: text })).toEqual([
+      `articles/a.md:2: warning: title: has &amp;, an ${also}; write & instead`,
+      `articles/a.md:4: warning: summary: has &eacute; and &#8211;, ${both}; write é and – instead`,
+      `articles/a.md:6: warning: authors.0.name: has &amp;, an ${also}; write & instead`,
+      `articles/a.md:7: warning: authors.1: has &amp;, an ${also}; write & instead`,
+      `articles/a.md:8: warning: tags.0: has &amp;, an ${also}; write & instead`,
+      `articles/a.md:11: warning: image.alt: has &lt; and &gt;, ${both}; write < and > instead`,
+      `articles/a.md:12: warning: image.caption: has &nbsp;, an ${also}; write U+00A0 instead`,
+      `articles/a.md:13: warning: image.credit: has &amp;, an ${also}; write & instead`,
+      `articles/a.md:14: warning: source: has &#x26;, an ${also}; write & instead`,
+      `articles/a.md:16: warning: related.0.title: has &quot;, an ${also}; write " instead`,
+    ]);
+    const { article: a } = parseArticle("articles/a.md", bytes(text), TEST_SITE);
+    expect([a!.title, a!.authors[0]!.name]).toEqual(["Fish &amp; Chips", "Ann &amp; Bo"]);
+  });
+
+  it("is told in site.yaml's plain text too", async () => {
+    const site = `${siteYaml()}copyright: "&copy; 2020 R&D"\nauthors:\n  - Desk &amp; Wire\n`;
+    expect(await told({ a: article(TITLE, DATE) }, site)).toEqual([
+      "site.yaml:6: warning: copyright: has &copy;, an HTML entity in plain text: Atom and JSON Feed readers show it as typed, some RSS readers as the character; write © instead",
+      "site.yaml:8: warning: authors.0: has &amp;, an HTML entity in plain text: Atom and JSON Feed readers show it as typed, some RSS readers as the character; write & instead",
+    ]);
+  });
+
+  it("is not told of an ampersand that begins no entity, or of a name no HTML entity has", async () => {
+    expect(await told({ a: article("title: R&D at AT&T; Fish & Chips &c. &notanentity; &#;", DATE, "summary: Q&A &amp without its semicolon") })).toEqual([]);
   });
 });

@@ -19,9 +19,23 @@ function siteIssues(fields: Fields): string[] {
 }
 
 describe("article schema", () => {
-  it.each(["https://example.com/a/1", "tag:example.com,2020:1", "urn:uuid:2f1c", "urn:x:<a>&\"]]>"])("accepts the id %s (a URI)", (id) => {
+  it.each(["https://example.com/a/1", "tag:example.com,2020:1", "urn:uuid:2f1c", "urn:x:a&b'c;d=e", "x-odd:foo/bar#baz%3C%3E", "https://example.com/çay"])("accepts the id %s (an IRI)", (id) => {
     expect(articleIssues({ id })).toEqual([]);
   });
+
+  it("refuses an id with characters no IRI holds (RFC 3987), naming them and the id percent-encoded", () => {
+    expect(articleIssues({ id: `x-odd:foo/bar#baz<>&'"` })).toEqual([
+      `id: has <, > and ", which an id cannot hold (it is an IRI, RFC 4287 §4.2.6): percent-encode them, writing x-odd:foo/bar#baz%3C%3E&'%22`,
+    ]);
+  });
+
+  it.each([["{", "%7B"], ["}", "%7D"], ["|", "%7C"], ["\\", "%5C"], ["^", "%5E"], ["`", "%60"], ["\u007f", "%7F"], ["\u0085", "%C2%85"]])(
+    "refuses %j in an id (written %s)",
+    (c, encoded) => {
+      const shown = c.charCodeAt(0) >= 0x7f ? `U+00${c.charCodeAt(0).toString(16).toUpperCase()}` : c;
+      expect(articleIssues({ id: `urn:x:a${c}b` })).toEqual([`id: has ${shown}, which an id cannot hold (it is an IRI, RFC 4287 §4.2.6): percent-encode it, writing urn:x:a${encoded}b`]);
+    },
+  );
 
   it.each(["my article 1", "article-1", "/articles/1", "urn:uuid: 1"])("rejects the id %j: Atom needs an IRI (RFC 4287 §4.2.6)", (id) => {
     expect(articleIssues({ id })).toEqual([expect.stringMatching(/^id: must be a URI/)]);
