@@ -245,7 +245,9 @@ export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
  */
 function tagSlug(tag: string): string {
   if (validTag(tag)) return tag;
-  if (tag.trim() === "" || tag.length > TAG_MAX_CHARS) {
+  // `%` before a hex digit after decoding: a query that was no valid percent-encoded UTF-8
+  // (`%E0%A4%A`), which the router hands over undecoded.
+  if (tag.trim() === "" || tag.length > TAG_MAX_CHARS || /%[0-9A-Fa-f]/.test(tag)) {
     throw new ApiError(400, `tag must be a tag's slug (lowercase letters, digits and single hyphens, like \`energy-policy\`) or its name, at most ${TAG_MAX_CHARS} characters`);
   }
   return slugify(tag);

@@ -61,7 +61,7 @@ describe("GET /latest", () => {
     expect(res.headers.get("etag")).toBe(bySlug.headers.get("etag"));
   });
 
-  it.each(["limit=0", "limit=51", "limit=abc", "limit=1.5", "limit=", "limit=-1", "limit=1e1", "limit=1&limit=2", "tag=", "tag=%20%20", `tag=${"a".repeat(121)}`, `tag=${"É".repeat(121)}`, "tag=a&tag=b"])(
+  it.each(["limit=0", "limit=51", "limit=abc", "limit=1.5", "limit=", "limit=-1", "limit=1e1", "limit=1&limit=2", "tag=", "tag=%20%20", "tag=%E0%A4%A", "tag=%FF", `tag=${"a".repeat(121)}`, `tag=${"É".repeat(121)}`, "tag=a&tag=b"])(
     "answers 400 with a JSON error for ?%s",
     async (query) => {
       const { app } = await setup();
