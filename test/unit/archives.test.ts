@@ -161,6 +161,19 @@ describe("archives, planned with the full pages an earlier build published", () 
     expect(archivePagesOf(specs, per).pages.map((p) => p.length)).toEqual([2, 3, 3]);
   });
 
+  it("drops a full page none of whose items is left (the pages after it move down one), and every page once every archived item is gone", () => {
+    const published = pagesOf(12); // archive/1 n0-n2, archive/2 n3-n5, archive/3 n6-n8
+    const gone = planWith(12, published, { n3: { draft: true }, n4: { draft: true }, n5: { draft: true } });
+    expect(archives(gone).map((s) => [s.prefix, slugs(s)])).toEqual([
+      ["archive/1/", ["n2", "n1", "n0"]],
+      ["archive/2/", ["n8", "n7", "n6"]],
+    ]);
+    expect(gone[0]?.prevArchive).toBe("archive/2/");
+    const drafts = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`n${i}`, { draft: true }]));
+    const none = planWith(12, published, drafts);
+    expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, per).pages]).toEqual([[], undefined, []]);
+  });
+
   it("pages the items no full page holds by date after the full pages, and records the pages that filled", () => {
     const published = pagesOf(9);
     // Four more arrive: n9, n10, n11 newest (n6-n8 move to the archive) and n12 back-dated.
