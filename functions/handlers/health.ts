@@ -28,6 +28,8 @@ export type LastBuild = () => BuildState | null | Promise<BuildState | null>;
 export interface HealthDeps {
   store: ReadStore;
   lastBuild?: LastBuild;
+  /** Whether the last finished build failed, when lastBuild may be one still running (routes.ts AppDeps). */
+  lastFinishedFailed?: () => boolean;
   webhookConfigured: boolean;
 }
 
@@ -113,7 +115,7 @@ export async function healthResponse(c: Context, deps: HealthDeps): Promise<Resp
   const reachable = manifest.status === "fulfilled";
   const lastBuild = last.status === "fulfilled" ? last.value : null;
   const body: Health = {
-    status: reachable && lastBuild?.state !== "failed" ? "ok" : "degraded",
+    status: reachable && lastBuild?.state !== "failed" && !deps.lastFinishedFailed?.() ? "ok" : "degraded",
     store: { reachable },
     published: reachable ? (readPublished(manifest.value?.body) ?? null) : null,
     last_build: lastBuild,

@@ -25,6 +25,11 @@ export interface ApiDeps {
   triggerBuild?: TriggerBuild;
   /** The most recent build, for `/health`: the local stack's own, or status.json on Lambda. */
   health?: LastBuild;
+  /**
+   * Whether the last build to finish failed, where `health` may give a build still running (the
+   * local stack): /health stays degraded while a build runs after a failure, until one succeeds.
+   */
+  lastFinishedFailed?: () => boolean;
   now?: () => number;
   /** How long `/latest` serves a document before revalidating it with the store. */
   revalidateMs?: number;
@@ -123,7 +128,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   const secretProblem = deps.webhookSecret === undefined ? undefined : webhookSecretProblem(deps.webhookSecret);
   if (secretProblem) log(JSON.stringify({ level: "error", msg: "the webhook is closed: its secret is not usable", reason: secretProblem }));
   const webhookOn = deps.webhookSecret !== undefined && !secretProblem;
-  app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, webhookConfigured: webhookOn }));
+  app.get("/health", (c) => healthResponse(c, { store: deps.store, lastBuild: deps.health, lastFinishedFailed: deps.lastFinishedFailed, webhookConfigured: webhookOn }));
   // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
   const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
   app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));

@@ -178,6 +178,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       webhookSecret: o.webhookSecret,
       triggerBuild: builds.trigger,
       health: () => buildState(builds.latest),
+      lastFinishedFailed: () => builds.last?.state === "failed",
       documents: { links: () => links },
       now,
       log,
