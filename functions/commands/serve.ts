@@ -8,20 +8,40 @@ import { startLocalStack } from "../local/stack.ts";
 import { formatBuildLog } from "../pipeline/log.ts";
 import type { BuildReport } from "../pipeline/build.ts";
 import type { BuildRun } from "../pipeline/coalesce.ts";
-import { contentOption, fail } from "./shared.ts";
+import { contentOption, displayIssue, fail } from "./shared.ts";
+import { formatIssue } from "../core/errors.ts";
 import { webhookSecretFrom, webhookSecretProblem } from "../handlers/webhook.ts";
 
 /** Signals this soon after the first are the same stop request, delivered twice. */
 const REPEAT_SIGNAL_MS = 1_000;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-function describeBuild(run: BuildRun<BuildReport>, ms: number): string {
+/**
+ * A build as the terminal shows it. A published build's warnings (what `validate` would say: a
+ * date without a zone, an unknown key) follow it whenever they differ from the last published
+ * build's, so that an editor sees what the save just made wrong or right; unchanged, they are
+ * counted.
+ */
+export function describeBuild(run: BuildRun<BuildReport>, ms: number, contentDir: string, told: { warnings?: string }): string {
   const triggers = [...new Set(run.requests.map((r) => r.trigger))].join(",");
   const r = run.result;
   if (!r) return `build ${run.id} (${triggers}) failed after ${ms} ms; the published documents are unchanged:\n  ${String((run.error as Error)?.message ?? run.error).replaceAll("\n", "\n  ")}`;
   const d = r.documents;
-  return `build ${run.id} (${triggers}): ${r.items} items; ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted; ${ms} ms`;
+  const line = `build ${run.id} (${triggers}): ${r.items} items; ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted; ${ms} ms`;
+  const warnings = r.warnings.map((w) => formatIssue(displayIssue(contentDir, w)));
+  const now = warnings.join("\n");
+  const changed = now !== (told.warnings ?? "");
+  told.warnings = now;
+  if (!warnings.length) return changed ? `${line}; no warnings now` : line;
+  const count = `${warnings.length} warning${warnings.length === 1 ? "" : "s"}`;
+  if (!changed) return `${line}; ${count}, as before`;
+  const shown = warnings.slice(0, SHOWN_WARNINGS);
+  if (warnings.length > shown.length) shown.push(`… and ${warnings.length - shown.length} more: syndicate validate --content ${contentDir} lists them all`);
+  return `${line}; ${count}:\n  ${shown.join("\n  ")}`;
 }
+
+/** Most warnings shown after a build. */
+const SHOWN_WARNINGS = 20;
 
 export default async function cmdServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +66,7 @@ export default async function cmdServe(args: string[]): Promise<number> {
     return 2;
   }
   let stack;
+  const told: { warnings?: string } = {};
   try {
     stack = await startLocalStack({
     contentDir: values.content,
@@ -57,7 +78,7 @@ export default async function cmdServe(args: string[]): Promise<number> {
     onBuild: (run, ms) => {
       const trigger = [...new Set(run.requests.map((r) => r.trigger))].join(",");
       if (values.log === "json") process.stdout.write(formatBuildLog({ id: run.id, trigger, requests: run.requests.length, duration_ms: ms, report: run.result, error: run.error }));
-      else out(describeBuild(run, ms));
+      else out(describeBuild(run, ms, values.content, told));
     },
     });
   } catch (err) {

@@ -4,7 +4,7 @@
  * writes every line; the CLI is quiet unless asked (`serve --log json`).
  */
 import type { BuildReport } from "./build.ts";
-import { ContentError, formatIssue } from "../core/errors.ts";
+import { ContentError, formatIssue, type ContentIssue } from "../core/errors.ts";
 
 /** Issues listed per failed build; the rest are counted. */
 const MAX_LOGGED_ERRORS = 20;
@@ -24,6 +24,8 @@ export interface BuildLogRecord {
   documents: { written: number; unchanged: number; deleted: number } | null;
   duration_ms: number;
   errors: { name: string; message: string }[];
+  /** What the build published with a warning (`path:line: field: message`), as `validate` says it; at most MAX_LOGGED_ERRORS. */
+  warnings: string[];
   websub?: { notified: number; failed: number };
 }
 
@@ -40,13 +42,17 @@ export interface BuildLogInput {
 export function describeErrors(error: unknown): { name: string; message: string }[] {
   if (error === undefined) return [];
   if (error instanceof ContentError) {
-    const issues = error.issues.filter((i) => i.severity === "error");
-    const listed = issues.slice(0, MAX_LOGGED_ERRORS).map((i) => ({ name: "ContentError", message: formatIssue(i) }));
-    if (issues.length > listed.length) listed.push({ name: "ContentError", message: `… and ${issues.length - listed.length} more` });
-    return listed;
+    return capped(error.issues.filter((i) => i.severity === "error")).map((message) => ({ name: "ContentError", message }));
   }
   const e = error as Error;
   return [{ name: e?.name ?? "Error", message: String(e?.message ?? error) }];
+}
+
+/** Issues as `validate` writes them, at most MAX_LOGGED_ERRORS, then how many more. */
+function capped(issues: readonly ContentIssue[]): string[] {
+  const listed = issues.slice(0, MAX_LOGGED_ERRORS).map(formatIssue);
+  if (issues.length > listed.length) listed.push(`… and ${issues.length - listed.length} more`);
+  return listed;
 }
 
 export function buildLogRecord(input: BuildLogInput): BuildLogRecord {
@@ -64,6 +70,7 @@ export function buildLogRecord(input: BuildLogInput): BuildLogRecord {
     documents: r ? { written: r.documents.written, unchanged: r.documents.unchanged, deleted: r.documents.deleted } : null,
     duration_ms: Math.round(input.duration_ms),
     errors: describeErrors(input.error),
+    warnings: capped(r?.warnings ?? []),
   };
   if (input.websub) record.websub = { notified: input.websub.notified.length, failed: input.websub.failed.length };
   return record;

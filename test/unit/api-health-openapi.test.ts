@@ -33,9 +33,9 @@ describe("GET /health", () => {
     const running = { id: "b2", trigger: "watch", state: "running" as const, started_at: "2030-01-01T00:00:02.000Z", finished_at: null, build_id: null, error: null };
     let failed = true;
     const app = createApp({ store, health: () => running, lastFinishedFailed: () => failed });
-    expect(await app.request("/health").then((r) => r.json())).toMatchObject({ status: "degraded", last_build: running });
+    expect(await (await app.request("/health")).json()).toMatchObject({ status: "degraded", last_build: running });
     failed = false;
-    expect(await app.request("/health").then((r) => r.json())).toMatchObject({ status: "ok", last_build: running });
+    expect(await (await app.request("/health")).json()).toMatchObject({ status: "ok", last_build: running });
   });
 
   it("answers 503 when the store cannot be read, naming nothing internal", async () => {
