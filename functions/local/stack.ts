@@ -26,6 +26,8 @@ export const FEEDS_BUCKET = "syndicate-feeds";
 export const CONTENT_BUCKET = "syndicate-content";
 /** File events closer together than this make one rebuild (editors write a file in several steps). */
 export const WATCH_DEBOUNCE_MS = 250;
+/** A file whose size has not changed for this long counts as written (chokidar's awaitWriteFinish). */
+export const WATCH_STABLE_MS = 500;
 /** However often the content changes, a rebuild starts at most this long after the first change. */
 const WATCH_MAX_WAIT_MS = 2_000;
 /** On stop, how long a running build may take to finish before the store is shut anyway. */
@@ -201,7 +203,10 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       // chokidar, not fs.watch: Node 20's recursive fs.watch on Linux watches each file's inode
       // by its path and never re-attaches it, so after one save by rename (vim, sed -i, git
       // checkout) every later edit or deletion of that file went unseen, and the feed stale.
-      const w = chokidar(o.contentDir, { ignoreInitial: true, followSymlinks: true });
+      // awaitWriteFinish: a file counts as changed once its size has held for
+      // WATCH_STABLE_MS, so that one written in steps (a sync tool, a network share, an editor
+      // flushing a large file) is not built, and published, half-written.
+      const w = chokidar(o.contentDir, { ignoreInitial: true, followSymlinks: true, awaitWriteFinish: { stabilityThreshold: WATCH_STABLE_MS, pollInterval: 50 } });
       const ready = new Promise<void>((resolve, reject) => {
         w.once("ready", resolve);
         w.once("error", reject);
