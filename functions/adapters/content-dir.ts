@@ -257,6 +257,9 @@ export class DirectoryContent implements ContentSource {
         fd = openSync(full, "r");
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
+        // Deleted since the folder was listed (an `rm` of many files, a checkout under way): a
+        // file that is gone, not one that cannot be read; the change is seen by the next build.
+        if (code === "ENOENT") return undefined;
         if (reported(path)) err(path, `could not be opened (${code === "EACCES" || code === "EPERM" ? `${code}: the build may not read it` : (code ?? (e as Error).message)})`);
         return undefined;
       }

@@ -3,6 +3,7 @@ import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { hasErrors, loadContent } from "../../functions/core/content.ts";
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { formatIssue } from "../../functions/core/errors.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -117,6 +118,19 @@ describe("DirectoryContent", () => {
     await setup?.(content, outside);
     return new DirectoryContent(content).read();
   }
+
+  it("takes a file deleted between the listing and its reading as gone, not as an error (an rm of many files under way)", async () => {
+    const dir = await tempDir();
+    const content = await writeTree(join(dir, "content"), tree({ a: {}, b: {}, c: {} }));
+    // Asked about a.md (listed first), the file after it is deleted: listed, then gone.
+    const r = await new DirectoryContent(content).read({
+      skip: (path) => {
+        if (path === "articles/a.md") rmSync(join(content, "articles", "b.md"));
+        return false;
+      },
+    });
+    expect([r.issues, r.files.map((f) => f.path)]).toEqual([[], ["site.yaml", "articles/a.md", "articles/c.md"]]);
+  });
 
   it("reads site.yaml, first (ReadOptions.onFile needs the settings first), and the articles", async () => {
     const r = await readDir(tree({ a: {} }));
