@@ -303,6 +303,11 @@ function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string
     if (e.code === "TAG_RESOLVE_FAILED") problems.push({ line, field: "front matter", message: `YAML tags are not allowed (${said.replace("Unresolved tag: ", "")})` });
     else if (e.code === "DUPLICATE_KEY") problems.push({ line, field: "front matter", message: duplicateKey(doc, text, e.pos[0]) });
     else {
+      const opened = unclosedAbove(said, lines, line - 1);
+      if (opened) {
+        problems.push({ ...opened, advice: true });
+        continue;
+      }
       const advice = lineAdvice(e.code, said, lineCounter.linePos(e.pos[0]).col - 1, lines, line - 1);
       problems.push(advice ? { line, ...advice, advice: true } : { line, field: "front matter", message: `invalid YAML: ${yamlAdvice(e.code, said)}` });
     }
@@ -320,6 +325,32 @@ function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string
     out.push(p);
   }
   return out;
+}
+
+/**
+ * A quote or a flow list (`[`) left open: the parser tells it where it gives up (the end of the
+ * front matter, or the next field), lines below the mistake. The problem is put on the line where
+ * the value was opened (the last one above that opens it and does not close it), with what to
+ * write; undefined when no such line is found.
+ */
+function unclosedAbove(said: string, lines: readonly string[], index: number): YamlProblem | undefined {
+  const quoteChar = said.startsWith("Missing closing") ? (said.includes("'") ? "'" : '"') : undefined;
+  const flow = said.startsWith("Flow sequence") ? "[" : said.startsWith("Flow mapping") ? "{" : undefined;
+  if (!quoteChar && !flow) return undefined;
+  for (let i = Math.min(index, lines.length - 1); i >= 0; i--) {
+    const f = fieldLine(lines[i]!);
+    const v = f.value;
+    const write = (value: string) => `${f.item ? "- " : ""}${f.key !== undefined ? `${f.key}: ` : ""}${value}`;
+    const at = { line: i + 1, field: ownerField(lines, i) };
+    if (quoteChar && v.startsWith(quoteChar) && !(quoteChar === '"' ? /^"(?:[^"\\]|\\.)*"/ : /^'(?:[^']|'')*'(?!')/).test(v)) {
+      return { ...at, message: `a quoted value has no closing ${quoteChar}: close it where the value ends, ${write(`${v}${quoteChar}`)}` };
+    }
+    if (flow && v.startsWith(flow) && !v.endsWith(flow === "[" ? "]" : "}")) {
+      const text = v.includes(",") ? "" : `, or, for text that starts with "${flow}", put it in quotes: ${write(inQuotes(v))}`;
+      return { ...at, message: `a value that starts with "${flow}" is a ${flow === "[" ? "list" : "mapping"}, and this one has no closing "${flow === "[" ? "]" : "}"}": end it with one${text}` };
+    }
+  }
+  return undefined;
 }
 
 /** Fields of free text (articles' and site.yaml's), and tag names: where a " #" is likely meant as text. */

@@ -69,7 +69,8 @@ describe("parseYaml", () => {
   });
 
   it("rejects invalid YAML with the line of the problem", () => {
-    expect(problems("title: ok\nlist: [a, b\n")[0]?.message).toMatch(/invalid YAML/);
+    expect(problems("title: ok\nlist: [a, b\n")[0]).toMatchObject({ line: 2, message: expect.stringContaining('has no closing "]"') });
+    expect(problems("title: ok\nlist: a: b: c\n")[0]?.message).toMatch(/needs quotes/);
   });
 
   it("says the common mistakes in an editor's words, each problem once", () => {
@@ -81,7 +82,12 @@ describe("parseYaml", () => {
       "4: invalid YAML: a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",
     ]);
     expect(said("title: x\n\tdate: y\n")).toEqual(["2: invalid YAML: indent with spaces, not tabs"]);
-    expect(said('title: "unclosed\ndate: 2020\n')).toEqual(['3: invalid YAML: a quoted value has no closing ": close it where the value ends (it may have begun lines earlier)']);
+    // A quote or a list left open: told on the line that opened it, not where the parser gave up.
+    expect(said('title: "unclosed\ndate: 2020\n')).toEqual(['1: a quoted value has no closing ": close it where the value ends, title: "unclosed"']);
+    expect(said("title: ok\nsummary: 'it''s open\nsource: x\nsite: y\n")).toEqual(["2: a quoted value has no closing ': close it where the value ends, summary: 'it''s open'"]);
+    expect(said('title: ok\nsummary: "a \\" b\nsource: x\n')).toEqual(['2: a quoted value has no closing ": close it where the value ends, summary: "a \\" b"']);
+    expect(said("title: [Draft\ndate: 2020-06-19\n")).toEqual(['1: a value that starts with "[" is a list, and this one has no closing "]": end it with one, or, for text that starts with "[", put it in quotes: title: "[Draft"']);
+    expect(said("title: x\ntags: [Libya, Turkey\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "[" is a list, and this one has no closing "]": end it with one']);
   });
 
   it("accepts a few aliases", () => {
