@@ -14,6 +14,7 @@ import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
 import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
+import { lineAt as textLineAt } from "./text.ts";
 
 // linkify: bare http(s) URLs become links (GFM's autolinks), found before emphasis, so that
 // `https://example.org/_private_/file` is not read as emphasis inside the URL. Only those: a
@@ -439,6 +440,10 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
     // A comment or CDATA section never closed runs to the end of the body (markdown-it's HTML
     // block does), and sanitize-html drops it with everything after it. Nothing is parsed after
     // it, so its line is past every tag's above (lineAt only moves forward).
+    // A closed CDATA section: HTML has none, and its text is dropped with it (sanitize-html).
+    const cdata = html.indexOf("<![CDATA[", start);
+    const closedCdata = cdata !== -1 && html.indexOf("]]>", cdata) !== -1;
+    if (closedCdata) note(firstLine + textLineAt(html, cdata) - 1, "the text of a <![CDATA[ … ]]> section (HTML has none: write the text itself, code in a code block)");
     for (const [open, close, what] of UNCLOSED) {
       const at = html.indexOf(open, start);
       if (at !== -1 && html.indexOf(close, at + open.length) === -1) note(lineAt(at), what);

@@ -372,6 +372,12 @@ describe("renderBody", () => {
     expect(told("Ok <!-- closed --> fine\n\n<!--\nblock\n-->\n\nand <b>bold</b>")).toEqual([]);
   });
 
+  it("warns that a closed CDATA section's text is not published (HTML has none), on its line", () => {
+    const body = "Intro.\n\n<pre>\nline\n<![CDATA[ x < y ]]></pre>\n\nMore.";
+    const r = renderBody(article({}, body));
+    expect(r.map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([[9, "not published: the text of a <![CDATA[ … ]]> section (HTML has none: write the text itself, code in a code block)"]]);
+  });
+
   it("warns of a Markdown link or image whose URL is refused, with or without raw HTML in the body", () => {
     const links = "[file](ftp://files.example.com/a)\n\n![pixel](data:image/png;base64,AAAA)\n\n[ref]\n\n[ref]: ftp://x.example.com/\n\n[fine](https://x.example.com/) [mail](mailto:a@x.example.com)";
     const expected = [
