@@ -52,7 +52,7 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
   }
   const warn = (field: string, message: string, line?: number) => issues.push({ file: SITE_FILE, field, message, line, severity: "warning" });
   if (text.removedIllegal) warn("file", XML_ILLEGAL_REMOVED, text.removedIllegalLine);
-  const parsed = parseYaml(text.text);
+  const parsed = parseYaml(text.text, { frontMatter: false });
   if (!parsed.ok) {
     for (const p of parsed.problems) err(p.field === "front matter" ? "file" : p.field, p.message, p.line);
     return { issues };

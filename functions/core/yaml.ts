@@ -162,11 +162,13 @@ const tooDeep = (line: number | undefined): { ok: false; problems: YamlProblem[]
 
 const NOT_A_FIELD =
   "a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting";
+/** The same said of a settings file (site.yaml), which has no '---' and no text after it. */
+const NOT_A_SETTING = "a line here is not a setting (name: value): a value that runs on to the next line needs indenting, and a comment starts with #";
 
 /** The parser's errors an editor meets most, in an editor's words; any other in the parser's. */
-function yamlAdvice(code: string, said: string): string {
+function yamlAdvice(code: string, said: string, frontMatter: boolean): string {
   if (code === "BLOCK_AS_IMPLICIT_KEY") return 'a value with ": " in it needs quotes, like title: "Rome: the talks"';
-  if (code === "MULTILINE_IMPLICIT_KEY" || said.startsWith("Implicit map keys need")) return NOT_A_FIELD;
+  if (code === "MULTILINE_IMPLICIT_KEY" || said.startsWith("Implicit map keys need")) return frontMatter ? NOT_A_FIELD : NOT_A_SETTING;
   if (code === "TAB_AS_INDENT") return "indent with spaces, not tabs";
   if (said.startsWith("Missing closing")) {
     return `a quoted value has no closing ${said.includes("'") ? "'" : '"'}: close it where the value ends (it may have begun lines earlier)`;
@@ -269,7 +271,7 @@ function lineAdvice(code: string, said: string, column: number, lines: readonly 
  * The parser's errors as problems, each with its line: the common mistakes in an editor's words
  * (lineAdvice, yamlAdvice), one problem per line for those, and no echoes of one mistake.
  */
-function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string, lineCounter: LineCounter): YamlProblem[] {
+function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string, lineCounter: LineCounter, frontMatter: boolean): YamlProblem[] {
   const lines = text.split("\n");
   const lineOf = (e: YAMLError) => lineCounter.linePos(e.pos[0]).line;
   // A `#` at the start of a flow list's item comments out the rest of the line, the `]` with it:
@@ -309,7 +311,7 @@ function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string
         continue;
       }
       const advice = lineAdvice(e.code, said, lineCounter.linePos(e.pos[0]).col - 1, lines, line - 1);
-      problems.push(advice ? { line, ...advice, advice: true } : { line, field: "front matter", message: `invalid YAML: ${yamlAdvice(e.code, said)}` });
+      problems.push(advice ? { line, ...advice, advice: true } : { line, field: "front matter", message: `invalid YAML: ${yamlAdvice(e.code, said, frontMatter)}` });
     }
   }
   // One problem per line the advice is for (the parser may say several things about it), and
@@ -391,7 +393,8 @@ function commentWarnings(doc: Document.Parsed, text: string, lineCounter: LineCo
   return warnings;
 }
 
-export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
+/** `frontMatter: false` for a settings file (site.yaml): no '---' to be missing. */
+export function parseYaml(text: string, { frontMatter = true }: { frontMatter?: boolean } = {}): { ok: true; yaml: ParsedYaml } | { ok: false; problems: YamlProblem[] } {
   const deepFlow = tooDeepFlow(text);
   if (deepFlow !== undefined) return tooDeep(lineAt(text, deepFlow));
   const lineCounter = new LineCounter();
@@ -413,7 +416,7 @@ export function parseYaml(text: string): { ok: true; yaml: ParsedYaml } | { ok: 
   const lineAtOffset = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
   const found = [...doc.errors, ...doc.warnings];
-  if (found.length) return { ok: false, problems: explain(found, doc, text, lineCounter) };
+  if (found.length) return { ok: false, problems: explain(found, doc, text, lineCounter, frontMatter) };
 
   let value: unknown;
   try {

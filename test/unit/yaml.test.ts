@@ -82,6 +82,11 @@ describe("parseYaml", () => {
       "4: invalid YAML: a line here is not a field (name: value): text goes after the closing '---' (is it missing?), and a value that runs on to the next line needs indenting",
     ]);
     expect(said("title: x\n\tdate: y\n")).toEqual(["2: invalid YAML: indent with spaces, not tabs"]);
+    // site.yaml has no '---' to be missing, and no text after it.
+    const settings = parseYaml("title: x\ndescription: y\n\nSome text.\n", { frontMatter: false });
+    expect(settings.ok ? [] : settings.problems.map((p) => `${p.line}: ${p.message}`)).toEqual([
+      "4: invalid YAML: a line here is not a setting (name: value): a value that runs on to the next line needs indenting, and a comment starts with #",
+    ]);
     // A quote or a list left open: told on the line that opened it, not where the parser gave up.
     expect(said('title: "unclosed\ndate: 2020\n')).toEqual(['1: a quoted value has no closing ": close it where the value ends, title: "unclosed"']);
     expect(said("title: ok\nsummary: 'it''s open\nsource: x\nsite: y\n")).toEqual(["2: a quoted value has no closing ': close it where the value ends, summary: 'it''s open'"]);
