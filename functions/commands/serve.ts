@@ -25,7 +25,11 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 export function describeBuild(run: BuildRun<BuildReport>, ms: number, contentDir: string, told: { warnings?: string }): string {
   const triggers = [...new Set(run.requests.map((r) => r.trigger))].join(",");
   const r = run.result;
-  if (!r) return `build ${run.id} (${triggers}) failed after ${ms} ms; the published documents are unchanged:\n  ${String((run.error as Error)?.message ?? run.error).replaceAll("\n", "\n  ")}`;
+  if (!r) {
+    const err = run.error as Error | undefined;
+    if (err?.name === "BuildStoppedError") return `build ${run.id} (${triggers}) ${err.message}`;
+    return `build ${run.id} (${triggers}) failed after ${ms} ms; the published documents are unchanged:\n  ${String(err?.message ?? run.error).replaceAll("\n", "\n  ")}`;
+  }
   const d = r.documents;
   const line = `build ${run.id} (${triggers}): ${r.items} items; ${d.written} written, ${d.unchanged} unchanged, ${d.deleted} deleted; ${ms} ms`;
   const warnings = r.warnings.map((w) => formatIssue(displayIssue(contentDir, w)));

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
 import { pushContent } from "../commands/push.ts";
-import { build, type BuildReport } from "../pipeline/build.ts";
+import { build, BuildStoppedError, type BuildReport } from "../pipeline/build.ts";
 import { holdStoredCache } from "../pipeline/cached-load.ts";
 import { Coalescer, type BuildRun } from "../pipeline/coalesce.ts";
 import { pingHub, publishedLinks, readFeedLinks, type FeedLinks } from "../pipeline/websub.ts";
@@ -107,6 +107,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     let links: FeedLinks | undefined = await readFeedLinks(feeds).catch(() => undefined);
     let pings: Promise<unknown> = Promise.resolve();
     let holding: Promise<boolean> = Promise.resolve(false);
+    const stopping = new AbortController();
     // The next scheduled publication, built when it falls due (the cloud's schedule runs every
     // 5 minutes, stacks/pipeline.ts; here the stack knows the time and waits for it).
     let scheduled: { at: number; timer?: NodeJS.Timeout } | undefined;
@@ -135,12 +136,13 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         // File changes (and the first build) push content/ first; a webhook builds what the
         // content bucket holds, as in the cloud.
         let notPushed: ContentIssue[] = [];
+        if (stopping.signal.aborted) throw new BuildStoppedError("stopped before it began: the local stack is stopping");
         if (run.requests.some((r) => r.trigger !== "webhook")) {
           const pushed = await pushContent(o.contentDir, contentStore);
           if (hasErrors(pushed.issues)) throw new ContentError(pushed.issues);
           notPushed = pushed.issues;
         }
-        const report = await build({ source, store: feeds, now: now() });
+        const report = await build({ source, store: feeds, now: now(), signal: stopping.signal });
         // Files the push left out (an editor's backups) are told with the build's own warnings.
         if (notPushed.length) report.warnings = [...notPushed, ...report.warnings];
         // feed.json read once per build, for the Link headers and the hub pings (a failed read
@@ -165,6 +167,9 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     // Runs after the server and the watcher are closed (cleanup runs in reverse).
     cleanup.push(async () => {
       schedule(undefined);
+      // A running build stops at its next phase if it has not begun publishing (nothing of it
+      // written); one publishing finishes. Then the store stops, with no build still using it.
+      stopping.abort();
       // Let a running build finish (it may be publishing) and the hub pings go out, within reason.
       let wait: NodeJS.Timeout | undefined;
       await Promise.race([Promise.all([builds.idle(), pings, holding]), new Promise((r) => (wait = setTimeout(r, STOP_BUILD_WAIT_MS)))]);

@@ -57,6 +57,11 @@ export interface BuildOptions {
    * its invocation's time limit, less what publishing and recording the outcome need).
    */
   deadline?: number;
+  /**
+   * Once aborted, the build stops at its next phase before publishing, with a BuildStoppedError,
+   * writing nothing (the local stack stopping); a publish begun is finished.
+   */
+  signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   /** Use and update the build cache (default true); false rebuilds everything from the sources. */
   cache?: boolean;
@@ -103,8 +108,14 @@ export class BuildDeadlineError extends Error {
   override readonly name = "BuildDeadlineError";
 }
 
-/** Announces a phase up to publishing, first stopping the build if it is past its deadline. */
+/** A build stopped on purpose before publishing (BuildOptions.signal: serve stopping): nothing was written. */
+export class BuildStoppedError extends Error {
+  override readonly name = "BuildStoppedError";
+}
+
+/** Announces a phase up to publishing, first stopping the build if it was asked to stop or is past its deadline. */
 function phase(options: BuildOptions, name: string): void {
+  if (options.signal?.aborted) throw new BuildStoppedError(`stopped before ${name}: nothing of this build was published`);
   if (options.deadline !== undefined && Date.now() > options.deadline) {
     throw new BuildDeadlineError(`ran out of time before ${name}: the time limit was near, so nothing was published; a retry starts afresh`);
   }

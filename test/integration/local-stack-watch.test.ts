@@ -116,3 +116,32 @@ describe("local stack watcher", () => {
     expect(listed).not.toContain("first.md~");
   });
 });
+
+describe("local stack stopping", () => {
+  it("stops a build that has not begun publishing at its next phase, writing nothing, and says so", async () => {
+    const dir = await tempDir("syn-stack-stop-");
+    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+    const finished: { id: string; error?: string; message?: string }[] = [];
+    stack = await startLocalStack({
+      contentDir: content, dataDir: join(dir, "data"), port: 0, watch: false, log: () => undefined,
+      onBuild: (run) => finished.push({ id: run.id, error: (run.error as Error | undefined)?.name, message: (run.error as Error | undefined)?.message }),
+    });
+    expect((await stack.firstBuild).state).toBe("succeeded");
+    const before = await (await fetch(`${stack.url}/feed.xml`)).text();
+    await writeFile(join(content, "articles", "third.md"), articleText({ title: "Not to be published", date: "2020-06-03T10:00:00Z" }));
+    const { id } = stack.builds.request({ trigger: "watch", received_at: new Date().toISOString() });
+    const started = Date.now();
+    const stopped = stack;
+    stack = undefined;
+    await stopped.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(finished.find((f) => f.id === id)).toMatchObject({ error: "BuildStoppedError", message: expect.stringMatching(/^stopped before/) });
+    // The feed s3rver holds is the one published before (its object file: s3rver's own layout).
+    expect(await readFile(join(dir, "data", "s3", "syndicate-feeds", "feed.xml._S3rver_object"), "utf8")).toBe(before);
+    // Started again on the same data: no lease was left to take over.
+    const logs: string[] = [];
+    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, watch: false, log: (l) => logs.push(l) });
+    await stack.firstBuild;
+    expect(logs.join("\n")).not.toMatch(/taking over/);
+  });
+});
