@@ -66,8 +66,8 @@ export interface ArchivePages {
  * item that arrives back-dated, or with the date and time of items already archived, goes to the
  * filling page instead of shifting every full page after its date, where readers that walked the
  * archives already would never see it (RFC 5005 §4: an archive document "SHOULD NOT change").
- * The items in no full page are paged by date after them; a full page none of whose items is
- * left is dropped. Without it (a first build, a new items_per_feed), every page is by date.
+ * The items in no full page are paged by date after them; the newest full pages none of whose
+ * items is left are dropped. Without it (a first build, a new items_per_feed), every page is by date.
  */
 export function planDocuments(model: FeedModel, published?: ArchivePages): FeedDocumentSpec[] {
   const { site, items } = model;
@@ -81,14 +81,15 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
       const byId = new Map(older.map((a) => [a.id, a]));
       for (const ids of published.pages) {
         const page = ids.flatMap((id) => byId.get(id) ?? []).sort(oldestFirst);
-        // A page all of whose items are gone (a mass deletion) is no page: the pages after it
-        // move down one, rather than readers walking a chain of empty documents.
-        if (!page.length) continue;
         for (const a of page) kept.add(a);
         pageItems.push({ items: page, full: true });
       }
     }
     const rest = kept.size ? older.filter((a) => !kept.has(a)) : older;
+    // The newest full pages none of whose items is left (a mass deletion) are no pages, rather
+    // than a chain of empty documents readers walk; with no page after them, no page moves. An
+    // empty page before others stays, empty, at its URL.
+    if (!rest.length) while (pageItems.length && !pageItems[pageItems.length - 1]!.items.length) pageItems.pop();
     for (let i = 0; i < rest.length; i += per) pageItems.push({ items: rest.slice(i, i + per), full: i + per <= rest.length });
   }
   const pages = pageItems.length;

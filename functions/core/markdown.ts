@@ -440,14 +440,14 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
     // A comment or CDATA section never closed runs to the end of the body (markdown-it's HTML
     // block does), and sanitize-html drops it with everything after it. Nothing is parsed after
     // it, so its line is past every tag's above (lineAt only moves forward).
-    // A closed CDATA section: HTML has none, and its text is dropped with it (sanitize-html).
-    const cdata = html.indexOf("<![CDATA[", start);
-    const closedCdata = cdata !== -1 && html.indexOf("]]>", cdata) !== -1;
-    if (closedCdata) note(firstLine + textLineAt(html, cdata) - 1, "the text of a <![CDATA[ … ]]> section (HTML has none: write the text itself, code in a code block)");
     for (const [open, close, what] of UNCLOSED) {
       const at = html.indexOf(open, start);
       if (at !== -1 && html.indexOf(close, at + open.length) === -1) note(lineAt(at), what);
     }
+    // A closed CDATA section: HTML has none, and its text is dropped with it (sanitize-html).
+    // Told once, at the first; its line counted afresh (lineAt above only moves forward).
+    const cdata = html.indexOf("<![CDATA[", start);
+    if (cdata !== -1 && html.indexOf("]]>", cdata) !== -1) note(firstLine + textLineAt(html, cdata) - 1, "the text of a <![CDATA[ … ]]> section (HTML has none: write the text itself, code in a code block)");
   };
   walkLines(tokens, (t, line) => {
     if (t.type === "html_block" || t.type === "html_inline") scan(t.content, line);

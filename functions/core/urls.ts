@@ -31,7 +31,8 @@ export function slugify(text: string, maxLength = 80): string {
   return slug;
 }
 
-function slugifyOnce(text: string, maxLength: number): string {
+/** slugify without its memo: for text from requests, which must not fill a long-lived process's memory. */
+export function slugifyOnce(text: string, maxLength = 80): string {
   const ascii = text
     .toLocaleLowerCase("en")
     .replace(/[ıøæœßđłþð]/g, (c) => TRANSLIT[c] ?? c)

@@ -337,7 +337,7 @@ function explain(found: readonly YAMLError[], doc: Document.Parsed, text: string
  */
 function unclosedAbove(said: string, lines: readonly string[], index: number): YamlProblem | undefined {
   const quoteChar = said.startsWith("Missing closing") ? (said.includes("'") ? "'" : '"') : undefined;
-  const flow = said.startsWith("Flow sequence") ? "[" : said.startsWith("Flow mapping") ? "{" : undefined;
+  const flow = said.startsWith("Flow sequence") ? "[" : said.startsWith("Flow map") ? "{" : undefined;
   if (!quoteChar && !flow) return undefined;
   for (let i = Math.min(index, lines.length - 1); i >= 0; i--) {
     const f = fieldLine(lines[i]!);

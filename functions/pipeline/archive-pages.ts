@@ -6,13 +6,14 @@
  * An object in the store's private folder (never served: stacks/access.ts UNPUBLISHED_KEYS),
  * `{"version": 1, "items_per_feed": N, "pages": [[id, …], …]}`, the oldest page first. It is
  * written once the documents are published, only when it changed. One that is missing or
- * unreadable (a first build, a store emptied, a write that failed) is no loss of data: every
- * page is then planned by date, as the pages were first made.
+ * damaged (a first build, a store emptied, a write that failed) is no loss of data: every page
+ * is then planned by date, as the pages were first made. One that cannot be fetched stops the build.
  */
 import * as z from "zod";
 import type { ObjectStore } from "../adapters/store.ts";
 import type { ArchivePages } from "../core/documents.ts";
 import { parseJsonBytes } from "../core/json.ts";
+import { PublishError } from "../core/errors.ts";
 
 export const ARCHIVE_PAGES_KEY = ".syndicate/archive-pages.json";
 export const ARCHIVE_PAGES_META = { contentType: "application/json", cacheControl: "no-store" };
@@ -30,9 +31,16 @@ export interface StoredArchivePages {
 }
 
 export async function readArchivePages(store: ObjectStore): Promise<StoredArchivePages> {
-  // A read that fails is as if there were none: the pages are planned by date, and the object
-  // is written again with this build's pages.
-  const bytes = (await store.get(ARCHIVE_PAGES_KEY).catch(() => undefined))?.body;
+  // Missing or damaged, the record is no more: the pages are planned by date, and it is written
+  // again. A read that fails says nothing of it, and planning by date then would move full
+  // pages for good (the record is written again from that plan): the build stops, writing
+  // nothing; a retry reads it.
+  let bytes: Buffer | undefined;
+  try {
+    bytes = (await store.get(ARCHIVE_PAGES_KEY))?.body;
+  } catch (err) {
+    throw new PublishError(`could not read ${ARCHIVE_PAGES_KEY} in ${store.description} (which items the full archive pages hold): ${(err as Error).message}`, { cause: err });
+  }
   const read = parseJsonBytes(schema, bytes);
   return { bytes, pages: read && { itemsPerFeed: read.items_per_feed, pages: read.pages } };
 }

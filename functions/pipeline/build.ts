@@ -2,14 +2,14 @@
  * build = load → validate → model → render bodies → render documents → check → publish.
  * Nothing is written unless every step before publishing succeeded.
  */
-import { isContentPath, type ContentSource } from "../adapters/content-dir.ts";
+import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore, RequestStats } from "../adapters/store.ts";
-import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, PLACEHOLDER_SITE } from "../core/content.ts";
+import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, isSourcePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, formatIssue, PublishError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
 import { archivePagesOf, oversizedDocument, planDocuments, type FeedDocumentSpec } from "../core/documents.ts";
 import { renderOutputs, reusable, specKeys, wasRendered, type Output, type PublishedOutput } from "../core/render/index.ts";
-import { buildManifest } from "../core/manifest.ts";
+import { buildManifest, MANIFEST_KEY } from "../core/manifest.ts";
 import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
 import { alreadyPublished, OWNED_KEY, publish, readPublished, type PublishedState } from "./publish.ts";
@@ -167,7 +167,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site.items_per_feed));
   // Content where the feeds would go (a content bucket given as the feeds bucket): the build would
   // publish beside the sources, and a CDN serving it would serve them, drafts included.
-  const sources = [...state.existing].filter(isContentPath);
+  const sources = [...state.existing].filter(isSourcePath);
   if (sources.length) {
     throw new PublishError(`${options.store.description} holds content (${sources.slice(0, 3).join(", ")}${sources.length > 3 ? ", …" : ""}): it is where content is kept, not where feeds are published; publish to the feeds bucket or folder (or remove those files from it)`);
   }
@@ -232,7 +232,13 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // The full archive pages, for the next build (archive-pages.ts), once they are published. Not
   // an output; a failed write only loses that: the next build writes it again (it differs).
   if (archivedNow && !archived.bytes?.equals(archivedNow)) {
-    await options.store.put(ARCHIVE_PAGES_KEY, archivedNow, ARCHIVE_PAGES_META).catch(() => undefined);
+    try {
+      // Not over a newer build's record, should this build's lease have lapsed.
+      lease.assertHeld();
+      await options.store.put(ARCHIVE_PAGES_KEY, archivedNow, ARCHIVE_PAGES_META);
+    } catch {
+      // Published all the same; the next build writes the record (it will differ).
+    }
   }
   // The cache is an optimisation, stored only after a successful publish (a failed build leaves
   // the output exactly as it was); failing to store it never fails a published build. It is not
@@ -261,12 +267,12 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
 
 /**
  * How many items the published feeds hold, by the last manifest; when it cannot be read (cut,
- * damaged, of another version), "some" if the store holds feed documents at all: the guard
- * below must not fall silent because the manifest did.
+ * damaged, of another version), "some" if the store holds feed documents at all ("no manifest"
+ * when there is none): the guard below must not fall silent because the manifest did.
  */
-function publishedItems(state: PublishedState): number | "some" {
+function publishedItems(state: PublishedState): number | "some" | "no manifest" {
   if (state.previous) return state.previous.items;
-  for (const key of state.existing) if (OWNED_KEY.test(key)) return "some";
+  for (const key of state.existing) if (OWNED_KEY.test(key)) return state.existing.has(MANIFEST_KEY) ? "some" : "no manifest";
   return 0;
 }
 
@@ -275,9 +281,12 @@ function publishedItems(state: PublishedState): number | "some" {
  * do it on purpose. (An article that failed to parse has stopped the build before this; a hidden
  * `._x.md` an unmounted volume leaves behind is no article.)
  */
-function emptyContentIssue(articles: number, published: number | "some"): ContentIssue | undefined {
+function emptyContentIssue(articles: number, published: number | "some" | "no manifest"): ContentIssue | undefined {
   if (articles > 0 || published === 0) return undefined;
-  const held = published === "some" ? "the store holds published feeds (its manifest could not be read)" : `the published feeds hold ${published} item${published === 1 ? "" : "s"}`;
+  const held =
+    published === "some" ? "the store holds published feeds (its manifest could not be read)"
+    : published === "no manifest" ? "the store holds feed documents (and no manifest)"
+    : `the published feeds hold ${published} item${published === 1 ? "" : "s"}`;
   return {
     file: "articles/",
     field: "file",

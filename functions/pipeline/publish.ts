@@ -20,11 +20,14 @@ import { PublishError } from "../core/errors.ts";
 /** The publish journal (see above): `{"keys": [...]}`, in the store's private folder. */
 export const JOURNAL_KEY = ".syndicate/publishing.json";
 
-/** A document of the filling archive page, whose key names its item count (`archive/3-2/feed.xml`). */
-const FILLING_PAGE = /^archive\/[1-9]\d*-[1-9]\d*\//;
+/**
+ * A document of an archive page: a full one (`archive/3/feed.xml`) or the filling one, whose key
+ * names its item count (`archive/3-2/feed.xml`).
+ */
+const ARCHIVE_PAGE = /^archive\/[1-9]\d*(?:-[1-9]\d*)?\//;
 
 /**
- * How long a superseded filling page is kept after the last manifest was written: the main
+ * How long an archive page no longer published is kept after the last manifest was written: the main
  * feeds that link it are cached for 5 minutes (render/index.ts CACHE.current) by the CDN, and a
  * reader may hold a copy it got from the CDN at the end of those for 5 more.
  */
@@ -111,7 +114,10 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
   if (!existing.has(JOURNAL_KEY)) return { previous, previousWrittenAt, existing, sizes };
   let journal: Set<string> | undefined;
   try {
-    journal = journalKeys((await store.get(JOURNAL_KEY))?.body);
+    const read = await store.get(JOURNAL_KEY);
+    // Listed, then gone before it was read: the publish it was for has ended since.
+    if (!read) return { previous, previousWrittenAt, existing, sizes };
+    journal = journalKeys(read.body);
   } catch (err) {
     // A read that failed says nothing of the journal: the build stops (a retry reads it), rather
     // than guess. Bytes that keep arriving cut are a journal that cannot be read (below).
@@ -123,8 +129,8 @@ export async function readPublished(store: ObjectStore): Promise<PublishedState>
 /**
  * Whether an earlier build of this tool may have written `key`, so that a build may delete it
  * once no output has it: the last manifest lists it, or an interrupted publish's journal names
- * it, or it is a filling archive page a build kept for readers (stillLinked below:
- * no manifest lists it then). A key the store held before any build (a first build into a
+ * it, or it is an archive page a build kept for readers (stillLinked below: no manifest lists
+ * it then). A key the store held before any build (a first build into a
  * folder or bucket that holds files of another tool, named as ours are) is left alone. Only a
  * manifest that is there but cannot be read makes every document-named key one of ours.
  */
@@ -132,7 +138,7 @@ function wroteEarlier(state: PublishedState, key: string): boolean {
   // A journal that cannot be read makes every object's bytes unsure (all written again), not
   // every key one of ours: what the interrupted publish added beside the manifest may stay.
   if (state.untrusted !== "all" && state.untrusted?.has(key)) return true;
-  return state.previous ? state.previous.outputs[key] !== undefined || FILLING_PAGE.test(key) : state.existing.has(MANIFEST_KEY);
+  return state.previous ? state.previous.outputs[key] !== undefined || ARCHIVE_PAGE.test(key) : state.existing.has(MANIFEST_KEY);
 }
 
 /** Whether the store already holds exactly this object, by the last manifest and the listing. */
@@ -160,12 +166,13 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
   const oldManifestSame = previous && existing.has(MANIFEST_KEY) && JSON.stringify(previous) === JSON.stringify(manifest);
   const batch = [...changed, ...(oldManifestSame ? [] : [m])].map((o) => ({ key: o.key, body: o.body, meta: { contentType: o.contentType, cacheControl: o.cacheControl } }));
   const keep = new Set(outputs.map((o) => o.key));
-  // The filling archive page a new item superseded (core/documents.ts: its key names its count)
-  // stays while the main feeds readers may hold still link it: the build that supersedes it, and
-  // any build while the last manifest is younger than SUPERSEDED_KEPT_MS (a page is superseded
-  // at the latest when that manifest was written). A later build deletes it.
+  // An archive page no longer published (the filling page a new item superseded: its key names
+  // its count; the newest full pages once their items are all gone; every page with archives
+  // turned off) stays while the main feeds readers may hold still link it: the build that
+  // supersedes it, and any build while the last manifest is younger than SUPERSEDED_KEPT_MS (a
+  // page is superseded at the latest when that manifest was written). A later build deletes it.
   const manifestRecent = state.previousWrittenAt !== undefined && Date.now() - state.previousWrittenAt < SUPERSEDED_KEPT_MS;
-  const stillLinked = (k: string) => FILLING_PAGE.test(k) && (previous?.outputs[k] !== undefined || manifestRecent);
+  const stillLinked = (k: string) => ARCHIVE_PAGE.test(k) && (previous?.outputs[k] !== undefined || manifestRecent);
   const stale = [...existing].filter((k) => !keep.has(k) && OWNED_KEY.test(k) && wroteEarlier(state, k) && !stillLinked(k)).sort();
   // The journal: what this publish may change (writes and deletions: a key to delete that a
   // failure leaves behind is then still known as one of ours, though the new manifest no longer

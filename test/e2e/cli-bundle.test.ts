@@ -44,7 +44,7 @@ describe("bundled CLI", () => {
     expect(b.code).toBe(1);
     expect([b.stdout, b.stderr]).toEqual([s.stdout, s.stderr]);
     expect(b.stdout).toMatch(/site\.yaml:1: description: /);
-    expect(b.stdout).toMatch(/articles\/a\.md:2: front matter: /);
+    expect(b.stdout).toMatch(/articles\/a\.md:2: title: a value that starts with "\[" is a list/);
   });
 
   it("loads the AWS SDK only for a bucket: a build into a directory never does (~90 ms of every start)", async () => {

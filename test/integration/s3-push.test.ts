@@ -1,6 +1,6 @@
 /** `syndicate push` and `syndicate build --bucket` against the real s3rver. */
 import { describe, expect, it } from "vitest";
-import { readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { S3Content, S3Store } from "../../functions/adapters/s3-store.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
@@ -117,6 +117,11 @@ describe("syndicate push", () => {
     const wrongBuild = await runCli(["build", "--bucket", sources.bucket, "--endpoint", ctx.s3.endpoint, "--content", content]);
     expect([wrongBuild.code, wrongBuild.stderr]).toEqual([1, expect.stringContaining("holds content (articles/")]);
     expect([(await feeds.list()).sort(), (await sources.list()).sort()]).toEqual([feedKeys, contentKeys]);
+    // A site's output folder with pages under articles/ (not Markdown) is no content: built into.
+    const site = join(ctx.work, "mixed-site");
+    await mkdir(join(site, "articles"), { recursive: true });
+    await writeFile(join(site, "articles", "index.html"), "<html></html>");
+    expect((await build({ source: new DirectoryContent(content), store: new DirectoryStore(site), now: Date.UTC(2030, 0, 1) })).items).toBe(3);
   });
 
   it("takes --prefix / as no prefix", async () => {

@@ -52,7 +52,7 @@ describe("GET /latest", () => {
     expect(doc.items.map((i) => i.title)).toEqual(["Second"]);
   });
 
-  it.each(["Energy%20Policy", "energy_policy", "ENERGY-POLICY", "-energy--policy-"])("answers ?tag=%s, a tag as articles write it, with its slug's document", async (written) => {
+  it.each(["Energy%20Policy", "energy_policy", "ENERGY-POLICY", "-energy--policy-", "Energy+Policy", `energy-policy${"-".repeat(60)}`])("answers ?tag=%s, a tag as articles write it, with its slug's document", async (written) => {
     const { app } = await setup();
     const bySlug = await app.request("/latest?tag=energy-policy");
     const res = await app.request(`/latest?tag=${written}`);
@@ -74,6 +74,8 @@ describe("GET /latest", () => {
 
   it("answers 404 for an unknown tag", async () => {
     const { app } = await setup();
+    // A % that was sent percent-encoded is a tag's character, not an undecodable query (400).
+    expect((await app.request("/latest?tag=100%25Fun")).status).toBe(404);
     const res = await app.request("/latest?tag=no-such-tag");
     expect(res.status).toBe(404);
     expect(await errorOf(res)).toEqual({ code: "not_found", message: 'no published feed for tag "no-such-tag"' });

@@ -8,6 +8,7 @@ import { contentFiles, tempDir, tree, writeTree, type Fields } from "../support/
 import { join } from "node:path";
 import { readFile, utimes, writeFile } from "node:fs/promises";
 import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
+import { RecordingStore } from "../support/recording-store.ts";
 import { build } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
@@ -161,16 +162,18 @@ describe("archives, planned with the full pages an earlier build published", () 
     expect(archivePagesOf(specs, per).pages.map((p) => p.length)).toEqual([2, 3, 3]);
   });
 
-  it("drops a full page none of whose items is left (the pages after it move down one), and every page once every archived item is gone", () => {
+  it("drops the newest full pages none of whose items is left, and keeps an emptied page before others, empty, at its URL", () => {
     const published = pagesOf(12); // archive/1 n0-n2, archive/2 n3-n5, archive/3 n6-n8
-    const gone = planWith(12, published, { n3: { draft: true }, n4: { draft: true }, n5: { draft: true } });
-    expect(archives(gone).map((s) => [s.prefix, slugs(s)])).toEqual([
+    const draft = (n: number[]) => Object.fromEntries(n.map((i) => [`n${i}`, { draft: true }]));
+    const middle = planWith(12, published, draft([3, 4, 5]));
+    expect(archives(middle).map((s) => [s.prefix, slugs(s)])).toEqual([
       ["archive/1/", ["n2", "n1", "n0"]],
-      ["archive/2/", ["n8", "n7", "n6"]],
+      ["archive/2/", []],
+      ["archive/3/", ["n8", "n7", "n6"]],
     ]);
-    expect(gone[0]?.prevArchive).toBe("archive/2/");
-    const drafts = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`n${i}`, { draft: true }]));
-    const none = planWith(12, published, drafts);
+    const newest = planWith(12, published, draft([3, 4, 5, 6, 7, 8]));
+    expect([archives(newest).map((s) => s.prefix), newest[0]?.prevArchive]).toEqual([["archive/1/"], "archive/1/"]);
+    const none = planWith(12, published, draft([0, 1, 2, 3, 4, 5, 6, 7, 8]));
     expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, per).pages]).toEqual([[], undefined, []]);
   });
 
@@ -234,6 +237,43 @@ describe("archives, published", () => {
     expect(await publish(1)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]); // a minute later: both still linked from feeds readers hold
     expect(await publish(9)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]);
     expect(await publish(11)).toEqual(["archive/2"]); // no main feed readers may hold links them now
+  });
+
+  it("keeps the newest full pages emptied by a deletion while the main feeds readers may hold link them, then deletes them", async () => {
+    const articles: Record<string, Fields> = {};
+    for (let i = 0; i < 9; i++) articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+    const dir = await tempDir("syn-arch-empty-");
+    const out = join(dir, "out");
+    const store = new DirectoryStore(out);
+    let n = 0;
+    const publish = async (minutesLater: number) => {
+      const then = new Date(Date.now() - minutesLater * 60_000);
+      await utimes(join(out, "manifest.json"), then, then).catch(() => undefined);
+      const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
+      await build({ source: new DirectoryContent(content), store, now: NOW });
+      const pages = (await store.list()).filter((k) => k.startsWith("archive/")).map((k) => k.split("/")[1]);
+      const main = JSON.parse(await readFile(join(out, "feed.json"), "utf8")) as { next_url?: string };
+      return [[...new Set(pages)].sort(), main.next_url?.replace(/^.*\/archive\//, "")];
+    };
+    expect(await publish(0)).toEqual([["1", "2"], "2/feed.json"]);
+    for (const i of [3, 4, 5]) articles[`n${i}`] = { ...articles[`n${i}`], draft: true };
+    expect(await publish(1)).toEqual([["1", "2"], "1/feed.json"]); // archive/2 is no page now, but feeds of a minute ago link it
+    expect(await publish(11)).toEqual([["1"], "1/feed.json"]);
+  });
+
+  it("stops, writing nothing, when the record of the full pages cannot be read (planning by date would move them for good)", async () => {
+    const articles: Record<string, Fields> = {};
+    for (let i = 0; i < 9; i++) articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+    const dir = await tempDir("syn-arch-unread-");
+    const store = new RecordingStore(new DirectoryStore(join(dir, "out")));
+    const content = await writeTree(join(dir, "content"), tree(articles, { items_per_feed: 3 }));
+    await build({ source: new DirectoryContent(content), store, now: NOW });
+    store.failGet = ARCHIVE_PAGES_KEY;
+    store.puts.length = 0;
+    await writeFile(join(content, "articles", "late.md"), "---\ntitle: Late\ndate: 2020-01-01T12:00:00Z\n---\nBody.\n");
+    const err = await build({ source: new DirectoryContent(content), store, now: NOW }).catch((e: unknown) => e);
+    expect([(err as Error).name, (err as Error).message]).toEqual(["PublishError", expect.stringContaining(`could not read ${ARCHIVE_PAGES_KEY}`)]);
+    expect(store.puts.filter((k) => !k.startsWith(".syndicate/lease") && k !== ".syndicate/lock.json")).toEqual([]);
   });
 
   it("keeps a published full page's bytes when an article arrives back-dated, and tells its place to the next build through the store", async () => {

@@ -93,6 +93,7 @@ describe("parseYaml", () => {
     expect(said('title: ok\nsummary: "a \\" b\nsource: x\n')).toEqual(['2: a quoted value has no closing ": close it where the value ends, summary: "a \\" b"']);
     expect(said("title: [Draft\ndate: 2020-06-19\n")).toEqual(['1: a value that starts with "[" is a list, and this one has no closing "]": end it with one, or, for text that starts with "[", put it in quotes: title: "[Draft"']);
     expect(said("title: x\ntags: [Libya, Turkey\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "[" is a list, and this one has no closing "]": end it with one']);
+    expect(said("title: x\nimage: {url: a.png\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "{" is a mapping, and this one has no closing "}": end it with one, or, for text that starts with "{", put it in quotes: image: "{url: a.png"']);
   });
 
   it("accepts a few aliases", () => {
