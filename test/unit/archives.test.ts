@@ -214,51 +214,49 @@ describe("archives, planned with the full pages an earlier build published", () 
 });
 
 describe("archives, published", () => {
-  it("keeps the filling page a new item superseded while the main feeds readers may hold link it (10 minutes after the last manifest)", async () => {
+  /**
+   * `count` articles n0… one a day, pages of 3, built into one directory; `publish(minutesLater)`
+   * builds them as they are then, as if the last build had been that long ago (its manifest's
+   * time is what counts), and gives the archive pages the store holds and the main feed's link.
+   */
+  async function published(count: number) {
     const articles: Record<string, Fields> = {};
     const add = (i: number) => (articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() });
-    for (let i = 0; i < 7; i++) add(i);
+    for (let i = 0; i < count; i++) add(i);
     const dir = await tempDir("syn-arch-pub-");
     const out = join(dir, "out");
     const store = new DirectoryStore(out);
     let n = 0;
     const publish = async (minutesLater: number) => {
-      // As if the last build had been that long ago (its manifest's time is what counts).
       const then = new Date(Date.now() - minutesLater * 60_000);
       await utimes(join(out, "manifest.json"), then, then).catch(() => undefined);
       const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
       await build({ source: new DirectoryContent(content), store, now: NOW });
-      return (await store.list()).filter((k) => k.startsWith("archive/2")).map((k) => k.split("/").slice(0, 2).join("/")).filter((k, i, all) => all.indexOf(k) === i).sort();
+      const pages = (await store.list()).filter((k) => k.startsWith("archive/")).map((k) => k.split("/")[1]!);
+      const main = JSON.parse(await readFile(join(out, "feed.json"), "utf8")) as { next_url?: string };
+      return { pages: [...new Set(pages)].sort(), linked: main.next_url?.replace(/^.*\/archive\/(.*)\/feed\.json$/, "$1") };
     };
-    expect(await publish(0)).toEqual(["archive/2-1"]);
+    return { articles, add, publish };
+  }
+
+  it("keeps the filling page a new item superseded while the main feeds readers may hold link it (10 minutes after the last manifest)", async () => {
+    const { add, publish } = await published(7);
+    const second = async (minutesLater: number) => (await publish(minutesLater)).pages.filter((p) => p.startsWith("2"));
+    expect(await second(0)).toEqual(["2-1"]);
     add(7);
-    expect(await publish(60)).toEqual(["archive/2-1", "archive/2-2"]); // the feeds of a minute ago link 2-1
+    expect(await second(60)).toEqual(["2-1", "2-2"]); // the feeds of a minute ago link 2-1
     add(8);
-    expect(await publish(1)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]); // a minute later: both still linked from feeds readers hold
-    expect(await publish(9)).toEqual(["archive/2", "archive/2-1", "archive/2-2"]);
-    expect(await publish(11)).toEqual(["archive/2"]); // no main feed readers may hold links them now
+    expect(await second(1)).toEqual(["2", "2-1", "2-2"]); // a minute later: both still linked from feeds readers hold
+    expect(await second(9)).toEqual(["2", "2-1", "2-2"]);
+    expect(await second(11)).toEqual(["2"]); // no main feed readers may hold links them now
   });
 
   it("keeps the newest full pages emptied by a deletion while the main feeds readers may hold link them, then deletes them", async () => {
-    const articles: Record<string, Fields> = {};
-    for (let i = 0; i < 9; i++) articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
-    const dir = await tempDir("syn-arch-empty-");
-    const out = join(dir, "out");
-    const store = new DirectoryStore(out);
-    let n = 0;
-    const publish = async (minutesLater: number) => {
-      const then = new Date(Date.now() - minutesLater * 60_000);
-      await utimes(join(out, "manifest.json"), then, then).catch(() => undefined);
-      const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
-      await build({ source: new DirectoryContent(content), store, now: NOW });
-      const pages = (await store.list()).filter((k) => k.startsWith("archive/")).map((k) => k.split("/")[1]);
-      const main = JSON.parse(await readFile(join(out, "feed.json"), "utf8")) as { next_url?: string };
-      return [[...new Set(pages)].sort(), main.next_url?.replace(/^.*\/archive\//, "")];
-    };
-    expect(await publish(0)).toEqual([["1", "2"], "2/feed.json"]);
+    const { articles, publish } = await published(9);
+    expect(await publish(0)).toEqual({ pages: ["1", "2"], linked: "2" });
     for (const i of [3, 4, 5]) articles[`n${i}`] = { ...articles[`n${i}`], draft: true };
-    expect(await publish(1)).toEqual([["1", "2"], "1/feed.json"]); // archive/2 is no page now, but feeds of a minute ago link it
-    expect(await publish(11)).toEqual([["1"], "1/feed.json"]);
+    expect(await publish(1)).toEqual({ pages: ["1", "2"], linked: "1" }); // archive/2 is no page now, but feeds of a minute ago link it
+    expect(await publish(11)).toEqual({ pages: ["1"], linked: "1" });
   });
 
   it("stops, writing nothing, when the record of the full pages cannot be read (planning by date would move them for good)", async () => {
