@@ -108,6 +108,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
     let pings: Promise<unknown> = Promise.resolve();
     let holding: Promise<boolean> = Promise.resolve(false);
     const stopping = new AbortController();
+    let unpushable = false;
     // The next scheduled publication, built when it falls due (the cloud's schedule runs every
     // 5 minutes, stacks/pipeline.ts; here the stack knows the time and waits for it).
     let scheduled: { at: number; timer?: NodeJS.Timeout } | undefined;
@@ -139,7 +140,10 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         if (stopping.signal.aborted) throw new BuildStoppedError("stopped before it began: the local stack is stopping");
         if (run.requests.some((r) => r.trigger !== "webhook")) {
           const pushed = await pushContent(o.contentDir, contentStore);
-          if (hasErrors(pushed.issues)) throw new ContentError(pushed.issues);
+          // A folder that cannot be pushed whole stays a failure for /health until one is
+          // pushed, though a webhook may build the bucket's older copy meanwhile, and succeed.
+          unpushable = hasErrors(pushed.issues);
+          if (unpushable) throw new ContentError(pushed.issues);
           notPushed = pushed.issues;
         }
         const report = await build({ source, store: feeds, now: now(), signal: stopping.signal });
@@ -185,7 +189,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       webhookSecret: o.webhookSecret,
       triggerBuild: builds.trigger,
       health: () => buildState(builds.latest),
-      lastFinishedFailed: () => builds.last?.state === "failed",
+      lastFinishedFailed: () => builds.last?.state === "failed" || unpushable,
       documents: { links: () => links },
       now,
       log,

@@ -145,3 +145,27 @@ describe("local stack stopping", () => {
     expect(logs.join("\n")).not.toMatch(/taking over/);
   });
 });
+
+describe("local stack health", () => {
+  it("stays degraded while the content folder cannot be pushed, though a webhook build of the bucket's copy succeeds", async () => {
+    const dir = await tempDir("syn-stack-health-");
+    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, watch: false, log: () => undefined });
+    expect((await stack.firstBuild).state).toBe("succeeded");
+    const health = async () => ((await (await fetch(`${stack!.url}/health`)).json()) as { status: string }).status;
+    const run = async (trigger: string) => {
+      const { id } = stack!.builds.request({ trigger, received_at: new Date().toISOString() });
+      await stack!.builds.idle();
+      return stack!.builds.last?.id === id ? stack!.builds.last.state : undefined;
+    };
+    // Over the 1 MiB an article may weigh: the folder is not pushed at all.
+    const big = join(content, "articles", "big.md");
+    await writeFile(big, articleText({ title: "Big" }) + "x".repeat(1_100_000));
+    expect(await run("watch")).toBe("failed");
+    expect(await run("webhook")).toBe("succeeded");
+    expect(await health()).toBe("degraded");
+    await rm(big);
+    expect(await run("watch")).toBe("succeeded");
+    expect(await health()).toBe("ok");
+  });
+});
