@@ -242,6 +242,8 @@ function decodeFile(bytes: Uint8Array | undefined, schema: z.ZodType, known?: { 
 export interface Entries {
   get(path: string): CacheEntry | undefined;
   readonly size: number;
+  /** Every path with an entry. */
+  paths(): Iterable<string>;
 }
 
 /**
@@ -257,6 +259,10 @@ export function entriesOf(base: CacheData, delta?: CacheDelta): Entries {
   let size: number | undefined;
   return {
     get,
+    *paths() {
+      for (const path of Object.keys(b)) if (!own(d, path) || d[path]) yield path;
+      for (const [path, e] of Object.entries(d)) if (e && !own(b, path)) yield path;
+    },
     get size() {
       if (size === undefined) {
         size = Object.keys(b).length;

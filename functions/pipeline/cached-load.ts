@@ -14,7 +14,7 @@ import { isArticlePath, loadContent, loadIssuesBeside, parseSite, SITE_FILE, typ
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 import {
   entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, contentHash, sameEntry, toEntry,
-  type CacheData, type CacheDelta, type DecodedCache,
+  type CacheData, type CacheDelta, type DecodedCache, type Entries,
 } from "../core/cache.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
@@ -291,6 +291,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   if (parsed?.workers) stats.workers = parsed.workers;
   const loaded = first.unreadable ? { articles: [], issues: [] } : settings ? loadContent(files.filter((f) => !isArticlePath(f.path)), results, now) : loadContent(files, undefined, now);
   issues.push(...loadIssuesBeside(issues, loaded.issues));
+  if (usable) issues.push(...renamedWarnings(entries!, results, loaded.articles, site!.site_url));
 
   return {
     loaded,
@@ -390,4 +391,37 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       return (stats.saved = true);
     },
   };
+}
+
+/**
+ * A new file whose article has the title of one the last build had and this one has not: most
+ * likely that file renamed, and an id derived from the file name changes with it, so readers
+ * see a new item (and the old one gone: README "Ids"). Told, with the id to write to keep it.
+ * Only from a usable cache (the last build's own view); nothing is read for it.
+ */
+function renamedWarnings(entries: Entries, current: ReadonlyMap<string, unknown>, articles: readonly Article[], siteUrl: string): ContentIssue[] {
+  // Nothing new, or nothing gone (every entry's file still read): no rename, and no entry looked at.
+  const added = articles.filter((a) => !entries.get(a.file));
+  let kept = 0;
+  for (const path of current.keys()) if (entries.get(path)) kept++;
+  if (!added.length || kept === entries.size) return [];
+  const gone = new Map<string, Article>();
+  for (const path of entries.paths()) {
+    const e = entries.get(path)!;
+    if (current.has(path) || !e.article || !isArticlePath(path)) continue;
+    const a = entryResult(path, e, siteUrl).article;
+    if (a) gone.set(a.title, a);
+  }
+  const told: ContentIssue[] = [];
+  for (const a of added) {
+    const before = gone.get(a.title);
+    if (!before || before.id === a.id) continue;
+    told.push({
+      file: a.file,
+      field: "id",
+      severity: "warning",
+      message: `has the title of ${before.file}, which is gone: if this is that article renamed, readers see it as a new item, since its id changed from ${before.id} to ${a.id}; to keep the old one, write id: ${before.id} in its front matter`,
+    });
+  }
+  return told;
 }

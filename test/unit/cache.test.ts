@@ -56,6 +56,26 @@ async function setup(t: Record<string, object>, site: Record<string, unknown> = 
 }
 
 describe("build cache", () => {
+  it("tells a file renamed (a new file with the title of one gone): its derived id changed; not when the id is kept, nor for a new article", async () => {
+    const { content, out } = await setup(articles(12));
+    await run(content, out);
+    const told = (r: BuildReport) => r.warnings.filter((w) => w.field === "id").map((w) => `${w.file}: ${w.message}`);
+    await rename(join(content, "articles", "a3.md"), join(content, "articles", "moved.md"));
+    expect(told(await run(content, out))).toEqual([
+      "articles/moved.md: has the title of articles/a3.md, which is gone: if this is that article renamed, readers see it as a new item, since its id changed from https://news.example.com/articles/a3 to https://news.example.com/articles/moved; to keep the old one, write id: https://news.example.com/articles/a3 in its front matter",
+    ]);
+    // Once built, the rename is the past: not told again.
+    expect(told(await run(content, out))).toEqual([]);
+    // Renamed with its id written: the same item, nothing to tell.
+    await writeFile(join(content, "articles", "moved.md"), articleText({ title: "Article 3", date: "2020-01-04T00:00:00Z", id: "https://news.example.com/articles/moved" }));
+    await run(content, out);
+    await rename(join(content, "articles", "moved.md"), join(content, "articles", "moved-again.md"));
+    expect(told(await run(content, out))).toEqual([]);
+    // A new article beside the others, another title: nothing.
+    await writeFile(join(content, "articles", "new.md"), articleText({ title: "Something new", date: "2020-02-01T00:00:00Z" }));
+    expect(told(await run(content, out))).toEqual([]);
+  });
+
   it("reuses every article on an unchanged rebuild without reading them, and writes nothing", async () => {
     const { content, out } = await setup(articles(12));
     const first = await run(content, out);
