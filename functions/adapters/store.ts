@@ -4,6 +4,9 @@ export interface ObjectMeta {
   cacheControl: string;
 }
 
+/** An object of the store's private folder (`.syndicate/`) written as JSON: never cached. */
+export const PRIVATE_JSON: ObjectMeta = { contentType: "application/json", cacheControl: "no-store" };
+
 export interface StoredObject {
   body: Buffer;
   contentType?: string;

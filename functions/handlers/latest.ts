@@ -235,7 +235,7 @@ export function validLimit(text: string): number | undefined {
 
 export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
   const tag = single(c, "tag");
-  return { tag: tag === undefined ? undefined : tagSlug(tag, undecodable(c.req.url, "tag")), limit: queryLimit(single(c, "limit")) };
+  return { tag: tag === undefined ? undefined : tagSlug(tag, () => undecodable(c.req.url, "tag")), limit: queryLimit(single(c, "limit")) };
 }
 
 /**
@@ -243,8 +243,9 @@ export function parseLatestQuery(c: Context): { tag?: string; limit: number } {
  * its slug as the build makes the key of its feeds (core/urls.ts slugify, cut at 80 characters as
  * there): a partner need not know the rule. Without slugify's memo: values come from anyone.
  */
-function tagSlug(tag: string, undecodable: boolean): string {
-  if (undecodable || tag.trim() === "" || tag.length > TAG_MAX_CHARS) {
+function tagSlug(tag: string, undecodable: () => boolean): string {
+  // Only a value with `%` left in it may have been undecodable: the raw query is read for those alone.
+  if (tag.trim() === "" || tag.length > TAG_MAX_CHARS || (tag.includes("%") && undecodable())) {
     throw new ApiError(400, `tag must be a tag's slug (lowercase letters, digits and single hyphens, like \`energy-policy\`) or its name, at most ${TAG_MAX_CHARS} characters, percent-encoded as UTF-8`);
   }
   return slugifyOnce(tag);

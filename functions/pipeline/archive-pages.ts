@@ -16,7 +16,6 @@ import { parseJsonBytes } from "../core/json.ts";
 import { PublishError } from "../core/errors.ts";
 
 export const ARCHIVE_PAGES_KEY = ".syndicate/archive-pages.json";
-export const ARCHIVE_PAGES_META = { contentType: "application/json", cacheControl: "no-store" };
 
 const schema = z.object({
   version: z.literal(1),

@@ -3,7 +3,7 @@
  * Nothing is written unless every step before publishing succeeded.
  */
 import type { ContentSource } from "../adapters/content-dir.ts";
-import type { ObjectStore, RequestStats } from "../adapters/store.ts";
+import { PRIVATE_JSON, type ObjectStore, type RequestStats } from "../adapters/store.ts";
 import { loadContent, loadIssuesBeside, hasErrors, isArticlePath, isSourcePath, PLACEHOLDER_SITE } from "../core/content.ts";
 import { ContentError, formatIssue, PublishError, type ContentIssue } from "../core/errors.ts";
 import { buildModel } from "../core/model.ts";
@@ -14,7 +14,7 @@ import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core
 import { rfc3339 } from "../core/dates.ts";
 import { alreadyPublished, OWNED_KEY, publish, readPublished, type PublishedState } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
-import { ARCHIVE_PAGES_KEY, ARCHIVE_PAGES_META, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
+import { ARCHIVE_PAGES_KEY, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
 export interface ValidateResult {
@@ -235,7 +235,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
     try {
       // Not over a newer build's record, should this build's lease have lapsed.
       lease.assertHeld();
-      await options.store.put(ARCHIVE_PAGES_KEY, archivedNow, ARCHIVE_PAGES_META);
+      await options.store.put(ARCHIVE_PAGES_KEY, archivedNow, PRIVATE_JSON);
     } catch {
       // Published all the same; the next build writes the record (it will differ).
     }

@@ -26,7 +26,7 @@ import { readFileSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { ObjectStore } from "../adapters/store.ts";
+import { PRIVATE_JSON, type ObjectStore } from "../adapters/store.ts";
 import { DirectoryStore } from "../adapters/dir-store.ts";
 import { PublishError } from "../core/errors.ts";
 
@@ -203,7 +203,7 @@ function holding(token: string, s: Settings, r: Renewal): Lease {
 async function claimObject(store: ObjectStore, token: string, s: Settings): Promise<Renewal> {
   const mine = `${LEASE_PREFIX}${token}.json`;
   const acquiredAt = new Date().toISOString();
-  const write = () => store.put(mine, Buffer.from(JSON.stringify(record(token, s, acquiredAt))), { contentType: "application/json", cacheControl: "no-store" });
+  const write = () => store.put(mine, Buffer.from(JSON.stringify(record(token, s, acquiredAt))), PRIVATE_JSON);
   const deadline = Date.now() + s.waitMs;
   /** Claims seen unreadable, since when: a claim read mid-write is not stale, one unreadable for a ttl is. */
   const unreadable = new Map<string, number>();

@@ -13,8 +13,8 @@
  * what the old manifest describes (a bad edit that failed to publish, then reverted).
  */
 import { MANIFEST_KEY, manifestOutput, parseManifest, STORAGE_VERSION, type Manifest } from "../core/manifest.ts";
-import type { Output, PublishedOutput } from "../core/render/index.ts";
-import { IncompleteReadError, mapLimit, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
+import { CACHE, type Output, type PublishedOutput } from "../core/render/index.ts";
+import { IncompleteReadError, mapLimit, PRIVATE_JSON, type ObjectMeta, type ObjectStore } from "../adapters/store.ts";
 import { PublishError } from "../core/errors.ts";
 
 /** The publish journal (see above): `{"keys": [...]}`, in the store's private folder. */
@@ -28,10 +28,10 @@ const ARCHIVE_PAGE = /^archive\/[1-9]\d*(?:-[1-9]\d*)?\//;
 
 /**
  * How long an archive page no longer published is kept after the last manifest was written: the main
- * feeds that link it are cached for 5 minutes (render/index.ts CACHE.current) by the CDN, and a
- * reader may hold a copy it got from the CDN at the end of those for 5 more.
+ * feeds that link it are cached for CACHE.current's max-age (5 minutes) by the CDN, and a reader
+ * may hold a copy it got from the CDN at the end of those for as long again.
  */
-export const SUPERSEDED_KEPT_MS = 2 * 300_000;
+export const SUPERSEDED_KEPT_MS = 2 * Number(/max-age=(\d+)/.exec(CACHE.current)![1]) * 1000;
 
 /** Keys of the documents this tool writes: no other key is ever deleted from a store (see wroteEarlier). */
 export const OWNED_KEY = /^(?:(?:tags\/[a-z0-9-]+|archive\/[1-9]\d*(?:-[1-9]\d*)?)\/)?(?:feed\.xml|atom\.xml|feed\.json|latest\.json)$/;
@@ -185,7 +185,7 @@ export async function publish(store: ObjectStore, outputs: PublishedOutput[], ma
     keys.delete(JOURNAL_KEY);
     options.beforeCommit?.();
     try {
-      await store.put(JOURNAL_KEY, Buffer.from(`${JSON.stringify({ keys: [...keys].sort() })}\n`, "utf8"), { contentType: "application/json", cacheControl: "no-store" });
+      await store.put(JOURNAL_KEY, Buffer.from(`${JSON.stringify({ keys: [...keys].sort() })}\n`, "utf8"), PRIVATE_JSON);
     } catch (err) {
       throw new PublishError(`publishing to ${store.description} failed before anything was changed there: ${(err as Error).message}`, { cause: err });
     }

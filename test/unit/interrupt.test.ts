@@ -63,28 +63,30 @@ describe("interruptGuard", () => {
     expect(stopped).toEqual([p.said[1]]);
   });
 
-  it("stops at once on a second signal while publishing", () => {
+  /** A guard on a fake process, its build publishing into `target`. */
+  const publishing = (target: string) => {
     const p = fakeProcess();
-    const g = interruptGuard("bucket feeds", {}, p.deps);
+    const g = interruptGuard(target, {}, p.deps);
     g.phase("publishing");
+    return { p, g };
+  };
+
+  it("stops at once on a second signal while publishing", () => {
+    const { p } = publishing("bucket feeds");
     p.send("SIGINT");
     expect(p.exitOf(() => p.send("SIGINT"))).toBe(130);
     expect(p.said[1]).toBe("Stopped while publishing (SIGINT again): bucket feeds may hold documents of both builds until the next build, which completes what was begun.");
   });
 
   it("stops when the build ends, failed while publishing, once its error is told", () => {
-    const p = fakeProcess();
-    const g = interruptGuard("directory out", {}, p.deps);
-    g.phase("publishing");
+    const { p, g } = publishing("directory out");
     p.send("SIGINT");
     expect(p.exitOf(() => g.dispose())).toBe(130);
     expect(p.said[1]).toBe("Stopped, as asked (SIGINT).");
   });
 
   it("after publishing, stops at once saying the build is published", () => {
-    const p = fakeProcess();
-    const g = interruptGuard("directory out", {}, p.deps);
-    g.phase("publishing");
+    const { p, g } = publishing("directory out");
     g.phase("storing the cache");
     expect(p.exitOf(() => p.send("SIGINT"))).toBe(130);
     expect(p.said).toEqual(["Interrupted (SIGINT): the build is published into directory out; the build cache was not stored."]);
