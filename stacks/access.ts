@@ -4,11 +4,26 @@
  */
 
 /**
- * The keys the API reads, and may read (GET): the latest documents, the manifest (which tags
- * exist), the build status (/health). Not the build cache under `.syndicate/`, which holds every
- * article's HTML, drafts' and scheduled ones' included.
+ * Where the build records what became of each build request (`GET /builds/{id}`;
+ * functions/core/build-record.ts BUILD_RECORD_PREFIX, which test/infra checks agrees).
  */
-export const API_READ_KEYS = ["latest.json", "tags/*/latest.json", "manifest.json", "status.json"] as const;
+export const BUILD_RECORDS = "builds/";
+/**
+ * How long the feeds bucket keeps a record (a lifecycle rule, stacks/storage.ts; a later attempt
+ * rewrites it, and the days count again). functions/core/build-record.ts BUILD_RECORD_DAYS says
+ * the same to clients; test/infra checks both agree.
+ */
+export const BUILD_RECORD_DAYS = 7;
 
-/** Keys that are not published, which CloudFront is denied: the build's own objects, and the build status. */
-export const UNPUBLISHED_KEYS = [".syndicate/*", "status.json"] as const;
+/**
+ * The keys the API reads, and may read (GET): the latest documents, the manifest (which tags
+ * exist), the build status (/health), the build requests' records (/builds/{id}). Not the build
+ * cache under `.syndicate/`, which holds every article's HTML, drafts' and scheduled ones' included.
+ */
+export const API_READ_KEYS = ["latest.json", "tags/*/latest.json", "manifest.json", "status.json", `${BUILD_RECORDS}*`] as const;
+
+/**
+ * Keys that are not published, which CloudFront is denied: the build's own objects, the build
+ * status and the build requests' records (their content errors are for the editor who asked).
+ */
+export const UNPUBLISHED_KEYS = [".syndicate/*", "status.json", `${BUILD_RECORDS}*`] as const;

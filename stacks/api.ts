@@ -1,7 +1,7 @@
 /**
  * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app's API routes) behind API
- * Gateway v2. Least privilege: it reads the feeds bucket's latest.json documents, manifest.json
- * and status.json (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed
+ * Gateway v2. Least privilege: it reads the feeds bucket's latest.json documents, manifest.json,
+ * status.json and the build requests' records under builds/ (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed
  * SendMessage); it cannot write objects or read content.
  */
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
@@ -13,7 +13,7 @@ import { API_READ_KEYS } from "./access";
  * unknown paths) reaches the app too, which answers it as it does locally (405 with Allow, a
  * JSON 404, CORS), instead of the gateway's own `{"message":"Not Found"}`.
  */
-export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild", "$default"] as const;
+export const ROUTES = ["GET /latest", "GET /health", "GET /openapi.json", "POST /webhooks/rebuild", "GET /builds/{id}", "$default"] as const;
 
 /**
  * Per-second steady rate and burst of each route (API Gateway's token bucket): the stage's default

@@ -2,7 +2,7 @@
  * Storage: the feeds bucket, readable only by the CDN (stacks/cdn.ts) and written only by the
  * build; the content bucket, private, written by `syndicate push` and read by the build.
  */
-import { UNPUBLISHED_KEYS } from "./access";
+import { BUILD_RECORD_DAYS, BUILD_RECORDS, UNPUBLISHED_KEYS } from "./access";
 
 /**
  * Where content lives in the content bucket: at its root, where the contract's
@@ -30,6 +30,9 @@ export function storage() {
   const account = aws.getCallerIdentityOutput({}).accountId;
   const feeds = new sst.aws.Bucket("FeedsBucket", {
     access: "cloudfront",
+    // The build requests' records expire; nothing else of the bucket does (the documents are the
+    // build's to delete, publish.ts; the build's own objects are rewritten by every build).
+    lifecycle: [{ id: "expire-build-records", prefix: BUILD_RECORDS, expiresIn: `${BUILD_RECORD_DAYS} days` }],
     policy: [
       {
         effect: "deny",

@@ -93,7 +93,7 @@ export default async function cmdServe(args: string[]): Promise<number> {
   const u = stack.url;
   await stack.firstBuild;
   out(`Syndicate local stack at ${u} (pid ${process.pid})`);
-  out(`  API        ${u}/latest   ${u}/health   ${u}/openapi.json`);
+  out(`  API        ${u}/latest   ${u}/health   ${u}/openapi.json   ${u}/builds/<id>`);
   out(`  feeds      ${u}/feed.xml   ${u}/atom.xml   ${u}/feed.json   (tags: ${u}/tags/<slug>/feed.xml)`);
   out(`  S3 store   ${stack.s3.endpoint} (s3rver pid ${stack.s3.pid}; data in ${values.data}/s3; buckets syndicate-feeds, syndicate-content)`);
   if (secret) out(`  webhook    POST ${u}/webhooks/rebuild (signed with WEBHOOK_SECRET)`);

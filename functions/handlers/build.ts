@@ -12,11 +12,13 @@
 import { pingAfterPublish, type PingOptions } from "../pipeline/websub.ts";
 import type { SQSBatchResponse, SQSRecord } from "aws-lambda";
 import * as z from "zod";
-import { build } from "../pipeline/build.ts";
+import { build, type BuildReport } from "../pipeline/build.ts";
 import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../adapters/s3-store.ts";
-import { ContentError, PublishError, RenderCheckError } from "../core/errors.ts";
+import { PublishError } from "../core/errors.ts";
+import { buildRecord, buildRecordBody, buildRecordKey, isBuildRecordId, isRetryable, type BuildRecordState } from "../core/build-record.ts";
+import { mapLimit } from "../adapters/store.ts";
 import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
 import { buildRequestSchema } from "./build-request.ts";
 import { linked, linkedOptional } from "./linked.ts";
@@ -57,7 +59,13 @@ function decodeKey(key: string): string {
   }
 }
 
-export type Classified = { messageId: string; trigger: string } | { messageId: string | undefined; drop: string };
+/** A build request message's own id and time (S3 notifications have none): what its record is kept under. */
+export interface RequestRef {
+  id: string;
+  requested_at: string;
+}
+
+export type Classified = { messageId: string; trigger: string; request?: RequestRef } | { messageId: string | undefined; drop: string };
 
 /**
  * What one SQS record asks for, or why it is dropped. Never throws. `origin`: S3 notifications
@@ -84,7 +92,7 @@ export function classifyRecord(record: unknown, origin?: ContentOrigin): Classif
     return { messageId, trigger: `s3 ${s3.data.Records.map((x) => `${x.eventName} ${x.s3.object.key}`).join(", ")}` };
   }
   const request = buildRequestSchema.safeParse(body);
-  if (request.success) return { messageId, trigger: `${request.data.source} request ${request.data.id}` };
+  if (request.success) return { messageId, trigger: `${request.data.source} request ${request.data.id}`, request: { id: request.data.id, requested_at: request.data.requested_at } };
   if (s3TestEventSchema.safeParse(body).success) return { messageId, drop: "S3 test event" };
   return { messageId, drop: "unrecognised message" };
 }
@@ -127,11 +135,6 @@ export interface InvocationContext {
 type Log = (entry: Record<string, unknown>) => void;
 const jsonLog: Log = (entry) => console.log(JSON.stringify(entry));
 
-/** Errors a retry cannot fix: the content itself is invalid. */
-function isRetryable(err: unknown): boolean {
-  return !(err instanceof ContentError || err instanceof RenderCheckError);
-}
-
 /** The last recorded status; "unreadable" when the store failed (not the same as none recorded). */
 async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | undefined | "unreadable"> {
   try {
@@ -145,26 +148,66 @@ async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | u
 /** How long the WebSub pings may take, after the status is recorded, of the invocation's time left. */
 export const PING_TIME_RESERVE_MS = 5_000;
 
+/** status.json and the requests' records: JSON, revalidated on every read. */
+const RECORD_META = { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL };
+
 async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): Promise<void> {
   try {
-    await store.put(STATUS_KEY, statusBody(status), { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL });
+    await store.put(STATUS_KEY, statusBody(status), RECORD_META);
   } catch (err) {
     // The build's outcome stands; only /health lags until the next build records it.
     log({ level: "error", msg: `could not record ${STATUS_KEY}`, error: (err as Error).message });
   }
 }
 
+/** Records written at once (a batch holds up to 1,000 messages, stacks/pipeline.ts). */
+const RECORD_CONCURRENCY = 16;
+
+/** A build request this attempt covers: its id and time, and whether this receive is its last. */
+export interface CoveredRequest extends RequestRef {
+  lastReceive: boolean;
+}
+
+/** What one build attempt did: the report, or the error (`committed`: published before it). */
+interface Attempt {
+  report?: Pick<BuildReport, "build_id" | "items" | "warnings">;
+  error?: Error;
+  committed?: string;
+  finishedAt: number;
+}
+
 /**
- * One build, its status recorded; resolves to the error when it failed. `known.previous`: the
- * status already read (the schedule reads it to decide), else read here; `context`: the Lambda
- * invocation's, which bounds the wait for another build's lease.
+ * One record per request the attempt covered (`GET /builds/{id}`): "retrying" for a failure SQS
+ * delivers again (retryable, not committed, not the message's last receive), a later attempt
+ * overwriting it. A record that cannot be written is logged; the build's outcome stands.
+ */
+async function writeRecords(deps: BuildDeps, requests: readonly CoveredRequest[], attempt: Attempt, log: Log): Promise<void> {
+  const finished_at = new Date(attempt.finishedAt).toISOString();
+  const unique = [...new Map(requests.map((r) => [r.id, r])).values()];
+  await mapLimit(unique, RECORD_CONCURRENCY, async (r) => {
+    if (!isBuildRecordId(r.id)) return log({ level: "warn", msg: "no build record for a request id outside [A-Za-z0-9._-]{1,128}", id: r.id.slice(0, 140) });
+    const failed = attempt.error !== undefined && !attempt.committed;
+    const state: BuildRecordState = !failed ? "succeeded" : isRetryable(attempt.error) && !r.lastReceive ? "retrying" : "failed";
+    const record = buildRecord({ id: r.id, requested_at: r.requested_at, finished_at, state, report: attempt.report, error: attempt.error, committed: attempt.committed });
+    try {
+      await deps.store.put(buildRecordKey(r.id), buildRecordBody(record), RECORD_META);
+    } catch (err) {
+      log({ level: "error", msg: "could not record a build request's outcome", id: r.id, error: (err as Error).message });
+    }
+  });
+}
+
+/**
+ * One build, its status and its requests' records written; resolves to the error when it failed.
+ * `known.previous`: the status already read (the schedule reads it to decide), else read here;
+ * `context`: the Lambda invocation's, which bounds the wait for another build's lease.
  */
 async function runBuild(
   deps: BuildDeps,
   trigger: BuildOutcome["trigger"],
   messages: number,
   lastAttempt: boolean,
-  { known, context }: { known?: { previous: Awaited<ReturnType<typeof readStatus>> }; context?: InvocationContext } = {},
+  { known, context, requests = [] }: { known?: { previous: Awaited<ReturnType<typeof readStatus>> }; context?: InvocationContext; requests?: readonly CoveredRequest[] } = {},
 ): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
@@ -174,12 +217,14 @@ async function runBuild(
   let outcome: BuildOutcome;
   let failure: Error | undefined;
   let published: string[] = [];
+  let attempt: Omit<Attempt, "finishedAt">;
   try {
     const limits =
       left === undefined ? {} : { lease: { waitMs: Math.max(0, left - BUILD_TIME_RESERVE_MS) }, deadline: Date.now() + left - PUBLISH_TIME_RESERVE_MS };
     const report = await build({ source: deps.source, store: deps.store, now, ...limits });
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), report };
     published = report.written;
+    attempt = { report };
     log({ level: "info", msg: "build published", trigger, messages, build_id: report.build_id, items: report.items, written: report.documents.written, deleted: report.documents.deleted, next_publication: report.next_publication, duration_ms: report.duration_ms });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
@@ -190,11 +235,13 @@ async function runBuild(
     outcome = { trigger, messages, now, duration_ms: Math.round(performance.now() - started), error: { name: err.name, message: err.message, retryable }, dead_lettered: retryable && lastAttempt && !committed, committed };
     log({ level: "error", msg: "build failed", trigger, messages, retryable, dead_lettered: outcome.dead_lettered, committed, error: err.message });
     failure = retryable && !committed ? err : undefined;
+    attempt = { error: err, committed };
   }
   // A status that could not be read is read again before it is replaced: a passing fault must
   // not erase the last success and the schedule it carries.
   if (previous === "unreadable") previous = await readStatus(deps.store, log);
   await writeStatus(deps.store, nextStatus(previous === "unreadable" ? undefined : previous, outcome), log);
+  if (requests.length) await writeRecords(deps, requests, { ...attempt, finishedAt: (deps.clock ?? Date.now)() }, log);
   // Recorded first, then the site's WebSub hub hears of the feeds that changed, within what is
   // left of the invocation (a hub that never answers cannot make the function time out after
   // publishing). Never fails the build.
@@ -226,18 +273,20 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
     const records: unknown[] = Array.isArray((event as { Records?: unknown } | null)?.Records) ? (event as { Records: unknown[] }).Records : [];
     if (!records.length) log({ level: "warn", msg: "dropped an event that is neither an SQS batch nor the schedule" });
     const valid: SQSRecord[] = [];
+    const requests: CoveredRequest[] = [];
+    const receives = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? 1);
     for (const record of records) {
       const c = classifyRecord(record, deps.origin);
       if ("drop" in c) log({ level: "warn", msg: "dropped a message", messageId: c.messageId, reason: c.drop });
       else {
         log({ level: "info", msg: "build requested", messageId: c.messageId, trigger: c.trigger });
         valid.push(record as SQSRecord);
+        if (c.request) requests.push({ ...c.request, lastReceive: receives(record as SQSRecord) >= deps.maxReceive });
       }
     }
     if (!valid.length) return { batchItemFailures: [] };
-    const receives = (r: SQSRecord) => Number(r.attributes?.ApproximateReceiveCount ?? 1);
     const lastAttempt = valid.some((r) => receives(r) >= deps.maxReceive);
-    const failed = await runBuild(deps, "queue", valid.length, lastAttempt, { context });
+    const failed = await runBuild(deps, "queue", valid.length, lastAttempt, { context, requests });
     return { batchItemFailures: failed ? valid.map((r) => ({ itemIdentifier: r.messageId })) : [] };
   };
 }

@@ -11,6 +11,7 @@
 import * as z from "zod";
 import { LATEST_MAX, latestDocumentSchema, latestItemSchema } from "../core/latest.ts";
 import { ERROR_CODES } from "./http.ts";
+import { BUILD_RECORD_DAYS, BUILD_RECORD_ID, BUILD_RECORD_ISSUES_MAX, type BuildRecord } from "../core/build-record.ts";
 
 export const errorSchema = z.object({
   error: z.object({
@@ -67,12 +68,55 @@ export const webhookPingSchema = z.object({
   message: z.string(),
 });
 
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 date-time");
+
+/** What became of one build request (core/build-record.ts BuildRecord; builds.ts reads it by hand). */
+export const buildRecordSchema = z.object({
+  /** The request id: the `build_id` of the webhook's 202. */
+  id: z.string(),
+  /**
+   * `retrying`: the build failed for a reason a retry may fix, and the queue delivers the request
+   * again (a later attempt replaces this record). `queued` and `running`: local stack only (the
+   * deployed API answers 404 until the build has finished).
+   */
+  state: z.enum(["queued", "running", "succeeded", "failed", "retrying"]),
+  requested_at: isoDate,
+  /** When the build that covered the request finished; null while queued or running. */
+  finished_at: isoDate.nullable(),
+  /** The published manifest's build id (content hash of the published set); null when nothing was published. */
+  build_id: z.string().nullable(),
+  /** Items in the published feeds; null when nothing was published. */
+  items: z.number().int().nonnegative().nullable(),
+  /** Why the build failed (a success may carry one when only the cleanup after publishing failed); `retryable: false` for invalid content. */
+  error: z.object({ name: z.string(), message: z.string(), retryable: z.boolean() }).nullable(),
+  /** The content's errors (a failed build) or warnings (a published one), by file, line and field; at most 50. */
+  issues: z
+    .array(
+      z.object({
+        /** Path in the content folder, e.g. `articles/x.md`. */
+        file: z.string(),
+        line: z.number().int().positive().optional(),
+        /** Dotted field path (`image.url`); `body` for the Markdown, `file` for the file itself. */
+        field: z.string(),
+        message: z.string(),
+        severity: z.enum(["error", "warning"]),
+      }),
+    )
+    .max(BUILD_RECORD_ISSUES_MAX),
+  /** Issues not listed (beyond the first 50): `syndicate validate` lists them all. */
+  issues_omitted: z.number().int().nonnegative(),
+});
+// The schema and the type the code writes are one shape: this fails to compile when they differ.
+const sameShape: [z.infer<typeof buildRecordSchema>, BuildRecord] extends [BuildRecord, z.infer<typeof buildRecordSchema>] ? true : never = true;
+void sameShape;
+
 const registry = z.registry<{ id: string }>();
 registry.add(latestItemSchema, { id: "LatestItem" });
 registry.add(latestDocumentSchema, { id: "LatestDocument" });
 registry.add(healthSchema, { id: "Health" });
 registry.add(webhookAcceptedSchema, { id: "WebhookAccepted" });
 registry.add(webhookPingSchema, { id: "WebhookPing" });
+registry.add(buildRecordSchema, { id: "BuildRecord" });
 registry.add(errorSchema, { id: "Error" });
 
 function componentSchemas(): Record<string, unknown> {
@@ -117,7 +161,7 @@ export function openApiDocument(): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
-    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, and signed rebuild webhooks (docs/api.md). Each GET also answers HEAD (the same headers, no body); the read routes answer a CORS preflight (OPTIONS). Any other method on a path answers 405 with `Allow`; any other path a JSON 404." },
+    info: { title: "Syndicate API", version: "1.0.0", description: "Latest items of the syndicated feeds, health, signed rebuild webhooks and what became of each build request (docs/api.md). Each GET also answers HEAD (the same headers, no body); the read routes answer a CORS preflight (OPTIONS). Any other method on a path answers 405 with `Allow`; any other path a JSON 404." },
     servers: [{ url: "/", description: "Where this document is served: the local stack (http://127.0.0.1:3000) or the deployed API" }],
     paths: {
       "/latest": {
@@ -184,13 +228,31 @@ export function openApiDocument(): Record<string, unknown> {
           requestBody: { required: false, content: { "*/*": { schema: {} } } },
           responses: {
             200: json("WebhookPing", "GitHub `X-GitHub-Event: ping` (a new or tested webhook): the signature matched; no build is started"),
-            202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build)"),
+            202: json("WebhookAccepted", "Accepted; or a repeated delivery id (`duplicate: true`, no build). `GET /builds/{build_id}` tells what became of it"),
             401: {
               ...error("Missing or bad signature, or a timestamp outside the 5-minute tolerance; or no webhook secret is configured (no signature can be verified)"),
               headers: { "WWW-Authenticate": { description: "The two ways to sign: `X-Hub-Signature-256 realm=\"webhooks\", Standard-Webhooks realm=\"webhooks\"`", schema: { type: "string" } } },
             },
             413: error("Body over 1 MiB"),
             503: { ...error("Rebuilds are not configured here, the configured secret is not usable (the server log says why), or the build request could not be queued: retry the delivery"), headers: retryAfter },
+            default: unexpected,
+          },
+        },
+      },
+      "/builds/{id}": {
+        get: {
+          operationId: "getBuild",
+          summary: "What became of a build request: published, or which file and field were wrong",
+          description:
+            "The `build_id` a `POST /webhooks/rebuild` answered with. The deployed API knows a request once the build that covered it has finished " +
+            "(404 until then: poll every few seconds); a request whose build failed for a reason a retry may fix is `retrying` until a later attempt " +
+            `replaces its record. Records are kept ${BUILD_RECORD_DAYS} days. The local stack keeps its last 1,000 builds, and answers \`queued\` and \`running\` too.`,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: BUILD_RECORD_ID.source }, description: "The request id (the 202's `build_id`)" }],
+          responses: {
+            200: { ...json("BuildRecord", "The request's outcome (or, on the local stack, that it is queued or running)"), headers: { ...cacheControl("no-store"), ...readHeaders } },
+            400: error("Not a request id: 1 to 128 letters, digits, `.`, `_` or `-`"),
+            404: error(`No outcome recorded: queued or still building, or an unknown or expired id (records are kept ${BUILD_RECORD_DAYS} days)`),
+            503: { ...error("The records could not be read"), headers: retryAfter },
             default: unexpected,
           },
         },

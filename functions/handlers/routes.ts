@@ -1,6 +1,6 @@
 /**
  * The API routes (CONTRACT.md "HTTP API", docs/api.md): `/latest`, `/health`, `/openapi.json`,
- * `/webhooks/rebuild`. This is all the API Lambda (api.ts) runs; the local stack's app (app.ts)
+ * `/webhooks/rebuild`, `/builds/{id}`. This is all the API Lambda (api.ts) runs; the local stack's app (app.ts)
  * adds document serving on top of it. Nothing here may import zod, the build pipeline or the AWS
  * SDK (`npm run bundle` holds the Lambda bundle to 250 KB and a 100 ms import).
  */
@@ -9,6 +9,7 @@ import { cors } from "hono/cors";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, conditionalResponse, errorResponse, JSON_UTF8, strongEtag } from "./http.ts";
 import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
+import { buildRecordHandler, recordsFromStore, type BuildRecords } from "./builds.ts";
 import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
 import { DeliveryLog, unauthorized, webhookHandler, webhookSecretProblem } from "./webhook.ts";
 // Generated from the zod schemas of openapi.ts at build time (scripts/openapi.ts).
@@ -30,6 +31,11 @@ export interface ApiDeps {
    * local stack): /health stays degraded while a build runs after a failure, until one succeeds.
    */
   lastFinishedFailed?: () => boolean;
+  /**
+   * What became of a build request, for `GET /builds/{id}`: the local stack's own builds; by
+   * default the build Lambda's records in `store` (builds.ts recordsFromStore).
+   */
+  buildRecords?: BuildRecords;
   now?: () => number;
   /** How long `/latest` serves a document before revalidating it with the store. */
   revalidateMs?: number;
@@ -49,6 +55,7 @@ const ALLOW: Record<string, string> = {
   "/health": "GET, HEAD, OPTIONS",
   "/openapi.json": "GET, HEAD, OPTIONS",
   "/webhooks/rebuild": "POST",
+  "/builds/:id": "GET, HEAD, OPTIONS",
 };
 
 const preflight = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag", "Link", "Retry-After"], maxAge: 86_400 });
@@ -121,7 +128,7 @@ export function createApiApp(deps: ApiDeps): Hono {
     await next();
     c.res.headers.set("x-content-type-options", "nosniff");
   });
-  for (const path of ["/latest", "/health", "/openapi.json"]) app.use(path, readCors);
+  for (const path of ["/latest", "/health", "/openapi.json", "/builds/:id"]) app.use(path, readCors);
 
   // A secret that cannot be used (webhook.ts webhookSecretProblem) leaves the route closed, told
   // once in the log and on every delivery, never enabled with a key anyone could sign with.
@@ -132,6 +139,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
   const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
   app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));
+  app.get("/builds/:id", buildRecordHandler(deps.buildRecords ?? recordsFromStore(deps.store)));
   if (webhookOn) {
     app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret!, triggerBuild: deps.triggerBuild, deliveries, now }));
   } else if (secretProblem) {

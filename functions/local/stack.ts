@@ -19,6 +19,7 @@ import { hasErrors } from "../core/content.ts";
 import { createApp } from "../handlers/app.ts";
 import { LatestReader } from "../handlers/latest.ts";
 import type { BuildState } from "../handlers/openapi.ts";
+import { buildRecord, errorSummary, type BuildRecord } from "../core/build-record.ts";
 import { startS3Server, type LocalS3Server } from "./s3.ts";
 import { createServerWith, latestFastPath } from "./latest-fast.ts";
 
@@ -36,6 +37,8 @@ const STOP_BUILD_WAIT_MS = 10_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A scheduled build starts this long after the publication time, so the article is due by then. */
 const SCHEDULE_MARGIN_MS = 1_000;
+/** Finished builds whose records `GET /builds/{id}` answers from (the Lambda keeps records 7 days). */
+export const KEPT_RECORDS = 1_000;
 
 export interface StackOptions {
   contentDir: string;
@@ -55,6 +58,8 @@ export interface LocalStack {
   url: string;
   s3: { endpoint: string; pid: number };
   builds: Coalescer<BuildReport>;
+  /** A build's record by its id, as `GET /builds/{id}` answers: waiting, running, or one of the last KEPT_RECORDS finished. */
+  record(id: string): BuildRecord | undefined;
   /** Resolves when the first build has finished (either way). */
   firstBuild: Promise<BuildRun<BuildReport>>;
   /** The last read-back of a cache a build stored whole (holdStoredCache): true once it is held. */
@@ -66,7 +71,6 @@ export interface LocalStack {
 export function buildState(run: BuildRun<BuildReport> | undefined): BuildState | null {
   if (!run) return null;
   const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
-  const err = run.error as Error | undefined;
   return {
     id: run.id,
     trigger: [...new Set(run.requests.map((r) => r.trigger))].join(","),
@@ -74,8 +78,19 @@ export function buildState(run: BuildRun<BuildReport> | undefined): BuildState |
     started_at: iso(run.started_at ?? run.queued_at)!,
     finished_at: iso(run.finished_at),
     build_id: run.result?.build_id ?? null,
-    error: err ? { name: err.name ?? "Error", message: String(err.message ?? err).split("\n").slice(0, 6).join("\n") } : null,
+    error: run.error === undefined ? null : errorSummary(run.error),
   };
+}
+
+/**
+ * A build as `GET /builds/{id}` answers for the requests it covers (the 202 gave them its id):
+ * queued, running, or its outcome, in the Lambda's record shape (core/build-record.ts).
+ */
+export function runRecord(run: BuildRun<BuildReport>): BuildRecord {
+  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+  const requested = Math.min(...run.requests.map((r) => Date.parse(r.received_at)).filter((t) => !Number.isNaN(t)), run.queued_at);
+  const state = run.state === "waiting" ? "queued" : run.state;
+  return buildRecord({ id: run.id, state, requested_at: iso(requested)!, finished_at: iso(run.finished_at), report: run.result, error: run.error });
 }
 
 function listen(server: ServerType): Promise<AddressInfo> {
@@ -131,6 +146,12 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       arm();
     };
 
+    // Finished builds' records, oldest first; made when a build finishes, so its report is let go.
+    const records = new Map<string, BuildRecord>();
+    const record = (id: string): BuildRecord | undefined => {
+      const live = [builds.running, builds.waiting].find((r) => r?.id === id);
+      return live ? runRecord(live) : records.get(id);
+    };
     const builds = new Coalescer<BuildReport>({
       now,
       run: async (run) => {
@@ -158,6 +179,8 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
         return report;
       },
       onFinish: (run) => {
+        records.set(run.id, runRecord(run));
+        if (records.size > KEPT_RECORDS) records.delete(records.keys().next().value!);
         o.onBuild?.(run, (run.finished_at ?? 0) - (run.started_at ?? 0));
         // The cache a build stored whole is read back and held while the stack waits for the
         // next change, so that the next build need not parse it (cached-load.ts holdStoredCache);
@@ -190,6 +213,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       triggerBuild: builds.trigger,
       health: () => buildState(builds.latest),
       lastFinishedFailed: () => builds.last?.state === "failed" || unpushable,
+      buildRecords: record,
       documents: { links: () => links },
       now,
       log,
@@ -251,6 +275,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       url: `http://${address.address}:${address.port}`,
       s3: { endpoint: s3.endpoint, pid: s3.pid },
       builds,
+      record,
       firstBuild,
       cacheHeld: () => holding,
       watching,

@@ -18,7 +18,7 @@ export function routeKeys(run: StackRun): string[] {
   return byType(run, "aws:apigatewayv2/route:Route").map((r) => r.inputs.routeKey as string).sort();
 }
 
-export const EXPECTED_ROUTES = ["$default", "GET /health", "GET /latest", "GET /openapi.json", "POST /webhooks/rebuild"];
+export const EXPECTED_ROUTES = ["$default", "GET /builds/{id}", "GET /health", "GET /latest", "GET /openapi.json", "POST /webhooks/rebuild"];
 
 export function expectRoutes(run: StackRun): void {
   expect(routeKeys(run)).toEqual(EXPECTED_ROUTES);

@@ -7,7 +7,8 @@ import { runStack, type StackRun } from "./harness.ts";
 import { byType, expectHandlers, expectRoutes, grants, one, plain } from "./expectations.ts";
 import { SCHEDULE_EVENT } from "../../functions/handlers/build.ts";
 import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
-import { API_READ_KEYS } from "../../stacks/access.ts";
+import { API_READ_KEYS, BUILD_RECORDS, BUILD_RECORD_DAYS as STACK_RECORD_DAYS } from "../../stacks/access.ts";
+import { BUILD_RECORD_DAYS, BUILD_RECORD_PREFIX, buildRecordKey } from "../../functions/core/build-record.ts";
 import { latestKey } from "../../functions/handlers/latest.ts";
 import { MANIFEST_KEY, STATUS_KEY } from "../../functions/handlers/contract.ts";
 
@@ -35,7 +36,7 @@ describe("storage", () => {
       expect.objectContaining({ principals: [{ type: "Service", identifiers: ["cloudfront.amazonaws.com"] }] }),
     ]);
     expect(scoped[1].conditions ?? []).toEqual([]);
-    expect(scoped[1].resources.map((r: string) => r.replace(/^.*FeedsBucketBucket/, ""))).toEqual(["/.syndicate/*", "/status.json"]);
+    expect(scoped[1].resources.map((r: string) => r.replace(/^.*FeedsBucketBucket/, ""))).toEqual(["/.syndicate/*", "/status.json", "/builds/*"]);
     // CloudFront (this account's) may list the bucket, so that S3 answers 404 for a key it does
     // not hold (a removed tag's feed) instead of 403: no viewer-response function runs on a 4xx.
     const lists = policy.statements.filter((s: any) => s.actions.includes("s3:ListBucket"));
@@ -49,6 +50,15 @@ describe("storage", () => {
     expect(lists[0].effect ?? "Allow").toBe("Allow");
     expect(lists[0].resources).toEqual([expect.stringMatching(/FeedsBucketBucket$/)]);
     expect(one(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "FeedsBucketPublicAccessBlock").inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+  });
+
+  it("expires the build requests' records (builds/) after the 7 days GET /builds/{id} promises, and nothing else of the feeds bucket", () => {
+    const rules = one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "FeedsBucketLifecycle").inputs.rules;
+    expect(rules).toEqual([{ id: "expire-build-records", status: "Enabled", filter: { prefix: "builds/" }, expiration: { days: 7 } }]);
+    expect(one(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "FeedsBucketLifecycle").inputs.bucket).toMatch(/feedsbucketbucket/i);
+    // The stack and the code that writes and reads the records agree.
+    expect([BUILD_RECORDS, STACK_RECORD_DAYS]).toEqual([BUILD_RECORD_PREFIX, BUILD_RECORD_DAYS]);
+    expect(buildRecordKey("x").startsWith(BUILD_RECORDS)).toBe(true);
   });
 
   it("keeps the content bucket's old versions for 90 days, not for ever", () => {
@@ -115,6 +125,7 @@ describe("functions", () => {
 
   it("grants the API read on the feeds keys it reads (not the build cache) and send on the queue, nothing more", () => {
     expect(grants(run, "ApiHandlerRole")).toEqual([
+      "s3:GetObject FeedsBucketBucket/builds/*",
       "s3:GetObject FeedsBucketBucket/latest.json",
       "s3:GetObject FeedsBucketBucket/manifest.json",
       "s3:GetObject FeedsBucketBucket/status.json",
@@ -124,7 +135,7 @@ describe("functions", () => {
     ]);
     // Every key the API's code reads is within them (IAM's * spans slashes).
     const granted = API_READ_KEYS.map((k) => new RegExp(`^${k.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`));
-    for (const key of [latestKey(undefined), latestKey("libya"), MANIFEST_KEY, STATUS_KEY]) expect([key, granted.some((g) => g.test(key))]).toEqual([key, true]);
+    for (const key of [latestKey(undefined), latestKey("libya"), MANIFEST_KEY, STATUS_KEY, buildRecordKey("3f1c2a7e-0b1d-4c55-9a8e-2f6b1d0c9e41")]) expect([key, granted.some((g) => g.test(key))]).toEqual([key, true]);
     expect(granted.some((g) => g.test(".syndicate/build-cache"))).toBe(false);
   });
 });
@@ -175,7 +186,7 @@ describe("api", () => {
   it("routes the API's endpoints to the one API function", () => {
     expectRoutes(run);
     const targets = byType(run, "aws:apigatewayv2/integration:Integration").map((i) => plain(i.inputs.integrationUri));
-    expect(targets).toHaveLength(5);
+    expect(targets).toHaveLength(6);
     for (const t of targets) expect(t).toMatch(/ApiHandlerFunction$/);
   });
 
@@ -225,6 +236,7 @@ describe("cdn", () => {
     const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionRequest")!.inputs.code as string;
     expect(code).toContain(BLOCK_INTERNAL.trim());
     expect(code.indexOf("/.syndicate/")).toBeLessThan(code.indexOf("return event.request"));
+    expect(code).toContain(JSON.stringify(`${BUILD_RECORDS}*`));
   });
 
   it("adds nosniff to every response and CORS to JSON responses at the edge", () => {

@@ -15,6 +15,10 @@ import { CACHE } from "../../functions/core/render/index.ts";
 import { MANIFEST_KEY, MANIFEST_VERSION, parseManifest } from "../../functions/core/manifest.ts";
 import { STATUS_KEY, STATUS_VERSION, nextStatus, parseStatus, type BuildStatus } from "../../functions/core/status.ts";
 import { published } from "../support/api.ts";
+import { buildRecordSchema } from "../../functions/handlers/openapi.ts";
+import { readBuildRecord } from "../../functions/handlers/builds.ts";
+import { buildRecord, type BuildRecord } from "../../functions/core/build-record.ts";
+import { ContentError } from "../../functions/core/errors.ts";
 
 describe("the API Lambda's copies of the core", () => {
   it("has the core's constants", () => {
@@ -87,5 +91,36 @@ describe("manifest.json and latest.json read by hand", () => {
     for (const bad of [{ ...manifest, version: 2 }, { ...manifest, build_id: 1 }, { ...manifest, items: "3" }]) {
       expect(readPublished(Buffer.from(JSON.stringify(bad)))).toBeUndefined();
     }
+  });
+});
+
+describe("build records read by hand", () => {
+  const ok = buildRecord({ id: "req-1", state: "succeeded", requested_at: T, finished_at: T, report: { build_id: "b1", items: 3, warnings: [{ file: "articles/a.md", line: 2, field: "date", message: "no zone", severity: "warning" }] } });
+  const bad = buildRecord({ id: "req-1", state: "failed", requested_at: T, finished_at: T, error: new ContentError([{ file: "articles/b.md", field: "title", message: "required", severity: "error" }]) });
+
+  it("gives zod's verdict for every variant", () => {
+    const wrong: unknown[] = [undefined, null, "x", -1, 1.5, true, [], {}, "not a date", "queued"];
+    const variants: unknown[] = [ok, bad];
+    for (const base of [ok, bad]) {
+      for (const key of Object.keys(base) as (keyof BuildRecord)[]) {
+        const { [key]: _dropped, ...without } = base;
+        variants.push(without);
+        for (const value of wrong) variants.push({ ...base, [key]: value });
+      }
+      const issue = base.issues[0]!;
+      variants.push({ ...base, extra: 1 }, { ...base, issues: [{ ...issue, line: 0 }] }, { ...base, issues: [{ ...issue, severity: "info" }] }, { ...base, issues: Array(51).fill(issue) });
+      variants.push({ ...base, error: { name: "E", message: "m" } });
+    }
+    let accepted = 0;
+    for (const v of variants) {
+      const zod = buildRecordSchema.safeParse(v).success && (v as { id?: unknown }).id === "req-1";
+      expect(readBuildRecord(Buffer.from(JSON.stringify(v) ?? ""), "req-1") !== undefined, JSON.stringify(v)).toBe(zod);
+      if (zod) accepted++;
+    }
+    expect(accepted).toBeGreaterThan(3);
+    expect(accepted).toBeLessThan(variants.length / 2);
+    // Another request's record is not this one's.
+    expect(readBuildRecord(Buffer.from(JSON.stringify(ok)), "req-2")).toBeUndefined();
+    expect(readBuildRecord(Buffer.from("{"), "req-1")).toBeUndefined();
   });
 });

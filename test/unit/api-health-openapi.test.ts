@@ -5,6 +5,8 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import * as z from "zod";
 import { createApp } from "../../functions/handlers/app.ts";
 import { latestDocumentSchema } from "../../functions/core/latest.ts";
+import { buildRecord } from "../../functions/core/build-record.ts";
+import { ContentError } from "../../functions/core/errors.ts";
 import { ProbeStore, published, randomSecret } from "../support/api.ts";
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
@@ -75,7 +77,7 @@ describe("GET /openapi.json", () => {
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: object }> } };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(["/health", "/latest", "/openapi.json", "/webhooks/rebuild"]);
+    expect(Object.keys(doc.paths).sort()).toEqual(["/builds/{id}", "/health", "/latest", "/openapi.json", "/webhooks/rebuild"]);
     // Single source: the published component has exactly the zod schema's fields.
     const fromZod = z.toJSONSchema(latestDocumentSchema) as { properties: object };
     expect(Object.keys(doc.components.schemas.LatestDocument!.properties!)).toEqual(Object.keys(fromZod.properties));
@@ -98,6 +100,15 @@ describe("GET /openapi.json", () => {
     expect(health(await (await app.request("/health")).json())).toBe(true);
     const error = ajv.compile({ $ref: "api#/components/schemas/Error" });
     expect(error(await (await app.request("/latest?limit=0")).json())).toBe(true);
+    // GET /builds/{id}: a failed build's record, with its issues, conforms; and so does its 404.
+    const failure = new ContentError([{ file: "articles/x.md", line: 3, field: "date", message: "not a date", severity: "error" }]);
+    const record = buildRecord({ id: "req-1", state: "failed", requested_at: "2030-01-01T00:00:00.000Z", finished_at: "2030-01-01T00:00:01.000Z", error: failure });
+    const builds = createApp({ store, buildRecords: (id) => (id === "req-1" ? record : undefined) });
+    const answer = await builds.request("/builds/req-1");
+    const buildRecordValid = ajv.compile({ $ref: "api#/components/schemas/BuildRecord" });
+    expect(buildRecordValid(await answer.json()), JSON.stringify(buildRecordValid.errors)).toBe(true);
+    expect(buildRecordValid({ ...record, state: "done" })).toBe(false);
+    expect(error(await (await builds.request("/builds/req-2")).json())).toBe(true);
   });
 
   it("is a valid OpenAPI 3.1 document by a validator no one here wrote (the official 3.1 schema)", async () => {

@@ -71,10 +71,10 @@ describe("webhooks on the API Lambda", () => {
     expect(sent[0]!.target).toBe("AmazonSQS.SendMessage");
     expect(String(sent[0]!.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/sqs\/aws4_request/);
     expect(sent[0]!.QueueUrl).toBe(queueUrl);
-    const message = JSON.parse(sent[0]!.MessageBody) as { id: string; source: string };
+    const message = JSON.parse(sent[0]!.MessageBody) as { id: string; source: string; requested_at: string };
     expect(message).toMatchObject({ id: answer.build_id, source: "webhook" });
     // What the build consumer makes of it.
-    expect(classifyRecord({ messageId: "m", body: sent[0]!.MessageBody })).toEqual({ messageId: "m", trigger: `webhook request ${answer.build_id}` });
+    expect(classifyRecord({ messageId: "m", body: sent[0]!.MessageBody })).toEqual({ messageId: "m", trigger: `webhook request ${answer.build_id}`, request: { id: answer.build_id, requested_at: message.requested_at } });
     // GitHub's "Redeliver": the same build, nothing sent again. A new delivery: a new message.
     expect(await (await app.request("/webhooks/rebuild", signed(secret, "d-1"))).json()).toEqual({ ...answer, duplicate: true });
     expect(sent).toHaveLength(1);

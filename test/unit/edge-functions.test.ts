@@ -21,7 +21,7 @@ const viewerResponse = new Function("event", `${RESPONSE_HEADERS}\nreturn event.
 };
 
 describe("edge: viewer request", () => {
-  it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache", "/status.json", "/%73tatus.json"])("answers 404 for %s", (uri) => {
+  it.each(["/.syndicate/build-cache", "/.syndicate/publishing.json", "/%2Esyndicate/build-cache", "/%2esyndicate/lease/x.json", "/.syndicate%2Fbuild-cache", "/status.json", "/%73tatus.json", "/builds/3f1c2a7e-0b1d-4c55-9a8e-2f6b1d0c9e41.json", "/%62uilds/x.json"])("answers 404 for %s", (uri) => {
     expect(viewerRequest({ request: { uri } })).toMatchObject({ statusCode: 404 });
   });
 

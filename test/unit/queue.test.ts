@@ -36,7 +36,7 @@ it("sends a signed SendMessage whose body the build consumer accepts", async () 
   expect(seen[0]!.body.QueueUrl).toBe(queueUrl);
   const message = JSON.parse(seen[0]!.body.MessageBody);
   expect(buildRequestSchema.parse(message)).toMatchObject({ id: "req-1", source: "webhook", requested_at: "2030-01-01T00:00:00.000Z" });
-  expect(classifyRecord({ messageId: "x", body: seen[0]!.body.MessageBody })).toEqual({ messageId: "x", trigger: "webhook request req-1" });
+  expect(classifyRecord({ messageId: "x", body: seen[0]!.body.MessageBody })).toEqual({ messageId: "x", trigger: "webhook request req-1", request: { id: "req-1", requested_at: "2030-01-01T00:00:00.000Z" } });
 });
 
 it("rejects when SQS refuses the message", async () => {
