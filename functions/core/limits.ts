@@ -1,6 +1,6 @@
 /**
  * Explicit limits on content. Each one is enforced with an error that names the file and field
- * (see schema.ts and parse.ts); raising one is a deliberate change, not a side effect.
+ * (see schema.ts, article.ts, content.ts, yaml.ts and markdown.ts); raising one is a deliberate change, not a side effect.
  */
 export const LIMITS = {
   /** An article file, front matter and body together. */
