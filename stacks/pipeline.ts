@@ -52,7 +52,7 @@ export function pipeline(storage: Storage) {
     architecture: ARCHITECTURE,
     // 1769 MB is one full vCPU: rendering is single-threaded and CPU-bound, so a full core makes
     // the build as fast as it gets at the same cost per build (CPU scales with memory). The bench
-    // (README "Performance", 2026-11-28) peaks at 375–382 MiB for 10,000 articles with archives and
+    // (docs/performance-history.md, 2026-11-28) peaks at 375–382 MiB for 10,000 articles with archives and
     // 910–926 MiB for 50,000 (342 MiB without archives) on Node 20; on Node 24, the runtime here,
     // 414 and 989 MiB (370 without archives).
     memory: "1769 MB",

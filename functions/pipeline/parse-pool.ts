@@ -34,7 +34,7 @@ import type { FeedSafeHtml } from "../core/html.ts";
 import type { Site } from "../core/schema.ts";
 
 /**
- * Files added before workers start. Measured on 2 cores (README "Performance"): at 10,000
+ * Files added before workers start. Measured on 2 cores (docs/performance-history.md): at 10,000
  * articles a worker made the build 10–15% slower (its start-up and cold code against ~0.5 s of
  * parsing), at 50,000 15–25% faster.
  */
@@ -86,7 +86,7 @@ export function dropText(r: ArticleResult): ArticleResult {
 
 /**
  * SYNDICATE_WORKERS, at most one fewer than the cores (and 8); none unless it is set. Measured on
- * 2 cores (README "Performance"): a worker made 50,000 articles 10–15% faster but added ~80 MiB
+ * 2 cores (docs/performance-history.md): a worker made 50,000 articles 10–15% faster but added ~80 MiB
  * to the peak (past the 400 MiB budget), and did not pay at 10,000.
  */
 export function workerCount(): number {

@@ -17,7 +17,7 @@
  *   BENCH_HUGO=0 npm run bench                        # without Hugo
  *   BENCH_HTTP=0 npm run bench                        # without GET /latest against nginx (test/bench/http.ts)
  *   BENCH_NODE=/path/to/node npm run bench            # our build and the floor under another node, e.g. the
- *                                                     # build Lambda's Node 24 (README "Performance" tells how to get it)
+ *                                                     # build Lambda's Node 24 (docs/performance-history.md "On the build Lambda's runtime" tells how to get it)
  */
 import { execFileSync } from "node:child_process";
 import { readFile, rm, writeFile } from "node:fs/promises";
@@ -150,7 +150,7 @@ async function incremental(n: number, content: string): Promise<string> {
   // its first): no start-up, no module loading. The edits use the cache held in memory: the
   // stack reads back the cache the full build stored while it waits (cached-load.ts
   // holdStoredCache), and so does the warm mode, untimed. A warm Lambda does not, so its first
-  // edit after a build that stored the cache whole parses it (README "Performance"). At least 9
+  // edit after a build that stored the cache whole parses it (docs/performance-history.md). At least 9
   // edits, so that the median is the steady state (with 3 to 5, it moved with how many of the
   // first, slower ones it counted); the first is printed apart.
   await rm(out, { recursive: true, force: true });

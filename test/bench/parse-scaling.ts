@@ -1,6 +1,6 @@
 /**
  * `npm run bench:parse`: why a build of 10,000 articles does not get faster on two cores, in
- * figures (issue 6.3; README "Performance", "Both cores"). Prints, never asserts.
+ * figures (issue 6.3; docs/performance-history.md, "Both cores"). Prints, never asserts.
  *
  * Every measurement parses the articles of one generated corpus (test/support/corpus.ts) with
  * the build's own parseArticle, from bytes already in memory (no file-system calls), each in a
