@@ -371,7 +371,8 @@ export function frontMatterKeyLine(bytes: Uint8Array, key: string): number | und
  */
 export function renderBody(article: Article): ContentIssue[] {
   if (article.contentHtml !== undefined) return [];
-  const body = renderMarkdown(article.markdown, article.url);
+  // Footnote ids are prefixed with a hash of the item's id: unique on a reader's page of items.
+  const body = renderMarkdown(article.markdown, article.url, { itemId: article.id });
   if (!body.ok) return [bodyIssue(article.file, article.bodyLine, body)];
   // The whole content, caption and source line included, the same in every format.
   article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));

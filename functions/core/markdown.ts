@@ -1,15 +1,18 @@
 /**
- * Markdown → safe HTML. markdown-it (CommonMark) renders; sanitize-html enforces an allow-list
- * (no script, style, iframe, forms, event handlers, javascript:/data: URLs); relative links and
- * images are made absolute against the article's URL, because feed readers have no base URL.
+ * Markdown → safe HTML. markdown-it (CommonMark, with footnotes) renders; sanitize-html enforces
+ * an allow-list (no script, style, iframe, forms, event handlers, javascript:/data: URLs; an
+ * http(s) embed becomes a link); relative links and images are made absolute against the
+ * article's URL, because feed readers have no base URL.
  *
  * A body without raw HTML (no `html_block`/`html_inline` token) skips sanitize-html: everything
  * in it would come from markdown-it's own rules, so `renderDirect` applies the allow-list to the
  * tokens and writes what sanitize-html would write, byte for byte (test/unit/markdown-direct.test.ts
  * compares the two over content, a generated corpus and fast-check bodies).
  */
-import { escapeHtmlText, feedSafeHtml } from "./html.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { escapeHtmlAttr, escapeHtmlText, feedSafeHtml } from "./html.ts";
 import MarkdownIt, { type Token } from "markdown-it";
+import footnotes from "markdown-it-footnote";
 import sanitizeHtml from "sanitize-html";
 import { Parser } from "htmlparser2";
 import { htmlTagNames } from "html-tag-names";
@@ -75,9 +78,158 @@ function writtenNumbers(state: { tokens: Token[] }): void {
   }
 }
 
-for (const parser of [md, mdNoUrls]) {
+/** What a render is given, and what the footnote rules leave in it (markdown-it's `env`). */
+type RenderEnv = {
+  /** The article's URL: an embed's link is made absolute against it. */
+  baseUrl: string;
+  /** The footnotes' id prefix (markdown-it-footnote's docId): `fn-<docId>-1`. */
+  docId?: string;
+  /** markdown-it-footnote's: each label (`:1`) and its note's number, -1 for one never referred to. */
+  footnotes?: { refs?: Record<string, number> };
+  /** Every footnote definition, in order, with its body line (footnoteLines). */
+  footnoteDefs?: { label: string; line: number }[];
+};
+
+/**
+ * Each footnote definition's label and line, before markdown-it-footnote's last rule moves the
+ * notes to the end and drops those nothing refers to (and all but the last of a label defined
+ * twice), untold: bodyWarnings tells them.
+ */
+function footnoteLines(state: { tokens: Token[]; env: object }): void {
+  const tokens = state.tokens;
+  const defs: { label: string; line: number }[] = [];
+  let line = 1;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.map) line = t.map[0] + 1;
+    if (t.type !== "footnote_reference_open") continue;
+    // The definition's token has no line: its first block's is its own (an empty one: the line before).
+    const first = tokens[i + 1]?.map;
+    defs.push({ label: String(t.meta!.label), line: first ? first[0] + 1 : line });
+  }
+  if (defs.length) (state.env as RenderEnv).footnoteDefs = defs;
+}
+
+/**
+ * The footnotes' own elements carry this attribute, with a value drawn when the module loads,
+ * which no author can write: `transform` keeps their ids and classes for it, and removes it.
+ * Ids and classes an author writes are refused as before (ALLOWED_ATTRIBUTES has none).
+ */
+const NOTE_ATTR = "data-syndicate-note";
+const NOTE_VALUE = randomBytes(12).toString("hex");
+const NOTE_MARK = `${NOTE_ATTR}="${NOTE_VALUE}"`;
+/**
+ * The elements footnotes are written with, and the one class each keeps (markdown-it-footnote's).
+ * The notes are in a `div`, as goldmark (Hugo) writes them, not markdown-it-footnote's `section`:
+ * an element the allow-list has, so that footnotes add none an author could write.
+ */
+const NOTE_CLASSES: Readonly<Record<string, string>> = {
+  sup: "footnote-ref", a: "footnote-backref", hr: "footnotes-sep", div: "footnotes", ol: "footnotes-list", li: "footnote-item",
+};
+
+/** `-<docId>-<n>`: a note's part of its ids, `fn-…` on the note, `fnref-…` on the reference. */
+const noteName = (t: Token, env: RenderEnv) => `-${env.docId}-${Number(t.meta!.id) + 1}`;
+/** A second reference to the same note: `:1` (its id `fnref-…-1:1`, shown as [1:1]). */
+const subName = (t: Token) => (Number(t.meta!.subId) > 0 ? `:${t.meta!.subId}` : "");
+type Rule = (tokens: Token[], idx: number, options: unknown, env: RenderEnv) => string;
+/**
+ * markdown-it-footnote's HTML, each element marked (NOTE_MARK) for the sanitiser. The links are
+ * written `#fn-…` and made absolute against the article's URL by `transform`, like every relative
+ * URL (README "What HTML an article may contain" says why).
+ */
+const FOOTNOTE_RULES: Record<string, Rule> = {
+  footnote_ref: (tokens, idx, _o, env) => {
+    const t = tokens[idx]!, name = noteName(t, env), sub = subName(t);
+    return `<sup class="footnote-ref" ${NOTE_MARK}><a href="#fn${name}" id="fnref${name}${sub}" ${NOTE_MARK}>[${Number(t.meta!.id) + 1}${sub}]</a></sup>`;
+  },
+  footnote_block_open: () => `<hr class="footnotes-sep" ${NOTE_MARK}>\n<div class="footnotes" ${NOTE_MARK}>\n<ol class="footnotes-list" ${NOTE_MARK}>\n`,
+  footnote_block_close: () => "</ol>\n</div>\n",
+  footnote_open: (tokens, idx, _o, env) => `<li id="fn${noteName(tokens[idx]!, env)}" class="footnote-item" ${NOTE_MARK}>`,
+  footnote_close: () => "</li>\n",
+  // ↩ with U+FE0E, so that iOS does not show it as an emoji (as markdown-it-footnote writes it).
+  footnote_anchor: (tokens, idx, _o, env) => {
+    const t = tokens[idx]!;
+    return ` <a href="#fnref${noteName(t, env)}${subName(t)}" class="footnote-backref" ${NOTE_MARK}>\u21a9\uFE0E</a>`;
+  },
+};
+
+/** A body's footnote id prefix: 8 hex digits of the SHA-256 of the item's id, which is unique
+ * and stable, so two items on one reader's page (from any feed) do not share `fn-…-1`. */
+export const footnoteDocId = (itemId: string) => createHash("sha256").update(itemId).digest("hex").slice(0, 8);
+
+// ---- Embeds: an iframe, video or audio with an http(s) source becomes a link to it ----
+
+const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audio"]);
+const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
+/** An HTML block that is one embed and nothing else (its fallback text aside, group 2). */
+const LONE_EMBED = /^\s*<(iframe|video|audio)(?=[\s/>])[^<]*>([^<]*)<\/\1\s*>\s*$/i;
+
+/**
+ * The link an embed is published as: its `src` made absolute against the article's URL, if it is
+ * http(s) (not `javascript:`, `data:` or none), and its `title` as the text, or the URL.
+ */
+function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
+  const src = attribs.src;
+  if (!src) return undefined;
+  const href = absolutise(src, baseUrl);
+  if (!/^https?:/i.test(href) || naughtyUrl(href, IMG_SCHEMES)) return undefined;
+  const title = attribs.title?.replace(/\s+/g, " ").trim();
+  return { href, text: title || href };
+}
+
+/**
+ * Raw HTML with each embed's opening tag (htmlparser2's reading, as sanitize-html's and
+ * removedHtml's) written as a link before a bare opening tag of its own: the link is kept, and
+ * the element with its fallback content goes as it went before (an iframe's content dropped, a
+ * video's text kept, after a space when there is any). An HTML block that is one embed alone is
+ * a paragraph. Readers drop
+ * iframes, and with ours nothing of the embed reached them.
+ */
+function embedsAsLinks(html: string, baseUrl: string, block: boolean, textFollows = true): string {
+  if (!EMBED_OPENING.test(html)) return html;
+  const lone = block ? LONE_EMBED.exec(html) : null;
+  const cuts: { start: number; end: number; tag: string }[] = [];
+  const parser: Parser = new Parser(
+    {
+      onopentag(name, attribs) {
+        if (!EMBED_TAGS.has(name)) return;
+        const link = embedLink(attribs, baseUrl);
+        // A video's or audio's text stays (as before), after a space; an iframe's goes with it.
+        if (link) cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>${name === "iframe" || !textFollows || lone?.[2]?.trim() === "" ? "" : " "}<${name}>` });
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.write(html);
+  parser.end();
+  if (cuts.length === 0) return html;
+  let out = "", at = 0;
+  for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
+  out += html.slice(at);
+  return lone ? `<p>${out.trim()}</p>\n` : out;
+}
+
+// Footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark), Ghost and most blog tools
+// render them: the same two parsers with markdown-it-footnote, used only for a body with a `[^`
+// in it (a note needs one), so that no other body pays for its rules. Its inline notes
+// (`^[note]`, Pandoc's) are off: goldmark has none, and `^[` in a body stays text as it was.
+const mdNotes = new MarkdownIt("default", { html: true, linkify: true, typographer: false }).use(footnotes);
+mdNotes.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
+const mdNotesNoUrls = new MarkdownIt("default", { html: true, linkify: false, typographer: false }).use(footnotes);
+mdNotes.validateLink = () => true;
+mdNotesNoUrls.validateLink = () => true;
+
+for (const parser of [md, mdNoUrls, mdNotes, mdNotesNoUrls]) {
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
+  parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, true);
+  // An inline video's text, if any, is the next token (its closing tag is one of its own).
+  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, false, tokens[idx + 1]?.type === "text");
+}
+for (const parser of [mdNotes, mdNotesNoUrls]) {
+  parser.inline.ruler.disable("footnote_inline");
+  parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
+  Object.assign(parser.renderer.rules, FOOTNOTE_RULES);
 }
 
 /** The HTML allow-list. Documented in README.md ("What HTML an article may contain"). */
@@ -138,8 +290,13 @@ function absolutise(value: string, base: string): string {
   }
 }
 
-/** sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by `transform`). */
-const SANITIZE_ATTRIBUTES = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
+/**
+ * sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by
+ * `transform`), plus the id and class of footnotes' elements, which `transform` removes from any
+ * element not marked as a footnote's (NOTE_MARK): an author's are refused as before.
+ */
+const SANITIZE_ATTRIBUTES: Record<string, string[]> = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
+for (const tag of Object.keys(NOTE_CLASSES)) SANITIZE_ATTRIBUTES[tag] = [...(SANITIZE_ATTRIBUTES[tag] ?? []), "id", "class"];
 
 /**
  * Every allowed element's attributes before sanitize-html filters them: a `dir` other than ltr,
@@ -149,6 +306,17 @@ const SANITIZE_ATTRIBUTES = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
 function transform(baseUrl: string) {
   return (tagName: string, attribs: sanitizeHtml.Attributes) => {
     let out = attribs;
+    if (Object.hasOwn(NOTE_CLASSES, tagName)) {
+      if (out[NOTE_ATTR] === NOTE_VALUE) {
+        // A footnote's own element: its id and its one class kept (allowedClasses), the mark removed.
+        out = { ...out };
+        delete out[NOTE_ATTR];
+      } else if (out.id !== undefined || out.class !== undefined) {
+        out = { ...out };
+        delete out.id;
+        delete out.class;
+      }
+    }
     if (out.dir !== undefined) {
       // HTML reads the keyword in any case; written lower-case, in its place among the attributes.
       out = { ...out, dir: out.dir.toLowerCase() };
@@ -160,11 +328,14 @@ function transform(baseUrl: string) {
   };
 }
 
+const SANITIZE_CLASSES: Record<string, (string | RegExp)[]> = { code: [CODE_CLASS] };
+for (const [tag, cls] of Object.entries(NOTE_CLASSES)) SANITIZE_CLASSES[tag] = [cls];
+
 export function sanitize(html: string, baseUrl: string): string {
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: SANITIZE_ATTRIBUTES,
-    allowedClasses: { code: [CODE_CLASS] },
+    allowedClasses: SANITIZE_CLASSES,
     allowedStyles: { th: ALLOWED_STYLES, td: ALLOWED_STYLES },
     allowedSchemes: ALLOWED_SCHEMES,
     allowedSchemesByTag: { img: IMG_SCHEMES },
@@ -409,6 +580,12 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           // The tag's own line: its block's first line plus the lines before it in the block.
           const line = lineAt(start + parser.startIndex);
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
+          const link = EMBED_TAGS.has(name) ? embedLink(attribs, baseUrl) : undefined;
+          if (link) {
+            if (drops(name)) inDropped++;
+            found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is` });
+            return;
+          }
           if (!ALLOWED_TAG_SET.has(name)) {
             if (drops(name)) inDropped++;
             note(line, drops(name) ? `${tag} and its content` : VOID.has(name) ? tag : `${tag} (its text is kept)`);
@@ -485,8 +662,8 @@ function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): vo
  *   `[text][label]`), and a link to a `.md` file (readers get a URL of no page: an article's
  *   address is /articles/<slug>).
  */
-function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
-  const found: RemovedHtml[] = [];
+function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): RemovedHtml[] {
+  const found: RemovedHtml[] = env.footnoteDefs ? footnoteWarnings(env.footnoteDefs, env.footnotes?.refs ?? {}) : [];
   walkLines(tokens, (t, line) => {
     switch (t.type) {
       case "link_open":
@@ -513,7 +690,7 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
         const ref = UNDEFINED_REFERENCE.exec(text);
         if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
         const note = FOOTNOTE.exec(text);
-        if (note) found.push({ line, what: "footnote", message: `${note[0]} is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link` });
+        if (note) found.push({ line, what: "footnote", message: `${note[0]} is published as written: no line "${note[0]}: …" defines that footnote` });
         break;
       }
     }
@@ -525,14 +702,40 @@ function bodyWarnings(tokens: Token[], baseUrl: string): RemovedHtml[] {
 const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
 const markdownFileLink = (url: string) => `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)`;
 
-/** `[^1]` (a footnote mark or its definition in some Markdown dialects): text in CommonMark. */
+/**
+ * What markdown-it-footnote drops of the definitions, untold: one nothing in the text refers to,
+ * and all but the last of a label defined twice.
+ */
+function footnoteWarnings(defs: { label: string; line: number }[], refs: Record<string, number>): RemovedHtml[] {
+  const last = new Map(defs.map((d) => [d.label, d]));
+  const found: RemovedHtml[] = [];
+  for (const d of defs) {
+    const note = `[^${d.label.length > 40 ? `${d.label.slice(0, 40)}…` : d.label}]`;
+    if (last.get(d.label) !== d) {
+      found.push({ line: d.line, what: `footnote ${note} defined again`, message: `the footnote ${note} is not published: ${note} is defined again further on, and only the last definition is; give each note its own label` });
+    } else if (refs[`:${d.label}`] === -1) {
+      found.push({ line: d.line, what: `footnote ${note} unused`, message: `the footnote ${note} is not published: nothing in the text refers to it (write ${note} where the note belongs)` });
+    }
+  }
+  return found;
+}
+
+/** `[^1]` left as text: a footnote reference no definition matches (or a definition not read as one). */
 const FOOTNOTE = /\[\^[^\]\s]{1,40}\]/;
 /** A relative link to a Markdown file (`other.md`, `./other.md#part`): a file of the content, not an article's address. */
 const MARKDOWN_FILE_LINK = /^(?![a-z][a-z0-9+.-]*:|\/\/)[^?#]*\.md(?:[?#]|$)/i;
 
-/** `direct: false` always takes the sanitize-html path (tests compare the two). */
-export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean } = {}): MarkdownResult {
-  const tokens = (markdown.includes("://") ? md : mdNoUrls).parse(markdown, {});
+/**
+ * `direct: false` always takes the sanitize-html path (tests compare the two). `itemId`: the
+ * item's id, whose hash prefixes the footnotes' ids (footnoteDocId; by default the URL's).
+ */
+export function renderMarkdown(markdown: string, baseUrl: string, options: { direct?: boolean; itemId?: string } = {}): MarkdownResult {
+  const urls = markdown.includes("://");
+  // Only a body with a `[^` can have a footnote: the others skip the footnote rules.
+  const notes = markdown.includes("[^");
+  const parser = notes ? (urls ? mdNotes : mdNotesNoUrls) : urls ? md : mdNoUrls;
+  const env: RenderEnv = notes ? { baseUrl, docId: footnoteDocId(options.itemId ?? baseUrl) } : { baseUrl };
+  const tokens = parser.parse(markdown, env);
   // Count lists and blockquotes themselves: markdown-it's `level` also counts list items and
   // paragraphs, so it measures a list level as two and a blockquote level as one.
   let nesting = 0;
@@ -549,12 +752,12 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  const links = bodyWarnings(tokens, baseUrl);
+  const links = bodyWarnings(tokens, baseUrl, env);
   if (directMax >= 0) {
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
   }
-  const html = sanitize(md.renderer.render(tokens, md.options, {}), baseUrl);
+  const html = sanitize(parser.renderer.render(tokens, parser.options, env), baseUrl);
   const depth = htmlDepth(html);
   if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);
   const removed = removedHtml(tokens, baseUrl, links).sort((a, b) => a.line - b.line);

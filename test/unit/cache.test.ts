@@ -100,7 +100,7 @@ describe("build cache", () => {
     const { content, out } = await setup(articles(3, {}), {});
     await writeFile(join(content, "articles", "embed.md"), embed);
     const bodyWarnings = (r: BuildReport) => r.warnings.filter((w) => w.field === "body").map((w) => `${w.file}:${w.line}: ${w.message.replace(/;.*$/, "")}`);
-    const expected = ["articles/embed.md:7: not published: <iframe> and its content"];
+    const expected = ["articles/embed.md:7: <iframe> is published as a link to https://video.example.com/x: an embed is not kept in the feed (readers drop it), its link is"];
     const first = await run(content, out);
     expect(bodyWarnings(first)).toEqual(expected);
     const second = await run(content, out);
@@ -114,7 +114,7 @@ describe("build cache", () => {
     // An archived body converted again when its page is rendered again (its HTML is not kept):
     // the warning from the cache and the conversion's are one warning.
     const archived = await setup(articles(8, { embed: { title: "Embed", date: "2020-01-01T12:00:00Z" } }), { items_per_feed: 2, archives: true });
-    await writeFile(join(archived.content, "articles", "embed.md"), articleText({ title: "Embed", date: "2020-01-01T12:00:00Z" }, "Text\n\n<iframe></iframe>"));
+    await writeFile(join(archived.content, "articles", "embed.md"), articleText({ title: "Embed", date: "2020-01-01T12:00:00Z" }, "Text\n\n<iframe src=\"https://video.example.com/x\"></iframe>"));
     expect(bodyWarnings(await run(archived.content, archived.out))).toEqual(expected);
     await writeFile(join(archived.content, "articles", "a0.md"), articleText({ title: "Archived, edited", date: "2020-01-01T00:00:00Z" }));
     const again = await run(archived.content, archived.out);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ALLOWED_TAGS, renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
+import { ALLOWED_TAGS, footnoteDocId, renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
 import { DOCUMENTED_TAGS } from "../support/safe-html.ts";
 
@@ -91,8 +91,9 @@ describe("renderMarkdown", () => {
     expect(html("Text <script>alert(1)</script> more")).not.toMatch(/script|alert/);
   });
 
-  it("removes an iframe", () => {
-    expect(html('<iframe src="https://evil.example/"></iframe>')).not.toMatch(/iframe|evil/);
+  it("removes an iframe, publishing a link to its https src in its place", () => {
+    expect(html('<iframe src="https://evil.example/"></iframe>')).toBe('<p><a href="https://evil.example/">https://evil.example/</a></p>');
+    expect(html('<iframe src="javascript:alert(1)"></iframe>\n\n<iframe srcdoc="<script>alert(1)</script>"></iframe>\n\nKept.')).toBe("<p>Kept.</p>");
   });
 
   it("removes a style element and its rules", () => {
@@ -218,15 +219,114 @@ describe("what editors write that Markdown reads otherwise", () => {
     expect(notes("Para.\n\n    <!-- TODO: ask legal -->")).toEqual(["3: is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)"]);
     expect(notes("See [the report][nope].\n\nAnd [this][ok].\n\n[ok]: https://x.example/")).toEqual(['1: [the report][nope] is published as written: no line "[nope]: https://…" defines that link']);
     expect(notes("[earlier](./rome-talks.md) and [x](https://x.example/readme.md)")).toEqual(["1: links to the file ./rome-talks.md, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)"]);
-    expect(notes("As the ministry said.[^1]\n\n[^1]: Statement of 19 June.")).toEqual([
-      "1: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
-      "3: [^1] is published as written: footnotes are not Markdown here (CommonMark); write the note in the text, or as a link",
-    ]);
+    expect(notes("As the ministry said.[^1]\n\n[^1]: Statement of 19 June.")).toEqual([]);
+    expect(notes("As the ministry said.[^2]")).toEqual(['1: [^2] is published as written: no line "[^2]: …" defines that footnote']);
     expect(notes('<p><a href="./rome-talks.md">earlier</a></p>')).toEqual(["1: links to the file ./rome-talks.md, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)"]);
     // Past 10 warnings on a body, the count of the rest does not call published code "not published".
     const many = Array.from({ length: 12 }, (_, i) => `Para ${i}.\n\n    code ${i}`).join("\n\n");
     expect(notes(many)).toHaveLength(12);
     // Fenced code is meant as code.
     expect(notes("```\n    indented inside a fence\n```")).toEqual([]);
+  });
+});
+
+describe("footnotes", () => {
+  const render = (markdown: string, itemId?: string) => {
+    const r = renderMarkdown(markdown, BASE, { itemId });
+    if (!r.ok) throw new Error(r.message);
+    return { html: r.html, told: (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) };
+  };
+  const ID = "https://news.example.com/articles/talks";
+  const P = footnoteDocId(ID);
+
+  it("renders a reference and its note, ids prefixed with a hash of the item's id, links absolute to the item", () => {
+    expect(render("Text.[^1]\n\n[^1]: The note.", ID)).toEqual({
+      html:
+        `<p>Text.<sup class="footnote-ref"><a href="${BASE}#fn-${P}-1" id="fnref-${P}-1">[1]</a></sup></p>\n` +
+        `<hr class="footnotes-sep" />\n<div class="footnotes">\n<ol class="footnotes-list">\n` +
+        `<li id="fn-${P}-1" class="footnote-item"><p>The note. <a href="${BASE}#fnref-${P}-1" class="footnote-backref">\u21a9\uFE0E</a></p>\n</li>\n</ol>\n</div>`,
+      told: [],
+    });
+    expect(P).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it("gives two items different ids, the same item the same ids every time", () => {
+    const body = "Text.[^a]\n\n[^a]: Note.";
+    const one = render(body, "https://news.example.com/articles/one").html, two = render(body, "https://news.example.com/articles/two").html;
+    const ids = (h: string) => [...h.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids(one)).toHaveLength(2);
+    expect(ids(one).filter((id) => ids(two).includes(id))).toEqual([]);
+    expect(render(body, "https://news.example.com/articles/one").html).toBe(one);
+  });
+
+  it("renders notes with raw HTML beside them (the sanitize-html path) as without", () => {
+    const plain = render("Text.[^1]\n\n[^1]: The *note*.", ID).html;
+    expect(render("Text.[^1] <b>bold</b>\n\n[^1]: The *note*.", ID).html).toBe(plain.replace("</sup></p>", "</sup> <b>bold</b></p>"));
+  });
+
+  it("keeps no id, class or marker an author writes on the footnotes' elements, and tells them", () => {
+    const forged = `<li id="fn-${P}-9" class="footnote-item">x</li> <sup class="footnote-ref" data-syndicate-note="guess">y</sup> <a href="/z" id="top" class="footnote-backref">z</a> <section class="footnotes">s</section> <hr class="footnotes-sep">`;
+    const r = render(`Text.[^1]\n\n[^1]: Note.\n\n${forged}`, ID);
+    expect(r.html).toContain(`<li>x</li> <sup>y</sup> <a href="https://news.example.com/z">z</a> s <hr />`);
+    expect(r.html.match(/ id="/g)).toHaveLength(2); // the reference's and the note's
+    expect(r.told).toEqual([
+      "5: the id attribute of <li>", "5: the class attribute of <li>", "5: the class attribute of <sup>", "5: the data-syndicate-note attribute of <sup>",
+      "5: the id attribute of <a>", "5: the class attribute of <a>", "5: <section> (its text is kept)", "5: the class attribute of <hr>",
+    ]);
+  });
+
+  it("tells a definition nothing refers to and one defined twice (markdown-it-footnote drops them)", () => {
+    const r = render("Text.[^1]\n\n[^1]: First.\n\n[^1]: Second.\n\n[^unused]: Never referred to.", ID);
+    expect(r.html).toContain("<p>Second. <a");
+    expect(r.html).not.toMatch(/First|Never/);
+    expect(r.told).toEqual([
+      "3: the footnote [^1] is not published: [^1] is defined again further on, and only the last definition is; give each note its own label",
+      "7: the footnote [^unused] is not published: nothing in the text refers to it (write [^unused] where the note belongs)",
+    ]);
+  });
+
+  it("leaves `^[inline]` (Pandoc's inline notes) and a body without `[^` as they were", () => {
+    expect(render("x ^[inline] y").html).toBe("<p>x ^[inline] y</p>");
+    expect(render("See [a][b] and x^2.\n\n[b]: https://x.example/").html).toBe('<p>See <a href="https://x.example/">a</a> and x^2.</p>');
+  });
+});
+
+describe("embeds", () => {
+  const render = (markdown: string) => {
+    const r = renderMarkdown(markdown, BASE);
+    if (!r.ok) throw new Error(r.message);
+    return { html: r.html, told: (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) };
+  };
+  const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is`;
+
+  it("publishes an iframe with an http(s) src as a paragraph with a link, its title the text, and tells it", () => {
+    expect(render('<iframe width="560" src="https://www.youtube.com/embed/abc" title="Talks &amp; more" allowfullscreen></iframe>')).toEqual({
+      html: '<p><a href="https://www.youtube.com/embed/abc">Talks &amp; more</a></p>',
+      told: [link(1, "https://www.youtube.com/embed/abc")],
+    });
+  });
+
+  it("makes a protocol-relative or relative src absolute, inline in a paragraph or inside a div", () => {
+    expect(render('Watch <iframe src="//player.vimeo.com/video/1">fallback</iframe> now.').html).toBe('<p>Watch <a href="https://player.vimeo.com/video/1">https://player.vimeo.com/video/1</a> now.</p>');
+    expect(render('<div><iframe src="/maps/x"></iframe></div>').html).toBe('<div><a href="https://news.example.com/maps/x">https://news.example.com/maps/x</a></div>');
+  });
+
+  it("drops an iframe with no src, or a javascript: or data: one, as before, and tells it", () => {
+    for (const frame of ["<iframe></iframe>", '<iframe src="javascript:alert(1)"></iframe>', '<iframe src="JaVa\tScRiPt:alert(1)">x</iframe>', '<iframe src="data:text/html,<b>x</b>"></iframe>', '<iframe src="ftp://x.example/"></iframe>']) {
+      expect(render(`${frame}\n\nKept.`), frame).toEqual({ html: "<p>Kept.</p>", told: ["1: <iframe> and its content"] });
+    }
+  });
+
+  it("publishes a video or audio with a src as a link too, its text kept after it; one without a src as before", () => {
+    expect(render('<video src="/v.mp4">No video here.</video>')).toEqual({
+      html: '<p><a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a> No video here.</p>',
+      told: [link(1, "https://news.example.com/v.mp4", "video")],
+    });
+    expect(render('<audio src="https://x.example/a.mp3" title="Interview"></audio>').html).toBe('<p><a href="https://x.example/a.mp3">Interview</a></p>');
+    expect(render('<video><source src="/v.mp4">No video.</video>')).toEqual({ html: "<p>No video.</p>", told: ["1: <video> (its text is kept)", "1: <source>"] });
+  });
+
+  it("drops a link made inside an element removed with its content", () => {
+    expect(render('<noscript>\n<iframe src="https://x.example/"></iframe>\n</noscript>\n\nKept.')).toEqual({ html: "<p>Kept.</p>", told: ["1: <noscript> and its content"] });
   });
 });
