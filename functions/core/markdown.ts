@@ -114,10 +114,17 @@ function footnoteLines(state: { tokens: Token[]; env: object }): void {
  * The footnotes' own elements carry this attribute, with a value drawn when the module loads,
  * which no author can write: `transform` keeps their ids and classes for it, and removes it.
  * Ids and classes an author writes are refused as before (ALLOWED_ATTRIBUTES has none).
+ *
+ * The value also names the element's tag, id and class (noteMark), and `transform` keeps them
+ * only if the element has exactly those: an author's unclosed tag before a footnote's element
+ * (`<div id="x"` at the end of a body) takes the footnote's attributes as its own, after its
+ * own (the first of an attribute written twice wins), and must not take the mark's trust with
+ * them. Markup of the footnotes that an author's HTML swallows as text or as an attribute's value
+ * (`<title>`, `<p title='`) keeps the mark's text: `sanitize` removes the value from its output,
+ * which is never in a feed or the build cache (it differs in every process).
  */
 const NOTE_ATTR = "data-syndicate-note";
 const NOTE_VALUE = randomBytes(12).toString("hex");
-const NOTE_MARK = `${NOTE_ATTR}="${NOTE_VALUE}"`;
 /**
  * The elements footnotes are written with, and the one class each keeps (markdown-it-footnote's).
  * The notes are in a `div`, as goldmark (Hugo) writes them, not markdown-it-footnote's `section`:
@@ -126,6 +133,8 @@ const NOTE_MARK = `${NOTE_ATTR}="${NOTE_VALUE}"`;
 const NOTE_CLASSES: Readonly<Record<string, string>> = {
   sup: "footnote-ref", a: "footnote-backref", hr: "footnotes-sep", div: "footnotes", ol: "footnotes-list", li: "footnote-item",
 };
+/** The mark of a footnote's `<tag id class>` (its class by default the tag's): what `transform` checks. */
+const noteMark = (tag: string, id = "", cls = NOTE_CLASSES[tag]!) => `${NOTE_ATTR}="${NOTE_VALUE}/${tag}/${id}/${cls}"`;
 
 /** `-<docId>-<n>`: a note's part of its ids, `fn-…` on the note, `fnref-…` on the reference. */
 const noteName = (t: Token, env: RenderEnv) => `-${env.docId}-${Number(t.meta!.id) + 1}`;
@@ -133,23 +142,26 @@ const noteName = (t: Token, env: RenderEnv) => `-${env.docId}-${Number(t.meta!.i
 const subName = (t: Token) => (Number(t.meta!.subId) > 0 ? `:${t.meta!.subId}` : "");
 type Rule = (tokens: Token[], idx: number, options: unknown, env: RenderEnv) => string;
 /**
- * markdown-it-footnote's HTML, each element marked (NOTE_MARK) for the sanitiser. The links are
+ * markdown-it-footnote's HTML, each element marked (noteMark) for the sanitiser. The links are
  * written `#fn-…` and made absolute against the article's URL by `transform`, like every relative
  * URL (README "What HTML an article may contain" says why).
  */
 const FOOTNOTE_RULES: Record<string, Rule> = {
   footnote_ref: (tokens, idx, _o, env) => {
-    const t = tokens[idx]!, name = noteName(t, env), sub = subName(t);
-    return `<sup class="footnote-ref" ${NOTE_MARK}><a href="#fn${name}" id="fnref${name}${sub}" ${NOTE_MARK}>[${Number(t.meta!.id) + 1}${sub}]</a></sup>`;
+    const t = tokens[idx]!, name = noteName(t, env), sub = subName(t), id = `fnref${name}${sub}`;
+    return `<sup class="footnote-ref" ${noteMark("sup")}><a href="#fn${name}" id="${id}" ${noteMark("a", id, "")}>[${Number(t.meta!.id) + 1}${sub}]</a></sup>`;
   },
-  footnote_block_open: () => `<hr class="footnotes-sep" ${NOTE_MARK}>\n<div class="footnotes" ${NOTE_MARK}>\n<ol class="footnotes-list" ${NOTE_MARK}>\n`,
+  footnote_block_open: () => `<hr class="footnotes-sep" ${noteMark("hr")}>\n<div class="footnotes" ${noteMark("div")}>\n<ol class="footnotes-list" ${noteMark("ol")}>\n`,
   footnote_block_close: () => "</ol>\n</div>\n",
-  footnote_open: (tokens, idx, _o, env) => `<li id="fn${noteName(tokens[idx]!, env)}" class="footnote-item" ${NOTE_MARK}>`,
+  footnote_open: (tokens, idx, _o, env) => {
+    const id = `fn${noteName(tokens[idx]!, env)}`;
+    return `<li id="${id}" class="footnote-item" ${noteMark("li", id)}>`;
+  },
   footnote_close: () => "</li>\n",
   // ↩ with U+FE0E, so that iOS does not show it as an emoji (as markdown-it-footnote writes it).
   footnote_anchor: (tokens, idx, _o, env) => {
     const t = tokens[idx]!;
-    return ` <a href="#fnref${noteName(t, env)}${subName(t)}" class="footnote-backref" ${NOTE_MARK}>\u21a9\uFE0E</a>`;
+    return ` <a href="#fnref${noteName(t, env)}${subName(t)}" class="footnote-backref" ${noteMark("a")}>\u21a9\uFE0E</a>`;
   },
 };
 
@@ -293,7 +305,7 @@ function absolutise(value: string, base: string): string {
 /**
  * sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by
  * `transform`), plus the id and class of footnotes' elements, which `transform` removes from any
- * element not marked as a footnote's (NOTE_MARK): an author's are refused as before.
+ * element not marked as a footnote's (noteMark): an author's are refused as before.
  */
 const SANITIZE_ATTRIBUTES: Record<string, string[]> = { ...ALLOWED_ATTRIBUTES, "*": GLOBAL_ATTRIBUTES };
 for (const tag of Object.keys(NOTE_CLASSES)) SANITIZE_ATTRIBUTES[tag] = [...(SANITIZE_ATTRIBUTES[tag] ?? []), "id", "class"];
@@ -307,7 +319,7 @@ function transform(baseUrl: string) {
   return (tagName: string, attribs: sanitizeHtml.Attributes) => {
     let out = attribs;
     if (Object.hasOwn(NOTE_CLASSES, tagName)) {
-      if (out[NOTE_ATTR] === NOTE_VALUE) {
+      if (out[NOTE_ATTR] === `${NOTE_VALUE}/${tagName}/${out.id ?? ""}/${out.class ?? ""}`) {
         // A footnote's own element: its id and its one class kept (allowedClasses), the mark removed.
         out = { ...out };
         delete out[NOTE_ATTR];
@@ -345,7 +357,8 @@ export function sanitize(html: string, baseUrl: string): string {
     nonTextTags: [...DROPPED_WITH_CONTENT],
     transformTags: { "*": transform(baseUrl) },
   });
-  return finish(clean);
+  // A footnote's mark swallowed by an author's HTML (NOTE_ATTR): its value goes, not into a feed.
+  return finish(clean.includes(NOTE_VALUE) ? clean.replaceAll(NOTE_VALUE, "") : clean);
 }
 
 function finish(html: string): string {

@@ -275,6 +275,23 @@ describe("footnotes", () => {
     ]);
   });
 
+  it("keeps no id or class of an author's unclosed tag that runs into the footnotes' own element", () => {
+    // `<div id="x"` with no `>` at the end of a body takes the attributes of the `<hr>` written after
+    // it (the marker among them) as its own: its id and class must not be kept for the marker.
+    for (const tag of ['<div id="forged" class="footnotes"', '<hr id="forged"', '<li id="forged"', '<ol class="footnotes-list" id="forged"']) {
+      const r = render(`Text.[^1]\n\n[^1]: Note.\n\n${tag}\n`, ID);
+      expect(r.html, tag).not.toContain("forged");
+      expect(r.html.match(/ id="/g), tag).toHaveLength(2); // the reference's and the note's
+    }
+  });
+
+  it("never publishes the marker's value, which differs in every process, when an author's HTML swallows the notes", () => {
+    for (const body of ["Text.[^1]\n\n[^1]: Note.\n\n<title>\n", "Text.[^1]\n\n[^1]: Note ' end.\n\n<p title='\n", "Text.[^1]\n\n[^1]: Note.\n\n<p title=\"\n"]) {
+      const html = render(body, ID).html;
+      expect(html, body).not.toMatch(/[0-9a-f]{24}/);
+    }
+  });
+
   it("tells a definition nothing refers to and one defined twice (markdown-it-footnote drops them)", () => {
     const r = render("Text.[^1]\n\n[^1]: First.\n\n[^1]: Second.\n\n[^unused]: Never referred to.", ID);
     expect(r.html).toContain("<p>Second. <a");
