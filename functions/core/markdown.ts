@@ -596,7 +596,7 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           const link = EMBED_TAGS.has(name) ? embedLink(attribs, baseUrl) : undefined;
           if (link) {
             if (drops(name)) inDropped++;
-            found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is` });
+            found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is${tag === "<iframe>" ? "; whatever is written between <iframe> and </iframe> is not published" : ""}` });
             return;
           }
           if (!ALLOWED_TAG_SET.has(name)) {

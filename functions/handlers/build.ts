@@ -21,6 +21,7 @@ import { buildRecord, buildRecordBody, buildRecordKey, isBuildRecordId, isRetrya
 import { mapLimit } from "../adapters/store.ts";
 import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
 import { buildRequestSchema } from "./build-request.ts";
+import { readBuildRecord } from "./builds.ts";
 import { linked, linkedOptional } from "./linked.ts";
 
 /** What the schedule (stacks/pipeline.ts) sends: a tick, not a build request. */
@@ -189,8 +190,14 @@ async function writeRecords(deps: BuildDeps, requests: readonly CoveredRequest[]
     const failed = attempt.error !== undefined && !attempt.committed;
     const state: BuildRecordState = !failed ? "succeeded" : isRetryable(attempt.error) && !r.lastReceive ? "retrying" : "failed";
     const record = buildRecord({ id: r.id, requested_at: r.requested_at, finished_at, state, report: attempt.report, error: attempt.error, committed: attempt.committed });
+    const key = buildRecordKey(r.id);
     try {
-      await deps.store.put(buildRecordKey(r.id), buildRecordBody(record), RECORD_META);
+      // A request already published keeps its record: SQS may deliver a message twice, and a
+      // second build covering it (after a later, broken change) is not what became of it. A
+      // failed one is replaced (a redrive from the dead-letter queue, a retry that succeeded).
+      const before = readBuildRecord((await deps.store.get(key).catch(() => undefined))?.body, r.id);
+      if (before?.state === "succeeded") return log({ level: "info", msg: "kept a published request's record", id: r.id, build_id: before.build_id });
+      await deps.store.put(key, buildRecordBody(record), RECORD_META);
     } catch (err) {
       log({ level: "error", msg: "could not record a build request's outcome", id: r.id, error: (err as Error).message });
     }

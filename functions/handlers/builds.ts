@@ -44,11 +44,15 @@ export function recordsFromStore(store: ReadStore): BuildRecords {
   return async (id) => readBuildRecord((await store.get(buildRecordKey(id)))?.body, id);
 }
 
+/** Why no record is found, on the API Lambda: the build Lambda writes one once the build has finished. */
 const NOT_YET =
   `it is queued or its build is still running (the deployed API knows a request only once its build has finished), ` +
   `or the id is unknown or its record expired (records are kept ${BUILD_RECORD_DAYS} days)`;
+/** Why no record is found, on the local stack: it knows its builds from the start, and keeps the last ones. */
+export const NOT_LOCAL = "this stack has no build by that id: it knows its queued and running builds and keeps its last 1,000 finished ones (since it started)";
 
-export function buildRecordHandler(records: BuildRecords) {
+/** `unknown`: why a request has no record, as the 404 says (NOT_YET on the Lambda, NOT_LOCAL on the local stack). */
+export function buildRecordHandler(records: BuildRecords, unknown = NOT_YET) {
   return async (c: Context): Promise<Response> => {
     const id = c.req.param("id") ?? "";
     if (!isBuildRecordId(id)) throw new ApiError(400, "a build request id is 1 to 128 letters, digits, '.', '_' or '-' (the build_id of the webhook's 202)");
@@ -56,7 +60,7 @@ export function buildRecordHandler(records: BuildRecords) {
     const record = await within(Promise.resolve().then(() => records(id)), STORE_READ_TIMEOUT_MS).catch(() => {
       throw new ApiError(503, "the build records could not be read; try again shortly", { "retry-after": "5" });
     });
-    if (!record) throw new ApiError(404, `no outcome is recorded for build request ${id}: ${NOT_YET}`);
+    if (!record) throw new ApiError(404, `no outcome is recorded for build request ${id}: ${unknown}`);
     const text = JSON.stringify(record);
     // Content-Length given, so that a HEAD answer (no body) carries the length GET's would.
     return c.body(text, 200, { "content-type": JSON_UTF8, "cache-control": "no-store", "content-length": String(Buffer.byteLength(text)) });

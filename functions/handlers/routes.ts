@@ -9,7 +9,7 @@ import { cors } from "hono/cors";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
 import { ApiError, conditionalResponse, errorResponse, JSON_UTF8, strongEtag } from "./http.ts";
 import { healthResponse, type LastBuild, type ReadStore } from "./health.ts";
-import { buildRecordHandler, recordsFromStore, type BuildRecords } from "./builds.ts";
+import { buildRecordHandler, NOT_LOCAL, recordsFromStore, type BuildRecords } from "./builds.ts";
 import { LatestReader, REVALIDATE_MS, latestHandler } from "./latest.ts";
 import { DeliveryLog, unauthorized, webhookHandler, webhookSecretProblem } from "./webhook.ts";
 // Generated from the zod schemas of openapi.ts at build time (scripts/openapi.ts).
@@ -139,7 +139,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
   const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
   app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));
-  app.get("/builds/:id", buildRecordHandler(deps.buildRecords ?? recordsFromStore(deps.store)));
+  app.get("/builds/:id", deps.buildRecords ? buildRecordHandler(deps.buildRecords, NOT_LOCAL) : buildRecordHandler(recordsFromStore(deps.store)));
   if (webhookOn) {
     app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret!, triggerBuild: deps.triggerBuild, deliveries, now }));
   } else if (secretProblem) {

@@ -100,7 +100,7 @@ describe("footnotes and embeds, built and read back", () => {
     expect(embed.json).toBe(embed.rss);
     const told = built.report.warnings.filter((w) => w.file === "articles/embed.md").map((w) => `${w.line}: ${w.message}`);
     expect(told).toEqual([
-      "7: <iframe> is published as a link to https://www.youtube.com/embed/abc: an embed is not kept in the feed (readers drop it), its link is",
+      "7: <iframe> is published as a link to https://www.youtube.com/embed/abc: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published",
       '9: not published: <iframe> and its content; README "What HTML an article may contain" lists what is kept',
     ]);
   });

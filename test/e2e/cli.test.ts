@@ -99,7 +99,7 @@ describe("syndicate validate", () => {
     );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^content\/articles\/f\.md:3: date: /);
-    expect(r.stderr).toContain("content/articles/e.md:7: warning: body: <iframe> is published as a link to https://v.example.com/: an embed is not kept in the feed (readers drop it), its link is");
+    expect(r.stderr).toContain("content/articles/e.md:7: warning: body: <iframe> is published as a link to https://v.example.com/: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published");
     expect(r.stderr).toContain("content/articles/f.md:5: warning: body: not published: the href of <a> (javascript: URLs are not allowed)");
   });
 

@@ -104,6 +104,23 @@ describe("build records on AWS", () => {
     expect(await stored(store, "req-s")).toMatchObject({ state: "retrying" });
   });
 
+  it("keeps a published request's record when SQS delivers it again after a broken change; a failed one is replaced by a later success", async () => {
+    const { store, content, build, logs } = await setup();
+    await build({ Records: [message("m1", request("req-d"))] });
+    const published = (await stored(store, "req-d"))!;
+    expect(published).toMatchObject({ state: "succeeded", issues: [] });
+    // A broken change, then the same message delivered again (at least once): the request was published.
+    await writeFile(join(content, "articles", "bad.md"), articleText({ title: "Bad", date: "yesterday" }));
+    await build({ Records: [message("m1", request("req-d"), 2), message("m2", request("req-e"))] });
+    expect(await stored(store, "req-d")).toEqual(published);
+    expect(logs).toContainEqual(expect.objectContaining({ msg: "kept a published request's record", id: "req-d", build_id: published.build_id }));
+    expect(await stored(store, "req-e")).toMatchObject({ state: "failed", error: { name: "ContentError" } });
+    // Fixed, and req-e delivered again (a redrive): its failed record gives way to the success.
+    await rm(join(content, "articles", "bad.md"));
+    await build({ Records: [message("m3", request("req-e"))] });
+    expect(await stored(store, "req-e")).toMatchObject({ state: "succeeded", error: null, issues: [] });
+  });
+
   it("logs a record it cannot write, and the build stands", async () => {
     const recordsDown = (store: S3Store): ObjectStore => ({
       description: store.description,

@@ -70,7 +70,7 @@ describe("GET /builds/{id} on the local stack", () => {
     expect((await getBuild(first)).json.state).toBe("succeeded");
     const unknown = await getBuild("20300101T000000Z-000000");
     expect(unknown.status).toBe(404);
-    expect(unknown.json.error.code).toBe("not_found");
+    expect(unknown.json.error).toEqual({ code: "not_found", message: expect.stringMatching(/this stack has no build by that id.*last 1,000 finished/) });
     expect(unknown.headers.get("access-control-allow-origin")).toBe("*");
     const bad = await getBuild("x".repeat(129));
     expect([bad.status, bad.json.error.code]).toEqual([400, "bad_request"]);

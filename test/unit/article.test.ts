@@ -421,7 +421,7 @@ describe("renderBody", () => {
     // drops what lies between; the <font> after the close is removed with its text kept.
     const body = ["<iframe src=\"https://v.example.com/\">", "", "fallback", "", "</iframe>", "<font>after</font>"].join("\n");
     expect(renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
-      [5, "<iframe> is published as a link to https://v.example.com/: an embed is not kept in the feed (readers drop it), its link is"],
+      [5, "<iframe> is published as a link to https://v.example.com/: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published"],
       [10, "not published: <font> (its text is kept)"],
     ]);
   });

@@ -314,7 +314,7 @@ describe("embeds", () => {
     if (!r.ok) throw new Error(r.message);
     return { html: r.html, told: (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) };
   };
-  const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is`;
+  const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is${tag === "iframe" ? "; whatever is written between <iframe> and </iframe> is not published" : ""}`;
 
   it("publishes an iframe with an http(s) src as a paragraph with a link, its title the text, and tells it", () => {
     expect(render('<iframe width="560" src="https://www.youtube.com/embed/abc" title="Talks &amp; more" allowfullscreen></iframe>')).toEqual({
