@@ -693,6 +693,16 @@ function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): Removed
       case "code_block":
         found.push({ line, what: "indented code", message: "is indented by 4 spaces or a tab, so it is published as code (a monospace box); remove the indent unless it is code (fence real code with ```)" });
         break;
+      case "html_block": {
+        // A tag left without its `>` (the end of a line or of the body): HTML reads it and what
+        // follows as one broken tag, so what it was to hold is lost, with no other word.
+        const open = unclosedTag(t.content);
+        if (open) {
+          const at = line + (t.content.slice(0, open.index).match(/\n/g)?.length ?? 0);
+          found.push({ line: at, what: `unclosed <${open.name}>`, message: `<${open.name}> is not closed: no ">" ends the tag before its block ends, so it and the text after it are read as one broken tag and not published as meant; end the tag with ">"` });
+        }
+        break;
+      }
       case "heading_open":
         if (t.markup === "-") found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
         break;
@@ -711,6 +721,15 @@ function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): Removed
   return found.sort((a, b) => a.line - b.line);
 }
 
+/**
+ * A start tag an HTML block ends inside: `<` and a tag name after the block's last `>`. Looked
+ * for after that `>` only, so that the scan is linear whatever the block holds.
+ */
+function unclosedTag(html: string): { name: string; index: number } | undefined {
+  const from = html.lastIndexOf(">") + 1;
+  const m = /<([A-Za-z][A-Za-z0-9-]*)(?=[\s/]|$)/.exec(html.slice(from));
+  return m ? { name: m[1]!.toLowerCase(), index: from + m.index } : undefined;
+}
 /** `[text][label]` left as written: no `[label]: URL` line defines it. */
 const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
 const markdownFileLink = (url: string) => `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)`;

@@ -316,6 +316,16 @@ describe("embeds", () => {
   };
   const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is${tag === "iframe" ? "; whatever is written between <iframe> and </iframe> is not published" : ""}`;
 
+  it("tells a tag left without its '>' at the end of an HTML block (it and what follows were lost untold), on the tag's line", () => {
+    const unclosed = (tag: string, line: number) => `${line}: <${tag}> is not closed: no ">" ends the tag before its block ends, so it and the text after it are read as one broken tag and not published as meant; end the tag with ">"`;
+    expect(render('First.\n\n<iframe src="https://x.example/"').told).toEqual([unclosed("iframe", 3)]);
+    expect(render('First.\n\n<div class="note">\n<p>Kept</p>\n<DIV id="x"\n\nMore.').told).toContain(unclosed("div", 5));
+    // Closed tags, a closing tag cut short and a `<` in text say nothing of it.
+    for (const ok of ['<div class="note">\n<p>x</p>\n</div>', '<img src="/a.png"\n     alt="A">', "<div>a < b</div>", "<div>x</div>\n</div"]) {
+      expect(render(ok).told.filter((t) => t.includes("is not closed"))).toEqual([]);
+    }
+  });
+
   it("publishes an iframe with an http(s) src as a paragraph with a link, its title the text, and tells it", () => {
     expect(render('<iframe width="560" src="https://www.youtube.com/embed/abc" title="Talks &amp; more" allowfullscreen></iframe>')).toEqual({
       html: '<p><a href="https://www.youtube.com/embed/abc">Talks &amp; more</a></p>',
