@@ -19,23 +19,13 @@ import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
 
-// linkify: bare http(s) URLs become links (GFM's autolinks), found before emphasis, so that
-// `https://example.org/_private_/file` is not read as emphasis inside the URL. Only those: a
-// fuzzy `file.py` would link Paraguay, ftp: or `//` links would be refused anyway, and a bare
-// `mailto:` would be a link only in a body that also holds a "://" (mdNoUrls below).
-const md = new MarkdownIt("default", { html: true, linkify: true, typographer: false });
-md.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
-// The same without linkify, for a body with no "://" at all (most): linkify's scan of every
-// text token was a quarter of the conversion's time.
-const mdNoUrls = new MarkdownIt("default", { html: true, linkify: false, typographer: false });
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
 const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
 // Every link and image is parsed as one, whatever its URL: markdown-it's own check refused
 // `javascript:`, `file:` and most `data:` links by leaving `[text](file:///C:/…)` as it was
 // written, published as text with no word to the editor. The URL is judged here instead, like
 // any other: dropped from the link by the allow-list (both paths), and told (bodyWarnings).
-md.validateLink = () => true;
-mdNoUrls.validateLink = () => true;
+// The body parsers (bodyParser, below) do the same.
 direct.validateLink = () => true;
 
 const KNOWN_TAGS: ReadonlySet<string> = new Set(htmlTagNames);
@@ -221,28 +211,39 @@ function embedsAsLinks(html: string, baseUrl: string, block: boolean, textFollow
   return lone ? `<p>${out.trim()}</p>\n` : out;
 }
 
-// Footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark), Ghost and most blog tools
-// render them: the same two parsers with markdown-it-footnote, used only for a body with a `[^`
-// in it (a note needs one), so that no other body pays for its rules. Its inline notes
-// (`^[note]`, Pandoc's) are off: goldmark has none, and `^[` in a body stays text as it was.
-const mdNotes = new MarkdownIt("default", { html: true, linkify: true, typographer: false }).use(footnotes);
-mdNotes.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
-const mdNotesNoUrls = new MarkdownIt("default", { html: true, linkify: false, typographer: false }).use(footnotes);
-mdNotes.validateLink = () => true;
-mdNotesNoUrls.validateLink = () => true;
-
-for (const parser of [md, mdNoUrls, mdNotes, mdNotesNoUrls]) {
+/**
+ * A parser for bodies. `urls`: linkify, bare http(s) URLs become links (GFM's autolinks), found
+ * before emphasis, so that `https://example.org/_private_/file` is not read as emphasis inside
+ * the URL. Only those: a fuzzy `file.py` would link Paraguay, ftp: or `//` links would be refused
+ * anyway, and a bare `mailto:` is a link only in a body that also holds a "://". Without it for a
+ * body with no "://" at all (most): linkify's scan of every text token was a quarter of the
+ * conversion's time. `notes`: footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark),
+ * Ghost and most blog tools render them, only for a body with a `[^` in it (a note needs one), so
+ * that no other body pays for their rules. Their inline notes (`^[note]`, Pandoc's) are off:
+ * goldmark has none, and `^[` in a body stays text as it was.
+ */
+function bodyParser(urls: boolean, notes: boolean) {
+  const parser = new MarkdownIt("default", { html: true, linkify: urls, typographer: false });
+  if (notes) parser.use(footnotes);
+  if (urls) parser.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
+  // As `direct`'s: every URL parsed, then judged by the allow-list and told.
+  parser.validateLink = () => true;
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
   parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, true);
   // An inline video's text, if any, is the next token (its closing tag is one of its own).
   parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, false, tokens[idx + 1]?.type === "text");
+  if (notes) {
+    parser.inline.ruler.disable("footnote_inline");
+    parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
+    Object.assign(parser.renderer.rules, FOOTNOTE_RULES);
+  }
+  return parser;
 }
-for (const parser of [mdNotes, mdNotesNoUrls]) {
-  parser.inline.ruler.disable("footnote_inline");
-  parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
-  Object.assign(parser.renderer.rules, FOOTNOTE_RULES);
-}
+const md = bodyParser(true, false);
+const mdNoUrls = bodyParser(false, false);
+const mdNotes = bodyParser(true, true);
+const mdNotesNoUrls = bodyParser(false, true);
 
 /** The HTML allow-list. Documented in README.md ("What HTML an article may contain"). */
 export const ALLOWED_TAGS = [

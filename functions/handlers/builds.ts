@@ -10,31 +10,22 @@ import { within } from "../adapters/store.ts";
 import { BUILD_RECORD_DAYS, BUILD_RECORD_ISSUES_MAX, buildRecordKey, isBuildRecordId, type BuildRecord } from "../core/build-record.ts";
 import type { ReadStore } from "./health.ts";
 import { ApiError, JSON_UTF8 } from "./http.ts";
+import { isBuildError, isCount, isDate, isObject, isString, orNull, parseJson } from "./json-checks.ts";
 import { STORE_READ_TIMEOUT_MS } from "./latest.ts";
 
 /** A request's record, or undefined when none is known. */
 export type BuildRecords = (id: string) => BuildRecord | undefined | Promise<BuildRecord | undefined>;
 
 const STATES = new Set(["queued", "running", "succeeded", "failed", "retrying"]);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isString = (v: unknown): v is string => typeof v === "string";
-const isDate = (v: unknown): v is string => isString(v) && !Number.isNaN(Date.parse(v));
-const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 const isIssue = (v: unknown): boolean =>
   isObject(v) && isString(v.file) && isString(v.field) && isString(v.message) && (v.severity === "error" || v.severity === "warning") && (v.line === undefined || (isCount(v.line) && v.line > 0));
-const isError = (v: unknown): boolean => isObject(v) && isString(v.name) && isString(v.message) && typeof v.retryable === "boolean";
 
 /** A stored record of request `id` (openapi.ts buildRecordSchema, checked by hand), or undefined. */
 export function readBuildRecord(bytes: Uint8Array | undefined, id: string): BuildRecord | undefined {
-  let r: unknown;
-  try {
-    r = bytes && JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch {
-    return undefined;
-  }
+  const r = parseJson(bytes);
   const valid =
-    isObject(r) && r.id === id && STATES.has(r.state as string) && isDate(r.requested_at) && (r.finished_at === null || isDate(r.finished_at)) &&
-    (r.build_id === null || isString(r.build_id)) && (r.items === null || isCount(r.items)) && (r.error === null || isError(r.error)) &&
+    r !== undefined && r.id === id && STATES.has(r.state as string) && isDate(r.requested_at) && orNull(isDate)(r.finished_at) &&
+    orNull(isString)(r.build_id) && orNull(isCount)(r.items) && orNull(isBuildError)(r.error) &&
     Array.isArray(r.issues) && r.issues.length <= BUILD_RECORD_ISSUES_MAX && r.issues.every(isIssue) && isCount(r.issues_omitted);
   return valid ? (r as unknown as BuildRecord) : undefined;
 }

@@ -12,6 +12,7 @@ import type { StoredObject } from "../adapters/store.ts";
 import type { BuildStatus } from "../core/status.ts";
 import { MANIFEST_KEY, MANIFEST_VERSION, STATUS_KEY, STATUS_VERSION } from "./contract.ts";
 import { JSON_UTF8 } from "./http.ts";
+import { isBuildError, isCount, isDate, isObject, isString, orNull, parseJson } from "./json-checks.ts";
 import type { BuildState, Health } from "./openapi.ts";
 
 /** How long `/health` waits for the store before calling it unreachable. */
@@ -33,23 +34,6 @@ export interface HealthDeps {
   webhookConfigured: boolean;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const isString = (v: unknown): v is string => typeof v === "string";
-const isDate = (v: unknown): v is string => isString(v) && !Number.isNaN(Date.parse(v));
-const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
-const orNull = <T>(check: (v: unknown) => v is T) => (v: unknown): v is T | null => v === null || check(v);
-
-function parseJson(bytes: Uint8Array | undefined): Json | undefined {
-  if (!bytes) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(bytes).toString("utf8"));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** manifest.json's build id and item count, or undefined for a missing or unexpected object. */
 export function readPublished(bytes: Uint8Array | undefined): Health["published"] | undefined {
   const m = parseJson(bytes);
@@ -57,8 +41,6 @@ export function readPublished(bytes: Uint8Array | undefined): Health["published"
   return { build_id: m.build_id, items: m.items as number };
 }
 
-const isError = (v: unknown): v is NonNullable<BuildStatus["error"]> =>
-  isObject(v) && isString(v.name) && isString(v.message) && typeof v.retryable === "boolean";
 const isSuccess = (v: unknown): v is NonNullable<BuildStatus["last_success"]> => isObject(v) && isDate(v.at) && isString(v.build_id);
 
 /**
@@ -71,7 +53,7 @@ export function readStatus(bytes: Uint8Array | undefined): BuildStatus | undefin
   const valid =
     typeof s.ok === "boolean" && isDate(s.at) && (s.trigger === "queue" || s.trigger === "schedule") && isCount(s.messages) &&
     orNull(isString)(s.build_id) && orNull(isCount)(s.items) && orNull(isDate)(s.next_publication) &&
-    typeof s.duration_ms === "number" && s.duration_ms >= 0 && orNull(isError)(s.error) &&
+    typeof s.duration_ms === "number" && s.duration_ms >= 0 && orNull(isBuildError)(s.error) &&
     typeof s.dead_lettered === "boolean" && orNull(isSuccess)(s.last_success);
   if (!valid) return undefined;
   const { version, ok, at, trigger, messages, build_id, items, next_publication, duration_ms, error, dead_lettered, last_success } = s;

@@ -68,9 +68,10 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+
 export function buildState(run: BuildRun<BuildReport> | undefined): BuildState | null {
   if (!run) return null;
-  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
   return {
     id: run.id,
     trigger: [...new Set(run.requests.map((r) => r.trigger))].join(","),
@@ -87,7 +88,6 @@ export function buildState(run: BuildRun<BuildReport> | undefined): BuildState |
  * queued, running, or its outcome, in the Lambda's record shape (core/build-record.ts).
  */
 export function runRecord(run: BuildRun<BuildReport>): BuildRecord {
-  const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
   const requested = Math.min(...run.requests.map((r) => Date.parse(r.received_at)).filter((t) => !Number.isNaN(t)), run.queued_at);
   const state = run.state === "waiting" ? "queued" : run.state;
   return buildRecord({ id: run.id, state, requested_at: iso(requested)!, finished_at: iso(run.finished_at), report: run.result, error: run.error });
