@@ -13,8 +13,9 @@
  * errors (503). The API Lambda (handlers/api.ts) keeps answering through the app alone.
  * test/integration/latest-fast-path.test.ts compares the two answer by answer.
  */
-import { createServer, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
-import { ifNoneMatchMatches, notModifiedHeaders } from "../handlers/http.ts";
+import { createServer, maxHeaderSize, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { errorBody, ifNoneMatchMatches, JSON_UTF8, notModifiedHeaders } from "../handlers/http.ts";
 import { LATEST_MAX } from "../handlers/contract.ts";
 import { latestAnswer, latestHeaders, latestKey, validLimit, validTag, type LatestAnswer, type LatestReader } from "../handlers/latest.ts";
 import { READ_HEADERS } from "../handlers/routes.ts";
@@ -111,5 +112,31 @@ export function createServerWith(fast: FastPath): typeof createServer {
   return ((options: ServerOptions, listener: RequestListener) =>
     createServer(options, (req, res) => {
       if (!fast(req, res)) return listener(req, res);
-    })) as typeof createServer;
+    }).on("clientError", answerClientError)) as typeof createServer;
+}
+
+/** node:http's own answers to what it cannot parse, as `[status, reason, code, message]`. */
+function clientErrorAnswer(code: string | undefined): [number, string, string, string] {
+  if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "headers_too_large", `the request's headers are larger than this server takes (${maxHeaderSize} bytes)`];
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "Request Timeout", "request_timeout", "the request was not received in time"];
+  return [400, "Bad Request", "bad_request", "the request is not valid HTTP/1.1"];
+}
+
+/**
+ * A request node:http cannot parse (headers past its size limit, a malformed request line, a
+ * request sent too slowly) never reaches the app; node answers it with a bare `400`/`431` and no
+ * body. Answered here as the app answers errors instead: the JSON error body, `no-store`, and the
+ * CORS header, so that a partner's browser sees the status and the reason rather than an opaque
+ * network error. (On AWS, API Gateway answers these itself.)
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Nothing to answer on a connection the client reset, or once a response has begun.
+  if (err.code === "ECONNRESET" || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] = clientErrorAnswer(err.code);
+  const body = errorBody(code, message);
+  const headers = { "access-control-allow-origin": READ_HEADERS["access-control-allow-origin"], "cache-control": "no-store", connection: "close", "content-length": String(Buffer.byteLength(body)), "content-type": JSON_UTF8 };
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
 }

@@ -5,7 +5,8 @@
  * both as the same raw bytes; the answers must agree in status line, every header line (name,
  * value and order; only Date, Connection and Keep-Alive are skipped) and body bytes. Each case
  * also says whether the fast path must answer it or leave it to the app, so a fast path that
- * let everything fall through would fail too.
+ * let everything fall through would fail too. Last, what node:http answers before any app (a
+ * request it cannot parse): the JSON error body with CORS, as the app's errors carry.
  */
 import { connect } from "node:net";
 import { describe, expect, it, onTestFinished } from "vitest";
@@ -174,5 +175,37 @@ describe("the /latest fast path of the local server", () => {
     const newEtag = await etagOf("/latest");
     expect(newEtag).not.toBe(oldEtag);
     expect((await both(`GET /latest HTTP/1.1\r\nIf-None-Match: ${newEtag}\r\n`)).answer.status).toMatch(/ 304 /);
+  });
+});
+
+describe("requests node:http cannot parse, on the local server", () => {
+  /** The local server as `syndicate serve` wires it, and the plain app's server beside it. */
+  async function servers() {
+    const { store } = await published();
+    const app = createApp({ store, now: () => NOW, log: () => undefined, documents: {} });
+    return { local: await listen({ fetch: app.fetch, createServer: createServerWith(() => false) }), plain: await listen({ fetch: app.fetch }) };
+  }
+
+  it.each([
+    { what: "headers past node's size limit", head: `GET /latest HTTP/1.1\r\nX-Big: ${"a".repeat(20_000)}\r\n`, status: 431, code: "headers_too_large", message: /headers are larger than this server takes \(\d+ bytes\)/ },
+    { what: "a malformed request line", head: "GET /latest HTTP/9\r\n", status: 400, code: "bad_request", message: /not valid HTTP\/1\.1/ },
+    { what: "a header line without a colon", head: "GET /latest HTTP/1.1\r\nno colon here\r\n", status: 400, code: "bad_request", message: /not valid HTTP\/1\.1/ },
+  ])("answers $what with the JSON error, no-store and CORS (node alone answers bare)", async ({ head, status, code, message }) => {
+    const { local, plain } = await servers();
+    const answer = await raw(local, head);
+    expect(answer.status).toBe(`HTTP/1.1 ${status} ${status === 431 ? "Request Header Fields Too Large" : "Bad Request"}`);
+    expect(answer.headers).toEqual(
+      expect.arrayContaining(["access-control-allow-origin: *", "cache-control: no-store", "content-type: application/json; charset=utf-8", `content-length: ${answer.body.length}`]),
+    );
+    expect(JSON.parse(answer.body.toString("utf8"))).toEqual({ error: { code, message: expect.stringMatching(message) } });
+    // What this replaces: node's own answer, the same status with no body and no CORS header.
+    const bare = await raw(plain, head);
+    expect([bare.status.split(" ")[1], bare.body.length, bare.headers.some((h) => /^access-control/i.test(h))]).toEqual([String(status), 0, false]);
+  });
+
+  it("still serves the next connection after answering one it could not parse", async () => {
+    const { local } = await servers();
+    await raw(local, "BROKEN\r\n");
+    expect((await raw(local, "GET /latest HTTP/1.1\r\n")).status).toBe("HTTP/1.1 200 OK");
   });
 });
