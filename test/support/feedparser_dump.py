@@ -41,6 +41,7 @@ def item(e):
         "content": [{"type": c.get("type"), "value": c.get("value")} for c in e.get("content", [])],
         "summary": e.get("summary"),
         "summary_type": e.get("summary_detail", {}).get("type"),
+        "summary_detail": e.get("summary_detail", {}).get("value"),
         "language": e.get("language") or e.get("title_detail", {}).get("language"),
     }
 

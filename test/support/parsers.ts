@@ -33,6 +33,8 @@ export interface FpItem {
   content: { type: string | null; value: string | null }[];
   summary: string | null;
   summary_type: string | null;
+  /** summary_detail's value: what readers built on feedparser that read the detail show. */
+  summary_detail: string | null;
   language: string | null;
 }
 

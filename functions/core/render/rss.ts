@@ -51,10 +51,6 @@ export function rssItem(item: Article): string {
   if (item.language) parts.push(el("dc:language", item.language));
   if (item.image) {
     const img = item.image;
-    // feedparser reads media:description as the item's description, wherever Media RSS lets it
-    // stand (in media:content, media:group or the item): after description and content:encoded
-    // it overwrites summary_detail (and is the summary of an item without one); before them it
-    // takes the summary's place, and the description becomes a content. Last is the least harm.
     parts.push(mediaContent(img));
     // length is required; "When an enclosure's size cannot be determined, a publisher should
     // use a length of 0" (RSS Best Practices Profile, "enclosure"). Readers that skip Media RSS

@@ -79,12 +79,13 @@ function attributes(attrs?: Record<string, string | number | undefined>): string
 
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
-/** Media RSS `media:content` for an item's image, with its caption (or alt) and credit: RSS and Atom alike. */
+/**
+ * Media RSS `media:content` for an item's image, with its credit: RSS and Atom alike. No
+ * `media:description`: feedparser reads it as the item's description wherever Media RSS lets it
+ * stand (written last it replaced the summary's `summary_detail`, and was the summary of an item
+ * without one; first, it took the summary's place), so readers built on it showed the photo's
+ * caption as the item's summary. The caption and alt are in the content's figure.
+ */
 export function mediaContent(img: NonNullable<Article["image"]>): string {
-  return (
-    `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">` +
-    el("media:description", img.caption ?? img.alt, { type: "plain" }) +
-    el("media:credit", img.credit) +
-    `</media:content>`
-  );
+  return `<media:content url="${x(img.url)}" type="${x(img.type)}" medium="image">${el("media:credit", img.credit)}</media:content>`;
 }
