@@ -105,5 +105,7 @@ export async function healthResponse(c: Context, deps: HealthDeps): Promise<Resp
   };
   const text = JSON.stringify(body);
   // Content-Length given, so that a HEAD answer (no body) carries the length GET's would.
-  return c.body(text, reachable ? 200 : 503, { "content-type": JSON_UTF8, "cache-control": "no-store", "content-length": String(Buffer.byteLength(text)) });
+  // An unreachable store: Retry-After as every other 503 of the API carries it.
+  const retry: Record<string, string> = reachable ? {} : { "retry-after": "5" };
+  return c.body(text, reachable ? 200 : 503, { "content-type": JSON_UTF8, "cache-control": "no-store", ...retry, "content-length": String(Buffer.byteLength(text)) });
 }

@@ -190,7 +190,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Store reachability, the published build and the last build",
           responses: {
             200: { ...json("Health", "Healthy"), headers: { ...cacheControl("no-store"), ...readHeaders } },
-            503: { ...json("Health", "The store is unreachable"), headers: { ...cacheControl("no-store"), ...readHeaders } },
+            503: { ...json("Health", "The store is unreachable"), headers: { ...cacheControl("no-store"), ...retryAfter, ...readHeaders } },
             default: unexpected,
           },
         },

@@ -46,6 +46,7 @@ describe("GET /health", () => {
     probe.down = true;
     const res = await createApp({ store: probe }).request("/health");
     expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("5");
     const text = await res.text();
     expect(JSON.parse(text)).toMatchObject({ status: "degraded", store: { reachable: false }, last_build: null, webhook: { configured: false } });
     expect(text).not.toContain("ECONNREFUSED");
