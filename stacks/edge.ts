@@ -55,7 +55,9 @@ event.request.querystring = kept;`;
  * document is served as, where the build stored it as the generic type CloudFront compresses
  * (Atom as application/xml, JSON Feed as application/json, its own type in the object's
  * metadata: functions/adapters/cdn-types.ts; CloudFront decided to compress from the origin's
- * type, before this runs); and CORS for the JSON documents (feed.json, latest.json…). S3's own
+ * type, before this runs); and CORS for the documents, XML feeds as well as JSON (a feed reader
+ * or widget running in a browser reads feed.xml as a partner's script reads feed.json; they are
+ * public, no credentials are involved), not for other objects the bucket may hold. S3's own
  * CORS answer depends on the request's Origin, which is not part of the cache key, so a cached
  * copy could lack it. A CORS header the origin set is kept.
  */
@@ -68,7 +70,7 @@ if (served) {
   headers["content-type"] = { value: served.value };
   delete headers["${SERVED_TYPE_HEADER}"];
 }
-if ((uri.endsWith(".json") || uri === "/latest") && !headers["access-control-allow-origin"]) {
+if ((uri.endsWith(".json") || uri.endsWith(".xml") || uri === "/latest") && !headers["access-control-allow-origin"]) {
   headers["access-control-allow-origin"] = { value: "*" };
   headers["access-control-expose-headers"] = { value: "etag" };
 }`;

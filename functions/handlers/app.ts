@@ -22,14 +22,15 @@ export interface AppDeps extends ApiDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = createApiApp(deps);
   if (deps.documents) {
-    // As a bucket's CORS rule would: JSON documents are readable from any origin, preflight included.
-    app.use("*", (c, next) => (c.req.path.endsWith(".json") && isServedKey(c.req.path.slice(1)) ? readCors(c, next) : next()));
+    // As the CDN gives them (stacks/edge.ts): every document is readable from any origin, the
+    // feeds' XML as well as the JSON (a reader or widget running in a browser), preflight included.
+    app.use("*", (c, next) => (isServedKey(c.req.path.slice(1)) ? readCors(c, next) : next()));
     app.get("*", documentHandler(deps.store, deps.documents));
     app.all("*", (c) => {
       // The API's own 404 (routes.ts notFound), which carries CORS like the Lambda's.
       if (!isServedKey(c.req.path.slice(1))) return c.notFound();
-      // OPTIONS too for the JSON documents, which answer a CORS preflight (above).
-      throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: c.req.path.endsWith(".json") ? "GET, HEAD, OPTIONS" : "GET, HEAD" });
+      // OPTIONS too: the documents answer a CORS preflight (above).
+      throw new ApiError(405, "documents are read-only: use GET or HEAD", { allow: "GET, HEAD, OPTIONS" });
     });
   }
   return app;

@@ -1,7 +1,7 @@
 /**
  * The published documents served at their keys (`/feed.xml`, `/tags/x/atom.xml`, `/archive/1/…`)
  * the way a CDN in front of the bucket serves them: the object's Content-Type and Cache-Control,
- * its ETag with 304 on If-None-Match, CORS for the JSON documents, and for feeds the WebSub
+ * its ETag with 304 on If-None-Match, CORS (any origin), and for feeds the WebSub
  * discovery `Link` headers (W3C WebSub §4: `rel="hub"` and `rel="self"`), and gzip for readers
  * that ask for it, as the CDN compresses (stacks/cdn.ts). Local stack only; on AWS the CDN serves
  * the bucket directly.

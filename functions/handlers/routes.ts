@@ -61,7 +61,7 @@ const ALLOW: Record<string, string> = {
 const preflight = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], exposeHeaders: ["ETag", "Link", "Retry-After"], maxAge: 86_400 });
 
 /**
- * CORS of the read routes (and, locally, of the JSON documents): any origin, no credentials.
+ * CORS of the read routes (and, locally, of the published documents): any origin, no credentials.
  * hono's cors() also sets its headers on `c.res` before the route runs, and Hono then copies the
  * route's response into a new one through `.body`: a ReadableStream that @hono/node-server pumps
  * chunk by chunk instead of writing the bytes at once (GET /latest at a fifth of the req/s,

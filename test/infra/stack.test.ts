@@ -239,7 +239,7 @@ describe("cdn", () => {
     expect(code).toContain(JSON.stringify(`${BUILD_RECORDS}*`));
   });
 
-  it("adds nosniff to every response and CORS to JSON responses at the edge", () => {
+  it("adds nosniff to every response and CORS to the documents at the edge", () => {
     const code = byType(run, "aws:cloudfront/function:Function").find((f) => f.name === "CdnCloudfrontFunctionResponse")!.inputs.code as string;
     expect(code).toContain(RESPONSE_HEADERS.trim());
   });

@@ -152,10 +152,12 @@ describe("unknown paths on the local stack", () => {
     }
   });
 
-  it("list OPTIONS in a JSON document's Allow, which answers a preflight", async () => {
+  it("list OPTIONS in a document's Allow, which answers a preflight", async () => {
     const { app } = await served();
     expect((await app.request("/feed.json", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD, OPTIONS");
-    expect((await app.request("/feed.xml", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD");
+    expect((await app.request("/feed.xml", { method: "PUT" })).headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    const preflight = await app.request("/tags/libya/atom.xml", { method: "OPTIONS", headers: { origin: "https://reader.example", "access-control-request-method": "GET", "access-control-request-headers": "if-none-match" } });
+    expect([preflight.status, preflight.headers.get("access-control-allow-origin")]).toEqual([204, "*"]);
   });
 });
 

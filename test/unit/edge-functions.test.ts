@@ -64,15 +64,18 @@ describe("edge: viewer response", () => {
       "content-type": { value: "application/atom+xml; charset=utf-8" },
       "content-encoding": { value: "br" },
       "x-content-type-options": { value: "nosniff" },
+      "access-control-allow-origin": { value: "*" },
+      "access-control-expose-headers": { value: "etag" },
     });
     const rss = { "content-type": { value: "application/rss+xml; charset=utf-8" } };
     expect(viewerResponse({ request: { uri: "/feed.xml" }, response: { statusCode: 200, headers: { ...rss } } }).headers["content-type"]).toEqual(rss["content-type"]);
   });
 
-  it("adds CORS to JSON documents and /latest, not to XML, and keeps the origin's own", () => {
+  it("adds CORS to the documents (JSON and XML) and /latest, not to other objects, and keeps the origin's own", () => {
     expect(viewerResponse({ request: { uri: "/tags/x/feed.json" }, response: { headers: {} } }).headers).toMatchObject({ "access-control-allow-origin": { value: "*" }, "access-control-expose-headers": { value: "etag" } });
     expect(viewerResponse({ request: { uri: "/latest" }, response: { headers: {} } }).headers["access-control-allow-origin"]).toEqual({ value: "*" });
-    expect(viewerResponse({ request: { uri: "/feed.xml" }, response: { headers: {} } }).headers["access-control-allow-origin"]).toBeUndefined();
+    expect(viewerResponse({ request: { uri: "/tags/x/atom.xml" }, response: { headers: {} } }).headers).toMatchObject({ "access-control-allow-origin": { value: "*" }, "access-control-expose-headers": { value: "etag" } });
+    expect(viewerResponse({ request: { uri: "/robots.txt" }, response: { headers: {} } }).headers["access-control-allow-origin"]).toBeUndefined();
     const own = { "access-control-allow-origin": { value: "https://partner.example" } };
     expect(viewerResponse({ request: { uri: "/feed.json" }, response: { headers: { ...own } } }).headers["access-control-allow-origin"]).toEqual(own["access-control-allow-origin"]);
   });

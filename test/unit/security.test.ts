@@ -166,9 +166,9 @@ describe("CORS", () => {
   const cors = async (app: ReturnType<typeof createApp>, path: string, init: RequestInit = {}) =>
     (await app.request(path, { ...init, headers: { origin: ORIGIN, ...(init.headers as Record<string, string>) } })).headers;
 
-  it("lets any origin read /latest, /health, /openapi.json, /builds/{id} and the JSON documents, without credentials", async () => {
+  it("lets any origin read /latest, /health, /openapi.json, /builds/{id} and the published documents, without credentials", async () => {
     const t = await setup();
-    for (const path of ["/latest", "/health", "/openapi.json", "/builds/build-1", "/feed.json", "/latest.json"]) {
+    for (const path of ["/latest", "/health", "/openapi.json", "/builds/build-1", "/feed.json", "/latest.json", "/feed.xml", "/atom.xml"]) {
       const h = await cors(t.app, path);
       expect([path, h.get("access-control-allow-origin"), h.get("access-control-allow-credentials")]).toEqual([path, "*", null]);
     }
