@@ -72,6 +72,8 @@ function writtenNumbers(state: { tokens: Token[] }): void {
 type RenderEnv = {
   /** The article's URL: an embed's link is made absolute against it. */
   baseUrl: string;
+  /** The media (`video`, `audio`) the body's raw HTML closes somewhere (mediaSources). */
+  closedMedia?: ReadonlySet<string>;
   /** The footnotes' id prefix (markdown-it-footnote's docId): `fn-<docId>-1`. */
   docId?: string;
   /** markdown-it-footnote's: each label (`:1`) and its note's number, -1 for one never referred to. */
@@ -162,45 +164,127 @@ export const footnoteDocId = (itemId: string) => createHash("sha256").update(ite
 // ---- Embeds: an iframe, video or audio with an http(s) source becomes a link to it ----
 
 const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audio"]);
-const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
-/** An HTML block that is one embed and nothing else (its fallback text aside, group 2). */
-const LONE_EMBED = /^\s*<(iframe|video|audio)(?=[\s/>])[^<]*>([^<]*)<\/\1\s*>\s*$/i;
-
 /**
- * The link an embed is published as: its `src` made absolute against the article's URL, if it is
- * http(s) (not `javascript:`, `data:` or none), and its `title` as the text, or the URL.
+ * The embeds whose content is fallback, for browsers that cannot play them (HTML's "Content
+ * model: … transparent, but with no media element descendants"): `<source>`, `<track>`, and
+ * "Your browser does not support the video tag."
  */
-function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
-  const src = attribs.src;
+const MEDIA_TAGS: ReadonlySet<string> = new Set(["video", "audio"]);
+const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
+const MEDIA_OPENING = /<(?:video|audio)(?=[\s/>])/i;
+const MEDIA_CLOSING = /<\/(video|audio)\s*>/gi;
+const NO_MEDIA: ReadonlySet<string> = new Set();
+/** How sanitize-html reads HTML (htmlparser2's options), and so embedsAsLinks and removedHtml. */
+const AS_SANITIZE_HTML = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true };
+
+/** An embed's URL as its link's: made absolute against the article's URL, if it is http(s) (not `javascript:`, `data:` or none). */
+function embedHref(src: string | undefined, baseUrl: string): string | undefined {
   if (!src) return undefined;
   const href = absolutise(src, baseUrl);
-  if (!/^https?:/i.test(href) || naughtyUrl(href, IMG_SCHEMES)) return undefined;
+  return /^https?:/i.test(href) && !naughtyUrl(href, IMG_SCHEMES) ? href : undefined;
+}
+
+/** The link an embed is published as: to its `src` (embedHref), its `title` as the text, or the URL. */
+function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
+  const href = embedHref(attribs.src, baseUrl);
+  if (!href) return undefined;
   const title = attribs.title?.replace(/\s+/g, " ").trim();
   return { href, text: title || href };
 }
 
 /**
+ * A video or audio written without a `src` plays the first of its `<source src>` it can (HTML's
+ * resource selection): the first http(s) one is written into its opening tag as its `src`, made
+ * absolute, so that it is published as a link and told as one with a `src` is (embedsAsLinks,
+ * removedHtml). Read across the raw HTML in order, as it is rendered: a one-line `<video><source
+ * …>…</video>` is inline HTML in a paragraph, a token for each tag.
+ *
+ * Returns the media the body closes (a `</video>`, `</audio>` somewhere in its raw HTML): only
+ * those leave out their fallback, up to the closing tag. A `<video src="…">` never closed (or
+ * written `<video … />`, which closes nothing) keeps the text after it, as before: sanitize-html
+ * would otherwise drop the rest of the body with it.
+ */
+function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<string> {
+  const closed = new Set<string>();
+  /** The media open, innermost last: where its `src` goes (after its tag name), and whether it has one. */
+  const open: { token: Token; at: number; name: string; src: boolean }[] = [];
+  const inserts: { token: Token; at: number; text: string }[] = [];
+  const close = (name: string) => {
+    const i = open.findLastIndex((m) => m.name === name);
+    if (i !== -1) open.length = i;
+  };
+  const read = (t: Token) => {
+    const html = t.content;
+    for (const m of html.matchAll(MEDIA_CLOSING)) closed.add(m[1]!.toLowerCase());
+    const start = leadingCloses(html, close);
+    const parser: Parser = new Parser(
+      {
+        onopentag(name, attribs) {
+          if (MEDIA_TAGS.has(name)) open.push({ token: t, at: start + parser.startIndex + 1 + name.length, name, src: attribs.src !== undefined });
+          else if (name === "source" && open.length > 0 && !open.at(-1)!.src) {
+            const media = open.at(-1)!, href = embedHref(attribs.src, baseUrl);
+            if (!href) return;
+            media.src = true;
+            inserts.push({ token: media.token, at: media.at, text: ` src="${escapeHtmlAttr(href)}"` });
+          }
+        },
+        onclosetag(name, implied) {
+          if (!implied && MEDIA_TAGS.has(name)) close(name);
+        },
+      },
+      AS_SANITIZE_HTML,
+    );
+    parser.write(start ? html.slice(start) : html);
+    parser.end();
+  };
+  // The tokens the renderer writes as HTML (an image's alt text is not: it is the image's children).
+  for (const t of tokens) {
+    if (t.type === "html_block") read(t);
+    else if (t.type === "inline") for (const c of t.children ?? []) if (c.type === "html_inline") read(c);
+  }
+  // From the last: each insertion leaves the offsets before it as they were.
+  for (const { token, at, text } of inserts.reverse()) token.content = token.content.slice(0, at) + text + token.content.slice(at);
+  return closed;
+}
+
+/**
  * Raw HTML with each embed's opening tag (htmlparser2's reading, as sanitize-html's and
  * removedHtml's) written as a link before a bare opening tag of its own: the link is kept, and
- * the element with its fallback content goes as it went before (an iframe's content dropped, a
- * video's text kept, after a space when there is any). An HTML block that is one embed alone is
- * a paragraph. Readers drop
- * iframes, and with ours nothing of the embed reached them.
+ * sanitize-html drops the element with its content, the fallback for browsers that cannot show it
+ * (`sanitize`'s nonTextTags). Every other opening tag of a video or audio is cut out, so that its
+ * text is kept, as before: one with no http(s) source, and one made a link that the body never
+ * closes (mediaSources), its text after a space. An HTML block that is one embed alone, closed,
+ * is a paragraph. Readers drop iframes, and with ours nothing of the embed reached them.
  */
-function embedsAsLinks(html: string, baseUrl: string, block: boolean, textFollows = true): string {
+function embedsAsLinks(html: string, env: RenderEnv, block: boolean, textFollows = true): string {
   if (!EMBED_OPENING.test(html)) return html;
-  const lone = block ? LONE_EMBED.exec(html) : null;
   const cuts: { start: number; end: number; tag: string }[] = [];
+  // The block holds one element, an embed made a link and closed, and no text beside it.
+  let depth = 0, elements = 0, alone = block;
   const parser: Parser = new Parser(
     {
       onopentag(name, attribs) {
-        if (!EMBED_TAGS.has(name)) return;
-        const link = embedLink(attribs, baseUrl);
-        // A video's or audio's text stays (as before), after a space; an iframe's goes with it.
-        if (link) cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>${name === "iframe" || !textFollows || lone?.[2]?.trim() === "" ? "" : " "}<${name}>` });
+        const top = depth++ === 0;
+        if (top) elements++;
+        const link = EMBED_TAGS.has(name) ? embedLink(attribs, env.baseUrl) : undefined;
+        if (!link && top) alone = false;
+        const media = MEDIA_TAGS.has(name);
+        if (!link && !media) return;
+        // The element kept (bare) to be dropped with its content; or cut out, its text kept.
+        let element = "";
+        if (!media || (link && env.closedMedia?.has(name))) element = `<${name}>`;
+        else if (link && textFollows) element = " ";
+        const a = link ? `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>` : "";
+        cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: a + element });
+      },
+      ontext(text) {
+        if (depth === 0 && text.trim()) alone = false;
+      },
+      onclosetag(_name, implied) {
+        if (--depth === 0 && implied) alone = false;
       },
     },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    AS_SANITIZE_HTML,
   );
   parser.write(html);
   parser.end();
@@ -208,7 +292,7 @@ function embedsAsLinks(html: string, baseUrl: string, block: boolean, textFollow
   let out = "", at = 0;
   for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
   out += html.slice(at);
-  return lone ? `<p>${out.trim()}</p>\n` : out;
+  return alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
 }
 
 /**
@@ -230,9 +314,9 @@ function bodyParser(urls: boolean, notes: boolean) {
   parser.validateLink = () => true;
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
-  parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, true);
+  parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, true);
   // An inline video's text, if any, is the next token (its closing tag is one of its own).
-  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, (env as RenderEnv).baseUrl, false, tokens[idx + 1]?.type === "text");
+  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, tokens[idx + 1]?.type === "text");
   if (notes) {
     parser.inline.ruler.disable("footnote_inline");
     parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
@@ -354,8 +438,9 @@ export function sanitize(html: string, baseUrl: string): string {
     allowedSchemesByTag: { img: IMG_SCHEMES },
     allowProtocolRelative: false,
     disallowedTagsMode: "discard",
-    // Content of these is dropped with the tag, not shown as text.
-    nonTextTags: [...DROPPED_WITH_CONTENT],
+    // Content of these is dropped with the tag, not shown as text: a video or audio left here is
+    // one made a link, its content the fallback (embedsAsLinks).
+    nonTextTags: [...DROPPED_WITH_CONTENT, ...MEDIA_TAGS],
     transformTags: { "*": transform(baseUrl) },
   });
   // A footnote's mark swallowed by an author's HTML (NOTE_ATTR): its value goes, not into a feed.
@@ -554,6 +639,17 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
 /** A closing tag at the start of a piece of HTML, white space before it allowed. */
 const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
 
+/**
+ * Calls `each` with the name of every closing tag a token starts with (`</video>` after an inline
+ * `<video>` is a token of its own), which htmlparser2 ignores, having seen no opening tag; returns
+ * where the rest of the token begins.
+ */
+function leadingCloses(html: string, each: (name: string) => void): number {
+  let start = 0;
+  for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) each(m[1]!.toLowerCase());
+  return start;
+}
+
 
 /**
  * What `sanitize` will remove of the body's raw HTML (html_block and html_inline tokens), so that
@@ -562,13 +658,16 @@ const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
  * whose URL scheme is refused. Elements sanitize-html's parser adds or drops on its own (closing
  * tags, comments) are not reported.
  */
-function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []): RemovedHtml[] {
+function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = []): RemovedHtml[] {
+  const { baseUrl, closedMedia = NO_MEDIA } = env;
   const note = (line: number, what: string) => found.push({ line, what });
   // Inside an element dropped with its content nothing more is reported: it is gone with it.
   // Counted across tokens (an inline `<iframe>` and its `</iframe>` are two); closes the parser
   // implies at the end of a token's text do not count.
   let inDropped = 0;
   const drops = (name: string) => DROPPED_WITH_CONTENT.has(name) && !VOID.has(name);
+  // Counted inside a dropped element: a video or audio made a link is one (embedsAsLinks).
+  const counts = (name: string) => drops(name) || MEDIA_TAGS.has(name);
   const scan = (html: string, firstLine: number) => {
     // The line of the parser's position, moved forward only (startIndex only grows): counting
     // from the block's start for every tag was quadratic in a long HTML block.
@@ -579,16 +678,15 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
     };
     // Closing tags a token starts with (`</iframe>` after an inline `<iframe>`, or opening an
     // HTML block): the parser below would ignore them, having seen no opening tag.
-    let start = 0;
-    for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) {
-      if (inDropped > 0 && drops(m[1]!.toLowerCase())) inDropped--;
-    }
+    const start = leadingCloses(html, (name) => {
+      if (inDropped > 0 && counts(name)) inDropped--;
+    });
     if (start >= html.length) return;
     const parser: Parser = new Parser(
       {
         onopentag(name, attribs) {
           if (inDropped > 0) {
-            if (drops(name)) inDropped++;
+            if (counts(name)) inDropped++;
             return;
           }
           // The tag's own line: its block's first line plus the lines before it in the block.
@@ -596,8 +694,10 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
           const link = EMBED_TAGS.has(name) ? embedLink(attribs, baseUrl) : undefined;
           if (link) {
-            if (drops(name)) inDropped++;
-            found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is${tag === "<iframe>" ? "; whatever is written between <iframe> and </iframe> is not published" : ""}` });
+            // Its content goes with it (an iframe's; a video's or audio's the body closes).
+            const withContent = name === "iframe" || closedMedia.has(name);
+            if (withContent) inDropped++;
+            found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is${withContent ? `; whatever is written between ${tag} and </${name}> is not published` : ""}` });
             return;
           }
           if (!ALLOWED_TAG_SET.has(name)) {
@@ -621,10 +721,10 @@ function removedHtml(tokens: Token[], baseUrl: string, found: RemovedHtml[] = []
           }
         },
         onclosetag(name, implied) {
-          if (!implied && inDropped > 0 && drops(name)) inDropped--;
+          if (!implied && inDropped > 0 && counts(name)) inDropped--;
         },
       },
-      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+      AS_SANITIZE_HTML,
     );
     parser.write(start ? html.slice(start) : html);
     parser.end();
@@ -790,10 +890,12 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
   }
+  // Only a body with a raw video or audio has media sources to read.
+  if (MEDIA_OPENING.test(markdown)) env.closedMedia = mediaSources(tokens, baseUrl);
   const html = sanitize(parser.renderer.render(tokens, parser.options, env), baseUrl);
   const depth = htmlDepth(html);
   if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);
-  const removed = removedHtml(tokens, baseUrl, links).sort((a, b) => a.line - b.line);
+  const removed = removedHtml(tokens, env, links).sort((a, b) => a.line - b.line);
   return removed.length ? { ok: true, html, removed } : { ok: true, html };
 }
 

@@ -2,18 +2,23 @@
  * Footnotes and embeds in published documents, read by parsers no one here wrote: two articles
  * with footnotes in one feed keep ids of their own in RSS, Atom and JSON Feed (readers show many
  * items on one page), their links point into their own item, and an embed reaches readers as a
- * link. feedparser, xmllint and the JSON Feed 1.1 schema read every document.
+ * link (a video's or audio's without its fallback text, its title as written). feedparser,
+ * xmllint and the JSON Feed 1.1 schema read every document.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeHTML } from "entities";
 import { buildTree, type BuiltTree } from "../support/built.ts";
 import { articleText, tree, writeTree } from "../support/content-tree.ts";
 import { feedparserDump, jsonFeedValidator, xmllint, type FpDocument, type JsonFeedDoc } from "../support/parsers.ts";
 import { footnoteDocId } from "../../functions/core/markdown.ts";
 
 const SITE = "https://news.example.com";
+/** An embed's title with what HTML escapes in it: readers must get it as written, escaped once. */
+const MEDIA_TITLE = `Q&A: "5 < 6" & the minister's <b>reply</b>`;
+const AUDIO_TITLE = `The "reply" & <more>`;
 const url = (slug: string) => `${SITE}/articles/${slug}`;
 
 const ARTICLES = {
@@ -22,6 +27,19 @@ const ARTICLES = {
   plain: articleText({ title: "Plain", date: "2020-06-17T10:00:00Z" }, "An ordinary *article*, [a link](/about) and a list:\n\n- one\n- two\n"),
   embed: articleText({ title: "Embed", date: "2020-06-16T10:00:00Z" }, 'Watch this.\n\n<iframe width="560" src="https://www.youtube.com/embed/abc" title="The minister\'s statement"></iframe>\n\n<iframe src="javascript:alert(1)"></iframe>\n\nEnd.'),
   dangling: articleText({ title: "Dangling", date: "2020-06-15T10:00:00Z" }, "A note never written.[^2]\n"),
+  media: articleText(
+    { title: "Media", date: "2020-06-14T10:00:00Z" },
+    [
+      "The statement:", "",
+      `<video controls title="${MEDIA_TITLE.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}">`,
+      '  <source src="/media/statement.webm" type="video/webm">',
+      '  <source src="/media/statement.mp4">',
+      '  <track kind="captions" src="/media/statement.vtt">',
+      "  Your browser does not support the video tag.",
+      "</video>", "",
+      `Listen: <audio src="/media/reply.mp3" title='${AUDIO_TITLE}'>No audio support.</audio> Then read on.`,
+    ].join("\n"),
+  ),
 };
 
 /** Every `id="…"` in a piece of HTML. */
@@ -102,6 +120,22 @@ describe("footnotes and embeds, built and read back", () => {
     expect(told).toEqual([
       "7: <iframe> is published as a link to https://www.youtube.com/embed/abc: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published",
       '9: not published: <iframe> and its content; README "What HTML an article may contain" lists what is kept',
+    ]);
+  });
+
+  it("a video whose sources are <source> children, and an audio with a src, reach readers as links with their titles as written, and no fallback text", () => {
+    const media = contents("media");
+    expect(media.json).toBe(media.rss);
+    for (const [format, html] of Object.entries(media)) {
+      const links = [...html.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)].map((m) => [m[1], decodeHTML(m[2]!)]);
+      expect(links, format).toEqual([[`${SITE}/media/statement.webm`, MEDIA_TITLE], [`${SITE}/media/reply.mp3`, AUDIO_TITLE]]);
+      expect(html, format).not.toMatch(/does not support|No audio|<video|<audio|<source|<track|&amp;(?:amp|lt|gt|quot);/);
+      expect(html, format).toContain("Then read on.");
+    }
+    const told = built.report.warnings.filter((w) => w.file === "articles/media.md").map((w) => `${w.line}: ${w.message}`);
+    expect(told).toEqual([
+      `7: <video> is published as a link to ${SITE}/media/statement.webm: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <video> and </video> is not published`,
+      `14: <audio> is published as a link to ${SITE}/media/reply.mp3: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <audio> and </audio> is not published`,
     ]);
   });
 

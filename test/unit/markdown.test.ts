@@ -314,7 +314,7 @@ describe("embeds", () => {
     if (!r.ok) throw new Error(r.message);
     return { html: r.html, told: (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) };
   };
-  const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is${tag === "iframe" ? "; whatever is written between <iframe> and </iframe> is not published" : ""}`;
+  const link = (line: number, url: string, tag = "iframe") => `${line}: <${tag}> is published as a link to ${url}: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <${tag}> and </${tag}> is not published`;
 
   it("tells a tag left without its '>' at the end of an HTML block (it and what follows were lost untold), on the tag's line", () => {
     const unclosed = (tag: string, line: number) => `${line}: <${tag}> is not closed: no ">" ends the tag before its block ends, so it and the text after it are read as one broken tag and not published as meant; end the tag with ">"`;
@@ -344,13 +344,54 @@ describe("embeds", () => {
     }
   });
 
-  it("publishes a video or audio with a src as a link too, its text kept after it; one without a src as before", () => {
+  it("publishes a video or audio with a src as a link too, without its fallback text, and tells it", () => {
     expect(render('<video src="/v.mp4">No video here.</video>')).toEqual({
-      html: '<p><a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a> No video here.</p>',
+      html: '<p><a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a></p>',
       told: [link(1, "https://news.example.com/v.mp4", "video")],
     });
+    expect(render('Watch <video src="/v.mp4">your browser <b>cannot</b> play it</video> now.').html).toBe('<p>Watch <a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a> now.</p>');
     expect(render('<audio src="https://x.example/a.mp3" title="Interview"></audio>').html).toBe('<p><a href="https://x.example/a.mp3">Interview</a></p>');
-    expect(render('<video><source src="/v.mp4">No video.</video>')).toEqual({ html: "<p>No video.</p>", told: ["1: <video> (its text is kept)", "1: <source>"] });
+  });
+
+  it("publishes a video or audio whose sources are <source> children as a link to the first http(s) one, without its fallback", () => {
+    // One line: a paragraph of inline tags, a token each.
+    expect(render('<video controls><source src="/v.webm" type="video/webm"><source src="/v.mp4">Your browser does not support the video tag.</video>')).toEqual({
+      html: '<p><a href="https://news.example.com/v.webm">https://news.example.com/v.webm</a></p>',
+      told: [link(1, "https://news.example.com/v.webm", "video")],
+    });
+    // An HTML block: a javascript: source passed over, the title the text, the track dropped untold.
+    const block = ['Before.', '', '<video title="The minister\'s statement" controls>', '  <source src="javascript:alert(1)">', '  <source src="media/statement.mp4" type="video/mp4">', '  <track kind="captions" src="media/statement.vtt">', '  Your browser does not support the video tag.', "</video>", "", "After."];
+    expect(render(block.join("\n"))).toEqual({
+      html: '<p>Before.</p>\n<p><a href="https://news.example.com/articles/media/statement.mp4">The minister\'s statement</a></p>\n<p>After.</p>',
+      told: [link(3, "https://news.example.com/articles/media/statement.mp4", "video")],
+    });
+    // Its fallback across blank lines, up to </video>.
+    expect(render('<audio controls>\n<source src="https://x.example/a.ogg">\n\nNo audio here.\n</audio>\n\nAfter.').html).not.toContain("No audio");
+    // An audio inside a video's fallback goes with it.
+    expect(render('<video><source src="/v.mp4"><audio><source src="/a.mp3">x</audio>y</video>').html).toBe('<p><a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a></p>');
+  });
+
+  it("keeps the text of a video or audio with no http(s) source, and the text after one the body never closes", () => {
+    expect(render('<audio><source src="data:audio/mpeg;base64,AAAA">No audio.</audio>')).toEqual({ html: "<p>No audio.</p>", told: ["1: <audio> (its text is kept)", "1: <source>"] });
+    expect(render('<video src="javascript:alert(1)"><source src="/v.mp4">No video.</video>').html).toBe("<p>No video.</p>");
+    // `<video … />` closes nothing: with no </video> anywhere, the rest of the body is not its fallback.
+    expect(render('Watch <video src="/v.mp4" controls /> now.\n\nAnd more.')).toEqual({
+      html: '<p>Watch <a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a>  now.</p>\n<p>And more.</p>',
+      told: ["1: <video> is published as a link to https://news.example.com/v.mp4: an embed is not kept in the feed (readers drop it), its link is"],
+    });
+  });
+
+  it("writes an embed's title as the link's text once escaped, a paragraph whatever the title holds", () => {
+    expect(render('<iframe src="https://x.example/" title="Q&amp;A: 5 < 6 > 4, &quot;quoted&quot; & it\'s &amp;lt;b&amp;gt;"></iframe>').html).toBe(
+      '<p><a href="https://x.example/">Q&amp;A: 5 &lt; 6 &gt; 4, "quoted" &amp; it\'s &amp;lt;b&amp;gt;</a></p>',
+    );
+    expect(render(`<video src="/v.mp4" title='Say "hi" <now>'></video>`).html).toBe('<p><a href="https://news.example.com/v.mp4">Say "hi" &lt;now&gt;</a></p>');
+  });
+
+  it("keeps the <img> of a <picture>, its <source srcset> removed and told", () => {
+    const picture = '<picture><source srcset="https://x.example/a.webp" type="image/webp"><img src="/a.png" alt="A map"></picture>';
+    expect(render(picture)).toEqual({ html: '<p><img src="https://news.example.com/a.png" alt="A map" /></p>', told: ["1: <picture> (its text is kept)", "1: <source>"] });
+    expect(render(`<picture>\n<source srcset="https://x.example/a.webp">\n<img src="/a.png" alt="A map">\n</picture>`).html).toBe('<img src="https://news.example.com/a.png" alt="A map" />');
   });
 
   it("drops a link made inside an element removed with its content", () => {
