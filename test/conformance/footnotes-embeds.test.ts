@@ -2,8 +2,8 @@
  * Footnotes and embeds in published documents, read by parsers no one here wrote: two articles
  * with footnotes in one feed keep ids of their own in RSS, Atom and JSON Feed (readers show many
  * items on one page), their links point into their own item, and an embed reaches readers as a
- * link (a video's or audio's without its fallback text, its title as written). feedparser,
- * xmllint and the JSON Feed 1.1 schema read every document.
+ * link (a video's or audio's without its fallback text, its title as written), as does a `www.`
+ * address. feedparser, xmllint and the JSON Feed 1.1 schema read every document.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -40,6 +40,7 @@ const ARTICLES = {
       `Listen: <audio src="/media/reply.mp3" title='${AUDIO_TITLE}'>No audio support.</audio> Then read on.`,
     ].join("\n"),
   ),
+  www: articleText({ title: "Www", date: "2020-06-13T10:00:00Z" }, "The report is at www.example.org/report, or (www.example.net).\n"),
 };
 
 /** Every `id="…"` in a piece of HTML. */
@@ -137,6 +138,13 @@ describe("footnotes and embeds, built and read back", () => {
       `7: <video> is published as a link to ${SITE}/media/statement.webm: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <video> and </video> is not published`,
       `14: <audio> is published as a link to ${SITE}/media/reply.mp3: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <audio> and </audio> is not published`,
     ]);
+  });
+
+  it("a www. address reaches readers as a link to http://www.…, the punctuation after it left out", () => {
+    const www = contents("www");
+    for (const html of Object.values(www)) {
+      expect(html).toBe('<p>The report is at <a href="http://www.example.org/report">www.example.org/report</a>, or (<a href="http://www.example.net/">www.example.net</a>).</p>');
+    }
   });
 
   it("a reference with no definition is published as written, and told", () => {

@@ -120,6 +120,7 @@ describe("direct path = sanitize-html path, byte for byte", () => {
     ["an image in a link", "[![i](a.png)](b)", '<p><a href="https://news.example.com/articles/b"><img src="https://news.example.com/articles/a.png" alt="i" /></a></p>'],
     ["a link inside image alt (its text only)", "![a [b](javascript:x) d](e.png)", '<p><img src="https://news.example.com/articles/e.png" alt="a b d" /></p>'],
     ["an internationalised host", "[a](https://ünï.example/ä)", '<p><a href="https://xn--n-nga1b.example/%C3%A4">a</a></p>'],
+    ["a www. autolink (http:// put before it)", "See *www.x.example/a_b*.", '<p>See <em><a href="http://www.x.example/a_b">www.x.example/a_b</a></em>.</p>'],
     ["an empty document", "", ""],
   ])("%s", (_, markdown, want) => {
     const r = check(markdown);
@@ -167,6 +168,7 @@ const URLS = fc.constantFrom(
 const TEXT = fc.constantFrom(
   "word", "two words", "&amp;", "&quot;", "&#13;", "&nbsp;", "&#0;", "&bogus;", "&", "\"", "'", ">", "\\*", "\\[", "*", "_", "**",
   "~~", "`", "``", "é", "🎉", "מ", "\u00a0", "\t", "AT&T", "x > y", "a\\", "]", "[", "(", ")", "!", "#", "|", "\\|",
+  "www.x.example", "(www.x.example/a_b).", "www.ünï.example/ä?q=&amp;", "www.",
 );
 const INFO = fc.constantFrom("", "ts", "c++", "C#", "c#", "a&b", "a&amp;b", "x y", "x\ty", "{.class}", "language-x", "\"q\"", "ü", "-", "#", "a+b-c");
 

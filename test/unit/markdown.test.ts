@@ -183,12 +183,29 @@ describe("what editors write that Markdown reads otherwise", () => {
     expect(html("1. a\n2. b\n3. c")).toBe("<ol>\n<li>a</li>\n<li>b</li>\n<li>c</li>\n</ol>");
   });
 
-  it("links bare http(s) URLs, with nothing in them read as emphasis; not www. or a file name", () => {
+  it("links bare http(s) URLs, with nothing in them read as emphasis; not a file name", () => {
     expect(html("Source: https://example.org/_private_/file and file.py")).toBe('<p>Source: <a href="https://example.org/_private_/file">https://example.org/_private_/file</a> and file.py</p>');
-    expect(html("www.example.com and ftp://x.example/f")).toBe("<p>www.example.com and ftp://x.example/f</p>");
+    expect(html("ftp://x.example/f")).toBe("<p>ftp://x.example/f</p>");
     // A body with a "://" is read by another parser instance than one without: the same otherwise.
     expect(html("Write to mailto:desk@example.org today.")).toBe("<p>Write to mailto:desk@example.org today.</p>");
     expect(html("Write to mailto:desk@example.org today.\n\nSee https://example.org/.")).toBe('<p>Write to mailto:desk@example.org today.</p>\n<p>See <a href="https://example.org/">https://example.org/</a>.</p>');
+  });
+
+  it("links www. and a domain, http:// put before it, as GFM does; a trailing '.', ',' or unmatched ')' is not the link's", () => {
+    const a = (url: string, text = url) => `<a href="${url}">${text}</a>`;
+    // A body with no "://": its parser finds www. links all the same.
+    expect(html("See www.example.com. Then (www.example.org/a_b), or www.example.net/path), www.example.com/a?b=1&c=2!")).toBe(
+      `<p>See ${a("http://www.example.com/", "www.example.com")}. Then (${a("http://www.example.org/a_b", "www.example.org/a_b")}), or ${a("http://www.example.net/path", "www.example.net/path")}), ${a("http://www.example.com/a?b=1&amp;c=2", "www.example.com/a?b=1&amp;c=2")}!</p>`,
+    );
+    expect(html("**www.example.com** and\nwww.example.com:8080/x")).toBe(`<p><strong>${a("http://www.example.com/", "www.example.com")}</strong> and\n${a("http://www.example.com:8080/x", "www.example.com:8080/x")}</p>`);
+    // With an https link in the body (another parser instance): both found.
+    expect(html("https://example.org/ and www.example.com")).toBe(`<p>${a("https://example.org/")} and ${a("http://www.example.com/", "www.example.com")}</p>`);
+  });
+
+  it("leaves a bare domain, a file name and www. where GFM has no link as text", () => {
+    for (const text of ["example.com and file.py and README.md", "desk@www.example.com", "ftp://www.example.com/f", "awww.example.com", '"www.example.com"', "WWW.EXAMPLE.COM", "www. and www", "`www.example.com`", "www.x://y"]) {
+      expect(html(text), text).toBe(`<p>${text.replace(/`([^`]*)`/, "<code>$1</code>")}</p>`);
+    }
   });
 
   it("publishes a word in angle brackets as text, not as a tag removed with nothing left", () => {
