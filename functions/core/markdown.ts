@@ -8,9 +8,12 @@
  * in it would come from markdown-it's own rules, so `renderDirect` applies the allow-list to the
  * tokens and writes what sanitize-html would write, byte for byte (test/unit/markdown-direct.test.ts
  * compares the two over content, a generated corpus and fast-check bodies).
+ *
+ * Beside it: embeds.ts (an iframe, video or audio published as a link), autolinks.ts (GFM's
+ * `www.` links) and body-urls.ts (URLs made absolute and their schemes judged).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { escapeHtmlAttr, escapeHtmlText, feedSafeHtml } from "./html.ts";
+import { escapeHtmlText, feedSafeHtml } from "./html.ts";
 import MarkdownIt, { type MarkdownIt as MarkdownParser, type Token } from "markdown-it";
 import footnotes from "markdown-it-footnote";
 import sanitizeHtml from "sanitize-html";
@@ -18,6 +21,9 @@ import { Parser } from "htmlparser2";
 import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
+import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
+import { AS_SANITIZE_HTML, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_OPENING, MEDIA_TAGS, mediaSources, NO_MEDIA, type EmbedEnv } from "./embeds.ts";
+import { hasWww, WWW_LINK } from "./autolinks.ts";
 
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
 const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
@@ -69,11 +75,7 @@ function writtenNumbers(state: { tokens: Token[] }): void {
 }
 
 /** What a render is given, and what the footnote rules leave in it (markdown-it's `env`). */
-type RenderEnv = {
-  /** The article's URL: an embed's link is made absolute against it. */
-  baseUrl: string;
-  /** The media (`video`, `audio`) the body's raw HTML closes somewhere (mediaSources). */
-  closedMedia?: ReadonlySet<string>;
+type RenderEnv = EmbedEnv & {
   /** The footnotes' id prefix (markdown-it-footnote's docId): `fn-<docId>-1`. */
   docId?: string;
   /** markdown-it-footnote's: each label (`:1`) and its note's number, -1 for one never referred to. */
@@ -161,190 +163,6 @@ const FOOTNOTE_RULES: Record<string, Rule> = {
  * and stable, so two items on one reader's page (from any feed) do not share `fn-…-1`. */
 export const footnoteDocId = (itemId: string) => createHash("sha256").update(itemId).digest("hex").slice(0, 8);
 
-// ---- Embeds: an iframe, video or audio with an http(s) source becomes a link to it ----
-
-const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audio"]);
-/**
- * The embeds whose content is fallback, for browsers that cannot play them (HTML's "Content
- * model: … transparent, but with no media element descendants"): `<source>`, `<track>`, and
- * "Your browser does not support the video tag."
- */
-const MEDIA_TAGS: ReadonlySet<string> = new Set(["video", "audio"]);
-const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
-const MEDIA_OPENING = /<(?:video|audio)(?=[\s/>])/i;
-const MEDIA_CLOSING = /<\/(video|audio)\s*>/gi;
-const NO_MEDIA: ReadonlySet<string> = new Set();
-/** How sanitize-html reads HTML (htmlparser2's options), and so embedsAsLinks and removedHtml. */
-const AS_SANITIZE_HTML = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true };
-
-/** An embed's URL as its link's: made absolute against the article's URL, if it is http(s) (not `javascript:`, `data:` or none). */
-function embedHref(src: string | undefined, baseUrl: string): string | undefined {
-  if (!src) return undefined;
-  const href = absolutise(src, baseUrl);
-  return /^https?:/i.test(href) && !naughtyUrl(href, IMG_SCHEMES) ? href : undefined;
-}
-
-/** The link an embed is published as: to its `src` (embedHref), its `title` as the text, or the URL. */
-function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
-  const href = embedHref(attribs.src, baseUrl);
-  if (!href) return undefined;
-  const title = attribs.title?.replace(/\s+/g, " ").trim();
-  return { href, text: title || href };
-}
-
-/**
- * A video or audio written without a `src` plays the first of its `<source src>` it can (HTML's
- * resource selection): the first http(s) one is written into its opening tag as its `src`, made
- * absolute, so that it is published as a link and told as one with a `src` is (embedsAsLinks,
- * removedHtml). Read across the raw HTML in order, as it is rendered: a one-line `<video><source
- * …>…</video>` is inline HTML in a paragraph, a token for each tag.
- *
- * Returns the media the body closes (a `</video>`, `</audio>` somewhere in its raw HTML): only
- * those leave out their fallback, up to the closing tag. A `<video src="…">` never closed (or
- * written `<video … />`, which closes nothing) keeps the text after it, as before: sanitize-html
- * would otherwise drop the rest of the body with it.
- */
-function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<string> {
-  const closed = new Set<string>();
-  /** The media open, innermost last: where its `src` goes (after its tag name), and whether it has one. */
-  const open: { token: Token; at: number; name: string; src: boolean }[] = [];
-  const inserts: { token: Token; at: number; text: string }[] = [];
-  const close = (name: string) => {
-    const i = open.findLastIndex((m) => m.name === name);
-    if (i !== -1) open.length = i;
-  };
-  const read = (t: Token) => {
-    const html = t.content;
-    for (const m of html.matchAll(MEDIA_CLOSING)) closed.add(m[1]!.toLowerCase());
-    const start = leadingCloses(html, close);
-    const parser: Parser = new Parser(
-      {
-        onopentag(name, attribs) {
-          if (MEDIA_TAGS.has(name)) open.push({ token: t, at: start + parser.startIndex + 1 + name.length, name, src: attribs.src !== undefined });
-          else if (name === "source" && open.length > 0 && !open.at(-1)!.src) {
-            const media = open.at(-1)!, href = embedHref(attribs.src, baseUrl);
-            if (!href) return;
-            media.src = true;
-            inserts.push({ token: media.token, at: media.at, text: ` src="${escapeHtmlAttr(href)}"` });
-          }
-        },
-        onclosetag(name, implied) {
-          if (!implied && MEDIA_TAGS.has(name)) close(name);
-        },
-      },
-      AS_SANITIZE_HTML,
-    );
-    parser.write(start ? html.slice(start) : html);
-    parser.end();
-  };
-  // The tokens the renderer writes as HTML (an image's alt text is not: it is the image's children).
-  for (const t of tokens) {
-    if (t.type === "html_block") read(t);
-    else if (t.type === "inline") for (const c of t.children ?? []) if (c.type === "html_inline") read(c);
-  }
-  // From the last: each insertion leaves the offsets before it as they were.
-  for (const { token, at, text } of inserts.reverse()) token.content = token.content.slice(0, at) + text + token.content.slice(at);
-  return closed;
-}
-
-/**
- * Raw HTML with each embed's opening tag (htmlparser2's reading, as sanitize-html's and
- * removedHtml's) written as a link before a bare opening tag of its own: the link is kept, and
- * sanitize-html drops the element with its content, the fallback for browsers that cannot show it
- * (`sanitize`'s nonTextTags). Every other opening tag of a video or audio is cut out, so that its
- * text is kept, as before: one with no http(s) source, and one made a link that the body never
- * closes (mediaSources), its text after a space. An HTML block that is one embed alone, closed,
- * is a paragraph. Readers drop iframes, and with ours nothing of the embed reached them.
- */
-function embedsAsLinks(html: string, env: RenderEnv, block: boolean, textFollows = true): string {
-  if (!EMBED_OPENING.test(html)) return html;
-  const cuts: { start: number; end: number; tag: string }[] = [];
-  // The block holds one element, an embed made a link and closed, and no text beside it.
-  let depth = 0, elements = 0, alone = block;
-  const parser: Parser = new Parser(
-    {
-      onopentag(name, attribs) {
-        const top = depth++ === 0;
-        if (top) elements++;
-        const link = EMBED_TAGS.has(name) ? embedLink(attribs, env.baseUrl) : undefined;
-        if (!link && top) alone = false;
-        const media = MEDIA_TAGS.has(name);
-        if (!link && !media) return;
-        // The element kept (bare) to be dropped with its content; or cut out, its text kept.
-        let element = "";
-        if (!media || (link && env.closedMedia?.has(name))) element = `<${name}>`;
-        else if (link && textFollows) element = " ";
-        const a = link ? `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>` : "";
-        cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: a + element });
-      },
-      ontext(text) {
-        if (depth === 0 && text.trim()) alone = false;
-      },
-      onclosetag(_name, implied) {
-        if (--depth === 0 && implied) alone = false;
-      },
-    },
-    AS_SANITIZE_HTML,
-  );
-  parser.write(html);
-  parser.end();
-  if (cuts.length === 0) return html;
-  let out = "", at = 0;
-  for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
-  out += html.slice(at);
-  return alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
-}
-
-/**
- * What follows `www.` in an extended www autolink: linkify-it's own host, port and path of an
- * http link (after its `//`), one for each of its host patterns (made anew when its options change).
- */
-const WWW_TAILS = new WeakMap<RegExp, RegExp>();
-/**
- * Before `www.`: the start of the text, white space, `*` or `(`, of GFM's; its `_` and `~` too,
- * but linkify-it looks for no link after either (`_www.…_` stays text).
- */
-const BEFORE_WWW = /[\s*(]/;
-
-/**
- * GFM's extended www autolink (https://github.github.com/gfm/#extended-www-autolink-extension-):
- * `www.` and a domain is a link, `http://` put before it (`www.example.com/a` links
- * `http://www.example.com/a`). As GFM has it, only `www.` in lower case, at the start of the text
- * or after white space, `*` or `(` (BEFORE_WWW: not in `desk@www.example.com` or `ftp://www.…`).
- * The rest is read as linkify-it reads an http link's host, port and path: a trailing `.` or `,`,
- * an unmatched `)`, a `?` or `!` at the end are not part of it. A bare domain (`example.com`,
- * `file.py`) stays text.
- */
-const WWW_LINK: NonNullable<Parameters<MarkdownParser["linkify"]["add"]>[1]> = {
-  validate(text, pos, self) {
-    if (!text.startsWith("www.", pos - 4) || (pos > 4 && !BEFORE_WWW.test(text[pos - 5]!))) return 0;
-    const host = self.re.get_url_host_port();
-    let tail = WWW_TAILS.get(host);
-    if (!tail) WWW_TAILS.set(host, (tail = new RegExp(host.source + self.re.get_path().source, "iy")));
-    tail.lastIndex = pos;
-    let length = tail.exec(text)?.[0].length ?? 0;
-    // A trailing `*` is not the link's, as markdown-it leaves it out of an http one.
-    while (length > 0 && text[pos + length - 1] === "*") length--;
-    // markdown-it's rule for `scheme://` asks for a link where a scheme starts (`www.x://…`): none of ours.
-    return text.startsWith("://", pos + length) ? 0 : length;
-  },
-  normalize(match) {
-    match.url = `http://${match.url}`;
-  },
-};
-
-/**
- * Whether a body has a `www.` (WWW_LINK), looked for from each `.`, which prose has eight times
- * fewer of than `w`: `includes("www.")` stops at every `w` (~1.7 µs for a body of 2.6 KB, this
- * ~0.5 µs, against ~60 µs for the conversion).
- */
-function hasWww(s: string): boolean {
-  for (let i = s.indexOf(".", 3); i !== -1; i = s.indexOf(".", i + 1)) {
-    if (s.charCodeAt(i - 1) === 0x77 && s.charCodeAt(i - 2) === 0x77 && s.charCodeAt(i - 3) === 0x77) return true;
-  }
-  return false;
-}
-
 /**
  * A parser for bodies. `links`: linkify, bare http(s) URLs become links (GFM's autolinks), found
  * before emphasis, so that `https://example.org/_private_/file` is not read as emphasis inside
@@ -426,8 +244,6 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
  */
 const URL_ATTRS: Readonly<Record<string, string>> = { a: "href", img: "src", q: "cite", blockquote: "cite" };
 
-const ALLOWED_SCHEMES = ["http", "https", "mailto"];
-const IMG_SCHEMES = ["http", "https"];
 /** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml). */
 const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 const CODE_CLASS = /^language-[A-Za-z0-9+#-]+$/;
@@ -436,13 +252,6 @@ const ALIGNMENT = /^(?:left|right|center)$/;
 const TABLE_ALIGN = new RegExp(`^text-align:${ALIGNMENT.source.slice(1)}`);
 const ALLOWED_STYLES = { "text-align": [ALIGNMENT] };
 
-function absolutise(value: string, base: string): string {
-  try {
-    return new URL(value, base).href;
-  } catch {
-    return "";
-  }
-}
 
 /**
  * sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by
@@ -515,25 +324,6 @@ function finish(html: string): string {
 /** The URL schemes an element keeps: images http(s) only, links mailto too. */
 const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
 
-/**
- * sanitize-html's URL test (launder's naughtyHref, as sanitize-html 2.17 calls it): control
- * characters and spaces ignored, HTML comments removed, then the scheme must be allowed;
- * protocol-relative URLs are refused, scheme-less ones pass.
- */
-function naughtyUrl(url: string, schemes: readonly string[]): boolean {
-  // eslint-disable-next-line no-control-regex
-  let href = url.replace(/[\x00-\x20]+/g, "");
-  for (;;) {
-    const first = href.indexOf("<!--");
-    if (first === -1) break;
-    const last = href.indexOf("-->", first + 4);
-    if (last === -1) break;
-    href = href.substring(0, first) + href.substring(last + 3);
-  }
-  const scheme = /^([a-zA-Z][a-zA-Z0-9.\-+]*):/.exec(href);
-  if (!scheme) return /^[/\\]{2}/.test(href);
-  return !schemes.includes(scheme[1]!.toLowerCase());
-}
 
 /** How each token type markdown-it's own rules emit is rendered; any other type (raw HTML
  * above all) sends the body through sanitize-html. */
@@ -693,19 +483,6 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
   ["<![CDATA[", "]]>", "everything after a <![CDATA[ section that is never closed (no ]]>)"],
 ];
 
-/** A closing tag at the start of a piece of HTML, white space before it allowed. */
-const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
-
-/**
- * Calls `each` with the name of every closing tag a token starts with (`</video>` after an inline
- * `<video>` is a token of its own), which htmlparser2 ignores, having seen no opening tag; returns
- * where the rest of the token begins.
- */
-function leadingCloses(html: string, each: (name: string) => void): number {
-  let start = 0;
-  for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) each(m[1]!.toLowerCase());
-  return start;
-}
 
 
 /**
