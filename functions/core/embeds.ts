@@ -14,8 +14,8 @@ import { absolutise, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
 export type EmbedEnv = {
   /** The article's URL: an embed's link is made absolute against it. */
   baseUrl: string;
-  /** The media (`video`, `audio`) the body's raw HTML closes somewhere (mediaSources). */
-  closedMedia?: ReadonlySet<string>;
+  /** The embeds (`iframe`, `video`, `audio`) the body's raw HTML closes somewhere (mediaSources). */
+  closed?: ReadonlySet<string>;
 };
 
 export const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audio"]);
@@ -25,10 +25,9 @@ export const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audi
  * "Your browser does not support the video tag."
  */
 export const MEDIA_TAGS: ReadonlySet<string> = new Set(["video", "audio"]);
-const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
-export const MEDIA_OPENING = /<(?:video|audio)(?=[\s/>])/i;
-const MEDIA_CLOSING = /<\/(video|audio)\s*>/gi;
-export const NO_MEDIA: ReadonlySet<string> = new Set();
+export const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
+const EMBED_CLOSING = /<\/(iframe|video|audio)\s*>/gi;
+export const NO_EMBEDS: ReadonlySet<string> = new Set();
 /** How sanitize-html reads HTML (htmlparser2's options), and so embedsAsLinks and removedHtml. */
 export const AS_SANITIZE_HTML = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true };
 
@@ -54,10 +53,10 @@ export function embedLink(attribs: Record<string, string>, baseUrl: string): { h
  * removedHtml). Read across the raw HTML in order, as it is rendered: a one-line `<video><source
  * …>…</video>` is inline HTML in a paragraph, a token for each tag.
  *
- * Returns the media the body closes (a `</video>`, `</audio>` somewhere in its raw HTML): only
- * those leave out their fallback, up to the closing tag. A `<video src="…">` never closed (or
- * written `<video … />`, which closes nothing) keeps the text after it, as before: sanitize-html
- * would otherwise drop the rest of the body with it.
+ * Returns the embeds the body closes (an `</iframe>`, `</video>`, `</audio>` somewhere in its raw
+ * HTML): only those leave out their content, up to the closing tag. One never closed (or written
+ * `<iframe … />`, which closes nothing) keeps the text after it: sanitize-html would otherwise
+ * drop the rest of the body with it, every paragraph after the embed gone.
  */
 export function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<string> {
   const closed = new Set<string>();
@@ -70,7 +69,7 @@ export function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<stri
   };
   const read = (t: Token) => {
     const html = t.content;
-    for (const m of html.matchAll(MEDIA_CLOSING)) closed.add(m[1]!.toLowerCase());
+    for (const m of html.matchAll(EMBED_CLOSING)) closed.add(m[1]!.toLowerCase());
     const start = leadingCloses(html, close);
     const parser: Parser = new Parser(
       {
@@ -106,10 +105,12 @@ export function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<stri
  * Raw HTML with each embed's opening tag (htmlparser2's reading, as sanitize-html's and
  * removedHtml's) written as a link before a bare opening tag of its own: the link is kept, and
  * sanitize-html drops the element with its content, the fallback for browsers that cannot show it
- * (`sanitize`'s nonTextTags). Every other opening tag of a video or audio is cut out, so that its
- * text is kept, as before: one with no http(s) source, and one made a link that the body never
- * closes (mediaSources), its text after a space. An HTML block that is one embed alone, closed,
- * is a paragraph. Readers drop iframes, and with ours nothing of the embed reached them.
+ * (`sanitize`'s nonTextTags), when the body closes it (mediaSources). Every other opening tag of an
+ * embed is cut out, so that the text after it is kept: one made a link that the body never
+ * closes, its text after a space, a video or audio with no http(s) source, and an iframe with none
+ * that is never closed (one that is closed goes with its content, as before). An HTML block that
+ * is one embed alone, closed, is a paragraph. Readers drop iframes, and with ours nothing of the
+ * embed reached them.
  */
 export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textFollows = true): string {
   if (!EMBED_OPENING.test(html)) return html;
@@ -123,11 +124,11 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
         if (top) elements++;
         const link = EMBED_TAGS.has(name) ? embedLink(attribs, env.baseUrl) : undefined;
         if (!link && top) alone = false;
-        const media = MEDIA_TAGS.has(name);
-        if (!link && !media) return;
+        const media = MEDIA_TAGS.has(name), closed = env.closed?.has(name) === true;
+        if (!link && !media && (closed || !EMBED_TAGS.has(name))) return;
         // The element kept (bare) to be dropped with its content; or cut out, its text kept.
         let element = "";
-        if (!media || (link && env.closedMedia?.has(name))) element = `<${name}>`;
+        if (link && closed) element = `<${name}>`;
         else if (link && textFollows) element = " ";
         const a = link ? `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>` : "";
         cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: a + element });
@@ -135,8 +136,9 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
       ontext(text) {
         if (depth === 0 && text.trim()) alone = false;
       },
-      onclosetag(_name, implied) {
-        if (--depth === 0 && implied) alone = false;
+      onclosetag(name, implied) {
+        // An embed the body never closes is closed by the parser at the end: alone all the same.
+        if (--depth === 0 && implied && (!EMBED_TAGS.has(name) || env.closed?.has(name))) alone = false;
       },
     },
     AS_SANITIZE_HTML,

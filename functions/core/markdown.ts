@@ -22,7 +22,7 @@ import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
 import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
-import { AS_SANITIZE_HTML, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_OPENING, MEDIA_TAGS, mediaSources, NO_MEDIA, type EmbedEnv } from "./embeds.ts";
+import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_TAGS, mediaSources, NO_EMBEDS, type EmbedEnv } from "./embeds.ts";
 import { hasWww, WWW_LINK } from "./autolinks.ts";
 
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
@@ -493,8 +493,10 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
  * tags, comments) are not reported.
  */
 function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = []): RemovedHtml[] {
-  const { baseUrl, closedMedia = NO_MEDIA } = env;
+  const { baseUrl, closed = NO_EMBEDS } = env;
   const note = (line: number, what: string) => found.push({ line, what });
+  // The element a drop began with, told: if the body never closes it, all that follows is gone too.
+  let dropped: { told: RemovedHtml; tag: string; name: string } | undefined;
   // Inside an element dropped with its content nothing more is reported: it is gone with it.
   // Counted across tokens (an inline `<iframe>` and its `</iframe>` are two); closes the parser
   // implies at the end of a token's text do not count.
@@ -528,15 +530,17 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
           const link = EMBED_TAGS.has(name) ? embedLink(attribs, baseUrl) : undefined;
           if (link) {
-            // Its content goes with it (an iframe's; a video's or audio's the body closes).
-            const withContent = name === "iframe" || closedMedia.has(name);
+            // Its content goes with it when the body closes it (embeds.ts embedsAsLinks).
+            const withContent = closed.has(name);
             if (withContent) inDropped++;
             found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is${withContent ? `; whatever is written between ${tag} and </${name}> is not published` : ""}` });
             return;
           }
           if (!ALLOWED_TAG_SET.has(name)) {
-            if (drops(name)) inDropped++;
-            note(line, drops(name) ? `${tag} and its content` : VOID.has(name) ? tag : `${tag} (its text is kept)`);
+            // An iframe with no http(s) src goes with its content only when the body closes it.
+            const gone = drops(name) && (!EMBED_TAGS.has(name) || closed.has(name));
+            note(line, gone ? `${tag} and its content` : VOID.has(name) ? tag : `${tag} (its text is kept)`);
+            if (gone && inDropped++ === 0) dropped = { told: found.at(-1)!, tag, name };
             return;
           }
           const allowed = ALLOWED_ATTRIBUTES[name];
@@ -577,6 +581,9 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
   walkLines(tokens, (t, line) => {
     if (t.type === "html_block" || t.type === "html_inline") scan(t.content, line);
   });
+  // Still inside a dropped element at the end: it was never closed, and sanitize-html dropped
+  // every paragraph after it with it. Said, so that an editor does not find half an article.
+  if (inDropped > 0 && dropped) dropped.told.what = `${dropped.tag} and everything after it in the body: it is never closed (no </${dropped.name}>)`;
   return found;
 }
 
@@ -724,8 +731,8 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
   }
-  // Only a body with a raw video or audio has media sources to read.
-  if (MEDIA_OPENING.test(markdown)) env.closedMedia = mediaSources(tokens, baseUrl);
+  // Only a body with a raw iframe, video or audio has embeds to close or media sources to read.
+  if (EMBED_OPENING.test(markdown)) env.closed = mediaSources(tokens, baseUrl);
   const html = sanitize(parser.renderer.render(tokens, parser.options, env), baseUrl);
   const depth = htmlDepth(html);
   if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);

@@ -398,6 +398,32 @@ describe("embeds", () => {
     });
   });
 
+  it("keeps every paragraph after an iframe the body never closes (sanitize-html dropped the rest of the article with it)", () => {
+    const kept = "<p>Para after.</p>\n<h2>Heading after</h2>\n<p>Last.</p>";
+    const after = "\n\nPara after.\n\n## Heading after\n\nLast.";
+    const told = "3: <iframe> is published as a link to https://x.example/embed: an embed is not kept in the feed (readers drop it), its link is";
+    expect(render(`First.\n\n<iframe src="https://x.example/embed">${after}`)).toEqual({ html: `<p>First.</p>\n<p><a href="https://x.example/embed">https://x.example/embed</a></p>\n${kept}`, told: [told] });
+    // `<iframe … />` closes nothing either: the text after it on its line is kept, in its paragraph.
+    expect(render(`First.\n\n<iframe src="https://x.example/embed" title="Map"/> on the line${after}`)).toEqual({
+      html: `<p>First.</p>\n<p><a href="https://x.example/embed">Map</a>  on the line</p>\n${kept}`,
+      told: [told],
+    });
+    // One with no http(s) src is removed, what follows it kept.
+    expect(render(`<iframe src="javascript:alert(1)">${after}`)).toEqual({ html: kept, told: ["1: <iframe> (its text is kept)"] });
+    // Closed, an iframe still goes with its content (what a browser shows for it is not the article's).
+    expect(render(`<iframe src="https://x.example/embed">fallback</iframe>${after}`).html).toBe(`<p><a href="https://x.example/embed">https://x.example/embed</a></p>\n${kept}`);
+  });
+
+  it("tells a script or style the body never closes as taking everything after it (HTML reads the rest as its text)", () => {
+    expect(render("First.\n\n<script>var x = 1;\n\nPara after.\n\nLast.")).toEqual({
+      html: "<p>First.</p>",
+      told: ["3: <script> and everything after it in the body: it is never closed (no </script>)"],
+    });
+    expect(render("<style>p { color: red }\n\nPara after.").told).toEqual(["1: <style> and everything after it in the body: it is never closed (no </style>)"]);
+    // Closed: only it and its content, told as before.
+    expect(render("<script>var x = 1;</script>\n\nPara after.")).toEqual({ html: "<p>Para after.</p>", told: ["1: <script> and its content"] });
+  });
+
   it("writes an embed's title as the link's text once escaped, a paragraph whatever the title holds", () => {
     expect(render('<iframe src="https://x.example/" title="Q&amp;A: 5 < 6 > 4, &quot;quoted&quot; & it\'s &amp;lt;b&amp;gt;"></iframe>').html).toBe(
       '<p><a href="https://x.example/">Q&amp;A: 5 &lt; 6 &gt; 4, "quoted" &amp; it\'s &amp;lt;b&amp;gt;</a></p>',
