@@ -57,7 +57,8 @@ event.request.querystring = kept;`;
  * metadata: functions/adapters/cdn-types.ts; CloudFront decided to compress from the origin's
  * type, before this runs); and CORS for the documents, XML feeds as well as JSON (a feed reader
  * or widget running in a browser reads feed.xml as a partner's script reads feed.json; they are
- * public, no credentials are involved), not for other objects the bucket may hold. S3's own
+ * public, no credentials are involved): every path ending in .xml or .json, which in the feeds
+ * bucket are the documents (anything else put there gets none). S3's own
  * CORS answer depends on the request's Origin, which is not part of the cache key, so a cached
  * copy could lack it. A CORS header the origin set is kept.
  */

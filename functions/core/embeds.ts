@@ -1,21 +1,34 @@
 /**
  * Embeds in a body's raw HTML: an iframe, video or audio with an http(s) source is published as
  * a link to it (readers drop embeds, so nothing of one reached them), its fallback content left
- * out; a video or audio whose source is a `<source>` child gets the same. markdown.ts calls these
- * from its renderer rules (embedsAsLinks), before rendering (mediaSources) and when it tells what
- * the sanitiser removes (embedLink, leadingCloses); sanitize-html then drops the bare elements.
+ * out; a video or audio whose source is a `<source>` child gets the same. markdown.ts plans them
+ * over the body rendered as written (planEmbeds), then calls embedsAsLinks from its renderer
+ * rules, and reads the same plans when it tells what the sanitiser removes (removedHtml, with
+ * embedLink and leadingCloses); sanitize-html then drops the bare elements with their content.
  */
-import type { Token } from "markdown-it";
 import { Parser } from "htmlparser2";
 import { escapeHtmlAttr, escapeHtmlText } from "./html.ts";
-import { absolutise, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
+import { absolutise } from "./body-urls.ts";
+
+/** What the whole body does with one embed (planEmbeds). */
+export interface EmbedPlan {
+  /** Its closing tag is its own (not implied by a parent's or the body's end): its content goes with it. */
+  closed: boolean;
+  /** A video or audio without a `src`: its first http(s) `<source src>`, made absolute. */
+  source?: string;
+}
 
 /** What the embeds' rendering reads of markdown.ts's render environment (a type, not an interface: markdown-it's env is a string-keyed record). */
 export type EmbedEnv = {
   /** The article's URL: an embed's link is made absolute against it. */
   baseUrl: string;
-  /** The embeds (`iframe`, `video`, `audio`) the body's raw HTML closes somewhere (mediaSources). */
-  closed?: ReadonlySet<string>;
+  /**
+   * Each embed's plan by the number of its opening tag among the body's raw HTML, in order
+   * (planEmbeds); absent while the plans are made, when embedsAsLinks numbers the tags instead.
+   */
+  embeds?: ReadonlyMap<number, EmbedPlan>;
+  /** The number embedsAsLinks gives the next embed's opening tag, in either rendering. */
+  embedAt?: number;
 };
 
 export const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audio"]);
@@ -26,8 +39,8 @@ export const EMBED_TAGS: ReadonlySet<string> = new Set(["iframe", "video", "audi
  */
 export const MEDIA_TAGS: ReadonlySet<string> = new Set(["video", "audio"]);
 export const EMBED_OPENING = /<(?:iframe|video|audio)(?=[\s/>])/i;
-const EMBED_CLOSING = /<\/(iframe|video|audio)\s*>/gi;
-export const NO_EMBEDS: ReadonlySet<string> = new Set();
+/** The attribute that numbers each embed's opening tag in the rendering planEmbeds reads (never published). */
+const EMBED_NUMBER = "data-syndicate-embed";
 /** How sanitize-html reads HTML (htmlparser2's options), and so embedsAsLinks and removedHtml. */
 export const AS_SANITIZE_HTML = { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true };
 
@@ -35,7 +48,8 @@ export const AS_SANITIZE_HTML = { decodeEntities: true, lowerCaseTags: true, low
 function embedHref(src: string | undefined, baseUrl: string): string | undefined {
   if (!src) return undefined;
   const href = absolutise(src, baseUrl);
-  return /^https?:/i.test(href) && !naughtyUrl(href, IMG_SCHEMES) ? href : undefined;
+  // After absolutise the URL is parsed and written out again: its scheme is what it says.
+  return /^https?:/i.test(href) ? href : undefined;
 }
 
 /** The link an embed is published as: to its `src` (embedHref), its `title` as the text, or the URL. */
@@ -47,65 +61,51 @@ export function embedLink(attribs: Record<string, string>, baseUrl: string): { h
 }
 
 /**
- * A video or audio written without a `src` plays the first of its `<source src>` it can (HTML's
- * resource selection): the first http(s) one is written into its opening tag as its `src`, made
- * absolute, so that it is published as a link and told as one with a `src` is (embedsAsLinks,
- * removedHtml). Read across the raw HTML in order, as it is rendered: a one-line `<video><source
- * …>…</video>` is inline HTML in a paragraph, a token for each tag.
- *
- * Returns the embeds the body closes (an `</iframe>`, `</video>`, `</audio>` somewhere in its raw
- * HTML): only those leave out their content, up to the closing tag. One never closed (or written
- * `<iframe … />`, which closes nothing) keeps the text after it: sanitize-html would otherwise
- * drop the rest of the body with it, every paragraph after the embed gone.
+ * Each embed of a body, as the sanitiser's parser (htmlparser2, as sanitize-html runs it) pairs
+ * its tags in the whole rendered body `html`: whether its closing tag is its own, so that its
+ * content goes with it (a closed iframe's, a video's fallback), or it is never closed (no closing
+ * tag left for it, `<iframe … />`, which closes nothing in HTML, or a parent's end closing it),
+ * so that the text after it stays: sanitize-html would otherwise drop the rest of the body, every
+ * paragraph after a pasted embed code missing its closing tag. And for a video or audio without a
+ * `src`, the first http(s) `<source src>` among what it holds, which a browser would play (HTML's
+ * resource selection). `html` is the body rendered with each embed's opening tag numbered
+ * (embedsAsLinks without plans): a plan is found by that number, by embedsAsLinks and by
+ * markdown.ts's removedHtml, which meet the tags token by token. An opening tag the whole body's
+ * parse does not read as one (inside a `<script>`'s text) has no plan: it goes with what holds it.
  */
-export function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<string> {
-  const closed = new Set<string>();
-  /** The media open, innermost last: where its `src` goes (after its tag name), and whether it has one. */
-  const open: { token: Token; at: number; name: string; src: boolean }[] = [];
-  const inserts: { token: Token; at: number; text: string }[] = [];
-  const close = (name: string) => {
-    const i = open.findLastIndex((m) => m.name === name);
-    if (i !== -1) open.length = i;
-  };
-  const read = (t: Token) => {
-    const html = t.content;
-    for (const m of html.matchAll(EMBED_CLOSING)) closed.add(m[1]!.toLowerCase());
-    const start = leadingCloses(html, close);
-    const parser: Parser = new Parser(
-      {
-        onopentag(name, attribs) {
-          if (MEDIA_TAGS.has(name)) open.push({ token: t, at: start + parser.startIndex + 1 + name.length, name, src: attribs.src !== undefined });
-          else if (name === "source" && open.length > 0 && !open.at(-1)!.src) {
-            const media = open.at(-1)!, href = embedHref(attribs.src, baseUrl);
-            if (!href) return;
-            media.src = true;
-            inserts.push({ token: media.token, at: media.at, text: ` src="${escapeHtmlAttr(href)}"` });
-          }
-        },
-        onclosetag(name, implied) {
-          if (!implied && MEDIA_TAGS.has(name)) close(name);
-        },
+export function planEmbeds(html: string, baseUrl: string): Map<number, EmbedPlan> {
+  const plans = new Map<number, EmbedPlan>();
+  /** The embeds open, innermost last, and whether a video or audio still looks for a source. */
+  const open: { plan: EmbedPlan; name: string; wantsSource: boolean }[] = [];
+  const parser = new Parser(
+    {
+      onopentag(name, attribs) {
+        if (EMBED_TAGS.has(name)) {
+          const plan: EmbedPlan = { closed: false };
+          plans.set(Number(attribs[EMBED_NUMBER]), plan);
+          open.push({ plan, name, wantsSource: MEDIA_TAGS.has(name) && attribs.src === undefined });
+        } else if (name === "source" && open.at(-1)?.wantsSource) {
+          const media = open.at(-1)!, href = embedHref(attribs.src, baseUrl);
+          if (href) (media.plan.source = href), (media.wantsSource = false);
+        }
       },
-      AS_SANITIZE_HTML,
-    );
-    parser.write(start ? html.slice(start) : html);
-    parser.end();
-  };
-  // The tokens the renderer writes as HTML (an image's alt text is not: it is the image's children).
-  for (const t of tokens) {
-    if (t.type === "html_block") read(t);
-    else if (t.type === "inline") for (const c of t.children ?? []) if (c.type === "html_inline") read(c);
-  }
-  // From the last: each insertion leaves the offsets before it as they were.
-  for (const { token, at, text } of inserts.reverse()) token.content = token.content.slice(0, at) + text + token.content.slice(at);
-  return closed;
+      onclosetag(name, implied) {
+        // The parser closes elements innermost first, those a closing tag of an outer one implies too.
+        if (EMBED_TAGS.has(name) && open.at(-1)?.name === name) open.pop()!.plan.closed = !implied;
+      },
+    },
+    AS_SANITIZE_HTML,
+  );
+  parser.write(html);
+  parser.end();
+  return plans;
 }
 
 /**
  * Raw HTML with each embed's opening tag (htmlparser2's reading, as sanitize-html's and
  * removedHtml's) written as a link before a bare opening tag of its own: the link is kept, and
  * sanitize-html drops the element with its content, the fallback for browsers that cannot show it
- * (`sanitize`'s nonTextTags), when the body closes it (mediaSources). Every other opening tag of an
+ * (`sanitize`'s nonTextTags), when its closing tag is its own (planEmbeds). Every other opening tag of an
  * embed is cut out, so that the text after it is kept: one made a link that the body never
  * closes, its text after a space, a video or audio with no http(s) source, and an iframe with none
  * that is never closed (one that is closed goes with its content, as before). An HTML block that
@@ -114,19 +114,34 @@ export function mediaSources(tokens: Token[], baseUrl: string): ReadonlySet<stri
  */
 export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textFollows = true): string {
   if (!EMBED_OPENING.test(html)) return html;
+  const plans = env.embeds;
   const cuts: { start: number; end: number; tag: string }[] = [];
-  // The block holds one element, an embed made a link and closed, and no text beside it.
-  let depth = 0, elements = 0, alone = block;
+  // The block holds one element, an embed made a link, and no text beside it.
+  let depth = 0, elements = 0, alone = block, neverClosed = false;
   const parser: Parser = new Parser(
     {
       onopentag(name, attribs) {
         const top = depth++ === 0;
         if (top) elements++;
-        const link = EMBED_TAGS.has(name) ? embedLink(attribs, env.baseUrl) : undefined;
-        if (!link && top) alone = false;
-        const media = MEDIA_TAGS.has(name), closed = env.closed?.has(name) === true;
-        if (!link && !media && (closed || !EMBED_TAGS.has(name))) return;
-        // The element kept (bare) to be dropped with its content; or cut out, its text kept.
+        if (!EMBED_TAGS.has(name)) {
+          if (top) alone = false;
+          return;
+        }
+        const n = (env.embedAt = (env.embedAt ?? 0) + 1) - 1;
+        // Without plans (the rendering planEmbeds reads): the tag numbered, the rest as written.
+        if (!plans) {
+          const at = parser.startIndex + 1 + name.length;
+          cuts.push({ start: at, end: at, tag: ` ${EMBED_NUMBER}="${n}"` });
+          return;
+        }
+        // No plan: inside what the whole body's parse reads as text (a script's); it goes with it.
+        const plan = plans.get(n);
+        const link = embedLink(plan?.source ? { ...attribs, src: plan.source } : attribs, env.baseUrl);
+        const closed = plan?.closed === true;
+        if (top) (alone &&= link !== undefined), (neverClosed = !closed);
+        // A closed iframe with no http(s) source goes with its content, as before.
+        if (!link && closed && !MEDIA_TAGS.has(name)) return;
+        // The element kept (bare) to be dropped with its content; or cut out, the text after it kept.
         let element = "";
         if (link && closed) element = `<${name}>`;
         else if (link && textFollows) element = " ";
@@ -136,9 +151,9 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
       ontext(text) {
         if (depth === 0 && text.trim()) alone = false;
       },
-      onclosetag(name, implied) {
-        // An embed the body never closes is closed by the parser at the end: alone all the same.
-        if (--depth === 0 && implied && (!EMBED_TAGS.has(name) || env.closed?.has(name))) alone = false;
+      onclosetag(_name, implied) {
+        // An embed never closed is closed by the parser at the block's end: alone all the same.
+        if (--depth === 0 && implied && !neverClosed) alone = false;
       },
     },
     AS_SANITIZE_HTML,
@@ -149,7 +164,7 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
   let out = "", at = 0;
   for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
   out += html.slice(at);
-  return alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
+  return plans && alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
 }
 
 /** A closing tag at the start of a piece of HTML, white space before it allowed. */

@@ -22,7 +22,7 @@ import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
 import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
-import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_TAGS, mediaSources, NO_EMBEDS, type EmbedEnv } from "./embeds.ts";
+import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_TAGS, planEmbeds, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
 import { hasWww, WWW_LINK } from "./autolinks.ts";
 
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
@@ -244,14 +244,16 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
  */
 const URL_ATTRS: Readonly<Record<string, string>> = { a: "href", img: "src", q: "cite", blockquote: "cite" };
 
-/** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml). */
+const NO_PLANS: ReadonlyMap<number, EmbedPlan> = new Map();
+/** Elements whose content HTML reads as text up to their own closing tag, whatever it holds. */
+const RAW_TEXT: ReadonlySet<string> = new Set(["script", "style", "textarea"]);
+/** Elements removed with their content, not shown as text (sanitize-html's nonTextTags; removedHtml); an iframe only when closed (embeds.ts). */
 const DROPPED_WITH_CONTENT: ReadonlySet<string> = new Set(["script", "style", "textarea", "option", "noscript", "iframe", "object", "embed", "svg", "math", "template"]);
 const CODE_CLASS = /^language-[A-Za-z0-9+#-]+$/;
 /** The alignment of a table's column, as markdown-it writes it and sanitize-html keeps it. */
 const ALIGNMENT = /^(?:left|right|center)$/;
 const TABLE_ALIGN = new RegExp(`^text-align:${ALIGNMENT.source.slice(1)}`);
 const ALLOWED_STYLES = { "text-align": [ALIGNMENT] };
-
 
 /**
  * sanitize-html's allowedAttributes: each element's own, plus dir and lang (dir's value checked by
@@ -323,7 +325,6 @@ function finish(html: string): string {
 
 /** The URL schemes an element keeps: images http(s) only, links mailto too. */
 const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
-
 
 /** How each token type markdown-it's own rules emit is rendered; any other type (raw HTML
  * above all) sends the body through sanitize-html. */
@@ -483,8 +484,6 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
   ["<![CDATA[", "]]>", "everything after a <![CDATA[ section that is never closed (no ]]>)"],
 ];
 
-
-
 /**
  * What `sanitize` will remove of the body's raw HTML (html_block and html_inline tokens), so that
  * an editor is told instead of finding an embed, a script or a link gone from the feed: elements
@@ -493,10 +492,12 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
  * tags, comments) are not reported.
  */
 function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = []): RemovedHtml[] {
-  const { baseUrl, closed = NO_EMBEDS } = env;
+  const { baseUrl, embeds: plans = NO_PLANS } = env;
   const note = (line: number, what: string) => found.push({ line, what });
   // The element a drop began with, told: if the body never closes it, all that follows is gone too.
   let dropped: { told: RemovedHtml; tag: string; name: string } | undefined;
+  // Each embed's plan, met in the order embedsAsLinks met them (embeds.ts planEmbeds).
+  let embedAt = 0;
   // Inside an element dropped with its content nothing more is reported: it is gone with it.
   // Counted across tokens (an inline `<iframe>` and its `</iframe>` are two); closes the parser
   // implies at the end of a token's text do not count.
@@ -521,24 +522,26 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
     const parser: Parser = new Parser(
       {
         onopentag(name, attribs) {
+          const plan = EMBED_TAGS.has(name) ? plans.get(embedAt++) : undefined;
           if (inDropped > 0) {
-            if (counts(name)) inDropped++;
+            // An embed counts only when it is closed: one never closed has no closing tag to count back.
+            if (EMBED_TAGS.has(name) ? plan?.closed : drops(name)) inDropped++;
             return;
           }
           // The tag's own line: its block's first line plus the lines before it in the block.
           const line = lineAt(start + parser.startIndex);
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
-          const link = EMBED_TAGS.has(name) ? embedLink(attribs, baseUrl) : undefined;
+          const link = EMBED_TAGS.has(name) ? embedLink(plan?.source ? { ...attribs, src: plan.source } : attribs, baseUrl) : undefined;
           if (link) {
-            // Its content goes with it when the body closes it (embeds.ts embedsAsLinks).
-            const withContent = closed.has(name);
+            // Its content goes with it when its closing tag is its own (embeds.ts embedsAsLinks).
+            const withContent = plan?.closed === true;
             if (withContent) inDropped++;
             found.push({ line, what: `${tag} as a link`, message: `${tag} is published as a link to ${link.href}: an embed is not kept in the feed (readers drop it), its link is${withContent ? `; whatever is written between ${tag} and </${name}> is not published` : ""}` });
             return;
           }
           if (!ALLOWED_TAG_SET.has(name)) {
             // An iframe with no http(s) src goes with its content only when the body closes it.
-            const gone = drops(name) && (!EMBED_TAGS.has(name) || closed.has(name));
+            const gone = drops(name) && (!EMBED_TAGS.has(name) || plan?.closed === true);
             note(line, gone ? `${tag} and its content` : VOID.has(name) ? tag : `${tag} (its text is kept)`);
             if (gone && inDropped++ === 0) dropped = { told: found.at(-1)!, tag, name };
             return;
@@ -581,9 +584,10 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
   walkLines(tokens, (t, line) => {
     if (t.type === "html_block" || t.type === "html_inline") scan(t.content, line);
   });
-  // Still inside a dropped element at the end: it was never closed, and sanitize-html dropped
-  // every paragraph after it with it. Said, so that an editor does not find half an article.
-  if (inDropped > 0 && dropped) dropped.told.what = `${dropped.tag} and everything after it in the body: it is never closed (no </${dropped.name}>)`;
+  // Still inside a script, style or textarea at the end: it was never closed, and since HTML
+  // reads all after it as its text (closing tags of lists and quotes included), sanitize-html
+  // dropped every paragraph after it. Said, so that an editor does not find half an article.
+  if (inDropped > 0 && dropped && RAW_TEXT.has(dropped.name)) dropped.told.what = `${dropped.tag} and everything after it in the body: it is never closed (no </${dropped.name}>)`;
   return found;
 }
 
@@ -731,8 +735,13 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
   }
-  // Only a body with a raw iframe, video or audio has embeds to close or media sources to read.
-  if (EMBED_OPENING.test(markdown)) env.closed = mediaSources(tokens, baseUrl);
+  // Only a body with a raw iframe, video or audio has embeds to plan: over the body rendered as
+  // written (no plans yet: embedsAsLinks leaves it as it is), so that each embed's tags are paired
+  // as the sanitiser's parser will pair them.
+  if (EMBED_OPENING.test(markdown)) {
+    env.embeds = planEmbeds(parser.renderer.render(tokens, parser.options, env), baseUrl);
+    env.embedAt = 0;
+  }
   const html = sanitize(parser.renderer.render(tokens, parser.options, env), baseUrl);
   const depth = htmlDepth(html);
   if (depth > LIMITS.htmlElementDepth) return tooDeep(depth);

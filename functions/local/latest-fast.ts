@@ -117,6 +117,7 @@ export function createServerWith(fast: FastPath): typeof createServer {
 
 /** node:http's own answers to what it cannot parse, as `[status, reason, code, message]`. */
 function clientErrorAnswer(code: string | undefined): [number, string, string, string] {
+  if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return [413, "Payload Too Large", "payload_too_large", "the request's chunk extensions are too large"];
   if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "headers_too_large", `the request's headers are larger than this server takes (${maxHeaderSize} bytes)`];
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "Request Timeout", "request_timeout", "the request was not received in time"];
   return [400, "Bad Request", "bad_request", "the request is not valid HTTP/1.1"];
@@ -125,18 +126,18 @@ function clientErrorAnswer(code: string | undefined): [number, string, string, s
 /**
  * A request node:http cannot parse (headers past its size limit, a malformed request line, a
  * request sent too slowly) never reaches the app; node answers it with a bare `400`/`431` and no
- * body. Answered here as the app answers errors instead: the JSON error body, `no-store`, and the
- * CORS header, so that a partner's browser sees the status and the reason rather than an opaque
+ * body. Answered here as the app answers errors instead: the JSON error body, `no-store`, nosniff
+ * and the CORS headers, so that a partner's browser sees the status and the reason rather than an opaque
  * network error. (On AWS, API Gateway answers these itself.)
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  // Nothing to answer on a connection the client reset, or once a response has begun.
-  if (err.code === "ECONNRESET" || !socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+  // Nothing to answer on a connection the client reset, or once a response's head was sent (as node decides).
+  if (err.code === "ECONNRESET" || !socket.writable || (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage?._headerSent) {
     socket.destroy();
     return;
   }
   const [status, reason, code, message] = clientErrorAnswer(err.code);
   const body = errorBody(code, message);
-  const headers = { "access-control-allow-origin": READ_HEADERS["access-control-allow-origin"], "cache-control": "no-store", connection: "close", "content-length": String(Buffer.byteLength(body)), "content-type": JSON_UTF8 };
+  const headers = { ...READ_HEADERS, "cache-control": "no-store", connection: "close", "content-length": String(Buffer.byteLength(body)), "content-type": JSON_UTF8 };
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
 }

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { ALLOWED_TAGS, footnoteDocId, renderMarkdown, sanitize, htmlDepth } from "../../functions/core/markdown.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
@@ -414,14 +415,46 @@ describe("embeds", () => {
     expect(render(`<iframe src="https://x.example/embed">fallback</iframe>${after}`).html).toBe(`<p><a href="https://x.example/embed">https://x.example/embed</a></p>\n${kept}`);
   });
 
+  it("reads HTML with the very htmlparser2 sanitize-html runs (one copy installed: package.json pins its version)", () => {
+    const ours = createRequire(import.meta.url);
+    expect(createRequire(ours.resolve("sanitize-html")).resolve("htmlparser2")).toBe(ours.resolve("htmlparser2"));
+  });
+
+  it("pairs each embed's own tags, as the sanitiser's parser does, not by tag name (a review's cases)", () => {
+    const link = (u: string) => `<a href="${u}">${u}</a>`;
+    // One closed, a later one of the same tag never closed: the text after the second is kept.
+    for (const tag of ["iframe", "video"]) {
+      expect(render(`<${tag} src="https://a.example/1">fallback</${tag}>\n\nMiddle.\n\n<${tag} src="https://a.example/2">\n\nPara.\n\nLast.`).html, tag).toBe(
+        `<p>${link("https://a.example/1")}</p>\n<p>Middle.</p>\n<p>${link("https://a.example/2")}</p>\n<p>Para.</p>\n<p>Last.</p>`,
+      );
+    }
+    // `<iframe … />` closes nothing; a later closed iframe is one of its own, its link published.
+    expect(render('<iframe src="https://a.example/x" />\n\nText.\n\n<iframe src="https://a.example/y"></iframe>\n\nAfter.')).toEqual({
+      html: `<p>${link("https://a.example/x")}</p>\n<p>Text.</p>\n<p>${link("https://a.example/y")}</p>\n<p>After.</p>`,
+      told: [
+        "1: <iframe> is published as a link to https://a.example/x: an embed is not kept in the feed (readers drop it), its link is",
+        "5: <iframe> is published as a link to https://a.example/y: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published",
+      ],
+    });
+    // A `</iframe>` in a comment closes nothing.
+    expect(render('<iframe src="https://a.example/1">\n\n<!-- </iframe> -->\n\nPara.').html).toContain("<p>Para.</p>");
+    // Nested media: the inner one's source is not the outer one's.
+    expect(render('<video>\n<video><source src="https://a.example/1.mp4"></video><source src="https://a.example/2.mp4">Fallback</video>\n\nAfter.').html).toBe(
+      `<p>${link("https://a.example/2.mp4")}</p>\n<p>After.</p>`,
+    );
+    // An embed in a list item, never closed: the list's next item and what follows are kept.
+    expect(render('- <iframe src="https://a.example/l">\n- next\n\nAfter.').html).toBe(`<ul>\n<li>\n<p>${link("https://a.example/l")}</p>\n</li>\n<li>next</li>\n</ul>\n<p>After.</p>`);
+  });
+
   it("tells a script or style the body never closes as taking everything after it (HTML reads the rest as its text)", () => {
     expect(render("First.\n\n<script>var x = 1;\n\nPara after.\n\nLast.")).toEqual({
       html: "<p>First.</p>",
       told: ["3: <script> and everything after it in the body: it is never closed (no </script>)"],
     });
     expect(render("<style>p { color: red }\n\nPara after.").told).toEqual(["1: <style> and everything after it in the body: it is never closed (no </style>)"]);
-    // Closed: only it and its content, told as before.
+    // Closed: only it and its content, told as before. An <object> a list item's end closes takes no more.
     expect(render("<script>var x = 1;</script>\n\nPara after.")).toEqual({ html: "<p>Para after.</p>", told: ["1: <script> and its content"] });
+    expect(render('- a <object data="x">\n- two\n\nAfter.')).toEqual({ html: "<ul>\n<li>a </li>\n<li>two</li>\n</ul>\n<p>After.</p>", told: ["1: <object> and its content"] });
   });
 
   it("writes an embed's title as the link's text once escaped, a paragraph whatever the title holds", () => {
