@@ -442,6 +442,8 @@ describe("embeds", () => {
     expect(render('<video>\n<video><source src="https://a.example/1.mp4"></video><source src="https://a.example/2.mp4">Fallback</video>\n\nAfter.').html).toBe(
       `<p>${link("https://a.example/2.mp4")}</p>\n<p>After.</p>`,
     );
+    // The numbers the planning gave the tags are not published.
+    expect(render('<iframe src="https://a.example/1">\n\nA <video src="/v.mp4"> b').html).not.toContain("data-syndicate");
     // An embed in a list item, never closed: the list's next item and what follows are kept.
     expect(render('- <iframe src="https://a.example/l">\n- next\n\nAfter.').html).toBe(`<ul>\n<li>\n<p>${link("https://a.example/l")}</p>\n</li>\n<li>next</li>\n</ul>\n<p>After.</p>`);
   });
