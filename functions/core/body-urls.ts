@@ -35,3 +35,13 @@ export function naughtyUrl(url: string, schemes: readonly string[]): boolean {
   if (!scheme) return /^[/\\]{2}/.test(href);
   return !schemes.includes(scheme[1]!.toLowerCase());
 }
+
+/** The URL schemes an element keeps: images http(s) only, links mailto too. */
+export const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
+
+/** A refused URL's scheme as sanitize-html reads it (white space and control characters ignored). */
+export function schemeOf(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  const scheme = /^([a-zA-Z][a-zA-Z0-9.+-]{0,30}):/.exec(url.replace(/[\x00-\x20]+/g, ""));
+  return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";
+}

@@ -21,7 +21,7 @@ import { Parser } from "htmlparser2";
 import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
-import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl } from "./body-urls.ts";
+import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl, schemeOf, schemesFor } from "./body-urls.ts";
 import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_TAGS, planEmbeds, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
 import { hasWww, WWW_LINK } from "./autolinks.ts";
 
@@ -323,9 +323,6 @@ function finish(html: string): string {
 
 // ---- The direct path: bodies without raw HTML ----
 
-/** The URL schemes an element keeps: images http(s) only, links mailto too. */
-const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
-
 /** How each token type markdown-it's own rules emit is rendered; any other type (raw HTML
  * above all) sends the body through sanitize-html. */
 type Kind = "tag" | "void" | "pre" | "code" | "text";
@@ -470,13 +467,6 @@ const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input"
 
 /** An element or attribute name as a message shows it: on one line, nothing odd in it. */
 const shown = (name: string) => (/^[a-z][\w:.-]{0,40}$/i.test(name) ? name : "(malformed)");
-
-/** A refused URL's scheme as sanitize-html reads it (white space and control characters ignored). */
-function schemeOf(url: string): string {
-  // eslint-disable-next-line no-control-regex
-  const scheme = /^([a-zA-Z][a-zA-Z0-9.+-]{0,30}):/.exec(url.replace(/[\x00-\x20]+/g, ""));
-  return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";
-}
 
 /** Openings that hide the rest of a body when never closed. */
 const UNCLOSED: readonly (readonly [string, string, string])[] = [
