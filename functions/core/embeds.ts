@@ -4,7 +4,7 @@
  * out; a video or audio whose source is a `<source>` child gets the same. markdown.ts plans them
  * over the body rendered as written (planEmbeds), then calls embedsAsLinks from its renderer
  * rules, and reads the same plans when it tells what the sanitiser removes (removedHtml, with
- * embedLink and leadingCloses); sanitize-html then drops the bare elements with their content.
+ * plannedLink); sanitize-html then drops the bare elements with their content.
  */
 import { Parser } from "htmlparser2";
 import { escapeHtmlAttr, escapeHtmlText } from "./html.ts";
@@ -53,11 +53,16 @@ function embedHref(src: string | undefined, baseUrl: string): string | undefined
 }
 
 /** The link an embed is published as: to its `src` (embedHref), its `title` as the text, or the URL. */
-export function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
+function embedLink(attribs: Record<string, string>, baseUrl: string): { href: string; text: string } | undefined {
   const href = embedHref(attribs.src, baseUrl);
   if (!href) return undefined;
   const title = attribs.title?.replace(/\s+/g, " ").trim();
   return { href, text: title || href };
+}
+
+/** The link an embed is published as, given its plan: a video's or audio's `<source>` stands for a missing `src`. */
+export function plannedLink(attribs: Record<string, string>, plan: EmbedPlan | undefined, baseUrl: string): { href: string; text: string } | undefined {
+  return embedLink(plan?.source ? { ...attribs, src: plan.source } : attribs, baseUrl);
 }
 
 /**
@@ -136,7 +141,7 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
         }
         // No plan: inside what the whole body's parse reads as text (a script's); it goes with it.
         const plan = plans.get(n);
-        const link = embedLink(plan?.source ? { ...attribs, src: plan.source } : attribs, env.baseUrl);
+        const link = plannedLink(attribs, plan, env.baseUrl);
         const closed = plan?.closed === true;
         if (top) (alone &&= link !== undefined), (neverClosed = !closed);
         // A closed iframe with no http(s) source goes with its content, as before.
@@ -165,18 +170,4 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
   for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
   out += html.slice(at);
   return plans && alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
-}
-
-/** A closing tag at the start of a piece of HTML, white space before it allowed. */
-const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
-
-/**
- * Calls `each` with the name of every closing tag a token starts with (`</video>` after an inline
- * `<video>` is a token of its own), which htmlparser2 ignores, having seen no opening tag; returns
- * where the rest of the token begins.
- */
-export function leadingCloses(html: string, each: (name: string) => void): number {
-  let start = 0;
-  for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) each(m[1]!.toLowerCase());
-  return start;
 }

@@ -22,7 +22,7 @@ import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
 import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl, schemeOf, schemesFor } from "./body-urls.ts";
-import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedLink, embedsAsLinks, leadingCloses, MEDIA_TAGS, planEmbeds, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
+import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedsAsLinks, MEDIA_TAGS, planEmbeds, plannedLink, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
 import { hasWww, WWW_LINK } from "./autolinks.ts";
 
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
@@ -474,6 +474,20 @@ const UNCLOSED: readonly (readonly [string, string, string])[] = [
   ["<![CDATA[", "]]>", "everything after a <![CDATA[ section that is never closed (no ]]>)"],
 ];
 
+/** A closing tag at the start of a piece of HTML, white space before it allowed. */
+const LEADING_CLOSE = /^\s*<\/([a-zA-Z][\w:-]*)\s*>/;
+
+/**
+ * Calls `each` with the name of every closing tag a token starts with (`</video>` after an inline
+ * `<video>` is a token of its own), which htmlparser2 ignores, having seen no opening tag; returns
+ * where the rest of the token begins.
+ */
+function leadingCloses(html: string, each: (name: string) => void): number {
+  let start = 0;
+  for (let m; (m = LEADING_CLOSE.exec(html.slice(start))); start += m[0].length) each(m[1]!.toLowerCase());
+  return start;
+}
+
 /**
  * What `sanitize` will remove of the body's raw HTML (html_block and html_inline tokens), so that
  * an editor is told instead of finding an embed, a script or a link gone from the feed: elements
@@ -521,7 +535,7 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
           // The tag's own line: its block's first line plus the lines before it in the block.
           const line = lineAt(start + parser.startIndex);
           const tag = shown(name) === name ? `<${name}>` : "a malformed tag";
-          const link = EMBED_TAGS.has(name) ? embedLink(plan?.source ? { ...attribs, src: plan.source } : attribs, baseUrl) : undefined;
+          const link = EMBED_TAGS.has(name) ? plannedLink(attribs, plan, baseUrl) : undefined;
           if (link) {
             // Its content goes with it when its closing tag is its own (embeds.ts embedsAsLinks).
             const withContent = plan?.closed === true;
@@ -726,8 +740,8 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };
   }
   // Only a body with a raw iframe, video or audio has embeds to plan: over the body rendered as
-  // written (no plans yet: embedsAsLinks leaves it as it is), so that each embed's tags are paired
-  // as the sanitiser's parser will pair them.
+  // written, each embed's opening tag numbered (embedsAsLinks without plans), so that its tags are
+  // paired as the sanitiser's parser will pair them.
   if (EMBED_OPENING.test(markdown)) {
     env.embeds = planEmbeds(parser.renderer.render(tokens, parser.options, env), baseUrl);
     env.embedAt = 0;

@@ -20,8 +20,12 @@ export const ERROR_CODES = {
   401: "unauthorized",
   404: "not_found",
   405: "method_not_allowed",
+  /** The local server only, for what node:http answers before the app (local/latest-fast.ts). */
+  408: "request_timeout",
   412: "precondition_failed",
   413: "payload_too_large",
+  /** As 408. */
+  431: "headers_too_large",
   500: "internal",
   503: "unavailable",
 } as const;

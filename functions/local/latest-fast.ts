@@ -15,7 +15,7 @@
  */
 import { createServer, maxHeaderSize, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { errorBody, ifNoneMatchMatches, JSON_UTF8, notModifiedHeaders } from "../handlers/http.ts";
+import { ERROR_CODES, errorBody, ifNoneMatchMatches, JSON_UTF8, notModifiedHeaders } from "../handlers/http.ts";
 import { LATEST_MAX } from "../handlers/contract.ts";
 import { latestAnswer, latestHeaders, latestKey, validLimit, validTag, type LatestAnswer, type LatestReader } from "../handlers/latest.ts";
 import { READ_HEADERS } from "../handlers/routes.ts";
@@ -117,10 +117,10 @@ export function createServerWith(fast: FastPath): typeof createServer {
 
 /** node:http's own answers to what it cannot parse, as `[status, reason, code, message]`. */
 function clientErrorAnswer(code: string | undefined): [number, string, string, string] {
-  if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return [413, "Payload Too Large", "payload_too_large", "the request's chunk extensions are too large"];
-  if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", "headers_too_large", `the request's headers are larger than this server takes (${maxHeaderSize} bytes)`];
-  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "Request Timeout", "request_timeout", "the request was not received in time"];
-  return [400, "Bad Request", "bad_request", "the request is not valid HTTP/1.1"];
+  if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return [413, "Payload Too Large", ERROR_CODES[413], "the request's chunk extensions are too large"];
+  if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", ERROR_CODES[431], `the request's headers are larger than this server takes (${maxHeaderSize} bytes)`];
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "Request Timeout", ERROR_CODES[408], "the request was not received in time"];
+  return [400, "Bad Request", ERROR_CODES[400], "the request is not valid HTTP/1.1"];
 }
 
 /**
