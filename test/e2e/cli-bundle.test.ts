@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BUNDLE_DIR, BUNDLE_STAMP, CURRENT, freshBundle, sourceState } from "../../bin/fresh.js";
 import { snapshot, tempDir } from "../support/content-tree.ts";
 
@@ -45,6 +45,15 @@ describe("bundled CLI", () => {
     expect([b.stdout, b.stderr]).toEqual([s.stdout, s.stderr]);
     expect(b.stdout).toMatch(/site\.yaml:1: description: /);
     expect(b.stdout).toMatch(/articles\/a\.md:2: title: a value that starts with "\[" is a list/);
+  });
+
+  it("holds one copy of htmlparser2 and the DOM packages under it, not an ES module and a CommonJS copy of each", async () => {
+    const dir = fileURLToPath(new URL(".", freshBundle()!));
+    const chunks = await Promise.all((await readdir(dir)).filter((f) => f.endsWith(".mjs")).map((f) => readFile(join(dir, f), "utf8")));
+    // esbuild names each module it bundles in a comment: the folders they came from.
+    const folders = new Set(chunks.flatMap((c) => [...c.matchAll(/^\/\/ (node_modules\/\S*(?:htmlparser2|domhandler|domutils|dom-serializer)\S*)\/[^/\s]+$/gm)].map((m) => m[1]!)));
+    expect([...folders].filter((f) => f.startsWith("node_modules/htmlparser2/dist/"))).toEqual(["node_modules/htmlparser2/dist/esm"]);
+    expect([...folders].filter((f) => /\/(?:commonjs|cjs)\b|^node_modules\/(?:domhandler|domutils|dom-serializer)\/lib$/.test(f))).toEqual([]);
   });
 
   it("loads the AWS SDK only for a bucket: a build into a directory never does (~90 ms of every start)", async () => {
