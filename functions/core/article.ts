@@ -4,7 +4,7 @@
  */
 import {
   articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, authorNamePath, documentIssues, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
-  unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Site,
+  unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Labels, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
@@ -368,14 +368,16 @@ export function frontMatterKeyLine(bytes: Uint8Array, key: string): number | und
 /**
  * Markdown → the item's HTML, once per article (the result is kept on it). Separate from parsing
  * so that validation reads front matter only and a build converts just the bodies it publishes.
+ * `labels`: the site's (labels.ts siteLabels), for the words around the body; the build cache
+ * that keeps this HTML is keyed on site.yaml's bytes, so new labels are never met by old HTML.
  */
-export function renderBody(article: Article): ContentIssue[] {
+export function renderBody(article: Article, labels: Labels): ContentIssue[] {
   if (article.contentHtml !== undefined) return [];
   // Footnote ids are prefixed with a hash of the item's id: unique on a reader's page of items.
   const body = renderMarkdown(article.markdown, article.url, { itemId: article.id });
   if (!body.ok) return [bodyIssue(article.file, article.bodyLine, body)];
   // The whole content, caption and source line included, the same in every format.
-  article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source }));
+  article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source, labels }));
   const told = removedWarnings(article.file, article.bodyLine, body.removed);
   // Nothing for a reader to read but the title: most likely a body lost (a front matter never
   // closed, a file cut short), said; a link post with a summary is fine.

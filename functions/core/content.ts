@@ -96,6 +96,7 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
     if (told) warn(path.join("."), told, parsed.yaml.lineOf(path));
   };
   for (const key of ["title", "description", "copyright"] as const) entities(site[key], [key]);
+  for (const [key, label] of Object.entries(site.labels ?? {})) entities(label, ["labels", key]);
   site.authors?.forEach((a, i) => entities(a.name, authorNamePath(settings.authors, i)));
   const zone = timeZoneSurprise(site.timezone);
   if (zone) warn("timezone", zone, parsed.yaml.lineOf(["timezone"]));

@@ -23,6 +23,7 @@ import type { ContentIssue } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 import type { FeedModel } from "./model.ts";
 import { groupByTag, oldestFirst } from "./model.ts";
+import { fillLabel, siteLabels } from "./labels.ts";
 
 export type FeedKind = "main" | "tag" | "archive";
 
@@ -72,6 +73,7 @@ export interface ArchivePages {
 export function planDocuments(model: FeedModel, published?: ArchivePages): FeedDocumentSpec[] {
   const { site, items } = model;
   const per = site.items_per_feed;
+  const labels = siteLabels(site);
   const current = items.slice(0, per);
   const older = items.slice(per).reverse(); // oldest first
   const pageItems: { items: Article[]; full: boolean }[] = [];
@@ -112,7 +114,7 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
     specs.push({
       kind: "archive",
       prefix: prefixOf(p),
-      title: `${site.title} (archive ${p})`,
+      title: fillLabel(labels.archive, { title: site.title, page: p }),
       items: [...page].reverse(), // newest first within a page
       page: p,
       complete: full,
@@ -120,7 +122,7 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
     });
   }
   for (const { tag, items: tagged } of groupByTag(items)) {
-    specs.push({ kind: "tag", prefix: `tags/${tag.slug}/`, title: `${site.title}: ${tag.name}`, items: tagged.slice(0, per), tag });
+    specs.push({ kind: "tag", prefix: `tags/${tag.slug}/`, title: fillLabel(labels.tag, { title: site.title, tag: tag.name }), items: tagged.slice(0, per), tag });
   }
   return specs;
 }

@@ -1,9 +1,12 @@
 /**
  * The HTML an item carries around its body: the image with caption and credit (wire photos must
- * travel with their credit), the related links ("Read more") and the source line. Readers show
- * content, not our extension fields, so nothing of the article is lost in any of them.
+ * travel with their credit), the related links ("Read more") and the source line, in the words of
+ * the site's labels (labels.ts). Readers show content, not our extension fields, so nothing of the
+ * article is lost in any of them.
  */
 import { stripXmlIllegal } from "./text.ts";
+import { fillLabel } from "./labels.ts";
+import type { Labels } from "./schema.ts";
 
 /** Text as HTML text content: only `&`, `<` and `>` escaped (as sanitize-html re-escapes text;
  * quotes need no escaping outside attributes). */
@@ -25,9 +28,10 @@ export interface ArticleHtmlParts {
   image?: { url: string; alt: string; caption?: string; credit?: string };
   related: { title: string; url: string }[];
   source?: string;
+  labels: Pick<Labels, "read_more" | "source">;
 }
 
-export function articleHtml({ body, image, related, source }: ArticleHtmlParts): string {
+export function articleHtml({ body, image, related, source, labels }: ArticleHtmlParts): string {
   const parts: string[] = [];
   if (image) {
     const caption = [image.caption && escapeHtmlText(image.caption), image.credit && `<small>${escapeHtmlText(image.credit)}</small>`]
@@ -42,12 +46,13 @@ export function articleHtml({ body, image, related, source }: ArticleHtmlParts):
   if (body) parts.push(body);
   if (related.length) {
     parts.push(
-      `<aside><p><strong>Read more</strong></p><ul>` +
+      `<aside><p><strong>${escapeHtmlText(labels.read_more)}</strong></p><ul>` +
         related.map((r) => `<li><a href="${escapeHtmlAttr(r.url)}">${escapeHtmlText(r.title)}</a></li>`).join("") +
         `</ul></aside>`,
     );
   }
-  if (source) parts.push(`<p><em>Source: ${escapeHtmlText(source)}</em></p>`);
+  // Labels are plain text like the source: the line is escaped whole once it is filled in.
+  if (source) parts.push(`<p><em>${escapeHtmlText(fillLabel(labels.source, { source }))}</em></p>`);
   return parts.join("\n");
 }
 

@@ -68,13 +68,14 @@ function latestItem(a: Article, site: Site): LatestItem {
   };
 }
 
-export function latestDocument(site: Site, items: Article[], prefix: string, tag?: string): LatestDocument {
+/** `title`: the feed documents' at `prefix` (documents.ts planDocuments), a tag's in the site's label. */
+export function latestDocument(site: Site, items: Article[], prefix: string, title: string, tag?: string): LatestDocument {
   const top = items.slice(0, LATEST_MAX).map((a) => latestItem(a, site));
   let updated: number | undefined;
   for (const a of items.slice(0, LATEST_MAX)) if (updated === undefined || a.modified > updated) updated = a.modified;
   return {
     version: LATEST_VERSION,
-    title: tag ? `${site.title}: ${items[0]?.tags.find((t) => t.slug === tag)?.name ?? tag}` : site.title,
+    title,
     home_page_url: site.site_url,
     feed_url: joinUrl(site.feed_url, `${prefix}feed.json`),
     tag,

@@ -24,6 +24,8 @@ export const LIMITS = {
   urlChars: 2_048,
   slugChars: 120,
   idChars: 1_024,
+  /** One of site.yaml's `labels` (labels.ts), as written, placeholders included. */
+  labelChars: 200,
   /** Nesting of lists and blockquotes in a body. */
   bodyNestingDepth: 32,
   /** Nesting of HTML elements in a body's rendered, sanitised HTML. */

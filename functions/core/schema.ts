@@ -7,23 +7,28 @@ import * as z from "zod";
 import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
 import { andList, cleanLine, stripXmlIllegal } from "./text.ts";
+import { labelProblem, type LabelKey } from "./labels.ts";
 
 /**
- * Text normalised by `clean`, then not empty and at most `max` characters. One transform that
- * checks its result, rather than a transform piped into a second string schema: a third less
- * work per field, and text fields are most of what every article's front matter holds.
+ * Text normalised by `clean`, then not empty, at most `max` characters and whatever `check` says
+ * (its problem, or undefined). One transform that checks its result, rather than a transform
+ * piped into a second string schema: a third less work per field, and text fields are most of
+ * what every article's front matter holds.
  */
-const text = (max: number, what: string, clean: (s: string) => string) =>
+const text = (max: number, what: string, clean: (s: string) => string, check?: (v: string) => string | undefined) =>
   z.string({ error: `expected ${what} as text` }).transform((s, ctx) => {
     const v = clean(s);
-    if (v.length === 0) ctx.addIssue({ code: "custom", message: "must not be empty" });
-    else if (v.length > max) ctx.addIssue({ code: "custom", message: `must be at most ${max} characters` });
+    const problem = v.length === 0 ? "must not be empty" : v.length > max ? `must be at most ${max} characters` : check?.(v);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
     return v;
   });
 
 const line = (max: number, what: string) => text(max, what, cleanLine);
 
 const multiline = (max: number, what: string) => text(max, what, (s) => stripXmlIllegal(s.normalize("NFC")).trim());
+
+/** A label of site.yaml `labels` (labels.ts): one line, its placeholders checked. */
+const label = (key: LabelKey, what: string) => text(LIMITS.labelChars, what, cleanLine, (v) => labelProblem(key, v)).optional();
 
 /** The URL when `value` is an absolute http(s) URL with a host, else undefined. */
 function parseHttpUrl(value: string): URL | undefined {
@@ -118,6 +123,17 @@ function notInIri(id: string, ctx: z.core.$RefinementCtx<string>): void {
 
 export const SLUG_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
+/** Extension: the words the build writes into published documents, in the site's language (labels.ts). */
+const labelsSchema = z.object(
+  {
+    read_more: label("read_more", "the heading of the related links"),
+    source: label("source", "the source line"),
+    archive: label("archive", "the archive pages' title"),
+    tag: label("tag", "the tag feeds' title"),
+  },
+  { error: "expected a mapping of labels, like read_more: …, each on its own line indented below labels:" },
+);
+
 export const siteSchema = z.object({
   title: line(LIMITS.titleChars, "the feed title"),
   description: multiline(LIMITS.summaryChars, "the feed description"),
@@ -141,6 +157,7 @@ export const siteSchema = z.object({
     .string({ error: "expected an IANA time zone like Europe/Istanbul or UTC" })
     .refine(isTimeZone, { message: "must be an IANA time zone like Europe/Istanbul or UTC" })
     .default("UTC"),
+  labels: labelsSchema.optional(),
 });
 
 const imageSchema = z.object(
@@ -194,6 +211,8 @@ export type Site = z.infer<typeof siteSchema>;
 export type FrontMatter = z.infer<typeof articleSchema>;
 export type Author = z.infer<typeof authorSchema>;
 export type Image = z.infer<typeof imageSchema>;
+/** Every label, as the build uses them (labels.ts siteLabels fills in the defaults). */
+export type Labels = Required<z.infer<typeof labelsSchema>>;
 
 export const SITE_KEYS = new Set(Object.keys(siteSchema.shape));
 export const ARTICLE_KEYS = new Set(Object.keys(articleSchema.shape));
@@ -378,7 +397,7 @@ function writtenAs(line: string | undefined, input: number | boolean): string | 
 export type NestedKeys = Readonly<Record<string, ReadonlySet<string>>>;
 const AUTHOR_KEYS: ReadonlySet<string> = new Set(Object.keys(authorObject.shape));
 export const ARTICLE_NESTED: NestedKeys = { authors: AUTHOR_KEYS, image: new Set(Object.keys(imageSchema.shape)), related: new Set(Object.keys(relatedSchema.shape)) };
-export const SITE_NESTED: NestedKeys = { authors: AUTHOR_KEYS };
+export const SITE_NESTED: NestedKeys = { authors: AUTHOR_KEYS, labels: new Set(Object.keys(labelsSchema.shape)) };
 
 /**
  * The keys of nested objects that the schema does not know (zod drops them without a word), as

@@ -12,6 +12,7 @@ import { renderOutputs, reusable, specKeys, wasRendered, type Output, type Publi
 import { buildManifest, MANIFEST_KEY } from "../core/manifest.ts";
 import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core/article.ts";
 import { rfc3339 } from "../core/dates.ts";
+import { siteLabels } from "../core/labels.ts";
 import { alreadyPublished, OWNED_KEY, publish, readPublished, type PublishedState } from "./publish.ts";
 import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { ARCHIVE_PAGES_KEY, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
@@ -30,7 +31,8 @@ export async function validate(source: ContentSource): Promise<ValidateResult> {
   if (unreadable) return { ok: false, files: 0, articles: 0, issues: readIssues };
   const loaded = loadContent(files);
   const issues = [...readIssues, ...loadIssuesBeside(readIssues, loaded.issues)];
-  for (const a of loaded.articles) issues.push(...renderBody(a));
+  const labels = siteLabels(loaded.site ?? PLACEHOLDER_SITE);
+  for (const a of loaded.articles) issues.push(...renderBody(a, labels));
   const parsed = new Set(loaded.articles.map((a) => a.file));
   for (const f of files) {
     if (!isArticlePath(f.path) || parsed.has(f.path)) continue;

@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GENERATOR } from "../core/render/context.ts";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
-import { isArticlePath, loadContent, loadIssuesBeside, parseSite, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
+import { isArticlePath, loadContent, loadIssuesBeside, parseSite, PLACEHOLDER_SITE, SITE_FILE, type ContentFile, type LoadedContent } from "../core/content.ts";
 import { formatIssue, type ContentIssue } from "../core/errors.ts";
 import {
   entriesOf, CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheContext, decodeCache, cacheChunks, decodeDelta, encodeCache, entryResult, joinCache, md5, contentHash, sameEntry, toEntry,
@@ -23,6 +23,7 @@ import { buildModel } from "../core/model.ts";
 import { holdsAsRecorded, type PublishedState } from "./publish.ts";
 import { renderOutputs, type PublishedOutput, type Reuse } from "../core/render/index.ts";
 import type { Site } from "../core/schema.ts";
+import { siteLabels } from "../core/labels.ts";
 
 /** A delta holds at most this many changes, or this share of all entries, before the base is rewritten. */
 const DELTA_MIN = 64;
@@ -70,18 +71,19 @@ export interface LoadedInput {
 // own files cannot be read (codeKey).
 const PROBE_SITE = `title: Probe\ndescription: Probe\nsite_url: https://probe.invalid/\nfeed_url: https://probe.invalid/f/\nlanguage: tr\ntimezone: Europe/Istanbul\n`;
 const PROBE = `---\ntitle: "Probe & <b>"\ndate: 2020-06-19T18:00:00\nupdated: 2020-06-20\ntags: [Türkiye, ığdır]\nimage: {url: "https://probe.invalid/a.jpg", alt: Alt, caption: Cap, credit: Cr}\nrelated: [{title: R, url: "https://probe.invalid/r"}]\nsource: S\nauthors: [{name: Ayşe, email: a@probe.invalid}]\n---\n# H\n\n> q *e* **s** [l](/rel "t") ![i](i.png)\n\n1. a\n   - b\n\n<script>x</script><a href="javascript:y" onclick="z">k</a><iframe></iframe><table><tr><td>c</td></tr></table>\n\n\`\`\`js\ncode\n\`\`\`\n`;
-const PROBE_FULL_SITE = `${PROBE_SITE}items_per_feed: 1\ncopyright: "© Probe"\nicon: https://probe.invalid/icon.png\nfavicon: https://probe.invalid/favicon.ico\nwebsub_hub: https://probe.invalid/hub\nauthors: [{name: Desk, url: "https://probe.invalid/desk"}]\n`;
-const PROBE_MORE = [`---\ntitle: Second\ndate: 2020-06-18T10:00:00Z\nsummary: S\nlanguage: en\n---\nBody *two*.\n`];
+const PROBE_FULL_SITE = `${PROBE_SITE}items_per_feed: 1\ncopyright: "© Probe"\nicon: https://probe.invalid/icon.png\nfavicon: https://probe.invalid/favicon.ico\nwebsub_hub: https://probe.invalid/hub\nauthors: [{name: Desk, url: "https://probe.invalid/desk"}]\nlabels: {read_more: "Devamı & <", source: "Kaynak: {source}", archive: "{title} (arşiv {page})", tag: "{title} – {tag}"}\n`;
+// The first article is converted in the default labels, the second in the full site's.
+const PROBE_MORE = [`---\ntitle: Second\ndate: 2020-06-18T10:00:00Z\nsummary: S\nlanguage: en\nsource: "{page} S"\nrelated: [{title: R, url: "https://probe.invalid/r"}]\n---\nBody *two*.\n`];
 
 export function probeKey(): string {
   const site = parseSite(Buffer.from(PROBE_SITE)).site!;
   const r = parseArticle("articles/probe.md", Buffer.from(PROBE), site, { fastPath: false });
-  if (r.article) renderBody(r.article);
+  if (r.article) renderBody(r.article, siteLabels(site));
   const fullSite = parseSite(Buffer.from(PROBE_FULL_SITE)).site!;
   const articles = [r.article, ...PROBE_MORE.map((text, i) => parseArticle(`articles/probe-${i}.md`, Buffer.from(text), fullSite).article)].filter(
     (a): a is Article => a !== undefined,
   );
-  for (const a of articles) renderBody(a);
+  for (const a of articles) renderBody(a, siteLabels(fullSite));
   const documents = renderOutputs(buildModel(fullSite, articles, Date.UTC(2030, 0, 1))).map((o) => `${o.key} ${o.sha256} ${o.contentType} ${o.cacheControl}`);
   return md5(Buffer.from(JSON.stringify([r, documents])));
 }
@@ -282,6 +284,8 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
   }
   stats.reused = reused;
   const settings = site;
+  // The placeholder's without a valid site.yaml, as the articles are then parsed against it.
+  const labels = siteLabels(settings ?? PLACEHOLDER_SITE);
   // On every core when there are many (parse-pool.ts).
   const parsed = await pool?.finish();
   for (const { path, result } of parsed?.results ?? []) results.set(path, result);
@@ -320,7 +324,7 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       }
       const ready = wanted.filter((x) => !unread.has(x));
       if (parsed) out.push(...(await parsed.renderBodies(ready)));
-      else for (const a of ready) out.push(...renderBody(a));
+      else for (const a of ready) out.push(...renderBody(a, labels));
       // A body's warnings (raw HTML removed) go with its parse result, so that the cache keeps
       // them and later builds, which reuse the HTML instead of converting the body, report them
       // like the front matter's (build.ts leaves out a repeat of one already reported).

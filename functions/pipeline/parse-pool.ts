@@ -31,7 +31,8 @@ import { Worker } from "node:worker_threads";
 import { bodyOf, parseArticle, renderBody, type Article, type ArticleResult } from "../core/article.ts";
 import type { ContentIssue } from "../core/errors.ts";
 import type { FeedSafeHtml } from "../core/html.ts";
-import type { Site } from "../core/schema.ts";
+import type { Labels, Site } from "../core/schema.ts";
+import { siteLabels } from "../core/labels.ts";
 
 /**
  * Files added before workers start. Measured on 2 cores (docs/performance-history.md): at 10,000
@@ -273,6 +274,8 @@ export class ParsePool {
       });
     }
     const helpers = this.helpers;
+    // The workers find the same labels in the site.yaml bytes they were started with (parse-worker.ts).
+    const labels = siteLabels(this.site);
     const bodyOfArticle = (a: Article) => {
       const w = where.get(a);
       return w ? bodyOf(fileBytes(w.at, w.i)) : undefined;
@@ -294,11 +297,11 @@ export class ParsePool {
           return { part, reply: h.render(items) };
         });
         const sentSet = new Set(sent.flatMap((s) => s.part));
-        const issues = renderHere(todo.filter((a) => !sentSet.has(a)), bodyOfArticle);
+        const issues = renderHere(todo.filter((a) => !sentSet.has(a)), bodyOfArticle, labels);
         for (const { part, reply } of sent) {
           const out = await reply;
           if (!out) {
-            issues.push(...renderHere(part, bodyOfArticle));
+            issues.push(...renderHere(part, bodyOfArticle, labels));
             continue;
           }
           for (const r of out) {
@@ -349,7 +352,7 @@ function fullCollection(): void {
 }
 
 /** renderBody on this thread; `body` gives the Markdown of an article whose text was not kept. */
-function renderHere(articles: Article[], body: (a: Article) => { markdown: string; bodyLine: number } | undefined): ContentIssue[] {
+function renderHere(articles: Article[], body: (a: Article) => { markdown: string; bodyLine: number } | undefined, labels: Labels): ContentIssue[] {
   const issues: ContentIssue[] = [];
   for (const a of articles) {
     if (a.contentHtml !== undefined) continue;
@@ -358,7 +361,7 @@ function renderHere(articles: Article[], body: (a: Article) => { markdown: strin
       a.markdown = b.markdown;
       a.bodyLine = b.bodyLine;
     }
-    issues.push(...renderBody(a));
+    issues.push(...renderBody(a, labels));
     a.markdown = ""; // converted: the text can go (a body read again from the source too)
   }
   return issues;

@@ -8,12 +8,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { parseSite } from "../core/content.ts";
 import { bodyOf, parseArticle, renderBody, type Article } from "../core/article.ts";
+import { siteLabels } from "../core/labels.ts";
 import { dropText, fileBytes, type FromWorker, type ToWorker, type WorkerSetup } from "./parse-pool.ts";
 
 const setup = workerData as WorkerSetup;
 const { site } = parseSite(setup.siteBytes);
 const port = parentPort!;
 if (!site) throw new Error("parse worker: site.yaml does not parse here, though it did on the main thread");
+// From the same bytes as the main thread's: the same words around every body.
+const labels = siteLabels(site);
 
 port.on("message", (m: ToWorker) => {
   if (m.type === "parse") {
@@ -26,7 +29,7 @@ port.on("message", (m: ToWorker) => {
     const body = bodyOf(fileBytes(at, i));
     if (!body) return { n, issues: [{ file: item.file, field: "body", severity: "error" as const, message: "could not be read again" }] };
     const a = { ...item, ...body } as Article;
-    const issues = renderBody(a);
+    const issues = renderBody(a, labels);
     return { n, html: a.contentHtml, issues };
   });
   port.postMessage({ type: "rendered", out } satisfies FromWorker);

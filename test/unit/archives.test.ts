@@ -3,6 +3,7 @@ import { buildModel } from "../../functions/core/model.ts";
 import { loadContent } from "../../functions/core/content.ts";
 import { archivePagesOf, planDocuments, type ArchivePages, type FeedDocumentSpec } from "../../functions/core/documents.ts";
 import { renderBody } from "../../functions/core/article.ts";
+import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
 import { contentFiles, tempDir, tree, writeTree, type Fields } from "../support/content-tree.ts";
 import { join } from "node:path";
@@ -29,7 +30,7 @@ const plan = (count: number, site: Fields = {}) => planDocuments(model(count, si
 /** Every output's body and Cache-Control by key. */
 function rendered(count: number, site: Fields, edit: Record<string, Fields> = {}) {
   const m = model(count, site, edit);
-  for (const a of m.items) renderBody(a);
+  for (const a of m.items) renderBody(a, DEFAULT_LABELS);
   return new Map(renderOutputs(m).map((o) => [o.key, o]));
 }
 

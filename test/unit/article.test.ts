@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { articleUrl, parseArticle, REMOVED_HTML_WARNINGS, renderBody, slugFromFile } from "../../functions/core/article.ts";
+import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { asBase, joinUrl } from "../../functions/core/urls.ts";
 import fc from "fast-check";
 import { formatIssue } from "../../functions/core/errors.ts";
@@ -300,13 +301,13 @@ describe("slugFromFile", () => {
 describe("renderBody", () => {
   it("renders the body once, with image, related links and source around it", () => {
     const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", credit: "AA" }, related: [{ title: "R", url: "https://news.example.com/r" }], source: "Wire" }, "Text");
-    expect(renderBody(a)).toEqual([]);
+    expect(renderBody(a, DEFAULT_LABELS)).toEqual([]);
     expect(a.contentHtml).toMatch(/^<figure><img src="https:\/\/news\.example\.com\/p\.png" alt="Alt"><figcaption><small>AA<\/small><\/figcaption><\/figure>\n<p>Text<\/p>\n<aside>.*<a href="https:\/\/news\.example\.com\/r">R<\/a>.*<\/aside>\n<p><em>Source: Wire<\/em><\/p>$/s);
   });
 
   it("gives every format the same HTML: no character XML cannot carry, a CR as &#13;, caption included", () => {
     const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", caption: "Cap\rtion" } }, "<p>a&#1;b</p>\n\nc&#13;d");
-    expect(renderBody(a)).toEqual([]);
+    expect(renderBody(a, DEFAULT_LABELS)).toEqual([]);
     expect(a.contentHtml).not.toMatch(/[\u0001\r]/);
     expect(a.contentHtml).toContain("Cap&#13;tion");
     expect(a.contentHtml).toContain("<p>ab</p>");
@@ -327,7 +328,7 @@ describe("renderBody", () => {
       "</div>",
     ].join("\n");
     const a = article({}, body);
-    const issues = renderBody(a);
+    const issues = renderBody(a, DEFAULT_LABELS);
     expect(issues.map((i) => [i.line, i.severity, i.message.replace(/; README.*$/, "")])).toEqual([
       [7, "warning", "not published: <iframe> and its content"],
       [9, "warning", "not published: the href of <a> (javascript: URLs are not allowed)"],
@@ -341,13 +342,13 @@ describe("renderBody", () => {
     // The HTML is as before: the warnings tell, they change nothing.
     expect(a.contentHtml).not.toMatch(/iframe|script|onclick|javascript|data:|style=|font/);
     expect(a.contentHtml).toContain("<abbr title=\"t\">abbr</abbr>");
-    expect(renderBody(article({}, "Only <b>allowed</b> <em>HTML</em> and <a href=\"https://x.example/\">links</a>."))).toEqual([]);
+    expect(renderBody(article({}, "Only <b>allowed</b> <em>HTML</em> and <a href=\"https://x.example/\">links</a>."), DEFAULT_LABELS)).toEqual([]);
   });
 
   it("treats cite (<q>, <blockquote>) as a URL: made absolute, a refused scheme dropped and told, no scheme rejoined after an illegal character", () => {
     const view = (body: string) => {
       const a = article({}, body);
-      const told = renderBody(a).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+      const told = renderBody(a, DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
       return { html: a.contentHtml, told };
     };
     const rel = view('<q cite="rel.html">q</q> <blockquote cite="/abs.html">b</blockquote>');
@@ -366,7 +367,7 @@ describe("renderBody", () => {
   });
 
   it("warns that an HTML comment or CDATA section never closed hides the rest of the body", () => {
-    const told = (body: string) => renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+    const told = (body: string) => renderBody(article({}, body), DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
     expect(told("Intro paragraph.\n\n<!-- editor note\n\nRest of the article.")).toEqual([[7, "not published: everything after an HTML comment that is never closed (<!-- without -->)"]]);
     expect(told("Intro.\n\n<![CDATA[\n\nRest")).toEqual([[7, "not published: everything after a <![CDATA[ section that is never closed (no ]]>)"]]);
     expect(told("Ok <!-- closed --> fine\n\n<!--\nblock\n-->\n\nand <b>bold</b>")).toEqual([]);
@@ -374,7 +375,7 @@ describe("renderBody", () => {
 
   it("warns that a closed CDATA section's text is not published (HTML has none), on its line", () => {
     const body = "Intro.\n\n<pre>\nline\n<![CDATA[ x < y ]]></pre>\n\nMore.";
-    const r = renderBody(article({}, body));
+    const r = renderBody(article({}, body), DEFAULT_LABELS);
     expect(r.map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([[9, "not published: the text of a <![CDATA[ … ]]> section (HTML has none: write the text itself, code in a code block)"]]);
   });
 
@@ -385,7 +386,7 @@ describe("renderBody", () => {
       [7, "not published: the image's URL (data: URLs are not allowed)"],
       [9, "not published: the link's URL (ftp: URLs are not allowed)"],
     ];
-    const view = (body: string) => renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
+    const view = (body: string) => renderBody(article({}, body), DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")]);
     expect(view(links)).toEqual(expected);
     // A scheme written as a character reference (markdown-it decodes it: still refused, still
     // told), and an autolink: two ftp: links on one line are told once.
@@ -398,7 +399,7 @@ describe("renderBody", () => {
 
   it("names the line of a link or tag inside a paragraph of several lines, and tells one thing on one line once", () => {
     const body = ["line one", "line two [a](ftp://x.example.com/a) [b](ftp://x.example.com/b)", "line three <iframe src=data:x></iframe>", "line four  ", "line five <font>f</font>"].join("\n");
-    expect(renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
+    expect(renderBody(article({}, body), DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
       [6, "not published: the link's URL (ftp: URLs are not allowed)"],
       [7, "not published: <iframe> and its content"],
       [9, "not published: <font> (its text is kept)"],
@@ -410,7 +411,7 @@ describe("renderBody", () => {
     // tests here); counting from the block's start for every tag took ~6 s, a cursor ~0.3 s.
     const n = 40_000;
     const body = `<div>\n${Array.from({ length: n }, (_, i) => (i === 7 ? "<p onclick=x>x</p>" : "<p>x</p>")).join("\n")}\n<font>last</font>\n</div>`;
-    expect(renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
+    expect(renderBody(article({}, body), DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
       [5 + 1 + 7, "not published: the onclick attribute of <p>"],
       [5 + n + 1, "not published: <font> (its text is kept)"],
     ]);
@@ -420,7 +421,7 @@ describe("renderBody", () => {
     // An <iframe> left open in one block and closed at the start of a later one: sanitize-html
     // drops what lies between; the <font> after the close is removed with its text kept.
     const body = ["<iframe src=\"https://v.example.com/\">", "", "fallback", "", "</iframe>", "<font>after</font>"].join("\n");
-    expect(renderBody(article({}, body)).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
+    expect(renderBody(article({}, body), DEFAULT_LABELS).map((i) => [i.line, i.message.replace(/; README.*$/, "")])).toEqual([
       [5, "<iframe> is published as a link to https://v.example.com/: an embed is not kept in the feed (readers drop it), its link is; whatever is written between <iframe> and </iframe> is not published"],
       [10, "not published: <font> (its text is kept)"],
     ]);
@@ -428,7 +429,7 @@ describe("renderBody", () => {
 
   it("caps the raw-HTML warnings of one file, counting the rest", () => {
     const a = article({}, Array.from({ length: 15 }, (_, i) => `<font>${i}</font>`).join("\n\n"));
-    const issues = renderBody(a);
+    const issues = renderBody(a, DEFAULT_LABELS);
     expect(issues).toHaveLength(REMOVED_HTML_WARNINGS + 1);
     expect(issues.at(-1)!.message).toBe("not published: 5 more pieces from here on");
     expect(issues.at(-1)!.line).toBe(5 + 2 * REMOVED_HTML_WARNINGS);
@@ -437,6 +438,6 @@ describe("renderBody", () => {
   it("names the body line of the first list nested too deep", () => {
     // Body from line 5: "Intro", a blank line, then one list level per line from line 7.
     const a = article({}, `Intro\n\n${Array.from({ length: 40 }, (_, i) => `${"  ".repeat(i)}- x`).join("\n")}`);
-    expect(renderBody(a)).toMatchObject([{ file: FILE, field: "body", line: 7 + LIMITS.bodyNestingDepth, severity: "error", message: expect.stringContaining("nested deeper than") }]);
+    expect(renderBody(a, DEFAULT_LABELS)).toMatchObject([{ file: FILE, field: "body", line: 7 + LIMITS.bodyNestingDepth, severity: "error", message: expect.stringContaining("nested deeper than") }]);
   });
 });

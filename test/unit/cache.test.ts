@@ -11,6 +11,7 @@ import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import type { ObjectMeta } from "../../functions/adapters/store.ts";
 import { CACHE_DELTA_KEY, CACHE_FORMAT, CACHE_KEY, cacheChunks, cacheContext, decodeCache, decodeDelta, encodeCache, entriesOf, entryResult, toEntry } from "../../functions/core/cache.ts";
 import { parseArticle, renderBody } from "../../functions/core/article.ts";
+import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { createHash } from "node:crypto";
 import { ContentError } from "../../functions/core/errors.ts";
 import { articleText, bytes, siteYaml, snapshot, tempDir, TEST_SITE, tree, writeTree } from "../support/content-tree.ts";
@@ -436,6 +437,24 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
+  it("converts every body again when only site.yaml's labels change: no HTML in the old words is kept", async () => {
+    const related = { title: "With related", date: "2020-02-01T00:00:00Z", source: "AA", related: [{ title: "R", url: "https://news.example.com/r" }] };
+    const { content, out } = await setup(articles(4, { r: related }), { items_per_feed: 2 });
+    await run(content, out);
+    // A warm process: this build reads the cache and holds it for the next (cached-load.ts `held`).
+    expect((await run(content, out)).cache).toMatchObject({ state: "used", reused: 5 });
+    await writeFile(join(content, "site.yaml"), siteYaml({ items_per_feed: 2, labels: { read_more: "Devamını okuyun", source: "Kaynak: {source}", archive: "{title} (arşiv {page})" } }));
+    const r = await run(content, out);
+    expect(r.cache).toMatchObject({ state: "stale (site.yaml or code changed)", parsed: 5, reused: 0 });
+    const published = await outputs(out);
+    const text = (key: string) => Buffer.from(published[key]!, "base64").toString("utf8");
+    expect(text("feed.json")).toContain("<strong>Devamını okuyun</strong>");
+    expect(text("feed.json")).toContain("<em>Kaynak: AA</em>");
+    expect(Object.keys(published).filter((k) => /Read more|Source:|\(archive /.test(text(k)))).toEqual([]);
+    expect(text("archive/1/atom.xml")).toContain("<title type=\"text\">Test Wire (arşiv 1)</title>");
+    expect(published).toEqual(await clean(content));
+  });
+
   it("never stores drafts or future-dated articles (the cache sits beside public outputs)", async () => {
     const { content, out } = await setup(
       articles(3, { secret: { title: "Unpublished draft title", date: "2020-01-01T00:00:00Z", draft: true }, later: { title: "Embargoed title", date: "2099-01-01T00:00:00Z" } }),
@@ -486,7 +505,7 @@ describe("build cache", () => {
       TEST_SITE,
     );
     expect(r.issues).toEqual([]);
-    renderBody(r.article!);
+    renderBody(r.article!, DEFAULT_LABELS);
     const back = entryResult("articles/full.md", JSON.parse(JSON.stringify(toEntry("fp", "0".repeat(32), r, true, TEST_SITE.site_url))) as ReturnType<typeof toEntry>, TEST_SITE.site_url);
     expect(back).toEqual({ ...r, article: { ...r.article, markdown: "" } });
   });

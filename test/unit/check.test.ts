@@ -15,6 +15,7 @@ import { loadContent } from "../../functions/core/content.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { planDocuments } from "../../functions/core/documents.ts";
 import { renderBody } from "../../functions/core/article.ts";
+import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { documentContext, PLACEHOLDERS } from "../../functions/core/render/context.ts";
 import { renderRss, rssItem } from "../../functions/core/render/rss.ts";
 import { renderAtom, atomEntry } from "../../functions/core/render/atom.ts";
@@ -164,7 +165,7 @@ describe("the XML gate's premise: a document is its skeleton with the fragments 
     const loaded = loadContent(contentFiles(make()));
     if (!loaded.site) throw new Error(JSON.stringify(loaded.issues));
     const model = buildModel(loaded.site, loaded.articles, Date.UTC(2030, 0, 1));
-    for (const a of model.items) renderBody(a);
+    for (const a of model.items) renderBody(a, DEFAULT_LABELS);
     const specs = planDocuments(model);
     expect(specs.filter((s) => s.kind === "archive").length + specs.filter((s) => s.kind === "tag").length).toBeGreaterThan(0);
     let documents = 0;

@@ -185,6 +185,7 @@ describe("README \"Limits\"", () => {
     urlChars: ["URLs", (v) => `${n(v)} characters`],
     slugChars: ["slug", (v) => `${v} characters`],
     idChars: ["id", (v) => `${n(v)} characters`],
+    labelChars: ["`labels`", (v) => `${v} characters`],
     bodyNestingDepth: ["Markdown nesting", (v) => `${v} levels`],
     htmlElementDepth: ["Markdown nesting", (v) => `HTML elements ${v} deep`],
     itemsPerFeedMax: ["`items_per_feed`", (v) => `1 to ${n(v)}`],

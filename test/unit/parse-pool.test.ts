@@ -139,10 +139,18 @@ describe("parse pool", () => {
     }
   });
 
-  it("builds byte-identical outputs with and without workers", async () => {
+  // Every fifth article with a source line and a related link: the labels' words are in its HTML.
+  const LABELS = `labels:\n  read_more: Devamını okuyun\n  source: "Kaynak: {source}"\n  archive: "{title} (arşiv {page})"\n  tag: "{title} – {tag}"\n`;
+  it.each([
+    ["in the default labels", ""],
+    ["in the site's labels (the workers read them from site.yaml's bytes)", LABELS],
+  ])("builds byte-identical outputs with and without workers, %s", async (_, labels) => {
     const root = await tempDir();
-    const t: Tree = { "site.yaml": siteYaml({ archives: true, itemsPerFeed: 20 }) };
-    for (let i = 0; i < 300; i++) t[`articles/article-${String(i).padStart(4, "0")}.md`] = corpusArticle(i, { articles: 300 });
+    const t: Tree = { "site.yaml": siteYaml({ archives: true, itemsPerFeed: 20 }) + labels };
+    for (let i = 0; i < 300; i++) {
+      const text = corpusArticle(i, { articles: 300 });
+      t[`articles/article-${String(i).padStart(4, "0")}.md`] = i % 5 ? text : text.replace("\n---\n", `\nsource: Wire ${i}\nrelated: [{title: Related ${i}, url: "https://corpus.example.com/r/${i}"}]\n---\n`);
+    }
     const content = await writeTree(join(root, "content"), t);
     const outs: Record<string, string>[] = [];
     for (const workers of [0, 2]) {
@@ -157,6 +165,9 @@ describe("parse pool", () => {
     }
     expect(Object.keys(outs[0]!).length).toBeGreaterThan(30);
     expect(outs[1]).toEqual(outs[0]);
+    const feed = Buffer.from(outs[0]!["feed.json"]!, "base64").toString("utf8");
+    expect(feed).toContain(labels ? "<em>Kaynak: Wire " : "<em>Source: Wire ");
+    expect(feed).toContain(labels ? "<strong>Devamını okuyun</strong>" : "<strong>Read more</strong>");
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decodeHTML } from "entities";
 import { parseArticle, renderBody, type Article } from "../../functions/core/article.ts";
+import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { feedSafeHtml } from "../../functions/core/html.ts";
 import { buildModel } from "../../functions/core/model.ts";
 import { renderOutputs } from "../../functions/core/render/index.ts";
@@ -61,7 +62,7 @@ function articleFrom(title: string, summary: string, body: string, tag = "Tag"):
   const { article, issues } = parseArticle("articles/prop.md", new TextEncoder().encode(text), site);
   expect(issues.filter((i) => i.severity === "error")).toEqual([]);
   // Warnings (raw HTML the allow-list removed) may come; never an error.
-  expect(renderBody(article!).filter((i) => i.severity === "error")).toEqual([]);
+  expect(renderBody(article!, DEFAULT_LABELS).filter((i) => i.severity === "error")).toEqual([]);
   return article!;
 }
 

@@ -168,7 +168,7 @@ export function renderOutputs(model: FeedModel, specs: FeedDocumentSpec[] = plan
     if (spec.kind !== "archive") {
       const key = `${spec.prefix}latest.json`;
       each(spec, key, () => {
-        const text = `${JSON.stringify(latestDocument(model.site, spec.items, spec.prefix, spec.tag?.slug))}\n`;
+        const text = `${JSON.stringify(latestDocument(model.site, spec.items, spec.prefix, spec.title, spec.tag?.slug))}\n`;
         checkLatest(key, text);
         return output(key, text, JSON_CONTENT_TYPE, CACHE.latest);
       });
