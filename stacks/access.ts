@@ -23,6 +23,13 @@ export const BUILD_RECORD_DAYS = 7;
 export const API_READ_KEYS = ["latest.json", "tags/*/latest.json", "manifest.json", "status.json", `${BUILD_RECORDS}*`] as const;
 
 /**
+ * The keys the API writes (PutObject): the build requests' records, each written `queued` as the
+ * request is queued, and only where none is (functions/handlers/builds.ts recordQueued). Nothing
+ * published, nothing the build reads.
+ */
+export const API_WRITE_KEYS = [`${BUILD_RECORDS}*`] as const;
+
+/**
  * Keys that are not published, which CloudFront is denied: the build's own objects, the build
  * status and the build requests' records (their content errors are for the editor who asked).
  */

@@ -1,12 +1,13 @@
 /**
  * The HTTP API: one Lambda (functions/handlers/api.ts, the Hono app's API routes) behind API
  * Gateway v2. Least privilege: it reads the feeds bucket's latest.json documents, manifest.json,
- * status.json and the build requests' records under builds/ (API_READ_KEYS, by signed GET) and sends build requests to the queue (signed
- * SendMessage); it cannot write objects or read content.
+ * status.json and the build requests' records under builds/ (API_READ_KEYS, by signed GET), sends
+ * build requests to the queue (signed SendMessage) and records each one queued under builds/
+ * (API_WRITE_KEYS, by signed PUT); it cannot write any other object, delete one, or read content.
  */
 import { ARCHITECTURE, RUNTIME, type Pipeline } from "./pipeline";
 import { bucketPermissions, type Storage } from "./storage";
-import { API_READ_KEYS } from "./access";
+import { API_READ_KEYS, API_WRITE_KEYS } from "./access";
 
 /**
  * The app's routes, and `$default`: every other request (HEAD, OPTIONS preflights, other methods,
@@ -39,6 +40,8 @@ export function api(storage: Storage, pipeline: Pipeline) {
       // ListBucket: a missing object then answers 404 rather than 403.
       ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"] }),
       { actions: ["s3:GetObject"], resources: API_READ_KEYS.map((key) => $interpolate`${storage.feeds.arn}/${key}`) },
+      // The build requests' records only: a request is recorded `queued` as it is queued.
+      { actions: ["s3:PutObject"], resources: API_WRITE_KEYS.map((key) => $interpolate`${storage.feeds.arn}/${key}`) },
       { actions: ["sqs:SendMessage"], resources: [pipeline.queue.arn] },
     ],
   });

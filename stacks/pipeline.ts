@@ -17,6 +17,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
  */
 import { bucketPermissions, CONTENT_PREFIX, type Storage } from "./storage";
+import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE } from "./build-limits";
 
 /** Lambda runtime: Node 24 (Node 20's Lambda runtime is past end of support). */
 export const RUNTIME = "nodejs24.x";
@@ -24,14 +25,8 @@ export const RUNTIME = "nodejs24.x";
 export const ARCHITECTURE = "arm64";
 /** The tick functions/handlers/build.ts recognises (SCHEDULE_EVENT there; test/infra checks both agree). */
 export const SCHEDULE_EVENT = { type: "syndicate.schedule" };
-/**
- * Deliveries before a message is dead-lettered. More than AWS's minimum advice of 5: a delivery
- * whose build waited out the lease (another build, or a CLI `build --bucket`) counts too.
- */
-export const MAX_RECEIVE = 10;
 /** Invocations the SQS event source makes at once (its minimum). */
 export const SQS_MAX_CONCURRENCY = 2;
-export const BUILD_TIMEOUT_SECONDS = 180;
 export const BATCH_WINDOW_SECONDS = 10;
 
 export function pipeline(storage: Storage) {

@@ -1,18 +1,20 @@
 /**
- * Reads objects from S3 with a SigV4-signed `fetch` (aws4fetch through `sst/aws/client`, as
+ * The API Lambda's S3 requests, a SigV4-signed `fetch` (aws4fetch through `sst/aws/client`, as
  * handlers/queue.ts does for SQS) instead of the AWS SDK, which would add ~430 KB and ~85 ms of
- * cold import to the API Lambda (docs/deploy.md "Bundles"). Read-only: GET, and GET with
- * `If-None-Match` for revalidation (S3 answers 304 with no body).
+ * cold import to the API Lambda (docs/deploy.md "Bundles"). Reads: GET, and GET with
+ * `If-None-Match` for revalidation (S3 answers 304 with no body). One write: a PUT only where no
+ * object is (`If-None-Match: *`, S3's conditional write), for the build requests' records.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
  * The build and the local stack keep the SDK-based S3Store (s3-store.ts), whose getIfNoneMatch is the same.
  */
 import { client as awsClient } from "sst/aws/client";
-import type { StoredObject } from "./store.ts";
+import type { ObjectMeta, StoredObject } from "./store.ts";
 import { assertSafeKey } from "./store.ts";
 import { SERVED_TYPE_META } from "./cdn-types.ts";
 import { defaultRegion, localCredentials } from "./s3-local.ts";
 
-export interface SignedS3ReaderOptions {
+export interface SignedS3ClientOptions {
   bucket: string;
   /** Key prefix inside the bucket. Default: none. */
   prefix?: string;
@@ -24,26 +26,26 @@ export interface SignedS3ReaderOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** Retries after a 5xx or 429, with aws4fetch's jittered backoff (from 50 ms). Default 2. */
   retries?: number;
-  /** Time for a read, retries and body included. Default 3 s: `/latest` serves its copy meanwhile. */
+  /** Time for a request, retries and body included. Default 3 s: `/latest` serves its copy meanwhile. */
   timeoutMs?: number;
 }
 
-/** A failed read: what, where, and the HTTP status (or the network error as `cause`). */
-export class S3ReadError extends Error {
-  override readonly name = "S3ReadError";
+/** A failed request: what, where, and the HTTP status (or the network error as `cause`). */
+export class S3FetchError extends Error {
+  override readonly name = "S3FetchError";
   constructor(message: string, readonly status?: number, options?: ErrorOptions) {
     super(message, options);
   }
 }
 
-export class SignedS3Reader {
+export class SignedS3Client {
   readonly description: string;
-  /** GET requests sent (retries not counted), as the SDK store counts them. */
-  readonly stats = { get: 0 };
+  /** Requests sent (retries not counted), as the SDK store counts them. */
+  readonly stats = { get: 0, put: 0 };
   private readonly base: string;
   private readonly region: string;
 
-  constructor(readonly options: SignedS3ReaderOptions) {
+  constructor(readonly options: SignedS3ClientOptions) {
     const { bucket, endpoint } = options;
     this.region = options.region ?? defaultRegion();
     this.base = endpoint ? `${endpoint.replace(/\/+$/, "")}/${encodeURIComponent(bucket)}/` : `https://${bucket}.s3.${this.region}.amazonaws.com/`;
@@ -75,40 +77,54 @@ export class SignedS3Reader {
     return signer;
   }
 
-  private async request(key: string, etag?: string): Promise<StoredObject | "not-modified" | undefined> {
+  /**
+   * Writes `key` unless an object is there: true when written, false when one was (412), or was
+   * being written at the same moment (409 ConditionalRequestConflict: the other write wins).
+   */
+  putIfAbsent(key: string, body: Buffer, meta: ObjectMeta): Promise<boolean> {
+    const headers = { "content-type": meta.contentType, "cache-control": meta.cacheControl, "if-none-match": "*" };
+    return this.send("PUT", key, headers, body, async (res) => {
+      if (res.status !== 412 && res.status !== 409 && !res.ok) return undefined;
+      await res.body?.cancel();
+      return { value: res.ok };
+    });
+  }
+
+  private request(key: string, etag?: string): Promise<StoredObject | "not-modified" | undefined> {
+    return this.send<StoredObject | "not-modified" | undefined>("GET", key, etag ? { "if-none-match": etag } : {}, undefined, async (res) => {
+      if (res.status === 304 || res.status === 404) {
+        await res.body?.cancel();
+        return { value: res.status === 304 ? ("not-modified" as const) : undefined };
+      }
+      if (!res.ok) return undefined;
+      const body = Buffer.from(await res.arrayBuffer());
+      const header = (name: string) => res.headers.get(name) ?? undefined;
+      return { value: { body, contentType: header(`x-amz-meta-${SERVED_TYPE_META}`) ?? header("content-type"), cacheControl: header("cache-control"), etag: header("etag") } };
+    });
+  }
+
+  /**
+   * One signed request, within the timeout. `read` makes the answer of a response, or undefined
+   * of one that is a failure: the S3FetchError then names the status and S3's error code.
+   */
+  private async send<T>(method: "GET" | "PUT", key: string, headers: Record<string, string>, body: Buffer | undefined, read: (res: Response) => Promise<{ value: T } | undefined>): Promise<T> {
     const url = this.url(key);
     const target = `${this.description}${key}`;
-    this.stats.get++;
+    this.stats[method === "GET" ? "get" : "put"]++;
     const signer = await this.signer();
     const timeoutMs = this.options.timeoutMs ?? 3_000;
     try {
-      const res = await signer.fetch(url, {
-        method: "GET",
-        headers: etag ? { "if-none-match": etag } : {},
-        aws: { service: "s3", region: this.region },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (res.status === 304) {
-        await res.body?.cancel();
-        return "not-modified";
-      }
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return undefined;
-      }
-      if (!res.ok) {
-        const text = (await res.text()).slice(0, 300);
-        const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
-        throw new S3ReadError(`GET ${target} failed: HTTP ${res.status}${code ? ` ${code}` : ""}`, res.status);
-      }
-      const body = Buffer.from(await res.arrayBuffer());
-      const header = (name: string) => res.headers.get(name) ?? undefined;
-      return { body, contentType: header(`x-amz-meta-${SERVED_TYPE_META}`) ?? header("content-type"), cacheControl: header("cache-control"), etag: header("etag") };
+      const res = await signer.fetch(url, { method, headers, body, aws: { service: "s3", region: this.region }, signal: AbortSignal.timeout(timeoutMs) });
+      const answer = await read(res);
+      if (answer) return answer.value;
+      const text = (await res.text()).slice(0, 300);
+      const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+      throw new S3FetchError(`${method} ${target} failed: HTTP ${res.status}${code ? ` ${code}` : ""}`, res.status);
     } catch (err) {
-      if (err instanceof S3ReadError) throw err;
+      if (err instanceof S3FetchError) throw err;
       const e = err as Error;
       const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : e.message;
-      throw new S3ReadError(`GET ${target} failed: ${why}`, undefined, { cause: err });
+      throw new S3FetchError(`${method} ${target} failed: ${why}`, undefined, { cause: err });
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Defaults for an S3 endpoint on this machine (the local s3rver, functions/local/s3.ts), the one
- * definition shared by the SDK client (s3-store.ts createS3Client) and the signed-fetch reader
+ * definition shared by the SDK client (s3-store.ts createS3Client) and the signed-fetch client
  * (s3-fetch.ts). It imports nothing: the API bundle holds s3-fetch.ts and must stay free of the
  * AWS SDK (scripts/bundle.ts checks).
  */

@@ -1,10 +1,13 @@
 /**
- * What became of one build request (`GET /builds/{id}`): the record the build Lambda writes for
- * each request a build attempt covered (`builds/<id>.json` in the feeds bucket, kept 7 days by a
- * lifecycle rule, stacks/storage.ts), and the local stack keeps in memory. One shape for both;
- * its schema for the OpenAPI document is handlers/openapi.ts `buildRecordSchema`.
- * Pure and zod-free: the API Lambda reads records with handlers/builds.ts, by hand.
+ * What became of one build request (`GET /builds/{id}`): on AWS the record `builds/<id>.json` in
+ * the feeds bucket (kept 7 days by a lifecycle rule, stacks/storage.ts), which the API Lambda
+ * writes `queued` as it queues the request and the build Lambda rewrites `running` as each
+ * attempt starts and with the attempt's outcome as it ends; on the local stack, the records it
+ * keeps in memory. One shape for both; its schema for the OpenAPI document is handlers/openapi.ts
+ * `buildRecordSchema`. Pure and zod-free: the API Lambda reads records with handlers/builds.ts, by hand.
  */
+import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
+import type { ObjectMeta } from "../adapters/store.ts";
 import { ContentError, RenderCheckError, type ContentIssue } from "./errors.ts";
 
 /**
@@ -17,6 +20,8 @@ export const BUILD_RECORD_ID = /^[A-Za-z0-9._-]{1,128}$/;
 export const BUILD_RECORD_PREFIX = "builds/";
 /** How long a record is kept (the feeds bucket's lifecycle rule expires the prefix after it). */
 export const BUILD_RECORD_DAYS = 7;
+/** Records are JSON, read by the API only (never served: stacks/access.ts), revalidated on every read. */
+export const BUILD_RECORD_META: ObjectMeta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
 /** Most issues a record lists; `issues_omitted` counts the rest (`syndicate validate` lists them all). */
 export const BUILD_RECORD_ISSUES_MAX = 50;
 /** A record's error message is cut here (a ContentError's lists every issue; `issues` has them). */
@@ -37,8 +42,17 @@ export interface BuildRecord {
   id: string;
   state: BuildRecordState;
   requested_at: string;
-  /** When the build that covered the request finished; null while queued or running (local stack). */
+  /**
+   * When the build attempt that covers the request started; null while queued, and in records
+   * written before attempts were recorded (read as null: handlers/builds.ts).
+   */
+  started_at: string | null;
+  /** When that attempt finished (for one that was stopped, the end of its time limit); null while queued or running. */
   finished_at: string | null;
+  /** Which delivery of the request that attempt is (the queue's receive count, from 1); null while queued, and on the local stack (it does not retry). */
+  attempt: number | null;
+  /** Attempts before the queue gives up on the request (its maxReceiveCount); null where `attempt` is. */
+  max_attempts: number | null;
   /** The published manifest's build id (content hash); null when nothing was published. */
   build_id: string | null;
   items: number | null;
@@ -78,10 +92,19 @@ export function recordIssues(error: unknown, warnings: readonly ContentIssue[] =
   return { issues, issues_omitted: all.length - issues.length };
 }
 
+/** A build request message's own id and time (S3 notifications have none): what its record is kept under. */
+export interface RequestRef {
+  id: string;
+  requested_at: string;
+}
+
 export interface RecordOutcome {
   id: string;
   requested_at: string;
+  started_at?: string | null;
   finished_at: string | null;
+  attempt?: number | null;
+  max_attempts?: number | null;
   state: BuildRecordState;
   report?: { build_id: string; items: number; warnings?: readonly ContentIssue[] };
   error?: unknown;
@@ -94,12 +117,50 @@ export function buildRecord(o: RecordOutcome): BuildRecord {
     id: o.id,
     state: o.state,
     requested_at: o.requested_at,
+    started_at: o.started_at ?? null,
     finished_at: o.finished_at,
+    attempt: o.attempt ?? null,
+    max_attempts: o.max_attempts ?? null,
     build_id: o.report?.build_id ?? o.committed ?? null,
     items: o.report?.items ?? null,
     error: o.error === undefined ? null : { ...errorSummary(o.error), retryable: isRetryable(o.error) },
     ...recordIssues(o.error, o.report?.warnings),
   };
+}
+
+/** What the API writes as it queues a request: nothing of a build yet. */
+export function queuedRecord(request: RequestRef): BuildRecord {
+  return buildRecord({ id: request.id, requested_at: request.requested_at, finished_at: null, state: "queued" });
+}
+
+/**
+ * How long past the build function's time limit a `running` record is still taken at its word:
+ * for the two functions' clocks, and the record the attempt writes as it ends (a build stops
+ * itself before its limit to write it: handlers/build.ts PUBLISH_TIME_RESERVE_MS).
+ */
+export const RUNNING_MARGIN_MS = 60_000;
+/** The name of the error a stopped attempt is answered with. */
+export const UNFINISHED_ERROR = "BuildUnfinishedError";
+
+/**
+ * A record as of `now`. A `running` record older than the build function's time limit (plus
+ * RUNNING_MARGIN_MS) was not rewritten by its attempt as it ended: Lambda stopped the attempt
+ * (its time limit, or its process exited), and what it did is not known (a publish it was stopped
+ * in is finished by the next build: pipeline/publish.ts, the journal). Such a request is
+ * `retrying` while the queue delivers it again, `failed` after its last attempt (the queue then
+ * dead-letters it); one whose attempts are not recorded cannot be promised a retry. The next
+ * attempt rewrites the record as `running`.
+ */
+export function recordAsOf(record: BuildRecord, now: number): BuildRecord {
+  const started = record.started_at === null ? NaN : Date.parse(record.started_at);
+  const limit = BUILD_TIMEOUT_SECONDS * 1000;
+  if (record.state !== "running" || !(now > started + limit + RUNNING_MARGIN_MS)) return record;
+  const { attempt, max_attempts: max } = record;
+  const known = attempt !== null && max !== null;
+  const last = !known || attempt >= max;
+  const next = !known ? "its attempts are not recorded, so no retry is counted on" : last ? `attempt ${attempt} of ${max}, the last: the queue dead-letters the request` : `attempt ${attempt} of ${max}: the queue delivers the request again`;
+  const message = `the build did not finish: it ran past its ${BUILD_TIMEOUT_SECONDS}-second limit or its process was stopped (${next})`;
+  return { ...record, state: last ? "failed" : "retrying", finished_at: new Date(started + limit).toISOString(), error: { name: UNFINISHED_ERROR, message, retryable: true } };
 }
 
 /** A record's bytes as stored: small JSON, one line. */

@@ -2,7 +2,8 @@
  * The API Lambda behind API Gateway v2 (HTTP API): the API routes of the local stack's app
  * (routes.ts; document serving is the CDN's job here), with
  *   - the feeds bucket read by a signed fetch (adapters/s3-fetch.ts), no AWS SDK;
- *   - webhooks queued as build requests on the build queue (queue.ts), no SQS SDK;
+ *   - webhooks queued as build requests on the build queue (queue.ts), no SQS SDK, each
+ *     recorded `queued` in the feeds bucket for `GET /builds/{id}` (builds.ts);
  *   - `/health` reporting status.json, the build Lambda's record of the last build.
  * Configuration comes from linked SST resources, or else environment variables:
  *   feeds bucket   Resource.Feeds.name          | FEEDS_BUCKET
@@ -10,10 +11,11 @@
  *   webhook secret Resource.WebhookSecret.value | WEBHOOK_SECRET
  *   S3 endpoint    (none)                       | S3_ENDPOINT (tests, S3-compatible stores)
  * Least privilege (stacks/api.ts): s3:GetObject (+ ListBucket, for 404s) on the feeds bucket,
- * sqs:SendMessage on the build queue.
+ * s3:PutObject on its build records (`builds/`) only, sqs:SendMessage on the build queue.
  */
 import { handle } from "hono/aws-lambda";
-import { SignedS3Reader } from "../adapters/s3-fetch.ts";
+import { SignedS3Client } from "../adapters/s3-fetch.ts";
+import { recordQueued, type RecordBucket } from "./builds.ts";
 import { lastBuildFromStore, type ReadStore } from "./health.ts";
 import { linked, linkedOptional } from "./linked.ts";
 import { SqsBuildQueue, queueTrigger } from "./queue.ts";
@@ -45,8 +47,15 @@ export interface HandlerOptions {
   /** Another way to start builds (tests); default: the build queue of the configuration. */
   triggerBuild?: TriggerBuild;
   config?: ApiConfig;
-  /** Another feeds bucket reader (tests); default: a signed-fetch reader of `config.feedsBucket`. */
+  /** Another feeds bucket reader (tests); default: a signed-fetch client of `config.feedsBucket`. */
   store?: ReadStore;
+  /**
+   * Where queued requests are recorded (tests); default: the signed-fetch client of
+   * `config.feedsBucket`, unless `store` is given (then none).
+   */
+  records?: RecordBucket;
+  /** The clock (tests): a `running` record is judged stopped by it. Default: Date.now. */
+  now?: () => number;
   /** Where errors are logged, one JSON line each (default: stderr, i.e. CloudWatch Logs). */
   log?: (line: string) => void;
 }
@@ -54,10 +63,13 @@ export interface HandlerOptions {
 /** The app as the Lambda runs it (also what the tests drive through `app.request`). */
 export function createLambdaApp(options: HandlerOptions = {}) {
   const config = options.config ?? readConfig();
-  const store = options.store ?? new SignedS3Reader({ bucket: config.feedsBucket, endpoint: config.endpoint });
-  const triggerBuild = options.triggerBuild ?? (config.queueUrl ? queueTrigger(new SqsBuildQueue({ queueUrl: config.queueUrl }), options.log) : undefined);
+  const bucket = options.store ? undefined : new SignedS3Client({ bucket: config.feedsBucket, endpoint: config.endpoint });
+  const store = options.store ?? bucket!;
+  const records = options.records ?? bucket;
+  const queue = config.queueUrl && new SqsBuildQueue({ queueUrl: config.queueUrl });
+  const triggerBuild = options.triggerBuild ?? (queue ? queueTrigger(queue, options.log, records && recordQueued(records)) : undefined);
   // Module scope of a warm Lambda: /latest's in-memory copy and seen delivery ids live as long as it.
-  return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store), log: options.log });
+  return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store), log: options.log, now: options.now });
 }
 
 export function createHandler(options: HandlerOptions = {}) {

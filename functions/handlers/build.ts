@@ -17,12 +17,13 @@ import type { ContentSource } from "../adapters/content-dir.ts";
 import type { ObjectStore } from "../adapters/store.ts";
 import { createS3Client, S3Content, S3Store } from "../adapters/s3-store.ts";
 import { PublishError } from "../core/errors.ts";
-import { buildRecord, buildRecordBody, buildRecordKey, isBuildRecordId, isRetryable, type BuildRecordState } from "../core/build-record.ts";
+import { BUILD_RECORD_META, buildRecord, buildRecordBody, buildRecordKey, isBuildRecordId, isRetryable, type BuildRecord, type BuildRecordState, type RequestRef } from "../core/build-record.ts";
 import { mapLimit } from "../adapters/store.ts";
 import { STATUS_CACHE_CONTROL, STATUS_KEY, isBuildDue, nextStatus, parseStatus, statusBody, type BuildOutcome, type BuildStatus } from "../core/status.ts";
 import { buildRequestSchema } from "./build-request.ts";
 import { readBuildRecord } from "./builds.ts";
 import { linked, linkedOptional } from "./linked.ts";
+import { MAX_RECEIVE } from "../../stacks/build-limits.ts";
 
 /** What the schedule (stacks/pipeline.ts) sends: a tick, not a build request. */
 export const SCHEDULE_EVENT = { type: "syndicate.schedule" } as const;
@@ -60,11 +61,7 @@ function decodeKey(key: string): string {
   }
 }
 
-/** A build request message's own id and time (S3 notifications have none): what its record is kept under. */
-export interface RequestRef {
-  id: string;
-  requested_at: string;
-}
+export type { RequestRef } from "../core/build-record.ts";
 
 export type Classified = { messageId: string; trigger: string; request?: RequestRef } | { messageId: string | undefined; drop: string };
 
@@ -149,12 +146,12 @@ async function readStatus(store: ObjectStore, log: Log): Promise<BuildStatus | u
 /** How long the WebSub pings may take, after the status is recorded, of the invocation's time left. */
 export const PING_TIME_RESERVE_MS = 5_000;
 
-/** status.json and the requests' records: JSON, revalidated on every read. */
-const RECORD_META = { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL };
+/** status.json: JSON, revalidated on every read. */
+const STATUS_META = { contentType: "application/json", cacheControl: STATUS_CACHE_CONTROL };
 
 async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): Promise<void> {
   try {
-    await store.put(STATUS_KEY, statusBody(status), RECORD_META);
+    await store.put(STATUS_KEY, statusBody(status), STATUS_META);
   } catch (err) {
     // The build's outcome stands; only /health lags until the next build records it.
     log({ level: "error", msg: `could not record ${STATUS_KEY}`, error: (err as Error).message });
@@ -164,8 +161,10 @@ async function writeStatus(store: ObjectStore, status: BuildStatus, log: Log): P
 /** Records written at once (a batch holds up to 1,000 messages, stacks/pipeline.ts). */
 const RECORD_CONCURRENCY = 16;
 
-/** A build request this attempt covers: its id and time, and whether this receive is its last. */
+/** A build request this attempt covers: its id and time, which receive of it this is, and whether it is its last. */
 export interface CoveredRequest extends RequestRef {
+  /** The message's receive count (ApproximateReceiveCount): the attempt's number. */
+  attempt: number;
   lastReceive: boolean;
 }
 
@@ -178,30 +177,50 @@ interface Attempt {
 }
 
 /**
- * One record per request the attempt covered (`GET /builds/{id}`): "retrying" for a failure SQS
- * delivers again (retryable, not committed, not the message's last receive), a later attempt
- * overwriting it. A record that cannot be written is logged; the build's outcome stands.
+ * Writes one record per request (`GET /builds/{id}`), `what` naming it in the log. A request
+ * already published keeps its record: SQS may deliver a message twice, and a second build
+ * covering it (after a later, broken change) is not what became of it. Any other record is
+ * replaced (the API's `queued`, an earlier attempt's, a failure redriven from the dead-letter
+ * queue). A record that cannot be written is logged; the build goes on, its outcome stands.
  */
-async function writeRecords(deps: BuildDeps, requests: readonly CoveredRequest[], attempt: Attempt, log: Log): Promise<void> {
-  const finished_at = new Date(attempt.finishedAt).toISOString();
+async function putRecords(deps: BuildDeps, requests: readonly CoveredRequest[], what: string, make: (r: CoveredRequest) => BuildRecord, log: Log): Promise<void> {
   const unique = [...new Map(requests.map((r) => [r.id, r])).values()];
   await mapLimit(unique, RECORD_CONCURRENCY, async (r) => {
     if (!isBuildRecordId(r.id)) return log({ level: "warn", msg: "no build record for a request id outside [A-Za-z0-9._-]{1,128}", id: r.id.slice(0, 140) });
-    const failed = attempt.error !== undefined && !attempt.committed;
-    const state: BuildRecordState = !failed ? "succeeded" : isRetryable(attempt.error) && !r.lastReceive ? "retrying" : "failed";
-    const record = buildRecord({ id: r.id, requested_at: r.requested_at, finished_at, state, report: attempt.report, error: attempt.error, committed: attempt.committed });
     const key = buildRecordKey(r.id);
     try {
-      // A request already published keeps its record: SQS may deliver a message twice, and a
-      // second build covering it (after a later, broken change) is not what became of it. A
-      // failed one is replaced (a redrive from the dead-letter queue, a retry that succeeded).
       const before = readBuildRecord((await deps.store.get(key).catch(() => undefined))?.body, r.id);
       if (before?.state === "succeeded") return log({ level: "info", msg: "kept a published request's record", id: r.id, build_id: before.build_id });
-      await deps.store.put(key, buildRecordBody(record), RECORD_META);
+      await deps.store.put(key, buildRecordBody(make(r)), BUILD_RECORD_META);
     } catch (err) {
-      log({ level: "error", msg: "could not record a build request's outcome", id: r.id, error: (err as Error).message });
+      log({ level: "error", msg: `could not record ${what}`, id: r.id, error: (err as Error).message });
     }
   });
+}
+
+/** The attempt's part of a record: when it started, which attempt, of how many. */
+const attemptOf = (deps: BuildDeps, r: CoveredRequest, startedAt: number) => ({ started_at: new Date(startedAt).toISOString(), attempt: r.attempt, max_attempts: deps.maxReceive });
+
+/**
+ * As an attempt starts: its requests are `running`, from `startedAt`. A record left `running`
+ * (the attempt stopped by its time limit, or its process gone) is answered by the API as what
+ * became of it (core/build-record.ts recordAsOf), from the attempt it names.
+ */
+function writeRunning(deps: BuildDeps, requests: readonly CoveredRequest[], startedAt: number, log: Log): Promise<void> {
+  return putRecords(deps, requests, "a build request as running", (r) => buildRecord({ id: r.id, requested_at: r.requested_at, ...attemptOf(deps, r, startedAt), finished_at: null, state: "running" }), log);
+}
+
+/**
+ * As an attempt ends: "retrying" for a failure SQS delivers again (retryable, not committed, not
+ * the message's last receive), a later attempt overwriting it; else succeeded or failed.
+ */
+function writeRecords(deps: BuildDeps, requests: readonly CoveredRequest[], startedAt: number, attempt: Attempt, log: Log): Promise<void> {
+  const finished_at = new Date(attempt.finishedAt).toISOString();
+  const failed = attempt.error !== undefined && !attempt.committed;
+  return putRecords(deps, requests, "a build request's outcome", (r) => {
+    const state: BuildRecordState = !failed ? "succeeded" : isRetryable(attempt.error) && !r.lastReceive ? "retrying" : "failed";
+    return buildRecord({ id: r.id, requested_at: r.requested_at, ...attemptOf(deps, r, startedAt), finished_at, state, report: attempt.report, error: attempt.error, committed: attempt.committed });
+  }, log);
 }
 
 /**
@@ -218,6 +237,7 @@ async function runBuild(
 ): Promise<Error | undefined> {
   const log = deps.log ?? jsonLog;
   const now = (deps.clock ?? Date.now)();
+  if (requests.length) await writeRunning(deps, requests, now, log);
   let previous = known ? known.previous : await readStatus(deps.store, log);
   const started = performance.now();
   const left = context?.getRemainingTimeInMillis();
@@ -248,7 +268,7 @@ async function runBuild(
   // not erase the last success and the schedule it carries.
   if (previous === "unreadable") previous = await readStatus(deps.store, log);
   await writeStatus(deps.store, nextStatus(previous === "unreadable" ? undefined : previous, outcome), log);
-  if (requests.length) await writeRecords(deps, requests, { ...attempt, finishedAt: (deps.clock ?? Date.now)() }, log);
+  if (requests.length) await writeRecords(deps, requests, now, { ...attempt, finishedAt: (deps.clock ?? Date.now)() }, log);
   // Recorded first, then the site's WebSub hub hears of the feeds that changed, within what is
   // left of the invocation (a hub that never answers cannot make the function time out after
   // publishing). Never fails the build.
@@ -288,7 +308,8 @@ export function createBuildHandler(getDeps: () => BuildDeps) {
       else {
         log({ level: "info", msg: "build requested", messageId: c.messageId, trigger: c.trigger });
         valid.push(record as SQSRecord);
-        if (c.request) requests.push({ ...c.request, lastReceive: receives(record as SQSRecord) >= deps.maxReceive });
+        const attempt = receives(record as SQSRecord);
+        if (c.request) requests.push({ ...c.request, attempt, lastReceive: attempt >= deps.maxReceive });
       }
     }
     if (!valid.length) return { batchItemFailures: [] };
@@ -309,7 +330,7 @@ export function linkedDeps(): BuildDeps {
     origin: { bucket: source.store.bucket, prefix: source.store.prefix },
     source,
     store: new S3Store({ client, bucket: linked("Feeds", "name", "FEEDS_BUCKET") }),
-    maxReceive: Number(process.env.BUILD_MAX_RECEIVE ?? 10),
+    maxReceive: Number(process.env.BUILD_MAX_RECEIVE ?? MAX_RECEIVE),
   };
   return cached;
 }

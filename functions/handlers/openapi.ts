@@ -12,6 +12,7 @@ import * as z from "zod";
 import { LATEST_MAX, latestDocumentSchema, latestItemSchema } from "../core/latest.ts";
 import { ERROR_CODES } from "./http.ts";
 import { BUILD_RECORD_DAYS, BUILD_RECORD_ID, BUILD_RECORD_ISSUES_MAX, type BuildRecord } from "../core/build-record.ts";
+import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
 
 export const errorSchema = z.object({
   error: z.object({
@@ -75,14 +76,21 @@ export const buildRecordSchema = z.object({
   /** The request id: the `build_id` of the webhook's 202. */
   id: z.string(),
   /**
-   * `retrying`: the build failed for a reason a retry may fix, and the queue delivers the request
-   * again (a later attempt replaces this record). `queued` and `running`: local stack only (the
-   * deployed API answers 404 until the build has finished).
+   * `queued`: accepted, waiting for a build. `running`: a build that covers it runs. `retrying`:
+   * an attempt failed for a reason a retry may fix (or was stopped: its time limit, its process
+   * gone), and the queue delivers the request again; the next attempt makes it `running` again.
+   * `succeeded` and `failed` are final (a redrive from the dead-letter queue may still follow a failure).
    */
   state: z.enum(["queued", "running", "succeeded", "failed", "retrying"]),
   requested_at: isoDate,
-  /** When the build that covered the request finished; null while queued or running. */
+  /** When the build attempt that covers the request started; null while queued, and in records written before it was recorded. */
+  started_at: isoDate.nullable(),
+  /** When that attempt finished (for one that was stopped, the end of its time limit); null while queued or running. */
   finished_at: isoDate.nullable(),
+  /** Which attempt that is: the queue's delivery count of the request, from 1. Null while queued, on the local stack (no retries), and in older records. */
+  attempt: z.number().int().positive().nullable(),
+  /** Attempts before the queue gives up on the request (then `failed`, dead-lettered); null where `attempt` is. */
+  max_attempts: z.number().int().positive().nullable(),
   /** The published manifest's build id (content hash of the published set); null when nothing was published. */
   build_id: z.string().nullable(),
   /** Items in the published feeds; null when nothing was published. */
@@ -244,14 +252,15 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: "getBuild",
           summary: "What became of a build request: published, or which file and field were wrong",
           description:
-            "The `build_id` a `POST /webhooks/rebuild` answered with. The deployed API knows a request once the build that covered it has finished " +
-            "(404 until then: poll every few seconds); a request whose build failed for a reason a retry may fix is `retrying` until a later attempt " +
-            `replaces its record. Records are kept ${BUILD_RECORD_DAYS} days. The local stack keeps its last 1,000 builds, and answers \`queued\` and \`running\` too.`,
+            "The `build_id` a `POST /webhooks/rebuild` answered with: `queued` from the 202 on, `running` while a build covers it, then " +
+            "`succeeded` or `failed`; poll every few seconds until one of those. A request whose build failed for a reason a retry may fix, or " +
+            `was stopped by its ${BUILD_TIMEOUT_SECONDS}-second limit or a crash, is \`retrying\` until the queue delivers it again, and \`failed\` after its last attempt. ` +
+            `Records are kept ${BUILD_RECORD_DAYS} days. The local stack keeps its last 1,000 builds.`,
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", pattern: BUILD_RECORD_ID.source }, description: "The request id (the 202's `build_id`)" }],
           responses: {
-            200: { ...json("BuildRecord", "The request's outcome (or, on the local stack, that it is queued or running)"), headers: { ...cacheControl("no-store"), ...readHeaders } },
+            200: { ...json("BuildRecord", "The request's state: queued, running, retrying, or its outcome"), headers: { ...cacheControl("no-store"), ...readHeaders } },
             400: error("Not a request id: 1 to 128 letters, digits, `.`, `_` or `-`"),
-            404: error(`No outcome recorded: queued or still building, or an unknown or expired id (records are kept ${BUILD_RECORD_DAYS} days)`),
+            404: error(`An unknown id, or one whose record expired (records are kept ${BUILD_RECORD_DAYS} days)`),
             503: { ...error("The records could not be read"), headers: retryAfter },
             default: unexpected,
           },

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { client as awsClient } from "sst/aws/client";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
+import type { RequestRef } from "../core/build-record.ts";
 import { ApiError } from "./http.ts";
 
 export const BUILD_REQUEST_TYPE = "syndicate.rebuild";
@@ -36,9 +37,14 @@ export function buildRequest(input: { source: string; id?: string; now?: number 
   return { type: BUILD_REQUEST_TYPE, id, source: input.source, requested_at: when.toISOString() };
 }
 
+/** A request SQS has stored: its id and time (as the message carries them), and SQS's message id. */
+export interface SentRequest extends RequestRef {
+  messageId: string;
+}
+
 export interface BuildQueue {
   /** Resolves once SQS has stored the request; rejects with the SQS error otherwise. */
-  send(request: { source: string; id?: string; now?: number }): Promise<{ id: string; messageId: string }>;
+  send(request: { source: string; id?: string; now?: number }): Promise<SentRequest>;
 }
 
 export interface SqsBuildQueueOptions {
@@ -52,7 +58,7 @@ export interface SqsBuildQueueOptions {
 export class SqsBuildQueue implements BuildQueue {
   constructor(readonly options: SqsBuildQueueOptions) {}
 
-  async send(input: { source: string; id?: string; now?: number }): Promise<{ id: string; messageId: string }> {
+  async send(input: { source: string; id?: string; now?: number }): Promise<SentRequest> {
     const request = buildRequest(input);
     const { queueUrl, endpoint, aws } = this.options;
     const signer = await awsClient(aws && { ...aws, service: "sqs" });
@@ -69,7 +75,7 @@ export class SqsBuildQueue implements BuildQueue {
     if (!res.ok) throw new Error(`SQS SendMessage to ${queueUrl} failed: HTTP ${res.status} ${text.slice(0, 300)}`);
     const messageId = (JSON.parse(text) as { MessageId?: unknown }).MessageId;
     if (typeof messageId !== "string") throw new Error(`SQS SendMessage to ${queueUrl}: no MessageId in the response`);
-    return { id: request.id, messageId };
+    return { id: request.id, requested_at: request.requested_at, messageId };
   }
 }
 
@@ -78,15 +84,26 @@ export class SqsBuildQueue implements BuildQueue {
  * `BUILD_QUEUE_URL`): each accepted webhook becomes one message on the build queue;
  * the 202's `build_id` is the request id, which the build consumer logs when it covers it.
  * A send that fails answers 503 (the sender may redeliver; the delivery id is not remembered)
- * and logs why.
+ * and logs why. `recordQueued` (builds.ts) then records the queued request for `GET /builds/{id}`,
+ * before the 202, so that the id answers at once; a record that cannot be written is logged and
+ * the answer is still 202: the request is on the queue, and its build records it as it starts.
  */
-export function queueTrigger(queue: BuildQueue, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): TriggerBuild {
+export function queueTrigger(
+  queue: BuildQueue,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  recordQueued?: (request: RequestRef) => Promise<unknown>,
+): TriggerBuild {
   return async (request) => {
+    let sent: SentRequest;
     try {
-      return { id: (await queue.send({ source: request.trigger, now: Date.parse(request.received_at) })).id };
+      sent = await queue.send({ source: request.trigger, now: Date.parse(request.received_at) });
     } catch (err) {
       log(JSON.stringify({ level: "error", msg: "could not queue a build request", delivery_id: request.delivery_id, error: (err as Error).message }));
       throw new ApiError(503, "the build could not be queued; retry the delivery", { "retry-after": "5" });
     }
+    await recordQueued?.(sent).catch((err: unknown) =>
+      log(JSON.stringify({ level: "error", msg: "could not record a queued build request", id: sent.id, delivery_id: request.delivery_id, error: (err as Error).message })),
+    );
+    return { id: sent.id };
   };
 }

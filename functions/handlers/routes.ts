@@ -33,7 +33,8 @@ export interface ApiDeps {
   lastFinishedFailed?: () => boolean;
   /**
    * What became of a build request, for `GET /builds/{id}`: the local stack's own builds; by
-   * default the build Lambda's records in `store` (builds.ts recordsFromStore).
+   * default the records in `store` (the API's and the build Lambda's), read as of `now`
+   * (builds.ts recordsFromStore).
    */
   buildRecords?: BuildRecords;
   now?: () => number;
@@ -139,7 +140,7 @@ export function createApiApp(deps: ApiDeps): Hono {
   // With an ETag, so clients revalidate it (304) rather than fetch it again every 5 minutes.
   const openapiHeaders = { "content-type": JSON_UTF8, "cache-control": "public, max-age=300", etag: strongEtag(openapi) };
   app.get("/openapi.json", (c) => conditionalResponse(c, openapi, openapiHeaders));
-  app.get("/builds/:id", deps.buildRecords ? buildRecordHandler(deps.buildRecords, NOT_LOCAL) : buildRecordHandler(recordsFromStore(deps.store)));
+  app.get("/builds/:id", deps.buildRecords ? buildRecordHandler(deps.buildRecords, NOT_LOCAL) : buildRecordHandler(recordsFromStore(deps.store, now)));
   if (webhookOn) {
     app.post("/webhooks/rebuild", webhookHandler({ secret: deps.webhookSecret!, triggerBuild: deps.triggerBuild, deliveries, now }));
   } else if (secretProblem) {

@@ -10,7 +10,7 @@
  * spawned it with a stdin pipe.
  */
 import { createWriteStream, mkdirSync } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { link, mkdir, rename, rm } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -39,7 +39,10 @@ FilesystemStore.prototype.deleteObject = async function (bucket, key) {
 // (all measured through test/support/fault-proxy.ts). S3 itself stores an object whole or not
 // at all and answers BadDigest / IncompleteBody; this does the same: the body goes to a
 // temporary file beside the buckets (a file in the root is not a bucket to s3rver), is checked
-// against Content-Length and Content-MD5, and only then is renamed over the object.
+// against Content-Length and Content-MD5, and only then is renamed over the object. And s3rver
+// ignores `If-None-Match: *` on a PUT, where S3 writes only if no object is there and answers
+// 412 PreconditionFailed otherwise (conditional writes, which the API's build records rely
+// on): such a body is linked to the object's path, which fails if a file is there.
 const S3Error = createRequire(import.meta.url)("s3rver/lib/models/error.js");
 FilesystemStore.prototype.putObject = async function (object) {
   const objectPath = this.getResourcePath(object.bucket, object.key, "object");
@@ -67,7 +70,12 @@ FilesystemStore.prototype.putObject = async function (object) {
       throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
     }
     await mkdir(dirname(objectPath), { recursive: true });
-    await rename(tmp, objectPath);
+    if (headers["if-none-match"] === "*") {
+      await link(tmp, objectPath).catch((err) => {
+        if (err?.code !== "EEXIST") throw err;
+        throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
+      });
+    } else await rename(tmp, objectPath);
     await this.putMetadata(object.bucket, object.key, object.metadata, md5.toString("hex"));
     return { size, md5: md5.toString("hex") };
   } finally {

@@ -90,7 +90,7 @@ export function buildState(run: BuildRun<BuildReport> | undefined): BuildState |
 export function runRecord(run: BuildRun<BuildReport>): BuildRecord {
   const requested = Math.min(...run.requests.map((r) => Date.parse(r.received_at)).filter((t) => !Number.isNaN(t)), run.queued_at);
   const state = run.state === "waiting" ? "queued" : run.state;
-  return buildRecord({ id: run.id, state, requested_at: iso(requested)!, finished_at: iso(run.finished_at), report: run.result, error: run.error });
+  return buildRecord({ id: run.id, state, requested_at: iso(requested)!, started_at: iso(run.started_at), finished_at: iso(run.finished_at), report: run.result, error: run.error });
 }
 
 function listen(server: ServerType): Promise<AddressInfo> {

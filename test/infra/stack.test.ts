@@ -7,7 +7,8 @@ import { runStack, type StackRun } from "./harness.ts";
 import { byType, expectHandlers, expectRoutes, grants, one, plain } from "./expectations.ts";
 import { SCHEDULE_EVENT } from "../../functions/handlers/build.ts";
 import { BLOCK_INTERNAL, RESPONSE_HEADERS } from "../../stacks/edge.ts";
-import { API_READ_KEYS, BUILD_RECORDS, BUILD_RECORD_DAYS as STACK_RECORD_DAYS } from "../../stacks/access.ts";
+import { API_READ_KEYS, API_WRITE_KEYS, BUILD_RECORDS, BUILD_RECORD_DAYS as STACK_RECORD_DAYS } from "../../stacks/access.ts";
+import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE } from "../../stacks/build-limits.ts";
 import { BUILD_RECORD_DAYS, BUILD_RECORD_PREFIX, buildRecordKey } from "../../functions/core/build-record.ts";
 import { latestKey } from "../../functions/handlers/latest.ts";
 import { MANIFEST_KEY, STATUS_KEY } from "../../functions/handlers/contract.ts";
@@ -78,6 +79,8 @@ describe("functions", () => {
 
   it("runs both on a supported Node runtime with the sizes chosen in stacks/", () => {
     expect(fn("Build")).toMatchObject({ runtime: "nodejs24.x", architectures: ["arm64"], memorySize: 1769, timeout: 180 });
+    // The time limit the API judges a build's running record by (functions/core/build-record.ts) is the function's.
+    expect(fn("Build").timeout).toBe(BUILD_TIMEOUT_SECONDS);
     expect(fn("ApiHandler")).toMatchObject({ runtime: "nodejs24.x", architectures: ["arm64"], memorySize: 512, timeout: 10 });
   });
 
@@ -123,7 +126,7 @@ describe("functions", () => {
     ]);
   });
 
-  it("grants the API read on the feeds keys it reads (not the build cache) and send on the queue, nothing more", () => {
+  it("grants the API read on the feeds keys it reads (not the build cache), write on the build records only, and send on the queue, nothing more", () => {
     expect(grants(run, "ApiHandlerRole")).toEqual([
       "s3:GetObject FeedsBucketBucket/builds/*",
       "s3:GetObject FeedsBucketBucket/latest.json",
@@ -131,12 +134,19 @@ describe("functions", () => {
       "s3:GetObject FeedsBucketBucket/status.json",
       "s3:GetObject FeedsBucketBucket/tags/*/latest.json",
       "s3:ListBucket FeedsBucketBucket",
+      "s3:PutObject FeedsBucketBucket/builds/*",
       "sqs:SendMessage BuildQueueQueue",
     ]);
     // Every key the API's code reads is within them (IAM's * spans slashes).
-    const granted = API_READ_KEYS.map((k) => new RegExp(`^${k.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`));
-    for (const key of [latestKey(undefined), latestKey("libya"), MANIFEST_KEY, STATUS_KEY, buildRecordKey("3f1c2a7e-0b1d-4c55-9a8e-2f6b1d0c9e41")]) expect([key, granted.some((g) => g.test(key))]).toEqual([key, true]);
+    const pattern = (k: string) => new RegExp(`^${k.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`);
+    const granted = API_READ_KEYS.map(pattern);
+    const record = buildRecordKey("3f1c2a7e-0b1d-4c55-9a8e-2f6b1d0c9e41");
+    for (const key of [latestKey(undefined), latestKey("libya"), MANIFEST_KEY, STATUS_KEY, record]) expect([key, granted.some((g) => g.test(key))]).toEqual([key, true]);
     expect(granted.some((g) => g.test(".syndicate/build-cache"))).toBe(false);
+    // It writes a build record, and nothing published, nothing of the build's.
+    const writable = API_WRITE_KEYS.map(pattern);
+    expect(writable.some((g) => g.test(record))).toBe(true);
+    for (const key of [latestKey(undefined), "feed.xml", MANIFEST_KEY, STATUS_KEY, ".syndicate/build-cache", ".syndicate/lease/x.json"]) expect([key, writable.some((g) => g.test(key))]).toEqual([key, false]);
   });
 });
 
@@ -168,6 +178,8 @@ describe("queue", () => {
     expect(q.visibilityTimeoutSeconds).toBe(6 * fn("Build").timeout + 10);
     expect(one(run, "aws:sqs/queue:Queue", "BuildDeadLettersQueue").inputs.messageRetentionSeconds).toBe(14 * 24 * 3600);
     expect(fn("Build").environment.variables.BUILD_MAX_RECEIVE).toBe("10");
+    // The constant the build falls back on without the variable (functions/handlers/build.ts linkedDeps) is the queue's.
+    expect(JSON.parse(q.redrivePolicy).maxReceiveCount).toBe(MAX_RECEIVE);
   });
 });
 

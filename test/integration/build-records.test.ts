@@ -1,25 +1,28 @@
 /**
- * What became of a build request on AWS: the build Lambda's handler writes `builds/<id>.json`
- * for each request of a batch into a real s3rver bucket, and the API Lambda's handler (signed
- * fetch, as deployed) answers `GET /builds/{id}` from it.
+ * What became of a build request on AWS: the API Lambda's app records a request `queued` as it
+ * queues it (on a stand-in SQS), the build Lambda's handler rewrites `builds/<id>.json` as each
+ * attempt starts and ends, in a real s3rver bucket (behind the fault proxy where S3 must fail),
+ * and the API Lambda (signed fetch, as deployed) answers `GET /builds/{id}` from it.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createBuildHandler, type BuildDeps } from "../../functions/handlers/build.ts";
-import { createHandler } from "../../functions/handlers/api.ts";
+import { createHandler, createLambdaApp } from "../../functions/handlers/api.ts";
 import { BUILD_REQUEST_TYPE } from "../../functions/handlers/queue.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import type { ObjectStore } from "../../functions/adapters/store.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
-import { BUILD_RECORD_ISSUES_MAX, buildRecordKey, type BuildRecord } from "../../functions/core/build-record.ts";
+import { BUILD_RECORD_ISSUES_MAX, BUILD_RECORD_META, RUNNING_MARGIN_MS, buildRecordKey, type BuildRecord } from "../../functions/core/build-record.ts";
+import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
 import { parseManifest } from "../../functions/core/manifest.ts";
 import { useTestS3 } from "../support/s3.ts";
 import { invokeGet } from "../support/lambda.ts";
 import { articleText, tempDir, tree, writeTree } from "../support/content-tree.ts";
-import { ARTICLES, NOW } from "../support/api.ts";
+import { ARTICLES, NOW, githubSignature, randomSecret } from "../support/api.ts";
+import { fakeSqs } from "../support/sqs.ts";
 
-const ctx = useTestS3();
+const ctx = useTestS3({ faultProxy: {} });
 
 function message(messageId: string, body: string, receiveCount = 1) {
   return { messageId, receiptHandle: `rh-${messageId}`, body, attributes: { ApproximateReceiveCount: String(receiveCount) }, messageAttributes: {}, eventSource: "aws:sqs" };
@@ -41,17 +44,38 @@ const stored = async (store: ObjectStore, id: string) => {
   return o && (JSON.parse(o.body.toString()) as BuildRecord);
 };
 
-/** Document writes fail (status.json and records still go through): a retryable fault. */
-const documentsDown = (store: ObjectStore): ObjectStore => ({
+/** `store` with its writes through `put` (which may hold or fail them). */
+const withPut = (store: ObjectStore, put: ObjectStore["put"]): ObjectStore => ({
   description: store.description,
   get: (k) => store.get(k),
   list: (p) => store.list(p),
-  put: async (k, b, m) => {
-    if (k === "status.json" || k.startsWith("builds/")) return store.put(k, b, m);
-    throw new Error("S3 unavailable");
-  },
+  put,
   delete: (keys) => store.delete(keys),
 });
+
+/** Document writes fail (status.json and records still go through): a retryable fault. */
+const documentsDown = (store: ObjectStore): ObjectStore =>
+  withPut(store, async (k, b, m) => {
+    if (k === "status.json" || k.startsWith("builds/")) return store.put(k, b, m);
+    throw new Error("S3 unavailable");
+  });
+
+/**
+ * The build's writes other than the records (the lease's first) held until `release`: the
+ * attempt runs meanwhile; never released, it is as good as stopped (Lambda's time limit, a
+ * crash), its `running` record left as it was. `release(error)` fails them (cleanup).
+ */
+function holdWrites() {
+  let release!: (failure?: Error) => void;
+  const gate = new Promise<void>((ok, fail) => (release = (failure) => (failure ? fail(failure) : ok())));
+  gate.catch(() => undefined);
+  const wrap = (store: ObjectStore) =>
+    withPut(store, async (k, b, m) => {
+      if (!k.startsWith("builds/")) await gate;
+      return store.put(k, b, m);
+    });
+  return { wrap, release };
+}
 
 describe("build records on AWS", () => {
   it("records the published build for every request a coalesced batch covered, and the API answers it with no-store", async () => {
@@ -62,7 +86,10 @@ describe("build records on AWS", () => {
     // One record per request id; the S3 notification has none.
     expect((await store.list("builds/")).sort()).toEqual(["builds/req-a.json", "builds/req-b.json"]);
     const b = await stored(store, "req-b");
-    expect(b).toEqual({ id: "req-b", state: "succeeded", requested_at: "2029-12-31T23:58:00.000Z", finished_at: new Date(NOW).toISOString(), build_id: manifest.build_id, items: 3, error: null, issues: [], issues_omitted: 0 });
+    expect(b).toEqual({
+      id: "req-b", state: "succeeded", requested_at: "2029-12-31T23:58:00.000Z", started_at: new Date(NOW).toISOString(), finished_at: new Date(NOW).toISOString(), attempt: 1, max_attempts: 3,
+      build_id: manifest.build_id, items: 3, error: null, issues: [], issues_omitted: 0,
+    });
     expect((await store.get(buildRecordKey("req-b")))!.cacheControl).toBe("no-cache, max-age=0");
 
     const answer = await get("req-a");
@@ -122,16 +149,11 @@ describe("build records on AWS", () => {
   });
 
   it("logs a record it cannot write, and the build stands", async () => {
-    const recordsDown = (store: S3Store): ObjectStore => ({
-      description: store.description,
-      get: (k) => store.get(k),
-      list: (p) => store.list(p),
-      put: async (k, b, m) => {
+    const recordsDown = (store: S3Store): ObjectStore =>
+      withPut(store, async (k, b, m) => {
         if (k.startsWith("builds/")) throw new Error("S3 unavailable for records");
         return store.put(k, b, m);
-      },
-      delete: (keys) => store.delete(keys),
-    });
+      });
     const { store, build, logs, get } = await setup(recordsDown);
     const res = await build({ Records: [message("m1", request("req-x"))] });
     expect(res.batchItemFailures).toEqual([]);
@@ -158,7 +180,7 @@ describe("build records on AWS", () => {
     const { build, get, logs } = await setup();
     const unknown = await get("no-such-request");
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json.error).toEqual({ code: "not_found", message: expect.stringMatching(/queued or its build is still running.*7 days/) });
+    expect(unknown.json.error).toEqual({ code: "not_found", message: "no record of build request no-such-request: the id is unknown, or its record expired (records are kept 7 days)" });
     expect(unknown.headers["cache-control"]).toBe("no-store");
     for (const bad of ["a".repeat(129), "a%20b", "%2E%2E%2Fstatus", "x%00"]) {
       const res = await get(bad);
@@ -167,5 +189,157 @@ describe("build records on AWS", () => {
     // A request id outside the charset (the schema takes any 128 characters) gets no record, and is told.
     await build({ Records: [message("m1", request("has space"))] });
     expect(logs).toContainEqual(expect.objectContaining({ level: "warn", id: "has space" }));
+  });
+});
+
+describe("build records from the webhook's 202 on", () => {
+  const closing: (() => Promise<void>)[] = [];
+  beforeEach(() => {
+    // The Lambda environment's credentials, which aws4fetch signs SQS and S3 requests with: s3rver's key pair.
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
+    vi.stubEnv("AWS_REGION", "us-east-1");
+  });
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    ctx.proxy.rules = [];
+    for (const close of closing.splice(0)) await close();
+  });
+
+  /**
+   * The API Lambda's app as deployed over the feeds `bucket` (at `endpoint`: s3rver, or the fault
+   * proxy before it), queueing on a stand-in SQS, its clock `now`.
+   */
+  async function lambdaApi(bucket: string, o: { endpoint?: string; now?: () => number } = {}) {
+    const sqs = await fakeSqs();
+    closing.push(sqs.close);
+    const secret = randomSecret();
+    const logs: string[] = [];
+    const app = createLambdaApp({ config: { feedsBucket: bucket, endpoint: o.endpoint ?? ctx.s3.endpoint, webhookSecret: secret, queueUrl: sqs.queueUrl }, log: (l) => logs.push(l), now: o.now });
+    let deliveries = 0;
+    const body = '{"ref":"refs/heads/main"}';
+    const webhook = async () => {
+      const res = await app.request("/webhooks/rebuild", { method: "POST", body, headers: { "x-hub-signature-256": githubSignature(secret, body), "x-github-delivery": `d-${++deliveries}`, "content-type": "application/json" } });
+      return { status: res.status, json: (await res.json()) as { accepted: boolean; build_id: string } };
+    };
+    const get = async (id: string) => {
+      const res = await app.request(`/builds/${id}`);
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
+    };
+    /** The nth message the API sent, as the build Lambda receives it at its `receive`th delivery. */
+    const delivery = (n: number, receive = 1) => message(`m${n}`, sqs.sent[n]!.MessageBody, receive);
+    return { sqs, secret, logs, webhook, get, delivery };
+  }
+
+  const iso = (t: number) => new Date(t).toISOString();
+
+  it("answers queued right after the 202, running while a build covers the request, then its outcome", async () => {
+    const hold = holdWrites();
+    const { store, build } = await setup(hold.wrap);
+    const api = await lambdaApi(store.bucket, { now: () => NOW - 5_000 });
+    const accepted = await api.webhook();
+    expect(accepted).toMatchObject({ status: 202, json: { accepted: true } });
+    const id = accepted.json.build_id;
+    const { requested_at } = JSON.parse(api.sqs.sent[0]!.MessageBody) as { requested_at: string };
+    expect(requested_at).toBe(iso(NOW - 5_000));
+    const queued = { id, state: "queued", requested_at, started_at: null, finished_at: null, attempt: null, max_attempts: null, build_id: null, items: null, error: null, issues: [], issues_omitted: 0 };
+    expect(await api.get(id)).toEqual({ status: 200, json: queued });
+    expect(api.logs).toEqual([]);
+
+    const attempt = build({ Records: [api.delivery(0)] });
+    await vi.waitFor(async () => expect((await api.get(id)).json.state).toBe("running"), { timeout: 10_000, interval: 20 });
+    const running = { ...queued, state: "running", started_at: iso(NOW), attempt: 1, max_attempts: 3 };
+    expect(await api.get(id)).toEqual({ status: 200, json: running });
+
+    hold.release();
+    expect((await attempt).batchItemFailures).toEqual([]);
+    const manifest = parseManifest((await store.get("manifest.json"))!.body)!;
+    expect(await api.get(id)).toEqual({ status: 200, json: { ...running, state: "succeeded", finished_at: iso(NOW), build_id: manifest.build_id, items: 3 } });
+  });
+
+  it(`answers a running record older than the ${BUILD_TIMEOUT_SECONDS}-second limit (and a margin) as retrying while the queue delivers the request again, as failed after its last attempt`, async () => {
+    const hold = holdWrites();
+    const { store, build } = await setup(hold.wrap);
+    let now = NOW;
+    const api = await lambdaApi(store.bucket, { now: () => now });
+    const id = (await api.webhook()).json.build_id;
+    const first = build({ Records: [api.delivery(0, 1)] });
+    await vi.waitFor(async () => expect((await api.get(id)).json.state).toBe("running"), { timeout: 10_000, interval: 20 });
+    const running = (await api.get(id)).json;
+    expect(running).toMatchObject({ started_at: iso(NOW), attempt: 1, max_attempts: 3 });
+
+    // The attempt is never heard of again (held: as a stopped one would be).
+    const limit = NOW + BUILD_TIMEOUT_SECONDS * 1000;
+    now = limit + RUNNING_MARGIN_MS;
+    expect((await api.get(id)).json).toEqual(running);
+    now += 1;
+    const stopped = (detail: string) => ({ name: "BuildUnfinishedError", message: `the build did not finish: it ran past its ${BUILD_TIMEOUT_SECONDS}-second limit or its process was stopped (${detail})`, retryable: true });
+    expect(await api.get(id)).toEqual({ status: 200, json: { ...running, state: "retrying", finished_at: iso(limit), error: stopped("attempt 1 of 3: the queue delivers the request again") } });
+
+    // The queue's last delivery (the build's clock stands still here: it starts at NOW too):
+    // running again, then, stopped too, failed.
+    now = NOW;
+    const last = build({ Records: [api.delivery(0, 3)] });
+    await vi.waitFor(async () => expect((await api.get(id)).json.attempt).toBe(3), { timeout: 10_000, interval: 20 });
+    expect((await api.get(id)).json).toEqual({ ...running, attempt: 3 });
+    now = limit + RUNNING_MARGIN_MS + 1;
+    expect(await api.get(id)).toEqual({ status: 200, json: { ...running, attempt: 3, state: "failed", finished_at: iso(limit), error: stopped("attempt 3 of 3, the last: the queue dead-letters the request") } });
+    // Stored as the attempts left it: the answer is the API's reading, not a write.
+    expect(await stored(store, id)).toMatchObject({ state: "running", attempt: 3 });
+
+    hold.release(new Error("stopped"));
+    await Promise.all([first, last]);
+  });
+
+  it("reads the records the build wrote before attempts were recorded, and keeps a published one when the request is delivered again", async () => {
+    const hold = holdWrites();
+    const { store, build } = await setup(hold.wrap);
+    const api = await lambdaApi(store.bucket);
+    // As the build wrote them then: no started_at, attempt, max_attempts.
+    const published = { id: "req-old", state: "succeeded", requested_at: "2029-12-31T23:00:00.000Z", finished_at: "2029-12-31T23:00:20.000Z", build_id: "b0", items: 2, error: null, issues: [], issues_omitted: 0 };
+    const retrying = { ...published, id: "req-old-r", state: "retrying", build_id: null, items: null, error: { name: "S3RequestError", message: "PUT feed.xml failed", retryable: true } };
+    for (const r of [published, retrying]) await store.put(buildRecordKey(r.id), Buffer.from(`${JSON.stringify(r)}\n`), BUILD_RECORD_META);
+    const none = { started_at: null, attempt: null, max_attempts: null };
+    expect(await api.get("req-old")).toEqual({ status: 200, json: { ...published, ...none } });
+    expect(await api.get("req-old-r")).toEqual({ status: 200, json: { ...retrying, ...none } });
+
+    // SQS delivers both again: the published one is kept as it was, the other runs.
+    const attempt = build({ Records: [message("m1", request("req-old"), 2), message("m2", request("req-old-r"), 2)] });
+    await vi.waitFor(async () => expect((await api.get("req-old-r")).json.state).toBe("running"), { timeout: 10_000, interval: 20 });
+    expect(await api.get("req-old")).toEqual({ status: 200, json: { ...published, ...none } });
+    hold.release();
+    await attempt;
+    expect(await stored(store, "req-old")).toEqual(published);
+    expect((await api.get("req-old-r")).json).toMatchObject({ state: "succeeded", attempt: 2, max_attempts: 3, error: null });
+  });
+
+  it("answers 202 when the queued record cannot be written (logged, no secret), and the build records the request as it starts", async () => {
+    const { store, build } = await setup();
+    const api = await lambdaApi(store.bucket, { endpoint: ctx.proxy.endpoint });
+    ctx.proxy.rules = [{ op: "PUT", key: /^builds\//, fault: "503" }];
+    const accepted = await api.webhook();
+    expect(accepted).toMatchObject({ status: 202, json: { accepted: true, duplicate: false } });
+    const id = accepted.json.build_id;
+    expect(api.sqs.sent).toHaveLength(1);
+    expect(api.logs.map((l) => JSON.parse(l))).toEqual([
+      { level: "error", msg: "could not record a queued build request", id, delivery_id: "d-1", error: expect.stringMatching(new RegExp(`^PUT s3://${store.bucket}/builds/${id}\\.json failed: HTTP 503 SlowDown$`)) },
+    ]);
+    expect(api.logs.join("")).not.toContain(api.secret);
+    expect(ctx.proxy.events.filter((e) => e.op === "PUT" && e.fault === "503")).toHaveLength(3);
+    ctx.proxy.rules = [];
+    expect((await api.get(id)).status).toBe(404);
+    expect((await build({ Records: [api.delivery(0)] })).batchItemFailures).toEqual([]);
+    expect((await api.get(id)).json).toMatchObject({ id, state: "succeeded", attempt: 1 });
+  });
+
+  it("never writes queued over a record the build wrote first (S3's conditional write)", async () => {
+    const { store, build } = await setup();
+    const api = await lambdaApi(store.bucket);
+    // The build takes the message and finishes before SQS has answered the API.
+    api.sqs.reply.before = async (sent) => void (await build({ Records: [message("m1", sent.MessageBody)] }));
+    const accepted = await api.webhook();
+    expect(accepted.status).toBe(202);
+    expect((await api.get(accepted.json.build_id)).json).toMatchObject({ state: "succeeded", attempt: 1, finished_at: new Date(NOW).toISOString() });
+    expect(api.logs).toEqual([]);
   });
 });

@@ -42,9 +42,11 @@ describe("GET /builds/{id} on the local stack", () => {
     expect(answer.status).toBe(200);
     const manifest = (await (await fetch(`${stack.url}/manifest.json`)).json()) as { build_id: string };
     expect(answer.json).toEqual({
-      id, state: "succeeded", requested_at: expect.any(String), finished_at: expect.any(String), build_id: manifest.build_id, items: 3, error: null, issues: [], issues_omitted: 0,
+      id, state: "succeeded", requested_at: expect.any(String), started_at: expect.any(String), finished_at: expect.any(String), attempt: null, max_attempts: null,
+      build_id: manifest.build_id, items: 3, error: null, issues: [], issues_omitted: 0,
     });
-    expect(Date.parse(answer.json.finished_at)).toBeGreaterThanOrEqual(Date.parse(answer.json.requested_at));
+    expect(Date.parse(answer.json.finished_at)).toBeGreaterThanOrEqual(Date.parse(answer.json.started_at));
+    expect(Date.parse(answer.json.started_at)).toBeGreaterThanOrEqual(Date.parse(answer.json.requested_at));
     expect(answer.headers.get("cache-control")).toBe("no-store");
     expect(answer.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(answer.headers.get("access-control-allow-origin")).toBe("*");
@@ -55,8 +57,8 @@ describe("GET /builds/{id} on the local stack", () => {
     await writeFile(join(content, "articles", "bad.md"), articleText({ title: "Bad", date: "yesterday" }));
     const running = stack.builds.request({ trigger: "watch", received_at: new Date().toISOString() });
     const waiting = stack.builds.request({ trigger: "watch", received_at: new Date().toISOString() });
-    expect(stack.record(running.id)).toMatchObject({ state: "running", finished_at: null, build_id: null });
-    expect(stack.record(waiting.id)).toMatchObject({ state: "queued", finished_at: null });
+    expect(stack.record(running.id)).toMatchObject({ state: "running", started_at: expect.any(String), finished_at: null, build_id: null });
+    expect(stack.record(waiting.id)).toMatchObject({ state: "queued", started_at: null, finished_at: null });
     await waiting.done;
     const answer = await getBuild(running.id);
     expect(answer.status).toBe(200);

@@ -1,12 +1,12 @@
 /**
- * The API Lambda's S3 reads (SignedS3Reader: aws4fetch, no SDK) against the real s3rver:
+ * The API Lambda's S3 requests (SignedS3Client: aws4fetch, no SDK) against the real s3rver:
  * objects written by the SDK store read back byte for byte with the same ETag, conditional GET,
- * an unknown access key refused; then the Lambda handler end to end over a build published to
+ * a write only where no object is (If-None-Match: *), an unknown access key refused; then the Lambda handler end to end over a build published to
  * the bucket. (s3rver checks the access key id but not SigV4 signatures; test/unit/s3-fetch.test.ts
  * checks the signature against the AWS SDK's signer.)
  */
 import { describe, expect, it } from "vitest";
-import { SignedS3Reader } from "../../functions/adapters/s3-fetch.ts";
+import { SignedS3Client } from "../../functions/adapters/s3-fetch.ts";
 import type { S3Store } from "../../functions/adapters/s3-store.ts";
 import { createHandler } from "../../functions/handlers/api.ts";
 import { build } from "../../functions/pipeline/build.ts";
@@ -20,10 +20,10 @@ import { ARTICLES, NOW } from "../support/api.ts";
 const ctx = useTestS3();
 
 const META = { contentType: "application/json", cacheControl: "public, max-age=60" };
-const readerOf = (store: S3Store, extra: Partial<ConstructorParameters<typeof SignedS3Reader>[0]> = {}) =>
-  new SignedS3Reader({ bucket: store.bucket, endpoint: ctx.s3.endpoint, ...extra });
+const readerOf = (store: S3Store, extra: Partial<ConstructorParameters<typeof SignedS3Client>[0]> = {}) =>
+  new SignedS3Client({ bucket: store.bucket, endpoint: ctx.s3.endpoint, ...extra });
 
-describe("SignedS3Reader against s3rver", () => {
+describe("SignedS3Client against s3rver", () => {
   it("reads what the SDK store wrote, with the same ETag, and revalidates with If-None-Match", async () => {
     const store = await ctx.s3.bucket("fetch");
     const body = Buffer.from(JSON.stringify({ version: 1, title: "é ✓", items: [] }));
@@ -42,6 +42,25 @@ describe("SignedS3Reader against s3rver", () => {
     expect(await reader.get("no/such.json")).toBeUndefined();
     await store.delete(["tags/energy-policy/latest.json"]);
     expect(await reader.getIfNoneMatch("tags/energy-policy/latest.json", obj.etag!)).toBeUndefined();
+  });
+
+  it("writes an object only where there is none (If-None-Match: *): an existing one is kept, and 412 is no failure", async () => {
+    const store = await ctx.s3.bucket("fetch-create");
+    const client = readerOf(store);
+    expect(await client.putIfAbsent("builds/a.json", Buffer.from('{"first":true}'), META)).toBe(true);
+    const first = (await store.get("builds/a.json"))!;
+    expect(first).toMatchObject({ contentType: META.contentType, cacheControl: META.cacheControl });
+    expect(first.body.toString()).toBe('{"first":true}');
+    // A second write, and one over what the SDK store wrote, leave the object as it is.
+    expect(await client.putIfAbsent("builds/a.json", Buffer.from('{"second":true}'), META)).toBe(false);
+    await store.put("builds/b.json", Buffer.from('{"build":true}'), META);
+    expect(await client.putIfAbsent("builds/b.json", Buffer.from('{"api":true}'), META)).toBe(false);
+    expect((await store.get("builds/a.json"))!.body.toString()).toBe('{"first":true}');
+    expect((await store.get("builds/b.json"))!.body.toString()).toBe('{"build":true}');
+    expect(client.stats).toEqual({ get: 0, put: 3 });
+    // A failure is one: the bucket gone.
+    const gone = new SignedS3Client({ bucket: "no-such-bucket", endpoint: ctx.s3.endpoint, retries: 0 });
+    await expect(gone.putIfAbsent("builds/c.json", Buffer.from("{}"), META)).rejects.toThrow(/PUT s3:\/\/no-such-bucket\/builds\/c\.json failed: HTTP 404 NoSuchBucket/);
   });
 
   it("sends its credentials: an unknown access key is refused with S3's error code", async () => {

@@ -98,25 +98,35 @@ describe("build records read by hand", () => {
   const ok = buildRecord({ id: "req-1", state: "succeeded", requested_at: T, finished_at: T, report: { build_id: "b1", items: 3, warnings: [{ file: "articles/a.md", line: 2, field: "date", message: "no zone", severity: "warning" }] } });
   const bad = buildRecord({ id: "req-1", state: "failed", requested_at: T, finished_at: T, error: new ContentError([{ file: "articles/b.md", field: "title", message: "required", severity: "error" }]) });
 
-  it("gives zod's verdict for every variant", () => {
-    const wrong: unknown[] = [undefined, null, "x", -1, 1.5, true, [], {}, "not a date", "queued"];
-    const variants: unknown[] = [ok, bad];
-    for (const base of [ok, bad]) {
+  // As stored: records written before started_at, attempt and max_attempts lack them, and read
+  // with them null, so that every answer has the response's shape.
+  const storedSchema = buildRecordSchema.partial({ started_at: true, attempt: true, max_attempts: true });
+
+  it("gives zod's verdict for every variant, and reads each accepted one as a response the schema takes", () => {
+    const wrong: unknown[] = [undefined, null, "x", -1, 0, 1.5, true, [], {}, "not a date", "queued"];
+    const running = buildRecord({ id: "req-1", state: "running", requested_at: T, started_at: T, finished_at: null, attempt: 2, max_attempts: 10 });
+    const variants: unknown[] = [ok, bad, running];
+    for (const base of [ok, bad, running]) {
       for (const key of Object.keys(base) as (keyof BuildRecord)[]) {
         const { [key]: _dropped, ...without } = base;
         variants.push(without);
         for (const value of wrong) variants.push({ ...base, [key]: value });
       }
-      const issue = base.issues[0]!;
+      const issue = base.issues[0] ?? ok.issues[0]!;
       variants.push({ ...base, extra: 1 }, { ...base, issues: [{ ...issue, line: 0 }] }, { ...base, issues: [{ ...issue, severity: "info" }] }, { ...base, issues: Array(51).fill(issue) });
       variants.push({ ...base, error: { name: "E", message: "m" } });
     }
     let accepted = 0;
     for (const v of variants) {
-      const zod = buildRecordSchema.safeParse(v).success && (v as { id?: unknown }).id === "req-1";
-      expect(readBuildRecord(Buffer.from(JSON.stringify(v) ?? ""), "req-1") !== undefined, JSON.stringify(v)).toBe(zod);
+      const zod = storedSchema.safeParse(v).success && (v as { id?: unknown }).id === "req-1";
+      const read = readBuildRecord(Buffer.from(JSON.stringify(v) ?? ""), "req-1");
+      expect(read !== undefined, JSON.stringify(v)).toBe(zod);
+      if (read) expect(buildRecordSchema.safeParse(read).success, JSON.stringify(read)).toBe(true);
       if (zod) accepted++;
     }
+    // A record the old code wrote (no started_at, attempt, max_attempts) reads, with them null.
+    const { started_at: _s, attempt: _a, max_attempts: _m, ...old } = ok;
+    expect(readBuildRecord(Buffer.from(JSON.stringify(old)), "req-1")).toEqual({ ...old, started_at: null, attempt: null, max_attempts: null });
     expect(accepted).toBeGreaterThan(3);
     expect(accepted).toBeLessThan(variants.length / 2);
     // Another request's record is not this one's.

@@ -1,9 +1,9 @@
 /**
  * The API Lambda's own wiring (functions/handlers/api.ts): signed webhooks become messages on the
  * build queue (a stand-in SQS on 127.0.0.1), `/health` reports status.json, and `/health` takes
- * an asynchronous last build anywhere.
+ * an asynchronous last build anywhere; `/builds/{id}` reads a `running` record by the API's clock.
+ * (Records written over S3: test/integration/build-records.test.ts.)
  */
-import { createServer } from "node:http";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -12,10 +12,13 @@ import { createApp } from "../../functions/handlers/app.ts";
 import { classifyRecord } from "../../functions/handlers/build.ts";
 import openapi from "../../functions/handlers/openapi.gen.json" with { type: "json" };
 import { STATUS_CACHE_CONTROL, STATUS_KEY, nextStatus, statusBody } from "../../functions/core/status.ts";
+import { BUILD_RECORD_META, RUNNING_MARGIN_MS, buildRecord, buildRecordBody, buildRecordKey } from "../../functions/core/build-record.ts";
+import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { tempDir } from "../support/content-tree.ts";
 import { githubSignature, published, randomSecret } from "../support/api.ts";
 import { invokeGet } from "../support/lambda.ts";
+import { fakeSqs as startSqs } from "../support/sqs.ts";
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv2020) => void;
 
@@ -33,22 +36,11 @@ afterEach(() => {
   close = undefined;
 });
 
-/** A stand-in SQS JSON endpoint on 127.0.0.1; answers `reply.status` and records each SendMessage. */
+/** The stand-in SQS (test/support/sqs.ts), closed after the test. */
 async function fakeSqs(status = 200) {
-  const sent: { target: unknown; authorization: unknown; QueueUrl: string; MessageBody: string }[] = [];
-  const reply = { status };
-  const server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      sent.push({ target: req.headers["x-amz-target"], authorization: req.headers.authorization, ...JSON.parse(body) });
-      res.writeHead(reply.status, { "content-type": "application/x-amz-json-1.0" });
-      res.end(reply.status === 200 ? JSON.stringify({ MessageId: `m-${sent.length}` }) : JSON.stringify({ __type: "com.amazonaws.sqs#QueueDoesNotExist" }));
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  close = () => server.close();
-  return { sent, reply, queueUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/123456789012/BuildQueue` };
+  const sqs = await startSqs(status);
+  close = () => void sqs.close();
+  return sqs;
 }
 
 const BODY = '{"ref":"refs/heads/main"}';
@@ -168,5 +160,30 @@ describe("/health's last build", () => {
     const res = await failing.request("/health");
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: "ok", store: { reachable: true }, last_build: null });
+  });
+});
+
+describe("/builds/{id} on the API Lambda", () => {
+  const T = Date.UTC(2030, 0, 1);
+  const limit = T + BUILD_TIMEOUT_SECONDS * 1000;
+  const running = (id: string, o: { attempt?: number | null; started?: number | null } = {}) =>
+    buildRecord({ id, state: "running", requested_at: new Date(T - 1_000).toISOString(), started_at: o.started === null ? null : new Date(o.started ?? T).toISOString(), finished_at: null, attempt: o.attempt === undefined ? 1 : o.attempt, max_attempts: 10 });
+
+  it("answers a running record by the clock: running within the build's time limit and a margin, then retrying, or failed after the last attempt", async () => {
+    const store = new DirectoryStore(await tempDir());
+    const records = [running("r1"), running("r10", { attempt: 10 }), running("unknown-attempt", { attempt: null }), running("never-started", { started: null })];
+    for (const r of records) await store.put(buildRecordKey(r.id), buildRecordBody(r), BUILD_RECORD_META);
+    let now = limit + RUNNING_MARGIN_MS;
+    const app = createLambdaApp({ config: { feedsBucket: "feeds" }, store, now: () => now });
+    const get = async (id: string) => (await (await app.request(`/builds/${id}`)).json()) as Record<string, any>;
+    for (const r of records) expect(await get(r.id)).toEqual(r);
+    now += 1;
+    const stopped = { state: expect.any(String), finished_at: new Date(limit).toISOString(), error: { name: "BuildUnfinishedError", message: expect.stringMatching(new RegExp(`^the build did not finish: it ran past its ${BUILD_TIMEOUT_SECONDS}-second limit or its process was stopped \\(`)), retryable: true } };
+    expect(await get("r1")).toEqual({ ...records[0], ...stopped, state: "retrying", error: { ...stopped.error, message: expect.stringContaining("(attempt 1 of 10: the queue delivers the request again)") } });
+    expect(await get("r10")).toEqual({ ...records[1], ...stopped, state: "failed", error: { ...stopped.error, message: expect.stringContaining("(attempt 10 of 10, the last: the queue dead-letters the request)") } });
+    // No retry can be promised for an attempt the record does not name.
+    expect(await get("unknown-attempt")).toMatchObject({ state: "failed", error: { message: expect.stringContaining("its attempts are not recorded, so no retry is counted on") } });
+    // Nor a time limit judged without a start: what the record says stands.
+    expect(await get("never-started")).toEqual(records[3]);
   });
 });

@@ -254,3 +254,67 @@ describe("build handler", () => {
     expect(logs.filter((l) => l.msg === "build published")).toHaveLength(2);
   });
 });
+
+describe("build handler, build requests' records", () => {
+  /** `store`, and what request `id`'s record said when the build first wrote anything else (the lease). */
+  function observing(store: ObjectStore, id: string) {
+    const seen: { during?: Record<string, unknown> } = {};
+    const observed: ObjectStore = {
+      description: store.description,
+      get: (k) => store.get(k),
+      list: (p) => store.list(p),
+      delete: (keys) => store.delete(keys),
+      put: async (k, b, m) => {
+        if (!k.startsWith("builds/") && !seen.during) seen.during = JSON.parse((await store.get(`builds/${id}.json`))?.body.toString() ?? "null");
+        return store.put(k, b, m);
+      },
+    };
+    return { observed, seen };
+  }
+  const record1 = async (store: ObjectStore, id: string) => JSON.parse((await store.get(`builds/${id}.json`))!.body.toString()) as Record<string, unknown>;
+
+  it("records each request running as its attempt starts (which attempt, of how many, since when), and its outcome with the same", async () => {
+    const base = await setup();
+    const { observed, seen } = observing(base.store, "req-1");
+    let t = NOW;
+    const handler = createBuildHandler(() => ({ ...base.deps, store: observed, clock: () => (t += 1_000) }));
+    expect((await handler({ Records: [record("a", requestBody("req-1"), 2)] })).batchItemFailures).toEqual([]);
+    const running = {
+      id: "req-1", state: "running", requested_at: "2030-01-01T00:00:00Z", started_at: new Date(NOW + 1_000).toISOString(), finished_at: null, attempt: 2, max_attempts: 3,
+      build_id: null, items: null, error: null, issues: [], issues_omitted: 0,
+    };
+    expect(seen.during).toEqual(running);
+    expect(await record1(base.store, "req-1")).toMatchObject({ ...running, state: "succeeded", finished_at: new Date(NOW + 2_000).toISOString(), build_id: expect.any(String), items: 5 });
+  });
+
+  it("leaves a published request's record as it was while SQS's second delivery of it builds", async () => {
+    const base = await setup();
+    await base.handler({ Records: [record("a", requestBody("req-1"))] });
+    const published = await record1(base.store, "req-1");
+    expect(published).toMatchObject({ state: "succeeded", attempt: 1 });
+    const { observed, seen } = observing(base.store, "req-1");
+    const handler = createBuildHandler(() => ({ ...base.deps, store: observed }));
+    await handler({ Records: [record("a", requestBody("req-1"), 2)] });
+    expect(seen.during).toEqual(published);
+    expect(await record1(base.store, "req-1")).toEqual(published);
+    expect(base.logs.filter((l) => l.msg === "kept a published request's record")).toHaveLength(2);
+  });
+
+  it("logs a running record it cannot write, and builds", async () => {
+    const base = await setup();
+    const recordsDown: ObjectStore = {
+      description: "records down",
+      get: (k) => base.store.get(k),
+      list: (p) => base.store.list(p),
+      delete: (keys) => base.store.delete(keys),
+      put: async (k, b, m) => {
+        if (k.startsWith("builds/")) throw new Error("S3 unavailable for records");
+        return base.store.put(k, b, m);
+      },
+    };
+    const handler = createBuildHandler(() => ({ ...base.deps, store: recordsDown }));
+    expect((await handler({ Records: [record("a", requestBody("req-1"))] })).batchItemFailures).toEqual([]);
+    expect(base.logs).toContainEqual({ level: "error", msg: "could not record a build request as running", id: "req-1", error: "S3 unavailable for records" });
+    expect(base.logs.filter((l) => l.msg === "build published")).toHaveLength(1);
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * SignedS3Reader (adapters/s3-fetch.ts) against a stand-in S3 on 127.0.0.1: what it sends (a
- * SigV4 GET, path-style, If-None-Match) and how it reads each answer. The signature is checked
+ * SignedS3Client (adapters/s3-fetch.ts) against a stand-in S3 on 127.0.0.1: what it sends (a
+ * SigV4 GET, path-style, If-None-Match; a PUT with If-None-Match: *) and how it reads each answer. The signature is checked
  * against the AWS SDK's own SigV4 signer (s3rver checks only the access key id); reads from the
  * real s3rver: test/integration/s3-fetch.test.ts.
  */
@@ -8,7 +8,7 @@ import { createHash, createHmac, type Hash, type Hmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
-import { S3ReadError, SignedS3Reader } from "../../functions/adapters/s3-fetch.ts";
+import { S3FetchError, SignedS3Client } from "../../functions/adapters/s3-fetch.ts";
 
 type Reply = { status: number; headers?: Record<string, string>; body?: string } | "hang";
 
@@ -20,10 +20,12 @@ afterEach(async () => {
 
 /** Answers each request with the next reply (the last one repeats); records what it got. */
 async function fakeS3(...replies: Reply[]) {
-  const seen: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
-  const server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+  const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createServer(async (req, res) => {
+    const entry = { method: req.method!, url: req.url!, headers: req.headers, body: "" };
+    seen.push(entry);
     const reply = replies[Math.min(seen.length - 1, replies.length - 1)]!;
+    for await (const chunk of req) entry.body += String(chunk);
     if (reply === "hang") return; // never answers: the reader's timeout must end the request
     res.writeHead(reply.status, reply.headers ?? {});
     res.end(reply.body ?? "");
@@ -37,8 +39,8 @@ async function fakeS3(...replies: Reply[]) {
 }
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "not-a-secret" };
-const reader = (endpoint: string, extra: Partial<ConstructorParameters<typeof SignedS3Reader>[0]> = {}) =>
-  new SignedS3Reader({ bucket: "feeds", endpoint, region: "eu-west-1", credentials, ...extra });
+const reader = (endpoint: string, extra: Partial<ConstructorParameters<typeof SignedS3Client>[0]> = {}) =>
+  new SignedS3Client({ bucket: "feeds", endpoint, region: "eu-west-1", credentials, ...extra });
 
 /** SHA-256 and its HMAC from node:crypto, in the shape the SDK's signer takes. */
 class Sha256 {
@@ -66,12 +68,13 @@ async function sdkAuthorization(seen: { method: string; url: string; headers: In
   const signer = new SignatureV4({ service: "s3", region, credentials, sha256: Sha256, uriEscapePath: false, applyChecksum: false });
   const request = await signer.sign(
     { method: seen.method, protocol: "http:", hostname: url.hostname, port: Number(url.port), path: url.pathname, headers, query: {} },
-    { signingDate: new Date(date) },
+    // What the client signed: the SDK leaves some headers out by default (Cache-Control), and S3 checks the list the request names.
+    { signingDate: new Date(date), signableHeaders: new Set(signed) },
   );
   return String(request.headers.authorization);
 }
 
-describe("SignedS3Reader", () => {
+describe("SignedS3Client", () => {
   it("sends a SigV4-signed path-style GET and returns the body with its headers", async () => {
     const { seen, endpoint } = await fakeS3({ status: 200, headers: { "content-type": "application/json", "cache-control": "public, max-age=60", etag: '"abc"' }, body: '{"v":1}' });
     const obj = await reader(endpoint).get("tags/energy-policy/latest.json");
@@ -111,8 +114,8 @@ describe("SignedS3Reader", () => {
   it("retries a 5xx as many times as told, then fails with the status and S3's error code", async () => {
     const { seen, endpoint } = await fakeS3({ status: 503, body: "<Error><Code>SlowDown</Code></Error>" });
     const err = await reader(endpoint, { retries: 2 }).get("latest.json").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(S3ReadError);
-    expect((err as S3ReadError).status).toBe(503);
+    expect(err).toBeInstanceOf(S3FetchError);
+    expect((err as S3FetchError).status).toBe(503);
     expect((err as Error).message).toBe("GET s3://feeds/latest.json failed: HTTP 503 SlowDown");
     expect(seen).toHaveLength(3);
   });
@@ -133,11 +136,28 @@ describe("SignedS3Reader", () => {
     await close!();
     close = undefined;
     const err = await reader(endpoint).get("latest.json").catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(S3ReadError);
-    expect((err as S3ReadError).status).toBeUndefined();
+    expect(err).toBeInstanceOf(S3FetchError);
+    expect((err as S3FetchError).status).toBeUndefined();
+  });
+
+  it("writes with a signed PUT only where no object is (If-None-Match: *): 200 written, 412 and 409 there already", async () => {
+    const { seen, endpoint } = await fakeS3({ status: 200 }, { status: 412, body: "<Error><Code>PreconditionFailed</Code></Error>" }, { status: 409, body: "<Error><Code>ConditionalRequestConflict</Code></Error>" });
+    const r = reader(endpoint);
+    const meta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from('{"id":"req-1"}'), meta)).toBe(true);
+    expect(seen[0]).toMatchObject({ method: "PUT", url: "/feeds/builds/req-1.json", body: '{"id":"req-1"}' });
+    expect(seen[0]!.headers).toMatchObject({ "if-none-match": "*", "content-type": "application/json", "cache-control": "no-cache, max-age=0" });
+    expect(seen[0]!.headers.authorization).toBe(await sdkAuthorization(seen[0]!, "eu-west-1"));
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toBe(false);
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toBe(false);
+    expect(r.stats).toEqual({ get: 0, put: 3 });
+    await close!();
+    const down = await fakeS3({ status: 503, body: "<Error><Code>SlowDown</Code></Error>" });
+    await expect(reader(down.endpoint, { retries: 1 }).putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).rejects.toThrow("PUT s3://feeds/builds/req-1.json failed: HTTP 503 SlowDown");
+    expect(down.seen.map((x) => x.body)).toEqual(["{}", "{}"]);
   });
 
   it("addresses AWS virtual-hosted style in the configured region", () => {
-    expect(new SignedS3Reader({ bucket: "app-feeds-1", region: "eu-central-1" }).url("tags/a/latest.json")).toBe("https://app-feeds-1.s3.eu-central-1.amazonaws.com/tags/a/latest.json");
+    expect(new SignedS3Client({ bucket: "app-feeds-1", region: "eu-central-1" }).url("tags/a/latest.json")).toBe("https://app-feeds-1.s3.eu-central-1.amazonaws.com/tags/a/latest.json");
   });
 });

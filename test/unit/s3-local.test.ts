@@ -1,13 +1,13 @@
 /**
  * adapters/s3-local.ts: the local-endpoint defaults (s3rver's key pair on a loopback endpoint,
  * the default region), defined once and used by both S3 clients: the SDK's (createS3Client) and
- * the API Lambda's signed fetch (SignedS3Reader).
+ * the API Lambda's signed fetch (SignedS3Client).
  */
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { defaultRegion, localCredentials } from "../../functions/adapters/s3-local.ts";
 import { createS3Client } from "../../functions/adapters/s3-store.ts";
-import { SignedS3Reader } from "../../functions/adapters/s3-fetch.ts";
+import { SignedS3Client } from "../../functions/adapters/s3-fetch.ts";
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -60,9 +60,9 @@ describe("both S3 clients use them", () => {
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     try {
       const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-      expect(await new SignedS3Reader({ bucket: "feeds", endpoint, retries: 0 }).get("latest.json")).toBeUndefined();
+      expect(await new SignedS3Client({ bucket: "feeds", endpoint, retries: 0 }).get("latest.json")).toBeUndefined();
       expect(String(headers?.authorization)).toMatch(/Credential=S3RVER\/\d{8}\/eu-north-1\/s3\/aws4_request/);
-      expect(new SignedS3Reader({ bucket: "feeds" }).url("latest.json")).toBe("https://feeds.s3.eu-north-1.amazonaws.com/latest.json");
+      expect(new SignedS3Client({ bucket: "feeds" }).url("latest.json")).toBe("https://feeds.s3.eu-north-1.amazonaws.com/latest.json");
     } finally {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
