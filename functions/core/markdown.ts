@@ -23,7 +23,7 @@ import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
 import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl, schemeOf, schemesFor } from "./body-urls.ts";
 import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedsAsLinks, MEDIA_TAGS, planEmbeds, plannedLink, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
-import { hasWww, WWW_LINK } from "./autolinks.ts";
+import { gfmLinkify, hasWww } from "./autolinks.ts";
 
 /** Renders bodies without raw HTML the way sanitize-html serialises them (`<br />`, `<img … />`). */
 const direct = new MarkdownIt("default", { html: true, linkify: false, typographer: false, xhtmlOut: true });
@@ -166,9 +166,8 @@ export const footnoteDocId = (itemId: string) => createHash("sha256").update(ite
 /**
  * A parser for bodies. `links`: linkify, bare http(s) URLs become links (GFM's autolinks), found
  * before emphasis, so that `https://example.org/_private_/file` is not read as emphasis inside
- * the URL; with "www", `www.` and a domain too (WWW_LINK). Only those: a fuzzy `file.py` would
- * link Paraguay, ftp: or `//` links would be refused anyway, and a bare `mailto:` stays text.
- * Without it for a body with neither "://" nor "www." (most): linkify's scan of every text token
+ * the URL; with "www", `www.` and a domain too (autolinks.ts gfmLinkify, which ends each as GFM
+ * does). Without it for a body with neither "://" nor "www." (most): linkify's scan of every text token
  * was a quarter of the conversion's time; and without `www.` for a body with none (its search
  * stopping at each word that starts with a `w` made a body with a URL ~4% slower). `notes`:
  * footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark), Ghost and most blog tools
@@ -179,8 +178,7 @@ export const footnoteDocId = (itemId: string) => createHash("sha256").update(ite
 function bodyParser(links: Autolinks, notes: boolean) {
   const parser = new MarkdownIt("default", { html: true, linkify: links !== "none", typographer: false });
   if (notes) parser.use(footnotes);
-  if (links !== "none") parser.linkify.set({ fuzzyLink: false, fuzzyEmail: false, fuzzyIP: false }).add("ftp:", null).add("//", null).add("mailto:", null);
-  if (links === "www") parser.linkify.add("www.", WWW_LINK);
+  if (links !== "none") parser.linkify = gfmLinkify(links === "www");
   // As `direct`'s: every URL parsed, then judged by the allow-list and told.
   parser.validateLink = () => true;
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);

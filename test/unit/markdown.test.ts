@@ -204,9 +204,41 @@ describe("what editors write that Markdown reads otherwise", () => {
   });
 
   it("leaves a bare domain, a file name and www. where GFM has no link as text", () => {
-    for (const text of ["example.com and file.py and README.md", "desk@www.example.com", "ftp://www.example.com/f", "awww.example.com", '"www.example.com"', "WWW.EXAMPLE.COM", "www. and www", "`www.example.com`", "www.x://y"]) {
+    for (const text of ["example.com and file.py and README.md", "desk@www.example.com", "ftp://www.example.com/f", "awww.example.com", '"www.example.com"', "WWW.EXAMPLE.COM", "www. and www", "`www.example.com`", "www.x://y", "www.exa_mple.com"]) {
       expect(html(text), text).toBe(`<p>${text.replace(/`([^`]*)`/, "<code>$1</code>")}</p>`);
     }
+    // GFM: a www. link only at a line's start, after white space, `*`, `_`, `~` or `(`; a tag's `>` is none of them.
+    expect(html("Text<br>www.example.com")).toBe("<p>Text<br />www.example.com</p>");
+  });
+
+  it("ends a www. or http(s) link where GFM does (its autolinks extension's examples, and what linkify-it kept)", () => {
+    const a = (url: string, text = url.replace(/^http:\/\//, "")) => `<a href="${url}">${text}</a>`;
+    // GFM's examples: the interior `)` kept when the link does not end in one, an `&…;` left out, `<` ends it.
+    expect(html("www.google.com/search?q=(business))+ok")).toBe(`<p>${a("http://www.google.com/search?q=(business))+ok")}</p>`);
+    expect(html("(www.google.com/search?q=Markup+(business)))")).toBe(`<p>(${a("http://www.google.com/search?q=Markup+(business)")}))</p>`);
+    expect(html("www.google.com/search?q=commonmark&hl;")).toBe(`<p>${a("http://www.google.com/search?q=commonmark")}&amp;hl;</p>`);
+    expect(html("www.commonmark.org/he<lp")).toBe(`<p>${a("http://www.commonmark.org/he")}&lt;lp</p>`);
+    expect(html("Visit www.commonmark.org/a.b.")).toBe(`<p>Visit ${a("http://www.commonmark.org/a.b")}.</p>`);
+    // Trailing ? ! . , : * _ ~ are not the link's: linkify-it linked /report: and /a_, and a host with its `~`.
+    expect(html("Read www.example.com/report: it says, as https://example.com/report: does.")).toBe(
+      `<p>Read ${a("http://www.example.com/report")}: it says, as ${a("https://example.com/report")}: does.</p>`,
+    );
+    expect(html("https://example.com/a_ and https://example.com/?!.,:*_~ and www.example.com~ x")).toBe(
+      `<p>${a("https://example.com/a")}_ and ${a("https://example.com/")}?!.,:*_~ and ${a("http://www.example.com/", "www.example.com")}~ x</p>`,
+    );
+    expect(html("https://en.wikipedia.org/wiki/Foo_(bar_(baz)) and (https://example.com/q=(a)).")).toBe(
+      `<p>${a("https://en.wikipedia.org/wiki/Foo_(bar_(baz))")} and (${a("https://example.com/q=(a)")}).</p>`,
+    );
+  });
+
+  it("links www. and http(s) after `_` and `~`, as GFM does: emphasis and strikethrough around a link", () => {
+    const a = (url: string, text = url.replace(/^http:\/\//, "").replace(/\/$/, "")) => `<a href="${url}">${text}</a>`;
+    const www = a("http://www.example.com/");
+    expect(html("_www.example.com_ and __www.example.com__, ~~www.example.com~~.")).toBe(`<p><em>${www}</em> and <strong>${www}</strong>, <s>${www}</s>.</p>`);
+    expect(html("See _https://example.com/a_. And _www.example.com")).toBe(`<p>See <em>${a("https://example.com/a")}</em>. And _${www}</p>`);
+    // Alone in a paragraph (markdown-it looks for links in a paragraph's text as written first): a host may end before a closing `_`.
+    expect(html("_www.example.com_")).toBe(`<p><em>${www}</em></p>`);
+    expect(html("_https://example.com_")).toBe(`<p><em>${a("https://example.com/", "https://example.com")}</em></p>`);
   });
 
   it("publishes a word in angle brackets as text, not as a tag removed with nothing left", () => {
