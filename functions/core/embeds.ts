@@ -112,17 +112,22 @@ export function planEmbeds(html: string, baseUrl: string): Map<number, EmbedPlan
  * sanitize-html drops the element with its content, the fallback for browsers that cannot show it
  * (`sanitize`'s nonTextTags), when its closing tag is its own (planEmbeds). Every other opening tag of an
  * embed is cut out, so that the text after it is kept: one made a link that the body never
- * closes, its text after a space, a video or audio with no http(s) source, and an iframe with none
- * that is never closed (one that is closed goes with its content, as before). An HTML block that
- * is one embed alone, closed, is a paragraph. Readers drop iframes, and with ours nothing of the
- * embed reached them.
+ * closes (a space between the link and text right after the tag, none where a space or nothing
+ * follows), a video or audio with no http(s) source, and an iframe with none that is never closed
+ * (one that is closed goes with its content, as before). An HTML block that is one embed alone is
+ * a paragraph: the whole block when the embed is closed in it or never, the link alone when its
+ * closing tag comes in a later block (its fallback paragraphs in between go with it). Readers drop
+ * iframes, and with ours nothing of the embed reached them. `after`: the text that follows an
+ * inline tag in its paragraph (a block's own HTML holds what follows its tags).
  */
-export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textFollows = true): string {
+export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, after = ""): string {
   if (!EMBED_OPENING.test(html)) return html;
   const plans = env.embeds;
   const cuts: { start: number; end: number; tag: string }[] = [];
-  // The block holds one element, an embed made a link, and no text beside it.
-  let depth = 0, elements = 0, alone = block, neverClosed = false;
+  // The block holds one element, an embed made a link, and no text beside it; `spans`: its
+  // closing tag is in a later block; `first`: its link and the bare element kept after it.
+  let depth = 0, elements = 0, alone = block, neverClosed = false, spans = false;
+  let first: { cut: (typeof cuts)[number]; a: string; element: string } | undefined;
   const parser: Parser = new Parser(
     {
       onopentag(name, attribs) {
@@ -149,16 +154,18 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
         // The element kept (bare) to be dropped with its content; or cut out, the text after it kept.
         let element = "";
         if (link && closed) element = `<${name}>`;
-        else if (link && textFollows) element = " ";
+        else if (link && startsText(html[parser.endIndex + 1] ?? after[0])) element = " ";
         const a = link ? `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>` : "";
-        cuts.push({ start: parser.startIndex, end: parser.endIndex + 1, tag: a + element });
+        const cut = { start: parser.startIndex, end: parser.endIndex + 1, tag: a + element };
+        cuts.push(cut);
+        if (top) first = { cut, a, element };
       },
       ontext(text) {
         if (depth === 0 && text.trim()) alone = false;
       },
       onclosetag(_name, implied) {
-        // An embed never closed is closed by the parser at the block's end: alone all the same.
-        if (--depth === 0 && implied && !neverClosed) alone = false;
+        // Closed by the parser at the block's end: an embed never closed, or one closed in a later block.
+        if (--depth === 0 && implied && !neverClosed) spans = true;
       },
     },
     AS_SANITIZE_HTML,
@@ -166,8 +173,15 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, textF
   parser.write(html);
   parser.end();
   if (cuts.length === 0) return html;
+  const paragraph = plans !== undefined && alone && elements === 1;
+  // Its fallback, up to a closing tag blocks further on, stays out of the paragraph: in it, the
+  // first </p> would close the embed too, and publish the fallback.
+  if (paragraph && spans) first!.cut.tag = `<p>${first!.a}</p>${first!.element}`;
   let out = "", at = 0;
   for (const c of cuts) (out += html.slice(at, c.start) + c.tag), (at = c.end);
   out += html.slice(at);
-  return plans && alone && elements === 1 ? `<p>${out.trim()}</p>\n` : out;
+  return paragraph && !spans ? `<p>${out.trim()}</p>\n` : out;
 }
+
+/** A character of text, which a link needs a space before: not white space, not a tag's `<`, not the end. */
+const startsText = (c: string | undefined) => c !== undefined && c !== "<" && !/\s/.test(c);

@@ -184,8 +184,11 @@ function bodyParser(links: Autolinks, notes: boolean) {
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
   parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, true);
-  // An inline video's text, if any, is the next token (its closing tag is one of its own).
-  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, tokens[idx + 1]?.type === "text");
+  // An inline tag's text after it, if any, is the next token (a closing tag is one of its own).
+  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => {
+    const next = tokens[idx + 1];
+    return embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, next?.type === "text" ? next.content : "");
+  };
   if (notes) {
     parser.inline.ruler.disable("footnote_inline");
     parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
@@ -294,7 +297,15 @@ function transform(baseUrl: string) {
 const SANITIZE_CLASSES: Record<string, (string | RegExp)[]> = { code: [CODE_CLASS] };
 for (const [tag, cls] of Object.entries(NOTE_CLASSES)) SANITIZE_CLASSES[tag] = [cls];
 
+/**
+ * `html` through the allow-list. A paragraph with nothing in it is left out: HTML reads a `</p>`
+ * with no paragraph open as an empty one, and one is left wherever a paragraph Markdown began
+ * inside an element ends after that element's closing tag (a video's fallback paragraph ending
+ * `… more</video>`: the video, dropped with its content, took the paragraph's start with it).
+ */
 export function sanitize(html: string, baseUrl: string): string {
+  // Whether the tag last opened is a <p>, nothing opened after it; then whether the tag closing is that <p>.
+  let openedP = false, emptyP = false;
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: SANITIZE_ATTRIBUTES,
@@ -308,6 +319,10 @@ export function sanitize(html: string, baseUrl: string): string {
     // one made a link, its content the fallback (embedsAsLinks).
     nonTextTags: [...DROPPED_WITH_CONTENT, ...MEDIA_TAGS],
     transformTags: { "*": transform(baseUrl) },
+    onOpenTag: (name) => void (openedP = name === "p"),
+    onCloseTag: (name) => void ((emptyP = openedP && name === "p"), (openedP = false)),
+    // Called as the element closes, after onCloseTag: a <p> with no element in it, and no text.
+    exclusiveFilter: (frame) => emptyP && frame.tag === "p" && frame.text === "",
   });
   // A footnote's mark swallowed by an author's HTML (NOTE_ATTR): its value goes, not into a feed.
   return finish(clean.includes(NOTE_VALUE) ? clean.replaceAll(NOTE_VALUE, "") : clean);

@@ -426,7 +426,7 @@ describe("embeds", () => {
     expect(render('<video src="javascript:alert(1)"><source src="/v.mp4">No video.</video>').html).toBe("<p>No video.</p>");
     // `<video … />` closes nothing: with no </video> anywhere, the rest of the body is not its fallback.
     expect(render('Watch <video src="/v.mp4" controls /> now.\n\nAnd more.')).toEqual({
-      html: '<p>Watch <a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a>  now.</p>\n<p>And more.</p>',
+      html: '<p>Watch <a href="https://news.example.com/v.mp4">https://news.example.com/v.mp4</a> now.</p>\n<p>And more.</p>',
       told: ["1: <video> is published as a link to https://news.example.com/v.mp4: an embed is not kept in the feed (readers drop it), its link is"],
     });
   });
@@ -438,7 +438,7 @@ describe("embeds", () => {
     expect(render(`First.\n\n<iframe src="https://x.example/embed">${after}`)).toEqual({ html: `<p>First.</p>\n<p><a href="https://x.example/embed">https://x.example/embed</a></p>\n${kept}`, told: [told] });
     // `<iframe … />` closes nothing either: the text after it on its line is kept, in its paragraph.
     expect(render(`First.\n\n<iframe src="https://x.example/embed" title="Map"/> on the line${after}`)).toEqual({
-      html: `<p>First.</p>\n<p><a href="https://x.example/embed">Map</a>  on the line</p>\n${kept}`,
+      html: `<p>First.</p>\n<p><a href="https://x.example/embed">Map</a> on the line</p>\n${kept}`,
       told: [told],
     });
     // One with no http(s) src is removed, what follows it kept.
@@ -506,5 +506,26 @@ describe("embeds", () => {
 
   it("drops a link made inside an element removed with its content", () => {
     expect(render('<noscript>\n<iframe src="https://x.example/"></iframe>\n</noscript>\n\nKept.')).toEqual({ html: "<p>Kept.</p>", told: ["1: <noscript> and its content"] });
+  });
+
+  it("publishes a video whose fallback runs over blank lines as a paragraph with its link, and no empty paragraph", () => {
+    const p = '<p><a href="https://example.com/v.mp4">https://example.com/v.mp4</a></p>';
+    // The link was bare, outside any paragraph; a fallback paragraph ending in </video> left a <p></p>.
+    expect(render('<video src="https://example.com/v.mp4">\n\nfallback text\n\n</video>\n\nAfter.')).toEqual({ html: `${p}\n<p>After.</p>`, told: [link(1, "https://example.com/v.mp4", "video")] });
+    expect(render('<video src="https://example.com/v.mp4">\nfallback\n\nmore\n</video>\n\nAfter.').html).toBe(`${p}\n<p>After.</p>`);
+    expect(render('<video src="https://example.com/v.mp4">\n\nfallback\n</video>').html).toBe(p);
+    expect(render('- <video src="https://example.com/v.mp4">\n\n  fallback\n\n  </video>\n- next').html).toBe(`<ul>\n<li>\n${p}\n</li>\n<li>\n<p>next</p>\n</li>\n</ul>`);
+    expect(render('<div><video src="https://example.com/v.mp4">\n\nfallback\n\n</video></div>\n\nAfter.').html).toBe('<div><a href="https://example.com/v.mp4">https://example.com/v.mp4</a></div>\n<p>After.</p>');
+    // Nor one an author writes: it holds nothing.
+    expect(render("<p></p>\n\nText.").html).toBe("<p>Text.</p>");
+  });
+
+  it("puts one space between an embed's link and the text after a tag that closes nothing, none where a space or a line break was", () => {
+    const a = '<a href="https://x.example/e">https://x.example/e</a>';
+    expect(render('<iframe src="https://x.example/e" /> then text').html).toBe(`<p>${a} then text</p>`);
+    expect(render('<iframe src="https://x.example/e"/>then text').html).toBe(`<p>${a} then text</p>`);
+    expect(render('<iframe src="https://x.example/e" />\nthen text').html).toBe(`<p>${a}\nthen text</p>`);
+    expect(render('Watch <iframe src="https://x.example/e"> now.').html).toBe(`<p>Watch ${a} now.</p>`);
+    expect(render('Watch <iframe src="https://x.example/e">now.').html).toBe(`<p>Watch ${a} now.</p>`);
   });
 });
