@@ -611,20 +611,23 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
 /**
  * Every token with its body line (1-based): a block's from its map; a token without one (an
  * inline child, a table cell's) the line before it, one more after each line break among the
- * inline children. A token is visited before its children.
+ * inline children. A token is visited before its children. Not those of an image's alt text:
+ * the alt attribute is their text (markdown-it's renderInlineAsText), raw HTML and links
+ * included, so nothing in it is an element or a URL of the body (`![<iframe src=x>](a.png)`
+ * was told as an iframe published as a link, and took a real embed's plan).
  */
 function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): void {
   // Returns the line it ended on: a break inside an image's alt text moves its siblings on too.
-  const walk = (list: Token[], line: number): number => {
+  const walk = (list: Token[], line: number, alt: boolean): number => {
     for (const t of list) {
       if (t.map) line = t.map[0] + 1;
       else if (t.type === "softbreak" || t.type === "hardbreak") line++;
-      visit(t, line);
-      if (t.children) line = walk(t.children, line);
+      if (!alt) visit(t, line);
+      if (t.children) line = walk(t.children, line, alt || t.type === "image");
     }
     return line;
   };
-  walk(tokens, 1);
+  walk(tokens, 1, false);
 }
 
 /**

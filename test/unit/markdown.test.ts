@@ -528,4 +528,16 @@ describe("embeds", () => {
     expect(render('Watch <iframe src="https://x.example/e"> now.').html).toBe(`<p>Watch ${a} now.</p>`);
     expect(render('Watch <iframe src="https://x.example/e">now.').html).toBe(`<p>Watch ${a} now.</p>`);
   });
+
+  it("reads raw HTML in an image's alt text as its text: no warning of its own, and no embed's plan taken from the body's", () => {
+    const img = (alt: string) => `<img src="https://news.example.com/articles/a.png" alt="${alt}" />`;
+    // The alt's iframe was told as a link to …/x, with the real iframe's plan; the real one went untold.
+    expect(render('![<iframe src=x>](a.png)\n\n<iframe src="https://a.example/1"></iframe>')).toEqual({
+      html: `<p>${img("&lt;iframe src=x&gt;")}</p>\n<p><a href="https://a.example/1">https://a.example/1</a></p>`,
+      told: [link(3, "https://a.example/1")],
+    });
+    // Nothing of it is removed: not a script, and not everything after an unclosed textarea.
+    expect(render("![a <script>x</script> b](a.png)")).toEqual({ html: `<p>${img("a &lt;script&gt;x&lt;/script&gt; b")}</p>`, told: [] });
+    expect(render("![x <textarea>](a.png)\n\nPara after.")).toEqual({ html: `<p>${img("x &lt;textarea&gt;")}</p>\n<p>Para after.</p>`, told: [] });
+  });
 });
