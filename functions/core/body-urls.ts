@@ -39,8 +39,20 @@ export function naughtyUrl(url: string, schemes: readonly string[]): boolean {
 /** The URL schemes an element keeps: images http(s) only, links mailto too. */
 export const schemesFor = (tag: string): readonly string[] => (tag === "img" ? IMG_SCHEMES : ALLOWED_SCHEMES);
 
+/**
+ * Why the allow-list drops `url` from an element that keeps `schemes` (schemesFor), as a warning
+ * says it; undefined when it keeps it. A scheme it refuses (`javascript: URLs are not allowed`), or
+ * no URL at all (a port past 65535, a space in a host: `absolutise` finds none, and the attribute
+ * goes, which was untold: an image with no `src` left, a link with no `href`).
+ */
+export function urlRefused(url: string, base: string, schemes: readonly string[]): string | undefined {
+  const href = absolutise(url, base);
+  if (href === "") return "not a valid URL";
+  return naughtyUrl(href, schemes) ? `${schemeOf(url)} URLs are not allowed` : undefined;
+}
+
 /** A refused URL's scheme as sanitize-html reads it (white space and control characters ignored). */
-export function schemeOf(url: string): string {
+function schemeOf(url: string): string {
   // eslint-disable-next-line no-control-regex
   const scheme = /^([a-zA-Z][a-zA-Z0-9.+-]{0,30}):/.exec(url.replace(/[\x00-\x20]+/g, ""));
   return scheme ? `${scheme[1]!.toLowerCase()}:` : "such";

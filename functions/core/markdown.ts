@@ -21,7 +21,7 @@ import { Parser } from "htmlparser2";
 import { htmlTagNames } from "html-tag-names";
 import { LIMITS } from "./limits.ts";
 import { lineAt as textLineAt } from "./text.ts";
-import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl, schemeOf, schemesFor } from "./body-urls.ts";
+import { absolutise, ALLOWED_SCHEMES, IMG_SCHEMES, naughtyUrl, schemesFor, urlRefused } from "./body-urls.ts";
 import { AS_SANITIZE_HTML, EMBED_OPENING, EMBED_TAGS, embedsAsLinks, MEDIA_TAGS, planEmbeds, plannedLink, type EmbedEnv, type EmbedPlan } from "./embeds.ts";
 import { gfmLinkify, hasWww } from "./autolinks.ts";
 
@@ -569,7 +569,8 @@ function removedHtml(tokens: Token[], env: RenderEnv, found: RemovedHtml[] = [])
               if (attr === "dir" && !validDir(value)) note(line, `the dir of ${tag} (ltr, rtl or auto)`);
             } else if (!allowed?.includes(attr)) note(line, `the ${shown(attr)} attribute of ${tag}`);
             else if (URL_ATTRS[name] === attr) {
-              if (naughtyUrl(absolutise(value, baseUrl), schemesFor(name))) note(line, `the ${attr} of ${tag} (${schemeOf(value)} URLs are not allowed)`);
+              const refused = urlRefused(value, baseUrl, schemesFor(name));
+              if (refused) note(line, `the ${attr} of ${tag} (${refused})`);
               else if (name === "a" && MARKDOWN_FILE_LINK.test(value)) found.push({ line, what: `link to ${value}`, message: markdownFileLink(value) });
             } else if (attr === "style" && !TABLE_ALIGN.test(value.replace(/[\s;]+/g, ""))) {
               note(line, `the style of ${tag} (only text-align is kept)`);
@@ -649,8 +650,9 @@ function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): Removed
       case "image": {
         const raw = t.attrGet(t.type === "image" ? "src" : "href");
         const url = raw === undefined || raw === null ? "" : String(raw);
-        if (url && naughtyUrl(absolutise(url, baseUrl), schemesFor(t.tag))) {
-          found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${schemeOf(url)} URLs are not allowed)` });
+        const refused = url ? urlRefused(url, baseUrl, schemesFor(t.tag)) : undefined;
+        if (refused) {
+          found.push({ line, what: `the ${t.type === "image" ? "image" : "link"}'s URL (${refused})` });
         } else if (t.type === "link_open" && MARKDOWN_FILE_LINK.test(url)) {
           found.push({ line, what: `link to ${url}`, message: markdownFileLink(url) });
         }

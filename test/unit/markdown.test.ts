@@ -540,4 +540,12 @@ describe("embeds", () => {
     expect(render("![a <script>x</script> b](a.png)")).toEqual({ html: `<p>${img("a &lt;script&gt;x&lt;/script&gt; b")}</p>`, told: [] });
     expect(render("![x <textarea>](a.png)\n\nPara after.")).toEqual({ html: `<p>${img("x &lt;textarea&gt;")}</p>\n<p>Para after.</p>`, told: [] });
   });
+
+  it("tells a link or image whose URL is no URL: its href or src is dropped (it was, untold)", () => {
+    expect(render("[the site](https://example.com:99999/) and ![a map](<https://exa mple.com/a.png>)")).toEqual({
+      html: '<p><a>the site</a> and <img alt="a map" /></p>',
+      told: ["1: the link's URL (not a valid URL)", "1: the image's URL (not a valid URL)"],
+    });
+    expect(render('<a href="http://[::1/">x</a>').told).toEqual(["1: the href of <a> (not a valid URL)"]);
+  });
 });
