@@ -175,6 +175,25 @@ export const footnoteDocId = (itemId: string) => createHash("sha256").update(ite
  * for their rules. Their inline notes (`^[note]`, Pandoc's) are off: goldmark has none, and `^[`
  * in a body stays text as it was.
  */
+/** Inline markup that opens around text: the text in it follows what comes before it directly. */
+const OPENS_AROUND_TEXT = new Set(["strong_open", "em_open", "s_open", "link_open"]);
+
+/**
+ * The text right after inline token `idx` in its paragraph (embedsAsLinks: a link made of an embed
+ * needs a space before text): the next text, or code, through markup that opens around it
+ * (`<iframe …>**now**`, `*now*`, `[the page](…)`) and the empty text token markdown-it leaves of a
+ * `**`; "" where something else comes first (a tag of its own, a line break, an image, the end).
+ */
+function textAfter(tokens: Token[], idx: number): string {
+  for (let i = idx + 1; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.type === "text" || t.type === "code_inline") {
+      if (t.content) return t.content;
+    } else if (!OPENS_AROUND_TEXT.has(t.type)) return "";
+  }
+  return "";
+}
+
 function bodyParser(links: Autolinks, notes: boolean) {
   const parser = new MarkdownIt("default", { html: true, linkify: links !== "none", typographer: false });
   if (notes) parser.use(footnotes);
@@ -184,11 +203,7 @@ function bodyParser(links: Autolinks, notes: boolean) {
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
   parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, true);
-  // An inline tag's text after it, if any, is the next token (a closing tag is one of its own).
-  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => {
-    const next = tokens[idx + 1];
-    return embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, next?.type === "text" ? next.content : "");
-  };
+  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, textAfter(tokens, idx));
   if (notes) {
     parser.inline.ruler.disable("footnote_inline");
     parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);

@@ -527,6 +527,14 @@ describe("embeds", () => {
     expect(render('<iframe src="https://x.example/e" />\nthen text').html).toBe(`<p>${a}\nthen text</p>`);
     expect(render('Watch <iframe src="https://x.example/e"> now.').html).toBe(`<p>Watch ${a} now.</p>`);
     expect(render('Watch <iframe src="https://x.example/e">now.').html).toBe(`<p>Watch ${a} now.</p>`);
+    // Text in markup right after the tag is text after it too: not run into the link's (`…/enow`).
+    // `**` leaves an empty text token before its <strong> (the space was there by that accident).
+    expect(render('Watch <iframe src="https://x.example/e">**now**.').html).toBe(`<p>Watch ${a} <strong>now</strong>.</p>`);
+    expect(render('Watch <iframe src="https://x.example/e">*now*.').html).toBe(`<p>Watch ${a} <em>now</em>.</p>`);
+    expect(render('Watch <iframe src="https://x.example/e">[the page](https://y.example/).').html).toBe(`<p>Watch ${a} <a href="https://y.example/">the page</a>.</p>`);
+    expect(render('Watch <iframe src="https://x.example/e">`code`.').html).toBe(`<p>Watch ${a} <code>code</code>.</p>`);
+    // None before a tag inside that markup, as before a tag alone.
+    expect(render('Watch <iframe src="https://x.example/e">*<b>now</b>*').html).toBe(`<p>Watch ${a}<em><b>now</b></em></p>`);
   });
 
   it("reads raw HTML in an image's alt text as its text: no warning of its own, and no embed's plan taken from the body's", () => {
