@@ -461,6 +461,14 @@ function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined):
     if (field === "date" || field === "updated") return `expected an ISO 8601 date like 2020-06-19, or a date-time like 2020-06-19T10:30:00+03:00: ${read}`;
     return `${issue.message}: ${read}; put it in quotes, like "${written}"`;
   }
+  // `source: {source}` (a label's placeholder alone, or `tag: {title}: {tag}`): braces at the start
+  // of a value are a mapping to YAML, valid, so no YAML error says to quote it.
+  if (issue.code === "invalid_type" && issue.expected === "string" && typeof issue.input === "object" && issue.input !== null && !Array.isArray(issue.input)) {
+    // Only where the line is the field's own (`key: {…}`), not within a mapping written in braces.
+    const key = String(issue.path.at(-1)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const braced = new RegExp(`^\\s*(?:-\\s+)?${key}:\\s+(\\{.*?)(?:\\s+#.*)?$`).exec(line?.() ?? "")?.[1]?.trimEnd();
+    if (braced !== undefined) return `${issue.message}: YAML reads ${braced} as a mapping (braces at the start of a value); put it in quotes, like ${braced.includes('"') ? `'${braced}'` : `"${braced}"`}`;
+  }
   // `draft: "false"` (or `'yes'`): the quotes make it text, and a text is neither.
   if (issue.code === "invalid_type" && issue.expected === "boolean" && typeof issue.input === "string" && /^(?:true|false)$/i.test(issue.input.trim())) {
     return `${issue.message}, without quotes: "${issue.input}" in quotes is text; write ${issue.input.trim().toLowerCase()}`;

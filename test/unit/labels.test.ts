@@ -59,6 +59,17 @@ describe("site.yaml labels", () => {
     expect(told({ read_more: "x".repeat(LIMITS.labelChars) })).toEqual([]);
   });
 
+  it("says to quote a label that YAML reads as a mapping: braces at the start of a value, written without quotes", () => {
+    // Valid YAML (`{source}` is a mapping, `{title}: {tag}` one keyed by another), so no YAML error says it.
+    const issues = parseSite(bytes(`${siteYaml()}labels:\n  source: {source}   # the source alone\n  tag: {title}: {tag}\n`)).issues.map(formatIssue);
+    expect(issues.filter((i) => !i.includes("warning"))).toEqual([
+      `site.yaml:7: labels.source: expected the source line as text: YAML reads {source} as a mapping (braces at the start of a value); put it in quotes, like "{source}"`,
+      `site.yaml:8: labels.tag: expected the tag feeds' title as text: YAML reads {title}: {tag} as a mapping (braces at the start of a value); put it in quotes, like "{title}: {tag}"`,
+    ]);
+    // Within labels written in braces the line is not the label's own: no quotes to suggest there.
+    expect(parseSite(bytes(`${siteYaml()}labels: {source: {source}}\n`)).issues.map(formatIssue)).toEqual(["site.yaml:6: labels.source: expected the source line as text"]);
+  });
+
   it("refuses labels written as one text instead of a mapping, and reads `labels:` left empty as none", () => {
     expect(parseSite(bytes(`${siteYaml()}labels: Devamını okuyun\n`)).issues.map(formatIssue)).toEqual([
       "site.yaml:6: labels: expected a mapping of labels, like read_more: …, each on its own line indented below labels:",
