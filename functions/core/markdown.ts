@@ -319,8 +319,6 @@ for (const [tag, cls] of Object.entries(NOTE_CLASSES)) SANITIZE_CLASSES[tag] = [
  * `… more</video>`: the video, dropped with its content, took the paragraph's start with it).
  */
 export function sanitize(html: string, baseUrl: string): string {
-  // Whether the tag last opened is a <p>, nothing opened after it; then whether the tag closing is that <p>.
-  let openedP = false, emptyP = false;
   const clean = sanitizeHtml(html, {
     allowedTags: ALLOWED_TAGS,
     allowedAttributes: SANITIZE_ATTRIBUTES,
@@ -334,13 +332,14 @@ export function sanitize(html: string, baseUrl: string): string {
     // one made a link, its content the fallback (embedsAsLinks).
     nonTextTags: [...DROPPED_WITH_CONTENT, ...MEDIA_TAGS],
     transformTags: { "*": transform(baseUrl) },
-    onOpenTag: (name) => void (openedP = name === "p"),
-    onCloseTag: (name) => void ((emptyP = openedP && name === "p"), (openedP = false)),
-    // Called as the element closes, after onCloseTag: a <p> with no element in it, and no text.
-    exclusiveFilter: (frame) => emptyP && frame.tag === "p" && frame.text === "",
   });
   // A footnote's mark swallowed by an author's HTML (NOTE_ATTR): its value goes, not into a feed.
-  return finish(clean.includes(NOTE_VALUE) ? clean.replaceAll(NOTE_VALUE, "") : clean);
+  const unmarked = clean.includes(NOTE_VALUE) ? clean.replaceAll(NOTE_VALUE, "") : clean;
+  // A paragraph left with nothing in it: the one HTML reads into a `</p>` whose paragraph an
+  // element's closing tag already ended, or one whose every element was removed (`<p><script>…`).
+  // Taken out of the sanitiser's output, whatever emptied it (a `<p></p>` in text or in an
+  // attribute is escaped by then), with one line break kept where one stood on either side.
+  return finish(unmarked.includes("<p></p>") ? unmarked.replace(/(\n?)<p><\/p>(\n?)/g, (_, before: string, after: string) => before || after) : unmarked);
 }
 
 function finish(html: string): string {

@@ -518,6 +518,9 @@ describe("embeds", () => {
     expect(render('<div><video src="https://example.com/v.mp4">\n\nfallback\n\n</video></div>\n\nAfter.').html).toBe('<div><a href="https://example.com/v.mp4">https://example.com/v.mp4</a></div>\n<p>After.</p>');
     // Nor one an author writes: it holds nothing.
     expect(render("<p></p>\n\nText.").html).toBe("<p>Text.</p>");
+    // Nor one whose every element the sanitiser removed.
+    expect(render("A\n\n<p><script>x</script></p>\n\nB").html).toBe("<p>A</p>\n<p>B</p>");
+    expect(render("A\n\n<p><font></font></p>\n\nB").html).toBe("<p>A</p>\n<p>B</p>");
   });
 
   it("puts one space between an embed's link and the text after a tag that closes nothing, none where a space or a line break was", () => {
