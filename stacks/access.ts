@@ -23,9 +23,10 @@ export const BUILD_RECORD_DAYS = 7;
 export const API_READ_KEYS = ["latest.json", "tags/*/latest.json", "manifest.json", "status.json", `${BUILD_RECORDS}*`] as const;
 
 /**
- * The keys the API writes (PutObject): the build requests' records, each written `queued` as the
- * request is queued, and only where none is (functions/handlers/builds.ts recordQueued). Nothing
- * published, nothing the build reads.
+ * The keys the API writes (PutObject): the build requests' records, each written `queued` before
+ * the request is queued, by conditional writes only: where none is, or over the record read of a
+ * redelivered delivery that may build again (functions/handlers/builds.ts recordClaims; S3 asks
+ * for GetObject too, which API_READ_KEYS gives). Nothing published.
  */
 export const API_WRITE_KEYS = [`${BUILD_RECORDS}*`] as const;
 

@@ -1,7 +1,7 @@
 /**
  * What became of one build request (`GET /builds/{id}`): on AWS the record `builds/<id>.json` in
  * the feeds bucket (kept 7 days by a lifecycle rule, stacks/storage.ts), which the API Lambda
- * writes `queued` as it queues the request and the build Lambda rewrites `running` as each
+ * writes `queued` before it queues the request and the build Lambda rewrites `running` as each
  * attempt starts and with the attempt's outcome as it ends; on the local stack, the records it
  * keeps in memory. One shape for both; its schema for the OpenAPI document is handlers/openapi.ts
  * `buildRecordSchema`. Pure and zod-free: the API Lambda reads records with handlers/builds.ts, by hand.
@@ -11,9 +11,10 @@ import type { ObjectMeta } from "../adapters/store.ts";
 import { ContentError, RenderCheckError, type ContentIssue } from "./errors.ts";
 
 /**
- * Request ids that have a record: those the API issues (queue.ts: a UUID; the local stack:
- * coalesce.ts `20260102T030405Z-1a2b3c`), within queue.ts REQUEST_ID_MAX. The id is part of an
- * object key, so nothing else is looked up or written.
+ * Request ids that have a record: those the API issues (a delivery's, webhook.ts
+ * deliveryRequestId: `delivery-` and 32 hex digits; queue.ts: a UUID for a request without a
+ * delivery id; the local stack: coalesce.ts `20260102T030405Z-1a2b3c`), within queue.ts
+ * REQUEST_ID_MAX. The id is part of an object key, so nothing else is looked up or written.
  */
 export const BUILD_RECORD_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Where the records are, in the feeds bucket: never published (stacks/access.ts UNPUBLISHED_KEYS). */

@@ -3,7 +3,8 @@
  * (routes.ts; document serving is the CDN's job here), with
  *   - the feeds bucket read by a signed fetch (adapters/s3-fetch.ts), no AWS SDK;
  *   - webhooks queued as build requests on the build queue (queue.ts), no SQS SDK, each
- *     recorded `queued` in the feeds bucket for `GET /builds/{id}` (builds.ts);
+ *     recorded `queued` in the feeds bucket first, for `GET /builds/{id}` and as the claim of
+ *     its delivery id that every instance sees (builds.ts recordClaims);
  *   - `/health` reporting status.json, the build Lambda's record of the last build.
  * Configuration comes from linked SST resources, or else environment variables:
  *   feeds bucket   Resource.Feeds.name          | FEEDS_BUCKET
@@ -11,11 +12,12 @@
  *   webhook secret Resource.WebhookSecret.value | WEBHOOK_SECRET
  *   S3 endpoint    (none)                       | S3_ENDPOINT (tests, S3-compatible stores)
  * Least privilege (stacks/api.ts): s3:GetObject (+ ListBucket, for 404s) on the feeds bucket,
- * s3:PutObject on its build records (`builds/`) only, sqs:SendMessage on the build queue.
+ * s3:PutObject on its build records (`builds/`) only (conditional writes: S3 asks for GetObject
+ * too, which they have), sqs:SendMessage on the build queue.
  */
 import { handle } from "hono/aws-lambda";
 import { SignedS3Client } from "../adapters/s3-fetch.ts";
-import { recordQueued, type RecordBucket } from "./builds.ts";
+import { recordClaims, type RecordBucket } from "./builds.ts";
 import { lastBuildFromStore, type ReadStore } from "./health.ts";
 import { linked, linkedOptional } from "./linked.ts";
 import { SqsBuildQueue, queueTrigger } from "./queue.ts";
@@ -50,8 +52,9 @@ export interface HandlerOptions {
   /** Another feeds bucket reader (tests); default: a signed-fetch client of `config.feedsBucket`. */
   store?: ReadStore;
   /**
-   * Where queued requests are recorded (tests); default: the signed-fetch client of
-   * `config.feedsBucket`, unless `store` is given (then none).
+   * Where queued requests are recorded and delivery ids claimed (tests); default: the
+   * signed-fetch client of `config.feedsBucket`, unless `store` is given (then none: each
+   * instance knows only the deliveries it accepted).
    */
   records?: RecordBucket;
   /** The clock (tests): a `running` record is judged stopped by it. Default: Date.now. */
@@ -67,8 +70,9 @@ export function createLambdaApp(options: HandlerOptions = {}) {
   const store = options.store ?? bucket!;
   const records = options.records ?? bucket;
   const queue = config.queueUrl && new SqsBuildQueue({ queueUrl: config.queueUrl });
-  const triggerBuild = options.triggerBuild ?? (queue ? queueTrigger(queue, options.log, records && recordQueued(records)) : undefined);
-  // Module scope of a warm Lambda: /latest's in-memory copy and seen delivery ids live as long as it.
+  const triggerBuild = options.triggerBuild ?? (queue ? queueTrigger(queue, options.log, records && recordClaims(records, options.now)) : undefined);
+  // Module scope of a warm Lambda: /latest's in-memory copy and the delivery ids it is answering
+  // (or could not record in the bucket) live as long as it.
   return createApiApp({ store, webhookSecret: config.webhookSecret, triggerBuild, health: lastBuildFromStore(store), log: options.log, now: options.now });
 }
 

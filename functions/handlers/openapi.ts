@@ -52,9 +52,17 @@ export type BuildState = z.infer<typeof buildSchema>;
 
 export const webhookAcceptedSchema = z.object({
   accepted: z.literal(true),
-  /** The build that will include this change (an id shared by coalesced requests). */
+  /**
+   * The request's id, for `GET /builds/{id}`. Local stack: the build that will include this change
+   * (an id shared by coalesced requests). AWS: the request's own, the same for every delivery of
+   * one delivery id (`delivery-` and 32 hex digits), random for a request without one.
+   */
   build_id: z.string(),
-  /** True when this delivery id was already accepted in the last 24 hours: no new build. */
+  /**
+   * True when this delivery id was already accepted in the last 24 hours, and its build is not
+   * known to have failed: no new build, `build_id` is the first delivery's. On AWS whichever
+   * API instance accepted it.
+   */
   duplicate: z.boolean(),
 });
 
@@ -224,7 +232,8 @@ export function openApiDocument(): Record<string, unknown> {
             "Sign the raw body with the shared secret, one of two ways. GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`, " +
             "with `X-GitHub-Delivery` (or `X-Request-Id`) as the delivery id. Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds, " +
             "within 5 minutes) and `webhook-signature: v1,<base64 HMAC-SHA256(key, id.timestamp.body)>`, the key being the base64 after `whsec_`; " +
-            "the signed `webhook-id` is the delivery id. A delivery id accepted in the last 24 hours builds nothing more.",
+            "the signed `webhook-id` is the delivery id. A delivery id accepted in the last 24 hours builds nothing more, unless its build failed " +
+            "(on AWS the feeds bucket's record of the request tells every API instance; a record that cannot be written leaves it to the instance that accepted it).",
           parameters: [
             header("X-Hub-Signature-256", "GitHub: `sha256=` and the hex HMAC-SHA256 of the raw body"),
             header("X-GitHub-Delivery", "GitHub: the delivery id"),

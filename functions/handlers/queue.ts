@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { client as awsClient } from "sst/aws/client";
 import type { TriggerBuild } from "../pipeline/coalesce.ts";
-import type { RequestRef } from "../core/build-record.ts";
+import type { BuildRecord, RequestRef } from "../core/build-record.ts";
 import { ApiError } from "./http.ts";
 
 export const BUILD_REQUEST_TYPE = "syndicate.rebuild";
@@ -80,30 +80,57 @@ export class SqsBuildQueue implements BuildQueue {
 }
 
 /**
+ * The records the API claims for the requests it queues (builds.ts recordClaims): what makes a
+ * delivery id known to every API Lambda instance, not only to the one that accepted it.
+ */
+export interface RequestClaims {
+  /**
+   * Claims the request's id before the request is sent: its record is written `queued`, and
+   * `release` marks it failed if the request cannot be queued after all; or the record of an
+   * earlier request with that id (`taken`: the same delivery, accepted before, whose build is
+   * not known to have failed). Rejects when the bucket cannot be read or written.
+   */
+  claim(request: RequestRef): Promise<{ release: () => Promise<boolean> } | { taken: BuildRecord }>;
+}
+
+/**
  * The API's `TriggerBuild` on AWS (api.ts: the queue linked as `BuildRequests`, or
- * `BUILD_QUEUE_URL`): each accepted webhook becomes one message on the build queue;
- * the 202's `build_id` is the request id, which the build consumer logs when it covers it.
- * A send that fails answers 503 (the sender may redeliver; the delivery id is not remembered)
- * and logs why. `recordQueued` (builds.ts) then records the queued request for `GET /builds/{id}`,
- * before the 202, so that the id answers at once; a record that cannot be written is logged and
- * the answer is still 202: the request is on the queue, and its build records it as it starts.
+ * `BUILD_QUEUE_URL`): each accepted webhook becomes one message on the build queue; the 202's
+ * `build_id` is the request id (the delivery's own, webhook.ts deliveryRequestId, or a random
+ * one), which the build consumer logs when it covers it.
+ *
+ * With `claims`, the request's record is claimed first: an id already claimed (another instance,
+ * or this one, took the same delivery) is answered as a duplicate and nothing is sent, so that a
+ * delivery is queued once whichever instances it reaches. A claim the bucket cannot make is
+ * logged and the request is queued anyway: a build twice is better than none, and the delivery
+ * log of this instance still knows it. A send that fails answers 503 (the sender may redeliver)
+ * and logs why; its claim is released, so that the redelivery is taken as new.
  */
 export function queueTrigger(
   queue: BuildQueue,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  recordQueued?: (request: RequestRef) => Promise<unknown>,
+  claims?: RequestClaims,
 ): TriggerBuild {
   return async (request) => {
-    let sent: SentRequest;
+    const now = Date.parse(request.received_at);
+    const { id, requested_at } = buildRequest({ source: request.trigger, id: request.request_id, now });
+    const about = { id, delivery_id: request.delivery_id };
+    let claim: Awaited<ReturnType<RequestClaims["claim"]>> | undefined;
     try {
-      sent = await queue.send({ source: request.trigger, now: Date.parse(request.received_at) });
+      claim = await claims?.claim({ id, requested_at });
     } catch (err) {
-      log(JSON.stringify({ level: "error", msg: "could not queue a build request", delivery_id: request.delivery_id, error: (err as Error).message }));
+      log(JSON.stringify({ level: "error", msg: "could not record a build request as queued; queueing it without its record", ...about, error: (err as Error).message }));
+    }
+    if (claim && "taken" in claim) return { id, duplicate: true, shared: true };
+    try {
+      await queue.send({ source: request.trigger, id, now });
+    } catch (err) {
+      log(JSON.stringify({ level: "error", msg: "could not queue a build request", ...about, error: (err as Error).message }));
+      await claim?.release().catch((e: unknown) =>
+        log(JSON.stringify({ level: "error", msg: "could not mark a build request that was not queued as failed", ...about, error: (e as Error).message })),
+      );
       throw new ApiError(503, "the build could not be queued; retry the delivery", { "retry-after": "5" });
     }
-    await recordQueued?.(sent).catch((err: unknown) =>
-      log(JSON.stringify({ level: "error", msg: "could not record a queued build request", id: sent.id, delivery_id: request.delivery_id, error: (err as Error).message })),
-    );
-    return { id: sent.id };
+    return { id, shared: claim !== undefined };
   };
 }

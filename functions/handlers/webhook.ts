@@ -9,6 +9,9 @@
  *   (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md).
  * A delivery id seen in the last 24 hours is answered 202 `duplicate: true` and starts nothing,
  * unless the build it started is known to have failed (then the redelivery is a new delivery).
+ * This process remembers the ids it accepted (`DeliveryLog`); on AWS the feeds bucket does, for
+ * every instance: a delivery's request id is derived from its id (`deliveryRequestId`) and its
+ * record claimed before it is queued (queue.ts queueTrigger, builds.ts recordClaims).
  * The secret is checked once, when the app is made (`webhookSecretProblem`).
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
@@ -110,7 +113,9 @@ export function verifyStandard(secret: string, body: Buffer, id: string, timesta
  * Delivery ids already accepted, for 24 hours. A repeat waits for and shares the first
  * delivery's build id. A delivery is forgotten, so that the sender's retry or redelivery starts
  * a build, when its build could not be started, and when the build is known to have failed
- * (`BuildTicket.done`).
+ * (`BuildTicket.done`). One the feeds bucket remembers (`BuildTicket.shared`, AWS) is kept only
+ * until its answer is given: the bucket answers its repeats on every instance, and knows, as
+ * this log cannot, when its build failed.
  */
 export class DeliveryLog {
   private readonly seen = new Map<string, { at: number; build: Promise<string> }>();
@@ -133,9 +138,10 @@ export class DeliveryLog {
       if (this.seen.get(id) === entry) this.seen.delete(id);
     };
     try {
-      const { id: buildId, done } = await ticket;
-      void done?.then((succeeded) => succeeded || forget(), forget);
-      return { build_id: buildId, duplicate: false };
+      const { id: buildId, done, duplicate = false, shared } = await ticket;
+      if (shared) forget();
+      else void done?.then((succeeded) => succeeded || forget(), forget);
+      return { build_id: buildId, duplicate };
     } catch (err) {
       forget();
       throw err;
@@ -161,6 +167,26 @@ const DELIVERY_ID = /^[\x21-\x7e]{1,200}$/;
  */
 function signedDeliveryId(id: string): string {
   return DELIVERY_ID.test(id) ? id : `sha256:${createHash("sha256").update(id).digest("hex")}`;
+}
+
+/** The request ids derived from delivery ids begin so: apart from random ids (UUIDs) and the local stack's build ids (a date). */
+export const DELIVERY_REQUEST_PREFIX = "delivery-";
+/** The key of the request ids, from the secret: its own, never one a signature is made with. */
+const REQUEST_ID_KEY = "syndicate: request ids of webhook deliveries";
+
+/**
+ * The request id of a delivery (`key`: its id as remembered, signed or not), the same on every
+ * API Lambda instance, so that the feeds bucket's record of it tells them all that it was
+ * accepted: `delivery-` and 128 bits of an HMAC keyed by the secret. Keyed, so that no one
+ * without the secret can work out a delivery's request id from its delivery id (its record,
+ * `GET /builds/{id}`, names the content's wrong files; delivery ids are seen by more people, and
+ * some are made of a time), nor search for two delivery ids that share one. The same delivery id
+ * always has the same request id: that is what makes it a duplicate, and why signed and unsigned
+ * ids are kept apart (`key`). The secret is not in it, nor in the object key made of it: an
+ * HMAC of a key itself an HMAC of the secret, never used to sign.
+ */
+export function deliveryRequestId(secret: string, key: string): string {
+  return DELIVERY_REQUEST_PREFIX + hmac(hmac(secret, REQUEST_ID_KEY), key).subarray(0, 16).toString("hex");
 }
 
 /**
@@ -202,9 +228,13 @@ export function webhookHandler(o: WebhookOptions) {
     }
     const trigger = o.triggerBuild;
     const delivery = standard ? signedDeliveryId(id!) : [h("x-github-delivery"), h("x-request-id")].find((d) => d !== undefined && DELIVERY_ID.test(d));
-    const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, received_at: new Date(o.now()).toISOString() };
+    // Signed ids apart from unsigned ones: anyone may resend a captured GitHub-signed body under
+    // any X-GitHub-Delivery, which must not make a Standard Webhooks sender's webhook-id (signed)
+    // a duplicate of it.
+    const key = delivery && `${standard ? "signed" : "unsigned"} ${delivery}`;
+    const request: BuildRequest = { trigger: "webhook", delivery_id: delivery, ...(key && { request_id: deliveryRequestId(o.secret, key) }), received_at: new Date(o.now()).toISOString() };
     const start = () => trigger(request);
-    const result = delivery ? await o.deliveries.claim(delivery, start) : { build_id: (await start()).id, duplicate: false };
+    const result = key ? await o.deliveries.claim(key, start) : { build_id: (await start()).id, duplicate: false };
     return c.json({ accepted: true, ...result }, 202, { "content-type": JSON_UTF8, "cache-control": "no-store" });
   };
 }

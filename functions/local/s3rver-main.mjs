@@ -40,10 +40,28 @@ FilesystemStore.prototype.deleteObject = async function (bucket, key) {
 // at all and answers BadDigest / IncompleteBody; this does the same: the body goes to a
 // temporary file beside the buckets (a file in the root is not a bucket to s3rver), is checked
 // against Content-Length and Content-MD5, and only then is renamed over the object. And s3rver
-// ignores `If-None-Match: *` on a PUT, where S3 writes only if no object is there and answers
-// 412 PreconditionFailed otherwise (conditional writes, which the API's build records rely
-// on): such a body is linked to the object's path, which fails if a file is there.
+// ignores S3's conditional writes, which the API's build records rely on: `If-None-Match: *`
+// (write only if no object is there) and `If-Match: <ETag>` (only over that object), answered
+// 412 PreconditionFailed when they do not hold, and If-Match 404 NoSuchKey when no object is.
+// The checked body is committed (moved into place, its ETag and metadata written) under a lock
+// of its key, so that a condition is checked against the object as it is, not against one that a
+// write of the same key is committing at the same moment; an If-None-Match body is linked to
+// the object's path, which fails if a file is there.
 const S3Error = createRequire(import.meta.url)("s3rver/lib/models/error.js");
+const commits = new Map();
+/** Runs `commit` once the commits of `path` before it have finished. */
+async function exclusive(path, commit) {
+  const before = commits.get(path) ?? Promise.resolve();
+  const mine = before.then(commit);
+  const tail = mine.catch(() => undefined);
+  commits.set(path, tail);
+  try {
+    return await mine;
+  } finally {
+    if (commits.get(path) === tail) commits.delete(path);
+  }
+}
+const unquoted = (etag) => etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
 FilesystemStore.prototype.putObject = async function (object) {
   const objectPath = this.getResourcePath(object.bucket, object.key, "object");
   const headers = Buffer.isBuffer(object.content) ? {} : (object.content.headers ?? {});
@@ -70,13 +88,24 @@ FilesystemStore.prototype.putObject = async function (object) {
       throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
     }
     await mkdir(dirname(objectPath), { recursive: true });
-    if (headers["if-none-match"] === "*") {
-      await link(tmp, objectPath).catch((err) => {
-        if (err?.code !== "EEXIST") throw err;
-        throw new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "If-None-Match" });
-      });
-    } else await rename(tmp, objectPath);
-    await this.putMetadata(object.bucket, object.key, object.metadata, md5.toString("hex"));
+    const failed = (condition) => new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: condition });
+    await exclusive(objectPath, async () => {
+      if (headers["if-none-match"] === "*") {
+        await link(tmp, objectPath).catch((err) => {
+          throw err?.code === "EEXIST" ? failed("If-None-Match") : err;
+        });
+      } else {
+        if (headers["if-match"] !== undefined) {
+          const current = await this.getMetadata(object.bucket, object.key).catch((err) => {
+            if (err?.code !== "ENOENT") throw err;
+            throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: object.key });
+          });
+          if (unquoted(current.etag) !== unquoted(headers["if-match"])) throw failed("If-Match");
+        }
+        await rename(tmp, objectPath);
+      }
+      await this.putMetadata(object.bucket, object.key, object.metadata, md5.toString("hex"));
+    });
     return { size, md5: md5.toString("hex") };
   } finally {
     await rm(tmp, { force: true });

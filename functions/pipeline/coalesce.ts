@@ -10,6 +10,12 @@ import { randomBytes } from "node:crypto";
 export interface BuildRequest {
   trigger: string;
   delivery_id?: string;
+  /**
+   * The id the request is to have where requests have their own (the build queue): for a
+   * delivery with an id, one derived from it (webhook.ts deliveryRequestId), the same on every
+   * instance. The local stack's builds have their own ids, shared by the requests they cover.
+   */
+  request_id?: string;
   received_at: string;
 }
 
@@ -22,6 +28,13 @@ export interface BuildTicket {
    * take the sender's redelivery as new; a queued build (AWS) has none, and retries on its own.
    */
   done?: Promise<boolean>;
+  /** The request was accepted before, as a record in the feeds bucket says (AWS): nothing was started, `id` is that request's. */
+  duplicate?: boolean;
+  /**
+   * The feeds bucket remembers the request (AWS: its record, claimed before it was queued), for
+   * every instance, and tells when its build failed: the delivery log need not keep it.
+   */
+  shared?: boolean;
 }
 
 /**

@@ -20,6 +20,7 @@ import { useTestS3 } from "../support/s3.ts";
 import { invokeGet } from "../support/lambda.ts";
 import { articleText, tempDir, tree, writeTree } from "../support/content-tree.ts";
 import { ARTICLES, NOW, githubSignature, randomSecret } from "../support/api.ts";
+import { DELIVERY_TTL_MS } from "../../functions/handlers/webhook.ts";
 import { fakeSqs } from "../support/sqs.ts";
 
 const ctx = useTestS3({ faultProxy: {} });
@@ -192,10 +193,10 @@ describe("build records on AWS", () => {
   });
 });
 
-describe("build records from the webhook's 202 on", () => {
-  const closing: (() => Promise<void>)[] = [];
+const closing: (() => Promise<void>)[] = [];
+/** The Lambda environment's credentials, which aws4fetch signs SQS and S3 requests with (s3rver's key pair), for a describe's tests. */
+function lambdaEnvironment() {
   beforeEach(() => {
-    // The Lambda environment's credentials, which aws4fetch signs SQS and S3 requests with: s3rver's key pair.
     vi.stubEnv("AWS_ACCESS_KEY_ID", "S3RVER");
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", "S3RVER");
     vi.stubEnv("AWS_REGION", "us-east-1");
@@ -205,33 +206,41 @@ describe("build records from the webhook's 202 on", () => {
     ctx.proxy.rules = [];
     for (const close of closing.splice(0)) await close();
   });
+}
 
-  /**
-   * The API Lambda's app as deployed over the feeds `bucket` (at `endpoint`: s3rver, or the fault
-   * proxy before it), queueing on a stand-in SQS, its clock `now`.
-   */
-  async function lambdaApi(bucket: string, o: { endpoint?: string; now?: () => number } = {}) {
-    const sqs = await fakeSqs();
-    closing.push(sqs.close);
-    const secret = randomSecret();
-    const logs: string[] = [];
-    const app = createLambdaApp({ config: { feedsBucket: bucket, endpoint: o.endpoint ?? ctx.s3.endpoint, webhookSecret: secret, queueUrl: sqs.queueUrl }, log: (l) => logs.push(l), now: o.now });
-    let deliveries = 0;
-    const body = '{"ref":"refs/heads/main"}';
-    const webhook = async () => {
-      const res = await app.request("/webhooks/rebuild", { method: "POST", body, headers: { "x-hub-signature-256": githubSignature(secret, body), "x-github-delivery": `d-${++deliveries}`, "content-type": "application/json" } });
-      return { status: res.status, json: (await res.json()) as { accepted: boolean; build_id: string } };
-    };
-    const get = async (id: string) => {
-      const res = await app.request(`/builds/${id}`);
-      return { status: res.status, json: (await res.json()) as Record<string, any> };
-    };
-    /** The nth message the API sent, as the build Lambda receives it at its `receive`th delivery. */
-    const delivery = (n: number, receive = 1) => message(`m${n}`, sqs.sent[n]!.MessageBody, receive);
-    return { sqs, secret, logs, webhook, get, delivery };
-  }
+const WEBHOOK_BODY = '{"ref":"refs/heads/main"}';
 
-  const iso = (t: number) => new Date(t).toISOString();
+/**
+ * The API Lambda's app as deployed over the feeds `bucket` (at `endpoint`: s3rver, or the fault
+ * proxy before it), queueing on a stand-in SQS (`sqs`: one another instance queues on too), its
+ * clock `now`. Each is one instance: its own delivery log, its own /latest copy.
+ */
+async function lambdaApi(bucket: string, o: { endpoint?: string; now?: () => number; secret?: string; sqs?: Awaited<ReturnType<typeof fakeSqs>> } = {}) {
+  const sqs = o.sqs ?? (await fakeSqs());
+  if (!o.sqs) closing.push(sqs.close);
+  const secret = o.secret ?? randomSecret();
+  const logs: string[] = [];
+  const app = createLambdaApp({ config: { feedsBucket: bucket, endpoint: o.endpoint ?? ctx.s3.endpoint, webhookSecret: secret, queueUrl: sqs.queueUrl }, log: (l) => logs.push(l), now: o.now });
+  let deliveries = 0;
+  /** A signed GitHub delivery (by default the next of `d-1`, `d-2`…). */
+  const webhook = async (delivery = `d-${++deliveries}`) => {
+    const res = await app.request("/webhooks/rebuild", { method: "POST", body: WEBHOOK_BODY, headers: { "x-hub-signature-256": githubSignature(secret, WEBHOOK_BODY), "x-github-delivery": delivery, "content-type": "application/json" } });
+    return { status: res.status, json: (await res.json()) as { accepted: boolean; build_id: string; duplicate: boolean } };
+  };
+  const get = async (id: string) => {
+    const res = await app.request(`/builds/${id}`);
+    return { status: res.status, json: (await res.json()) as Record<string, any> };
+  };
+  /** The nth message the API sent, as the build Lambda receives it at its `receive`th delivery. */
+  const delivery = (n: number, receive = 1) => message(`m${n}`, sqs.sent[n]!.MessageBody, receive);
+  return { sqs, secret, logs, webhook, get, delivery };
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+describe("build records from the webhook's 202 on", () => {
+  lambdaEnvironment();
+
 
   it("answers queued right after the 202, running while a build covers the request, then its outcome", async () => {
     const hold = holdWrites();
@@ -313,7 +322,7 @@ describe("build records from the webhook's 202 on", () => {
     expect((await api.get("req-old-r")).json).toMatchObject({ state: "succeeded", attempt: 2, max_attempts: 3, error: null });
   });
 
-  it("answers 202 when the queued record cannot be written (logged, no secret), and the build records the request as it starts", async () => {
+  it("answers 202 when the queued record cannot be written (logged, no secret), queueing the request anyway, and the build records it as it starts", async () => {
     const { store, build } = await setup();
     const api = await lambdaApi(store.bucket, { endpoint: ctx.proxy.endpoint });
     ctx.proxy.rules = [{ op: "PUT", key: /^builds\//, fault: "503" }];
@@ -322,24 +331,147 @@ describe("build records from the webhook's 202 on", () => {
     const id = accepted.json.build_id;
     expect(api.sqs.sent).toHaveLength(1);
     expect(api.logs.map((l) => JSON.parse(l))).toEqual([
-      { level: "error", msg: "could not record a queued build request", id, delivery_id: "d-1", error: expect.stringMatching(new RegExp(`^PUT s3://${store.bucket}/builds/${id}\\.json failed: HTTP 503 SlowDown$`)) },
+      { level: "error", msg: "could not record a build request as queued; queueing it without its record", id, delivery_id: "d-1", error: expect.stringMatching(new RegExp(`^PUT s3://${store.bucket}/builds/${id}\\.json failed: HTTP 503 SlowDown$`)) },
     ]);
     expect(api.logs.join("")).not.toContain(api.secret);
-    expect(ctx.proxy.events.filter((e) => e.op === "PUT" && e.fault === "503")).toHaveLength(3);
+    // Sent once: a conditional write is never retried (adapters/s3-fetch.ts putIf).
+    expect(ctx.proxy.events.filter((e) => e.op === "PUT" && e.fault === "503")).toHaveLength(1);
     ctx.proxy.rules = [];
     expect((await api.get(id)).status).toBe(404);
     expect((await build({ Records: [api.delivery(0)] })).batchItemFailures).toEqual([]);
     expect((await api.get(id)).json).toMatchObject({ id, state: "succeeded", attempt: 1 });
   });
 
-  it("never writes queued over a record the build wrote first (S3's conditional write)", async () => {
+  it("records the request before it is sent: the build that takes the message before SQS has answered the API writes over it", async () => {
     const { store, build } = await setup();
     const api = await lambdaApi(store.bucket);
     // The build takes the message and finishes before SQS has answered the API.
-    api.sqs.reply.before = async (sent) => void (await build({ Records: [message("m1", sent.MessageBody)] }));
+    const before: (BuildRecord | undefined)[] = [];
+    api.sqs.reply.before = async (sent) => {
+      before.push(await stored(store, (JSON.parse(sent.MessageBody) as { id: string }).id));
+      await build({ Records: [message("m1", sent.MessageBody)] });
+    };
     const accepted = await api.webhook();
     expect(accepted.status).toBe(202);
+    expect(before).toEqual([expect.objectContaining({ id: accepted.json.build_id, state: "queued" })]);
     expect((await api.get(accepted.json.build_id)).json).toMatchObject({ state: "succeeded", attempt: 1, finished_at: new Date(NOW).toISOString() });
     expect(api.logs).toEqual([]);
+  });
+});
+
+describe("one delivery, several API Lambda instances, one bucket", () => {
+  lambdaEnvironment();
+
+  /** `n` instances of the API (each its own delivery log) over one bucket, one queue and one secret. */
+  async function instances(n: number, o: { now?: () => number; endpoint?: (i: number) => string | undefined } = {}) {
+    const { store, build, content } = await setup();
+    const sqs = await fakeSqs();
+    closing.push(sqs.close);
+    const secret = randomSecret();
+    const apis = [];
+    for (let i = 0; i < n; i++) apis.push(await lambdaApi(store.bucket, { sqs, secret, now: o.now, endpoint: o.endpoint?.(i) }));
+    return { store, build, content, sqs, apis };
+  }
+
+  it("queues a delivery once: the instance it reaches next answers duplicate: true with the same build_id", async () => {
+    const { sqs, apis: [a, b] } = await instances(2);
+    const first = await a!.webhook("gh-1");
+    expect(first).toMatchObject({ status: 202, json: { accepted: true, duplicate: false } });
+    expect(first.json.build_id).toMatch(/^delivery-[0-9a-f]{32}$/);
+    expect(await b!.webhook("gh-1")).toEqual({ status: 202, json: { ...first.json, duplicate: true } });
+    // Again on the first instance: the bucket answers, not only its memory.
+    expect(await a!.webhook("gh-1")).toEqual({ status: 202, json: { ...first.json, duplicate: true } });
+    expect(sqs.sent.map((m) => (JSON.parse(m.MessageBody) as { id: string }).id)).toEqual([first.json.build_id]);
+    expect((await b!.get(first.json.build_id)).json).toMatchObject({ id: first.json.build_id, state: "queued" });
+    // Another delivery is another request.
+    expect((await b!.webhook("gh-2")).json).toMatchObject({ duplicate: false });
+    expect(sqs.sent).toHaveLength(2);
+    expect([...a!.logs, ...b!.logs]).toEqual([]);
+  });
+
+  it("sends one message for the same delivery reaching three instances three times at once, and for concurrent redeliveries of a failed build", async () => {
+    const { content, build, sqs, apis } = await instances(3);
+    // SQS answers only once all nine have been answered or are waiting for it.
+    let release!: () => void;
+    const held = new Promise<void>((ok) => (release = ok));
+    sqs.reply.before = () => held;
+    const answers = apis.flatMap((api) => [0, 1, 2].map(() => api.webhook("gh-burst")));
+    await vi.waitFor(() => expect(sqs.sent).toHaveLength(1), { timeout: 10_000, interval: 10 });
+    release();
+    const all = (await Promise.all(answers)).map((r) => r.json);
+    expect(all.every((j) => j.build_id === all[0]!.build_id)).toBe(true);
+    expect(all.filter((j) => !j.duplicate)).toHaveLength(1);
+    expect(sqs.sent).toHaveLength(1);
+    sqs.reply.before = undefined;
+
+    // Its build fails (invalid content): every instance takes a redelivery as new, and of three at once one is sent.
+    await writeFile(join(content, "articles", "bad.md"), articleText({ title: "Bad", date: "yesterday" }));
+    await build({ Records: [apis[0]!.delivery(0)] });
+    expect((await apis[0]!.get(all[0]!.build_id)).json).toMatchObject({ state: "failed", error: { name: "ContentError" } });
+    const redelivered = (await Promise.all(apis.map((api) => api.webhook("gh-burst")))).map((r) => r.json);
+    expect(redelivered.map((j) => j.build_id)).toEqual([all[0]!.build_id, all[0]!.build_id, all[0]!.build_id]);
+    expect(redelivered.filter((j) => !j.duplicate)).toHaveLength(1);
+    expect(sqs.sent).toHaveLength(2);
+  });
+
+  it("takes the redelivery of a failed build as new on the instance that accepted it too, under the same build_id; a published one stays a duplicate", async () => {
+    const { content, build, sqs, apis: [a, b] } = await instances(2);
+    await writeFile(join(content, "articles", "bad.md"), articleText({ title: "Bad", date: "yesterday" }));
+    const id = (await a!.webhook("gh-f")).json.build_id;
+    await build({ Records: [a!.delivery(0)] });
+    expect((await a!.get(id)).json).toMatchObject({ state: "failed" });
+    // Fixed, then GitHub's "Redeliver", to the same instance: queued again, recorded as such.
+    await rm(join(content, "articles", "bad.md"));
+    expect(await a!.webhook("gh-f")).toEqual({ status: 202, json: { accepted: true, build_id: id, duplicate: false } });
+    expect(sqs.sent).toHaveLength(2);
+    expect((await b!.get(id)).json).toMatchObject({ state: "queued", error: null, issues: [] });
+    expect((await b!.webhook("gh-f")).json).toMatchObject({ build_id: id, duplicate: true });
+    await build({ Records: [a!.delivery(1)] });
+    expect((await b!.get(id)).json).toMatchObject({ state: "succeeded", error: null });
+    for (const api of [a!, b!]) expect((await api.webhook("gh-f")).json).toEqual({ accepted: true, build_id: id, duplicate: true });
+    expect(sqs.sent).toHaveLength(2);
+  });
+
+  it(`builds a delivery again once its request is ${DELIVERY_TTL_MS / 3_600_000} hours old, whatever became of it`, async () => {
+    let now = NOW;
+    const { build, sqs, apis: [a, b] } = await instances(2, { now: () => now });
+    const id = (await a!.webhook("gh-old")).json.build_id;
+    await build({ Records: [a!.delivery(0)] });
+    now = NOW + DELIVERY_TTL_MS - 1;
+    expect((await b!.webhook("gh-old")).json).toMatchObject({ build_id: id, duplicate: true });
+    now = NOW + DELIVERY_TTL_MS;
+    expect((await b!.webhook("gh-old")).json).toMatchObject({ build_id: id, duplicate: false });
+    expect(sqs.sent).toHaveLength(2);
+    expect((await a!.get(id)).json).toMatchObject({ state: "queued", requested_at: iso(now) });
+  });
+
+  it("marks the claim failed when SQS refuses the request, so that a redelivery to any instance is queued", async () => {
+    const { store, sqs, apis: [a, b] } = await instances(2);
+    sqs.reply.status = 400;
+    const refused = await a!.webhook("gh-q");
+    expect(refused.status).toBe(503);
+    const [key] = await store.list("builds/");
+    const id = key!.slice("builds/".length, -".json".length);
+    expect((await b!.get(id)).json).toMatchObject({ state: "failed", error: { name: "BuildQueueError", retryable: true } });
+    sqs.reply.status = 200;
+    expect(await b!.webhook("gh-q")).toEqual({ status: 202, json: { accepted: true, build_id: id, duplicate: false } });
+    expect((await a!.get(id)).json).toMatchObject({ state: "queued", error: null });
+    expect(sqs.sent).toHaveLength(2);
+    expect(a!.logs.map((l) => JSON.parse(l).msg)).toEqual(["could not queue a build request"]);
+  });
+
+  it("queues a delivery whose claim S3 refuses (availability first): the instance remembers it, the others find it once its build has recorded it", async () => {
+    const { build, sqs, apis: [a, b] } = await instances(2, { endpoint: (i) => (i === 0 ? ctx.proxy.endpoint : undefined) });
+    ctx.proxy.rules = [{ op: "PUT", key: /^builds\//, fault: "500" }];
+    const first = await a!.webhook("gh-s3");
+    expect(first).toMatchObject({ status: 202, json: { duplicate: false } });
+    expect(sqs.sent).toHaveLength(1);
+    expect(a!.logs.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: "error", msg: "could not record a build request as queued; queueing it without its record", id: first.json.build_id, delivery_id: "gh-s3" })]);
+    expect(a!.logs.join("")).not.toContain(a!.secret);
+    expect(await a!.webhook("gh-s3")).toEqual({ status: 202, json: { ...first.json, duplicate: true } });
+    // The build records the request under the id every instance derives from the delivery.
+    await build({ Records: [a!.delivery(0)] });
+    expect(await b!.webhook("gh-s3")).toEqual({ status: 202, json: { ...first.json, duplicate: true } });
+    expect(sqs.sent).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import { afterEach, expect, it } from "vitest";
-import { SqsBuildQueue, queueTrigger } from "../../functions/handlers/queue.ts";
-import type { RequestRef } from "../../functions/core/build-record.ts";
+import { SqsBuildQueue, queueTrigger, type RequestClaims } from "../../functions/handlers/queue.ts";
+import { queuedRecord, type RequestRef } from "../../functions/core/build-record.ts";
 import { buildRequestSchema } from "../../functions/handlers/build-request.ts";
 import { classifyRecord } from "../../functions/handlers/build.ts";
 
@@ -45,28 +45,66 @@ it("rejects when SQS refuses the message", async () => {
   await expect(new SqsBuildQueue({ queueUrl, endpoint, aws }).send({ source: "webhook" })).rejects.toThrow(/HTTP 400/);
 });
 
-it("records a request once SQS has stored it, as the message says (id, time), and answers with its id", async () => {
+/** Claims as the bucket would answer them (test/integration/build-records.test.ts: the bucket's own), and what was asked. */
+function claimsOf(answer: (request: RequestRef) => Promise<Awaited<ReturnType<RequestClaims["claim"]>>>) {
+  const asked: RequestRef[] = [];
+  return { asked, claims: { claim: (request: RequestRef) => (asked.push(request), answer(request)) } satisfies RequestClaims };
+}
+const received_at = "2030-01-01T00:00:00.000Z";
+
+it("claims a request's record before it sends it, under the request id given (a delivery's), and answers with it", async () => {
   const { seen, endpoint } = await fakeSqs();
-  const recorded: { request: RequestRef; sentBefore: number }[] = [];
-  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint, aws }), () => undefined, async (request) => void recorded.push({ request, sentBefore: seen.length }));
-  const ticket = await trigger({ trigger: "webhook", delivery_id: "d-1", received_at: "2030-01-01T00:00:00.000Z" });
-  const message = JSON.parse(seen[0]!.body.MessageBody) as { id: string; requested_at: string };
-  expect(ticket).toEqual({ id: message.id });
-  expect(recorded).toEqual([{ request: expect.objectContaining({ id: message.id, requested_at: "2030-01-01T00:00:00.000Z" }), sentBefore: 1 }]);
+  const sentBefore: number[] = [];
+  const { asked, claims } = claimsOf(async () => (sentBefore.push(seen.length), { release: async () => true }));
+  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint, aws }), () => undefined, claims);
+  const ticket = await trigger({ trigger: "webhook", delivery_id: "d-1", request_id: "delivery-0123", received_at });
+  expect(ticket).toEqual({ id: "delivery-0123", shared: true });
+  expect(asked).toEqual([{ id: "delivery-0123", requested_at: received_at }]);
+  expect(sentBefore).toEqual([0]);
+  expect(JSON.parse(seen[0]!.body.MessageBody)).toMatchObject({ id: "delivery-0123", requested_at: received_at });
+  // Without a request id (no delivery id), a random one, claimed the same way.
+  const other = await trigger({ trigger: "webhook", received_at });
+  expect(other.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(asked[1]!.id).toBe(other.id);
+  expect(JSON.parse(seen[1]!.body.MessageBody).id).toBe(other.id);
 });
 
-it("answers with the id when the record cannot be written, logging why; records nothing SQS refused", async () => {
-  const { endpoint } = await fakeSqs();
+it("sends nothing for a request whose id an earlier request holds: a duplicate, with that id", async () => {
+  const { seen, endpoint } = await fakeSqs();
+  const earlier = queuedRecord({ id: "delivery-0123", requested_at: "2029-12-31T23:59:00.000Z" });
+  const { claims } = claimsOf(async () => ({ taken: earlier }));
+  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint, aws }), () => undefined, claims);
+  expect(await trigger({ trigger: "webhook", delivery_id: "d-1", request_id: "delivery-0123", received_at })).toEqual({ id: "delivery-0123", duplicate: true, shared: true });
+  expect(seen).toHaveLength(0);
+});
+
+it("queues a request whose record the bucket cannot take, logging why: this instance remembers it", async () => {
+  const { seen, endpoint } = await fakeSqs();
   const logs: string[] = [];
-  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint, aws }), (l) => logs.push(l), async () => {
+  const { claims } = claimsOf(async () => {
     throw new Error("PUT s3://feeds/builds/x.json failed: HTTP 403 AccessDenied");
   });
-  const ticket = await trigger({ trigger: "webhook", delivery_id: "d-1", received_at: "2030-01-01T00:00:00.000Z" });
-  expect(logs.map((l) => JSON.parse(l))).toEqual([{ level: "error", msg: "could not record a queued build request", id: ticket.id, delivery_id: "d-1", error: "PUT s3://feeds/builds/x.json failed: HTTP 403 AccessDenied" }]);
-  close?.();
+  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint, aws }), (l) => logs.push(l), claims);
+  const ticket = await trigger({ trigger: "webhook", delivery_id: "d-1", request_id: "delivery-0123", received_at });
+  expect(ticket).toEqual({ id: "delivery-0123", shared: false });
+  expect(seen).toHaveLength(1);
+  expect(logs.map((l) => JSON.parse(l))).toEqual([
+    { level: "error", msg: "could not record a build request as queued; queueing it without its record", id: "delivery-0123", delivery_id: "d-1", error: "PUT s3://feeds/builds/x.json failed: HTTP 403 AccessDenied" },
+  ]);
+});
+
+it("releases the claim of a request SQS refused, answering 503; a release that fails is logged", async () => {
   const refused = await fakeSqs(400);
-  let records = 0;
-  const failing = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint: refused.endpoint, aws }), () => undefined, async () => void records++);
-  await expect(failing({ trigger: "webhook", received_at: "2030-01-01T00:00:00.000Z" })).rejects.toMatchObject({ status: 503 });
-  expect(records).toBe(0);
+  let released = 0;
+  const logs: string[] = [];
+  const { claims } = claimsOf(async () => ({ release: async () => (++released === 1 ? true : Promise.reject(new Error("PUT s3://feeds/builds/x.json failed: HTTP 503 SlowDown"))) }));
+  const trigger = queueTrigger(new SqsBuildQueue({ queueUrl, endpoint: refused.endpoint, aws }), (l) => logs.push(l), claims);
+  await expect(trigger({ trigger: "webhook", delivery_id: "d-1", request_id: "delivery-0123", received_at })).rejects.toMatchObject({ status: 503 });
+  expect(released).toBe(1);
+  await expect(trigger({ trigger: "webhook", delivery_id: "d-1", request_id: "delivery-0123", received_at })).rejects.toMatchObject({ status: 503 });
+  expect(logs.map((l) => JSON.parse(l))).toEqual([
+    { level: "error", msg: "could not queue a build request", id: "delivery-0123", delivery_id: "d-1", error: expect.stringContaining("HTTP 400") },
+    { level: "error", msg: "could not queue a build request", id: "delivery-0123", delivery_id: "d-1", error: expect.stringContaining("HTTP 400") },
+    { level: "error", msg: "could not mark a build request that was not queued as failed", id: "delivery-0123", delivery_id: "d-1", error: "PUT s3://feeds/builds/x.json failed: HTTP 503 SlowDown" },
+  ]);
 });

@@ -1,6 +1,6 @@
 /**
  * SignedS3Client (adapters/s3-fetch.ts) against a stand-in S3 on 127.0.0.1: what it sends (a
- * SigV4 GET, path-style, If-None-Match; a PUT with If-None-Match: *) and how it reads each answer. The signature is checked
+ * SigV4 GET, path-style, If-None-Match; a PUT with If-None-Match: * or If-Match) and how it reads each answer. The signature is checked
  * against the AWS SDK's own SigV4 signer (s3rver checks only the access key id); reads from the
  * real s3rver: test/integration/s3-fetch.test.ts.
  */
@@ -140,21 +140,47 @@ describe("SignedS3Client", () => {
     expect((err as S3FetchError).status).toBeUndefined();
   });
 
-  it("writes with a signed PUT only where no object is (If-None-Match: *): 200 written, 412 and 409 there already", async () => {
-    const { seen, endpoint } = await fakeS3({ status: 200 }, { status: 412, body: "<Error><Code>PreconditionFailed</Code></Error>" }, { status: 409, body: "<Error><Code>ConditionalRequestConflict</Code></Error>" });
+  it("writes with a signed PUT only where no object is (If-None-Match: *): 200 written, with its ETag, 412 and 409 there already", async () => {
+    const { seen, endpoint } = await fakeS3({ status: 200, headers: { etag: '"e1"' } }, { status: 412, body: "<Error><Code>PreconditionFailed</Code></Error>" }, { status: 409, body: "<Error><Code>ConditionalRequestConflict</Code></Error>" });
     const r = reader(endpoint);
     const meta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
-    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from('{"id":"req-1"}'), meta)).toBe(true);
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from('{"id":"req-1"}'), meta)).toEqual({ written: true, etag: '"e1"' });
     expect(seen[0]).toMatchObject({ method: "PUT", url: "/feeds/builds/req-1.json", body: '{"id":"req-1"}' });
     expect(seen[0]!.headers).toMatchObject({ "if-none-match": "*", "content-type": "application/json", "cache-control": "no-cache, max-age=0" });
     expect(seen[0]!.headers.authorization).toBe(await sdkAuthorization(seen[0]!, "eu-west-1"));
-    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toBe(false);
-    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toBe(false);
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toEqual({ written: false });
+    expect(await r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).toEqual({ written: false });
     expect(r.stats).toEqual({ get: 0, put: 3 });
-    await close!();
-    const down = await fakeS3({ status: 503, body: "<Error><Code>SlowDown</Code></Error>" });
-    await expect(reader(down.endpoint, { retries: 1 }).putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).rejects.toThrow("PUT s3://feeds/builds/req-1.json failed: HTTP 503 SlowDown");
-    expect(down.seen.map((x) => x.body)).toEqual(["{}", "{}"]);
+  });
+
+  it("writes over an object only while its ETag is the one read (If-Match): 412, 409 and 404 NoSuchKey not written, 404 NoSuchBucket a failure", async () => {
+    const { seen, endpoint } = await fakeS3(
+      { status: 200, headers: { etag: '"e2"' } },
+      { status: 412, body: "<Error><Code>PreconditionFailed</Code></Error>" },
+      { status: 409, body: "<Error><Code>ConditionalRequestConflict</Code></Error>" },
+      { status: 404, body: "<Error><Code>NoSuchKey</Code></Error>" },
+      { status: 404, body: "<Error><Code>NoSuchBucket</Code></Error>" },
+    );
+    const r = reader(endpoint);
+    const meta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
+    expect(await r.putIfMatch("builds/req-1.json", Buffer.from('{"id":"req-1"}'), meta, '"e1"')).toEqual({ written: true, etag: '"e2"' });
+    expect(seen[0]!.headers).toMatchObject({ "if-match": '"e1"', "content-type": "application/json" });
+    expect(seen[0]!.headers["if-none-match"]).toBeUndefined();
+    expect(seen[0]!.headers.authorization).toBe(await sdkAuthorization(seen[0]!, "eu-west-1"));
+    for (let i = 0; i < 3; i++) expect(await r.putIfMatch("builds/req-1.json", Buffer.from("{}"), meta, '"e1"')).toEqual({ written: false });
+    await expect(r.putIfMatch("builds/req-1.json", Buffer.from("{}"), meta, '"e1"')).rejects.toThrow("PUT s3://feeds/builds/req-1.json failed: HTTP 404 NoSuchBucket");
+  });
+
+  it("sends a conditional write once, whatever the retries: a retry of a write S3 made would be refused by its own object", async () => {
+    const { seen, endpoint } = await fakeS3({ status: 503, body: "<Error><Code>SlowDown</Code></Error>" });
+    const r = reader(endpoint, { retries: 2 });
+    const meta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
+    await expect(r.putIfAbsent("builds/req-1.json", Buffer.from("{}"), meta)).rejects.toThrow("PUT s3://feeds/builds/req-1.json failed: HTTP 503 SlowDown");
+    await expect(r.putIfMatch("builds/req-1.json", Buffer.from("{}"), meta, '"e1"')).rejects.toThrow("PUT s3://feeds/builds/req-1.json failed: HTTP 503 SlowDown");
+    expect(seen.map((x) => x.method)).toEqual(["PUT", "PUT"]);
+    // A read is still retried.
+    await expect(r.get("status.json")).rejects.toThrow("HTTP 503 SlowDown");
+    expect(seen).toHaveLength(5);
   });
 
   it("addresses AWS virtual-hosted style in the configured region", () => {
