@@ -17,7 +17,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
  */
 import { bucketPermissions, CONTENT_PREFIX, type Storage } from "./storage";
-import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE } from "./build-limits";
+import { BATCH_WINDOW_SECONDS, BUILD_TIMEOUT_SECONDS, MAX_RECEIVE, VISIBILITY_TIMEOUT_SECONDS } from "./build-limits";
 
 /** Lambda runtime: Node 24 (Node 20's Lambda runtime is past end of support). */
 export const RUNTIME = "nodejs24.x";
@@ -27,7 +27,6 @@ export const ARCHITECTURE = "arm64";
 export const SCHEDULE_EVENT = { type: "syndicate.schedule" };
 /** Invocations the SQS event source makes at once (its minimum). */
 export const SQS_MAX_CONCURRENCY = 2;
-export const BATCH_WINDOW_SECONDS = 10;
 
 export function pipeline(storage: Storage) {
   const dlq = new sst.aws.Queue("BuildDeadLetters", {
@@ -35,9 +34,8 @@ export function pipeline(storage: Storage) {
     transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
   });
   const queue = new sst.aws.Queue("BuildQueue", {
-    // AWS: at least 6 × the function timeout plus the batching window, so a message is not
-    // delivered again while a build that covers it may still run.
-    visibilityTimeout: `${6 * BUILD_TIMEOUT_SECONDS + BATCH_WINDOW_SECONDS} seconds`,
+    // AWS: at least 6 × the function timeout plus the batching window (build-limits.ts).
+    visibilityTimeout: `${VISIBILITY_TIMEOUT_SECONDS} seconds`,
     dlq: { queue: dlq.arn, retry: MAX_RECEIVE },
   });
 

@@ -6,7 +6,7 @@
  * keeps in memory. One shape for both; its schema for the OpenAPI document is handlers/openapi.ts
  * `buildRecordSchema`. Pure and zod-free: the API Lambda reads records with handlers/builds.ts, by hand.
  */
-import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
+import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE, VISIBILITY_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
 import type { ObjectMeta } from "../adapters/store.ts";
 import { ContentError, RenderCheckError, type ContentIssue } from "./errors.ts";
 
@@ -150,18 +150,44 @@ export const UNFINISHED_ERROR = "BuildUnfinishedError";
  * in is finished by the next build: pipeline/publish.ts, the journal). Such a request is
  * `retrying` while the queue delivers it again, `failed` after its last attempt (the queue then
  * dead-letters it); one whose attempts are not recorded cannot be promised a retry. The next
- * attempt rewrites the record as `running`.
+ * attempt rewrites the record as `running`, once the queue's visibility timeout has passed: a
+ * record still `running` after that had no next attempt (its outcome could not be written, or
+ * the message is gone), so no retry is promised any longer.
+ * A `queued` record no attempt has rewritten by the time the queue would have delivered the
+ * request MAX_RECEIVE times is `failed` too: every attempt failed before it began (the function
+ * cannot start: its logs say why), and the queue has dead-lettered the request.
  */
 export function recordAsOf(record: BuildRecord, now: number): BuildRecord {
+  if (record.state === "queued") return queuedAsOf(record, now);
   const started = record.started_at === null ? NaN : Date.parse(record.started_at);
   const limit = BUILD_TIMEOUT_SECONDS * 1000;
   if (record.state !== "running" || !(now > started + limit + RUNNING_MARGIN_MS)) return record;
   const { attempt, max_attempts: max } = record;
   const known = attempt !== null && max !== null;
-  const last = !known || attempt >= max;
-  const next = !known ? "its attempts are not recorded, so no retry is counted on" : last ? `attempt ${attempt} of ${max}, the last: the queue dead-letters the request` : `attempt ${attempt} of ${max}: the queue delivers the request again`;
+  const overdue = now > started + VISIBILITY_TIMEOUT_SECONDS * 1000 + RUNNING_MARGIN_MS;
+  const last = !known || attempt >= max || overdue;
+  const next = !known
+    ? "its attempts are not recorded, so no retry is counted on"
+    : attempt >= max
+      ? `attempt ${attempt} of ${max}, the last: the queue dead-letters the request`
+      : overdue
+        ? `attempt ${attempt} of ${max}, and no later attempt has started since, as one would have within the queue's ${VISIBILITY_TIMEOUT_SECONDS}-second visibility timeout: what it published, if anything, is in the manifest`
+        : `attempt ${attempt} of ${max}: the queue delivers the request again`;
   const message = `the build did not finish: it ran past its ${BUILD_TIMEOUT_SECONDS}-second limit or its process was stopped (${next})`;
   return { ...record, state: last ? "failed" : "retrying", finished_at: new Date(started + limit).toISOString(), error: { name: UNFINISHED_ERROR, message, retryable: true } };
+}
+
+/** The name of the error a request no attempt started is answered with. */
+export const NEVER_STARTED_ERROR = "BuildNeverStartedError";
+
+function queuedAsOf(record: BuildRecord, now: number): BuildRecord {
+  const requested = Date.parse(record.requested_at);
+  const deadLettered = requested + MAX_RECEIVE * VISIBILITY_TIMEOUT_SECONDS * 1000 + RUNNING_MARGIN_MS;
+  if (!(now > deadLettered)) return record;
+  const message =
+    `no build started for the request: the queue delivered it ${MAX_RECEIVE} times, ${VISIBILITY_TIMEOUT_SECONDS} seconds apart, and no attempt began ` +
+    `(the build function fails before it starts: its logs say why); the queue has dead-lettered the request`;
+  return { ...record, state: "failed", finished_at: new Date(deadLettered).toISOString(), error: { name: NEVER_STARTED_ERROR, message, retryable: true } };
 }
 
 /** A record's bytes as stored: small JSON, one line. */

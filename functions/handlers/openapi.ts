@@ -87,7 +87,9 @@ export const buildRecordSchema = z.object({
    * `queued`: accepted, waiting for a build. `running`: a build that covers it runs. `retrying`:
    * an attempt failed for a reason a retry may fix (or was stopped: its time limit, its process
    * gone), and the queue delivers the request again; the next attempt makes it `running` again.
-   * `succeeded` and `failed` are final (a redrive from the dead-letter queue may still follow a failure).
+   * `succeeded` and `failed` are final (a redrive from the dead-letter queue may still follow a
+   * failure). `failed` includes a stopped attempt no later attempt followed within the queue's
+   * visibility timeout, and a request no attempt started before the queue gave up on it.
    */
   state: z.enum(["queued", "running", "succeeded", "failed", "retrying"]),
   requested_at: isoDate,

@@ -12,8 +12,8 @@ import { createApp } from "../../functions/handlers/app.ts";
 import { classifyRecord } from "../../functions/handlers/build.ts";
 import openapi from "../../functions/handlers/openapi.gen.json" with { type: "json" };
 import { STATUS_CACHE_CONTROL, STATUS_KEY, nextStatus, statusBody } from "../../functions/core/status.ts";
-import { BUILD_RECORD_META, RUNNING_MARGIN_MS, buildRecord, buildRecordBody, buildRecordKey } from "../../functions/core/build-record.ts";
-import { BUILD_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
+import { BUILD_RECORD_META, RUNNING_MARGIN_MS, buildRecord, buildRecordBody, buildRecordKey, queuedRecord } from "../../functions/core/build-record.ts";
+import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE, VISIBILITY_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { tempDir } from "../support/content-tree.ts";
 import { githubSignature, published, randomSecret } from "../support/api.ts";
@@ -185,5 +185,31 @@ describe("/builds/{id} on the API Lambda", () => {
     expect(await get("unknown-attempt")).toMatchObject({ state: "failed", error: { message: expect.stringContaining("its attempts are not recorded, so no retry is counted on") } });
     // Nor a time limit judged without a start: what the record says stands.
     expect(await get("never-started")).toEqual(records[3]);
+    // The queue delivers a stopped attempt's request again after its visibility timeout, and that
+    // attempt rewrites the record as running: one still running past it had no next attempt.
+    now = T + VISIBILITY_TIMEOUT_SECONDS * 1000 + RUNNING_MARGIN_MS;
+    expect(await get("r1")).toMatchObject({ state: "retrying" });
+    now += 1;
+    expect(await get("r1")).toEqual({
+      ...records[0], ...stopped, state: "failed",
+      error: { ...stopped.error, message: expect.stringContaining(`(attempt 1 of 10, and no later attempt has started since, as one would have within the queue's ${VISIBILITY_TIMEOUT_SECONDS}-second visibility timeout: `) },
+    });
+  });
+
+  it("answers a queued record no attempt ever started, once the queue would have dead-lettered it, as failed", async () => {
+    const store = new DirectoryStore(await tempDir());
+    const queued = queuedRecord({ id: "q1", requested_at: new Date(T).toISOString() });
+    await store.put(buildRecordKey("q1"), buildRecordBody(queued), BUILD_RECORD_META);
+    const deadLettered = T + MAX_RECEIVE * VISIBILITY_TIMEOUT_SECONDS * 1000 + RUNNING_MARGIN_MS;
+    let now = deadLettered;
+    const app = createLambdaApp({ config: { feedsBucket: "feeds" }, store, now: () => now });
+    const get = async (id: string) => (await (await app.request(`/builds/${id}`)).json()) as Record<string, any>;
+    // Waiting for its first attempt for hours is still waiting (a throttled function, a backlog).
+    expect(await get("q1")).toEqual(queued);
+    now += 1;
+    expect(await get("q1")).toEqual({
+      ...queued, state: "failed", finished_at: new Date(deadLettered).toISOString(),
+      error: { name: "BuildNeverStartedError", message: expect.stringContaining(`no build started for the request: the queue delivered it ${MAX_RECEIVE} times`), retryable: true },
+    });
   });
 });
