@@ -118,9 +118,10 @@ export function planEmbeds(html: string, baseUrl: string): Map<number, EmbedPlan
  * a paragraph: the whole block when the embed is closed in it or never, the link alone when its
  * closing tag comes in a later block (its fallback paragraphs in between go with it). Readers drop
  * iframes, and with ours nothing of the embed reached them. `after`: the text that follows an
- * inline tag in its paragraph (a block's own HTML holds what follows its tags).
+ * inline tag in its paragraph (a block's own HTML holds what follows its tags), asked for only
+ * where an embed's tag ends the HTML.
  */
-export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, after = ""): string {
+export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, after: () => string = () => ""): string {
   if (!EMBED_OPENING.test(html)) return html;
   const plans = env.embeds;
   const cuts: { start: number; end: number; tag: string }[] = [];
@@ -154,7 +155,7 @@ export function embedsAsLinks(html: string, env: EmbedEnv, block: boolean, after
         // The element kept (bare) to be dropped with its content; or cut out, the text after it kept.
         let element = "";
         if (link && closed) element = `<${name}>`;
-        else if (link && startsText(html[parser.endIndex + 1] ?? after[0])) element = " ";
+        else if (link && startsText(html[parser.endIndex + 1] ?? after()[0])) element = " ";
         const a = link ? `<a href="${escapeHtmlAttr(link.href)}">${escapeHtmlText(link.text)}</a>` : "";
         const cut = { start: parser.startIndex, end: parser.endIndex + 1, tag: a + element };
         cuts.push(cut);

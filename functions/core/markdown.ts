@@ -163,18 +163,6 @@ const FOOTNOTE_RULES: Record<string, Rule> = {
  * and stable, so two items on one reader's page (from any feed) do not share `fn-…-1`. */
 export const footnoteDocId = (itemId: string) => createHash("sha256").update(itemId).digest("hex").slice(0, 8);
 
-/**
- * A parser for bodies. `links`: linkify, bare http(s) URLs become links (GFM's autolinks), found
- * before emphasis, so that `https://example.org/_private_/file` is not read as emphasis inside
- * the URL; with "www", `www.` and a domain too (autolinks.ts gfmLinkify, which ends each as GFM
- * does). Without it for a body with neither "://" nor "www." (most): linkify's scan of every text token
- * was a quarter of the conversion's time; and without `www.` for a body with none (its search
- * stopping at each word that starts with a `w` made a body with a URL ~4% slower). `notes`:
- * footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark), Ghost and most blog tools
- * render them, only for a body with a `[^` in it (a note needs one), so that no other body pays
- * for their rules. Their inline notes (`^[note]`, Pandoc's) are off: goldmark has none, and `^[`
- * in a body stays text as it was.
- */
 /** Inline markup that opens around text: the text in it follows what comes before it directly. */
 const OPENS_AROUND_TEXT = new Set(["strong_open", "em_open", "s_open", "link_open"]);
 
@@ -194,6 +182,18 @@ function textAfter(tokens: Token[], idx: number): string {
   return "";
 }
 
+/**
+ * A parser for bodies. `links`: linkify, bare http(s) URLs become links (GFM's autolinks), found
+ * before emphasis, so that `https://example.org/_private_/file` is not read as emphasis inside
+ * the URL; with "www", `www.` and a domain too (autolinks.ts gfmLinkify, which ends each as GFM
+ * does). Without it for a body with neither "://" nor "www." (most): linkify's scan of every text token
+ * was a quarter of the conversion's time; and without `www.` for a body with none (its search
+ * stopping at each word that starts with a `w` made a body with a URL ~4% slower). `notes`:
+ * footnotes (`Text.[^1]` … `[^1]: The note.`), as Hugo (goldmark), Ghost and most blog tools
+ * render them, only for a body with a `[^` in it (a note needs one), so that no other body pays
+ * for their rules. Their inline notes (`^[note]`, Pandoc's) are off: goldmark has none, and `^[`
+ * in a body stays text as it was.
+ */
 function bodyParser(links: Autolinks, notes: boolean) {
   const parser = new MarkdownIt("default", { html: true, linkify: links !== "none", typographer: false });
   if (notes) parser.use(footnotes);
@@ -203,7 +203,7 @@ function bodyParser(links: Autolinks, notes: boolean) {
   parser.core.ruler.push("words_in_angle_brackets", wordsInAngleBrackets);
   parser.core.ruler.push("written_numbers", writtenNumbers);
   parser.renderer.rules.html_block = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, true);
-  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, textAfter(tokens, idx));
+  parser.renderer.rules.html_inline = (tokens, idx, _o, env) => embedsAsLinks(tokens[idx]!.content, env as RenderEnv, false, () => textAfter(tokens, idx));
   if (notes) {
     parser.inline.ruler.disable("footnote_inline");
     parser.core.ruler.before("footnote_tail", "footnote_lines", footnoteLines);
@@ -335,10 +335,9 @@ export function sanitize(html: string, baseUrl: string): string {
   });
   // A footnote's mark swallowed by an author's HTML (NOTE_ATTR): its value goes, not into a feed.
   const unmarked = clean.includes(NOTE_VALUE) ? clean.replaceAll(NOTE_VALUE, "") : clean;
-  // A paragraph left with nothing in it: the one HTML reads into a `</p>` whose paragraph an
-  // element's closing tag already ended, or one whose every element was removed (`<p><script>…`).
-  // Taken out of the sanitiser's output, whatever emptied it (a `<p></p>` in text or in an
-  // attribute is escaped by then), with one line break kept where one stood on either side.
+  // Empty paragraphs (above), and one whose every element was removed (`<p><script>…`): taken out
+  // of the output, whatever emptied them (a `<p></p>` in text or an attribute is escaped by
+  // now), one line break kept where one stood on either side.
   return finish(unmarked.includes("<p></p>") ? unmarked.replace(/(\n?)<p><\/p>(\n?)/g, (_, before: string, after: string) => before || after) : unmarked);
 }
 

@@ -61,8 +61,6 @@ function decodeKey(key: string): string {
   }
 }
 
-export type { RequestRef } from "../core/build-record.ts";
-
 export type Classified = { messageId: string; trigger: string; request?: RequestRef } | { messageId: string | undefined; drop: string };
 
 /**
