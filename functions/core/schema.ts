@@ -8,6 +8,7 @@ import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
 import { andList, cleanLine, stripXmlIllegal } from "./text.ts";
 import { labelProblem, type LabelKey } from "./labels.ts";
+import type { ContentIssue } from "./errors.ts";
 
 /**
  * Text normalised by `clean`, then not empty, at most `max` characters and whatever `check` says
@@ -309,6 +310,22 @@ export function meantDraft(key: string, value: unknown): boolean {
 /** The warning for an unknown key (`what`: field or setting), naming the key it most likely meant. */
 export function unknownKeyMessage(what: "field" | "setting", near: string | undefined, known: ReadonlySet<string>): string {
   return near === undefined ? `unknown ${what}, ignored (known: ${[...known].join(", ")})` : `unknown ${what}, ignored: did you mean ${near}?`;
+}
+
+/**
+ * Leaves out the unknown-key warnings (`unknownKeys`) on a line that an error is about: one line
+ * YAML misread gave both. `title: {Breaking}: Libya talks` is a mapping and a key "null";
+ * `tag: {title}: {tag}` under `labels` a mapping and a key "". The error says what to write;
+ * the warning named a key the editor never wrote.
+ */
+export function dropMisreadKeys(issues: ContentIssue[], unknownKeys: readonly ContentIssue[]): void {
+  if (!unknownKeys.length) return;
+  const errorLines = new Set<number>();
+  for (const i of issues) if (i.severity === "error" && i.line !== undefined) errorLines.add(i.line);
+  for (let i = issues.length - 1; i >= 0; i--) {
+    const issue = issues[i]!;
+    if (issue.line !== undefined && errorLines.has(issue.line) && unknownKeys.includes(issue)) issues.splice(i, 1);
+  }
 }
 
 /**

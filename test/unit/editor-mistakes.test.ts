@@ -67,6 +67,17 @@ describe("ordinary content", () => {
   });
 });
 
+describe("0. a value that YAML reads as a mapping", () => {
+  it("is told once, by its error: no warning for the key YAML also read on that line", async () => {
+    // `{Breaking}: Libya talks` is a mapping keyed by a mapping: YAML also reads a key "null" there.
+    expect(await told({ a: article("title: {Breaking}: Libya talks", DATE, "colour: red") })).toEqual([
+      `articles/a.md:2: title: expected the title as text: YAML reads {Breaking}: Libya talks as a mapping (braces at the start of a value); put it in quotes, like "{Breaking}: Libya talks"`,
+      // An unknown key on a line of its own is still told.
+      "articles/a.md:4: warning: colour: unknown field, ignored (known: title, date, id, slug, url, summary, updated, authors, tags, image, source, draft, language, related)",
+    ]);
+  });
+});
+
 describe("1. a key that is a known key misspelt or capitalised", () => {
   it("names the key meant in its warning", async () => {
     expect(await told({ a: article(TITLE, DATE, "sumary: Delegations met again.", "author: Jane Doe", "Tags: [Libya]", "categroies: [Libya]") })).toEqual([
