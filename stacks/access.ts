@@ -5,13 +5,12 @@
 
 /**
  * Where the build records what became of each build request (`GET /builds/{id}`;
- * functions/core/build-record.ts BUILD_RECORD_PREFIX, which test/infra checks agrees).
+ * functions/core/build-record.ts BUILD_RECORD_PREFIX is this).
  */
 export const BUILD_RECORDS = "builds/";
 /**
  * How long the feeds bucket keeps a record (a lifecycle rule, stacks/storage.ts; a later attempt
- * rewrites it, and the days count again). functions/core/build-record.ts BUILD_RECORD_DAYS says
- * the same to clients; test/infra checks both agree.
+ * rewrites it, and the days count again). functions/core/build-record.ts tells clients this one.
  */
 export const BUILD_RECORD_DAYS = 7;
 

@@ -7,6 +7,7 @@
  * `buildRecordSchema`. Pure and zod-free: the API Lambda reads records with handlers/builds.ts, by hand.
  */
 import { BUILD_TIMEOUT_SECONDS, MAX_RECEIVE, VISIBILITY_TIMEOUT_SECONDS } from "../../stacks/build-limits.ts";
+import { BUILD_RECORD_DAYS, BUILD_RECORDS } from "../../stacks/access.ts";
 import type { ObjectMeta } from "../adapters/store.ts";
 import { ContentError, RenderCheckError, type ContentIssue } from "./errors.ts";
 
@@ -18,9 +19,9 @@ import { ContentError, RenderCheckError, type ContentIssue } from "./errors.ts";
  */
 export const BUILD_RECORD_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Where the records are, in the feeds bucket: never published (stacks/access.ts UNPUBLISHED_KEYS). */
-export const BUILD_RECORD_PREFIX = "builds/";
-/** How long a record is kept (the feeds bucket's lifecycle rule expires the prefix after it). */
-export const BUILD_RECORD_DAYS = 7;
+export const BUILD_RECORD_PREFIX = BUILD_RECORDS;
+/** How long a record is kept: the feeds bucket's lifecycle rule expires the prefix after it (stacks/storage.ts). */
+export { BUILD_RECORD_DAYS };
 /** Records are JSON, read by the API only (never served: stacks/access.ts), revalidated on every read. */
 export const BUILD_RECORD_META: ObjectMeta = { contentType: "application/json", cacheControl: "no-cache, max-age=0" };
 /** Most issues a record lists; `issues_omitted` counts the rest (`syndicate validate` lists them all). */
