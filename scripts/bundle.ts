@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import * as esbuild from "esbuild";
 import { writeOpenApi } from "./openapi.ts";
 import { writeJsonFeedValidator } from "./jsonfeed-validator.ts";
+import SST_PLUGINS from "../stacks/esbuild-plugins.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const OUT = join(ROOT, ".sst", "bundles");
@@ -33,9 +34,14 @@ const LAMBDAS = [
   {
     name: "api", entry: "functions/handlers/api.ts", deployed: "sdk-included", budget: { bytes: 250 * 1024, importMs: 100 },
     // Packages that mean the build pipeline, zod or an AWS SDK client leaked into the API bundle.
-    forbidden: /node_modules\/(?:zod|@aws-sdk|@smithy|yaml|js-yaml|ajv|ajv-formats|markdown-it|sanitize-html|xmlbuilder2|fast-xml-parser|htmlparser2)\//,
+    forbidden: /node_modules\/(?:zod|@aws-sdk|@smithy|yaml|js-yaml|ajv|ajv-formats|markdown-it|sanitize-html|xmlbuilder2|fast-xml-parser|htmlparser2)\//, plugins: undefined,
   },
-  { name: "build", entry: "functions/handlers/build.ts", deployed: "sdk-external", budget: { bytes: 1.5 * 1024 * 1024, importMs: Infinity }, forbidden: undefined },
+  // With the plugins SST is given for it (stacks/pipeline.ts `nodejs.plugins`): one htmlparser2,
+  // so a CommonJS copy of it or of the DOM packages under it is a fault too.
+  {
+    name: "build", entry: "functions/handlers/build.ts", deployed: "sdk-external", budget: { bytes: 1.5 * 1024 * 1024, importMs: Infinity },
+    forbidden: /node_modules\/(?:htmlparser2\/dist\/commonjs|(?:domhandler|domutils|dom-serializer)\/lib\/(?!esm\/))/, plugins: SST_PLUGINS,
+  },
 ];
 
 // SST's banner: ESM bundles of CommonJS packages still call require(), __filename, __dirname.
@@ -47,7 +53,7 @@ const BANNER = [
   `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url));`,
 ].join("\n");
 
-async function bundle(entry: string, outfile: string, external: string[]): Promise<{ bytes: number; inputs: string[] }> {
+async function bundle(entry: string, outfile: string, external: string[], plugins: esbuild.Plugin[]): Promise<{ bytes: number; inputs: string[] }> {
   const result = await esbuild.build({
     entryPoints: [join(ROOT, entry)],
     outfile,
@@ -62,6 +68,7 @@ async function bundle(entry: string, outfile: string, external: string[]): Promi
     external: ["sharp", "pg-native", ...external],
     logLevel: "error",
     metafile: true,
+    plugins,
   });
   return { bytes: (await stat(outfile)).size, inputs: Object.keys(result.metafile.inputs) };
 }
@@ -85,7 +92,7 @@ let over = false;
 for (const l of LAMBDAS) {
   for (const mode of ["sdk-included", "sdk-external"] as const) {
     const file = join(OUT, mode, l.name, "index.mjs");
-    const { bytes, inputs } = await bundle(l.entry, file, mode === "sdk-external" ? SDK_EXTERNAL : []);
+    const { bytes, inputs } = await bundle(l.entry, file, mode === "sdk-external" ? SDK_EXTERNAL : [], l.plugins ?? []);
     const t = importMs(file);
     const chosen = mode === l.deployed;
     const leaked = l.forbidden ? [...new Set(inputs.flatMap((i) => l.forbidden.exec(i)?.[0] ?? []))] : [];

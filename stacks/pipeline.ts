@@ -55,7 +55,11 @@ export function pipeline(storage: Storage) {
     timeout: `${BUILD_TIMEOUT_SECONDS} seconds`,
     // The runtime's AWS SDK v3: 1.1 MB instead of 1.5 MB (npm run bundle); a background build
     // does not feel the slower import. The API bundles its SDK instead (stacks/api.ts).
-    nodejs: { esbuild: { external: ["@aws-sdk/*"] } },
+    // plugins: one htmlparser2 in the bundle, not its ES module and its CommonJS copy (~160 KB
+    // less to load at every cold start; docs/deploy.md "Bundles"). A path from the project root
+    // (where sst.config.ts is) to a plain JavaScript module that SST's bridge imports
+    // (test/infra/esbuild-plugins.test.ts runs that bridge with it).
+    nodejs: { esbuild: { external: ["@aws-sdk/*"] }, plugins: "stacks/esbuild-plugins.mjs" },
     link: [storage.feedsLink, storage.contentLink],
     environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=32" },
     permissions: [

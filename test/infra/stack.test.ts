@@ -89,6 +89,11 @@ describe("functions", () => {
     expect(external).toEqual({ Build: ["@aws-sdk/*"], ApiHandler: undefined });
   });
 
+  it("bundles the build with the esbuild plugins that leave it one htmlparser2 (test/infra/esbuild-plugins.test.ts runs them)", () => {
+    const plugins = Object.fromEntries(run.builds.map((b) => [b.functionID, b.properties.plugins]));
+    expect(plugins).toEqual({ Build: "stacks/esbuild-plugins.mjs", ApiHandler: undefined });
+  });
+
   it("bounds the builds by the queue poller's maximum concurrency, and throttles none of them (the build lease keeps builds apart)", () => {
     const esm = byType(run, "aws:lambda/eventSourceMapping:EventSourceMapping")[0]!.inputs;
     expect(esm.scalingConfig.maximumConcurrency).toBe(2);
