@@ -386,7 +386,7 @@ export function renderBody(article: Article, labels: Labels): ContentIssue[] {
   const body = renderMarkdown(article.markdown, article.url, { itemId: article.id });
   if (!body.ok) return [bodyIssue(article.file, article.bodyLine, body)];
   // The whole content, caption and source line included, the same in every format.
-  article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source, labels }));
+  article.contentHtml = feedSafeHtml(articleHtml({ body: body.html, image: article.image, related: article.related, source: article.source, summary: article.summary, labels }));
   const told = removedWarnings(article.file, article.bodyLine, body.removed);
   // Nothing for a reader to read but the title: most likely a body lost (a front matter never
   // closed, a file cut short), said; a link post with a summary is fine.

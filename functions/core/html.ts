@@ -28,10 +28,12 @@ export interface ArticleHtmlParts {
   image?: { url: string; alt: string; caption?: string; credit?: string };
   related: { title: string; url: string }[];
   source?: string;
+  /** The article's summary: in the body's place when there is no body (below). */
+  summary?: string;
   labels: Pick<Labels, "read_more" | "source">;
 }
 
-export function articleHtml({ body, image, related, source, labels }: ArticleHtmlParts): string {
+export function articleHtml({ body, image, related, source, summary, labels }: ArticleHtmlParts): string {
   const parts: string[] = [];
   if (image) {
     const caption = [image.caption && escapeHtmlText(image.caption), image.credit && `<small>${escapeHtmlText(image.credit)}</small>`]
@@ -44,6 +46,11 @@ export function articleHtml({ body, image, related, source, labels }: ArticleHtm
     );
   }
   if (body) parts.push(body);
+  // A brief without a body whose image, related links or source line make a content of it: its
+  // summary in the body's place, since readers show an item's content, not its summary (else a
+  // photo and "Source: AFP" with none of its text). A link post with nothing else has no content,
+  // and readers show its summary.
+  else if (summary && parts.length + related.length + (source ? 1 : 0) > 0) parts.push(`<p>${escapeHtmlText(summary)}</p>`);
   if (related.length) {
     parts.push(
       `<aside><p><strong>${escapeHtmlText(labels.read_more)}</strong></p><ul>` +

@@ -305,6 +305,26 @@ describe("renderBody", () => {
     expect(a.contentHtml).toMatch(/^<figure><img src="https:\/\/news\.example\.com\/p\.png" alt="Alt"><figcaption><small>AA<\/small><\/figcaption><\/figure>\n<p>Text<\/p>\n<aside>.*<a href="https:\/\/news\.example\.com\/r">R<\/a>.*<\/aside>\n<p><em>Source: Wire<\/em><\/p>$/s);
   });
 
+  it("puts the summary of an article without a body in its content, in the body's place, when an image, related links or a source line give it one (readers show the content, not the summary)", () => {
+    const extras = { image: { url: "https://news.example.com/p.png", alt: "Alt", caption: "Cap" }, related: [{ title: "R", url: "https://news.example.com/r" }], source: "AFP" };
+    const a = article({ summary: "Talks resume in Rome & Ankara <today>.", ...extras }, "");
+    expect(renderBody(a, DEFAULT_LABELS)).toEqual([]);
+    expect(a.contentHtml).toMatch(/^<figure>.*<\/figure>\n<p>Talks resume in Rome &amp; Ankara &lt;today&gt;\.<\/p>\n<aside>.*<\/aside>\n<p><em>Source: AFP<\/em><\/p>$/s);
+    for (const only of [{ image: extras.image }, { related: extras.related }, { source: extras.source }]) {
+      const b = article({ summary: "Brief.", ...only }, "\n");
+      renderBody(b, DEFAULT_LABELS);
+      expect(b.contentHtml, Object.keys(only)[0]).toContain("<p>Brief.</p>");
+    }
+    // A link post with nothing else has no content (JSON Feed's content_text carries the summary),
+    // and an article with a body keeps its summary out of the content.
+    const linkPost = article({ summary: "Brief." }, "");
+    renderBody(linkPost, DEFAULT_LABELS);
+    expect(linkPost.contentHtml).toBe("");
+    const withBody = article({ summary: "Brief.", source: "AFP" }, "Text");
+    renderBody(withBody, DEFAULT_LABELS);
+    expect(withBody.contentHtml).not.toContain("Brief.");
+  });
+
   it("gives every format the same HTML: no character XML cannot carry, a CR as &#13;, caption included", () => {
     const a = article({ image: { url: "https://news.example.com/p.png", alt: "Alt", caption: "Cap\rtion" } }, "<p>a&#1;b</p>\n\nc&#13;d");
     expect(renderBody(a, DEFAULT_LABELS)).toEqual([]);
