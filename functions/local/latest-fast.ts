@@ -8,13 +8,15 @@
  * It answers only what it fully understands: GET or HEAD of `/latest` with no query, or with
  * `tag=<slug>` and/or `limit=<1-50>` each at most once and nothing else, while the document is
  * held, fresh and published. Everything else goes to the app unchanged: other paths and methods
- * (OPTIONS preflight included), If-Match or If-Unmodified-Since, any other query (400s, encoded or repeated parameters), a
- * document due for revalidation (the app reads the store), nothing published (404), store
- * errors (503). The API Lambda (handlers/api.ts) keeps answering through the app alone.
+ * (OPTIONS preflight included), a Host that is not a plain host name, If-Match or
+ * If-Unmodified-Since, any other query (400s, encoded or repeated parameters), a document due for
+ * revalidation (the app reads the store), nothing published (404), store errors (503). The API
+ * Lambda (handlers/api.ts) keeps answering through the app alone.
  * test/integration/latest-fast-path.test.ts compares the two answer by answer.
  */
 import { createServer, maxHeaderSize, type IncomingMessage, type RequestListener, type ServerOptions, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { getRequestListener, RequestError, type ServerType } from "@hono/node-server";
 import { ERROR_CODES, errorBody, ifNoneMatchMatches, JSON_UTF8, notModifiedHeaders } from "../handlers/http.ts";
 import { LATEST_MAX } from "../handlers/contract.ts";
 import { latestAnswer, latestHeaders, latestKey, validLimit, validTag, type LatestAnswer, type LatestReader } from "../handlers/latest.ts";
@@ -70,6 +72,11 @@ function parseQuery(query: string): { tag?: string; limit: number } | undefined 
 
 const NO_QUERY = { tag: undefined, limit: LATEST_MAX };
 const PATH = "/latest";
+/**
+ * A Host @hono/node-server takes as it is (its `reValidHost`): any other (`a/b`, `exa mple`, an
+ * upper-case name) is the app's to judge, which answers one that is no host name 400 (RFC 9112 §3.2).
+ */
+const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
 
 export function latestFastPath(reader: LatestReader): FastPath {
   const prepared = new WeakMap<LatestAnswer, Prepared>();
@@ -77,6 +84,8 @@ export function latestFastPath(reader: LatestReader): FastPath {
     const method = req.method;
     const url = req.url;
     if ((method !== "GET" && method !== "HEAD") || url === undefined || !url.startsWith(PATH)) return false;
+    const host = req.headers.host;
+    if (host === undefined || !PLAIN_HOST.test(host)) return false;
     // Preconditions that can fail (412) are the app's to evaluate (http.ts conditionalResponse).
     if (req.headers["if-match"] !== undefined || req.headers["if-unmodified-since"] !== undefined) return false;
     let query: { tag?: string; limit: number } | undefined = NO_QUERY;
@@ -106,13 +115,45 @@ export function latestFastPath(reader: LatestReader): FastPath {
 
 /**
  * A node:http `createServer` for @hono/node-server's `serve({ createServer })`: each request goes
- * to `fast` first, and to the app's listener when `fast` leaves it.
+ * to `fast` first, and to the app's listener when `fast` leaves it. An HTTP/1.1 request without
+ * Host is a 400 (RFC 9112 §3.2), given here with the JSON error body rather than by node:http
+ * (`requireHostHeader`), whose own answer has no body, CORS or nosniff.
  */
 export function createServerWith(fast: FastPath): typeof createServer {
   return ((options: ServerOptions, listener: RequestListener) =>
-    createServer(options, (req, res) => {
+    createServer({ ...options, requireHostHeader: false }, (req, res) => {
+      if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
+        return answerError(res, 400, "an HTTP/1.1 request needs a Host header (RFC 9112 §3.2)");
+      }
       if (!fast(req, res)) return listener(req, res);
     }).on("clientError", answerClientError)) as typeof createServer;
+}
+
+/**
+ * The local server as `syndicate serve` runs it: the app (`fetch`) behind @hono/node-server's
+ * request listener, with `fast` in front of it (createServerWith). A request the listener cannot
+ * make a URL of (`OPTIONS *`, a backslash in the path, a Host that is no host name) never reaches
+ * the app, and @hono/node-server alone answers it with a bare 400; here it gets the JSON error,
+ * as what node:http cannot parse does (answerClientError). Not listening yet.
+ */
+export function createLocalServer(fetch: (request: Request) => Response | Promise<Response>, fast: FastPath): ServerType {
+  const errorHandler = (err: unknown): Response => {
+    const [status, message] = err instanceof RequestError ? ([400, `the request is not valid HTTP/1.1: ${err.message.toLowerCase()}`] as const) : ([500, "internal error"] as const);
+    const body = errorBody(ERROR_CODES[status], message);
+    return new Response(body, { status, headers: errorHeaders(Buffer.byteLength(body), status === 400) });
+  };
+  return createServerWith(fast)({}, getRequestListener(fetch, { hostname: "127.0.0.1", errorHandler }));
+}
+
+/** The headers of a JSON error answered outside the app, as the app's errors carry them (CORS included), `close` when asked. */
+function errorHeaders(bodyLength: number, close: boolean): Record<string, string> {
+  return { ...READ_HEADERS, "cache-control": "no-store", ...(close && { connection: "close" }), "content-length": String(bodyLength), "content-type": JSON_UTF8 };
+}
+
+function answerError(res: ServerResponse, status: keyof typeof ERROR_CODES, message: string): void {
+  const body = errorBody(ERROR_CODES[status], message);
+  res.writeHead(status, errorHeaders(Buffer.byteLength(body), true));
+  res.end(body);
 }
 
 /** node:http's own answers to what it cannot parse, as `[status, reason, code, message]`. */
@@ -138,6 +179,6 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const [status, reason, code, message] = clientErrorAnswer(err.code);
   const body = errorBody(code, message);
-  const headers = { ...READ_HEADERS, "cache-control": "no-store", connection: "close", "content-length": String(Buffer.byteLength(body)), "content-type": JSON_UTF8 };
+  const headers = errorHeaders(Buffer.byteLength(body), true);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
 }

@@ -7,7 +7,7 @@
 import { watch as chokidar } from "chokidar";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
 import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
 import { pushContent } from "../commands/push.ts";
 import { build, BuildStoppedError, type BuildReport } from "../pipeline/build.ts";
@@ -21,7 +21,7 @@ import { LatestReader } from "../handlers/latest.ts";
 import type { BuildState } from "../handlers/openapi.ts";
 import { buildRecord, errorSummary, type BuildRecord } from "../core/build-record.ts";
 import { startS3Server, type LocalS3Server } from "./s3.ts";
-import { createServerWith, latestFastPath } from "./latest-fast.ts";
+import { createLocalServer, latestFastPath } from "./latest-fast.ts";
 
 export const FEEDS_BUCKET = "syndicate-feeds";
 export const CONTENT_BUCKET = "syndicate-content";
@@ -218,7 +218,8 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       now,
       log,
     });
-    const server = serve({ fetch: app.fetch, port: o.port, hostname: o.host ?? "127.0.0.1", createServer: createServerWith(latestFastPath(latest)) });
+    const server = createLocalServer(app.fetch, latestFastPath(latest));
+    server.listen(o.port, o.host ?? "127.0.0.1");
     cleanup.push(
       () =>
         new Promise<void>((resolve) => {
