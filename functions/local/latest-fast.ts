@@ -21,6 +21,9 @@ import { ERROR_CODES, errorBody, ifNoneMatchMatches, JSON_UTF8, notModifiedHeade
 import { LATEST_MAX } from "../handlers/contract.ts";
 import { latestAnswer, latestHeaders, latestKey, validLimit, validTag, type LatestAnswer, type LatestReader } from "../handlers/latest.ts";
 import { READ_HEADERS } from "../handlers/routes.ts";
+import { WEBHOOK_BODY_LIMIT } from "../handlers/webhook.ts";
+
+const WEBHOOK_PATH = "/webhooks/rebuild";
 
 /** Answers the request and returns true, or returns false and leaves it untouched. */
 export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -120,13 +123,29 @@ export function latestFastPath(reader: LatestReader): FastPath {
  * (`requireHostHeader`), whose own answer has no body, CORS or nosniff.
  */
 export function createServerWith(fast: FastPath): typeof createServer {
-  return ((options: ServerOptions, listener: RequestListener) =>
-    createServer({ ...options, requireHostHeader: false }, (req, res) => {
+  return ((options: ServerOptions, listener: RequestListener) => {
+    const server = createServer({ ...options, requireHostHeader: false }, (req, res) => {
       if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
         return answerError(res, 400, "an HTTP/1.1 request needs a Host header (RFC 9112 §3.2)");
       }
       if (!fast(req, res)) return listener(req, res);
-    }).on("clientError", answerClientError)) as typeof createServer;
+    });
+    // `Expect: 100-continue` (curl sends it with a body over 1 MiB): node:http would answer 100 to
+    // every such request, asking for a body before the app has looked at it. 100 is sent only
+    // where a body is read, a webhook delivery within the size limit; anything else gets its
+    // final answer at once (RFC 9110 §10.1.1), a larger declared body its 413 unsent.
+    server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+      if (readsBody(req)) res.writeContinue();
+      server.emit("request", req, res);
+    });
+    return server.on("clientError", answerClientError);
+  }) as typeof createServer;
+}
+
+/** Whether the app reads this request's body: a webhook delivery not declared over the limit (a chunked one is cut off as it is read). */
+function readsBody(req: IncomingMessage): boolean {
+  const declared = req.headers["content-length"];
+  return req.method === "POST" && req.url?.split("?")[0] === WEBHOOK_PATH && (declared === undefined || Number(declared) <= WEBHOOK_BODY_LIMIT);
 }
 
 /**

@@ -14,7 +14,9 @@ import { createApp } from "../../functions/handlers/app.ts";
 import { LatestReader, REVALIDATE_MS } from "../../functions/handlers/latest.ts";
 import type { AddressInfo } from "node:net";
 import { createLocalServer, latestFastPath, type FastPath } from "../../functions/local/latest-fast.ts";
-import { NOW, published, serveLocal } from "../support/api.ts";
+import { WEBHOOK_BODY_LIMIT } from "../../functions/handlers/webhook.ts";
+import { Coalescer } from "../../functions/pipeline/coalesce.ts";
+import { NOW, githubSignature, published, randomSecret, serveLocal } from "../support/api.ts";
 
 interface Answer {
   status: string;
@@ -233,5 +235,59 @@ describe("requests node:http cannot parse, on the local server", () => {
     const { local } = await servers();
     await raw(local, "BROKEN\r\n");
     expect((await raw(local, "GET /latest HTTP/1.1\r\n")).status).toBe("HTTP/1.1 200 OK");
+  });
+});
+
+describe("a request that expects 100-continue, on the local server", () => {
+  /** Sends `head` with `Expect: 100-continue`; sends `body` only once the server answers 100; reads everything until close. */
+  function expecting(base: string, head: string, body: string): Promise<{ statuses: string[]; sentBody: boolean; last: string }> {
+    const { port } = new URL(base);
+    return new Promise((resolve) => {
+      let data = "";
+      let sentBody = false;
+      const sock = connect(Number(port), "127.0.0.1", () => sock.write(`${head}Host: 127.0.0.1\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`));
+      sock.on("data", (d: Buffer) => {
+        data += d.toString("latin1");
+        if (!sentBody && /^HTTP\/1\.1 100 [^\r]*\r\n\r\n/.test(data)) {
+          sentBody = true;
+          sock.write(body);
+        }
+      });
+      // The server may close before reading a body it refused: what it answered is what counts.
+      const done = () => resolve({ statuses: [...data.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]!), sentBody, last: data.slice(data.lastIndexOf("\r\n\r\n") + 4) });
+      sock.on("close", done);
+      sock.on("error", done);
+    });
+  }
+
+  async function local() {
+    const { store } = await published();
+    const secret = randomSecret();
+    let builds = 0;
+    const coalescer = new Coalescer<void>({ run: async () => void builds++ });
+    const app = createApp({ store, now: () => NOW, log: () => undefined, documents: {}, webhookSecret: secret, triggerBuild: coalescer.trigger });
+    return { base: await listenLocal(app.fetch, () => false), secret };
+  }
+
+  it("refuses a webhook body declared over the limit with 413 without asking for it (no 100 Continue)", async () => {
+    const { base, secret } = await local();
+    const { statuses, sentBody, last } = await expecting(base, `POST /webhooks/rebuild HTTP/1.1\r\nX-Hub-Signature-256: ${githubSignature(secret, "x")}\r\nContent-Length: ${WEBHOOK_BODY_LIMIT + 1}\r\n`, "x");
+    expect(statuses).toEqual(["413"]);
+    expect(sentBody).toBe(false);
+    expect(JSON.parse(last)).toMatchObject({ error: { code: "payload_too_large" } });
+  });
+
+  it("asks for a webhook body within the limit (100 Continue), then accepts it", async () => {
+    const { base, secret } = await local();
+    const body = '{"ref":"main"}';
+    const { statuses, sentBody } = await expecting(base, `POST /webhooks/rebuild HTTP/1.1\r\nX-Hub-Signature-256: ${githubSignature(secret, body)}\r\nContent-Length: ${body.length}\r\n`, body);
+    expect(sentBody).toBe(true);
+    expect(statuses).toEqual(["100", "202"]);
+  });
+
+  it("answers a route that reads no body with its final status, not 100 Continue", async () => {
+    const { base } = await local();
+    expect((await expecting(base, "POST /latest HTTP/1.1\r\nContent-Length: 10\r\n", "0123456789")).statuses).toEqual(["405"]);
+    expect((await expecting(base, "POST /feed.xml HTTP/1.1\r\nContent-Length: 10\r\n", "0123456789")).statuses).toEqual(["405"]);
   });
 });
