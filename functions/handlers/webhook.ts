@@ -210,11 +210,20 @@ export function webhookHandler(o: WebhookOptions) {
     }
     const id = h("webhook-id");
     const timestamp = h("webhook-timestamp");
+    // A header that cannot hold a signature is told as such, not as a signature that does not
+    // match: a sender's own code gets the format wrong (the hex without `sha256=`, a timestamp in
+    // milliseconds or as a date) far more often than the secret.
     if (standard) {
       if (!id || !timestamp) throw unauthorized("webhook-signature needs webhook-id and webhook-timestamp");
-      if (!/^\d{1,12}$/.test(timestamp) || Math.abs(o.now() / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) {
+      if (!/^\d{1,12}$/.test(timestamp)) throw unauthorized("webhook-timestamp must be Unix seconds (a whole number of seconds since 1970, like 1767225600)");
+      if (Math.abs(o.now() / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_S) {
         throw unauthorized(`webhook-timestamp is not within ${TIMESTAMP_TOLERANCE_S} seconds of now`);
       }
+      if (!standard.split(" ").some((pair) => pair.startsWith("v1,"))) {
+        throw unauthorized("webhook-signature has no v1 signature: send v1,<base64 HMAC-SHA256>, several separated by spaces");
+      }
+    } else if (!GITHUB_SIGNATURE.test(github!.trim())) {
+      throw unauthorized("X-Hub-Signature-256 must be sha256= and the HMAC-SHA256 of the raw body as 64 hex digits");
     }
     const body = await readBodyLimited(c.req.raw, WEBHOOK_BODY_LIMIT);
     const valid = standard ? verifyStandard(o.secret, body, id!, timestamp!, standard) : verifyGithub(o.secret, body, github!);

@@ -81,6 +81,31 @@ describe("the API over HTTP", () => {
     expect(((await res.json()) as { build_id: string }).build_id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
   });
 
+  it("says what is malformed in a signature header, rather than that the signature does not match", async () => {
+    const body = '{"ref":"main"}';
+    const refused = async (headers: Record<string, string>) => {
+      const res = await fetch(`${ctx.base}/webhooks/rebuild`, { method: "POST", headers, body });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toContain("X-Hub-Signature-256");
+      return ((await res.json()) as { error: { code: string; message: string } }).error;
+    };
+    const hex = githubSignature(secret, body).slice("sha256=".length);
+    // The hex alone, and the prefix in capitals: a hand-written sender's mistakes, not a wrong secret.
+    for (const header of [hex, `SHA256=${hex}`, `sha256=${hex.slice(1)}`]) {
+      expect(await refused({ "x-hub-signature-256": header })).toEqual({ code: "unauthorized", message: expect.stringMatching(/^X-Hub-Signature-256 must be sha256= and .*64 hex digits/) });
+    }
+    expect((await refused({ "x-hub-signature-256": `sha256=${"0".repeat(64)}` })).message).toBe("the signature does not match the body");
+    // Standard Webhooks: a timestamp in milliseconds or as a date is not Unix seconds; a signature without its `v1,`.
+    const sw = (timestamp: string, signature: string) => ({ "webhook-id": "msg_1", "webhook-timestamp": timestamp, "webhook-signature": signature });
+    const seconds = String(Math.floor(now / 1000));
+    for (const timestamp of [String(now), new Date(now).toISOString(), "1.5e9", ""]) {
+      expect((await refused(sw(timestamp, "v1,AAAA"))).message).toMatch(timestamp === "" ? /needs webhook-id and webhook-timestamp/ : /^webhook-timestamp must be Unix seconds/);
+    }
+    expect((await refused(sw(String(Math.floor(now / 1000) - 600), "v1,AAAA"))).message).toMatch(/^webhook-timestamp is not within 300 seconds of now/);
+    expect((await refused(sw(seconds, "AAAA"))).message).toMatch(/^webhook-signature has no v1 signature/);
+    expect((await refused(sw(seconds, "v1,AAAA"))).message).toBe("the signature does not match the body");
+  });
+
   it("answers a 10 MB chunked upload with 413 before it has all been sent", async () => {
     const total = 10 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 120);
