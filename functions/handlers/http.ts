@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   412: "precondition_failed",
   413: "payload_too_large",
   /** As 408. */
+  414: "uri_too_long",
+  /** As 408. */
   431: "headers_too_large",
   500: "internal",
   503: "unavailable",

@@ -175,9 +175,19 @@ function answerError(res: ServerResponse, status: keyof typeof ERROR_CODES, mess
   res.end(body);
 }
 
+/**
+ * Whether node's header size limit (which counts the request line too) was reached within the
+ * request line, by the target alone: what node had parsed of the packet holds no line end yet.
+ */
+function overTargetAlone(err: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }): boolean {
+  return err.rawPacket !== undefined && err.bytesParsed !== undefined && !err.rawPacket.subarray(0, err.bytesParsed).includes("\n");
+}
+
 /** node:http's own answers to what it cannot parse, as `[status, reason, code, message]`. */
-function clientErrorAnswer(code: string | undefined): [number, string, string, string] {
+function clientErrorAnswer(err: NodeJS.ErrnoException): [number, string, string, string] {
+  const code = err.code;
   if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return [413, "Payload Too Large", ERROR_CODES[413], "the request's chunk extensions are too large"];
+  if (code === "HPE_HEADER_OVERFLOW" && overTargetAlone(err)) return [414, "URI Too Long", ERROR_CODES[414], `the request's target (its path and query) is longer than this server takes (${maxHeaderSize} bytes)`];
   if (code === "HPE_HEADER_OVERFLOW") return [431, "Request Header Fields Too Large", ERROR_CODES[431], `the request's headers are larger than this server takes (${maxHeaderSize} bytes)`];
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") return [408, "Request Timeout", ERROR_CODES[408], "the request was not received in time"];
   return [400, "Bad Request", ERROR_CODES[400], "the request is not valid HTTP/1.1"];
@@ -196,7 +206,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  const [status, reason, code, message] = clientErrorAnswer(err.code);
+  const [status, reason, code, message] = clientErrorAnswer(err);
   const body = errorBody(code, message);
   const headers = errorHeaders(Buffer.byteLength(body), true);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${body}`);
