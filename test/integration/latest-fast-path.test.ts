@@ -151,6 +151,11 @@ const CASES: Case[] = [
   // A Host that is no host name (RFC 9112 §3.2: 400), as the app answers it on every other path.
   { method: "GET", path: "/latest", headers: () => "Host: a/b\r\n", fast: false, status: 400 },
   { method: "GET", path: "/latest?limit=1", headers: () => "Host: exa mple\r\n", fast: false, status: 400 },
+  // Every port a URL can hold keeps the fast path (an ephemeral port may be 60000–60999), and one it cannot is the app's 400.
+  { method: "GET", path: "/latest", headers: () => "Host: 127.0.0.1:60500\r\n", fast: true, status: 200 },
+  { method: "GET", path: "/latest", headers: () => "Host: localhost:80\r\n", fast: true, status: 200 },
+  { method: "GET", path: "/latest", headers: () => "Host: localhost:65535\r\n", fast: true, status: 200 },
+  { method: "GET", path: "/latest", headers: () => "Host: localhost:65536\r\n", fast: false, status: 400 },
 ];
 
 describe("the /latest fast path of the local server", () => {
