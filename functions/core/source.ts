@@ -73,6 +73,10 @@ function notOpened(text: string): { message: string; line: number } {
     if (l.trim() !== "") {
       if (line > 1 && l.trimEnd() === "---") return { message: `the file must start with '---' on line 1: delete the blank line${line > 2 ? "s" : ""} before it`, line: 1 };
       if (FENCE_LIKE.test(l.trimStart())) return notFence(line, l, "start and end");
+      // Front matter as other generators write it (Hugo: TOML between `+++`, or JSON), which an
+      // editor moving content over most likely brought: said, with what to write instead.
+      const other = l.trim() === "+++" ? "TOML front matter (between '+++' lines, as Hugo writes it)" : /^\{\s*(?:"|$)/.test(l.trim()) ? "JSON front matter" : undefined;
+      if (other) return { message: `${other} is not read: write the fields as YAML between two lines '---' (title: …, date: …)`, line };
       break;
     }
     start = end + 1;

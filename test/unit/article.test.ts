@@ -200,6 +200,16 @@ describe("parseArticle: rejected", () => {
 
   it("rejects a file without front matter", () => {
     expect(lines("# Just Markdown\n")).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: the file must start with a line '---'/)]);
+    // Front matter as Hugo writes it (TOML between +++, or JSON): said, with what to write instead.
+    expect(lines('+++\ntitle = "Talks"\ndate = 2020-06-19\n+++\nBody.\n')).toEqual([
+      "articles/a.md:1: front matter: TOML front matter (between '+++' lines, as Hugo writes it) is not read: write the fields as YAML between two lines '---' (title: …, date: …)",
+    ]);
+    expect(lines('\n{\n  "title": "Talks",\n  "date": "2020-06-19"\n}\nBody.\n')).toEqual([
+      "articles/a.md:2: front matter: JSON front matter is not read: write the fields as YAML between two lines '---' (title: …, date: …)",
+    ]);
+    expect(lines('{"title": "Talks", "date": "2020-06-19"}\nBody.\n')).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: JSON front matter is not read/)]);
+    // Text in braces is no JSON.
+    expect(lines("{Breaking} Talks resume\n")).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: the file must start with a line '---'/)]);
   });
 
   it("rejects unterminated front matter", () => {
