@@ -59,6 +59,11 @@ const archivePrefix = (page: number, count: number, per: number) => (count === p
 export interface ArchivePages {
   itemsPerFeed: number;
   pages: string[][];
+  /**
+   * The site_url the pages were made with: every id derived from a slug changes with it, so a
+   * record made with another is planned by date (absent in a record written before it was kept).
+   */
+  siteUrl?: string;
 }
 
 /**
@@ -68,7 +73,9 @@ export interface ArchivePages {
  * filling page instead of shifting every full page after its date, where readers that walked the
  * archives already would never see it (RFC 5005 §4: an archive document "SHOULD NOT change").
  * The items in no full page are paged by date after them; the newest full pages none of whose
- * items is left are dropped. Without it (a first build, a new items_per_feed), every page is by date.
+ * items is left are dropped. Without it (a first build, a new items_per_feed or site_url: the
+ * ids it names are then no more, and each full page would be left empty before the pages of
+ * the same items under their new ids), every page is by date.
  */
 export function planDocuments(model: FeedModel, published?: ArchivePages): FeedDocumentSpec[] {
   const { site, items } = model;
@@ -79,7 +86,7 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
   const pageItems: { items: Article[]; full: boolean }[] = [];
   if (site.archives) {
     const kept = new Set<Article>();
-    if (published?.itemsPerFeed === per && published.pages.length) {
+    if (published?.itemsPerFeed === per && (published.siteUrl === undefined || published.siteUrl === site.site_url) && published.pages.length) {
       const byId = new Map(older.map((a) => [a.id, a]));
       for (const ids of published.pages) {
         const page = ids.flatMap((id) => byId.get(id) ?? []).sort(oldestFirst);
@@ -128,8 +135,8 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
 }
 
 /** What to store for the next build's planDocuments: the full pages of these documents. */
-export function archivePagesOf(specs: FeedDocumentSpec[], itemsPerFeed: number): ArchivePages {
-  return { itemsPerFeed, pages: specs.filter((s) => s.kind === "archive" && s.complete).map((s) => s.items.map((a) => a.id).reverse()) };
+export function archivePagesOf(specs: FeedDocumentSpec[], itemsPerFeed: number, siteUrl: string): ArchivePages {
+  return { itemsPerFeed, siteUrl, pages: specs.filter((s) => s.kind === "archive" && s.complete).map((s) => s.items.map((a) => a.id).reverse()) };
 }
 
 /**

@@ -15,6 +15,8 @@ import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
+/** The site_url of test/support/content-tree.ts. */
+const SITE = "https://news.example.com/";
 
 /** `count` articles n0…n{count-1}, one a day from 2020-01-01, n0 the oldest (`edit`: fields over some). */
 function model(count: number, site: Fields = {}, edit: Record<string, Fields> = {}) {
@@ -118,7 +120,7 @@ describe("archives", () => {
 describe("archives, planned with the full pages an earlier build published", () => {
   // Pages of 3; n0…n8 one a day: main n8-n6, archive/1 n0-n2 and archive/2 n3-n5, both full.
   const per = 3;
-  const pagesOf = (count: number, edit: Record<string, Fields> = {}) => archivePagesOf(planDocuments(model(count, { items_per_feed: per }, edit)), per);
+  const pagesOf = (count: number, edit: Record<string, Fields> = {}) => archivePagesOf(planDocuments(model(count, { items_per_feed: per }, edit)), per, SITE);
   const planWith = (count: number, published: ArchivePages | undefined, edit: Record<string, Fields> = {}) => planDocuments(model(count, { items_per_feed: per }, edit), published);
 
   it("records each full page's item ids, oldest page first, and not the filling page", () => {
@@ -160,7 +162,7 @@ describe("archives, planned with the full pages an earlier build published", () 
       ["archive/2/", ["n5", "n4", "n3"], true],
       ["archive/3/", ["n8", "n7", "n6"], true],
     ]);
-    expect(archivePagesOf(specs, per).pages.map((p) => p.length)).toEqual([2, 3, 3]);
+    expect(archivePagesOf(specs, per, SITE).pages.map((p) => p.length)).toEqual([2, 3, 3]);
   });
 
   it("drops the newest full pages none of whose items is left, and keeps an emptied page before others, empty, at its URL", () => {
@@ -175,7 +177,7 @@ describe("archives, planned with the full pages an earlier build published", () 
     const newest = planWith(12, published, draft([3, 4, 5, 6, 7, 8]));
     expect([archives(newest).map((s) => s.prefix), newest[0]?.prevArchive]).toEqual([["archive/1/"], "archive/1/"]);
     const none = planWith(12, published, draft([0, 1, 2, 3, 4, 5, 6, 7, 8]));
-    expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, per).pages]).toEqual([[], undefined, []]);
+    expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, per, SITE).pages]).toEqual([[], undefined, []]);
   });
 
   it("pages the items no full page holds by date after the full pages, and records the pages that filled", () => {
@@ -188,7 +190,7 @@ describe("archives, planned with the full pages an earlier build published", () 
       ["archive/3/", ["n7", "n6", "n12"]],
       ["archive/4-1/", ["n8"]],
     ]);
-    expect(archivePagesOf(specs, per).pages).toHaveLength(3);
+    expect(archivePagesOf(specs, per, SITE).pages).toHaveLength(3);
     expect(specs[0]?.prevArchive).toBe("archive/4-1/");
   });
 
@@ -204,6 +206,20 @@ describe("archives, planned with the full pages an earlier build published", () 
     const other = planDocuments(model(9, { items_per_feed: 2 }), published);
     expect(slugs(page(other, 1))).toEqual(["n1", "n0"]);
     expect(archives(planDocuments(model(9, { items_per_feed: per, archives: false }), published))).toEqual([]);
+  });
+
+  it("plans by date when site_url changed (every derived id with it), rather than leaving the full pages empty before new ones", () => {
+    const published = pagesOf(9); // archive/1 n0-n2, archive/2 n3-n5
+    const moved = (pages: ArchivePages) => planDocuments(model(9, { items_per_feed: per, site_url: "https://moved.example.org/" }), pages);
+    expect(archives(moved(published)).map((s) => [s.prefix, slugs(s)])).toEqual([
+      ["archive/1/", ["n2", "n1", "n0"]],
+      ["archive/2/", ["n5", "n4", "n3"]],
+    ]);
+    expect(archivePagesOf(moved(published), per, "https://moved.example.org/").siteUrl).toBe("https://moved.example.org/");
+    // A record written before it named its site_url is still followed.
+    const old = { itemsPerFeed: per, pages: published.pages };
+    const back = { n9: { date: "2020-01-01T12:00:00Z" } };
+    expect(slugs(page(planWith(10, old, back), 3))).toEqual(["n9"]);
   });
 
   it("keeps every item reachable exactly once across main and archive documents", () => {
