@@ -11,12 +11,14 @@
  * page exists) and `current`, but no `next-archive` (a SHOULD): adding it to a full page once a
  * newer page appears would change each full page once more, after it filled.
  *
- * The newest page fills as items arrive, so its key names how many items it holds
+ * The newest page fills as items arrive, so its key names how many items have arrived in it
  * (`archive/3-2/` for page 3 with 2 items; `archive/3/` once full): a document at a URL keeps
  * its items, as RFC 5005 §4 wants of archive documents ("SHOULD NOT change"), and a reader that
  * stops walking at a page it has seen never misses the item that arrived in it (it walks to the
- * new URL). The page it replaces is kept while main feeds readers may hold link it
- * (publish.ts SUPERSEDED_KEPT_MS), then deleted.
+ * new URL). An item removed from it leaves it shorter at its URL, and the count goes on from
+ * there (`archive/3-2/` with one item left, then `archive/3-3/` with the next to arrive): a count
+ * that went down again would name a URL readers saw with other items. The page it replaces is
+ * kept while main feeds readers may hold link it (publish.ts SUPERSEDED_KEPT_MS), then deleted.
  */
 import type { Article, Tag } from "./article.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -38,6 +40,8 @@ export interface FeedDocumentSpec {
   page?: number;
   /** A full archive page: its items are final. */
   complete?: boolean;
+  /** The filling page's count, which its key names (planDocuments). */
+  count?: number;
   /** Prefix of the next older archive page, if any. */
   prevArchive?: string;
 }
@@ -50,7 +54,19 @@ export const FORMATS = {
 export type Format = keyof typeof FORMATS;
 
 /** A full page's prefix, or the filling page's, which names its count (above). */
-const archivePrefix = (page: number, count: number, per: number) => (count === per ? `archive/${page}/` : `archive/${page}-${count}/`);
+const archivePrefix = (page: number, full: boolean, count: number) => (full ? `archive/${page}/` : `archive/${page}-${count}/`);
+
+/**
+ * The count the filling page's key names: its items, or, when the record has this page filling,
+ * the count its key named then, plus the items that arrived since (never less than before, so a
+ * key is never published again with an item it did not hold).
+ */
+function fillingCount(page: number, items: Article[], record: ArchivePages | undefined): number {
+  const before = record?.filling;
+  if (before?.page !== page) return items.length;
+  const held = new Set(before.ids);
+  return Math.max(items.length, before.count + items.filter((a) => !held.has(a.id)).length);
+}
 
 /**
  * The full archive pages an earlier build published: each page's item ids, oldest page first,
@@ -64,6 +80,16 @@ export interface ArchivePages {
    * record made with another is planned by date (absent in a record written before it was kept).
    */
   siteUrl?: string;
+  /**
+   * The filling page as last planned: its number, the count its key named, the ids it held (none
+   * when its items were all removed since). Its key's count only grows (planDocuments).
+   */
+  filling?: { page: number; count: number; ids: string[] };
+}
+
+/** The record, when it was made for these settings (else every page is planned by date). */
+function followed(published: ArchivePages | undefined, site: FeedModel["site"]): ArchivePages | undefined {
+  return published?.itemsPerFeed === site.items_per_feed && (published.siteUrl === undefined || published.siteUrl === site.site_url) ? published : undefined;
 }
 
 /**
@@ -80,15 +106,16 @@ export interface ArchivePages {
 export function planDocuments(model: FeedModel, published?: ArchivePages): FeedDocumentSpec[] {
   const { site, items } = model;
   const per = site.items_per_feed;
+  const record = followed(published, site);
   const labels = siteLabels(site);
   const current = items.slice(0, per);
   const older = items.slice(per).reverse(); // oldest first
   const pageItems: { items: Article[]; full: boolean }[] = [];
   if (site.archives) {
     const kept = new Set<Article>();
-    if (published?.itemsPerFeed === per && (published.siteUrl === undefined || published.siteUrl === site.site_url) && published.pages.length) {
+    if (record?.pages.length) {
       const byId = new Map(older.map((a) => [a.id, a]));
-      for (const ids of published.pages) {
+      for (const ids of record.pages) {
         const page = ids.flatMap((id) => byId.get(id) ?? []).sort(oldestFirst);
         for (const a of page) kept.add(a);
         pageItems.push({ items: page, full: true });
@@ -105,7 +132,7 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
   // Every page but the newest is full; a full page's key has no count.
   const prefixOf = (p: number) => {
     const { items: page, full } = pageItems[p - 1]!;
-    return archivePrefix(p, full ? per : page.length, per);
+    return archivePrefix(p, full, full ? per : fillingCount(p, page, record));
   };
   const specs: FeedDocumentSpec[] = [
     {
@@ -125,6 +152,7 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
       items: [...page].reverse(), // newest first within a page
       page: p,
       complete: full,
+      ...(full ? {} : { count: fillingCount(p, page, record) }),
       prevArchive: p > 1 ? prefixOf(p - 1) : undefined,
     });
   }
@@ -134,9 +162,17 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
   return specs;
 }
 
-/** What to store for the next build's planDocuments: the full pages of these documents. */
-export function archivePagesOf(specs: FeedDocumentSpec[], itemsPerFeed: number, siteUrl: string): ArchivePages {
-  return { itemsPerFeed, siteUrl, pages: specs.filter((s) => s.kind === "archive" && s.complete).map((s) => s.items.map((a) => a.id).reverse()) };
+/**
+ * What to store for the next build's planDocuments: the full pages of these documents, and the
+ * filling page (or, when it has no item left, the count its key named, from `published`).
+ */
+export function archivePagesOf(specs: FeedDocumentSpec[], site: FeedModel["site"], published?: ArchivePages): ArchivePages {
+  const archived = specs.filter((s) => s.kind === "archive");
+  const pages = archived.filter((s) => s.complete).map((s) => s.items.map((a) => a.id).reverse());
+  const open = archived.find((s) => !s.complete);
+  const before = followed(published, site)?.filling;
+  const filling = open ? { page: open.page!, count: open.count!, ids: open.items.map((a) => a.id).reverse() } : before?.page === pages.length + 1 ? { ...before, ids: [] } : undefined;
+  return { itemsPerFeed: site.items_per_feed, siteUrl: site.site_url, pages, ...(filling && { filling }) };
 }
 
 /**

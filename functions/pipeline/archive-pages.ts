@@ -4,8 +4,9 @@
  * back-dated goes to the filling page instead of shifting the full pages after its date.
  *
  * An object in the store's private folder (never served: stacks/access.ts UNPUBLISHED_KEYS),
- * `{"version": 1, "items_per_feed": N, "site_url": URL, "pages": [[id, …], …]}`, the oldest page
- * first (`site_url` absent in a record written before it was kept). It is
+ * `{"version": 1, "items_per_feed": N, "site_url": URL, "pages": [[id, …], …], "filling": {"page":
+ * P, "count": C, "ids": [id, …]}}`, the oldest page first (`site_url` and `filling` absent in a
+ * record written before they were kept; `filling` absent when no page is filling). It is
  * written once the documents are published, only when it changed. One that is missing or
  * damaged (a first build, a store emptied, a write that failed) is no loss of data: every page
  * is then planned by date, as the pages were first made. One that cannot be fetched stops the build.
@@ -23,6 +24,7 @@ const schema = z.object({
   items_per_feed: z.number().int().positive(),
   site_url: z.string().optional(),
   pages: z.array(z.array(z.string())),
+  filling: z.object({ page: z.number().int().positive(), count: z.number().int().positive(), ids: z.array(z.string()) }).optional(),
 });
 
 export interface StoredArchivePages {
@@ -43,9 +45,9 @@ export async function readArchivePages(store: ObjectStore): Promise<StoredArchiv
     throw new PublishError(`could not read ${ARCHIVE_PAGES_KEY} in ${store.description} (which items the full archive pages hold): ${(err as Error).message}`, { cause: err });
   }
   const read = parseJsonBytes(schema, bytes);
-  return { bytes, pages: read && { itemsPerFeed: read.items_per_feed, siteUrl: read.site_url, pages: read.pages } };
+  return { bytes, pages: read && { itemsPerFeed: read.items_per_feed, siteUrl: read.site_url, pages: read.pages, filling: read.filling } };
 }
 
 export function encodeArchivePages(pages: ArchivePages): Buffer {
-  return Buffer.from(`${JSON.stringify({ version: 1, items_per_feed: pages.itemsPerFeed, site_url: pages.siteUrl, pages: pages.pages })}\n`, "utf8");
+  return Buffer.from(`${JSON.stringify({ version: 1, items_per_feed: pages.itemsPerFeed, site_url: pages.siteUrl, pages: pages.pages, filling: pages.filling })}\n`, "utf8");
 }

@@ -166,7 +166,7 @@ async function buildFrom(input: LoadedInput, options: BuildOptions, lease: Lease
   // which keep their items (documents.ts planDocuments).
   const [state, archived] = await Promise.all([readPublished(options.store), model.site.archives ? readArchivePages(options.store) : undefined]);
   const specs = planDocuments(model, archived?.pages);
-  const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site.items_per_feed, model.site.site_url));
+  const archivedNow = archived && encodeArchivePages(archivePagesOf(specs, model.site, archived.pages));
   // Content where the feeds would go (a content bucket given as the feeds bucket): the build would
   // publish beside the sources, and a CDN serving it would serve them, drafts included.
   const sources = [...state.existing].filter(isSourcePath);

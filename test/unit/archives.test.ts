@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildModel } from "../../functions/core/model.ts";
 import { loadContent } from "../../functions/core/content.ts";
 import { archivePagesOf, planDocuments, type ArchivePages, type FeedDocumentSpec } from "../../functions/core/documents.ts";
+import type { FeedModel } from "../../functions/core/model.ts";
 import { renderBody } from "../../functions/core/article.ts";
 import { DEFAULT_LABELS } from "../../functions/core/labels.ts";
 import { CACHE, renderOutputs } from "../../functions/core/render/index.ts";
@@ -15,8 +16,8 @@ import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00Z");
-/** The site_url of test/support/content-tree.ts. */
-const SITE = "https://news.example.com/";
+/** The settings archivePagesOf reads, with the site_url of test/support/content-tree.ts. */
+const siteOf = (items_per_feed: number, site_url = "https://news.example.com/") => ({ items_per_feed, site_url }) as FeedModel["site"];
 
 /** `count` articles n0…n{count-1}, one a day from 2020-01-01, n0 the oldest (`edit`: fields over some). */
 function model(count: number, site: Fields = {}, edit: Record<string, Fields> = {}) {
@@ -120,7 +121,7 @@ describe("archives", () => {
 describe("archives, planned with the full pages an earlier build published", () => {
   // Pages of 3; n0…n8 one a day: main n8-n6, archive/1 n0-n2 and archive/2 n3-n5, both full.
   const per = 3;
-  const pagesOf = (count: number, edit: Record<string, Fields> = {}) => archivePagesOf(planDocuments(model(count, { items_per_feed: per }, edit)), per, SITE);
+  const pagesOf = (count: number, edit: Record<string, Fields> = {}) => archivePagesOf(planDocuments(model(count, { items_per_feed: per }, edit)), siteOf(per));
   const planWith = (count: number, published: ArchivePages | undefined, edit: Record<string, Fields> = {}) => planDocuments(model(count, { items_per_feed: per }, edit), published);
 
   it("records each full page's item ids, oldest page first, and not the filling page", () => {
@@ -162,7 +163,7 @@ describe("archives, planned with the full pages an earlier build published", () 
       ["archive/2/", ["n5", "n4", "n3"], true],
       ["archive/3/", ["n8", "n7", "n6"], true],
     ]);
-    expect(archivePagesOf(specs, per, SITE).pages.map((p) => p.length)).toEqual([2, 3, 3]);
+    expect(archivePagesOf(specs, siteOf(per)).pages.map((p) => p.length)).toEqual([2, 3, 3]);
   });
 
   it("drops the newest full pages none of whose items is left, and keeps an emptied page before others, empty, at its URL", () => {
@@ -177,7 +178,7 @@ describe("archives, planned with the full pages an earlier build published", () 
     const newest = planWith(12, published, draft([3, 4, 5, 6, 7, 8]));
     expect([archives(newest).map((s) => s.prefix), newest[0]?.prevArchive]).toEqual([["archive/1/"], "archive/1/"]);
     const none = planWith(12, published, draft([0, 1, 2, 3, 4, 5, 6, 7, 8]));
-    expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, per, SITE).pages]).toEqual([[], undefined, []]);
+    expect([archives(none), none[0]?.prevArchive, archivePagesOf(none, siteOf(per)).pages]).toEqual([[], undefined, []]);
   });
 
   it("pages the items no full page holds by date after the full pages, and records the pages that filled", () => {
@@ -190,7 +191,7 @@ describe("archives, planned with the full pages an earlier build published", () 
       ["archive/3/", ["n7", "n6", "n12"]],
       ["archive/4-1/", ["n8"]],
     ]);
-    expect(archivePagesOf(specs, per, SITE).pages).toHaveLength(3);
+    expect(archivePagesOf(specs, siteOf(per)).pages).toHaveLength(3);
     expect(specs[0]?.prevArchive).toBe("archive/4-1/");
   });
 
@@ -215,7 +216,7 @@ describe("archives, planned with the full pages an earlier build published", () 
       ["archive/1/", ["n2", "n1", "n0"]],
       ["archive/2/", ["n5", "n4", "n3"]],
     ]);
-    expect(archivePagesOf(moved(published), per, "https://moved.example.org/").siteUrl).toBe("https://moved.example.org/");
+    expect(archivePagesOf(moved(published), siteOf(per, "https://moved.example.org/")).siteUrl).toBe("https://moved.example.org/");
     // A record written before it named its site_url is still followed.
     const old = { itemsPerFeed: per, pages: published.pages };
     const back = { n9: { date: "2020-01-01T12:00:00Z" } };
@@ -289,6 +290,45 @@ describe("archives, published", () => {
     const err = await build({ source: new DirectoryContent(content), store, now: NOW }).catch((e: unknown) => e);
     expect([(err as Error).name, (err as Error).message]).toEqual(["PublishError", expect.stringContaining(`could not read ${ARCHIVE_PAGES_KEY}`)]);
     expect(store.puts.filter((k) => !k.startsWith(".syndicate/lease") && k !== ".syndicate/lock.json")).toEqual([]);
+  });
+
+  it("never puts an item at a filling page's URL that was not there before: a removal leaves the page shorter at its URL, an arrival after it takes a new one", async () => {
+    const articles: Record<string, Fields> = {};
+    for (let i = 0; i < 8; i++) articles[`n${i}`] = { title: `N${i}`, date: new Date(Date.UTC(2020, 0, 1 + i)).toISOString() };
+    const dir = await tempDir("syn-arch-fill-");
+    const out = join(dir, "out");
+    const store = new DirectoryStore(out);
+    let n = 0;
+    // What a reader that stops walking at a page it has seen got at each URL.
+    const seen = new Map<string, string[]>();
+    const publish = async () => {
+      const content = await writeTree(join(dir, `content-${n++}`), tree(articles, { items_per_feed: 3 }));
+      await build({ source: new DirectoryContent(content), store, now: NOW });
+      const main = JSON.parse(await readFile(join(out, "feed.json"), "utf8")) as { next_url?: string };
+      const key = main.next_url!.replace(/^.*\/(archive\/[^/]+)\/feed\.json$/, "$1");
+      const page = JSON.parse(await readFile(join(out, key, "feed.json"), "utf8")) as { items: { title: string }[] };
+      const titles = page.items.map((i) => i.title);
+      const before = seen.get(key);
+      if (before) expect(titles.filter((t) => !before.includes(t)), `${key}, where a reader got ${before.join(", ")}`).toEqual([]);
+      seen.set(key, titles);
+      return [key, titles];
+    };
+    const draft = (...slugs: string[]) => slugs.forEach((s) => (articles[s] = { ...articles[s], draft: true }));
+    expect(await publish()).toEqual(["archive/2-2", ["N4", "N3"]]);
+    draft("n4");
+    expect(await publish()).toEqual(["archive/2-2", ["N3"]]);
+    articles.late = { title: "Filed late", date: "2020-01-04T12:00:00Z" };
+    expect(await publish()).toEqual(["archive/2-3", ["Filed late", "N3"]]);
+    draft("n3", "late");
+    expect(await publish()).toEqual(["archive/1", ["N2", "N1", "N0"]]);
+    articles.later = { title: "Filed later", date: "2020-01-04T18:00:00Z" };
+    expect(await publish()).toEqual(["archive/2-4", ["Filed later"]]);
+    // Full once it holds items_per_feed items; the next page's keys count from its own first item.
+    articles.n3 = { ...articles.n3, draft: false };
+    articles.late = { ...articles.late, draft: false };
+    expect(await publish()).toEqual(["archive/2", ["Filed later", "Filed late", "N3"]]);
+    articles.n8 = { title: "N8", date: new Date(Date.UTC(2020, 0, 9)).toISOString() };
+    expect(await publish()).toEqual(["archive/3-1", ["N5"]]);
   });
 
   it("keeps a published full page's bytes when an article arrives back-dated, and tells its place to the next build through the store", async () => {
