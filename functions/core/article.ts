@@ -3,7 +3,7 @@
  * Pure: bytes in, model out; no I/O and no clock.
  */
 import {
-  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, authorNamePath, documentIssues, dropMisreadKeys, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
+  articleSchema, ARTICLE_KEYS, ARTICLE_NESTED, ARTICLE_EMPTY_ABSENT, authorNamePath, documentIssues, dropMisreadKeys, heldBackElsewhere, HELD_BACK_ELSEWHERE, meantDraft, nearestKey, oneAuthorOfMany, SLUG_RE, unknownKeyMessage,
   unknownNestedKeys, unreachableHost, unreachableMessage, withoutEmpty, type Author, type Labels, type Site,
 } from "./schema.ts";
 import type { ContentIssue } from "./errors.ts";
@@ -184,6 +184,8 @@ function interpret(
     unknown = true;
     // `darft: true`, `Draft: true`: the article meant to be held back would be published.
     if (value.draft === undefined && meantDraft(key, value[key])) err(key, "did you mean draft? As written, the article would be published", fmLine(line || lineOf([key])));
+    // `published: false`, `status: draft`: another tool's draft, which would be published too.
+    else if (value.draft === undefined && heldBackElsewhere(key, value[key])) err(key, HELD_BACK_ELSEWHERE, fmLine(line || lineOf([key])));
     else warnUnknown(key, unknownKeyMessage("field", nearestKey(key, ARTICLE_KEYS), ARTICLE_KEYS), fmLine(line || lineOf([key])));
   }
   // An unknown key after a blank line may be the body's first paragraph, read as fields because

@@ -307,6 +307,21 @@ export function meantDraft(key: string, value: unknown): boolean {
   return held && editDistance(key.toLowerCase(), "draft") <= 1;
 }
 
+/**
+ * Another tool's way of holding an article back: `published: false` (Jekyll, Hexo, Decap CMS) or
+ * `status: draft` (Pelican, Ghost exports), in any case. Syndicate reads neither, so, as written,
+ * the article would be published (article.ts makes it an error, like `darft: true`).
+ * `published: true`, `status: publish` are unknown keys like any other.
+ */
+export function heldBackElsewhere(key: string, value: unknown): boolean {
+  const k = key.toLowerCase();
+  const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
+  if (k === "published") return value === false || (text !== undefined && /^(?:false|no|off)$/.test(text));
+  return k === "status" && text === "draft";
+}
+
+export const HELD_BACK_ELSEWHERE = "is not read: Syndicate holds an article back with draft: true; as written, the article would be published (write draft: true instead)";
+
 /** The warning for an unknown key (`what`: field or setting), naming the key it most likely meant. */
 export function unknownKeyMessage(what: "field" | "setting", near: string | undefined, known: ReadonlySet<string>): string {
   return near === undefined ? `unknown ${what}, ignored (known: ${[...known].join(", ")})` : `unknown ${what}, ignored: did you mean ${near}?`;

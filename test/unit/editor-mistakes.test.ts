@@ -106,6 +106,23 @@ describe("1. a key that is a known key misspelt or capitalised", () => {
     expect(await told({ a: article(TITLE, DATE, "draft: true", "Draft: true") })).toEqual(["articles/a.md:5: warning: Draft: unknown field, ignored: did you mean draft?"]);
   });
 
+  it("is an error for another tool's way of holding an article back (published: false, status: draft): as written it would be published", async () => {
+    // Jekyll, Hexo and Decap CMS write `published: false`; Pelican and Ghost exports `status: draft`.
+    const held = { a: "published: false", b: "Published: no", c: "status: draft", d: "Status: Draft", e: 'published: "false"' };
+    const files = Object.fromEntries(Object.entries(held).map(([slug, line]) => [slug, article(TITLE, DATE, line)]));
+    expect(await told(files)).toEqual(
+      Object.entries(held).map(([slug, line]) => `articles/${slug}.md:4: ${line.split(":")[0]}: is not read: Syndicate holds an article back with draft: true; as written, the article would be published (write draft: true instead)`),
+    );
+    // Asking for publication, another status, or draft itself written: a warning, as any key of one's own.
+    const known = "unknown field, ignored (known: title, date, id, slug, url, summary, updated, authors, tags, image, source, draft, language, related)";
+    expect(await told({ a: article(TITLE, DATE, "published: true"), b: article(TITLE, DATE, "status: publish"), c: article(TITLE, DATE, "draft: true", "published: false"), d: article(TITLE, DATE, "draft: false", "status: draft") })).toEqual([
+      `articles/a.md:4: warning: published: ${known}`,
+      `articles/b.md:4: warning: status: ${known}`,
+      `articles/c.md:5: warning: published: ${known}`,
+      `articles/d.md:5: warning: status: ${known}`,
+    ]);
+  });
+
   it("names the setting meant in site.yaml, and the nested key meant", async () => {
     const site = `${siteYaml()}items_per_feeds: 20\nTimeZone: UTC\nauthors:\n  - name: Desk\n    emial: desk@example.com\n`;
     expect(await told({ a: article(TITLE, DATE) }, site)).toEqual([
