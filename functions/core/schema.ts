@@ -8,6 +8,7 @@ import { LIMITS } from "./limits.ts";
 import { parseContentDate, isTimeZone } from "./dates.ts";
 import { andList, cleanLine, stripXmlIllegal } from "./text.ts";
 import { labelProblem, type LabelKey } from "./labels.ts";
+import { joinUrl } from "./urls.ts";
 import type { ContentIssue } from "./errors.ts";
 
 /**
@@ -57,6 +58,20 @@ const httpUrl = z
   .max(LIMITS.urlChars, `must be at most ${LIMITS.urlChars} characters`)
   .refine((v) => httpUrlHref(v) !== undefined, { message: "must be an absolute http(s) URL, like https://example.com/page" })
   .transform((v) => httpUrlHref(v) as string);
+
+/**
+ * feed_url: the folder the feeds are published in, their addresses made under it. The address of
+ * a feed (`…/feed.xml`, `…/atom.xml`, `rss.xml`, `feed.json`: a last segment with a feed's
+ * extension), as an editor copies it from an old site, would publish every self link as
+ * `…/feed.xml/feed.xml`: refused, naming the folder to write.
+ */
+const FEED_FILE = /\/[^/]+\.(?:xml|rss|atom|rdf|json)$/i;
+const feedFolderUrl = httpUrl.refine((href) => !FEED_FILE.test(new URL(href).pathname), {
+  error: (issue) => {
+    const href = issue.input as string;
+    return `is the address of a feed, not of the folder the feeds are published in (the feed would be ${joinUrl(href, "feed.xml")}): write ${new URL(".", href).href}`;
+  },
+});
 
 const email = z.email({ error: "must be an e-mail address like name@example.com" });
 
@@ -139,7 +154,7 @@ export const siteSchema = z.object({
   title: line(LIMITS.titleChars, "the feed title"),
   description: multiline(LIMITS.summaryChars, "the feed description"),
   site_url: httpUrl,
-  feed_url: httpUrl,
+  feed_url: feedFolderUrl,
   language: bcp47,
   authors: listOf(authorSchema, LIMITS.authorsPerArticle, "authors").optional(),
   copyright: line(500, "the copyright line").optional(),

@@ -228,6 +228,25 @@ describe("site schema", () => {
     expect(siteIssues({ timezone: "Mars/Olympus" })).toEqual([expect.stringMatching(/^timezone: must be an IANA time zone/)]);
   });
 
+  it.each([
+    ["https://news.example.com/feed.xml", "https://news.example.com/"],
+    ["https://news.example.com/feeds/atom.xml", "https://news.example.com/feeds/"],
+    ["https://news.example.com/RSS.XML", "https://news.example.com/"],
+    ["https://news.example.com/index.rss", "https://news.example.com/"],
+  ])("rejects a feed_url that is a feed's own address, %s, naming the folder to write", (value, folder) => {
+    // The feeds' addresses are made under feed_url: feed.xml's would be …/feed.xml/feed.xml.
+    expect(siteIssues({ feed_url: value })).toEqual([
+      `feed_url: is the address of a feed, not of the folder the feeds are published in (the feed would be ${value}/feed.xml): write ${folder}`,
+    ]);
+  });
+
+  it.each(["https://news.example.com/feeds", "https://news.example.com/feed/", "https://news.example.com/v1.2/", "https://cdn.example.com/news.example.com"])(
+    "accepts a feed_url folder, %s, with a dot or without a closing slash",
+    (value) => {
+      expect(siteIssues({ feed_url: value })).toEqual([]);
+    },
+  );
+
   it("rejects a relative feed_url", () => {
     expect(siteIssues({ feed_url: "/feeds/" })).toEqual([expect.stringMatching(/^feed_url: must be an absolute/)]);
   });
