@@ -9,11 +9,33 @@ export type DecodedText =
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+const UTF16 = "is not valid UTF-8 text: it is UTF-16 (Windows' \"Unicode\"); save it as UTF-8";
+
+/**
+ * UTF-16 text (as Windows editors save "Unicode"): a byte-order mark, or, without one, ASCII
+ * characters that leave every other byte a NUL, all at the same parity, in the file's first
+ * 1,024 bytes. Read as UTF-8, such a file without its mark is valid: the NULs would be removed as
+ * control characters and each other character mangled (U+015E Ş, the bytes 5E 01, as "^").
+ */
+function isUtf16(bytes: Uint8Array): boolean {
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return true;
+  const n = Math.min(bytes.length, 1024) & ~1;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (bytes[i] === 0) even++;
+    if (bytes[i + 1] === 0) odd++;
+  }
+  const most = Math.max(even, odd);
+  return most >= 4 && most * 4 >= n / 2 && Math.min(even, odd) * 8 <= most;
+}
+
 export function decodeText(bytes: Uint8Array): DecodedText {
   let text: string;
   try {
     text = utf8.decode(bytes); // also drops a leading BOM
   } catch {
+    if (isUtf16(bytes)) return { ok: false, message: UTF16, line: 1 };
     const lossy = new TextDecoder("utf-8").decode(bytes);
     const at = lossy.indexOf("\uFFFD");
     return { ok: false, message: "is not valid UTF-8 text (save it as UTF-8)", line: at >= 0 ? lineAt(lossy, at) : undefined };
@@ -21,6 +43,8 @@ export function decodeText(bytes: Uint8Array): DecodedText {
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   const first = firstXmlIllegal(text);
   if (first < 0) return { ok: true, text, removedIllegal: false };
+  // Only text with a NUL can be UTF-16 read as UTF-8.
+  if (text.includes("\0") && isUtf16(bytes)) return { ok: false, message: UTF16, line: 1 };
   return { ok: true, text: stripXmlIllegal(text), removedIllegal: true, removedIllegalLine: lineAt(text, first) };
 }
 

@@ -198,6 +198,20 @@ describe("parseArticle: rejected", () => {
     expect(lines(file)).toEqual(["articles/a.md:6: file: is not valid UTF-8 text (save it as UTF-8)"]);
   });
 
+  it("rejects a file saved as UTF-16, with or without its byte-order mark, saying so: read as UTF-8, its text would be mangled", () => {
+    // Without the mark every other byte is a NUL, removed as a control character: "Şahin" was
+    // published as "^ahin" (U+015E is the bytes 5E 01), "İstanbul" as "0stanbul".
+    const text = "---\ntitle: Şahin in İstanbul\ndate: 2020-06-19\n---\nBody.\n";
+    const utf16be = (s: string) => Buffer.from(s, "utf16le").swap16();
+    const told = 'articles/a.md:1: file: is not valid UTF-8 text: it is UTF-16 (Windows\' "Unicode"); save it as UTF-8';
+    expect(lines(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]))).toEqual([told]);
+    expect(lines(Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]))).toEqual([told]);
+    expect(lines(Buffer.from(text, "utf16le"))).toEqual([told]);
+    expect(lines(utf16be(text))).toEqual([told]);
+    // A NUL or two in UTF-8 text is removed with a warning, as before.
+    expect(lines(`---\ntitle: T\u0000\ndate: 2020-06-19\n---\nBody\u0000.\n`)).toEqual(["articles/a.md:2: warning: file: characters XML cannot carry (control characters) were removed"]);
+  });
+
   it("rejects a file without front matter", () => {
     expect(lines("# Just Markdown\n")).toEqual([expect.stringMatching(/^articles\/a\.md:1: front matter: the file must start with a line '---'/)]);
     // Front matter as Hugo writes it (TOML between +++, or JSON): said, with what to write instead.
