@@ -31,9 +31,10 @@ let lastDate: { value: string; timeZone: string; parsed: ParsedDate } | undefine
 function parseDate(value: string, timeZone: string): ParsedDate {
   const m = DATE_RE.exec(value.trim());
   if (!m) {
+    const advice = dateAdvice(value.trim());
     return {
       ok: false,
-      message: `expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19, got ${JSON.stringify(value)}`,
+      message: `expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19, got ${JSON.stringify(value)}${advice ? `: ${advice}` : ""}`,
     };
   }
   const [, y, mo, d, h, mi, s, frac, zone] = m;
@@ -79,6 +80,49 @@ function parseDate(value: string, timeZone: string): ParsedDate {
     else date.repeated = resolved.later;
   }
   return date;
+}
+
+const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const pad = (n: string) => n.padStart(2, "0");
+/** `y-mo-d` when it is a real date, written as ISO 8601. */
+const isoDate = (y: string, mo: string, d: string) => {
+  const iso = `${y}-${pad(mo)}-${pad(d)}`;
+  return parseDate(iso, "UTC").ok ? iso : undefined;
+};
+const monthOf = (name: string) => {
+  // The month's English name or its first letters (Jun, Sept), no fewer than three.
+  const i = name.length < 3 ? -1 : MONTHS.findIndex((full) => full.startsWith(name.toLowerCase()));
+  return i < 0 ? undefined : String(i + 1);
+};
+
+/**
+ * What to write for a date as other tools and editors write it, when it is a real one: Jekyll's
+ * `2020-06-19 10:00:00 +0300` (a space before the offset), `19/06/2020`, `06/19/2020` (both
+ * readings named when day and month can be either), `2020/06/19`, `2020-6-9`, `June 19, 2020`,
+ * `19 June 2020`. Still refused: the editor checks the date once, rather than the build guessing.
+ */
+function dateAdvice(value: string): string | undefined {
+  let m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s+(Z|[+-]\d{2}:?\d{2})$/i.exec(value);
+  if (m) {
+    const zone = m[3]!.toUpperCase() === "Z" ? "Z" : m[3]!.includes(":") ? m[3]! : `${m[3]!.slice(0, 3)}:${m[3]!.slice(3)}`;
+    const iso = `${m[1]}T${m[2]}${zone}`;
+    return parseDate(iso, "UTC").ok ? `a space before the UTC offset, as Jekyll writes dates: write ${iso}` : undefined;
+  }
+  let iso: string | undefined;
+  if ((m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(value))) iso = isoDate(m[1]!, m[2]!, m[3]!);
+  else if ((m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(value))) {
+    const dayFirst = isoDate(m[3]!, m[2]!, m[1]!);
+    const monthFirst = isoDate(m[3]!, m[1]!, m[2]!);
+    if (dayFirst && monthFirst && dayFirst !== monthFirst) return `write ${dayFirst} if ${pad(m[1]!)} is the day, ${monthFirst} if it is the month`;
+    iso = dayFirst ?? monthFirst;
+  } else if ((m = /^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})$/i.exec(value))) {
+    const month = monthOf(m[1]!);
+    iso = month && isoDate(m[3]!, month, m[2]!);
+  } else if ((m = /^(\d{1,2})(?:st|nd|rd|th)?\.? ([a-z]+)\.?,? (\d{4})$/i.exec(value))) {
+    const month = monthOf(m[2]!);
+    iso = month && isoDate(m[3]!, month, m[1]!);
+  }
+  return iso ? `write ${iso}` : undefined;
 }
 
 /** The first instant feeds cannot write (RFC 3339 and RFC 822 years have four digits). */

@@ -88,6 +88,32 @@ describe("parseContentDate", () => {
     expect(r.ok).toBe(false);
     expect(r.ok ? "" : r.message).toContain(message);
   });
+
+  it.each([
+    // Jekyll's own form: a space before the offset, which ISO 8601 does not have.
+    ["2020-06-19 10:00:00 +0300", "a space before the UTC offset, as Jekyll writes dates: write 2020-06-19T10:00:00+03:00"],
+    ["2020-06-19 10:00 -05:00", "a space before the UTC offset, as Jekyll writes dates: write 2020-06-19T10:00-05:00"],
+    ["2020-06-19 10:00:00 Z", "a space before the UTC offset, as Jekyll writes dates: write 2020-06-19T10:00:00Z"],
+    // Day and month told apart when one is over 12; else both readings named.
+    ["19/06/2020", "write 2020-06-19"],
+    ["06/19/2020", "write 2020-06-19"],
+    ["19.06.2020", "write 2020-06-19"],
+    ["05/06/2020", "write 2020-06-05 if 05 is the day, 2020-05-06 if it is the month"],
+    ["2020/06/19", "write 2020-06-19"],
+    ["2020-6-9", "write 2020-06-09"],
+    ["June 19, 2020", "write 2020-06-19"],
+    ["Jun 19th 2020", "write 2020-06-19"],
+    ["19 June 2020", "write 2020-06-19"],
+  ])("rejects %j naming the date to write", (value, advice) => {
+    const r = parseContentDate(value, "UTC");
+    expect(r.ok ? "" : r.message).toBe(`expected an ISO 8601 date-time like 2020-06-19T10:30:00+03:00 or a date like 2020-06-19, got ${JSON.stringify(value)}: ${advice}`);
+  });
+
+  it.each(["Sometime in June", "2020-02-30 10:00 +0300", "31/02/2020", "June 31, 2020", "Smarch 19, 2020", "13/13/2020"])("names no date to write for %j, which is none", (value) => {
+    const r = parseContentDate(value, "UTC");
+    expect(r.ok).toBe(false);
+    expect(r.ok ? "" : r.message).not.toContain("write");
+  });
 });
 
 describe("wall-clock times in a zone", () => {
