@@ -53,10 +53,27 @@ function httpUrlHref(value: string): string | undefined {
   return lastUrl.href;
 }
 
+/**
+ * The URL to write for a host written without its scheme (`news.example.com`, `www.example.com/a`,
+ * `example.com/a`), as site settings are often typed: a host of three labels or more, or one
+ * followed by a path or port. Not a file name (`photo.large.jpg`, `budget.jpg`).
+ */
+function withScheme(value: string): string | undefined {
+  const m = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+)([:/?#].*)?$/i.exec(value.trim());
+  if (!m || /\.(?:jpe?g|png|gif|webp|svg|avif|html?|md|pdf|xml|json|txt)$/i.test(m[1]!)) return undefined;
+  if (m[2] === undefined && m[1]!.split(".").length < 3) return undefined;
+  return parseHttpUrl(`https://${value.trim()}`)?.href;
+}
+
 const httpUrl = z
   .string({ error: "expected an absolute http(s) URL" })
   .max(LIMITS.urlChars, `must be at most ${LIMITS.urlChars} characters`)
-  .refine((v) => httpUrlHref(v) !== undefined, { message: "must be an absolute http(s) URL, like https://example.com/page" })
+  .refine((v) => httpUrlHref(v) !== undefined, {
+    error: (issue) => {
+      const href = typeof issue.input === "string" ? withScheme(issue.input) : undefined;
+      return `must be an absolute http(s) URL, like https://example.com/page${href ? `: write ${href} (with its scheme)` : ""}`;
+    },
+  })
   .transform((v) => httpUrlHref(v) as string);
 
 /**
@@ -91,6 +108,16 @@ const listOf = <T extends z.ZodType>(item: T, max: number, what: string) =>
     z.array(item, { error: `expected a list of ${what}` }).max(max, `at most ${max} ${what} are allowed`),
   );
 
+/** `v` canonicalised, when it is a well-formed tag with a language code of 2 or 3 letters. */
+function canonicalLanguage(v: string): string | undefined {
+  try {
+    const tags = Intl.getCanonicalLocales(v);
+    return tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!) ? tags[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Canonicalised with the check in one transform: `Intl.getCanonicalLocales` runs once per value. */
 const bcp47 = z
   .string({ error: "expected a BCP 47 language tag like en, en-GB or tr" })
@@ -104,9 +131,13 @@ const bcp47 = z
     // Well-formed is not enough: `english` is (a 5-8 letter language subtag is reserved for
     // registration, and none is registered), but no reader knows it. A language is 2 or 3 letters.
     if (tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!)) return tags[0] as string;
+    // `en_US`, `tr_TR`: a locale as WordPress and operating systems write it.
+    const hyphened = tags.length === 0 && v.includes("_") ? canonicalLanguage(v.replaceAll("_", "-")) : undefined;
     ctx.addIssue({
       code: "custom",
-      message: `must be a BCP 47 language tag like en, en-GB or tr${tags.length === 1 ? ": it starts with a language code of 2 or 3 letters (ISO 639)" : ""}`,
+      message: `must be a BCP 47 language tag like en, en-GB or tr${
+        hyphened ? `: write ${hyphened} (a hyphen, not an underscore)` : tags.length === 1 ? ": it starts with a language code of 2 or 3 letters (ISO 639)" : ""
+      }`,
       input: v,
     });
     return z.NEVER;
@@ -519,6 +550,10 @@ function issueMessage(issue: z.core.$ZodIssue, line?: () => string | undefined):
   // `draft: "false"` (or `'yes'`): the quotes make it text, and a text is neither.
   if (issue.code === "invalid_type" && issue.expected === "boolean" && typeof issue.input === "string" && /^(?:true|false)$/i.test(issue.input.trim())) {
     return `${issue.message}, without quotes: "${issue.input}" in quotes is text; write ${issue.input.trim().toLowerCase()}`;
+  }
+  // `items_per_feed: "20"` (image `length` too): likewise, a number in quotes.
+  if (issue.code === "invalid_type" && issue.expected === "number" && typeof issue.input === "string" && /^\d+$/.test(issue.input.trim())) {
+    return `${issue.message}, without quotes: "${issue.input}" in quotes is text; write ${issue.input.trim()}`;
   }
   return issue.message;
 }

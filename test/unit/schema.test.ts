@@ -110,6 +110,14 @@ describe("article schema", () => {
     expect(articleIssues({ url })).toEqual(["url: must be an absolute http(s) URL, like https://example.com/page"]);
   });
 
+  it.each([
+    ["news.example.com", "https://news.example.com/"],
+    ["www.example.com/articles/a", "https://www.example.com/articles/a"],
+    ["news.example.com:8080/a", "https://news.example.com:8080/a"],
+  ])("names the URL to write for %j, a host without its scheme", (url, href) => {
+    expect(articleIssues({ url })).toEqual([`url: must be an absolute http(s) URL, like https://example.com/page: write ${href} (with its scheme)`]);
+  });
+
   it("rejects javascript: as an image URL", () => {
     expect(articleIssues({ image: { url: "javascript:alert(1)", alt: "x" } })).toEqual([expect.stringMatching(/^image\.url: must be an absolute/)]);
   });
@@ -149,6 +157,14 @@ describe("article schema", () => {
     expect(articleIssues({ language: "english" })).toEqual(["language: must be a BCP 47 language tag like en, en-GB or tr: it starts with a language code of 2 or 3 letters (ISO 639)"]);
     expect(articleIssues({ language: "Turkish-TR" })).toEqual([expect.stringMatching(/^language: must be a BCP 47 .*\(ISO 639\)$/)]);
     for (const language of ["tr", "en-GB", "zh-Hant-TW", "es-419", "de-CH-1996", "tlh"]) expect(articleIssues({ language })).toEqual([]);
+  });
+
+  it("names the tag to write for a locale written with an underscore (en_US, as WordPress and system locales write it)", () => {
+    for (const [language, tag] of [["en_US", "en-US"], ["EN_us", "en-US"], ["tr_TR", "tr-TR"], ["zh_Hant_TW", "zh-Hant-TW"]]) {
+      expect(articleIssues({ language })).toEqual([`language: must be a BCP 47 language tag like en, en-GB or tr: write ${tag} (a hyphen, not an underscore)`]);
+    }
+    // No tag to name when the hyphen makes none.
+    expect(articleIssues({ language: "english_US" })).toEqual(["language: must be a BCP 47 language tag like en, en-GB or tr"]);
   });
 
   it("canonicalises a language tag", () => {
@@ -215,9 +231,14 @@ describe("site schema", () => {
     [-1, "must be at least 1"],
     [1e9, `must be at most ${LIMITS.itemsPerFeedMax}`],
     [2.5, "must be a whole number"],
-    ["10", "expected a whole number"],
+    ["ten", "expected a whole number"],
   ])("rejects items_per_feed %j", (value, message) => {
     expect(siteIssues({ items_per_feed: value })).toEqual([`items_per_feed: ${message}`]);
+  });
+
+  it("says of items_per_feed: \"20\" that the quotes make it text (in site.yaml, with its line)", () => {
+    const { issues } = parseSite(bytes(`${siteYaml()}items_per_feed: "20"\n`));
+    expect(issues.map(formatIssue)).toEqual(['site.yaml:6: items_per_feed: expected a whole number, without quotes: "20" in quotes is text; write 20']);
   });
 
   it("accepts archives: false", () => {
