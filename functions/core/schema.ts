@@ -108,31 +108,31 @@ const listOf = <T extends z.ZodType>(item: T, max: number, what: string) =>
     z.array(item, { error: `expected a list of ${what}` }).max(max, `at most ${max} ${what} are allowed`),
   );
 
-/** `v` canonicalised, when it is a well-formed tag with a language code of 2 or 3 letters. */
-function canonicalLanguage(v: string): string | undefined {
+/** `v` as Intl canonicalises it: one tag when it is well formed, none otherwise. */
+function canonicalLocales(v: string): string[] {
   try {
-    const tags = Intl.getCanonicalLocales(v);
-    return tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!) ? tags[0] : undefined;
+    return Intl.getCanonicalLocales(v);
   } catch {
-    return undefined;
+    return [];
   }
 }
+
+/**
+ * The language tag of `tags` (canonicalLocales), when it has a language code of 2 or 3 letters.
+ * Well-formed is not enough: `english` is (a 5-8 letter language subtag is reserved for
+ * registration, and none is registered), but no reader knows it.
+ */
+const languageTag = (tags: readonly string[]) => (tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!) ? tags[0] : undefined);
 
 /** Canonicalised with the check in one transform: `Intl.getCanonicalLocales` runs once per value. */
 const bcp47 = z
   .string({ error: "expected a BCP 47 language tag like en, en-GB or tr" })
   .transform((v, ctx) => {
-    let tags: string[] = [];
-    try {
-      tags = Intl.getCanonicalLocales(v);
-    } catch {
-      // not a well-formed tag: the issue below
-    }
-    // Well-formed is not enough: `english` is (a 5-8 letter language subtag is reserved for
-    // registration, and none is registered), but no reader knows it. A language is 2 or 3 letters.
-    if (tags.length === 1 && /^[a-z]{2,3}(?:-|$)/.test(tags[0]!)) return tags[0] as string;
+    const tags = canonicalLocales(v);
+    const tag = languageTag(tags);
+    if (tag !== undefined) return tag;
     // `en_US`, `tr_TR`: a locale as WordPress and operating systems write it.
-    const hyphened = tags.length === 0 && v.includes("_") ? canonicalLanguage(v.replaceAll("_", "-")) : undefined;
+    const hyphened = tags.length === 0 && v.includes("_") ? languageTag(canonicalLocales(v.replaceAll("_", "-"))) : undefined;
     ctx.addIssue({
       code: "custom",
       message: `must be a BCP 47 language tag like en, en-GB or tr${
