@@ -156,15 +156,17 @@ function readsBody(req: IncomingMessage): boolean {
  * request listener, with `fast` in front of it (createServerWith). A request the listener cannot
  * make a URL of (`OPTIONS *`, a backslash in the path, a Host that is no host name) never reaches
  * the app, and @hono/node-server alone answers it with a bare 400; here it gets the JSON error,
- * as what node:http cannot parse does (answerClientError). Not listening yet.
+ * as what node:http cannot parse does (answerClientError). `hostname`: where it will listen, the
+ * host of a request that names none (HTTP/1.0), as `serve` of @hono/node-server makes it. Not
+ * listening yet.
  */
-export function createLocalServer(fetch: (request: Request) => Response | Promise<Response>, fast: FastPath): ServerType {
+export function createLocalServer(fetch: (request: Request) => Response | Promise<Response>, fast: FastPath, hostname = "127.0.0.1"): ServerType {
   const errorHandler = (err: unknown): Response => {
     const [status, message] = err instanceof RequestError ? ([400, `the request is not valid HTTP/1.1: ${err.message.toLowerCase()}`] as const) : ([500, "internal error"] as const);
     const body = errorBody(ERROR_CODES[status], message);
     return new Response(body, { status, headers: errorHeaders(Buffer.byteLength(body), status === 400) });
   };
-  return createServerWith(fast)({}, getRequestListener(fetch, { hostname: "127.0.0.1", errorHandler }));
+  return createServerWith(fast)({}, getRequestListener(fetch, { hostname, errorHandler }));
 }
 
 /** The headers of a JSON error answered outside the app, as the app's errors carry them (CORS included), `close` when asked. */

@@ -218,8 +218,9 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       now,
       log,
     });
-    const server = createLocalServer(app.fetch, latestFastPath(latest));
-    server.listen(o.port, o.host ?? "127.0.0.1");
+    const host = o.host ?? "127.0.0.1";
+    const server = createLocalServer(app.fetch, latestFastPath(latest), host);
+    server.listen(o.port, host);
     cleanup.push(
       () =>
         new Promise<void>((resolve) => {
