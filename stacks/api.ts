@@ -52,6 +52,13 @@ export function api(storage: Storage, pipeline: Pipeline) {
     // put its headers on every route's responses, the webhook's too.
     cors: false,
     transform: {
+      // `cors: false` alone is not enough: SST 4.17.1 passes it on as `corsConfiguration: {}`, a
+      // CORS configuration that allows nothing, and with any configuration API Gateway answers
+      // every preflight itself and ignores the CORS headers the app returns (API Gateway Developer
+      // Guide, "Configure CORS for HTTP APIs"; sst#6748). Without one, the app's reach the reader.
+      api: (args) => {
+        delete args.corsConfiguration;
+      },
       stage: (args) => {
         args.defaultRouteSettings = { throttlingRateLimit: THROTTLE.rateLimit, throttlingBurstLimit: THROTTLE.burstLimit };
       },
