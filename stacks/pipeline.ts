@@ -76,9 +76,33 @@ export function pipeline(storage: Storage) {
     transform: { eventSourceMapping: { scalingConfig: { maximumConcurrency: SQS_MAX_CONCURRENCY } } },
   });
 
+  // SST's policy for the queue (Queue.createPolicy) lets the S3, SNS and EventBridge services send
+  // to it with no condition: any account's bucket, topic or rule could. The content bucket of this
+  // account is the only sender that needs it (the API sends with its role's grant), as the S3 User
+  // Guide's destination policy has it ("Granting permissions to publish event notification
+  // messages to a destination": aws:SourceArn and aws:SourceAccount). The build still drops a
+  // notification of another bucket (functions/handlers/build.ts classifyRecord).
+  const notification = "ContentChanged";
+  const policyName = `ContentBucketNotificationsNotification${notification}Policy`;
+  $transform(aws.sqs.QueuePolicy, (args, _opts, name) => {
+    if (name !== policyName) return;
+    args.policy = aws.iam.getPolicyDocumentOutput({
+      statements: [
+        {
+          principals: [{ type: "Service", identifiers: ["s3.amazonaws.com"] }],
+          actions: ["sqs:SendMessage"],
+          resources: [queue.arn],
+          conditions: [
+            { test: "ArnEquals", variable: "aws:SourceArn", values: [storage.content.arn] },
+            { test: "StringEquals", variable: "aws:SourceAccount", values: [storage.account] },
+          ],
+        },
+      ],
+    }).json;
+  });
   storage.content.notify({
     notifications: [
-      { name: "ContentChanged", queue, events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], ...(CONTENT_PREFIX ? { filterPrefix: CONTENT_PREFIX } : {}) },
+      { name: notification, queue, events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"], ...(CONTENT_PREFIX ? { filterPrefix: CONTENT_PREFIX } : {}) },
     ],
   });
 

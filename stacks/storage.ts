@@ -70,7 +70,7 @@ export function storage() {
   const feedsLink = new sst.Linkable("Feeds", { properties: { name: feeds.name } });
   const contentLink = new sst.Linkable("Content", { properties: { name: content.name, prefix: CONTENT_PREFIX } });
 
-  return { feeds, content, feedsLink, contentLink };
+  return { feeds, content, feedsLink, contentLink, account };
 }
 
 export type Storage = ReturnType<typeof storage>;

@@ -65,7 +65,8 @@ export type Classified = { messageId: string; trigger: string; request?: Request
 
 /**
  * What one SQS record asks for, or why it is dropped. Never throws. `origin`: S3 notifications
- * are taken only from it (the queue's policy, SST's, lets S3 of any account send to it).
+ * are taken only from it (the deployed queue's policy admits only the content bucket, stacks/pipeline.ts;
+ * a queue set up otherwise, or SST's own policy, may admit other buckets).
  */
 export function classifyRecord(record: unknown, origin?: ContentOrigin): Classified {
   const r = record as Partial<SQSRecord> | null;

@@ -164,6 +164,24 @@ describe("queue", () => {
     expect(policy.statements[0].actions).toEqual(["sqs:SendMessage"]);
   });
 
+  it("lets only the content bucket (S3, this account) send to the build queue", () => {
+    // SST's queue policy grants sqs:SendMessage to the S3, SNS and EventBridge services with no
+    // condition: any account's bucket, topic or rule could put messages on the build queue.
+    const policies = byType(run, "aws:sqs/queuePolicy:QueuePolicy");
+    expect(policies.map((p) => p.name)).toEqual(["ContentBucketNotificationsNotificationContentChangedPolicy"]);
+    expect(JSON.parse(policies[0]!.inputs.policy).statements).toEqual([
+      {
+        principals: [{ type: "Service", identifiers: ["s3.amazonaws.com"] }],
+        actions: ["sqs:SendMessage"],
+        resources: [expect.stringMatching(/BuildQueueQueue$/)],
+        conditions: [
+          { test: "ArnEquals", variable: "aws:SourceArn", values: [expect.stringMatching(/ContentBucketBucket$/)] },
+          { test: "StringEquals", variable: "aws:SourceAccount", values: ["123456789012"] },
+        ],
+      },
+    ]);
+  });
+
   it("batches a burst into one invocation of the build, with partial failures reported", () => {
     const esm = byType(run, "aws:lambda/eventSourceMapping:EventSourceMapping");
     expect(esm).toHaveLength(1);
