@@ -22,7 +22,7 @@ import type { FeedSafeHtml } from "./html.ts";
  * (a directory: compressing ~10 MB at 10,000 articles cost ~0.1 s of every full build). */
 export const CACHE_KEY = ".syndicate/build-cache";
 /** Bump when parsing, Markdown conversion or the Article shape change. */
-export const CACHE_FORMAT = 16;
+export const CACHE_FORMAT = 17;
 
 export const md5 = (bytes: Uint8Array) => crypto.createHash("md5").update(bytes).digest("hex");
 

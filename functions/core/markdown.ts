@@ -653,10 +653,13 @@ function walkLines(tokens: Token[], visit: (t: Token, line: number) => void): vo
  *   by 4 spaces or a tab (Markdown's code, shown in a monospace box), a paragraph made a heading
  *   by a `---` under it, a reference link whose label is defined nowhere (published as
  *   `[text][label]`), and a link to a `.md` file (readers get a URL of no page: an article's
- *   address is /articles/<slug>).
+ *   address is /articles/<slug>), and WordPress shortcodes and Obsidian wiki links
+ *   (foreignMarkup). `brackets`: the body has a `[`; without one none of the last three can be in it.
  */
-function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): RemovedHtml[] {
+function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv, brackets: boolean): RemovedHtml[] {
   const found: RemovedHtml[] = env.footnoteDefs ? footnoteWarnings(env.footnoteDefs, env.footnotes?.refs ?? {}) : [];
+  // The shortcodes opened so far, by name: a `[/caption]` that closes one is not told again.
+  const open = new Map<string, number>();
   walkLines(tokens, (t, line) => {
     switch (t.type) {
       case "link_open":
@@ -688,10 +691,14 @@ function bodyWarnings(tokens: Token[], baseUrl: string, env: RenderEnv): Removed
         if (t.markup === "-") found.push({ line, what: "setext heading", message: "is a heading: a line of --- right under a paragraph makes it one (Markdown's setext heading); leave a blank line before --- for a rule" });
         break;
       case "inline": {
-        // The inline source first (one native scan each): its text joined only where `][` or `[^` appears.
-        if (!t.children || (!t.content.includes("][") && !t.content.includes("[^"))) break;
+        // The inline source first (one native scan each): nothing of a body without a `[` (most),
+        // its text joined only where `][`, `[^`, a shortcode's name or `[[` appears.
+        if (!brackets || !t.children || !t.content.includes("[")) break;
+        if (FOREIGN_MARKUP.test(t.content)) foreignMarkup(t.children, line, open, found);
+        if (!t.content.includes("][") && !t.content.includes("[^")) break;
         const text = t.children.map((c) => (c.type === "text" ? c.content : "\u0000")).join("");
-        const ref = UNDEFINED_REFERENCE.exec(text);
+        // `[video src="…"][/video]` has the shape of `[text][label]`: a shortcode, told as one (foreignMarkup).
+        const ref = [...text.matchAll(UNDEFINED_REFERENCE)].find((r) => !SHORTCODE_REFERENCE.test(r[0]));
         if (ref) found.push({ line, what: "undefined reference", message: `${ref[0]} is published as written: no line "[${ref[1] || ref[0].slice(1, ref[0].indexOf("]"))}]: https://…" defines that link` });
         const note = FOOTNOTE.exec(text);
         if (note) found.push({ line, what: "footnote", message: `${note[0]} is published as written: no line "${note[0]}: …" defines that footnote` });
@@ -712,7 +719,7 @@ function unclosedTag(html: string): { name: string; index: number } | undefined 
   return m ? { name: m[1]!.toLowerCase(), index: from + m.index } : undefined;
 }
 /** `[text][label]` left as written: no `[label]: URL` line defines it. */
-const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/;
+const UNDEFINED_REFERENCE = /\[[^\]\n]+\]\[([^\]\n]*)\]/g;
 const markdownFileLink = (url: string) => `links to the file ${url}, which readers cannot open; link to the article's address instead (/articles/<slug>, its slug without .md)`;
 
 /**
@@ -732,6 +739,88 @@ function footnoteWarnings(defs: { label: string; line: number }[], refs: Record<
   }
   return found;
 }
+
+/**
+ * Markup another tool reads and Markdown publishes as text (editors moving content from WordPress
+ * or Obsidian): a shortcode of WordPress core (and the common `youtube`), lower-case as WordPress
+ * reads them, with a shortcode's shape (`[name]`, `[name attr…]`, `[/name]`; `[VIDEO]`,
+ * `[video: …]` and `[embedded]` are news text), and wiki links and embeds (`[[note]]`,
+ * `[[note|label]]`, `![[image.png]]`). Looked for in an inline's text only: not in code, raw
+ * HTML or an image's alt, and not starting in a link's text (`[[caption]](…)`). A closing tag is
+ * told only when no opening one of its name came before it in the body.
+ */
+function foreignMarkup(children: Token[], firstLine: number, open: Map<string, number>, found: RemovedHtml[]): void {
+  // The text, each other token one NUL (a line break, and one in raw HTML, a "\n"), and where
+  // link texts start and end (a link's own tokens are nothing of the text: `[youtube https://…]`
+  // holds an autolink).
+  let text = "";
+  const links: number[] = [];
+  let depth = 0;
+  for (const c of children) {
+    if (c.type === "text") text += c.content;
+    else if (c.type === "softbreak" || c.type === "hardbreak") text += "\n";
+    else if (c.type === "link_open") {
+      if (depth++ === 0) links.push(text.length);
+    } else if (c.type === "link_close") {
+      if (--depth === 0) links.push(text.length);
+    } else text += c.content.includes("\n") ? `\u0000${"\n".repeat(c.content.split("\n").length - 1)}` : "\u0000";
+  }
+  // The matches come in order: the line and the link they are in move forward only (linear in the text).
+  let line = firstLine, counted = 0, link = 0;
+  for (const m of text.matchAll(FOREIGN_MARKUP_ALL)) {
+    while (link < links.length && links[link]! <= m.index) link++;
+    // Past an odd number of link starts and ends: inside a link's text.
+    if (link % 2 === 1 || m[3]?.trim() === "") continue;
+    for (let i = text.indexOf("\n", counted); i !== -1 && i < m.index; i = text.indexOf("\n", i + 1)) (line++, (counted = i + 1));
+    const [written, close, name, wiki] = m;
+    const shown = clipped(written.replace(/\u0000+/g, "…").replace(/\s*\n\s*/g, " "));
+    if (name) {
+      if (close) {
+        const n = open.get(name) ?? 0;
+        if (n > 0) {
+          open.set(name, n - 1);
+          continue;
+        }
+      } else open.set(name, (open.get(name) ?? 0) + 1);
+      found.push({ line, what: `shortcode ${shown}`, message: `${shown} is published as text: a WordPress shortcode, which Markdown does not read; ${SHORTCODE_ADVICE[name]}` });
+    } else if (written.startsWith("!")) {
+      const file = /[^/\\#|]+\.[A-Za-z0-9]{2,5}$/.exec(wiki!.split("|")[0]!.trim())?.[0];
+      found.push({ line, what: `wiki embed ${shown}`, message: `${shown} is published as text: a wiki embed (Obsidian's), which Markdown does not read; write a Markdown image with its URL, ![description](https://…${file ? `/${file}` : ""})` });
+    } else {
+      const bar = wiki!.indexOf("|");
+      const label = clipped((bar === -1 ? wiki! : wiki!.slice(bar + 1)).trim() || wiki!.slice(0, bar).trim());
+      found.push({ line, what: `wiki link ${shown}`, message: `${shown} is published as text: a wiki link (Obsidian's), which Markdown does not read; write a Markdown link, [${label}](https://…)` });
+    }
+  }
+}
+
+/** Written as a message shows it: at most 60 characters, the rest `…` (a shortcode's last `]` kept). */
+const clipped = (s: string) => (s.length <= 60 ? s : `${s.slice(0, 59)}…${s.endsWith("]") && !s.endsWith("]]") ? "]" : ""}`);
+
+const SHORTCODE_NAMES = "caption|wp_caption|embed|gallery|audio|video|playlist|youtube";
+const CAPTION_ADVICE = "write the image as Markdown, ![description](https://…), and the caption as text under it (the lead photo: front matter image: with its caption:)";
+const EMBED_ADVICE = 'write the URL on a line of its own (published as a link) or an <iframe>, <video> or <audio> (published as a link to its source: README "Embeds")';
+/** What to write instead of each shortcode. */
+const SHORTCODE_ADVICE: Readonly<Record<string, string>> = {
+  caption: CAPTION_ADVICE,
+  wp_caption: CAPTION_ADVICE,
+  gallery: "write each image as Markdown, ![description](https://…)",
+  embed: EMBED_ADVICE,
+  youtube: EMBED_ADVICE,
+  video: EMBED_ADVICE,
+  audio: EMBED_ADVICE,
+  playlist: EMBED_ADVICE,
+};
+/** An inline's source that may hold one (foreignMarkup): a shortcode's name after `[` or `[/`, or `[[`. */
+const FOREIGN_MARKUP = new RegExp(`\\[(?:\\[|\\/?(?:${SHORTCODE_NAMES})[\\s\\]])`);
+/**
+ * Each one in an inline's text: a shortcode (1: `/` of a closing one, 2: its name; attributes up to
+ * the next bracket), or a wiki link or embed (3: what is between `[[` and `]]`; `[[ ]]` is none).
+ * Each is tried to the next bracket at most: linear, whatever the text.
+ */
+const FOREIGN_MARKUP_ALL = new RegExp(`\\[(\\/?)(${SHORTCODE_NAMES})(?:\\]|\\s[^\\[\\]]*\\])|!?\\[\\[([^\\[\\]\\n]*)\\]\\]`, "g");
+/** `[video …][/video]`: a shortcode and its end, in the shape of an undefined reference link. */
+const SHORTCODE_REFERENCE = new RegExp(`^\\[(?:${SHORTCODE_NAMES})[\\s\\]]|\\]\\[\\/(?:${SHORTCODE_NAMES})\\]$`);
 
 /** `[^1]` left as text: a footnote reference no definition matches (or a definition not read as one). */
 const FOOTNOTE = /\[\^[^\]\s]{1,40}\]/;
@@ -765,7 +854,7 @@ export function renderMarkdown(markdown: string, baseUrl: string, options: { dir
   }
   const directMax = options.direct === false ? -1 : directDepth(tokens, 0);
   if (directMax > LIMITS.htmlElementDepth) return tooDeep(directMax);
-  const links = bodyWarnings(tokens, baseUrl, env);
+  const links = bodyWarnings(tokens, baseUrl, env, markdown.includes("["));
   if (directMax >= 0) {
     const html = renderDirect(tokens, baseUrl);
     return links.length ? { ok: true, html, removed: links } : { ok: true, html };

@@ -556,3 +556,28 @@ describe("14. an HTML entity typed into plain text", () => {
     expect(await told({ a: article("title: R&D at AT&T; Fish & Chips &c. &notanentity; &#;", DATE, "summary: Q&A &amp without its semicolon") })).toEqual([]);
   });
 });
+
+describe("15. markup from WordPress or Obsidian in a body", () => {
+  it("is told on its line as published as text, with what to write; a fenced quote of it is not", async () => {
+    const text = [
+      "---",
+      TITLE,
+      DATE,
+      "---",
+      "The talks resumed on Thursday.",
+      "",
+      '[caption id="attachment_12" align="aligncenter" width="640"]<img src="https://news.example.com/a.jpg" alt="Delegates" /> Delegates at the table[/caption]',
+      "",
+      "See [[Earlier talks|the earlier talks]] [sic].",
+      "",
+      "```",
+      "[embed]https://www.youtube.com/watch?v=abc[/embed]",
+      "```",
+      "",
+    ].join("\n");
+    expect(await told({ a: text })).toEqual([
+      'articles/a.md:7: warning: body: [caption id="attachment_12" align="aligncenter" width="640"] is published as text: a WordPress shortcode, which Markdown does not read; write the image as Markdown, ![description](https://…), and the caption as text under it (the lead photo: front matter image: with its caption:)',
+      "articles/a.md:9: warning: body: [[Earlier talks|the earlier talks]] is published as text: a wiki link (Obsidian's), which Markdown does not read; write a Markdown link, [the earlier talks](https://…)",
+    ]);
+  });
+});

@@ -12,6 +12,12 @@ function html(markdown: string): string {
   return r.html;
 }
 
+/** What a body's render tells, each as `line: message`. */
+function notes(markdown: string): string[] {
+  const r = renderMarkdown(markdown, BASE);
+  return r.ok ? (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) : [r.message];
+}
+
 const nestedList = (depth: number) => Array.from({ length: depth }, (_, i) => `${"  ".repeat(i)}- level ${i + 1}`).join("\n");
 const nestedQuote = (depth: number) => `${"> ".repeat(depth)}deep`;
 
@@ -170,10 +176,6 @@ describe("the allow-list", () => {
 });
 
 describe("what editors write that Markdown reads otherwise", () => {
-  const notes = (markdown: string) => {
-    const r = renderMarkdown(markdown, BASE);
-    return r.ok ? (r.removed ?? []).map((x) => `${x.line}: ${x.message ?? x.what}`) : [r.message];
-  };
 
   it("keeps paragraphs led by years as written: 1974, 2011, 2020, not 1974, 1975, 1976", () => {
     expect(html("1974. Oil boom.\n\n2011. Uprising.\n\n2020. Berlin.")).toBe(
@@ -277,6 +279,108 @@ describe("what editors write that Markdown reads otherwise", () => {
     expect(notes(many)).toHaveLength(12);
     // Fenced code is meant as code.
     expect(notes("```\n    indented inside a fence\n```")).toEqual([]);
+  });
+});
+
+describe("WordPress shortcodes and Obsidian wiki links, published as text", () => {
+  const SHORTCODE = "is published as text: a WordPress shortcode, which Markdown does not read;";
+  const CAPTION = "write the image as Markdown, ![description](https://…), and the caption as text under it (the lead photo: front matter image: with its caption:)";
+  const EMBED = 'write the URL on a line of its own (published as a link) or an <iframe>, <video> or <audio> (published as a link to its source: README "Embeds")';
+  const GALLERY = "write each image as Markdown, ![description](https://…)";
+  const WIKI = "is published as text: a wiki link (Obsidian's), which Markdown does not read; write a Markdown link,";
+
+  it("tells each shortcode with its line, a pair once, and says what to write", () => {
+    const body = [
+      "Intro.",
+      "",
+      '[caption id="attachment_12" align="aligncenter" width="640"]<img src="https://news.example.com/a.jpg" alt="x" /> Delegates at the table[/caption]',
+      "",
+      "The talks.",
+      "[embed]https://www.youtube.com/watch?v=abc[/embed]",
+      "",
+      "[youtube https://www.youtube.com/watch?v=abc]",
+      "",
+      '[gallery ids="1,2,3"]',
+      "",
+      '[video src="https://x.example/v.mp4"][/video] and [audio mp3="https://x.example/a.mp3"]',
+      "",
+      '> [wp_caption id="x"]A caption[/wp_caption] [playlist ids="4,5"]',
+      "",
+      "- [/caption]",
+    ].join("\n");
+    expect(notes(body)).toEqual([
+      `3: [caption id="attachment_12" align="aligncenter" width="640"] ${SHORTCODE} ${CAPTION}`,
+      `6: [embed] ${SHORTCODE} ${EMBED}`,
+      `8: [youtube https://www.youtube.com/watch?v=abc] ${SHORTCODE} ${EMBED}`,
+      `10: [gallery ids="1,2,3"] ${SHORTCODE} ${GALLERY}`,
+      `12: [video src="https://x.example/v.mp4"] ${SHORTCODE} ${EMBED}`,
+      `12: [audio mp3="https://x.example/a.mp3"] ${SHORTCODE} ${EMBED}`,
+      `14: [wp_caption id="x"] ${SHORTCODE} ${CAPTION}`,
+      `14: [playlist ids="4,5"] ${SHORTCODE} ${EMBED}`,
+      `16: [/caption] ${SHORTCODE} ${CAPTION}`,
+    ]);
+    // A long one is shortened in the message.
+    const ids = Array.from({ length: 40 }, (_, i) => i + 1).join(",");
+    expect(notes(`[gallery ids="${ids}"]`)).toEqual([`1: [gallery ids="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,…] ${SHORTCODE} ${GALLERY}`]);
+  });
+
+  it("tells wiki links and embeds with their line, and the link to write", () => {
+    expect(notes("See [[Other note]] and\n[[Other note|the talks]].\n\n![[image.png]] ![[Other note]]")).toEqual([
+      `1: [[Other note]] ${WIKI} [Other note](https://…)`,
+      `2: [[Other note|the talks]] ${WIKI} [the talks](https://…)`,
+      "4: ![[image.png]] is published as text: a wiki embed (Obsidian's), which Markdown does not read; write a Markdown image with its URL, ![description](https://…/image.png)",
+      "4: ![[Other note]] is published as text: a wiki embed (Obsidian's), which Markdown does not read; write a Markdown image with its URL, ![description](https://…)",
+    ]);
+  });
+
+  it("publishes them as written: a warning, not a rewrite", () => {
+    expect(html('Intro.\n\n[caption id="attachment_12" align="aligncenter" width="640"]<img src="https://news.example.com/a.jpg" alt="x" /> Delegates at the table[/caption]')).toBe(
+      '<p>Intro.</p>\n<p>[caption id="attachment_12" align="aligncenter" width="640"]<img src="https://news.example.com/a.jpg" alt="x" /> Delegates at the table[/caption]</p>',
+    );
+    expect(html('[embed]https://www.youtube.com/watch?v=abc[/embed]\n\n[youtube https://www.youtube.com/watch?v=abc]\n\n[gallery ids="1,2,3"]')).toBe(
+      '<p>[embed]<a href="https://www.youtube.com/watch?v=abc%5B/embed%5D">https://www.youtube.com/watch?v=abc[/embed]</a></p>\n' +
+        '<p>[youtube <a href="https://www.youtube.com/watch?v=abc">https://www.youtube.com/watch?v=abc</a>]</p>\n<p>[gallery ids="1,2,3"]</p>',
+    );
+    expect(html("See [[Other note]], [[Other note|the talks]] and ![[image.png]].")).toBe("<p>See [[Other note]], [[Other note|the talks]] and ![[image.png]].</p>");
+  });
+
+  it("says nothing of square brackets in news text, code, link text, or another case or shape", () => {
+    const wire = [
+      "He said the deal was [sic] final and [the minister said] more [1] [Reuters] […].",
+      "See [the report][ref] and a note.[^1]",
+      "",
+      "- [ ] to do",
+      "- [x] done",
+      "",
+      '`[caption id="1"]` and `[[Other note]]` in code, [[caption]](https://x.example/) and [the [video]](https://x.example/v) as link text.',
+      "",
+      "```",
+      '[gallery ids="1,2,3"]',
+      "[[Other note]]",
+      "```",
+      "",
+      "[VIDEO] Minister speaks. [Video] [embedded] [captions] [video: the minister] [gallery-x] [[ ]]",
+      "",
+      "Escaped, as a tutorial writes them: \\[caption\\] and \\[\\[Note\\]\\].",
+      "",
+      "[ref]: https://x.example/report",
+      "[^1]: The note.",
+    ].join("\n");
+    expect(notes(wire)).toEqual([]);
+  });
+
+  it("looks for them in time linear in the body: a `[[` never closed, and 50,000 of them on as many lines", () => {
+    // A try ends at the next bracket (a `[[` before 600,000 characters with no `]]` is one scan,
+    // not one per character), and each line is counted once (50,000 lines took 16 s when each
+    // match counted them from the start; ~0.5 s, most of it markdown-it's).
+    const start = performance.now();
+    expect(notes("[[" + "a ".repeat(300_000))).toEqual([]);
+    expect(notes("[[a]]\n".repeat(50_000)).at(-1)).toBe(`50000: [[a]] ${WIKI} [a](https://…)`);
+    expect(performance.now() - start).toBeLessThan(5_000);
+  });
+
+  it("is not also told as an undefined reference: [video …][/video] is a shortcode, not [text][label]", () => {
+    expect(notes('[video src="https://x.example/v.mp4"][/video]')).toEqual([`1: [video src="https://x.example/v.mp4"] ${SHORTCODE} ${EMBED}`]);
   });
 });
 
