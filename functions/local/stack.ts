@@ -4,8 +4,9 @@
  * API and the published documents on one port, and rebuilds on content change, all through the
  * same code the cloud runs (S3Store, S3Content, build, the Hono app). `stop()` ends all of it.
  */
-import { watch as chokidar } from "chokidar";
-import { join } from "node:path";
+import { watch as chokidar, type FSWatcher } from "chokidar";
+import { readdir } from "node:fs/promises";
+import { join, resolve as resolvePath } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { ServerType } from "@hono/node-server";
 import { S3Content, S3Store, createS3Client, ensureBucket } from "../adapters/s3-store.ts";
@@ -241,35 +242,93 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       // awaitWriteFinish: a file counts as changed once its size has held for
       // WATCH_STABLE_MS, so that one written in steps (a sync tool, a network share, an editor
       // flushing a large file) is not built, and published, half-written.
-      const w = chokidar(o.contentDir, { ignoreInitial: true, followSymlinks: true, awaitWriteFinish: { stabilityThreshold: WATCH_STABLE_MS, pollInterval: 50 } });
-      const ready = new Promise<void>((resolve, reject) => {
-        w.once("ready", resolve);
-        w.once("error", reject);
-      });
-      try {
-        await ready;
-        watching = true;
-        // Debounced, and at most WATCH_MAX_WAIT_MS after the first change: saves every 200 ms
-        // must not put off the rebuild for as long as they go on.
-        w.on("all", () => {
-          const at = Date.now();
-          firstPending ??= at;
-          clearTimeout(timer);
-          timer = setTimeout(
-            () => {
-              firstPending = undefined;
-              builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() });
-            },
-            Math.max(0, Math.min(WATCH_DEBOUNCE_MS, firstPending + WATCH_MAX_WAIT_MS - at)),
-          );
+      const root = resolvePath(o.contentDir);
+      let w: FSWatcher | undefined;
+      let lost: NodeJS.Timeout | undefined;
+      let closed = false;
+      let dropOld: () => Promise<void> | undefined = () => undefined;
+      // Debounced, and at most WATCH_MAX_WAIT_MS after the first change: saves every 200 ms
+      // must not put off the rebuild for as long as they go on.
+      const changed = () => {
+        const at = Date.now();
+        firstPending ??= at;
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => {
+            firstPending = undefined;
+            builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() });
+          },
+          Math.max(0, Math.min(WATCH_DEBOUNCE_MS, firstPending + WATCH_MAX_WAIT_MS - at)),
+        );
+      };
+      // close() drops every listener, but a scan already under way may still emit an error
+      // (EACCES on a folder made unreadable): unheard, it would end the process.
+      const shut = (x: FSWatcher) => {
+        const closing = x.close();
+        x.on("error", () => undefined);
+        return closing;
+      };
+      const open = async (): Promise<FSWatcher> => {
+        const next = chokidar(o.contentDir, { ignoreInitial: true, followSymlinks: true, awaitWriteFinish: { stabilityThreshold: WATCH_STABLE_MS, pollInterval: 50 } });
+        try {
+          await new Promise<void>((resolve, reject) => {
+            next.once("ready", resolve);
+            next.once("error", reject);
+          });
+        } catch (err) {
+          await shut(next);
+          throw err;
+        }
+        next.on("all", (event, path) => {
+          changed();
+          // chokidar drops its root for good when the folder is moved away, replaced (rm -rf
+          // and a fresh copy) or made unreadable, and never sees it come back: without this,
+          // no later save would rebuild. Wait for the folder, then watch it anew.
+          if (event === "unlinkDir" && resolvePath(path) === root && next === w) awaitRoot(next);
         });
-        w.on("error", (err) => log(`watching ${o.contentDir}: ${(err as Error).message}`));
+        next.on("error", (err) => log(`watching ${o.contentDir}: ${(err as Error).message}`));
+        return next;
+      };
+      const awaitRoot = (gone: FSWatcher) => {
+        w = undefined;
+        // Closed once chokidar is done dropping it: closed from within its own event, it
+        // leaves fs watchers open, and the process would not exit when stopped.
+        let dropped: FSWatcher | undefined = gone;
+        const drop = () => {
+          const closing = dropped && shut(dropped);
+          dropped = undefined;
+          return closing;
+        };
+        dropOld = drop;
+        log(`the content folder ${o.contentDir} is gone or cannot be read: the published documents stay; waiting for it to come back`);
+        const check = async () => {
+          lost = undefined;
+          void drop();
+          if (closed) return;
+          const back = await readdir(o.contentDir).then(() => true, () => false);
+          const next = back ? await open().catch(() => undefined) : undefined;
+          if (closed) return void (next && shut(next));
+          if (!next) {
+            lost = setTimeout(check, WATCH_STABLE_MS);
+            return;
+          }
+          w = next;
+          log(`watching ${o.contentDir} again`);
+          changed();
+        };
+        lost = setTimeout(check, WATCH_STABLE_MS);
+      };
+      try {
+        w = await open();
+        watching = true;
         cleanup.push(async () => {
+          closed = true;
           clearTimeout(timer);
-          await w.close();
+          clearTimeout(lost);
+          await dropOld();
+          if (w) await shut(w);
         });
       } catch (err) {
-        await w.close();
         log(`cannot watch ${o.contentDir} (${(err as Error).message}); rebuilds on change are off`);
       }
     }

@@ -100,6 +100,30 @@ describe("local stack watcher", () => {
     await until("the deletion", (t) => t.length === 2 && !t.some((x) => x.startsWith("Third")));
   });
 
+  it("watches the content folder again once it is back after being moved away (or unreadable), and says so", async () => {
+    const dir = await tempDir("syn-stack-root-");
+    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+    const logs: string[] = [];
+    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, log: (l) => logs.push(l) });
+    expect((await stack.firstBuild).state).toBe("succeeded");
+    await until("the first build", (t) => t.includes("Third"));
+    // The whole folder goes (moved away, replaced, or chmod 000: chokidar drops its root alike).
+    await rename(content, `${content}.away`);
+    const end = Date.now() + 30_000;
+    while (stack.builds.last?.state !== "failed" && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    expect(stack.builds.last?.state).toBe("failed");
+    expect(((await (await fetch(`${stack.url}/health`)).json()) as { status: string }).status).toBe("degraded");
+    expect(logs.join("\n")).toMatch(/content folder .* cannot be read/);
+    // Back, then edited: rebuilt and published, and /health recovers.
+    await rename(`${content}.away`, content);
+    await until("the folder back", () => stack!.builds.last?.state === "succeeded");
+    await writeFile(join(content, "articles", "third.md"), articleText({ title: "Third, after the folder came back", date: "2020-06-03T10:00:00Z" }));
+    await until("the edit after the folder came back", (t) => t.includes("Third, after the folder came back"));
+    await stack.builds.idle();
+    expect(((await (await fetch(`${stack.url}/health`)).json()) as { status: string }).status).toBe("ok");
+    expect(logs.join("\n")).toMatch(/watching .* again/);
+  });
+
   it("leaves an editor's backup beside an article out of the content bucket, and says so", async () => {
     const dir = await tempDir("syn-stack-backup-");
     const content = await writeTree(join(dir, "content"), tree(ARTICLES));
