@@ -248,18 +248,29 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
       let closed = false;
       let dropOld: () => Promise<void> | undefined = () => undefined;
       // Debounced, and at most WATCH_MAX_WAIT_MS after the first change: saves every 200 ms
-      // must not put off the rebuild for as long as they go on.
-      const changed = () => {
+      // must not put off the rebuild for as long as they go on. A deletion, a folder made or
+      // removed, is told at once, while a file written beside it is told only once its size
+      // has held: so the build also waits until no file has been written for WATCH_STABLE_MS
+      // (chokidar's raw events), lest it read that file half-written (a rename, a checkout).
+      let lastRaw = 0;
+      let lastEvent = 0;
+      const arm = () => {
         const at = Date.now();
-        firstPending ??= at;
+        const due = Math.min(Math.max(lastEvent + WATCH_DEBOUNCE_MS, lastRaw + WATCH_STABLE_MS + WATCH_DEBOUNCE_MS), firstPending! + WATCH_MAX_WAIT_MS);
         clearTimeout(timer);
-        timer = setTimeout(
-          () => {
-            firstPending = undefined;
-            builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() });
-          },
-          Math.max(0, Math.min(WATCH_DEBOUNCE_MS, firstPending + WATCH_MAX_WAIT_MS - at)),
-        );
+        timer = setTimeout(() => {
+          firstPending = undefined;
+          builds.request({ trigger: "watch", received_at: new Date(now()).toISOString() });
+        }, Math.max(0, due - at));
+      };
+      const changed = () => {
+        lastEvent = Date.now();
+        firstPending ??= lastEvent;
+        arm();
+      };
+      const written = () => {
+        lastRaw = Date.now();
+        if (firstPending !== undefined) arm();
       };
       // close() drops every listener, but a scan already under way may still emit an error
       // (EACCES on a folder made unreadable): unheard, it would end the process.
@@ -286,6 +297,7 @@ export async function startLocalStack(o: StackOptions): Promise<LocalStack> {
           // no later save would rebuild. Wait for the folder, then watch it anew.
           if (event === "unlinkDir" && resolvePath(path) === root && next === w) awaitRoot(next);
         });
+        next.on("raw", written);
         next.on("error", (err) => log(`watching ${o.contentDir}: ${(err as Error).message}`));
         return next;
       };

@@ -31,37 +31,52 @@ async function until(what: string, check: (titles: string[]) => boolean): Promis
   }
 }
 
+/**
+ * Writes articles/fourth.md in two steps, `gapMs` apart, after `alongside` changed something
+ * else, and checks that the feed only ever shows the article whole.
+ */
+async function writtenInTwoSteps(alongside?: (content: string) => Promise<unknown>, gapMs = 300): Promise<void> {
+  const dir = await tempDir("syn-stack-steps-");
+  const content = await writeTree(join(dir, "content"), tree(ARTICLES));
+  stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, log: () => undefined });
+  expect((await stack.firstBuild).state).toBe("succeeded");
+  await until("the first build", (t) => t.includes("Third"));
+  const file = join(content, "articles", "fourth.md");
+  const text = articleText({ title: "Fourth, whole", date: "2020-06-04T10:00:00Z" }) + "\nThe second half of the body.\n";
+  const seen = new Set<string>();
+  const watchFeed = (async () => {
+    const end = Date.now() + 20_000;
+    while (Date.now() < end) {
+      const res = await fetch(`${stack!.url}/feed.json`).catch(() => undefined);
+      const feed = res?.ok ? ((await res.json()) as { items: { title: string; content_html?: string }[] }) : undefined;
+      const fourth = feed?.items.find((i) => i.title === "Fourth, whole");
+      if (fourth) {
+        seen.add(fourth.content_html ?? "");
+        if (fourth.content_html?.includes("second half")) return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  // The first half, then the rest gapMs later: longer than the watcher's debounce, shorter than WATCH_STABLE_MS.
+  const cut = text.indexOf("The second half");
+  await alongside?.(content);
+  await writeFile(file, text.slice(0, cut + 4));
+  await new Promise((r) => setTimeout(r, gapMs));
+  await writeFile(file, text);
+  await watchFeed;
+  expect([...seen].every((html) => html.includes("The second half of the body."))).toBe(true);
+  expect(seen.size).toBe(1);
+}
+
 describe("local stack watcher", () => {
   it("builds a file written in two steps once it is whole, never the first half", async () => {
-    const dir = await tempDir("syn-stack-steps-");
-    const content = await writeTree(join(dir, "content"), tree(ARTICLES));
-    stack = await startLocalStack({ contentDir: content, dataDir: join(dir, "data"), port: 0, log: () => undefined });
-    expect((await stack.firstBuild).state).toBe("succeeded");
-    await until("the first build", (t) => t.includes("Third"));
-    const file = join(content, "articles", "fourth.md");
-    const text = articleText({ title: "Fourth, whole", date: "2020-06-04T10:00:00Z" }) + "\nThe second half of the body.\n";
-    const seen = new Set<string>();
-    const watchFeed = (async () => {
-      const end = Date.now() + 20_000;
-      while (Date.now() < end) {
-        const res = await fetch(`${stack!.url}/feed.json`).catch(() => undefined);
-        const feed = res?.ok ? ((await res.json()) as { items: { title: string; content_html?: string }[] }) : undefined;
-        const fourth = feed?.items.find((i) => i.title === "Fourth, whole");
-        if (fourth) {
-          seen.add(fourth.content_html ?? "");
-          if (fourth.content_html?.includes("second half")) return;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    // The first half, then the rest 300 ms later: longer than the watcher's debounce.
-    const cut = text.indexOf("The second half");
-    await writeFile(file, text.slice(0, cut + 4));
-    await new Promise((r) => setTimeout(r, 300));
-    await writeFile(file, text);
-    await watchFeed;
-    expect([...seen].every((html) => html.includes("The second half of the body."))).toBe(true);
-    expect(seen.size).toBe(1);
+    await writtenInTwoSteps();
+  });
+
+  it("never builds a file half-written when another file is deleted as it is written", async () => {
+    // The deletion's event comes at once (no size to wait for): it must not start a build that
+    // reads the other file between its two writes.
+    await writtenInTwoSteps((content) => rm(join(content, "articles", "first.md")), 400);
   });
 
   it("follows saves by rename, then edits in place and a deletion of the same file, and a broken save fixed in place", async () => {
