@@ -173,12 +173,6 @@ function interpret(
     issues.push({ file, field, message, line, severity: "warning" });
   const fmLine = (l: number | undefined) => (l === undefined ? undefined : l + split.frontMatterLine - 1);
   let unknown = false;
-  // Unknown keys: left out where an error is about their line (schema.ts dropMisreadKeys).
-  const unknownKeys: ContentIssue[] = [];
-  const warnUnknown = (field: string, message: string, line?: number) => {
-    warn(field, message, line);
-    unknownKeys.push(issues.at(-1)!);
-  };
   for (const { key, line } of keys) {
     if (ARTICLE_KEYS.has(key)) continue;
     unknown = true;
@@ -186,7 +180,7 @@ function interpret(
     if (value.draft === undefined && meantDraft(key, value[key])) err(key, "did you mean draft? As written, the article would be published", fmLine(line || lineOf([key])));
     // `published: false`, `status: draft`: another tool's draft, which would be published too.
     else if (value.draft === undefined && heldBackElsewhere(key, value[key])) err(key, HELD_BACK_ELSEWHERE, fmLine(line || lineOf([key])));
-    else warnUnknown(key, unknownKeyMessage("field", nearestKey(key, ARTICLE_KEYS), ARTICLE_KEYS), fmLine(line || lineOf([key])));
+    else warn(key, unknownKeyMessage("field", nearestKey(key, ARTICLE_KEYS), ARTICLE_KEYS), fmLine(line || lineOf([key])));
   }
   // An unknown key after a blank line may be the body's first paragraph, read as fields because
   // the closing `---` is missing (a `---` rule further down closed the front matter instead).
@@ -194,7 +188,7 @@ function interpret(
     const hidden = bodyInFrontMatter(split.frontMatter, split.frontMatterLine);
     if (hidden) warn("front matter", hidden.message, hidden.line);
   }
-  for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warnUnknown(path.join("."), unknownKeyMessage("field", nearestKey(String(path.at(-1)), known), known), fmLine(lineOf(path)));
+  for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), unknownKeyMessage("field", nearestKey(String(path.at(-1)), known), known), fmLine(lineOf(path)));
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
   // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
   if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf([key])));
@@ -227,7 +221,8 @@ function interpret(
   const nameNote = value.slug === undefined ? fileNameNote(file) : undefined;
   if (nameNote) warn("file", nameNote);
   if (!result.success) {
-    dropMisreadKeys(issues, unknownKeys);
+    // Unknown keys YAML read on a line an error is about (schema.ts).
+    dropMisreadKeys(issues);
     return { identity, issues };
   }
 

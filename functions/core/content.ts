@@ -63,20 +63,14 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
     return { issues };
   }
   const settings = value as Record<string, unknown>;
-  // Unknown keys: left out where an error is about their line (schema.ts dropMisreadKeys).
-  const unknownKeys: ContentIssue[] = [];
-  const warnUnknown = (field: string, message: string, line?: number) => {
-    warn(field, message, line);
-    unknownKeys.push(issues.at(-1)!);
-  };
   for (const w of parsed.yaml.warnings) warn(w.field, w.message, w.line);
   // As in front matter (article.ts): what a YAML escape wrote that XML cannot carry is removed.
   const escapes = text.text.includes("\\");
   for (const { key, line } of parsed.yaml.keys) {
     if (escapes && holdsXmlIllegal(settings[key])) warn(key, XML_ILLEGAL_REMOVED, line);
-    if (!SITE_KEYS.has(key)) warnUnknown(key, unknownKeyMessage("setting", nearestKey(key, SITE_KEYS), SITE_KEYS), line);
+    if (!SITE_KEYS.has(key)) warn(key, unknownKeyMessage("setting", nearestKey(key, SITE_KEYS), SITE_KEYS), line);
   }
-  for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warnUnknown(path.join("."), unknownKeyMessage("setting", nearestKey(String(path.at(-1)), known), known), parsed.yaml.lineOf(path));
+  for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warn(path.join("."), unknownKeyMessage("setting", nearestKey(String(path.at(-1)), known), known), parsed.yaml.lineOf(path));
   // As in front matter (article.ts): `authors: Jane Doe, John Smith` is one author.
   const oneAuthor = oneAuthorOfMany(settings.authors);
   if (oneAuthor) warn("authors", oneAuthor, parsed.yaml.lineOf(["authors"]));
@@ -88,7 +82,8 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
   for (const e of told.errors) err(e.field || "file", e.message, e.line ?? 1);
   for (const w of told.warnings) warn(w.field, w.message, w.line);
   if (!result.success) {
-    dropMisreadKeys(issues, unknownKeys);
+    // Unknown keys YAML read on a line an error is about (schema.ts).
+    dropMisreadKeys(issues);
     return { issues };
   }
   const site = result.data;

@@ -129,31 +129,29 @@ export function planDocuments(model: FeedModel, published?: ArchivePages): FeedD
     for (let i = 0; i < rest.length; i += per) pageItems.push({ items: rest.slice(i, i + per), full: i + per <= rest.length });
   }
   const pages = pageItems.length;
-  // Every page but the newest is full; a full page's key has no count.
-  const prefixOf = (p: number) => {
-    const { items: page, full } = pageItems[p - 1]!;
-    return archivePrefix(p, full, full ? per : fillingCount(p, page, record));
-  };
+  // Every page but the newest is full; a full page's key has no count. Each once, in page order.
+  const counts = pageItems.map(({ items: page, full }, i) => (full ? per : fillingCount(i + 1, page, record)));
+  const prefixes = pageItems.map(({ full }, i) => archivePrefix(i + 1, full, counts[i]!));
   const specs: FeedDocumentSpec[] = [
     {
       kind: "main",
       prefix: "",
       title: site.title,
       items: current,
-      prevArchive: pages > 0 ? prefixOf(pages) : undefined,
+      prevArchive: pages > 0 ? prefixes[pages - 1] : undefined,
     },
   ];
   for (let p = 1; p <= pages; p++) {
     const { items: page, full } = pageItems[p - 1]!;
     specs.push({
       kind: "archive",
-      prefix: prefixOf(p),
+      prefix: prefixes[p - 1]!,
       title: fillLabel(labels.archive, { title: site.title, page: p }),
       items: [...page].reverse(), // newest first within a page
       page: p,
       complete: full,
-      ...(full ? {} : { count: fillingCount(p, page, record) }),
-      prevArchive: p > 1 ? prefixOf(p - 1) : undefined,
+      ...(full ? {} : { count: counts[p - 1] }),
+      prevArchive: p > 1 ? prefixes[p - 2] : undefined,
     });
   }
   for (const { tag, items: tagged } of groupByTag(items)) {

@@ -373,19 +373,22 @@ export function unknownKeyMessage(what: "field" | "setting", near: string | unde
   return near === undefined ? `unknown ${what}, ignored (known: ${[...known].join(", ")})` : `unknown ${what}, ignored: did you mean ${near}?`;
 }
 
+/** Whether an issue is an unknown-key warning (unknownKeyMessage's). */
+const isUnknownKey = (i: ContentIssue) => i.severity === "warning" && /^unknown (?:field|setting), ignored/.test(i.message);
+
 /**
- * Leaves out the unknown-key warnings (`unknownKeys`) on a line that an error is about: one line
- * YAML misread gave both. `title: {Breaking}: Libya talks` is a mapping and a key "null";
- * `tag: {title}: {tag}` under `labels` a mapping and a key "". The error says what to write;
- * the warning named a key the editor never wrote.
+ * Leaves out the unknown-key warnings on a line that an error is about: one line YAML misread
+ * gave both. `title: {Breaking}: Libya talks` is a mapping and a key "null"; `tag: {title}: {tag}`
+ * under `labels` a mapping and a key "". The error says what to write; the warning named a key
+ * the editor never wrote.
  */
-export function dropMisreadKeys(issues: ContentIssue[], unknownKeys: readonly ContentIssue[]): void {
-  if (!unknownKeys.length) return;
+export function dropMisreadKeys(issues: ContentIssue[]): void {
   const errorLines = new Set<number>();
   for (const i of issues) if (i.severity === "error" && i.line !== undefined) errorLines.add(i.line);
+  if (!errorLines.size) return;
   for (let i = issues.length - 1; i >= 0; i--) {
     const issue = issues[i]!;
-    if (issue.line !== undefined && errorLines.has(issue.line) && unknownKeys.includes(issue)) issues.splice(i, 1);
+    if (issue.line !== undefined && errorLines.has(issue.line) && isUnknownKey(issue)) issues.splice(i, 1);
   }
 }
 
