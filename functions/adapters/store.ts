@@ -40,7 +40,8 @@ export interface ObjectStore {
   get(key: string): Promise<StoredObject | undefined>;
   put(key: string, body: Buffer, meta: ObjectMeta): Promise<void>;
   /** The same for bytes made a chunk at a time (the build cache), written as they come so they
-   * are never whole in memory; where a store has no such way, callers join them and `put`. */
+   * are never whole in memory; where a store has no such way, callers join them and `put`.
+   * A chunk may reuse the memory of the one before: write it before taking the next. */
   putChunks?(key: string, chunks: Iterable<Uint8Array>, meta: ObjectMeta): Promise<void>;
   delete(keys: string[]): Promise<void>;
   /** Every key under a prefix, in any order. */

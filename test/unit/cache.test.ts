@@ -561,17 +561,27 @@ describe("build cache", () => {
     // Chunk by chunk (as a directory store writes it, never whole): the same bytes and checksum.
     const { entries, ...head } = data;
     const made: string[] = [];
-    const file = cacheChunks(head, Object.keys(entries), (k) => (made.push(k), entries[k]!));
+    const file = cacheChunks(head, Object.keys(entries), (k) => (made.push(k), entries[k]!), 8192);
     expect(() => file.sum()).toThrow(/before the chunks were consumed/);
-    // Entries are made a slice at a time, as the chunks are taken.
+    // Entries are made a slice (100) at a time, as the chunks are taken.
     const it = file.chunks[Symbol.iterator]();
-    const chunks = [it.next().value!, it.next().value!];
-    expect(made.length).toBe(1000);
-    for (let c = it.next(); !c.done; c = it.next()) chunks.push(c.value);
+    const first = it.next().value!;
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.length).toBeLessThan(2_345);
+    expect(made.length % 100).toBe(0);
+    // Each chunk is a view of one buffer reused from chunk to chunk: the consumer copies or writes it first.
+    const chunks = [Buffer.from(first)];
+    const memory = new Set([first.buffer]);
+    for (let c = it.next(); !c.done; c = it.next()) chunks.push(Buffer.from(c.value)), memory.add(c.value.buffer);
     expect(made.length).toBe(2_345);
-    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(memory.size).toBeLessThan(chunks.length / 2);
     expect(Buffer.concat(chunks).equals(encodeCache(data, false))).toBe(true);
     expect(back.ok && back.sum).toBe(file.sum());
+    // An entry bigger than the buffer gets a buffer of its own, whole.
+    const big = { ...data, entries: { "articles/big.md": { sha256: "0".repeat(64), issues: [], html: "ş".repeat(50_000) } } };
+    const bigText = Buffer.concat(Array.from(cacheChunks(head, ["articles/big.md"], () => big.entries["articles/big.md"], 1024).chunks, (c) => Buffer.from(c))).toString("utf8");
+    expect(JSON.parse(bigText.slice(0, bigText.lastIndexOf("\n", bigText.length - 2)))).toEqual(JSON.parse(JSON.stringify(big)));
   });
 
   it("looks entries up through a delta without copying or changing the base", () => {
