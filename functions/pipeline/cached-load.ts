@@ -237,7 +237,11 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       context = cacheContext(codeKey(), f.bytes);
       usable = base !== undefined && site !== undefined && base.context === context;
       if (site) {
-        pool = new ParsePool(site, f.bytes, poolOptions);
+        // Without archives only the newest items' bodies are converted (~1,300 of 10,000 articles
+        // in the bench's corpus): reading those again (renderBodies) costs less than holding
+        // every file's bytes, memory touched for the first time (README "Performance"). With
+        // archives every body is converted, so bytes are kept up to the pool's limit.
+        pool = new ParsePool(site, f.bytes, { ...poolOptions, keepBytes: poolOptions?.keepBytes ?? (site.archives ? undefined : 0) });
         for (const e of early.splice(0)) article(e);
       }
       return false;

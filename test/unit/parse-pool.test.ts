@@ -12,7 +12,7 @@ import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { article as corpusArticle, siteYaml } from "../support/corpus.ts";
 import { parseSite } from "../../functions/core/content.ts";
-import { articleText, bytes, snapshot, tempDir, writeTree, type Tree } from "../support/content-tree.ts";
+import { articleText, bytes, snapshot, tempDir, tree, writeTree, type Tree } from "../support/content-tree.ts";
 
 const SITE_BYTES = bytes(siteYaml());
 const SITE = parseSite(SITE_BYTES).site!;
@@ -102,6 +102,65 @@ describe("parse pool", () => {
     const freed = () => before - process.memoryUsage().arrayBuffers;
     for (let waited = 0; freed() <= 250_000 && waited < 2_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     expect(freed()).toBeGreaterThan(250_000);
+  });
+
+  it("past the keep limit, reads file after file into the same memory once each chunk is parsed, not into new buffers", async () => {
+    const some = files.slice(0, 1_000);
+    const kept = await parseAndRender(some, 0);
+    const run = async (workers: number) => {
+      const pool = new ParsePool(SITE, SITE_BYTES, { workers, parallelMin: 1, mainThread: workers === 0, keepBytes: 0 });
+      const views: Uint8Array[] = [];
+      for (const f of some) {
+        const room = pool.space(f.bytes.byteLength);
+        room.set(f.bytes);
+        views.push(room);
+        pool.add(f.path, room);
+      }
+      const parsed = await pool.finish();
+      try {
+        const articles = parsed.results.map((r) => r.result.article).filter((a): a is Article => a !== undefined);
+        expect(parsed.unkept.size).toBe(articles.length);
+        for (const a of parsed.unkept) Object.assign(a, bodyOf(some.find((f) => f.path === a.file)!.bytes));
+        const issues = await parsed.renderBodies(articles);
+        expect(parsed.results.map((r) => ({ path: r.path, result: comparable(r.result) }))).toEqual(kept.results);
+        expect(articles.map((a) => a.contentHtml)).toEqual(kept.html);
+        expect(issues).toEqual(kept.issues);
+      } finally {
+        await parsed.close();
+      }
+      return views;
+    };
+    // On the main thread: ~2.9 MB of files in four chunks, all in the first ~750 KB of one buffer.
+    const here = await run(0);
+    expect(new Set(here.map((v) => v.buffer)).size).toBe(1);
+    expect(Math.max(...here.map((v) => v.byteOffset + v.byteLength))).toBeLessThan(1_000_000);
+    // A chunk posted to a worker keeps its bytes until the worker is done: no room is given out
+    // again over them, and the results are the same.
+    const posted = await run(1);
+    expect(Math.max(...posted.map((v) => v.byteOffset + v.byteLength))).toBeGreaterThan(2_000_000);
+  });
+
+  it("in a build without archives, keeps no file's bytes: reads again only the bodies of the items its documents carry", async () => {
+    const dir = await tempDir();
+    const articles = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`a${i}`, { title: `A ${i}`, date: `2020-01-${String(i + 1).padStart(2, "0")}T00:00:00Z`, tags: i % 2 ? ["Odd"] : [] }]));
+    const reads: (string[] | undefined)[] = [];
+    class Spy extends DirectoryContent {
+      override read(options: Parameters<DirectoryContent["read"]>[0] = {}) {
+        reads.push(options.only && [...options.only].sort());
+        return super.read(options);
+      }
+    }
+    const run = async (archives: boolean) => {
+      const content = join(dir, `content-${archives}`);
+      await writeTree(content, tree(articles, { items_per_feed: 3, archives }));
+      reads.length = 0;
+      await build({ source: new Spy(content), store: new DirectoryStore(join(dir, `out-${archives}`)), now: Date.UTC(2030, 0, 1) });
+      return [...reads];
+    };
+    // The main feed's newest three (a11, a10, a9) and the tag feed's (a11, a9, a7), read again.
+    expect(await run(false)).toEqual([undefined, ["articles/a10.md", "articles/a11.md", "articles/a7.md", "articles/a9.md"]]);
+    // With archives every body is converted: the bytes read first are kept, nothing read again.
+    expect(await run(true)).toEqual([undefined]);
   });
 
   it("parses files read straight into its shared buffer as it parses copies, and gives room not taken out again", async () => {
