@@ -3,7 +3,8 @@ import { FragmentCache } from "../../functions/core/render/context.ts";
 import { outputBytes, renderOutputs, wasRendered } from "../../functions/core/render/index.ts";
 import { planDocuments } from "../../functions/core/documents.ts";
 import { buildModel } from "../../functions/core/model.ts";
-import { TEST_NOW, testArticle, testSite } from "../support/model.ts";
+import { createHash } from "node:crypto";
+import { render, TEST_NOW, testArticle, testSite } from "../support/model.ts";
 import { feedSafeHtml } from "../../functions/core/html.ts";
 
 describe("FragmentCache", () => {
@@ -58,5 +59,19 @@ describe("renderOutputs held", () => {
     expect(held.map((o) => [o.key, o.sha256, outputBytes(o)])).toEqual(all.map((o) => [o.key, o.sha256, o.body.byteLength]));
     expect(held.filter((o) => o.body).map((o) => o.key).sort()).toEqual(["archive/2/atom.xml", "archive/2/feed.json", "archive/2/feed.xml"]);
     expect(held.every(wasRendered)).toBe(true);
+  });
+});
+
+describe("a document's bytes", () => {
+  it("are the UTF-8 of the renderer's text, though encoded part by part (one item fragment at a time)", () => {
+    const site = testSite();
+    const titles = ["Şahin'in açıklaması 😀", "שלום עולם", "a & b < c ]]> d", "Ünlü 𝕏 \u200f"];
+    const articles = titles.map((title, n) => testArticle(n, { title, contentHtml: feedSafeHtml(`<p>${n} ğüşıöç 🇹🇷 \u00a0</p>`) }));
+    const outputs = renderOutputs(buildModel(site, articles, TEST_NOW));
+    for (const [key, format] of [["feed.xml", "rss"], ["atom.xml", "atom"], ["feed.json", "json"], ["tags/libya/feed.xml", "rss"]] as const) {
+      const o = outputs.find((x) => x.key === key)!;
+      expect(o.body.equals(Buffer.from(render(format, site, articles, key.slice(0, key.lastIndexOf("/") + 1)), "utf8"))).toBe(true);
+      expect(o.sha256).toBe(createHash("sha256").update(Buffer.from(o.body.toString("utf8"), "utf8")).digest("hex"));
+    }
   });
 });

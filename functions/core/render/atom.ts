@@ -6,7 +6,7 @@ import type { Article } from "../article.ts";
 import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
-import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
+import { type DocumentContext, type Fragments, GENERATOR, documentParts } from "./context.ts";
 import { el, elFeedSafe, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 const mime = (f: keyof typeof FORMATS) => FORMATS[f].contentType.split(";")[0];
@@ -42,6 +42,11 @@ export function atomEntry(item: Article): string {
 }
 
 export function renderAtom(ctx: DocumentContext, fragments: Fragments): string {
+  return atomParts(ctx, fragments).join("");
+}
+
+/** The Atom document as its parts (context.ts documentParts). */
+export function atomParts(ctx: DocumentContext, fragments: Fragments): string[] {
   const { site, spec } = ctx;
   // atom:feed must have an author unless every entry has one (RFC 4287 §4.1.1).
   const feedAuthors = site.authors?.length ? site.authors : [{ name: site.title }];
@@ -68,9 +73,12 @@ export function renderAtom(ctx: DocumentContext, fragments: Fragments): string {
   if (site.favicon ?? site.icon) head.push(el("icon", (site.favicon ?? site.icon)!));
   head.push(el("rights", site.copyright, { type: "text" }), el("generator", GENERATOR.name, { version: GENERATOR.version }));
   const entries = spec.items.map((i) => fragments.get("atom", i.id, () => atomEntry(i)));
-  return (
+  return documentParts(
     `${XML_DECLARATION}<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"` +
-    ` xmlns:fh="http://purl.org/syndication/history/1.0" xml:lang="${x(site.language)}">` +
-    `${head.join("")}\n${entries.join("\n")}\n</feed>\n`
+      ` xmlns:fh="http://purl.org/syndication/history/1.0" xml:lang="${x(site.language)}">` +
+      `${head.join("")}\n`,
+    entries,
+    "\n",
+    "\n</feed>\n",
   );
 }

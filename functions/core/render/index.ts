@@ -7,9 +7,9 @@ import type { FeedModel } from "../model.ts";
 import type { Article } from "../article.ts";
 import { planDocuments, FORMATS, type FeedDocumentSpec, type Format } from "../documents.ts";
 import { documentContext, FragmentCache, PLACEHOLDERS } from "./context.ts";
-import { renderRss, rssItem } from "./rss.ts";
-import { renderAtom, atomEntry } from "./atom.ts";
-import { renderJsonFeed } from "./json-feed.ts";
+import { rssParts, rssItem } from "./rss.ts";
+import { atomParts, atomEntry } from "./atom.ts";
+import { jsonFeedParts } from "./json-feed.ts";
 import { latestDocument } from "../latest.ts";
 import { checkJsonFeed, checkLatest, checkXml, checkXmlFragment } from "../check.ts";
 
@@ -90,21 +90,34 @@ export const CACHE = {
 
 export const JSON_CONTENT_TYPE = "application/json";
 
-export function output(key: string, text: string, contentType: string, cacheControl: string): Output {
-  const body = Buffer.from(text, "utf8");
+/** An output of a text, or of a document's parts (context.ts documentParts) encoded one by one. */
+export function output(key: string, text: string | readonly string[], contentType: string, cacheControl: string): Output {
+  const body = typeof text === "string" ? Buffer.from(text, "utf8") : utf8Parts(text);
   return { key, body, contentType, cacheControl, sha256: createHash("sha256").update(body).digest("hex") };
 }
 
-const RENDERERS: Record<Format, typeof renderRss> = { rss: renderRss, atom: renderAtom, json: renderJsonFeed };
+/** The UTF-8 of the parts joined, written into one buffer of the exact size. */
+function utf8Parts(parts: readonly string[]): Buffer {
+  let size = 0;
+  for (const p of parts) size += Buffer.byteLength(p, "utf8");
+  const body = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) at += body.write(p, at, "utf8");
+  return body;
+}
+
+const RENDERERS: Record<Format, typeof rssParts> = { rss: rssParts, atom: atomParts, json: jsonFeedParts };
 
 function renderDocument(model: FeedModel, spec: FeedDocumentSpec, format: Format, fragments: FragmentCache): Output {
   const ctx = documentContext(model.site, spec);
   const key = spec.prefix + FORMATS[format].file;
-  const text = RENDERERS[format](ctx, fragments);
-  if (format === "json") checkJsonFeed(key, text);
+  const parts = RENDERERS[format](ctx, fragments);
+  // JSON is parsed back whole, so its text is made; an XML document is checked as its skeleton,
+  // then each item's fragment once per build (check.ts checkXmlFragment), and never joined.
+  let text: string | string[] = parts;
+  if (format === "json") checkJsonFeed(key, (text = parts.join("")));
   else {
-    // The skeleton, then each item's fragment once per build (check.ts checkXmlFragment).
-    checkXml(key, RENDERERS[format](ctx, PLACEHOLDERS));
+    checkXml(key, RENDERERS[format](ctx, PLACEHOLDERS).join(""));
     const itemFragment = format === "rss" ? rssItem : atomEntry;
     for (const i of spec.items) fragments.checkOnce(format, i.id, () => checkXmlFragment(key, i.id, fragments.get(format, i.id, () => itemFragment(i))));
   }

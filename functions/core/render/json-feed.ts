@@ -14,7 +14,7 @@
 import type { Article } from "../article.ts";
 import type { Author } from "../schema.ts";
 import { rfc3339 } from "../dates.ts";
-import type { DocumentContext, Fragments } from "./context.ts";
+import { documentParts, type DocumentContext, type Fragments } from "./context.ts";
 
 const JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1";
 
@@ -48,6 +48,11 @@ function jsonItem(item: Article): string {
 }
 
 export function renderJsonFeed(ctx: DocumentContext, fragments: Fragments): string {
+  return jsonFeedParts(ctx, fragments).join("");
+}
+
+/** The JSON Feed document as its parts (context.ts documentParts). */
+export function jsonFeedParts(ctx: DocumentContext, fragments: Fragments): string[] {
   const { site, spec } = ctx;
   const head = JSON.stringify({
     version: JSON_FEED_VERSION,
@@ -65,5 +70,5 @@ export function renderJsonFeed(ctx: DocumentContext, fragments: Fragments): stri
     next_url: ctx.prevArchiveUrl("json"),
   });
   const items = spec.items.map((i) => fragments.get("json", i.id, () => jsonItem(i)));
-  return `${head.slice(0, -1)},"items":[\n${items.join(",\n")}\n]}\n`;
+  return documentParts(`${head.slice(0, -1)},"items":[\n`, items, ",\n", "\n]}\n");
 }

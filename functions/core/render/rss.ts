@@ -8,7 +8,7 @@ import type { Article } from "../article.ts";
 import { escapeHtmlText } from "../html.ts";
 import { rfc3339, rfc822 } from "../dates.ts";
 import { FORMATS } from "../documents.ts";
-import { type DocumentContext, type Fragments, GENERATOR } from "./context.ts";
+import { type DocumentContext, type Fragments, GENERATOR, documentParts } from "./context.ts";
 import { el, elFeedSafe, elText, empty, mediaContent, x, XML_DECLARATION } from "./xml.ts";
 
 /**
@@ -61,6 +61,11 @@ export function rssItem(item: Article): string {
 }
 
 export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
+  return rssParts(ctx, fragments).join("");
+}
+
+/** The RSS document as its parts (context.ts documentParts). */
+export function rssParts(ctx: DocumentContext, fragments: Fragments): string[] {
   const { site, spec } = ctx;
   const head = [
     elText("title", spec.title),
@@ -86,5 +91,5 @@ export function renderRss(ctx: DocumentContext, fragments: Fragments): string {
     head.push(`<image>${el("url", (site.icon ?? site.favicon)!)}${elText("title", spec.title)}${el("link", site.site_url)}</image>`);
   }
   const items = spec.items.map((i) => fragments.get("rss", i.id, () => rssItem(i)));
-  return `${XML_DECLARATION}<rss version="2.0"${NS}><channel>${head.join("")}\n${items.join("\n")}\n</channel></rss>\n`;
+  return documentParts(`${XML_DECLARATION}<rss version="2.0"${NS}><channel>${head.join("")}\n`, items, "\n", "\n</channel></rss>\n");
 }
