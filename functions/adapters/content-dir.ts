@@ -37,6 +37,9 @@ export interface ContentRead {
 
 export interface ContentSource {
   readonly description: string;
+  /** True when reading a file again is a read on this machine (a directory), not a request to a
+   * service: a build then lets go of bytes it can read again cheaply (cached-load.ts). */
+  readonly local?: boolean;
   read(options?: ReadOptions): Promise<ContentRead>;
 }
 
@@ -125,6 +128,7 @@ function attempt<T>(call: () => T): T | undefined {
 
 export class DirectoryContent implements ContentSource {
   readonly description: string;
+  readonly local = true;
   constructor(readonly root: string) {
     this.description = `directory ${root}`;
   }

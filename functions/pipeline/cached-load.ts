@@ -238,10 +238,12 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
       usable = base !== undefined && site !== undefined && base.context === context;
       if (site) {
         // Without archives only the newest items' bodies are converted (~1,300 of 10,000 articles
-        // in the bench's corpus): reading those again (renderBodies) costs less than holding
-        // every file's bytes, memory touched for the first time (README "Performance"). With
-        // archives every body is converted, so bytes are kept up to the pool's limit.
-        pool = new ParsePool(site, f.bytes, { ...poolOptions, keepBytes: poolOptions?.keepBytes ?? (site.archives ? undefined : 0) });
+        // in the bench's corpus): reading those again from a directory (renderBodies) costs less
+        // than holding every file's bytes, memory touched for the first time (README
+        // "Performance"). With archives every body is converted, and from a bucket each read
+        // again is a request: bytes are kept up to the pool's limit.
+        const keepNone = source.local === true && !site.archives;
+        pool = new ParsePool(site, f.bytes, { ...poolOptions, keepBytes: poolOptions?.keepBytes ?? (keepNone ? 0 : undefined) });
         for (const e of early.splice(0)) article(e);
       }
       return false;

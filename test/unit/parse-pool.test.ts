@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import { BUFFER_BYTES, ParsePool } from "../../functions/pipeline/parse-pool.ts";
 import { bodyOf, type Article, type ArticleResult } from "../../functions/core/article.ts";
 import { build } from "../../functions/pipeline/build.ts";
-import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
+import { DirectoryContent, type ContentSource, type ReadOptions } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import { article as corpusArticle, siteYaml } from "../support/corpus.ts";
 import { parseSite } from "../../functions/core/content.ts";
@@ -140,7 +140,7 @@ describe("parse pool", () => {
     expect(Math.max(...posted.map((v) => v.byteOffset + v.byteLength))).toBeGreaterThan(2_000_000);
   });
 
-  it("in a build without archives, keeps no file's bytes: reads again only the bodies of the items its documents carry", async () => {
+  it("in a build from a directory without archives, keeps no file's bytes: reads again only the bodies of the items its documents carry", async () => {
     const dir = await tempDir();
     const articles = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`a${i}`, { title: `A ${i}`, date: `2020-01-${String(i + 1).padStart(2, "0")}T00:00:00Z`, tags: i % 2 ? ["Odd"] : [] }]));
     const reads: (string[] | undefined)[] = [];
@@ -150,17 +150,26 @@ describe("parse pool", () => {
         return super.read(options);
       }
     }
-    const run = async (archives: boolean) => {
-      const content = join(dir, `content-${archives}`);
+    // A source whose reads are requests (a bucket): what the build reads once, it keeps.
+    class Remote implements ContentSource {
+      readonly description = "a remote source";
+      constructor(private readonly inner: Spy) {}
+      read(options?: ReadOptions) {
+        return this.inner.read(options);
+      }
+    }
+    const run = async (archives: boolean, local = true) => {
+      const content = join(dir, `content-${archives}-${local}`);
       await writeTree(content, tree(articles, { items_per_feed: 3, archives }));
       reads.length = 0;
-      await build({ source: new Spy(content), store: new DirectoryStore(join(dir, `out-${archives}`)), now: Date.UTC(2030, 0, 1) });
+      await build({ source: local ? new Spy(content) : new Remote(new Spy(content)), store: new DirectoryStore(join(dir, `out-${archives}-${local}`)), now: Date.UTC(2030, 0, 1) });
       return [...reads];
     };
     // The main feed's newest three (a11, a10, a9) and the tag feed's (a11, a9, a7), read again.
     expect(await run(false)).toEqual([undefined, ["articles/a10.md", "articles/a11.md", "articles/a7.md", "articles/a9.md"]]);
     // With archives every body is converted: the bytes read first are kept, nothing read again.
     expect(await run(true)).toEqual([undefined]);
+    expect(await run(false, false)).toEqual([undefined]);
   });
 
   it("parses files read straight into its shared buffer as it parses copies, and gives room not taken out again", async () => {
