@@ -56,6 +56,16 @@ describe("bundled CLI", () => {
     expect([...folders].filter((f) => /\/(?:commonjs|cjs)\b|^node_modules\/(?:domhandler|domutils|dom-serializer)\/lib$/.test(f))).toEqual([]);
   });
 
+  it("is pure ASCII (scripts/esbuild-node.ts asciiOutput), so that V8 holds its source as one-byte text", async () => {
+    const dir = fileURLToPath(new URL(".", freshBundle()!));
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".mjs"));
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) {
+      const bytes = await readFile(join(dir, f));
+      expect({ file: f, nonAscii: bytes.findIndex((b) => b > 0x7f) }).toEqual({ file: f, nonAscii: -1 });
+    }
+  });
+
   it("loads the AWS SDK only for a bucket: a build into a directory never does (~90 ms of every start)", async () => {
     const dir = await tempDir();
     const resolved = async (args: string[], name: string) => {
