@@ -37,8 +37,16 @@ export function decodeText(bytes: Uint8Array): DecodedText {
   } catch {
     if (isUtf16(bytes)) return { ok: false, message: UTF16, line: 1 };
     const lossy = new TextDecoder("utf-8").decode(bytes);
-    const at = lossy.indexOf("\uFFFD");
-    return { ok: false, message: "is not valid UTF-8 text (save it as UTF-8)", line: at >= 0 ? lineAt(lossy, at) : undefined };
+    // The first U+FFFD that stands for bytes that are not UTF-8, past any written in the file
+    // (EF BF BD); its line counted as the text's will be, CR LF and a CR alone ending one too.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    let at = lossy.indexOf("\uFFFD");
+    for (let b: number; at >= 0; at = lossy.indexOf("\uFFFD", at + 1)) {
+      b = bom + Buffer.byteLength(lossy.slice(0, at));
+      if (bytes[b] !== 0xef || bytes[b + 1] !== 0xbf || bytes[b + 2] !== 0xbd) break;
+    }
+    const before = at >= 0 ? lossy.slice(0, at).replace(/\r\n?/g, "\n") : "";
+    return { ok: false, message: "is not valid UTF-8 text (save it as UTF-8)", line: at >= 0 ? lineAt(before, before.length) : undefined };
   }
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   const first = firstXmlIllegal(text);

@@ -1,0 +1,36 @@
+/**
+ * The line and field of validation errors and warnings, as an editor meets them: the line of the
+ * offending key or value in the file (the opening `---` is line 1), whatever came before it.
+ */
+import { describe, expect, it } from "vitest";
+import { parseArticle } from "../../functions/core/article.ts";
+import { parseSite } from "../../functions/core/content.ts";
+import { formatIssue } from "../../functions/core/errors.ts";
+import { TEST_SITE, bytes } from "../support/content-tree.ts";
+
+const FILE = "articles/a.md";
+const raw = (s: string) => Buffer.from(s, "latin1");
+
+/** Formatted issues of one article file, by the fast path and by the careful parser alike. */
+function lines(text: string | Uint8Array): string[] {
+  const b = typeof text === "string" ? bytes(text) : text;
+  const fast = parseArticle(FILE, b, TEST_SITE).issues.map(formatIssue);
+  expect(parseArticle(FILE, b, TEST_SITE, { fastPath: false }).issues.map(formatIssue)).toEqual(fast);
+  return fast;
+}
+
+describe("a byte that is not UTF-8 is named on its line", () => {
+  it("with old Mac line ends (CR alone)", () => {
+    expect(lines(raw("---\rtitle: A\rsummary: x\rsource: caf\xe9\rdate: 2020-01-01\r---\rBody\r"))).toEqual(["articles/a.md:4: file: is not valid UTF-8 text (save it as UTF-8)"]);
+  });
+
+  it("after a U+FFFD written in the file (valid UTF-8)", () => {
+    const text = Buffer.concat([bytes("---\ntitle: A \uFFFD ok\nsummary: x\n"), raw("source: caf\xe9\ndate: 2020-01-01\n---\nBody\n")]);
+    expect(lines(text)).toEqual(["articles/a.md:4: file: is not valid UTF-8 text (save it as UTF-8)"]);
+  });
+
+  it("in site.yaml with old Mac line ends", () => {
+    const r = parseSite(raw("title: T\rdescription: D\rcopyright: caf\xe9\r"));
+    expect(r.issues.map(formatIssue)).toEqual(["site.yaml:3: file: is not valid UTF-8 text (save it as UTF-8)"]);
+  });
+});
