@@ -15,7 +15,7 @@ import { renderMarkdown, type RemovedHtml } from "./markdown.ts";
 import { articleHtml, escapeHtmlText, feedSafeHtml, type FeedSafeHtml } from "./html.ts";
 import { asBase, joinUrl, slugify, imageMimeType } from "./urls.ts";
 import { bodyInFrontMatter, decodeText, quickSplit, splitFrontMatter } from "./source.ts";
-import { andList, holdsXmlIllegal, lineAt, lineText, typedEntitiesMessage, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { andList, lineAt, lineText, typedEntitiesMessage, xmlIllegalPath, XML_ILLEGAL_REMOVED } from "./text.ts";
 
 export interface Tag {
   name: string;
@@ -191,7 +191,13 @@ function interpret(
   for (const { path, known } of unknownNestedKeys(value, ARTICLE_NESTED)) warn(path.join("."), unknownKeyMessage("field", nearestKey(String(path.at(-1)), known), known), fmLine(lineOf(path)));
   // A YAML escape ("\0", "\x07", "\uFFFF") writes what XML cannot carry without a raw byte of it
   // in the file: the schema removes it, said here like a raw one (only text with a backslash can).
-  if (split.frontMatter.includes("\\")) for (const key of Object.keys(value)) if (holdsXmlIllegal(value[key])) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf([key])));
+  // On the line of the string that held it (`alt:` under `image:`), not where the field begins.
+  if (split.frontMatter.includes("\\")) {
+    for (const key of Object.keys(value)) {
+      const path = xmlIllegalPath(value[key], [key]);
+      if (path) warn(key, XML_ILLEGAL_REMOVED, fmLine(lineOf(path)));
+    }
+  }
   // `tags: Turkey, Diplomacy` is one tag in YAML (a lone string becomes a one-tag list): most
   // likely meant as two. Said, not refused: a tag may hold a comma.
   if (typeof value.tags === "string" && value.tags.includes(",")) {

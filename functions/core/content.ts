@@ -11,7 +11,7 @@ import { LIMITS } from "./limits.ts";
 import { isTimeZone } from "./dates.ts";
 import { parseYaml } from "./yaml.ts";
 import { decodeText } from "./source.ts";
-import { holdsXmlIllegal, lineText, typedEntitiesMessage, XML_ILLEGAL_REMOVED } from "./text.ts";
+import { lineText, xmlIllegalPath, typedEntitiesMessage, XML_ILLEGAL_REMOVED } from "./text.ts";
 import { frontMatterKeyLine, MEETING_SLUGS_ADVICE, parseArticle, type Article, type ArticleIdentity, type ArticleResult } from "./article.ts";
 
 /** A file of the content tree, its path relative to the content root with "/" separators. */
@@ -67,7 +67,8 @@ export function parseSite(bytes: Uint8Array | undefined): { site?: Site; lines?:
   // As in front matter (article.ts): what a YAML escape wrote that XML cannot carry is removed.
   const escapes = text.text.includes("\\");
   for (const { key, line } of parsed.yaml.keys) {
-    if (escapes && holdsXmlIllegal(settings[key])) warn(key, XML_ILLEGAL_REMOVED, line);
+    const illegal = escapes ? xmlIllegalPath(settings[key], [key]) : undefined;
+    if (illegal) warn(key, XML_ILLEGAL_REMOVED, parsed.yaml.lineOf(illegal) ?? line);
     if (!SITE_KEYS.has(key)) warn(key, unknownKeyMessage("setting", nearestKey(key, SITE_KEYS), SITE_KEYS), line);
   }
   for (const { path, known } of unknownNestedKeys(settings, SITE_NESTED)) warn(path.join("."), unknownKeyMessage("setting", nearestKey(String(path.at(-1)), known), known), parsed.yaml.lineOf(path));

@@ -21,11 +21,18 @@ export function hasXmlIllegal(s: string): boolean {
 /** The warning for characters XML cannot carry, removed from a file or a value of it. */
 export const XML_ILLEGAL_REMOVED = "characters XML cannot carry (control characters) were removed";
 
-/** Whether a parsed YAML value holds, in any string of it (up to 10 levels down), a character XML cannot carry. */
-export function holdsXmlIllegal(v: unknown, depth = 0): boolean {
-  if (typeof v === "string") return hasXmlIllegal(v);
-  if (depth > 10 || v === null || typeof v !== "object") return false;
-  return Object.values(v).some((x) => holdsXmlIllegal(x, depth + 1));
+/**
+ * The path (from `path`) of the first string of a parsed YAML value (up to 10 levels down) that
+ * holds a character XML cannot carry, or undefined: where to tell it.
+ */
+export function xmlIllegalPath(v: unknown, path: (string | number)[], depth = 0): (string | number)[] | undefined {
+  if (typeof v === "string") return hasXmlIllegal(v) ? path : undefined;
+  if (depth > 10 || v === null || typeof v !== "object") return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const found = xmlIllegalPath(x, [...path, Array.isArray(v) ? Number(k) : k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Where the first character XML 1.0 cannot carry is, or -1. */

@@ -34,3 +34,26 @@ describe("a byte that is not UTF-8 is named on its line", () => {
     expect(r.issues.map(formatIssue)).toEqual(["site.yaml:3: file: is not valid UTF-8 text (save it as UTF-8)"]);
   });
 });
+
+describe("a control character written as a YAML escape is told on the line of its value", () => {
+  it("inside image", () => {
+    expect(lines('---\ntitle: A\ndate: 2020-01-01\nimage:\n  url: https://news.example.com/a.jpg\n  alt: "a\\x07b"\n---\nBody\n')).toEqual([
+      "articles/a.md:6: warning: image: characters XML cannot carry (control characters) were removed",
+    ]);
+  });
+
+  it("in a tag list, after a block scalar", () => {
+    expect(lines('---\ntitle: A\nsummary: |\n  one\n  two\ndate: 2020-01-01\ntags:\n  - Libya\n  - "Tur\\u0007key"\n---\nBody\n')).toEqual([
+      "articles/a.md:9: warning: tags: characters XML cannot carry (control characters) were removed",
+    ]);
+  });
+
+  it("at the top level, as before", () => {
+    expect(lines('---\ntitle: "A\\x07"\ndate: 2020-01-01\n---\nBody\n')).toEqual(["articles/a.md:2: warning: title: characters XML cannot carry (control characters) were removed"]);
+  });
+
+  it("in site.yaml's authors", () => {
+    const r = parseSite(bytes('title: T\ndescription: D\nsite_url: https://news.example.com/\nfeed_url: https://news.example.com/feeds/\nlanguage: en\nauthors:\n  - name: Desk\n  - name: "Jane\\x07"\n'));
+    expect(r.issues.map(formatIssue)).toEqual(["site.yaml:8: warning: authors: characters XML cannot carry (control characters) were removed"]);
+  });
+});
