@@ -12,7 +12,7 @@
  */
 import jsyaml from "js-yaml";
 import { LIMITS } from "./limits.ts";
-import { lineAt } from "./text.ts";
+import { lineAt, LINE_KEY } from "./text.ts";
 
 // `&anchor`, `*alias`, `!tag` where a node can start, and `<<` merge keys. False positives
 // (e.g. "A & B" unquoted) only cost speed: the careful parser handles them.
@@ -34,6 +34,32 @@ const QUOTED = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'/g;
 // ` #` after text on its line declines, quoted or not (a comment on its own line does not).
 const COMMENT_AFTER_VALUE = /\S[ \t]+#/;
 
+/** A line at its start: not indented, blank or a comment. */
+const COLUMN_ZERO = /^[^ \t\n#].*/gm;
+const LIST_ITEM = /^-(?:[ \t]|$)/;
+
+/**
+ * Whether every line at its start is a top-level key, one per key of the value, or an item of a
+ * list written under a key with nothing after it. js-yaml also reads a quoted value or a flow
+ * list continued at the start of a line (`tags: [Libya,⏎Turkey]`), which YAML, and the careful
+ * parser, refuse; and a continuation such as `mood: …"` would give `mood:` the wrong line.
+ */
+function linesAreKeys(text: string, keys: number): boolean {
+  let n = 0;
+  let list = false;
+  for (const [l] of text.matchAll(COLUMN_ZERO)) {
+    if (LIST_ITEM.test(l)) {
+      if (!list) return false;
+      continue;
+    }
+    const m = LINE_KEY.exec(l);
+    if (!m) return false;
+    n++;
+    list = /^[ \t]*(?:#.*)?$/.test(l.slice(m[0].length));
+  }
+  return n === keys;
+}
+
 /** The front matter's value, or undefined when it must go through the careful parser. */
 export function quickYaml(text: string): Record<string, unknown> | undefined {
   // The blanking copy is made only when the text has a candidate at all (most front matter has none).
@@ -48,6 +74,7 @@ export function quickYaml(text: string): Record<string, unknown> | undefined {
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
   if (depth(value) > LIMITS.yamlDepth) return undefined;
+  if (!linesAreKeys(text, Object.keys(value).length)) return undefined;
   return value as Record<string, unknown>;
 }
 

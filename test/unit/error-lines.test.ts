@@ -57,3 +57,30 @@ describe("a control character written as a YAML escape is told on the line of it
     expect(r.issues.map(formatIssue)).toEqual(["site.yaml:8: warning: authors: characters XML cannot carry (control characters) were removed"]);
   });
 });
+
+describe("a value continued at the start of a line (not indented)", () => {
+  // js-yaml (the fast path) reads these; YAML, and the careful parser, do not: both must say the same.
+  it("a quoted summary: the unknown key below is on its own line, not on the continuation", () => {
+    expect(lines('---\ntitle: A\nsummary: "Talks resumed.\nmood: the delegations met again."\nmood: calm\ndate: 2020-01-01\n---\nBody\n')).not.toContainEqual(
+      expect.stringMatching(/^articles\/a\.md:4: warning: mood:/),
+    );
+  });
+
+  it("a flow list", () => {
+    expect(lines("---\ntitle: A\ntags: [Libya,\nTurkey]\ndate: 2020-01-01\n---\nBody\n")[0]).toMatch(/^articles\/a\.md:3: tags: /);
+  });
+
+  it("a quoted value", () => {
+    expect(lines('---\ntitle: A\nsummary: "Talks resumed\nthe delegations met again."\ndate: 2020-01-01\n---\nBody\n')[0]).toMatch(/^articles\/a\.md:3: summary: /);
+  });
+
+  it("a list item continuing a quoted value", () => {
+    expect(lines('---\ntitle: A\nsummary: "Talks resumed\n- the delegations met again."\ndate: 2020-01-01\n---\nBody\n')[0]).toMatch(/^articles\/a\.md:3: summary: /);
+  });
+
+  it("but not a list at the start of the line under its key", () => {
+    expect(lines("---\ntitle: A\ntags:\n- Libya\n# and\n- Turkey\n  # more\nmood: calm\ndate: 2020-01-01\n---\nBody\n")).toEqual([
+      expect.stringMatching(/^articles\/a\.md:8: warning: mood: unknown field/),
+    ]);
+  });
+});
