@@ -67,8 +67,14 @@ export interface ChunkBytes {
   offsets: Int32Array;
 }
 
-/** What renderBody needs of an article besides its body (which the worker reads from `at`). */
-export type RenderItem = Pick<Article, "file" | "url" | "image" | "related" | "source"> & { at: ChunkBytes; i: number; n: number };
+/**
+ * What renderBody needs of an article besides its body (which the worker reads from `at`): every
+ * field it reads, or a body converted on a worker differs from one converted here (the id names
+ * its footnotes' anchors, the summary takes a bodiless brief's body's place, the title is
+ * compared with a first heading), and a build with the cache, which converts here the bodies it
+ * reads again, publishes other bytes than one without.
+ */
+export type RenderItem = Pick<Article, "file" | "id" | "url" | "title" | "summary" | "image" | "related" | "source"> & { at: ChunkBytes; i: number; n: number };
 /** A body converted on a worker: its HTML, if it converted, and its issues (an error, or warnings). */
 type Rendered = { n: number; html?: string; issues: ContentIssue[] };
 
@@ -305,7 +311,7 @@ export class ParsePool {
         const share = Math.floor((shareable.length * ready.length) / (ready.length + 1));
         const sent = ready.map((h, w) => {
           const part = shareable.slice(Math.floor((share * w) / ready.length), Math.floor((share * (w + 1)) / ready.length));
-          const items = part.map((a, n): RenderItem => ({ ...where.get(a)!, n, file: a.file, url: a.url, image: a.image, related: a.related, source: a.source }));
+          const items = part.map((a, n): RenderItem => ({ ...where.get(a)!, n, file: a.file, id: a.id, url: a.url, title: a.title, summary: a.summary, image: a.image, related: a.related, source: a.source }));
           return { part, reply: h.render(items) };
         });
         const sentSet = new Set(sent.flatMap((s) => s.part));
