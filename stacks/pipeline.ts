@@ -61,7 +61,7 @@ export function pipeline(storage: Storage) {
     // (test/infra/esbuild-plugins.test.ts runs that bridge with it).
     nodejs: { esbuild: { external: ["@aws-sdk/*"] }, plugins: "stacks/esbuild-plugins.mjs" },
     link: [storage.feedsLink, storage.contentLink],
-    environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=32" },
+    environment: { BUILD_MAX_RECEIVE: String(MAX_RECEIVE), NODE_OPTIONS: "--max-semi-space-size=16" },
     permissions: [
       ...bucketPermissions(storage.feeds, { bucket: ["s3:ListBucket"], objects: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] }),
       // Content objects (under the content prefix, if one is set): the build only reads them.

@@ -52,7 +52,7 @@ await esbuild({
 function child(args: string[], env: Record<string, string> = {}, bundle = childBundle): Run {
   const t0 = performance.now();
   // The same young-generation size as bin/syndicate.js and the build Lambda.
-  const out = execFileSync(nodeBin, ["--max-semi-space-size=32", bundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, ...env } });
+  const out = execFileSync(nodeBin, ["--max-semi-space-size=16", bundle, ...args], { encoding: "utf8", maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   const wall = performance.now() - t0;
   return { wall, ...(JSON.parse(out.trim().split("\n").pop()!) as Omit<Run, "wall">) };
 }

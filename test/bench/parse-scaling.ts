@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const out = join(root, "parse-scaling");
   await build({ entryPoints: { "parse-scaling": join("test", "bench", "parse-scaling.ts") }, outdir: out, ...NODE_ESM, external: [...NODE_ESM.external, "esbuild"] });
   const bundle = join(out, "parse-scaling.mjs");
-  const args = (mode: string, threads = 1, n = count) => ["--max-semi-space-size=32", bundle, mode, dir, String(n), String(threads)];
+  const args = (mode: string, threads = 1, n = count) => ["--max-semi-space-size=16", bundle, mode, dir, String(n), String(threads)];
   const run = (mode: string, threads = 1, n = count) => JSON.parse(execFileSync(process.execPath, args(mode, threads, n), { encoding: "utf8" }).trim()) as { wall: number; result: unknown };
   const concurrently = (k: number) =>
     Promise.all(
