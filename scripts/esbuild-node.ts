@@ -4,6 +4,7 @@
  * SDK left to node_modules, and a `require` for the CommonJS dependencies inside an ES module.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { BuildOptions, Plugin } from "esbuild";
 import { oneHtmlparser2 } from "../stacks/esbuild-plugins.mjs";
 
@@ -18,8 +19,11 @@ import { oneHtmlparser2 } from "../stacks/esbuild-plugins.mjs";
 export const asciiOutput: Plugin = {
   name: "syndicate-ascii-output",
   setup(build) {
+    // The metafile names outputs relative to the working directory esbuild ran in.
+    const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
     build.onEnd((result) => {
-      for (const file of Object.keys(result.metafile?.outputs ?? {})) {
+      for (const output of Object.keys(result.metafile?.outputs ?? {})) {
+        const file = resolve(cwd, output);
         if (!file.endsWith(".mjs") && !file.endsWith(".js")) continue;
         const text = readFileSync(file, "utf8");
         // eslint-disable-next-line no-control-regex
