@@ -39,10 +39,11 @@ export function decodeText(bytes: Uint8Array): DecodedText {
     const lossy = new TextDecoder("utf-8").decode(bytes);
     // The first U+FFFD that stands for bytes that are not UTF-8, past any written in the file
     // (EF BF BD); its line counted as the text's will be, CR LF and a CR alone ending one too.
-    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    // The byte offset is carried from one U+FFFD to the next (a file of many written ones stays linear).
+    let b = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     let at = lossy.indexOf("\uFFFD");
-    for (let b: number; at >= 0; at = lossy.indexOf("\uFFFD", at + 1)) {
-      b = bom + Buffer.byteLength(lossy.slice(0, at));
+    for (let from = 0; at >= 0; from = at + 1, b += 3, at = lossy.indexOf("\uFFFD", at + 1)) {
+      b += Buffer.byteLength(lossy.slice(from, at));
       if (bytes[b] !== 0xef || bytes[b + 1] !== 0xbf || bytes[b + 2] !== 0xbd) break;
     }
     const before = at >= 0 ? lossy.slice(0, at).replace(/\r\n?/g, "\n") : "";

@@ -29,6 +29,17 @@ describe("a byte that is not UTF-8 is named on its line", () => {
     expect(lines(text)).toEqual(["articles/a.md:4: file: is not valid UTF-8 text (save it as UTF-8)"]);
   });
 
+  it("after many U+FFFD written in the file, with one before a BOM-less body of multi-byte text", () => {
+    // Each written U+FFFD is passed over from the one before: a file of 200,000 of them is read
+    // once, not once per U+FFFD (a hostile file of them would otherwise hold validate for minutes).
+    const many = "\uFFFDş".repeat(100_000);
+    const text = Buffer.concat([bytes(`---\ntitle: A\nsummary: "${many}"\nnote: "\uFFFD"\n`), raw("source: caf\xe9\ndate: 2020-01-01\n---\nBody\n")]);
+    expect(parseArticle(FILE, text, TEST_SITE).issues.map(formatIssue)).toEqual(["articles/a.md:5: file: is not valid UTF-8 text (save it as UTF-8)"]);
+    // With a BOM before it all.
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]);
+    expect(parseArticle(FILE, bom, TEST_SITE).issues.map(formatIssue)).toEqual(["articles/a.md:5: file: is not valid UTF-8 text (save it as UTF-8)"]);
+  });
+
   it("in site.yaml with old Mac line ends", () => {
     const r = parseSite(raw("title: T\rdescription: D\rcopyright: caf\xe9\r"));
     expect(r.issues.map(formatIssue)).toEqual(["site.yaml:3: file: is not valid UTF-8 text (save it as UTF-8)"]);
