@@ -49,6 +49,21 @@ function statFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeM
 }
 
 /**
+ * How recent a file's times may be for its change marker to be trusted by the next build. A file
+ * written again within one tick of its file system's clock, at the same size, keeps its times
+ * (Linux stamps files from a clock that ticks every few milliseconds; FAT every 2 s): read by a
+ * build within that tick of its last write, its marker could match a later version of it. Such
+ * a file gets no marker (git's "racily clean" files), so the next build reads it and compares
+ * its bytes' hash instead; that build, later, records one.
+ */
+export const RACY_MS = 2_000;
+
+/** The change marker a build may record for a file read at `now`, or undefined when it is too recent to trust. */
+function trustedFingerprint(s: { ino: number; size: number; mtimeMs: number; ctimeMs: number }, now: number): string | undefined {
+  return Math.max(s.mtimeMs, s.ctimeMs) > now - RACY_MS ? undefined : statFingerprint(s);
+}
+
+/**
  * What every content source reads: site.yaml and the direct entries of articles/, except hidden
  * ones (a name starting with "."): editors' lock files (Emacs's `.#name.md`, a link to nothing),
  * macOS's `._name.md`, swap and backup files. A directory warns of each hidden `.md` file.
@@ -129,7 +144,11 @@ function attempt<T>(call: () => T): T | undefined {
 export class DirectoryContent implements ContentSource {
   readonly description: string;
   readonly local = true;
-  constructor(readonly root: string) {
+  /** `clock`: the time a read starts, for RACY_MS (tests read files as if written long before). */
+  constructor(
+    readonly root: string,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.description = `directory ${root}`;
   }
 
@@ -142,6 +161,8 @@ export class DirectoryContent implements ContentSource {
   }
 
   async read(options: ReadOptions = {}): Promise<ContentRead> {
+    // Before anything is listed: a file changed after this may not get a trusted marker (RACY_MS).
+    const now = this.clock();
     const issues: ContentIssue[] = [];
     const unchanged: ContentRead["unchanged"] = [];
     const err = (file: string, message: string) => issues.push(fileIssue(file, message));
@@ -251,8 +272,9 @@ export class DirectoryContent implements ContentSource {
       }
       if (options.skip) {
         const info = attempt(() => statSync(full));
-        if (info?.isFile() && !sizeProblem(path, info.size) && options.skip(path, statFingerprint(info))) {
-          unchanged.push({ path, fingerprint: statFingerprint(info) });
+        const fingerprint = info && trustedFingerprint(info, now);
+        if (info?.isFile() && fingerprint && !sizeProblem(path, info.size) && options.skip(path, fingerprint)) {
+          unchanged.push({ path, fingerprint });
           return undefined;
         }
       }
@@ -278,7 +300,7 @@ export class DirectoryContent implements ContentSource {
           err(path, tooBig);
           return undefined;
         }
-        const file = { path, bytes: readOpen(fd, info.size, options.into?.(path, info.size)), fingerprint: statFingerprint(info) };
+        const file = { path, bytes: readOpen(fd, info.size, options.into?.(path, info.size)), fingerprint: trustedFingerprint(info, now) };
         return options.onFile?.(file) ? undefined : file;
       } finally {
         closeSync(fd);

@@ -17,13 +17,17 @@ import { ContentError } from "../../functions/core/errors.ts";
 import { articleText, bytes, siteYaml, snapshot, tempDir, TEST_SITE, tree, writeTree } from "../support/content-tree.ts";
 
 const NOW = Date.UTC(2030, 0, 1);
+/** A clock a minute ahead: files written by a test read as long unchanged (content-dir.ts RACY_MS). */
+const LATER = () => Date.now() + 60_000;
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 
 /** Where a store key lives in a directory store. */
 const keyPath = (dir: string, key: string) => join(dir, ...key.split("/"));
 
 async function run(content: string, out: string, cache = true): Promise<BuildReport> {
-  return build({ source: new DirectoryContent(content), store: new DirectoryStore(out), now: NOW, cache });
+  // Read as if the files were written long before (content-dir.ts RACY_MS), so that their
+  // change markers are trusted; "gives a file changed within RACY_MS of a build no marker" reads them now.
+  return build({ source: new DirectoryContent(content, LATER), store: new DirectoryStore(out), now: NOW, cache });
 }
 
 /** The published outputs (not the cache) with their bytes. */
@@ -85,6 +89,30 @@ describe("build cache", () => {
     expect(second.cache).toMatchObject({ state: "used", reused: 12, parsed: 0, unread: 12, saved: false });
     expect(second.documents.written).toBe(0);
     expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("gives a file changed within RACY_MS of a build no change marker: the next build reads it again and tells it unchanged by its bytes", async () => {
+    const { content, out } = await setup(articles(3));
+    const skipped: number[] = [];
+    class Counting extends DirectoryContent {
+      override async read(options?: Parameters<DirectoryContent["read"]>[0]) {
+        const r = await super.read(options);
+        if (!options?.only) skipped.push(r.unchanged.length);
+        return r;
+      }
+    }
+    const build1 = (clock?: () => number) => build({ source: new Counting(content, clock), store: new DirectoryStore(out), now: NOW });
+    // Just written: read by a build within RACY_MS of their last change, they get no marker, and
+    // the next build, as soon after, reads them all again (a same-size write within one tick of
+    // the file system's clock would have left their times as they were).
+    await build1();
+    const second = await build1();
+    expect(second.cache).toMatchObject({ state: "used", reused: 3, parsed: 0 });
+    // Later, the markers recorded while they were recent are still none: read again once more,
+    // and this time their markers are recorded; the build after that skips them.
+    await build1(LATER);
+    await build1(LATER);
+    expect(skipped).toEqual([0, 0, 0, 3]);
   });
 
   it("parses only the edited article and publishes what a clean build publishes", async () => {
