@@ -200,7 +200,13 @@ function interpret(
   }
   // `tags: Turkey, Diplomacy` is one tag in YAML (a lone string becomes a one-tag list): most
   // likely meant as two. Said, not refused: a tag may hold a comma.
-  if (typeof value.tags === "string" && value.tags.includes(",")) {
+  // `tags:` then `  -Turkey` on the next lines: without a space after each dash YAML reads no
+  // list but one tag, "-Turkey -Libya" (the lines folded into one).
+  if (typeof value.tags === "string" && /^-[^\s-]/.test(value.tags)) {
+    const names = value.tags.split(/(?:^|\s+)-(?=[^\s-])/).map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
+    // The `tags:` line, by both parsers (the careful one would give the value's).
+    warn("tags", `is one tag, "${value.tags.replace(/\s+/g, " ").trim()}": a list item needs a space after its dash ("- ${names[0]}")${names.length > 1 ? `; for ${names.length} tags: tags: [${names.join(", ")}]` : ""}`, fmLine(topLevelKeyLine(split.frontMatter, "tags")));
+  } else if (typeof value.tags === "string" && value.tags.includes(",")) {
     // On one line whatever the value held (a block scalar may hold line breaks).
     const names = value.tags.split(",").map((t) => t.replace(/\s+/g, " ").trim()).filter(Boolean);
     warn("tags", `is one tag, "${names.join(", ")}"; for ${names.length} tags write a list: tags: [${names.join(", ")}]`, fmLine(lineOf(["tags"])));

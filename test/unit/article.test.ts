@@ -100,6 +100,18 @@ describe("parseArticle: warnings", () => {
     expect(parse(articleText({ tags: "Turkey" })).issues).toEqual([]);
   });
 
+  it("warns that list items without a space after the dash (`  -Turkey`) are one tag, by both parsers; `- Turkey` or a tag that starts with a dash after a space draws nothing", () => {
+    const text = "---\ntitle: T\ndate: 2020-06-19T10:00:00Z\ntags:\n  -Turkey\n  -Ankara talks\n---\nBody\n";
+    for (const r of [parse(text), parseArticle(FILE, bytes(text), TEST_SITE, { fastPath: false })]) {
+      expect(r.article?.tags.map((t) => t.name)).toEqual(["-Turkey -Ankara talks"]);
+      expect(r.issues.map(formatIssue)).toEqual(['articles/a.md:4: warning: tags: is one tag, "-Turkey -Ankara talks": a list item needs a space after its dash ("- Turkey"); for 2 tags: tags: [Turkey, Ankara talks]']);
+    }
+    const one = parse("---\ntitle: T\ndate: 2020-06-19T10:00:00Z\ntags:\n  -Turkey\n---\nBody\n");
+    expect(one.issues.map(formatIssue)).toEqual(['articles/a.md:4: warning: tags: is one tag, "-Turkey": a list item needs a space after its dash ("- Turkey")']);
+    expect(parse("---\ntitle: T\ndate: 2020-06-19T10:00:00Z\ntags:\n  - Turkey\n  - Libya\n---\nBody\n").issues).toEqual([]);
+    expect(parse(articleText({ tags: ["-10 °C"] })).issues).toEqual([]);
+  });
+
   it("warns about unknown keys of the image, an author and a related link, each with its line", () => {
     const text = [
       "---", "title: T", "date: 2020-06-19T10:00:00Z",
