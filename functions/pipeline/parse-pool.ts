@@ -171,12 +171,14 @@ export class ParsePool {
    * allocated on its own nor copied. Room given out and not taken by an `add` is given out again.
    */
   space(size: number): Buffer {
-    if (!this.buffer || this.buffer.used + size > this.buffer.bytes.byteLength) {
-      // The pending files are in the buffer being left: parsed (or posted) first.
+    const fits = () => this.buffer !== undefined && this.buffer.used + size <= this.buffer.bytes.byteLength;
+    if (!fits()) {
+      // The pending files are in the buffer being left: parsed (or posted) first, which may
+      // free it for reuse (flush).
       this.flush();
-      if (!this.buffer || this.buffer.used + size > this.buffer.bytes.byteLength) this.buffer = { bytes: new SharedArrayBuffer(Math.max(BUFFER_BYTES, size)), used: 0, held: false };
+      if (!fits()) this.buffer = { bytes: new SharedArrayBuffer(Math.max(BUFFER_BYTES, size)), used: 0, held: false };
     }
-    return Buffer.from(this.buffer.bytes, this.buffer.used, size);
+    return Buffer.from(this.buffer!.bytes, this.buffer!.used, size);
   }
 
   /**
