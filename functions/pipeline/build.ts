@@ -14,7 +14,7 @@ import { checkBody, frontMatterKeyLine, renderBody, type Article } from "../core
 import { rfc3339 } from "../core/dates.ts";
 import { siteLabels } from "../core/labels.ts";
 import { alreadyPublished, OWNED_KEY, publish, readPublished, type PublishedState } from "./publish.ts";
-import { loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
+import { ChangedDuringBuild, loadThroughCache, type CacheStats, type LoadedInput } from "./cached-load.ts";
 import { ARCHIVE_PAGES_KEY, encodeArchivePages, readArchivePages } from "./archive-pages.ts";
 import { withLease, type Lease, type LeaseOptions } from "./lease.ts";
 
@@ -134,14 +134,29 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   return withLease(options.store, (lease) => buildHolding(options, lease, started), options.lease);
 }
 
+/** Times a build reads the content when files change under it (ChangedDuringBuild) before it gives up. */
+export const READS_WHILE_CHANGING = 3;
+
 async function buildHolding(options: BuildOptions, lease: Lease, started: number): Promise<BuildReport> {
   const statsBefore = options.store.stats && { ...options.store.stats };
-  phase(options, "reading content");
-  const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread }, options.now);
-  try {
-    return await buildFrom(input, options, lease, started, statsBefore);
-  } finally {
-    await input.close();
+  const restarted = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    phase(options, "reading content");
+    const input = await loadThroughCache(options.source, options.store, options.cache !== false, { workers: options.workers, parallelMin: options.parallelMin, keepBytes: options.keepBytes, mainThread: options.mainThread }, options.now);
+    try {
+      const report = await buildFrom(input, options, lease, started, statsBefore);
+      for (const file of restarted) report.warnings.push({ file, field: "file", severity: "warning", message: "changed while the build ran: the content was read again" });
+      return report;
+    } catch (err) {
+      if (!(err instanceof ChangedDuringBuild)) throw err;
+      // Saved again each time (an editor saving every few seconds on a large site): told, as before.
+      if (attempt >= READS_WHILE_CHANGING) {
+        throw new ContentError(err.files.map((file) => ({ file, field: "file", severity: "error", message: `changed or was removed while the build ran, ${attempt} times in a row: build again` })));
+      }
+      for (const file of err.files) restarted.add(file);
+    } finally {
+      await input.close();
+    }
   }
 }
 

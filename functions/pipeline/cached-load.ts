@@ -188,6 +188,19 @@ export async function holdStoredCache(store: ObjectStore): Promise<boolean> {
   return true;
 }
 
+/**
+ * Files saved (or removed) between their parse and the second read of their bodies: a build
+ * from a folder lets go of the bytes of files it can read again (their bodies are read when
+ * rendered), and an editor may save one in between. The build starts over (build.ts), reading
+ * the content as it is then; nothing was published.
+ */
+export class ChangedDuringBuild extends Error {
+  override readonly name = "ChangedDuringBuild";
+  constructor(readonly files: readonly string[]) {
+    super(`${files.join(", ")} changed or ${files.length === 1 ? "was" : "were"} removed while the build ran`);
+  }
+}
+
 export async function loadThroughCache(source: ContentSource, store: ObjectStore, useCache = true, poolOptions?: PoolOptions, now = Date.now()): Promise<LoadedInput> {
   // The base cache and its delta (cache.ts CACHE_DELTA_KEY), read together.
   const [prevBytes, deltaBytes] = useCache
@@ -315,16 +328,18 @@ export async function loadThroughCache(source: ContentSource, store: ObjectStore
         const again = await source.read({ only: new Set(reread.map((a) => a.file)) });
         out.push(...again.issues);
         const byPath = new Map(again.files.map((f) => [f.path, f]));
-        for (const a of reread) {
+        // The bytes must be those the article was parsed from: its metadata is in the model.
+        const bodies = new Map<Article, NonNullable<ReturnType<typeof bodyOf>>>();
+        const changed = reread.filter((a) => {
           const f = byPath.get(a.file);
-          // The bytes must be those the cached entry was made from: its metadata is in the model.
-          const fresh = f && contentHash(f.bytes) === hashes.get(a.file) ? bodyOf(f.bytes) : undefined;
-          if (!fresh) {
-            out.push({ file: a.file, field: "file", severity: "error", message: "changed or was removed while the build ran: build again" });
-            continue;
-          }
-          a.markdown = fresh.markdown;
-          a.bodyLine = fresh.bodyLine;
+          const body = f && contentHash(f.bytes) === hashes.get(a.file) ? bodyOf(f.bytes) : undefined;
+          if (body) bodies.set(a, body);
+          return !body;
+        });
+        if (changed.length) throw new ChangedDuringBuild(changed.map((a) => a.file));
+        for (const [a, body] of bodies) {
+          a.markdown = body.markdown;
+          a.bodyLine = body.bodyLine;
           unread.delete(a);
         }
       }

@@ -5,7 +5,7 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { codeFiles, codeKey, codeKeyOf, holdStoredCache } from "../../functions/pipeline/cached-load.ts";
 import { ARCHIVE_PAGES_KEY } from "../../functions/pipeline/archive-pages.ts";
-import { build, type BuildReport } from "../../functions/pipeline/build.ts";
+import { build, READS_WHILE_CHANGING, type BuildReport } from "../../functions/pipeline/build.ts";
 import { DirectoryContent } from "../../functions/adapters/content-dir.ts";
 import { DirectoryStore } from "../../functions/adapters/dir-store.ts";
 import type { ObjectMeta } from "../../functions/adapters/store.ts";
@@ -397,24 +397,47 @@ describe("build cache", () => {
     expect(await outputs(out)).toEqual(await clean(content));
   });
 
-  it("names a file that changed while the build ran, instead of publishing its new body under its old metadata", async () => {
+  /**
+   * Eight untagged articles built once into `out`, three of them then removed, so that a4.md's body
+   * (never held by the cache) is read a second time by the next build; `save` gives a4.md's title
+   * written before each such read. `local`: a folder's source (parsed files' bytes let go too).
+   */
+  async function savedDuringReads(save: () => string, local: boolean) {
     const untagged = Object.fromEntries(Object.entries(articles(8)).map(([k, v]) => [k, { ...v, tags: undefined }]));
     const { content, out } = await setup(untagged, { items_per_feed: 3, archives: false });
     await run(content, out);
     for (const i of [5, 6, 7]) await rm(join(content, "articles", `a${i}.md`));
-    const before = await outputs(out);
-    // The second read (of a body the cache never held) finds a4.md edited since the first.
     const dir = new DirectoryContent(content);
+    const counts = { reads: 0 };
     const source = {
       description: dir.description,
+      local,
       read: async (o?: Parameters<DirectoryContent["read"]>[0]) => {
-        if (o?.only) await writeFile(join(content, "articles", "a4.md"), articleText({ title: "Edited meanwhile", date: "2020-01-05T00:00:00Z" }));
+        counts.reads++;
+        if (o?.only?.has("articles/a4.md")) await writeFile(join(content, "articles", "a4.md"), articleText({ title: save(), date: "2020-01-05T00:00:00Z" }));
         return dir.read(o);
       },
     };
+    return { content, out, source, counts, before: await outputs(out) };
+  }
+
+  it("reads the content again when a file changed while the build ran, instead of publishing its new body under its old metadata", async () => {
+    const { content, out, source, counts } = await savedDuringReads(() => "Edited meanwhile", false);
+    const report = await build({ source, store: new DirectoryStore(out), now: NOW });
+    expect(report.warnings).toContainEqual(expect.objectContaining({ file: "articles/a4.md", field: "file", message: expect.stringMatching(/changed while the build ran: the content was read again/) }));
+    expect(counts.reads).toBeGreaterThan(2);
+    // Published as it is now, title and body alike: the same bytes as a build from scratch.
+    expect(await readFile(join(out, "feed.xml"), "utf8")).toContain("Edited meanwhile");
+    expect(await outputs(out)).toEqual(await clean(content));
+  });
+
+  it("names a file that keeps changing while the build runs, and publishes nothing", async () => {
+    let saves = 0;
+    const { out, source, before } = await savedDuringReads(() => `Saved ${++saves}`, true);
     const err = await build({ source, store: new DirectoryStore(out), now: NOW }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ContentError);
-    expect((err as ContentError).issues).toContainEqual(expect.objectContaining({ file: "articles/a4.md", field: "file", message: expect.stringMatching(/changed or was removed while the build ran/) }));
+    expect((err as ContentError).issues).toEqual([expect.objectContaining({ file: "articles/a4.md", field: "file", severity: "error", message: expect.stringMatching(/changed or was removed while the build ran, 3 times in a row: build again/) })]);
+    expect(saves).toBe(READS_WHILE_CHANGING);
     expect(await outputs(out)).toEqual(before);
   });
 
