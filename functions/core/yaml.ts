@@ -345,6 +345,15 @@ function unclosedAbove(said: string, lines: readonly string[], index: number): Y
     const write = (value: string) => `${f.item ? "- " : ""}${f.key !== undefined ? `${f.key}: ` : ""}${value}`;
     const at = { line: i + 1, field: ownerField(lines, i) };
     if (quoteChar && v.startsWith(quoteChar) && !(quoteChar === '"' ? /^"(?:[^"\\]|\\.)*"/ : /^'(?:[^']|'')*'(?!')/).test(v)) {
+      // Closed on a later line not indented under this one: a value run on, whose continuation
+      // YAML reads as a new key (`title: "A long` then `that continues"` at the line's start).
+      const closes = quoteChar === '"' ? /^(?:[^"\\]|\\.)*"/ : /^(?:[^']|'')*'(?!')/;
+      const indent = (l: string) => /^[ \t]*/.exec(l)![0].length;
+      const end = lines.findIndex((l, j) => j > i && closes.test(l));
+      if (end > i && lines.slice(i + 1, end + 1).some((l) => l.trim() !== "" && indent(l) <= indent(lines[i]!))) {
+        const next = end === i + 1 ? "the next line, which" : `the next ${end - i} lines, which`;
+        return { ...at, message: `a quoted value runs on to ${next} must be indented further than this one (by a space) to continue it: indent ${end === i + 1 ? "it" : "them"}, or write the value on one line` };
+      }
       return { ...at, message: `a quoted value has no closing ${quoteChar}: close it where the value ends, ${write(`${v}${quoteChar}`)}` };
     }
     if (flow && v.startsWith(flow) && !v.endsWith(flow === "[" ? "]" : "}")) {
@@ -452,10 +461,20 @@ export function parseYaml(text: string, { frontMatter = true }: { frontMatter?: 
       }
     }
   }
+  // The line of the key that holds the value at `path` in a mapping (`image:`), if it is one.
+  const keyLine = (path: readonly PropertyKey[]) => {
+    const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path.at(-1))) : undefined;
+    return pair && isScalar(pair.key) ? lineAtOffset(pair.key.range?.[0]) : undefined;
+  };
   const lineOf = (path: readonly PropertyKey[]) => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
-      if (node && (isScalar(node) || isCollection(node)) && node.range) return lineAtOffset(node.range[0]);
+      if (!node || !(isScalar(node) || isCollection(node)) || !node.range) continue;
+      // A key missing from a mapping written below its key (`image:`, then `  url: …` without
+      // `  alt:`): the key's line, not its first entry's.
+      if (n < path.length && n > 0 && isMap(node)) return keyLine(path.slice(0, n)) ?? lineAtOffset(node.range[0]);
+      return lineAtOffset(node.range[0]);
     }
     return undefined;
   };

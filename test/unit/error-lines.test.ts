@@ -81,8 +81,10 @@ describe("a value continued at the start of a line (not indented)", () => {
     expect(lines("---\ntitle: A\ntags: [Libya,\nTurkey]\ndate: 2020-01-01\n---\nBody\n")[0]).toMatch(/^articles\/a\.md:3: tags: /);
   });
 
-  it("a quoted value", () => {
-    expect(lines('---\ntitle: A\nsummary: "Talks resumed\nthe delegations met again."\ndate: 2020-01-01\n---\nBody\n')[0]).toMatch(/^articles\/a\.md:3: summary: /);
+  it("a quoted value: told as a value run on, to be indented", () => {
+    expect(lines('---\ntitle: A\nsummary: "Talks resumed\nthe delegations met again."\ndate: 2020-01-01\n---\nBody\n')[0]).toBe(
+      "articles/a.md:3: summary: a quoted value runs on to the next line, which must be indented further than this one (by a space) to continue it: indent it, or write the value on one line",
+    );
   });
 
   it("a list item continuing a quoted value", () => {
@@ -93,5 +95,17 @@ describe("a value continued at the start of a line (not indented)", () => {
     expect(lines("---\ntitle: A\ntags:\n- Libya\n# and\n- Turkey\n  # more\nmood: calm\ndate: 2020-01-01\n---\nBody\n")).toEqual([
       expect.stringMatching(/^articles\/a\.md:8: warning: mood: unknown field/),
     ]);
+  });
+});
+
+describe("a key missing from a mapping is told on the line of the key that holds it", () => {
+  it("image: without alt", () => {
+    expect(lines("---\ntitle: A\ndate: 2020-01-01\nimage:\n  url: https://example.com/a.jpg\n  caption: C\nsummary: S\n---\nBody\n")).toEqual([
+      "articles/a.md:4: image.alt: is required",
+    ]);
+  });
+
+  it("an author without a name, in a list: the item's line", () => {
+    expect(lines("---\ntitle: A\ndate: 2020-01-01\nauthors:\n  - email: a@example.com\n    url: https://example.com/a\n---\nBody\n")[0]).toBe("articles/a.md:5: authors.0.name: is required");
   });
 });

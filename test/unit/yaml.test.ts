@@ -38,8 +38,11 @@ describe("parseYaml", () => {
     expect(value("title: x\nimage:\n  alt: a\n  url: u\n").lineOf(["image", "url"])).toBe(4);
   });
 
-  it("falls back to the parent's line for a missing field", () => {
-    expect(value("title: x\nimage:\n  alt: a\n").lineOf(["image", "url"])).toBe(3);
+  it("falls back to the parent's line for a missing field: its key's, not its first entry's", () => {
+    expect(value("title: x\nimage:\n  alt: a\n").lineOf(["image", "url"])).toBe(2);
+    expect(value("title: x\nimage: {alt: a}\n").lineOf(["image", "url"])).toBe(2);
+    // In a list, the item's first line.
+    expect(value("title: x\nauthors:\n  - email: a@b.c\n").lineOf(["authors", 0, "name"])).toBe(3);
   });
 
   it("rejects a duplicate key, naming it, with the line of the second one", () => {
@@ -91,6 +94,13 @@ describe("parseYaml", () => {
     expect(said('title: "unclosed\ndate: 2020\n')).toEqual(['1: a quoted value has no closing ": close it where the value ends, title: "unclosed"']);
     expect(said("title: ok\nsummary: 'it''s open\nsource: x\nsite: y\n")).toEqual(["2: a quoted value has no closing ': close it where the value ends, summary: 'it''s open'"]);
     expect(said('title: ok\nsummary: "a \\" b\nsource: x\n')).toEqual(['2: a quoted value has no closing ": close it where the value ends, summary: "a \\" b"']);
+    // Closed on a later line that is not indented: a value run on, not a quote left open.
+    expect(said('title: "A long title\nthat continues"\ndate: 2020\n')[0]).toBe(
+      "1: a quoted value runs on to the next line, which must be indented further than this one (by a space) to continue it: indent it, or write the value on one line",
+    );
+    expect(said("image:\n  url: a.png\n  alt: 'A long\n  alt text,\n  run on'\ndate: 2020\n")[0]).toBe(
+      "3: a quoted value runs on to the next 2 lines, which must be indented further than this one (by a space) to continue it: indent them, or write the value on one line",
+    );
     expect(said("title: [Draft\ndate: 2020-06-19\n")).toEqual(['1: a value that starts with "[" is a list, and this one has no closing "]": end it with one, or, for text that starts with "[", put it in quotes: title: "[Draft"']);
     expect(said("title: x\ntags: [Libya, Turkey\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "[" is a list, and this one has no closing "]": end it with one']);
     expect(said("title: x\nimage: {url: a.png\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "{" is a mapping, and this one has no closing "}": end it with one, or, for text that starts with "{", put it in quotes: image: "{url: a.png"']);
