@@ -27,6 +27,7 @@ import { NODE_ESM } from "../../scripts/esbuild-node.ts";
 import { writeCorpus, siteYaml } from "../support/corpus.ts";
 import { ensureHugo, hugoVersion, timeHugo, writeHugoSite } from "./hugo.ts";
 import { runHttpBench } from "./http.ts";
+import { READ_AHEAD_MIN } from "../../functions/adapters/read-ahead.ts";
 
 const root = join(process.cwd(), ".bench");
 const sizes = (process.env.BENCH_SIZES ?? "1000,10000").split(",").map(Number);
@@ -78,7 +79,7 @@ for (const n of sizes) {
     const compareHugo = hugo !== undefined && !archives; // Hugo has no archives: compare like with like
     const hugoSite = join(root, `hugo-site-${n}`);
     if (compareHugo) writeHugoSite(content, hugoSite, { itemsPerFeed: PER_FEED });
-    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [], pooled: Run[] = [], rebuilds: Run[] = [];
+    const ours: Run[] = [], floors: Run[] = [], hugos: Run[] = [], pooled: Run[] = [], unread: Run[] = [], rebuilds: Run[] = [];
     const out = join(root, `out-${n}`);
     for (let r = 0; r < rounds; r++) {
       await rm(out, { recursive: true, force: true });
@@ -92,6 +93,10 @@ for (const n of sizes) {
         // SYNDICATE_WORKERS; functions/pipeline/parse-pool.ts), against the default above.
         await rm(out, { recursive: true, force: true });
         pooled.push(child(["build", content, out], { SYNDICATE_WORKERS: "1", SYNDICATE_PARALLEL_MIN: "1" }));
+        // And without the reader thread, which reads a large folder's files ahead of the parse by
+        // default (functions/adapters/read-ahead.ts).
+        await rm(out, { recursive: true, force: true });
+        unread.push(child(["build", content, out], { SYNDICATE_READ_AHEAD: "0" }));
       }
       await rm(out, { recursive: true, force: true });
       floors.push(child([content, out, String(b.written_bytes), String(b.files)], {}, floorBundle));
@@ -115,6 +120,7 @@ for (const n of sizes) {
     if (archives) console.log(`${String(n).padStart(6)} articles, archives on, rebuilt without the cache into the same output (as after a deploy): ${range(w(rebuilds))} peak ${peak(rebuilds)}; wrote ${rebuilds[0]!.documents_written} objects`);
     if (!archives) {
       console.log(`${String(n).padStart(6)} articles, with a parse worker (SYNDICATE_WORKERS=1) from the first file: ${range(w(pooled))} peak ${peak(pooled)} (${((100 * median(w(pooled))) / median(w(ours)) - 100).toFixed(0)}% against the default)`);
+      console.log(`${String(n).padStart(6)} articles, without the reader thread (SYNDICATE_READ_AHEAD=0; it starts at ${READ_AHEAD_MIN} files): ${range(w(unread))} peak ${peak(unread)} (the default is ${((100 * median(w(ours))) / median(w(unread)) - 100).toFixed(0)}% against it, paired by round ${(100 * pairedRatio(w(ours), w(unread)) - 100).toFixed(0)}%)`);
       console.log(await incremental(n, content));
     }
   }
