@@ -46,8 +46,10 @@ export interface Ahead {
 }
 
 // Shared counters (ctl): the next file to claim; the file the main thread is at (every file
-// before it is taken, its bytes copied out); a stop flag.
-const NEXT = 0, TAKEN = 1, STOP = 2;
+// before it is taken, its bytes copied out); a stop flag; while the reader waits for room, the
+// file whose taking wakes it (NONE otherwise).
+const NEXT = 0, TAKEN = 1, STOP = 2, WAKE_AT = 3;
+const NONE = 0x7fffffff;
 // Per slot (file i uses slot i % SLOTS) in meta: ring offset, bytes, ino, size, mtimeMs, ctimeMs.
 // Its state is i + 1 once the reader read file i, -(i + 1) when it hands it back.
 const META = 6;
@@ -68,10 +70,13 @@ const RING = ring.byteLength;
 const held = [];
 let head = 0;
 const stopped = () => Atomics.load(ctl, ${STOP}) === 1;
-// Waits until the main thread has taken more files than \`taken\`; false once stopped.
-function wait(taken) {
-  if (stopped()) return false;
-  Atomics.wait(ctl, ${TAKEN}, taken, 5);
+// Waits until the main thread is at file \`at\` (or further): room for many files at once, not
+// woken for each file taken; false once stopped.
+function wait(at) {
+  Atomics.store(ctl, ${WAKE_AT}, at);
+  const taken = Atomics.load(ctl, ${TAKEN});
+  if (taken < at && !stopped()) Atomics.wait(ctl, ${TAKEN}, taken, 50);
+  Atomics.store(ctl, ${WAKE_AT}, ${NONE});
   return !stopped();
 }
 // Where \`need\` bytes can go in the ring, once the files there before them are taken; -1 once stopped.
@@ -85,7 +90,8 @@ function place(need) {
       if (RING - head >= need) return head;
       if (tail > need) return 0;
     } else if (tail - head > need) return head;
-    if (!wait(taken)) return -1;
+    // Room once half the files in the ring are taken.
+    if (!wait(held[held.length >> 1][0] + 1)) return -1;
   }
 }
 function give(i, read) {
@@ -98,8 +104,7 @@ for (;;) {
   const i = Atomics.add(ctl, ${NEXT}, 1);
   if (i >= n) break;
   // Its slot is free once the main thread is past the file that used it before.
-  let taken;
-  while (i - (taken = Atomics.load(ctl, ${TAKEN})) >= ${SLOTS}) if (!wait(taken)) break;
+  while (i - Atomics.load(ctl, ${TAKEN}) >= ${SLOTS}) if (!wait(i - ${SLOTS / 2})) break;
   if (stopped()) break;
   const name = list[i];
   if (name === "") { give(i, false); continue; }
@@ -148,7 +153,7 @@ export interface AheadFiles {
 }
 
 export class ReadAhead {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(12));
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(16)).fill(NONE, WAKE_AT);
   private readonly state = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
   private readonly meta = new Float64Array(new SharedArrayBuffer(8 * META * SLOTS));
   private readonly ring = new SharedArrayBuffer(RING_BYTES);
@@ -186,6 +191,8 @@ export class ReadAhead {
   take(i: number): Ahead | undefined {
     if (this.stopped || i >= this.count) return undefined;
     Atomics.store(this.ctl, TAKEN, i);
+    // The reader waits for room (in the ring, or slots) until this file: it has it now.
+    if (i >= Atomics.load(this.ctl, WAKE_AT)) Atomics.notify(this.ctl, TAKEN);
     const slot = i % SLOTS;
     let s = Atomics.load(this.state, slot);
     if (s !== i + 1 && s !== -(i + 1)) {
@@ -197,6 +204,11 @@ export class ReadAhead {
     if (s !== i + 1) return undefined;
     const m = this.meta, k = slot * META;
     return { bytes: new Uint8Array(this.ring, m[k]!, m[k + 1]!), stat: { ino: m[k + 2]!, size: m[k + 3]!, mtimeMs: m[k + 4]!, ctimeMs: m[k + 5]! } };
+  }
+
+  /** Files claimed so far, by the reader or the caller (a reader that is up has claimed some before the first `take`). */
+  claimed(): number {
+    return Math.min(Atomics.load(this.ctl, NEXT), this.count);
   }
 
   /** Stops the reader (every file taken, or the read given up): safe to call twice. */

