@@ -21,11 +21,13 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 /**
- * Files in a read below which no reader is started. Its start-up (~60 ms of the other core, ~4,000
- * page faults) costs about what it saves at 10,000 articles (2.17 against 2.18–2.19 s, 6
- * interleaved rounds); at 50,000 the build was ~10% faster (4.34 against 4.81 s, 5 rounds).
+ * Files in a read below which no reader is started: where it pays, measured on 2 cores. At
+ * 10,000 articles its start-up (~60 ms of the other core, ~4,000 page faults, the worker's memory
+ * given back and taken again) costs about what it saves: −3% to +2% over interleaved rounds and
+ * bench runs. At 50,000 the build was 8–12% faster (4,752 against 5,388 ms in `npm run bench`,
+ * 12% paired by round; 4.56 against 4.97 s over 8 interleaved pairs), ~8 MiB more at the peak.
  */
-export const READ_AHEAD_MIN = 5_000;
+export const READ_AHEAD_MIN = 20_000;
 /** The ring's bytes: twice the largest file read (LIMITS.articleFileBytes, 1 MiB). */
 export const RING_BYTES = 2 * 1024 * 1024;
 /** How many files the reader may be ahead of the main thread (slots of their stat and place in the ring). */
