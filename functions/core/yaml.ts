@@ -461,6 +461,13 @@ export function parseYaml(text: string, { frontMatter = true }: { frontMatter?: 
       }
     }
   }
+  const hasPath = (v: unknown, p: readonly PropertyKey[]): boolean => {
+    for (const k of p) {
+      if (v === null || typeof v !== "object" || !Object.hasOwn(v, k)) return false;
+      v = (v as Record<PropertyKey, unknown>)[k];
+    }
+    return true;
+  };
   // The line of the key that holds the value at `path` in a mapping (`image:`), if it is one.
   const keyLine = (path: readonly PropertyKey[]) => {
     const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
@@ -472,8 +479,9 @@ export function parseYaml(text: string, { frontMatter = true }: { frontMatter?: 
       const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
       if (!node || !(isScalar(node) || isCollection(node)) || !node.range) continue;
       // A key missing from a mapping written below its key (`image:`, then `  url: …` without
-      // `  alt:`): the key's line, not its first entry's.
-      if (n < path.length && n > 0 && isMap(node)) return keyLine(path.slice(0, n)) ?? lineAtOffset(node.range[0]);
+      // `  alt:`): the key's line, not its first entry's. Not a key that is there but was not
+      // found by its name (one YAML read from a mapping, `{title}: x`): its mapping's lines.
+      if (n < path.length && n > 0 && isMap(node) && !hasPath(value, path.slice(0, n + 1))) return keyLine(path.slice(0, n)) ?? lineAtOffset(node.range[0]);
       return lineAtOffset(node.range[0]);
     }
     return undefined;
