@@ -33,6 +33,13 @@ export const RING_BYTES = 2 * 1024 * 1024;
 /** How many files the reader may be ahead of the main thread (slots of their stat and place in the ring). */
 export const SLOTS = 4096;
 
+/**
+ * How long the main thread waits for one file the reader claimed before it reads that file and
+ * every later one itself: a reader that died (its thread out of memory, say) must not hang a
+ * build; a slow file system only costs time.
+ */
+export const STALL_MS = 10_000;
+
 /** A file's stat, as the change marker needs it. */
 export interface StatNumbers {
   ino: number;
@@ -164,16 +171,19 @@ export class ReadAhead {
   private stopped = false;
 
   /** A reader of these files, or undefined when one would not pay (too few files, one core). */
-  static start(files: AheadFiles, min = READ_AHEAD_MIN): ReadAhead | undefined {
+  static start(files: AheadFiles, min = READ_AHEAD_MIN, stallMs = STALL_MS): ReadAhead | undefined {
     if (files.names.length < min || !enabled()) return undefined;
     try {
-      return new ReadAhead(files);
+      return new ReadAhead(files, stallMs);
     } catch {
       return undefined;
     }
   }
 
-  private constructor(files: AheadFiles) {
+  private constructor(
+    files: AheadFiles,
+    private readonly stallMs: number,
+  ) {
     this.count = files.names.length;
     // One string, not an array of them: a tenth of the memory to copy into the worker.
     const names = files.names.map((name) => name ?? "").join("\0");
@@ -201,7 +211,14 @@ export class ReadAhead {
       // Unclaimed: this thread's own (the reader is behind, or not up yet).
       if (Atomics.compareExchange(this.ctl, NEXT, i, i + 1) === i) return undefined;
       // The reader has it under way.
-      while ((s = Atomics.load(this.state, slot)) !== i + 1 && s !== -(i + 1)) Atomics.wait(this.state, slot, s, 50);
+      const since = Date.now();
+      while ((s = Atomics.load(this.state, slot)) !== i + 1 && s !== -(i + 1)) {
+        Atomics.wait(this.state, slot, s, 50);
+        if (Date.now() - since > this.stallMs) {
+          this.stop();
+          return undefined;
+        }
+      }
     }
     if (s !== i + 1) return undefined;
     const m = this.meta, k = slot * META;

@@ -130,4 +130,25 @@ describe("read ahead on another thread", () => {
     // The main thread reads a file itself only when it catches up with the reader (a loaded machine).
     expect(given).toBeGreaterThan(2700);
   });
+
+  it("does not hang when the reader dies holding a file: the main thread reads on by itself", async () => {
+    const root = await folder(3000);
+    const names = Array.from({ length: 3000 }, (_, i) => `a${String(i).padStart(5, "0")}.md`);
+    const ahead = ReadAhead.start({ site: "", articles: `${join(root, "articles")}/`, names, limits: [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }, 1, 300)!;
+    // Up, then stuck holding a file it claimed: the ring is full, as nothing is taken yet.
+    for (let last = -1, t0 = Date.now(); (ahead.claimed() === 0 || ahead.claimed() !== last) && Date.now() - t0 < 20_000; ) {
+      last = ahead.claimed();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Killed between a claim and its result, as an out-of-memory worker would be.
+    await (ahead as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const claimed = ahead.claimed();
+    expect(claimed).toBeLessThan(3000);
+    let given = 0;
+    for (let i = 0; i < names.length; i++) if (ahead.take(i)) given++;
+    // Its files up to the one it held were given; the rest fall to the caller, after one wait.
+    expect(given).toBeGreaterThan(0);
+    expect(given).toBeLessThan(claimed);
+    expect(ahead.take(2999)).toBeUndefined();
+  });
 });
