@@ -6,18 +6,58 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DirectoryContent, type ContentRead } from "../../functions/adapters/content-dir.ts";
 import { ReadAhead, RING_BYTES, SLOTS } from "../../functions/adapters/read-ahead.ts";
 import { LIMITS } from "../../functions/core/limits.ts";
 import { tempDir } from "../support/content-tree.ts";
 
+/** This thread asleep for `ms` (the reader runs on meanwhile). */
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 /** Long ago: every file's change marker is trusted (content-dir.ts RACY_MS). */
 const LATER = () => Date.now() + 60_000;
 
-/** A read of `root` with the reader from the first file, and one without it. */
+/**
+ * A read of `root` with the reader from the first file, and one without it. The read with it waits,
+ * at its first file, for the reader to be up and to claim every file it can (all of a small folder),
+ * so that the reader, not the main thread racing it, reads them: else a small folder is read by the
+ * main thread alone before the reader is up (~40 ms), and the comparison shows nothing.
+ */
 async function bothWays(root: string, into?: (size: number) => Uint8Array | undefined): Promise<[ContentRead, ContentRead]> {
-  const withReader = await new DirectoryContent(root, LATER, 1).read(into && { into: (_p, size) => into(size) });
+  const readers: ReadAhead[] = [];
+  const start = ReadAhead.start;
+  const starting = vi.spyOn(ReadAhead, "start").mockImplementation((...args) => {
+    const reader = start.apply(ReadAhead, args);
+    if (reader) readers.push(reader);
+    return reader;
+  });
+  const taking = vi.spyOn(ReadAhead.prototype, "take");
+  let withReader: ContentRead;
+  try {
+    let first = true;
+    const onFile = () => {
+      if (first && readers[0]) {
+        const reader = readers[0];
+        const count = (reader as unknown as { count: number }).count;
+        // Every file, or as many as its ring and slots hold (then it waits for this thread).
+        for (let t0 = Date.now(), last = -1, still = 0; reader.claimed() < count && Date.now() - t0 < 20_000 && still < 40; ) {
+          sleep(5);
+          // The first file is this thread's (taken before the reader was up): more means the reader's.
+          still = reader.claimed() > 1 && reader.claimed() === last ? still + 1 : 0;
+          last = reader.claimed();
+        }
+      }
+      first = false;
+      return false;
+    };
+    withReader = await new DirectoryContent(root, LATER, 1).read({ onFile, ...(into && { into: (_p, size) => into(size) }) });
+    expect(readers).toHaveLength(1);
+    expect(taking.mock.results.filter((r) => r.value !== undefined).length, "files the reader gave").toBeGreaterThan(0);
+  } finally {
+    starting.mockRestore();
+    taking.mockRestore();
+  }
   const without = await new DirectoryContent(root, LATER, Infinity).read(into && { into: (_p, size) => into(size) });
   return [withReader, without];
 }
