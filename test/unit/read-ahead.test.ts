@@ -192,3 +192,221 @@ describe("read ahead on another thread", () => {
     expect(ahead.take(2999)).toBeUndefined();
   });
 });
+
+/** File i's bytes, different at every offset and for every file: a file's bytes taken from the wrong place in the ring show. */
+function content(i: number, size: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  let x = (Math.imul(i + 1, 2654435761) ^ 0x9e3779b9) >>> 0;
+  for (let k = 0; k < size; k++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[k] = x >>> 24;
+  }
+  return b;
+}
+
+/** An articles folder of files of these sizes, each with its own bytes; their names in order. */
+async function sizedFolder(sizes: number[]): Promise<{ root: string; names: string[] }> {
+  const root = join(await tempDir(), "content");
+  await mkdir(join(root, "articles"), { recursive: true });
+  const names = sizes.map((_, i) => `f${String(i).padStart(5, "0")}.md`);
+  for (let i = 0; i < sizes.length; i += 500) {
+    await Promise.all(names.slice(i, i + 500).map((name, k) => writeFile(join(root, "articles", name), content(i + k, sizes[i + k]!))));
+  }
+  return { root, names };
+}
+
+
+/**
+ * Takes every file from a reader, as DirectoryContent does, checking each one given: its bytes
+ * and stat are the file's, and its bytes are still the file's after `pause(i)` ms (they must stay
+ * valid until the next take, however far the reader runs ahead meanwhile). `up`: first wait for
+ * the reader to claim a file (else the main thread races it from the start). Returns how many the
+ * reader gave.
+ */
+async function takeAll(root: string, names: string[], sizes: number[], { up = true, pause = () => 0, limits = [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }: { up?: boolean; pause?: (i: number) => number; limits?: [number, number] } = {}): Promise<number> {
+  const ahead = ReadAhead.start({ site: "", articles: `${join(root, "articles")}/`, names, limits }, 1)!;
+  expect(ahead).toBeDefined();
+  if (up) for (const t0 = Date.now(); ahead.claimed() === 0 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 5));
+  let given = 0;
+  try {
+    for (let i = 0; i < names.length; i++) {
+      const got = ahead.take(i);
+      if (!got) continue;
+      given++;
+      const want = content(i, sizes[i]!);
+      expect(got.stat.size, `file ${i}'s size`).toBe(sizes[i]);
+      expect(Buffer.from(got.bytes).equals(want), `file ${i}'s bytes`).toBe(true);
+      const ms = pause(i);
+      if (ms > 0) {
+        sleep(ms);
+        expect(Buffer.from(got.bytes).equals(want), `file ${i}'s bytes after ${ms} ms`).toBe(true);
+      }
+    }
+  } finally {
+    ahead.stop();
+  }
+  return given;
+}
+
+const HALF = RING_BYTES / 2;
+
+describe("read ahead: the ring's edges, under a main thread slow or fast", () => {
+  it("keeps the file the main thread is at intact while the next one, too big for the ring's end, waits instead of wrapping onto it", async () => {
+    // File 1 sits at HALF..HALF*1.5 while the main thread holds it; file 2 (HALF bytes) fits
+    // neither after it nor before it (exactly HALF bytes free there, and the ring never fills to
+    // its tail); file 3 would be written where file 1 is if it did.
+    const sizes = [HALF, HALF / 2, HALF, 10, HALF, 0, 1, HALF - 1, HALF, 0];
+    const { root, names } = await sizedFolder(sizes);
+    const given = await takeAll(root, names, sizes, { pause: (i) => (i === 1 ? 300 : 20) });
+    expect(given).toBeGreaterThan(0);
+  });
+
+  it("gives each file its own bytes through every mix of sizes at the ring's edges (half the ring, one byte either side, none)", async () => {
+    const edge = [0, 1, 100, HALF - 100, HALF - 1, HALF, HALF / 2, HALF / 2 + 1, Math.floor(RING_BYTES / 3)];
+    // Every ordered pair of edge sizes, then again with empty files between.
+    const sizes: number[] = [];
+    for (const a of edge) for (const b of edge) sizes.push(a, b);
+    for (const a of edge) for (const b of edge) sizes.push(a, 0, 0, b);
+    const { root, names } = await sizedFolder(sizes);
+    const given = await takeAll(root, names, sizes, { pause: (i) => (i % 7 === 0 ? 5 : 1) });
+    expect(given).toBeGreaterThan(0);
+  }, 30_000);
+
+  it("gives back, for the main thread, a file past half the ring even when its limit allows it", async () => {
+    const sizes = [HALF + 1, 10, RING_BYTES, RING_BYTES + 1, 20, HALF];
+    const { root, names } = await sizedFolder(sizes);
+    const ahead = ReadAhead.start({ site: "", articles: `${join(root, "articles")}/`, names, limits: [LIMITS.siteFileBytes, 4 * RING_BYTES] }, 1)!;
+    for (const t0 = Date.now(); ahead.claimed() < sizes.length && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 5));
+    try {
+      const given = sizes.map((size, i) => {
+        const got = ahead.take(i);
+        if (got) expect(Buffer.from(got.bytes).equals(content(i, size))).toBe(true);
+        return got !== undefined;
+      });
+      expect(given).toEqual([false, true, false, false, true, true]);
+    } finally {
+      ahead.stop();
+    }
+  });
+
+  it("reads site.yaml, the first file, under its own limit, not an article's", async () => {
+    const sizes = [0, LIMITS.siteFileBytes + 1, 5];
+    const { root, names } = await sizedFolder(sizes);
+    const site = join(root, "site.yaml");
+    for (const [size, given] of [[LIMITS.siteFileBytes, true], [LIMITS.siteFileBytes + 1, false]] as const) {
+      await writeFile(site, content(0, size));
+      const ahead = ReadAhead.start({ site, articles: `${join(root, "articles")}/`, names: ["site.yaml", names[1]!, names[2]!], limits: [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }, 1)!;
+      // Every file claimed by the reader, site.yaml too (a read's main thread is usually first to it).
+      for (const t0 = Date.now(); ahead.claimed() < 3 && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 5));
+      try {
+        const got = ahead.take(0);
+        expect(got !== undefined, `site.yaml of ${size} bytes given`).toBe(given);
+        if (got) expect(Buffer.from(got.bytes).equals(content(0, size))).toBe(true);
+        // An article past site.yaml's limit, within its own.
+        expect(Buffer.from(ahead.take(1)!.bytes).equals(content(1, sizes[1]!))).toBe(true);
+      } finally {
+        ahead.stop();
+      }
+    }
+  });
+
+  it("gives a file changed between its stat and its read as the main thread would: the bytes read, no more, and the stat taken", async () => {
+    for (const later of [10, 3000]) {
+      // Files 0 and 1 fill the ring: the reader opens file 2, takes its stat and waits for room.
+      const sizes = [HALF, HALF, 1000];
+      const { root, names } = await sizedFolder(sizes);
+      const ahead = ReadAhead.start({ site: "", articles: `${join(root, "articles")}/`, names, limits: [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }, 1)!;
+      const ctl = (ahead as unknown as { ctl: Int32Array }).ctl;
+      // Waiting for room (WAKE_AT set): file 2's stat is taken, its bytes not yet read.
+      for (const t0 = Date.now(); !(ahead.claimed() === 3 && Atomics.load(ctl, 3) !== 0x7fffffff) && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 5));
+      expect(Atomics.load(ctl, 3)).not.toBe(0x7fffffff);
+      const now = content(99, later);
+      await writeFile(join(root, "articles", names[2]!), now);
+      try {
+        expect(ahead.take(0)).toBeDefined();
+        expect(ahead.take(1)).toBeDefined();
+        const got = ahead.take(2)!;
+        expect(got.stat.size).toBe(1000);
+        expect(Buffer.from(got.bytes).equals(now.subarray(0, Math.min(later, 1000)))).toBe(true);
+      } finally {
+        ahead.stop();
+      }
+    }
+  });
+
+  it("holds more empty files than it has slots, with files of bytes between them, the main thread slow or fast", async () => {
+    const n = SLOTS * 2 + 300;
+    const sizes = Array.from({ length: n }, (_, i) => (i % 1500 === 700 ? HALF : i % 97 === 3 ? 5000 : 0));
+    const { root, names } = await sizedFolder(sizes);
+    // Slow: the reader runs SLOTS files ahead and waits for slots; at times for the ring.
+    expect(await takeAll(root, names, sizes, { pause: (i) => (i % 1000 === 0 ? 30 : 0) })).toBeGreaterThan(0);
+    // Fast: the main thread takes from the start, racing the reader for each file.
+    await takeAll(root, names, sizes, { up: false });
+  }, 30_000);
+});
+
+describe("read ahead: a folder read gives the same with the reader as without it", () => {
+  it("at the size limits of an article and of site.yaml", async () => {
+    const root = await folder(30);
+    const articles = join(root, "articles");
+    await writeFile(join(articles, "at-limit.md"), content(1, LIMITS.articleFileBytes));
+    await writeFile(join(articles, "past-limit.md"), content(2, LIMITS.articleFileBytes + 1));
+    await writeFile(join(articles, "at-limit-2.md"), content(3, LIMITS.articleFileBytes));
+    await writeFile(join(root, "site.yaml"), content(4, LIMITS.siteFileBytes));
+    const [a, b] = await bothWays(root);
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.files.map((f) => f.path)).toEqual(expect.arrayContaining(["site.yaml", "articles/at-limit.md", "articles/at-limit-2.md"]));
+    await writeFile(join(root, "site.yaml"), content(4, LIMITS.siteFileBytes + 1));
+    const [c, d] = await bothWays(root);
+    expect(summary(c)).toEqual(summary(d));
+    expect(c.issues.map((i) => i.file)).toEqual(expect.arrayContaining(["site.yaml", "articles/past-limit.md"]));
+  });
+
+  it("with site.yaml missing, a link inside the folder, a link outside it, or a folder", async () => {
+    const root = await folder(30);
+    const site = join(root, "site.yaml");
+    const { rm, rename } = await import("node:fs/promises");
+    await rm(site);
+    let [a, b] = await bothWays(root);
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.files[0]!.path).toBe("articles/a00000.md");
+    await writeFile(join(root, "settings.txt"), "title: Linked\n");
+    await symlink(join(root, "settings.txt"), site);
+    [a, b] = await bothWays(root);
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.files[0]!.path).toBe("site.yaml");
+    await rm(site);
+    const outside = join(await tempDir(), "site.yaml");
+    await writeFile(outside, "title: Outside\n");
+    await symlink(outside, site);
+    [a, b] = await bothWays(root);
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.issues.map((i) => i.file)).toContain("site.yaml");
+    await rm(site);
+    await mkdir(site);
+    [a, b] = await bothWays(root);
+    expect(summary(a)).toEqual(summary(b));
+    expect(a.issues.map((i) => i.file)).toContain("site.yaml");
+    await rename(site, join(root, "was-site"));
+  });
+
+  it("read twice in a row, and after a read given up at its first file and at its last", async () => {
+    const root = await folder(500);
+    const dir = new DirectoryContent(root, LATER, 1);
+    const first = summary(await dir.read());
+    expect(summary(await dir.read())).toEqual(first);
+    for (const at of [1, 501]) {
+      let seen = 0;
+      await expect(
+        dir.read({
+          onFile: () => {
+            if (++seen === at) throw new Error("given up");
+            return false;
+          },
+        }),
+      ).rejects.toThrow("given up");
+      expect(summary(await dir.read())).toEqual(first);
+    }
+    expect(first).toEqual(summary(await new DirectoryContent(root, LATER, Infinity).read()));
+  });
+});
