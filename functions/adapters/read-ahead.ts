@@ -211,10 +211,10 @@ export class ReadAhead {
       // Unclaimed: this thread's own (the reader is behind, or not up yet).
       if (Atomics.compareExchange(this.ctl, NEXT, i, i + 1) === i) return undefined;
       // The reader has it under way.
-      const since = Date.now();
+      const since = performance.now();
       while ((s = Atomics.load(this.state, slot)) !== i + 1 && s !== -(i + 1)) {
         Atomics.wait(this.state, slot, s, 50);
-        if (Date.now() - since > this.stallMs) {
+        if (performance.now() - since > this.stallMs) {
           this.stop();
           return undefined;
         }
