@@ -120,7 +120,10 @@ for (;;) {
   const isSite = i === 0 && site !== "";
   let read = false;
   try {
-    const fd = fs.openSync(isSite ? site : articles + name, "r");
+    // Without waiting: a file replaced by a FIFO since it was listed would block an open until a
+    // writer came (a thread stuck in a system call can be neither stopped nor let go at exit);
+    // open so, its fstat says it is no regular file, and it is handed back.
+    const fd = fs.openSync(isSite ? site : articles + name, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
       const s = fs.fstatSync(fd);
       if (s.isFile() && s.size <= limits[isSite ? 0 : 1] && s.size <= RING / 2) {

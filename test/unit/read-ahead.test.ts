@@ -410,3 +410,24 @@ describe("read ahead: a folder read gives the same with the reader as without it
     expect(first).toEqual(summary(await new DirectoryContent(root, LATER, Infinity).read()));
   });
 });
+
+describe("read ahead: a FIFO the reader meets", () => {
+  it("is handed back without blocking the reader (a file replaced by a FIFO after the listing)", async () => {
+    const root = await folder(60);
+    const articles = join(root, "articles");
+    execFileSync("mkfifo", [join(articles, "pipe.md")]);
+    // Given to the reader as if it were a plain file, as one swapped for a FIFO after the listing would be.
+    const names = ["pipe.md", ...Array.from({ length: 60 }, (_, i) => `a${String(i).padStart(5, "0")}.md`)];
+    const ahead = ReadAhead.start({ site: "", articles: `${articles}/`, names, limits: [LIMITS.siteFileBytes, LIMITS.articleFileBytes] }, 1, 2_000)!;
+    // Up, and past the FIFO: every file claimed (a reader stuck opening it would claim no more).
+    for (const t0 = Date.now(); ahead.claimed() < names.length && Date.now() - t0 < 20_000; ) await new Promise((r) => setTimeout(r, 20));
+    let given = 0;
+    try {
+      expect(ahead.take(0)).toBeUndefined();
+      for (let i = 1; i < names.length; i++) if (ahead.take(i)) given++;
+    } finally {
+      ahead.stop();
+    }
+    expect(given).toBe(60);
+  });
+});
