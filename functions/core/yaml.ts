@@ -347,9 +347,14 @@ function unclosedAbove(said: string, lines: readonly string[], index: number): Y
     if (quoteChar && v.startsWith(quoteChar) && !(quoteChar === '"' ? /^"(?:[^"\\]|\\.)*"/ : /^'(?:[^']|'')*'(?!')/).test(v)) {
       // Closed on a later line not indented under this one: a value run on, whose continuation
       // YAML reads as a new key (`title: "A long` then `that continues"` at the line's start).
+      // Not past a line that is a field of its own (`date: 2020`, `summary: "ok"`: a key, and its
+      // quotes paired): the quote was then left open, and the next quote is another value's.
       const closes = quoteChar === '"' ? /^(?:[^"\\]|\\.)*"/ : /^(?:[^']|'')*'(?!')/;
+      const quotes = quoteChar === '"' ? /(?<!\\)"/g : /'/g;
+      const ownField = (l: string) => fieldLine(l).key !== undefined && (l.match(quotes)?.length ?? 0) % 2 === 0;
       const indent = (l: string) => /^[ \t]*/.exec(l)![0].length;
-      const end = lines.findIndex((l, j) => j > i && closes.test(l));
+      let end = -1;
+      for (let j = i + 1; j < lines.length && end < 0 && !ownField(lines[j]!); j++) if (closes.test(lines[j]!)) end = j;
       if (end > i && lines.slice(i + 1, end + 1).some((l) => l.trim() !== "" && indent(l) <= indent(lines[i]!))) {
         const next = end === i + 1 ? "the next line, which" : `the next ${end - i} lines, which`;
         return { ...at, message: `a quoted value runs on to ${next} must be indented further than this one (by a space) to continue it: indent ${end === i + 1 ? "it" : "them"}, or write the value on one line` };

@@ -101,6 +101,8 @@ describe("parseYaml", () => {
     expect(said("image:\n  url: a.png\n  alt: 'A long\n  alt text,\n  run on'\ndate: 2020\n")[0]).toBe(
       "3: a quoted value runs on to the next 2 lines, which must be indented further than this one (by a space) to continue it: indent them, or write the value on one line",
     );
+    // A quote left open, and a later field's own quotes: not a value run on over the fields between.
+    expect(said('title: "unclosed\ndate: 2020\nsummary: "ok"\n')[0]).toBe('1: a quoted value has no closing ": close it where the value ends, title: "unclosed"');
     expect(said("title: [Draft\ndate: 2020-06-19\n")).toEqual(['1: a value that starts with "[" is a list, and this one has no closing "]": end it with one, or, for text that starts with "[", put it in quotes: title: "[Draft"']);
     expect(said("title: x\ntags: [Libya, Turkey\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "[" is a list, and this one has no closing "]": end it with one']);
     expect(said("title: x\nimage: {url: a.png\ndate: 2020-06-19\n")).toEqual(['2: a value that starts with "{" is a mapping, and this one has no closing "}": end it with one, or, for text that starts with "{", put it in quotes: image: "{url: a.png"']);
